@@ -1,0 +1,3 @@
+from lacstats.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,125 @@
+"""The ``lacstats`` command: parses arguments, calls the API, prints or writes."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from collections.abc import Sequence
+
+from lacstats.errors import LacstatsError
+
+
+def _reproduce(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from lacstats.reproduce import run_all
+
+    def say(message: str) -> None:
+        if not args.quiet:
+            tqdm.write(message, file=sys.stderr)
+
+    summary = run_all(
+        args.out, seed=args.seed, fast=args.fast, only=args.only or None, progress=say
+    )
+    print(summary.summary())
+    unmatched = summary.findings[~summary.findings["match"].astype(bool)]
+    if len(unmatched):
+        print(f"{len(unmatched)} finding(s) do not match:", file=sys.stderr)
+        print(
+            unmatched[["finding", "published", "reproduced"]].to_string(index=False),
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _sample_size(args: argparse.Namespace) -> int:
+    from lacstats.sampling import sample_size
+
+    population = None if args.population in (None, "inf") else float(args.population)
+    if population is not None and math.isfinite(population):
+        population = int(population)
+    print(
+        sample_size(
+            population,
+            confidence=args.confidence,
+            interval=args.interval,
+            proportion=args.proportion,
+            convention=args.convention,
+        )
+    )
+    return 0
+
+
+def _design(args: argparse.Namespace) -> int:
+    from lacstats.datasets import south_east_authorities
+    from lacstats.sampling import design
+
+    frame = south_east_authorities(args.year)
+    plan = design(
+        frame,
+        population=args.population_column,
+        confidence=args.confidence,
+        interval=args.interval,
+        convention=args.convention,
+    )
+    print(plan.summary())
+    if args.out:
+        from lacstats.io import atomic_write_text
+
+        atomic_write_text(args.out, plan.to_frame().to_csv(index=False, lineterminator="\n"))
+    return 0
+
+
+def _add_design_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--confidence", type=float, default=0.95, help="confidence level (0.95)")
+    p.add_argument(
+        "--interval", type=float, default=10, help="half-width in percentage points (10 = +/-10)"
+    )
+    p.add_argument(
+        "--convention", default="crs", choices=["crs", "exact", "krejcie-morgan", "cochran"]
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    from lacstats import __version__
+
+    top = argparse.ArgumentParser(prog="lacstats", description=__doc__)
+    top.add_argument("--version", action="version", version=f"lacstats {__version__}")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("reproduce", help="rebuild every finding into a results folder")
+    p.add_argument("--out", default="results", help="results folder (default: results)")
+    p.add_argument("--seed", type=int, default=2019, help="seed of every random step")
+    p.add_argument("--fast", action="store_true", help="shortened sampling (smoke test)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="run only these analyses")
+    p.add_argument("--quiet", action="store_true", help="no progress messages")
+    p.set_defaults(func=_reproduce)
+
+    p = sub.add_parser("sample-size", help="sample size for a proportion")
+    p.add_argument("--population", default=None, help="population size N (omit for infinite)")
+    p.add_argument("--proportion", type=float, default=0.5)
+    _add_design_options(p)
+    p.set_defaults(func=_sample_size)
+
+    p = sub.add_parser("design", help="the South East stratified design from DfE data")
+    p.add_argument("--year", type=int, default=2017)
+    p.add_argument("--population-column", default="lac_10_plus")
+    p.add_argument("--out", help="write the per-authority table to this CSV file")
+    _add_design_options(p)
+    p.set_defaults(func=_design)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except LacstatsError as err:
+        print(f"lacstats: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

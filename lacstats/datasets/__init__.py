@@ -1,0 +1,250 @@
+"""Packaged data and their loaders.
+
+Public data (Crown copyright, Open Government Licence v3.0; see ``data/ATTRIBUTION.md``):
+the DfE children looked after LA-level underlying data for 2015-2019. The published findings
+of the seed documents ship as ``data/published_findings.toml``. The calibrated synthetic
+South East sample is built on demand by :func:`complex_lac`.
+
+Loaders read files from the package only: nothing is fetched over a network.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lacstats.errors import DataError
+
+__all__ = [
+    "ATTRIBUTION",
+    "SOUTH_EAST",
+    "complex_lac",
+    "data_path",
+    "dfe_cla",
+    "english_authorities",
+    "published_findings",
+    "south_east_authorities",
+]
+
+ATTRIBUTION = (
+    "Contains public sector information licensed under the Open Government Licence v3.0 "
+    "(DfE, Children looked after in England including adoption, LA-level underlying data)."
+)
+
+_DFE_FILES = {
+    2015: "SFR34_CLA2015.csv",
+    2016: "SFR41_CLA2016.csv",
+    2017: "SFR50_CLA2017.csv",
+    2018: "CLA2018_DfE_underlying.csv",
+    2019: "CLA2019_DfE_underlying.csv",
+}
+# DfE symbols: x (to 2018) and c (from 2019) suppressed; "." not applicable; ".." not available; "-" negligible/none
+_MISSING_MARKS = {
+    "x": "suppressed",
+    "c": "suppressed",
+    ".": "not_available",
+    "..": "not_available",
+    "-": "not_available",
+    "": "missing",
+}
+
+#: The 19 authorities of the South East Complex LAC project (seed 000) and their type.
+SOUTH_EAST: dict[str, str] = {
+    "Bracknell Forest": "Unitary",
+    "Brighton and Hove": "Unitary",
+    "Buckinghamshire": "County",
+    "East Sussex": "County",
+    "Hampshire": "County",
+    "Isle of Wight": "Unitary",
+    "Kent": "County",
+    "Medway": "Unitary",
+    "Milton Keynes": "Unitary",
+    "Oxfordshire": "County",
+    "Portsmouth": "Unitary",
+    "Reading": "Unitary",
+    "Slough": "Unitary",
+    "Southampton": "Unitary",
+    "Surrey": "County",
+    "West Berkshire": "Unitary",
+    "West Sussex": "County",
+    "Windsor and Maidenhead": "Unitary",
+    "Wokingham": "Unitary",
+}
+
+# DfE column -> tidy name, for the South East frame.
+_SE_COLUMNS = {
+    "CLA_10to15": "lac_10_15",
+    "CLA_16over": "lac_16_over",
+    "CLA_UASC": "uasc",
+    "CLA_Fost": "foster",
+    "CLA_Adopt": "placed_for_adoption",
+    "CLA_Parent": "with_parents",
+    "CLA_Ocom": "other_community",
+    "CLA_Secure": "secure_homes_hostels",
+    "CLA_Ores": "other_residential",
+    "CLA_RSch": "residential_school",
+    "CLA_OthPl": "other_placement",
+    "CLA_InBound": "placed_inside_boundary",
+    "CLA_Outbound": "placed_outside_boundary",
+    "CLA_InLA": "placed_inside_boundary",
+    "CLA_OutLA": "placed_outside_boundary",
+    "CLA_InLA_LTE20": "inside_within_20_miles",
+    "CLA_OutLA_LTE20": "outside_within_20_miles",
+    "CLA_InLA_GT20": "inside_over_20_miles",
+    "CLA_OutLA_GT20": "outside_over_20_miles",
+    "CLA_InLA_NoInfo": "inside_distance_unknown",
+    "CLA_OutLA_NoInfo": "outside_distance_unknown",
+}
+
+
+def data_path(name: str) -> resources.abc.Traversable:
+    """The packaged data file ``name`` (under ``lacstats/datasets/data``)."""
+    path = resources.files("lacstats.datasets") / "data" / name
+    if not path.is_file():
+        raise DataError(f"no packaged data file {name!r}")
+    return path
+
+
+@cache
+def _raw_dfe(year: int) -> pd.DataFrame:
+    if year not in _DFE_FILES:
+        raise DataError(
+            f"argument 'year': no DfE children looked after file for {year!r}; "
+            f"packaged years: {', '.join(map(str, _DFE_FILES))}",
+            column="year",
+        )
+    with data_path(_DFE_FILES[year]).open("rb") as handle:
+        raw = handle.read()
+    text = raw.decode("latin-1")
+    from io import StringIO
+
+    return pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+
+
+def dfe_cla(year: int = 2017, *, form: str = "long") -> pd.DataFrame:
+    """The whole DfE children looked after LA-level file of ``year`` (31 March).
+
+    ``form="long"`` (tidy): one row per geography and measure, columns ``level``
+    (NATIONAL, REGION, LA), ``la_code`` (ONS code), ``area``, ``measure`` (the DfE column
+    name), ``value`` (float, missing where suppressed or not available), ``suppressed``
+    (True where the release printed ``x`` or ``c``: a small count or a secondary
+    suppression)
+    and ``status`` (``value``, ``suppressed``, ``not_available``, ``missing``).
+    ``form="wide"``: one row per geography, measures as float columns.
+    """
+    raw = _raw_dfe(year)
+    ids = {"New_geog_code": "la_code", "geog_l": "level", "geog_n": "area"}
+    raw = raw[raw["geog_l"].str.strip() != ""]
+    measures = [c for c in raw.columns if c not in (*ids, "LA_order", "geog_c")]
+    long = raw.rename(columns=ids).melt(
+        id_vars=["la_code", "level", "area"],
+        value_vars=measures,
+        var_name="measure",
+        value_name="text",
+    )
+    text = long["text"].str.strip().str.replace(",", "", regex=False)
+    long["status"] = text.map(_MISSING_MARKS).fillna("value")
+    long["value"] = pd.to_numeric(text.where(long["status"] == "value"), errors="coerce")
+    bad = (long["status"] == "value") & long["value"].isna()
+    if bad.any():
+        row = long[bad].iloc[0]
+        raise DataError(
+            f"DfE {year} file: unreadable value {row['text']!r} for {row['area']}",
+            column=row["measure"],
+        )
+    long["suppressed"] = long["status"] == "suppressed"
+    long = long.drop(columns="text")[
+        ["level", "la_code", "area", "measure", "value", "suppressed", "status"]
+    ]
+    if form == "long":
+        return long.reset_index(drop=True)
+    if form == "wide":
+        wide = long.pivot(index=["level", "la_code", "area"], columns="measure", values="value")
+        return wide[measures].reset_index().rename_axis(columns=None)
+    raise DataError(f"argument 'form': expected 'long' or 'wide', got {form!r}", column="form")
+
+
+@cache
+def _authorities() -> pd.DataFrame:
+    frames = []
+    for year in _DFE_FILES:
+        raw = _raw_dfe(year)
+        la = raw[raw["geog_l"] == "LA"][["geog_n", "New_geog_code"]]
+        frames.append(la.assign(year=year))
+    both = pd.concat(frames).drop_duplicates(["geog_n", "New_geog_code"], keep="last")
+    both = both.rename(columns={"geog_n": "authority", "New_geog_code": "la_code"})
+    both["authority_type"] = np.where(both["la_code"].str.startswith("E10"), "County", "Unitary")
+    return both[["authority", "la_code", "authority_type"]].sort_values("authority")
+
+
+def english_authorities() -> pd.DataFrame:
+    """English local authorities of the DfE releases 2015-2019: name, ONS code and type.
+
+    ``authority_type`` is ``County`` for shire counties (ONS codes E10) and ``Unitary`` for
+    unitary authorities, metropolitan districts and London boroughs.
+    """
+    return _authorities().reset_index(drop=True).copy()
+
+
+def south_east_authorities(year: int = 2017) -> pd.DataFrame:
+    """The 19 South East authorities of the Complex LAC project, from the DfE ``year`` file.
+
+    Columns: ``authority``, ``la_code``, ``authority_type``, ``lac_total`` (looked after at
+    31 March), ``lac_10_15``, ``lac_16_over``, ``lac_10_plus`` (their sum: the project's
+    sampling frame for 2017), ``uasc``, the placement-type counts and the distance columns
+    (inside or outside the boundary, within or over 20 miles of home, or unknown), as
+    nullable integers (missing where the release suppressed the count).
+    """
+    wide = dfe_cla(year, form="wide")
+    wide = wide[wide["level"] == "LA"]
+    rows = wide[wide["area"].isin(list(SOUTH_EAST))].copy()
+    if len(rows) != len(SOUTH_EAST):
+        absent = sorted(set(SOUTH_EAST) - set(rows["area"]))
+        raise DataError(f"DfE {year} file lacks South East authorities: {absent}")
+    out = pd.DataFrame(
+        {
+            "authority": rows["area"],
+            "la_code": rows["la_code"],
+            "authority_type": rows["area"].map(SOUTH_EAST),
+            "lac_total": rows[f"CLA_Mar{year}"],
+        }
+    )
+    uasc = f"CLA_UASC{year}" if f"CLA_UASC{year}" in rows else "CLA_UASC"
+    for dfe, name in {**_SE_COLUMNS, uasc: "uasc"}.items():
+        if dfe in rows and name not in out:
+            out[name] = rows[dfe]
+    out["lac_10_plus"] = out["lac_10_15"] + out["lac_16_over"]
+    counts = [c for c in out.columns if c not in ("authority", "la_code", "authority_type")]
+    out[counts] = out[counts].round().astype("Int64")
+    first = ["authority", "la_code", "authority_type", "lac_total", "lac_10_15", "lac_16_over"]
+    ordered = [*first, "lac_10_plus", *[c for c in counts if c not in (*first, "lac_10_plus")]]
+    return out[ordered].sort_values("authority").reset_index(drop=True)
+
+
+@cache
+def _findings() -> dict[str, Any]:
+    with data_path("published_findings.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def published_findings() -> dict[str, Any]:
+    """The figures published in the seed documents, each table naming its source file."""
+    import copy
+
+    return copy.deepcopy(_findings())
+
+
+def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
+    """The calibrated synthetic South East Complex LAC sample (1,253 cases, 19 authorities).
+
+    See :mod:`lacstats.synthetic` for how it is built. It is synthetic: calibrated to the
+    published aggregates, not the project's confidential case database.
+    """
+    from lacstats.synthetic import complex_lac as build
+
+    return build(rng=rng)

@@ -1,0 +1,70 @@
+"""Exceptions raised by lacstats.
+
+Every error raised because of the user's data or arguments is a :class:`LacstatsError`, so
+callers can catch the package's errors in one place. :class:`DataError` is also a
+``ValueError`` and carries the column, rows and values it complains about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["ConvergenceError", "DataError", "LacstatsError"]
+
+#: How many offending rows an error message lists before saying "and N more".
+MAX_ROWS_SHOWN = 5
+
+
+class LacstatsError(Exception):
+    """Base class of every error that lacstats raises on purpose."""
+
+
+class DataError(LacstatsError, ValueError):
+    """Bad input data or argument, named precisely.
+
+    Attributes
+    ----------
+    column:
+        The column (or argument, or table and column) at fault, if any.
+    rows:
+        Row numbers of the first offending rows (1-based data rows, the header not counted).
+    values:
+        The offending values, in the same order as ``rows``.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        column: str | None = None,
+        rows: Sequence[int] = (),
+        values: Sequence[Any] = (),
+        n_bad: int | None = None,
+    ) -> None:
+        self.column = column
+        self.rows = list(rows)
+        self.values = list(values)
+        self.n_bad = len(self.rows) if n_bad is None else n_bad
+        super().__init__(self._format(message))
+
+    def _format(self, message: str) -> str:
+        parts = [message]
+        if self.rows:
+            shown = ", ".join(
+                f"row {r}: {v!r}"
+                for r, v in zip(
+                    self.rows[:MAX_ROWS_SHOWN], self.values[:MAX_ROWS_SHOWN], strict=False
+                )
+            )
+            more = self.n_bad - min(len(self.rows), MAX_ROWS_SHOWN)
+            parts.append(f"({shown}{f'; and {more} more' if more > 0 else ''})")
+        return " ".join(parts)
+
+
+class ConvergenceError(LacstatsError):
+    """An MCMC fit failed its convergence gate; ``diagnostics`` says how."""
+
+    def __init__(self, message: str, diagnostics: Any = None) -> None:
+        self.diagnostics = diagnostics
+        super().__init__(message)

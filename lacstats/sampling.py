@@ -1,0 +1,348 @@
+"""Sample sizes for estimating a proportion, stratified designs and their allocation.
+
+The South East Complex LAC project sized its sample per authority with "95% confidence
+level and confidence interval of 10" (seed ``000_07fcf8ae04fdfcb4.txt``), the wording of
+the Creative Research Systems (CRS) online calculator. Each convention the field uses is
+available through ``convention=``:
+
+``"crs"``
+    Creative Research Systems, "Sample Size Calculator" (surveysystem.com/sscalc.htm):
+    z = 1.96 at 95% and 2.58 at 99% (other levels: the normal quantile rounded to two
+    decimals); ss = z^2 p (1 - p) / c^2; n = ss / (1 + (ss - 1) / N); rounded half up.
+``"exact"``
+    Raosoft's calculator, samplics and PracTools (Valliant, Dever and Kreuter 2013,
+    ``nProp``): the exact normal quantile, the same finite-population correction
+    n = ss / (1 + (ss - 1) / N), rounded up.
+``"krejcie-morgan"``
+    Krejcie and Morgan (1970), Educational and Psychological Measurement 30, 607-610:
+    s = X^2 N P (1 - P) / (d^2 (N - 1) + X^2 P (1 - P)), X^2 the one-degree chi-square
+    quantile to three decimals (3.841 at 95%), rounded half up.
+``"cochran"``
+    Cochran (1977), Sampling Techniques, eq. 4.2 and its correction as in R's samplingbook
+    (``sample.size.prop``): n0 = z^2 p (1 - p) / c^2, n = n0 / (1 + n0 / N), rounded up.
+
+Every size is at most N. ``interval`` is the half-width in percentage points (10 = +/-10).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from lacstats.errors import DataError
+
+__all__ = [
+    "CONVENTIONS",
+    "Allocation",
+    "SampleDesign",
+    "allocate",
+    "design",
+    "largest_remainder",
+    "margin_of_error",
+    "sample_size",
+]
+
+CONVENTIONS: tuple[str, ...] = ("crs", "exact", "krejcie-morgan", "cochran")
+_CRS_Z = {0.95: 1.96, 0.99: 2.58}
+
+
+def _check_unit_interval(name: str, value: Any, *, closed: bool = False) -> np.ndarray:
+    arr = np.asarray(value, dtype=float)
+    ok = (arr >= 0) & (arr <= 1) if closed else (arr > 0) & (arr < 1)
+    if not np.all(ok & np.isfinite(arr)):
+        bad = arr[~(ok & np.isfinite(arr))].ravel()[0]
+        bounds = "between 0 and 1" if closed else "strictly between 0 and 1"
+        raise DataError(f"argument {name!r} must be {bounds}, got {bad!r}", column=name)
+    return arr
+
+
+def _z(confidence: np.ndarray, convention: str) -> np.ndarray:
+    exact = stats.norm.ppf(0.5 + confidence / 2)
+    if convention != "crs":
+        return exact
+    z = np.round(exact, 2)
+    for level, value in _CRS_Z.items():
+        z = np.where(np.isclose(confidence, level), value, z)
+    return z
+
+
+def _round_half_up(x: np.ndarray) -> np.ndarray:
+    # A tolerance keeps 70.5 (stored as 70.49999999) rounding up as a calculator does.
+    return np.floor(x + 0.5 + 1e-9)
+
+
+def _ceil(x: np.ndarray) -> np.ndarray:
+    return np.ceil(x - 1e-9)
+
+
+def _population(population: Any) -> np.ndarray:
+    if population is None:
+        return np.asarray(np.inf)
+    arr = np.asarray(population, dtype=float)
+    whole = np.where(np.isinf(arr), 0.0, np.nan_to_num(arr, nan=0.5)) % 1 == 0
+    bad = ~((arr >= 1) & whole)
+    if np.any(bad | np.isnan(arr)):
+        value = arr[bad | np.isnan(arr)].ravel()[0]
+        raise DataError(
+            f"argument 'population' must be a whole number of at least 1, or None/inf for "
+            f"no finite-population correction; got {value!r}",
+            column="population",
+        )
+    return arr
+
+
+def sample_size(
+    population: Any = None,
+    *,
+    confidence: Any = 0.95,
+    interval: Any = 10,
+    proportion: Any = 0.5,
+    convention: str = "crs",
+) -> int | np.ndarray:
+    """Sample size to estimate a proportion within +/- ``interval`` points.
+
+    Parameters broadcast against each other (numpy rules), so a grid of populations,
+    confidence levels and intervals is one call. Returns an ``int`` for scalar input and an
+    integer array otherwise. See the module docstring for the conventions and sources.
+    """
+    if convention not in CONVENTIONS:
+        raise DataError(
+            f"argument 'convention' must be one of {', '.join(CONVENTIONS)}; got {convention!r}",
+            column="convention",
+        )
+    conf = _check_unit_interval("confidence", confidence)
+    p = _check_unit_interval("proportion", proportion)
+    half = np.asarray(interval, dtype=float)
+    if not np.all((half > 0) & (half < 100)):
+        bad = half[~((half > 0) & (half < 100))].ravel()[0]
+        raise DataError(
+            f"argument 'interval' is a half-width in percentage points, 0 < interval < 100; "
+            f"got {bad!r}",
+            column="interval",
+        )
+    N = _population(population)
+    c = half / 100
+    pq = p * (1 - p)
+    finite = np.isfinite(N)
+    N_safe = np.where(finite, N, 1.0)
+    if convention == "krejcie-morgan":
+        chi2 = np.round(stats.chi2.ppf(conf, df=1), 3)
+        infinite = chi2 * pq / c**2
+        corrected = chi2 * N_safe * pq / (c**2 * (N_safe - 1) + chi2 * pq)
+        n = _round_half_up(np.where(finite, corrected, infinite))
+    else:
+        ss = _z(conf, convention) ** 2 * pq / c**2
+        if convention == "cochran":
+            corrected = ss / (1 + ss / N_safe)
+        else:
+            corrected = ss / (1 + (ss - 1) / N_safe)
+        n = np.where(finite, corrected, ss)
+        n = _round_half_up(n) if convention == "crs" else _ceil(n)
+    n = np.where(finite, np.minimum(n, N_safe), n)
+    out = n.astype(np.int64)
+    return int(out) if out.ndim == 0 else out
+
+
+def margin_of_error(
+    n: Any,
+    population: Any = None,
+    *,
+    confidence: float = 0.95,
+    proportion: float = 0.5,
+) -> float | np.ndarray:
+    """Achieved half-width, in percentage points, of a proportion estimated from ``n`` cases.
+
+    z sqrt(p (1 - p) / n) sqrt((N - n) / (N - 1)), with the exact normal quantile; no
+    correction when ``population`` is None. Zero when n = N (a census).
+    """
+    conf = _check_unit_interval("confidence", confidence)
+    p = _check_unit_interval("proportion", proportion)
+    size = np.asarray(n, dtype=float)
+    if np.any(size < 1):
+        raise DataError(f"argument 'n' must be at least 1, got {size.min()!r}", column="n")
+    N = _population(population)
+    if np.any(np.isfinite(N) & (size > N)):
+        raise DataError("argument 'n' exceeds the population", column="n")
+    z = stats.norm.ppf(0.5 + conf / 2)
+    finite = np.isfinite(N)
+    N_safe = np.where(finite, N, size + 1)
+    fpc = np.where(
+        finite, np.sqrt(np.clip((N_safe - size) / np.maximum(N_safe - 1, 1), 0, None)), 1.0
+    )
+    moe = 100 * z * np.sqrt(p * (1 - p) / size) * fpc
+    return float(moe) if moe.ndim == 0 else moe
+
+
+def largest_remainder(shares: Any, total: int) -> np.ndarray:
+    """Integers proportional to ``shares`` that sum exactly to ``total`` (Hamilton's method).
+
+    Ties in the remainders go to the earlier entry, so the result is deterministic.
+    """
+    weights = np.asarray(shares, dtype=float)
+    if weights.ndim != 1 or len(weights) == 0 or np.any(weights < 0) or weights.sum() <= 0:
+        raise DataError("shares must be a non-empty list of non-negative numbers, not all zero")
+    if total < 0 or int(total) != total:
+        raise DataError(f"argument 'total' must be a whole number >= 0, got {total!r}")
+    quota = weights / weights.sum() * int(total)
+    base = np.floor(quota + 1e-9).astype(np.int64)
+    short = int(total) - int(base.sum())
+    order = np.argsort(-(quota - base), kind="stable")
+    base[order[:short]] += 1
+    return base
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """A sample total shared among strata."""
+
+    method: str
+    total: int
+    allocation: np.ndarray
+    shares: np.ndarray
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"stratum": range(len(self.allocation)), "n": self.allocation, "share": self.shares}
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "total": self.total,
+            "allocation": self.allocation.tolist(),
+            "shares": self.shares.tolist(),
+        }
+
+
+def allocate(
+    total: int,
+    populations: Any,
+    *,
+    method: str = "proportional",
+    sd: Any = None,
+) -> Allocation:
+    """Allocate ``total`` sample cases to strata of sizes ``populations``.
+
+    ``proportional``: n_h ∝ N_h; ``neyman``: n_h ∝ N_h S_h (Cochran 1977, eq. 5.60), with
+    ``sd`` the stratum standard deviations; ``equal``: the same number per stratum. Integers
+    by largest remainder, summing exactly to ``total``; ``shares`` are the unrounded ones.
+    """
+    N = np.asarray(populations, dtype=float)
+    if method == "proportional":
+        weights = N
+    elif method == "neyman":
+        if sd is None:
+            raise DataError(
+                "Neyman allocation needs sd= (one standard deviation per stratum)", column="sd"
+            )
+        S = np.asarray(sd, dtype=float)
+        if S.shape != N.shape or np.any(S < 0):
+            raise DataError(
+                "argument 'sd' must give one non-negative value per stratum", column="sd"
+            )
+        weights = N * S
+    elif method == "equal":
+        weights = np.ones_like(N)
+    else:
+        raise DataError(
+            f"argument 'method' must be proportional, neyman or equal; got {method!r}",
+            column="method",
+        )
+    integers = largest_remainder(weights, total)
+    shares = weights / weights.sum() * total
+    return Allocation(method, int(total), integers, shares)
+
+
+@dataclass(frozen=True)
+class SampleDesign:
+    """A stratified design: per-stratum population, sample size and design weight."""
+
+    table: pd.DataFrame
+    confidence: float
+    interval: float
+    convention: str
+    population_column: str
+    stratum_column: str
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return int(self.table["n"].sum())
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "confidence": self.confidence,
+            "interval": self.interval,
+            "convention": self.convention,
+            "population": self.population_column,
+            "stratum": self.stratum_column,
+            "total": self.total,
+            "strata": self.table.to_dict(orient="records"),
+        }
+
+    def summary(self) -> str:
+        lines = [
+            (
+                f"Stratified design: {len(self.table)} strata, total n = {self.total:,} "
+                f"(convention {self.convention!r}, {self.confidence:.0%} confidence, "
+                f"+/-{self.interval:g} points, population = {self.population_column})"
+            ),
+            self.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
+        ]
+        return "\n".join(lines)
+
+    __str__ = summary
+
+
+def design(
+    frame: pd.DataFrame,
+    *,
+    population: str = "lac_10_plus",
+    stratum: str = "authority",
+    confidence: float = 0.95,
+    interval: float = 10,
+    convention: str = "crs",
+) -> SampleDesign:
+    """Size each stratum of ``frame`` as its own survey (the South East project's design)."""
+    for name in (population, stratum):
+        if name not in frame.columns:
+            raise DataError(f"design frame has no column {name!r}", column=name)
+    N = pd.to_numeric(frame[population], errors="coerce")
+    bad = N.isna() | (N < 1)
+    if bad.any():
+        pos = np.flatnonzero(bad.to_numpy())
+        raise DataError(
+            f"column {population!r}: every stratum needs a population of at least 1",
+            column=population,
+            rows=[int(p) + 1 for p in pos[:5]],
+            values=[frame[population].iloc[p] for p in pos[:5]],
+            n_bad=len(pos),
+        )
+    N = N.to_numpy(dtype=float)
+    n = sample_size(N, confidence=confidence, interval=interval, convention=convention)
+    n = np.atleast_1d(n)
+    table = pd.DataFrame(
+        {
+            "stratum": frame[stratum].to_numpy(),
+            "population": N.astype(np.int64),
+            "n": n,
+            "sampling_fraction": n / N,
+            "design_weight": N / n,
+            "achieved_interval": margin_of_error(n, N, confidence=confidence),
+        }
+    )
+    return SampleDesign(
+        table=table,
+        confidence=float(confidence),
+        interval=float(interval),
+        convention=convention,
+        population_column=population,
+        stratum_column=stratum,
+    )

@@ -1,0 +1,559 @@
+"""The calibrated synthetic South East Complex LAC sample.
+
+The project's case database (1,253 cases from 19 authorities, seed
+``000_07fcf8ae04fdfcb4.txt``) is confidential. This module builds a synthetic table of the
+same shape whose case-level figures reproduce every published aggregate exactly, for any
+``rng``; the joint structure between the published margins is modelled, not observed.
+
+How it is built (each step draws from one ``numpy.random.Generator``):
+
+1. **Cases per authority.** Each authority's CRS design size from its looked-after children
+   aged 10+ at 31 March 2017 (:func:`lacstats.sampling.design`, total 1,268) is scaled to
+   the 1,253 cases actually returned by largest remainder (:func:`authority_counts`): the
+   published total is 15 short of the design, and the shortfall is spread in proportion.
+2. **Need profiles.** Each child belongs to one of five latent need profiles
+   (:data:`PROFILES`); the nine need items (seven risk factors, mental health, learning
+   disability, scored 1-5) are drawn from the profile's item distributions.
+3. **High-cost residential children (114).** 96 in counties, 18 in unitaries, spread over
+   authorities in proportion to their sample sizes. Settings, totals, minima and maxima per
+   authority type are the published ones; costs are drawn within those bounds (37 at
+   £6,000 or more) and then fitted to the published totals (:func:`fit_to_total`); higher
+   costs go, noisily, to children with higher risk scores (a weak relationship). Exactly 62
+   have needs mostly or completely met, 45 are over 100 miles from home, 81 have been in
+   placement under a year, 86 have a recorded previous placement (51 residential, 23
+   foster, 12 other; 46 of the 86 moves raised the cost) and 2 have no need item scored 4-5.
+4. **The other 1,139 children.** Settings are drawn from a mix tilted towards residential
+   care by profile (:data:`SETTING_MIX`): the project asked for each authority's most
+   expensive placements, and the published spend share (114 children, 17.9% of weekly
+   spend) implies a sample mean of about £2,970 a week, far above a sample in line with the
+   all-placements mix of looked-after children aged 10+. Costs are drawn per setting (log
+   normal, weakly rising with risk, with an authority effect), children's homes below
+   £4,800, and fitted so that the 114 make up 17.9% of spend. 41 have an unknown distance
+   (unaccompanied asylum-seeking children first, as in SSDA903, where distance is blank for
+   them) and 155 are over 100 miles from home, so that 200 of the 1,212 with a known
+   distance (16.5%) are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from lacstats import schema
+from lacstats.sampling import design, largest_remainder
+
+__all__ = [
+    "PROFILES",
+    "SAMPLE_CASES",
+    "SETTING_MIX",
+    "authority_counts",
+    "complex_lac",
+    "fit_to_total",
+]
+
+SAMPLE_CASES = 1253
+HIGH_COST = 4800
+ANNUAL_WEEKS = 52.143
+
+# Score distributions over 1..5 (1 = none ... 5 = most prevalence).
+_LOW = (0.50, 0.24, 0.16, 0.07, 0.03)
+_MID = (0.22, 0.24, 0.26, 0.17, 0.11)
+_HIGH = (0.04, 0.08, 0.16, 0.36, 0.36)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    share: float  # in the sample outside the high-cost residential group
+    share_high_cost: float  # among the 114 high-cost residential children
+    high: tuple[str, ...]
+    mid: tuple[str, ...] = ()
+
+
+#: Latent need profiles of the synthetic population (names say which items dominate).
+PROFILES: tuple[Profile, ...] = (
+    Profile("lower_need", 0.34, 0.06, (), ("mental_health",)),
+    Profile(
+        "exploitation_and_missing",
+        0.20,
+        0.30,
+        ("risk_missing", "risk_cse", "risk_cce", "risk_substance"),
+        ("risk_offending", "risk_self_harm", "mental_health"),
+    ),
+    Profile(
+        "violence_and_offending",
+        0.17,
+        0.30,
+        ("risk_violence", "risk_offending", "risk_cce", "risk_substance"),
+        ("risk_missing", "mental_health"),
+    ),
+    Profile(
+        "mental_health_and_self_harm",
+        0.18,
+        0.22,
+        ("mental_health", "risk_self_harm"),
+        ("risk_missing", "risk_violence", "risk_substance"),
+    ),
+    Profile(
+        "learning_disability",
+        0.11,
+        0.12,
+        ("learning_disability",),
+        ("risk_violence", "mental_health"),
+    ),
+)
+
+#: Base setting mix outside the high-cost residential group, and per-profile multipliers.
+SETTING_MIX: dict[str, float] = {
+    "foster_in_house": 0.085,
+    "foster_ifa": 0.24,
+    "foster_kinship": 0.025,
+    "residential_la_own": 0.07,
+    "residential_other_la": 0.02,
+    "residential_private": 0.27,
+    "residential_school": 0.05,
+    "secure_unit": 0.02,
+    "semi_independent": 0.135,
+    "unregistered": 0.03,
+    "with_parents": 0.015,
+    "other": 0.04,
+}
+_PROFILE_TILT: dict[str, dict[str, float]] = {
+    "lower_need": {
+        "foster_in_house": 1.8,
+        "foster_ifa": 1.6,
+        "foster_kinship": 2.0,
+        "residential_private": 0.7,
+        "secure_unit": 0.3,
+        "unregistered": 0.4,
+        "with_parents": 2.0,
+    },
+    "exploitation_and_missing": {
+        "residential_private": 1.3,
+        "unregistered": 1.8,
+        "secure_unit": 1.8,
+        "foster_in_house": 0.6,
+    },
+    "violence_and_offending": {
+        "residential_private": 1.4,
+        "secure_unit": 2.5,
+        "residential_la_own": 1.2,
+        "foster_in_house": 0.5,
+        "foster_ifa": 0.7,
+    },
+    "mental_health_and_self_harm": {"residential_private": 1.1, "other": 2.0},
+    "learning_disability": {"residential_school": 5.0, "semi_independent": 0.4},
+}
+
+# Weekly cost (GBP) per setting: median, log-scale spread, bounds.
+_COSTS: dict[str, tuple[float, float, float, float]] = {
+    "foster_in_house": (480, 0.30, 200, 1500),
+    "foster_ifa": (960, 0.25, 550, 3000),
+    "foster_kinship": (320, 0.35, 120, 1000),
+    "residential_la_own": (3700, 0.15, 2400, HIGH_COST - 1),
+    "residential_other_la": (3800, 0.15, 2600, HIGH_COST - 1),
+    "residential_private": (4150, 0.12, 2800, HIGH_COST - 1),
+    "residential_school": (4300, 0.35, 1500, 9500),
+    "secure_unit": (6400, 0.18, 4200, 11500),
+    "semi_independent": (2100, 0.55, 400, 7500),
+    "unregistered": (5400, 0.35, 1800, 12000),
+    "with_parents": (160, 0.6, 0, 800),
+    "other": (1500, 0.7, 150, 6000),
+}
+_DISTANCE_MEDIAN = {  # miles from home, for placements within 100 miles
+    "foster_in_house": 5,
+    "foster_kinship": 8,
+    "foster_ifa": 16,
+    "residential_la_own": 12,
+    "residential_other_la": 30,
+    "residential_private": 35,
+    "residential_school": 35,
+    "secure_unit": 45,
+    "semi_independent": 10,
+    "unregistered": 30,
+    "with_parents": 4,
+    "other": 15,
+}
+_FAR_WEIGHT = {  # relative chance of being more than 100 miles from home
+    "foster_in_house": 0.05,
+    "foster_kinship": 0.2,
+    "foster_ifa": 0.9,
+    "residential_la_own": 0.2,
+    "residential_other_la": 2.0,
+    "residential_private": 2.6,
+    "residential_school": 2.6,
+    "secure_unit": 3.5,
+    "semi_independent": 0.6,
+    "unregistered": 3.0,
+    "with_parents": 0.05,
+    "other": 1.0,
+}
+
+# Published high-cost residential table (seed 000), by authority type and setting:
+# (children, weekly total, min, max).
+_HIGH_COST_CELLS = {
+    ("County", "residential_la_own"): (5, 24090, 4818, 4818),
+    ("County", "residential_other_la"): (1, 5550, 5550, 5550),
+    ("County", "residential_private"): (90, 528035, 4800, 10700),
+    ("Unitary", "residential_private"): (18, 108758, 4935, 7617),
+}
+_COST_6000 = 37
+_NEEDS_MET = 62
+_FAR_HIGH_COST = 45
+_FAR_ALL = 200
+_UNKNOWN_DISTANCE = 41
+_UNDER_A_YEAR = 81
+_PREVIOUS = {"residential": 51, "foster": 23, "other": 12}
+_INCREASED = 46
+_NO_PREVALENCE = 2
+_SPEND_SHARE = (0.1786, 0.1794)  # prints as 17.9%
+_WEAK_BAND = (0.05, 0.25)  # Spearman of risk score and cost among the 114
+
+
+def authority_counts(year: int = 2017) -> pd.DataFrame:
+    """Cases per authority: the CRS design scaled to the 1,253 cases returned.
+
+    Columns ``authority``, ``authority_type``, ``lac_10_plus``, ``design_n`` (CRS, 95%,
+    +/-10) and ``n`` (largest-remainder share of 1,253 in proportion to ``design_n``).
+    """
+    from lacstats.datasets import south_east_authorities
+
+    frame = south_east_authorities(year)
+    plan = design(frame)
+    out = frame[["authority", "authority_type", "lac_10_plus"]].copy()
+    out["design_n"] = plan.table["n"].to_numpy()
+    out["n"] = largest_remainder(out["design_n"].to_numpy(), SAMPLE_CASES)
+    return out
+
+
+def fit_to_total(
+    values: np.ndarray, lower: np.ndarray, upper: np.ndarray, total: int
+) -> np.ndarray:
+    """Integers within ``[lower, upper]`` summing to ``total``, close to ``values`` in ratio.
+
+    Every value is multiplied by one common factor (found by bisection) and clipped to its
+    bounds; rounding leftovers go, one unit each, to the values with the largest rounding
+    remainders that still have room. Raises ``ValueError`` if the total is out of reach.
+    """
+    x = np.asarray(values, dtype=float)
+    lo = np.ceil(np.asarray(lower, dtype=float))
+    hi = np.floor(np.asarray(upper, dtype=float))
+    if not lo.sum() <= total <= hi.sum():
+        raise ValueError(f"total {total} outside [{lo.sum()}, {hi.sum()}]")
+    x = np.clip(np.maximum(x, 1e-9), np.maximum(lo, 1e-9), np.maximum(hi, 1e-9))
+    a, b = -20.0, 20.0
+    for _ in range(200):
+        mid = (a + b) / 2
+        if np.clip(x * np.exp(mid), lo, hi).sum() < total:
+            a = mid
+        else:
+            b = mid
+    y = np.clip(x * np.exp((a + b) / 2), lo, hi)
+    out = np.clip(np.floor(y), lo, hi)
+    remainder = y - out
+    gap = int(round(total - out.sum()))
+    step = 1 if gap > 0 else -1
+    room = (out < hi) if gap > 0 else (out > lo)
+    order = np.argsort(-remainder if gap > 0 else remainder, kind="stable")
+    order = order[room[order]]
+    while gap != 0:
+        take = order[: abs(gap)]
+        out[take] += step
+        gap -= step * len(take)
+        room = (out < hi) if step > 0 else (out > lo)
+        order = order[room[order]]
+        if len(order) == 0 and gap != 0:
+            raise ValueError("cannot reach the total within the bounds")
+    return out.astype(np.int64)
+
+
+def _choose(rng: np.random.Generator, k: int, weights: np.ndarray) -> np.ndarray:
+    """Exactly ``k`` positions, without replacement, with probability ∝ ``weights``."""
+    w = np.asarray(weights, dtype=float)
+    mask = np.zeros(len(w), dtype=bool)
+    mask[rng.choice(len(w), size=k, replace=False, p=w / w.sum())] = True
+    return mask
+
+
+def _scores(rng: np.random.Generator, profiles: np.ndarray) -> dict[str, np.ndarray]:
+    by_name = {p.name: p for p in PROFILES}
+    items: dict[str, np.ndarray] = {}
+    for item in schema.NEED_ITEMS:
+        probs = np.array(
+            [
+                _HIGH if item in by_name[p].high else _MID if item in by_name[p].mid else _LOW
+                for p in profiles
+            ]
+        )
+        u = rng.random(len(profiles))[:, None]
+        items[item] = (u > np.cumsum(probs, axis=1)).sum(axis=1) + 1
+    return items
+
+
+def _lognormal(rng, median, sigma, lower, upper, size):
+    """Log-normal draws truncated to [lower, upper] by inverse CDF."""
+    dist = stats.lognorm(s=sigma, scale=median)
+    a, b = dist.cdf(lower), dist.cdf(upper)
+    return dist.ppf(a + (b - a) * rng.random(size))
+
+
+def _setting_costs(rng, settings: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Whole-pound weekly costs drawn from each setting's distribution where ``where``."""
+    out = np.full(len(settings), np.nan)
+    for setting, (median, sigma, lo, hi) in _COSTS.items():
+        sel = where & (settings == setting)
+        out[sel] = np.round(_lognormal(rng, median, sigma, lo, hi, int(sel.sum())))
+    return out
+
+
+def _high_cost_costs(rng, types: np.ndarray, settings: np.ndarray, key: np.ndarray):
+    """Weekly costs of the 114 that reproduce the published table, higher for higher key."""
+    cost = np.zeros(len(types), dtype=np.int64)
+    n_unitary_6000 = int(rng.integers(4, 8))  # besides the 7,617 maximum
+    n_county_6000 = _COST_6000 - 2 - n_unitary_6000  # besides the 10,700 maximum
+    for (kind, setting), (n, total, low, high) in _HIGH_COST_CELLS.items():
+        cell = np.flatnonzero((types == kind) & (settings == setting))
+        assert len(cell) == n
+        if low == high:
+            cost[cell] = low
+            continue
+        k = n_county_6000 if kind == "County" else n_unitary_6000
+        over = np.zeros(n - 2, dtype=bool)
+        over[:k] = True
+        lo = np.where(over, 6000, low)
+        hi = np.where(over, high, 5999)
+        draw = np.where(
+            over,
+            6000 + rng.gamma(1.6, (high - 6000) / 6, n - 2),
+            low + rng.beta(1.3, 1.2, n - 2) * (5999 - low),
+        )
+        free = fit_to_total(np.clip(draw, lo, hi), lo, hi, total - low - high)
+        values = np.sort(np.concatenate([[low, high], free]))
+        cost[cell[np.argsort(key[cell], kind="stable")]] = values
+    return cost
+
+
+def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
+    """Build the calibrated synthetic sample (see the module docstring); validated."""
+    rng = np.random.default_rng(rng)
+    counts = authority_counts()
+    authority = np.repeat(counts["authority"].to_numpy(), counts["n"].to_numpy())
+    kind = np.repeat(counts["authority_type"].to_numpy(), counts["n"].to_numpy())
+    n = len(authority)
+
+    # 3. which children are the high-cost residential 114, and their settings
+    high_cost = np.zeros(n, dtype=bool)
+    hc_setting = np.empty(n, dtype=object)
+    for which in ("County", "Unitary"):
+        cells = {s: c[0] for (k, s), c in _HIGH_COST_CELLS.items() if k == which}
+        positions = np.flatnonzero(kind == which)
+        chosen = rng.choice(positions, size=sum(cells.values()), replace=False)
+        high_cost[chosen] = True
+        hc_setting[chosen] = np.repeat(list(cells), list(cells.values()))
+
+    # 2. need profiles and items
+    names = np.array([p.name for p in PROFILES])
+    p_rest = np.array([p.share for p in PROFILES])
+    p_high = np.array([p.share_high_cost for p in PROFILES])
+    profile = np.where(
+        high_cost,
+        rng.choice(names, size=n, p=p_high / p_high.sum()),
+        rng.choice(names, size=n, p=p_rest / p_rest.sum()),
+    )
+    items = _scores(rng, profile)
+    need = np.column_stack([items[i] for i in schema.NEED_ITEMS])
+    hc_index = np.flatnonzero(high_cost)
+    none_prevalent = rng.choice(hc_index, size=_NO_PREVALENCE, replace=False)
+    need[none_prevalent] = np.minimum(need[none_prevalent], schema.PREVALENCE_SCORE - 1)
+    rest = np.setdiff1d(hc_index, none_prevalent)
+    lacking = rest[need[rest].max(axis=1) < schema.PREVALENCE_SCORE]
+    need[lacking, need[lacking].argmax(axis=1)] = schema.PREVALENCE_SCORE
+    risk = need[:, : len(schema.RISK_FACTORS)].sum(axis=1)
+    z_risk = (risk - risk.mean()) / risk.std()
+
+    # UASC (outside the high-cost group), more likely where the authority has more
+    uasc_rate = _uasc_rates()
+    uasc = ~high_cost & (rng.random(n) < pd.Series(authority).map(uasc_rate).to_numpy())
+
+    # 4. settings of the other children
+    setting = hc_setting.copy()
+    base = np.array(list(SETTING_MIX.values()))
+    codes = np.array(list(SETTING_MIX))
+    for name in names:
+        tilt = np.array([_PROFILE_TILT.get(name, {}).get(s, 1.0) for s in codes])
+        for asylum in (False, True):
+            w = base * tilt
+            if asylum:
+                w = w * np.isin(
+                    codes,
+                    [
+                        "foster_ifa",
+                        "foster_in_house",
+                        "semi_independent",
+                        "residential_private",
+                        "other",
+                    ],
+                )
+            who = np.flatnonzero(~high_cost & (profile == name) & (uasc == asylum))
+            setting[who] = rng.choice(codes, size=len(who), p=w / w.sum())
+
+    # ages: 10+ only; semi-independent living is for 16 and 17 year olds
+    age = np.where(
+        np.isin(setting, [*schema.RESIDENTIAL_SETTINGS, "secure_unit", "unregistered"]),
+        rng.choice(np.arange(11, 18), size=n, p=[0.03, 0.06, 0.12, 0.18, 0.22, 0.22, 0.17]),
+        rng.choice(np.arange(10, 18), size=n, p=[0.11, 0.11, 0.12, 0.13, 0.14, 0.14, 0.13, 0.12]),
+    )
+    age = np.where(uasc, rng.choice([15, 16, 17], size=n, p=[0.2, 0.4, 0.4]), age)
+    age = np.where(setting == "semi_independent", rng.choice([16, 17], size=n), age)
+    sex = np.where(rng.random(n) < np.where(uasc, 0.92, 0.56), "male", "female")
+
+    # costs: authority effect, weak rise with risk, setting bounds; then spend calibration
+    effect = dict(zip(counts["authority"], rng.normal(0, 0.07, len(counts)), strict=True))
+    auth_effect = pd.Series(authority).map(effect).to_numpy()
+    weekly = np.zeros(n, dtype=np.int64)
+    # the 114's costs rise only weakly with risk: redraw until Spearman is in the weak band
+    for _ in range(1000):
+        key = 0.3 * z_risk[hc_index] + rng.normal(size=len(hc_index))
+        weekly_hc = _high_cost_costs(rng, kind[hc_index], hc_setting[hc_index], key)
+        rho = stats.spearmanr(risk[hc_index], weekly_hc).statistic
+        if _WEAK_BAND[0] <= rho <= _WEAK_BAND[1]:
+            break
+    weekly[hc_index] = weekly_hc
+    others = np.flatnonzero(~high_cost)
+    raw = np.zeros(len(others))
+    lower = np.zeros(len(others))
+    upper = np.zeros(len(others))
+    for s, (median, sigma, lo, hi) in _COSTS.items():
+        sel = setting[others] == s
+        scale = median * np.exp(0.03 * z_risk[others][sel] + auth_effect[others][sel])
+        draw = _lognormal(rng, 1.0, sigma, lo / median, hi / median, int(sel.sum()))
+        raw[sel] = np.clip(draw * scale, lo, hi)
+        lower[sel], upper[sel] = lo, hi
+    share = rng.uniform(*_SPEND_SHARE)
+    hc_total = int(weekly_hc.sum())
+    target = int(round(hc_total / share)) - hc_total
+    weekly[others] = fit_to_total(raw, lower, upper, target)
+
+    # distance from home and placement inside the boundary
+    far = np.zeros(n, dtype=bool)
+    far_w = np.array([_FAR_WEIGHT[s] for s in setting])
+    far[hc_index] = _choose(rng, _FAR_HIGH_COST, far_w[hc_index])
+    unknown = np.zeros(n, dtype=bool)
+    unknown[others] = _choose(rng, _UNKNOWN_DISTANCE, np.where(uasc[others], 40.0, 1.0))
+    known_others = others[~unknown[others]]
+    far[known_others] = _choose(rng, _FAR_ALL - _FAR_HIGH_COST, far_w[known_others])
+    med = np.array([_DISTANCE_MEDIAN[s] for s in setting], dtype=float)
+    near_miles = _lognormal(rng, 1.0, 0.9, 0.2 / med, 100 / med, n) * med
+    far_miles = 100.1 + rng.gamma(1.5, 35, n)
+    distance = np.round(np.where(far, np.minimum(far_miles, 420), near_miles), 1)
+    distance = np.where(far, np.maximum(distance, 100.1), np.minimum(distance, 100.0))
+    distance = np.where(unknown, np.nan, distance)
+    radius = np.where(kind == "County", 22.0, 7.0) * rng.lognormal(0, 0.3, n)
+    in_authority = np.where(unknown, rng.random(n) < 0.4, distance <= radius)
+
+    # needs met, time in placement, previous placement
+    met_levels = np.array(schema.NEEDS_MET)
+    needs_met = rng.choice(met_levels, size=n, p=[0.07, 0.25, 0.42, 0.26])
+    met = _choose(rng, _NEEDS_MET, np.ones(len(hc_index)))
+    needs_met[hc_index] = np.where(
+        met,
+        rng.choice(met_levels[2:], size=len(hc_index), p=[0.65, 0.35]),
+        rng.choice(met_levels[:2], size=len(hc_index), p=[0.3, 0.7]),
+    )
+    months = np.round(rng.lognormal(np.log(14), 0.9, n), 1)
+    short = _choose(rng, _UNDER_A_YEAR, np.ones(len(hc_index)))
+    months[hc_index] = np.round(
+        np.where(
+            short, rng.uniform(0.3, 11.9, len(hc_index)), 12 + rng.gamma(1.3, 10, len(hc_index))
+        ),
+        1,
+    )
+    months = np.minimum(months, np.maximum(age - 9, 1) * 12.0)
+
+    previous = np.full(n, None, dtype=object)
+    had_previous = rng.random(n) < 0.7
+    previous[~high_cost & had_previous] = rng.choice(
+        codes,
+        size=int((~high_cost & had_previous).sum()),
+        p=base / base.sum(),
+    )
+    residential_prev = np.array(schema.ALL_RESIDENTIAL_SETTINGS)
+    groups = np.repeat(
+        ["residential", "foster", "other", "none"],
+        [*_PREVIOUS.values(), len(hc_index) - sum(_PREVIOUS.values())],
+    )
+    groups = rng.permutation(groups)
+    pools = {
+        "residential": (residential_prev, [0.15, 0.08, 0.62, 0.07, 0.08]),
+        "foster": (np.array(schema.FOSTER_SETTINGS), [0.3, 0.62, 0.08]),
+        "other": (np.array(["semi_independent", "unregistered", "other"]), [0.45, 0.3, 0.25]),
+    }
+    for group, (pool, p) in pools.items():
+        who = hc_index[groups == group]
+        previous[who] = rng.choice(pool, size=len(who), p=p)
+    previous_cost = _setting_costs(rng, previous, ~high_cost & had_previous)
+    # high-cost moves: every move from foster care raised the cost; of the other 63, 23 did
+    moved = hc_index[groups != "none"]
+    from_foster = np.isin(previous[moved], schema.FOSTER_SETTINGS)
+    others_moved = moved[~from_foster]
+    rose = np.zeros(n, dtype=bool)
+    rose[moved[from_foster]] = True
+    rose[others_moved] = _choose(
+        rng, _INCREASED - int(from_foster.sum()), np.ones(len(others_moved))
+    )
+    foster_moves = np.zeros(n, dtype=bool)
+    foster_moves[moved[from_foster]] = True
+    previous_cost = np.where(
+        foster_moves, _setting_costs(rng, previous, foster_moves), previous_cost
+    )
+    ratio = np.where(rose, rng.uniform(0.55, 0.97, n), rng.uniform(1.0, 1.3, n))
+    other_moves = np.zeros(n, dtype=bool)
+    other_moves[others_moved] = True
+    previous_cost = np.where(
+        other_moves,
+        np.where(rose, np.floor(weekly * ratio), np.ceil(weekly * ratio)),
+        previous_cost,
+    )
+    placement_number = np.where(
+        pd.isna(previous),
+        1,
+        2 + rng.geometric(np.where(profile == "violence_and_offending", 0.28, 0.42)) - 1,
+    )
+
+    registered = ~np.isin(setting, ["unregistered", "semi_independent"])
+    frame = pd.DataFrame(
+        {
+            "case_id": [f"SE{i + 1:05d}" for i in range(n)],
+            "authority": authority,
+            "authority_type": kind,
+            "age": age,
+            "sex": sex,
+            "uasc": uasc,
+            "placement_setting": setting,
+            "registered": registered,
+            "weekly_cost": weekly.astype(float),
+            "distance_miles": distance,
+            "in_authority": in_authority,
+            "months_in_placement": months,
+            "placement_number": placement_number,
+            "previous_setting": previous,
+            "previous_weekly_cost": previous_cost,
+            "needs_met": needs_met,
+            **{item: need[:, j] for j, item in enumerate(schema.NEED_ITEMS)},
+        }
+    )
+    frame["need_profile"] = profile  # the latent truth, for validating profile recovery
+    return schema.validate(frame, authorities=counts["authority"])
+
+
+def _uasc_rates() -> dict[str, float]:
+    from lacstats.datasets import south_east_authorities
+
+    frame = south_east_authorities(2017)
+    rate = (frame["uasc"].astype("Float64") / frame["lac_10_plus"].astype("Float64")).fillna(0.01)
+    return dict(
+        zip(frame["authority"], np.clip(rate.to_numpy(dtype=float), 0.01, 0.35), strict=True)
+    )

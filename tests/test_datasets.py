@@ -1,0 +1,76 @@
+"""Packaged public data: DfE SFR50 2017 and the South East frame."""
+
+from __future__ import annotations
+
+import pytest
+
+from lacstats import datasets
+from lacstats.errors import DataError
+
+
+def test_dfe_2017_long_form_flags_suppression():
+    long = datasets.dfe_cla(2017)
+    assert set(long.columns) == {
+        "level",
+        "la_code",
+        "area",
+        "measure",
+        "value",
+        "suppressed",
+        "status",
+    }
+    # SFR50_CLA2017.csv: Bracknell Forest's UASC count is printed "x"
+    cell = long[(long["area"] == "Bracknell Forest") & (long["measure"] == "CLA_UASC")]
+    assert cell["suppressed"].item()
+    assert cell["value"].isna().item()
+    # SFR50_CLA2017.csv: England 72,670 looked after at 31 March 2017 (rounded to 10)
+    eng = long[(long["level"] == "NATIONAL") & (long["measure"] == "CLA_Mar2017")]
+    assert eng["value"].item() == 72670
+    # 151 LA rows: the Isles of Scilly are not in the file
+    assert long["level"].value_counts()["LA"] == 151 * long["measure"].nunique()
+
+
+@pytest.mark.parametrize("year", [2015, 2016, 2017, 2018, 2019])
+def test_every_packaged_year_reads(year):
+    wide = datasets.dfe_cla(year, form="wide")
+    assert (wide["level"] == "LA").sum() >= 150
+
+
+def test_unknown_year():
+    with pytest.raises(DataError, match="no DfE children looked after file for 2031"):
+        datasets.dfe_cla(2031)
+
+
+def test_south_east_2017():
+    se = datasets.south_east_authorities(2017)
+    assert len(se) == 19
+    counties = sorted(se.loc[se["authority_type"] == "County", "authority"])
+    assert counties == [
+        "Buckinghamshire",
+        "East Sussex",
+        "Hampshire",
+        "Kent",
+        "Oxfordshire",
+        "Surrey",
+        "West Sussex",
+    ]
+    # SFR50_CLA2017.csv: Hampshire 606 aged 10-15 and 294 aged 16+; Kent 749 and 707
+    hants = se.set_index("authority").loc["Hampshire"]
+    assert (hants["lac_10_15"], hants["lac_16_over"], hants["lac_10_plus"]) == (606, 294, 900)
+    assert se.set_index("authority").loc["Kent", "lac_10_plus"] == 1456
+    assert se["lac_10_plus"].sum() == 6557
+    assert (se["la_code"].str[:3] == "E10").sum() == 7
+
+
+def test_english_authorities_have_types():
+    la = datasets.english_authorities()
+    assert {"Kent", "Hampshire", "Bath and North East Somerset"} <= set(la["authority"])
+    assert set(la["authority_type"]) == {"County", "Unitary"}
+
+
+def test_published_findings_is_a_copy():
+    figures = datasets.published_findings()
+    assert figures["sample"]["cases"] == 1253
+    figures["sample"]["cases"] = 0
+    assert datasets.published_findings()["sample"]["cases"] == 1253
+    assert "Open Government Licence" in datasets.ATTRIBUTION

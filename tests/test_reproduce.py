@@ -1,0 +1,71 @@
+"""The runner: byte-identical numbers and findings, atomic results, the CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lacstats import cli
+from lacstats.reproduce import run_all
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    base = tmp_path_factory.mktemp("runs")
+    first = run_all(base / "a", seed=11, only=["calibrated_sample"])
+    second = run_all(base / "b", seed=11, only=["calibrated_sample"])
+    return base, first, second
+
+
+def test_same_seed_byte_identical(two_runs):
+    base, *_ = two_runs
+    for name in (
+        "findings.csv",
+        "calibrated_sample/numbers.json",
+        "calibrated_sample/findings.csv",
+        "calibrated_sample/cost_by_risk_band.svg",
+    ):
+        assert (base / "a" / name).read_bytes() == (base / "b" / name).read_bytes(), name
+
+
+def test_manifest_records_provenance(two_runs):
+    base, first, _ = two_runs
+    manifest = json.loads((base / "a" / "manifest.json").read_text())
+    assert manifest["options"]["seed"] == 11
+    assert manifest["dependencies"]["numpy"]
+    assert "SFR50_CLA2017.csv" in manifest["packaged_data_sha256"]
+    assert manifest["analyses"]["calibrated_sample"]["wall_seconds"] > 0
+    numbers = json.loads((base / "a" / "calibrated_sample" / "numbers.json").read_text())
+    assert numbers["high_cost_residential__children"] == {"value": 114, "unit": "children"}
+    assert first.findings["match"].all()
+    assert "findings matched: 51 of 51" in first.summary()
+
+
+def test_failed_run_leaves_previous_results(tmp_path, two_runs):
+    base, *_ = two_runs
+    bad = tmp_path / "analyses"
+    bad.mkdir()
+    (bad / "broken.py").write_text("NAME = 'broken'\ndef run(ctx):\n    raise RuntimeError('x')\n")
+    out = base / "a"
+    before = (out / "findings.csv").read_bytes()
+    with pytest.raises(RuntimeError):
+        run_all(out, folder=bad)
+    assert (out / "findings.csv").read_bytes() == before
+
+
+def test_cli_sample_size(capsys):
+    assert cli.main(["sample-size", "--population", "900"]) == 0
+    assert capsys.readouterr().out.strip() == "87"
+
+
+def test_cli_design(capsys, tmp_path):
+    out = tmp_path / "design.csv"
+    assert cli.main(["design", "--year", "2017", "--out", str(out)]) == 0
+    assert "total n = 1,268" in capsys.readouterr().out
+    assert out.read_text().count("\n") == 20
+
+
+def test_cli_reports_errors(capsys):
+    assert cli.main(["sample-size", "--population", "900", "--interval", "0"]) == 2
+    assert "'interval'" in capsys.readouterr().err
