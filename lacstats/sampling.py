@@ -37,13 +37,17 @@ from lacstats.errors import DataError
 
 __all__ = [
     "CONVENTIONS",
+    "ROUNDINGS",
     "Allocation",
     "SampleDesign",
     "allocate",
     "design",
+    "explain_total",
     "largest_remainder",
     "margin_of_error",
     "sample_size",
+    "select",
+    "selection_study",
 ]
 
 CONVENTIONS: tuple[str, ...] = ("crs", "exact", "krejcie-morgan", "cochran")
@@ -95,6 +99,10 @@ def _population(population: Any) -> np.ndarray:
     return arr
 
 
+ROUNDINGS: tuple[str, ...] = ("half_up", "up", "down")
+_DEFAULT_ROUNDING = {"crs": "half_up", "exact": "up", "krejcie-morgan": "half_up", "cochran": "up"}
+
+
 def sample_size(
     population: Any = None,
     *,
@@ -102,13 +110,21 @@ def sample_size(
     interval: Any = 10,
     proportion: Any = 0.5,
     convention: str = "crs",
+    rounding: str | None = None,
 ) -> int | np.ndarray:
     """Sample size to estimate a proportion within +/- ``interval`` points.
 
     Parameters broadcast against each other (numpy rules), so a grid of populations,
     confidence levels and intervals is one call. Returns an ``int`` for scalar input and an
     integer array otherwise. See the module docstring for the conventions and sources.
+    ``rounding`` (``half_up``, ``up`` or ``down``) overrides the convention's own rule, for
+    audits of how a published total was reached.
     """
+    if rounding is not None and rounding not in ROUNDINGS:
+        raise DataError(
+            f"argument 'rounding' must be one of {', '.join(ROUNDINGS)}; got {rounding!r}",
+            column="rounding",
+        )
     if convention not in CONVENTIONS:
         raise DataError(
             f"argument 'convention' must be one of {', '.join(CONVENTIONS)}; got {convention!r}",
@@ -133,7 +149,7 @@ def sample_size(
         chi2 = np.round(stats.chi2.ppf(conf, df=1), 3)
         infinite = chi2 * pq / c**2
         corrected = chi2 * N_safe * pq / (c**2 * (N_safe - 1) + chi2 * pq)
-        n = _round_half_up(np.where(finite, corrected, infinite))
+        n = np.where(finite, corrected, infinite)
     else:
         ss = _z(conf, convention) ** 2 * pq / c**2
         if convention == "cochran":
@@ -141,7 +157,9 @@ def sample_size(
         else:
             corrected = ss / (1 + (ss - 1) / N_safe)
         n = np.where(finite, corrected, ss)
-        n = _round_half_up(n) if convention == "crs" else _ceil(n)
+    rule = rounding or _DEFAULT_ROUNDING[convention]
+    n = {"half_up": _round_half_up, "up": _ceil, "down": lambda x: np.floor(x + 1e-9)}[rule](n)
+    n = np.maximum(n, 1)
     n = np.where(finite, np.minimum(n, N_safe), n)
     out = n.astype(np.int64)
     return int(out) if out.ndim == 0 else out
@@ -346,3 +364,161 @@ def design(
         population_column=population,
         stratum_column=stratum,
     )
+
+
+SELECTION_METHODS: tuple[str, ...] = ("random", "top_cost")
+
+
+def select(
+    cases: pd.DataFrame,
+    plan: SampleDesign,
+    *,
+    method: str = "random",
+    cost: str = "weekly_cost",
+    rng: int | np.random.Generator | None = None,
+) -> pd.DataFrame:
+    """Select each stratum's ``n`` cases from a population table ``cases``.
+
+    ``random``: simple random sampling without replacement within each stratum.
+    ``top_cost``: the ``n`` most expensive cases of each stratum (the South East project's
+    "each authority provided data on its most expensive placements"), ties broken by row
+    order. A stratum with fewer cases than its ``n`` gives all of them. The result has a
+    ``design_weight`` column, N_h / n_h with N_h the design's stratum population and n_h the
+    number selected, and a ``selection`` column naming the method. Rows keep their order.
+    """
+    if method not in SELECTION_METHODS:
+        raise DataError(
+            f"argument 'method' must be random or top_cost; got {method!r}", column="method"
+        )
+    column = plan.stratum_column
+    if column not in cases.columns:
+        raise DataError(f"cases have no stratum column {column!r}", column=column)
+    if method == "top_cost" and cost not in cases.columns:
+        raise DataError(f"cases have no cost column {cost!r}", column=cost)
+    rng = np.random.default_rng(rng)
+    plan_rows = plan.table.set_index("stratum")
+    strata = cases[column].to_numpy()
+    absent = sorted(set(strata) - set(plan_rows.index))
+    if absent:
+        raise DataError(
+            f"column {column!r}: strata not in the design: {absent[:5]}", column=column
+        )
+    chosen = np.zeros(len(cases), dtype=bool)
+    weight = np.full(len(cases), np.nan)
+    for stratum, row in plan_rows.iterrows():
+        members = np.flatnonzero(strata == stratum)
+        take = min(int(row["n"]), len(members))
+        if take == 0:
+            continue
+        if method == "random":
+            picked = rng.choice(members, size=take, replace=False)
+        else:
+            order = np.argsort(-cases[cost].to_numpy()[members], kind="stable")
+            picked = members[order[:take]]
+        chosen[picked] = True
+        weight[picked] = row["population"] / take
+    out = cases[chosen].copy()
+    out["design_weight"] = weight[chosen]
+    out["selection"] = method
+    return out
+
+
+def explain_total(
+    frames: pd.DataFrame | dict[int, pd.DataFrame],
+    target: int = 1253,
+    *,
+    confidence: float = 0.95,
+    interval: float = 10,
+    bases: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Audit a published sample total: which design reproduces it?
+
+    For every year in ``frames`` (one frame, or ``{year: frame}``), population basis
+    (``bases``: label -> column; by default aged 10+, all ages and 10-15), convention and
+    rounding rule, the design total and its distance from ``target``. Sorted by that
+    distance, then by the order of conventions and roundings.
+    """
+    if isinstance(frames, pd.DataFrame):
+        frames = {None: frames}
+    bases = bases or {
+        "aged 10+": "lac_10_plus",
+        "all ages": "lac_total",
+        "aged 10-15": "lac_10_15",
+    }
+    rows = []
+    for year, frame in frames.items():
+        for label, column in bases.items():
+            if column not in frame.columns:
+                raise DataError(f"frame has no population column {column!r}", column=column)
+            N = frame[column].to_numpy(dtype=float)
+            for convention in CONVENTIONS:
+                for rounding in ROUNDINGS:
+                    n = sample_size(
+                        N,
+                        confidence=confidence,
+                        interval=interval,
+                        convention=convention,
+                        rounding=rounding,
+                    )
+                    total = int(np.sum(n))
+                    rows.append(
+                        {
+                            "year": year,
+                            "basis": label,
+                            "convention": convention,
+                            "rounding": rounding,
+                            "default_rounding": rounding == _DEFAULT_ROUNDING[convention],
+                            "total": total,
+                            "difference": total - int(target),
+                        }
+                    )
+    table = pd.DataFrame(rows)
+    table["abs_difference"] = table["difference"].abs()
+    return table.sort_values("abs_difference", kind="stable").reset_index(drop=True)
+
+
+def selection_study(
+    population: pd.DataFrame,
+    plan: SampleDesign,
+    outcomes: list[str],
+    *,
+    reps: int = 200,
+    methods: tuple[str, ...] = SELECTION_METHODS,
+    rng: int | np.random.Generator | None = None,
+) -> pd.DataFrame:
+    """Simulate selection from a known population and score the headline proportions.
+
+    For each replicate and method, selects a sample with :func:`select`, estimates each
+    0/1 ``outcome`` with :func:`lacstats.survey.estimate` and compares it with the
+    population truth. Returns one row per replicate, method and outcome: ``estimate``,
+    ``truth``, ``error`` (percentage points), ``ci_covers`` (the design-based interval holds
+    the truth) and ``strata_within_interval`` (share of strata whose own estimate is within
+    the design's nominal +/- interval of the stratum truth).
+    """
+    from lacstats.survey import estimate
+
+    rng = np.random.default_rng(rng)
+    column = plan.stratum_column
+    truth = {o: float(population[o].mean()) for o in outcomes}
+    stratum_truth = {o: population.groupby(column)[o].mean() for o in outcomes}
+    rows = []
+    for rep in range(reps):
+        for method in methods:
+            sample = select(population, plan, method=method, rng=rng)
+            for outcome in outcomes:
+                est = estimate(sample, outcome, kind="proportion", strata=column)
+                by_stratum = sample.groupby(column)[outcome].mean()
+                within = (by_stratum - stratum_truth[outcome].reindex(by_stratum.index)).abs()
+                rows.append(
+                    {
+                        "rep": rep,
+                        "method": method,
+                        "outcome": outcome,
+                        "estimate": est.estimate,
+                        "truth": truth[outcome],
+                        "error": 100 * (est.estimate - truth[outcome]),
+                        "ci_covers": est.ci_low <= truth[outcome] <= est.ci_high,
+                        "strata_within_interval": float((within <= plan.interval / 100).mean()),
+                    }
+                )
+    return pd.DataFrame(rows)

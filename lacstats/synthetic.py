@@ -52,6 +52,7 @@ __all__ = [
     "authority_counts",
     "complex_lac",
     "fit_to_total",
+    "population_like",
 ]
 
 SAMPLE_CASES = 1253
@@ -557,3 +558,28 @@ def _uasc_rates() -> dict[str, float]:
     return dict(
         zip(frame["authority"], np.clip(rate.to_numpy(dtype=float), 0.01, 0.35), strict=True)
     )
+
+
+def population_like(
+    cases: pd.DataFrame,
+    sizes: pd.Series | dict[str, int],
+    *,
+    stratum: str = "authority",
+    rng: int | np.random.Generator | None = None,
+) -> pd.DataFrame:
+    """A population of children shaped like ``cases``: each stratum resampled to its size.
+
+    Rows are drawn with replacement within each stratum (a stratified bootstrap
+    population), given fresh ``case_id`` values, for simulation studies of selection.
+    """
+    rng = np.random.default_rng(rng)
+    sizes = pd.Series(sizes)
+    parts = []
+    for name, size in sizes.items():
+        members = np.flatnonzero(cases[stratum].to_numpy() == name)
+        if len(members) == 0:
+            raise ValueError(f"no cases in stratum {name!r} to resample")
+        parts.append(cases.iloc[rng.choice(members, size=int(size), replace=True)])
+    out = pd.concat(parts, ignore_index=True)
+    out["case_id"] = [f"P{i + 1:06d}" for i in range(len(out))]
+    return out

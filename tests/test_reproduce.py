@@ -69,3 +69,23 @@ def test_cli_design(capsys, tmp_path):
 def test_cli_reports_errors(capsys):
     assert cli.main(["sample-size", "--population", "900", "--interval", "0"]) == 2
     assert "'interval'" in capsys.readouterr().err
+
+
+def test_sample_design_analysis_fast(tmp_path):
+    summary = run_all(tmp_path / "r", seed=3, fast=True, only=["sample_design"])
+    folder = tmp_path / "r" / "sample_design"
+    numbers = json.loads((folder / "numbers.json").read_text())
+    assert numbers["design_total_crs"]["value"] == 1268
+    assert numbers["design_total_exact"]["value"] == 1275
+    assert numbers["bias_top_cost__high_cost_residential"]["value"] > 10
+    assert abs(numbers["bias_random__over_100_miles"]["value"]) < 3
+    assert {
+        "design_2017.csv",
+        "audit.csv",
+        "selection_study.csv",
+        "selection_bias.png",
+        "selection_bias.svg",
+    } <= {p.name for p in folder.iterdir()}
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["options"]["reps"] == 20
+    assert summary.table["diagnostics_passed"].sum() == 1

@@ -116,3 +116,25 @@ def test_allocation_sums_exactly(method):
 def test_largest_remainder_hamilton():
     # Hamilton's method: shares 0.45/0.35/0.2 of 10 seats -> 5, 3, 2 (not 4, 4, 2)
     assert sampling.largest_remainder([45, 35, 20], 10).tolist() == [5, 3, 2]
+
+
+def test_explain_total_audits_the_published_total():
+    years = {y: datasets.south_east_authorities(y) for y in (2016, 2017)}
+    audit = sampling.explain_total(years, 1253)
+    assert len(audit) == 2 * 3 * 4 * 3  # years x bases x conventions x roundings
+    assert audit["abs_difference"].is_monotonic_increasing
+    key = audit.set_index(["year", "basis", "convention", "rounding"])["total"]
+    assert key[(2017, "aged 10+", "crs", "half_up")] == 1268
+    assert key[(2017, "aged 10+", "exact", "up")] == 1275
+    # no default design on 2017 aged 10+ reaches 1,253: the shortfall is reported, not hidden
+    defaults = audit[
+        audit["default_rounding"] & (audit["year"] == 2017) & (audit["basis"] == "aged 10+")
+    ]
+    assert (defaults["total"] > 1253).all()
+
+
+def test_rounding_override():
+    assert sampling.sample_size(900, rounding="down") == 86
+    assert sampling.sample_size(900, rounding="up") == 87
+    with pytest.raises(DataError, match="'rounding'"):
+        sampling.sample_size(900, rounding="banker")
