@@ -89,3 +89,16 @@ def test_sample_design_analysis_fast(tmp_path):
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["options"]["reps"] == 20
     assert summary.table["diagnostics_passed"].sum() == 1
+
+
+def test_risk_cost_analysis(tmp_path):
+    run_all(tmp_path / "r", seed=2019, only=["risk_cost"])
+    folder = tmp_path / "r" / "risk_cost"
+    numbers = json.loads((folder / "numbers.json").read_text())
+    assert 0.1 < numbers["spearman"]["value"] < 0.3
+    assert numbers["spearman_ci_low"]["value"] < numbers["spearman"]["value"]
+    text = (folder / "summary.txt").read_text()
+    assert text.startswith("Spearman correlation of risk_score and weekly_cost")
+    table = (folder / "risk_cost.csv").read_text()
+    assert "mixed model, authority intercepts" in table
+    assert "case_id" not in table

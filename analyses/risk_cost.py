@@ -1,0 +1,85 @@
+"""Risk and cost: correlations and four models side by side, and the fitted lines."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from lacstats import datasets, regression, schema
+
+NAME = "risk_cost"
+TITLE = "Risk score and weekly cost: correlations, OLS, gamma GLM, mixed model, median"
+GROUPS = {
+    "foster care": schema.FOSTER_SETTINGS,
+    "children's homes": schema.RESIDENTIAL_SETTINGS,
+    "semi-independent": ("semi_independent",),
+    "other settings": (
+        "residential_school",
+        "secure_unit",
+        "unregistered",
+        "with_parents",
+        "other",
+    ),
+}
+
+
+def run(ctx) -> None:
+    cases = datasets.complex_lac(rng=ctx.seed)
+    table, text = regression.risk_cost(cases)
+    ctx.table("risk_cost", table.round(6))
+    (ctx.folder / "summary.txt").write_text(text + "\n", encoding="utf-8")
+    ctx.outputs.append("summary.txt")
+    overall = table[
+        (table["analysis"] == "spearman correlation") & (table["subset"] == "all cases")
+    ].iloc[0]
+    ctx.numbers(
+        spearman=(round(overall["estimate"], 3), "Spearman rho"),
+        spearman_ci_low=(round(overall["ci_low"], 3), "Spearman rho"),
+        spearman_ci_high=(round(overall["ci_high"], 3), "Spearman rho"),
+    )
+    for row in table[table["subset"] == "all cases"].itertuples():
+        if row.term == "risk_score":
+            key = row.analysis.split(",")[0].replace(" ", "_").replace("-", "_")
+            ctx.numbers(
+                **{
+                    f"{key}_risk_coefficient": (
+                        round(row.estimate, 5),
+                        "log weekly cost per risk point",
+                    )
+                }
+            )
+
+    cases = cases.assign(group=pd.Series(pd.NA, index=cases.index, dtype="object"))
+    for label, settings in GROUPS.items():
+        cases.loc[cases["placement_setting"].isin(settings), "group"] = label
+    fitted = regression.fit(
+        cases.assign(group=cases["group"].astype(str)),
+        "weekly_cost ~ risk_score * C(group)",
+        family="lognormal",
+    )
+    ctx.table("fitted_by_setting", fitted.to_frame().round(6))
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    grid = np.arange(7, 36)
+    for (label, _), colour in zip(GROUPS.items(), plt.cm.tab10.colors, strict=False):
+        part = cases[cases["group"] == label]
+        # binned means, not child-level points: nothing in results/ shows one child
+        bins = part.groupby(
+            pd.cut(part["risk_score"].astype(float), range(6, 37, 3)), observed=True
+        )["weekly_cost"].agg(["mean", "size"])
+        bins = bins[bins["size"] >= 5]
+        mids = [interval.mid for interval in bins.index]
+        ax.scatter(mids, bins["mean"], color=colour, s=12 + bins["size"], alpha=0.6)
+        line = fitted.predict(pd.DataFrame({"risk_score": grid, "group": label}))
+        ax.plot(grid, line, color=colour, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("risk score (sum of seven risk factors)")
+    ax.set_ylabel("weekly cost, GBP (log scale)")
+    ax.set_title("Weekly cost and risk score: binned means and fitted lines")
+    ax.legend(frameon=False, fontsize=8)
+    ctx.figure("risk_cost", fig)
+    plt.close(fig)
+    ctx.options.update({"rng": ctx.seed, "formula": "weekly_cost ~ risk_score * C(group)"})

@@ -1,0 +1,202 @@
+"""Regressions against certified and published results, each naming its source."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.datasets import longley
+
+from lacstats import regression
+from lacstats.errors import DataError
+
+
+def test_longley_nist_certified():
+    # NIST StRD, Longley (1967) data, certified values (www.itl.nist.gov/div898/strd/lls/
+    # data/Longley.shtml): B0..B6, residual SD 304.854073561965, R^2 0.995479004577296
+    data = longley.load_pandas().data
+    res = regression.fit(data, "TOTEMP ~ GNPDEFL + GNP + UNEMP + ARMED + POP + YEAR")
+    got = res.to_frame().set_index("term")["estimate"]
+    certified = {
+        "Intercept": -3482258.63459582,
+        "GNPDEFL": 15.0618722713733,
+        "GNP": -0.358191792925910e-01,
+        "UNEMP": -2.02022980381683,
+        "ARMED": -1.03322686717359,
+        "POP": -0.511041056535807e-01,
+        "YEAR": 1829.15146461355,
+    }
+    for term, value in certified.items():
+        assert got[term] == pytest.approx(value, rel=1e-7), term
+    assert res.statistics["residual_sd"] == pytest.approx(304.854073561965, rel=1e-7)
+    assert res.statistics["r2"] == pytest.approx(0.995479004577296, rel=1e-7)
+    se = res.to_frame().set_index("term")["se"]
+    assert se["YEAR"] == pytest.approx(455.478499142212, rel=1e-7)  # NIST certified SD(B6)
+
+
+CLOTTING = pd.DataFrame(
+    {
+        "u": [5, 10, 15, 20, 30, 40, 60, 80, 100],
+        "lot1": [118, 58, 42, 35, 27, 25, 21, 19, 18],
+    }
+)
+
+
+def test_gamma_glm_against_r_clotting():
+    # McCullagh and Nelder (1989) clotting data, R's ?glm example:
+    # glm(lot1 ~ log(u), data = clotting, family = Gamma)
+    #   (Intercept) -0.01655438, log(u) 0.01534311; residual deviance 0.01672967 on 7 df;
+    #   dispersion 0.002446059
+    res = regression.fit(CLOTTING, "lot1 ~ np.log(u)", family="gamma", link="inverse")
+    est = res.to_frame().set_index("term")["estimate"]
+    assert est["Intercept"] == pytest.approx(-0.01655438, rel=1e-5)
+    assert est["np.log(u)"] == pytest.approx(0.01534311, rel=1e-5)
+    assert res.statistics["deviance"] == pytest.approx(0.01672967, rel=1e-4)
+    assert res.statistics["dispersion"] == pytest.approx(0.002446059, rel=1e-4)
+
+
+def test_gamma_defaults_to_log_link():
+    res = regression.fit(CLOTTING, "lot1 ~ np.log(u)", family="gamma")
+    assert res.link == "log"
+    pred = res.predict(CLOTTING)
+    assert np.all(pred > 0)
+    # log link: fitted mean = exp(linear predictor)
+    assert pred == pytest.approx(np.exp(res.predict(CLOTTING, scale="link")))
+
+
+# Dyestuff (Davies 1947; lme4::Dyestuff): yield of dyestuff, 6 batches x 5 preparations
+DYESTUFF = pd.DataFrame(
+    {
+        "batch": np.repeat(list("ABCDEF"), 5),
+        "yield_": [
+            1545,
+            1440,
+            1440,
+            1520,
+            1580,
+            1540,
+            1555,
+            1490,
+            1560,
+            1495,
+            1595,
+            1550,
+            1605,
+            1510,
+            1560,
+            1445,
+            1440,
+            1595,
+            1465,
+            1545,
+            1595,
+            1630,
+            1515,
+            1635,
+            1625,
+            1520,
+            1455,
+            1450,
+            1480,
+            1445,
+        ],
+    }
+)
+
+
+def test_random_intercepts_against_lme4_dyestuff():
+    # lme4 (Bates et al. 2015, J Stat Softw 67(1), section 1): lmer(Yield ~ 1 + (1 | Batch),
+    # Dyestuff), REML: intercept 1527.50 (SE 19.38), Batch SD 42.00, residual SD 49.51
+    res = regression.fit(DYESTUFF, "yield_ ~ 1", groups="batch")
+    row = res.to_frame().set_index("term").loc["Intercept"]
+    assert row["estimate"] == pytest.approx(1527.5, abs=0.01)
+    assert row["se"] == pytest.approx(19.38, abs=0.01)
+    assert res.statistics["group_sd"] == pytest.approx(42.00, abs=0.02)
+    assert res.statistics["residual_sd"] == pytest.approx(49.51, abs=0.01)
+
+
+def test_cluster_robust_matches_stata_cr1_formula(rng):
+    # Stata's vce(cluster): V = (X'X)^-1 (sum_g X_g'u_g u_g'X_g) (X'X)^-1 x
+    # G/(G-1) x (N-1)/(N-K), computed here directly with numpy (Petersen's test data is
+    # not available offline).
+    n, groups = 400, 20
+    g = rng.integers(0, groups, n)
+    x = rng.normal(size=n) + rng.normal(size=groups)[g]
+    y = 1 + 0.5 * x + rng.normal(size=groups)[g] + rng.normal(size=n)
+    data = pd.DataFrame({"y": y, "x": x, "firm": g})
+    res = regression.fit(data, "y ~ x", cov="cluster", cluster="firm")
+    X = np.column_stack([np.ones(n), x])
+    beta = np.linalg.solve(X.T @ X, X.T @ y)
+    u = y - X @ beta
+    bread = np.linalg.inv(X.T @ X)
+    meat = sum(np.outer(X[g == k].T @ u[g == k], X[g == k].T @ u[g == k]) for k in range(groups))
+    V = bread @ meat @ bread * groups / (groups - 1) * (n - 1) / (n - 2)
+    assert res.to_frame()["se"].to_numpy() == pytest.approx(np.sqrt(np.diag(V)), rel=1e-10)
+
+
+def test_duan_smearing_for_lognormal(cases):
+    res = regression.fit(
+        cases, "weekly_cost ~ risk_score + C(placement_setting)", family="lognormal"
+    )
+    resid = np.log(cases["weekly_cost"]) - res.predict(cases, scale="link")
+    assert res.smearing == pytest.approx(np.mean(np.exp(resid)))
+    mean_pred = res.predict(cases).mean()
+    assert mean_pred == pytest.approx(cases["weekly_cost"].mean(), rel=0.15)
+
+
+def test_median_regression_and_hc(cases):
+    q = regression.fit(cases, "weekly_cost ~ risk_score", family="lognormal", quantile=0.5)
+    assert q.method.startswith("quantreg")
+    hc = regression.fit(cases, "weekly_cost ~ risk_score", cov="HC3")
+    plain = regression.fit(cases, "weekly_cost ~ risk_score")
+    assert hc.to_frame()["estimate"].to_numpy() == pytest.approx(
+        plain.to_frame()["estimate"].to_numpy()
+    )
+    assert not np.allclose(hc.to_frame()["se"], plain.to_frame()["se"])
+
+
+def test_errors_before_fitting(cases):
+    with pytest.raises(DataError, match="not in the data: risk_scor") as err:
+        regression.fit(cases, "weekly_cost ~ risk_scor")
+    assert err.value.column == "risk_scor"
+    zero = cases.assign(weekly_cost=cases["weekly_cost"].where(cases.index != 3, 0.0))
+    with pytest.raises(DataError, match="needs positive values") as err:
+        regression.fit(zero, "weekly_cost ~ risk_score", family="gamma")
+    assert err.value.rows == [4]
+    with pytest.raises(DataError, match="at least 3 groups"):
+        regression.fit(cases, "weekly_cost ~ risk_score", groups="authority_type")
+    twice = cases.assign(risk_copy=cases["risk_score"].astype(float) * 2)
+    with pytest.raises(DataError, match=r"singular design: term.*risk_copy"):
+        regression.fit(twice, "weekly_cost ~ risk_score + risk_copy")
+
+
+def test_correlation_fisher_interval():
+    # Pearson r = 0.5 from n = 28: Fisher z = 0.5493, SE = 1/5 -> 95% CI
+    # tanh(0.5493 -+ 0.392) = 0.1568 to 0.7350 (e.g. R cor.test gives this interval)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=28)
+    y = 0.5 * x + rng.normal(size=28) * 0.8
+    data = pd.DataFrame({"x": x, "y": y})
+    r = regression.correlation(data, "x", "y")
+    z = np.arctanh(r.estimate)
+    assert r.ci_low == pytest.approx(np.tanh(z - 1.959964 / 5), rel=1e-6)
+    assert r.ci_high == pytest.approx(np.tanh(z + 1.959964 / 5), rel=1e-6)
+    boot = regression.correlation(data, "x", "y", method="spearman", bootstrap=500, rng=1)
+    assert boot.ci_low < boot.estimate < boot.ci_high
+    assert boot == regression.correlation(data, "x", "y", method="spearman", bootstrap=500, rng=1)
+
+
+def test_risk_cost_table(cases):
+    table, text = regression.risk_cost(cases)
+    assert {
+        "log-cost OLS, authority-clustered SE",
+        "gamma GLM, log link",
+        "mixed model, authority intercepts",
+        "median regression of log cost",
+    } <= set(table["analysis"])
+    overall = table[
+        (table["analysis"] == "spearman correlation") & (table["subset"] == "all cases")
+    ]
+    assert 0.1 < overall["estimate"].item() < 0.3
+    assert "weak" in text
+    assert "most expensive" in text
