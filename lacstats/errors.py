@@ -48,6 +48,27 @@ class DataError(LacstatsError, ValueError):
         self.n_bad = len(self.rows) if n_bad is None else n_bad
         super().__init__(self._format(message))
 
+    @classmethod
+    def at(cls, message: str, column: str, mask: Any, values: Any) -> DataError:
+        """The error for the rows where ``mask`` is true, showing ``values`` at those rows.
+
+        ``mask`` is a boolean array over rows in order; ``values`` a Series or array of the
+        original cells. Rows are reported 1-based (the first row under a header is row 1).
+        """
+        import numpy as np
+
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+        shown = positions[:MAX_ROWS_SHOWN]
+        cells = values.iloc[shown] if hasattr(values, "iloc") else np.asarray(values)[shown]
+        plain = [v.item() if isinstance(v, np.generic) else v for v in list(cells)]
+        return cls(
+            message,
+            column=column,
+            rows=[int(p) + 1 for p in shown],
+            values=plain,
+            n_bad=len(positions),
+        )
+
     def _format(self, message: str) -> str:
         parts = [message]
         if self.rows:

@@ -289,15 +289,15 @@ def fit(
     link = link or ("log" if family == "gamma" else "identity")
     log_scale = family == "lognormal" or link == "log" or family == "gamma"
     if log_scale and response in frame.columns:
-        bad = frame[response] <= 0
+        bad = (frame[response] <= 0).to_numpy()
         if bad.any():
-            pos = np.flatnonzero(bad.to_numpy())
-            raise DataError(
+            # report rows of the caller's table, not of the complete-case subset
+            where = np.isin(np.arange(len(data)), data.index.get_indexer(frame.index[bad]))
+            raise DataError.at(
                 f"column {response!r}: a {family} model with a {link} link needs positive values",
-                column=response,
-                rows=[int(frame.index[p]) + 1 for p in pos[:5]],
-                values=frame[response].iloc[pos[:5]].tolist(),
-                n_bad=len(pos),
+                response,
+                where,
+                data[response],
             )
     model_formula = formula
     if family == "lognormal":

@@ -333,15 +333,13 @@ def design(
         if name not in frame.columns:
             raise DataError(f"design frame has no column {name!r}", column=name)
     N = pd.to_numeric(frame[population], errors="coerce")
-    bad = N.isna() | (N < 1)
+    bad = (N.isna() | (N < 1)).to_numpy()
     if bad.any():
-        pos = np.flatnonzero(bad.to_numpy())
-        raise DataError(
+        raise DataError.at(
             f"column {population!r}: every stratum needs a population of at least 1",
-            column=population,
-            rows=[int(p) + 1 for p in pos[:5]],
-            values=[frame[population].iloc[p] for p in pos[:5]],
-            n_bad=len(pos),
+            population,
+            bad,
+            frame[population],
         )
     N = N.to_numpy(dtype=float)
     n = sample_size(N, confidence=confidence, interval=interval, convention=convention)

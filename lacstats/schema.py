@@ -181,21 +181,7 @@ def risk_score(frame: pd.DataFrame) -> pd.Series:
 
 
 def _raise(message: str, column: str, mask: np.ndarray, values: pd.Series) -> None:
-    positions = np.flatnonzero(mask)
-    shown = positions[:5]
-    raise DataError(
-        message,
-        column=column,
-        rows=[int(p) + 1 for p in shown],
-        values=[_plain(values.iloc[p]) for p in shown],
-        n_bad=len(positions),
-    )
-
-
-def _plain(value: object) -> object:
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+    raise DataError.at(message, column, mask, values)
 
 
 def _blank(series: pd.Series) -> np.ndarray:

@@ -90,26 +90,22 @@ def estimate(
         if pd.api.types.is_bool_dtype(y):
             y = y.astype("float64")
         values = pd.to_numeric(y, errors="coerce")
-        bad = ~values.isin([0, 1]) & values.notna()
+        bad = (~values.isin([0, 1]) & values.notna()).to_numpy()
         if bad.any():
-            pos = np.flatnonzero(bad.to_numpy())
-            raise DataError(
+            raise DataError.at(
                 f"column {variable!r}: a proportion needs 0/1 or true/false values",
-                column=variable,
-                rows=[int(p) + 1 for p in pos[:5]],
-                values=y.iloc[pos[:5]].tolist(),
-                n_bad=len(pos),
+                variable,
+                bad,
+                y,
             )
     else:
         values = pd.to_numeric(y, errors="coerce")
     if values.isna().any():
-        pos = np.flatnonzero(values.isna().to_numpy())
-        raise DataError(
+        raise DataError.at(
             f"column {variable!r}: missing or non-numeric values",
-            column=variable,
-            rows=[int(p) + 1 for p in pos[:5]],
-            values=y.iloc[pos[:5]].tolist(),
-            n_bad=len(pos),
+            variable,
+            values.isna().to_numpy(),
+            y,
         )
     frame = pd.DataFrame({"y": values.to_numpy(dtype=float), "h": cases[strata].to_numpy()})
     if population is None:
