@@ -64,12 +64,13 @@ def _millions(amount: float) -> str:
     return f"£{value} million"
 
 
-def high_cost_residential(cases: pd.DataFrame) -> pd.Series:
-    """Boolean mask of the high-cost residential group (children's homes, >= £4,800/week)."""
-    return (
-        cases["placement_setting"].isin(schema.RESIDENTIAL_SETTINGS).to_numpy()
-        & (cases["weekly_cost"] >= HIGH_COST_THRESHOLD).to_numpy()
-    )
+def high_cost_residential(cases: pd.DataFrame) -> np.ndarray:
+    """Boolean mask of the high-cost residential group: the default ``high_cost_residential``
+    rule of :mod:`lacstats.cohorts` (children's homes at £4,800 a week or more)."""
+    from lacstats.cohorts import DEFAULT_RULES
+
+    rule = next(r for r in DEFAULT_RULES if r.name == "high_cost_residential")
+    return rule.evaluate(cases).to_numpy(dtype=bool, na_value=False)
 
 
 def _hc(cases: pd.DataFrame) -> pd.DataFrame:

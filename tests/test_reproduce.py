@@ -102,3 +102,16 @@ def test_risk_cost_analysis(tmp_path):
     table = (folder / "risk_cost.csv").read_text()
     assert "mixed model, authority intercepts" in table
     assert "case_id" not in table
+
+
+def test_cohorts_analysis_fast(tmp_path):
+    summary = run_all(tmp_path / "r", seed=2019, fast=True, only=["cohorts"])
+    folder = tmp_path / "r" / "cohorts"
+    numbers = json.loads((folder / "numbers.json").read_text())
+    assert numbers["keeping_local_children"]["value"] == 200
+    assert numbers["keeping_local_percent"]["value"] == "16.5%"
+    assert numbers["high_cost_weekly"]["value"] == 666433
+    assert numbers["kmeans_profiles"]["value"] == 5
+    assert summary.findings["match"].all()
+    table = (folder / "kmeans_profiles_by_cohort.csv").read_text()
+    assert ",c," in table  # small counts suppressed

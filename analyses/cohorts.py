@@ -1,0 +1,177 @@
+"""Commissioning cohorts from the rules, need profiles and their stability, and costs."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from lacstats import cohorts, datasets, disclosure, findings, profiles, schema
+
+NAME = "cohorts"
+TITLE = "Commissioning cohorts and need profiles (latent classes, k-means), with costs"
+
+
+def run(ctx) -> None:
+    cases = datasets.complex_lac(rng=ctx.seed)
+    flags = cohorts.assign(cases)
+    summary = cohorts.summarise(cases, flags)
+    ctx.table(
+        "cohort_summary",
+        disclosure.suppress_small_counts(
+            summary.round(4),
+            "n",
+            dependent=["weekly_cost", "annual_cost", "mean_weekly_cost", "median_weekly_cost"],
+        ),
+    )
+    local20 = cohorts.assign(cases, keeping_local={"miles": cohorts.DFE_DISTANCE_MILES})
+    everyone = summary[summary["group"] == "All"].set_index("cohort")
+    local = everyone.loc["keeping_local"]
+    high = everyone.loc["high_cost_residential"]
+    ctx.numbers(
+        keeping_local_children=(int(local["n"]), "children"),
+        keeping_local_unknown_distance=(int(local["unknown"]), "children"),
+        keeping_local_percent=(
+            findings.percent_one_decimal(local["n"], len(cases) - local["unknown"]),
+            "percent of cases with a known distance",
+        ),
+        keeping_local_20_miles=(int(local20["keeping_local"].sum()), "children"),
+        high_cost_children=(int(high["n"]), "children"),
+        high_cost_weekly=(int(high["weekly_cost"]), "GBP per week"),
+        high_cost_annual_millions=(round(high["annual_cost"] / 1e6, 1), "GBP million a year"),
+        annual_weeks=(cohorts.ANNUAL_WEEKS, "weeks"),
+        **{f"cohort_{name}": (int(row["n"]), "children") for name, row in everyone.iterrows()},
+    )
+    ctx.findings(
+        pd.DataFrame(
+            [
+                {
+                    "finding": "keeping_local.children_over_100_miles",
+                    "definition": "keeping_local rule (distance over 100 miles)",
+                    "unit": "children",
+                    "published": 200,
+                    "reproduced": int(local["n"]),
+                    "rule": "exact",
+                    "match": int(local["n"]) == 200,
+                    "source": "000_07fcf8ae04fdfcb4.txt",
+                },
+                {
+                    "finding": "high_cost_residential.children",
+                    "definition": "high_cost_residential rule",
+                    "unit": "children",
+                    "published": 114,
+                    "reproduced": int(high["n"]),
+                    "rule": "exact",
+                    "match": int(high["n"]) == 114,
+                    "source": "000_07fcf8ae04fdfcb4.txt",
+                },
+            ]
+        )
+    )
+
+    n_init, n_boot = (3, 5) if ctx.fast else (5, 30)
+    ctx.options.update(
+        {
+            "rng": ctx.seed,
+            "lca_n_init": n_init,
+            "stability_n_boot": n_boot,
+            "k_range": [1, 6],
+            "rules": flags.attrs["rules"],
+        }
+    )
+    rng = np.random.default_rng(ctx.seed)
+    lca = profiles.NeedProfiles(method="lca", k_range=(1, 6), n_init=n_init, rng=rng).fit(cases)
+    km = profiles.NeedProfiles(method="kmeans", k_range=(1, 8), n_init=20, rng=rng).fit(cases)
+    for label, model in (("lca", lca), ("kmeans", km)):
+        ctx.table(f"{label}_selection", model.selection_.round(4))
+        ctx.table(
+            f"{label}_profiles",
+            disclosure.suppress_small_counts(
+                model.profiles_.round(4), "size", dependent=["share"]
+            ),
+        )
+        stab = model.stability(n_boot=n_boot, rng=rng)
+        ctx.table(f"{label}_stability", stab.round(4))
+        ctx.numbers(
+            **{
+                f"{label}_profiles": (model.n_profiles_, "profiles (chosen by BIC)"),
+                f"{label}_stable_profiles": (int((stab["reading"] == "stable").sum()), "profiles"),
+            }
+        )
+        named = np.array(model.profiles_["name"])[model.labels_]
+        crosstab = cohorts.by_profile(cases, flags, named)
+        ctx.table(
+            f"{label}_profiles_by_cohort",
+            disclosure.suppress_small_counts(
+                crosstab.round(4),
+                "n",
+                dependent=["share_of_cohort", "weekly_cost", "mean_weekly_cost"],
+            ),
+        )
+        ctx.diagnostic(
+            f"{label}_smallest_profile_at_least_5_percent",
+            model.selection_.set_index("k").loc[model.n_profiles_, "smallest_share"] >= 0.05,
+        )
+    truth = pd.crosstab(km.labels_, cases["need_profile"])
+    ctx.numbers(
+        kmeans_recovery=(
+            round(float(truth.max(axis=1).sum() / len(cases)), 3),
+            (
+                "share of children in the majority true profile of "
+                "their k-means profile (synthetic truth)"
+            ),
+        )
+    )
+
+    _heatmap(ctx, km)
+    _cohort_costs(ctx, everyone)
+
+
+def _heatmap(ctx, model) -> None:
+    means = model.profiles_[[f"mean_{i}" for i in schema.NEED_ITEMS]].to_numpy()
+    fig, ax = plt.subplots(figsize=(7, 0.6 * len(means) + 1.6))
+    image = ax.imshow(means, cmap="viridis", vmin=1, vmax=5, aspect="auto")
+    ax.set_xticks(
+        range(len(schema.NEED_ITEMS)),
+        [i.replace("risk_", "").replace("_", " ") for i in schema.NEED_ITEMS],
+        rotation=40,
+        ha="right",
+        fontsize=8,
+    )
+    ax.set_yticks(
+        range(len(means)),
+        [
+            f"{n} ({s:.0%})"
+            for n, s in zip(model.profiles_["name"], model.profiles_["share"], strict=True)
+        ],
+        fontsize=8,
+    )
+    fig.colorbar(image, ax=ax, label="mean score (1-5)")
+    ax.set_title("Need profiles (k-means): mean item scores")
+    ctx.figure("profile_heatmap", fig)
+    plt.close(fig)
+
+
+def _cohort_costs(ctx, everyone: pd.DataFrame) -> None:
+    fig, ax1 = plt.subplots(figsize=(7, 3.6))
+    names = [n.replace("_", "\n") for n in everyone.index]
+    x = np.arange(len(names))
+    ax1.bar(x - 0.2, everyone["n"], width=0.4, color="#4c72b0", label="children")
+    ax1.set_ylabel("children")
+    ax2 = ax1.twinx()
+    ax2.bar(
+        x + 0.2,
+        everyone["weekly_cost"] / 1000,
+        width=0.4,
+        color="#dd8452",
+        label="weekly cost (£000)",
+    )
+    ax2.set_ylabel("weekly cost (£000)")
+    ax1.set_xticks(x, names, fontsize=7)
+    ax1.set_title("Commissioning cohorts: size and weekly cost")
+    fig.legend(loc="upper right", frameon=False, fontsize=8)
+    ctx.figure("cohort_costs", fig)
+    plt.close(fig)

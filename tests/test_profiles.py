@@ -1,0 +1,106 @@
+"""Need profiles against poLCA (carcinoma) and R's kmeans (iris); stability and naming."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.datasets import load_iris
+
+from lacstats import profiles
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def carcinoma() -> pd.DataFrame:
+    patterns = pd.read_csv(DATA / "carcinoma_patterns.csv")
+    return patterns.loc[patterns.index.repeat(patterns.pop("count"))].reset_index(drop=True)
+
+
+def test_carcinoma_against_polca(carcinoma):
+    # Linzer and Lewis (2011), J Stat Softw 42(10), section 5.1; poLCA(cbind(A,...,G) ~ 1,
+    # carcinoma, nclass = k, nrep = 10): maximum log-likelihood, AIC and BIC
+    published = {
+        1: (-524.4648, 1062.93, 1082.324),
+        2: (-317.2568, 664.5137, 706.0739),
+        3: (-293.705, 633.41, 697.1357),
+        4: (-289.2858, 640.5717, 726.4629),
+    }
+    assert len(carcinoma) == 118
+    model = profiles.NeedProfiles(
+        method="lca", k_range=(1, 4), n_init=20, items=tuple("ABCDEFG"), rng=1
+    ).fit(carcinoma)
+    table = model.selection_.set_index("k")
+    for k, (loglik, aic, bic) in published.items():
+        assert table.loc[k, "loglik"] == pytest.approx(loglik, abs=1e-3), k
+        assert table.loc[k, "aic"] == pytest.approx(aic, abs=1e-3), k
+        assert table.loc[k, "bic"] == pytest.approx(bic, abs=1e-3), k
+    assert model.n_profiles_ == 3  # BIC picks the published three classes
+    # poLCA's three-class shares: 0.4447, 0.3736, 0.1817
+    assert sorted(model.profiles_["share"].round(2)) == pytest.approx([0.19, 0.37, 0.44], abs=0.02)
+
+
+def test_kmeans_against_r_iris():
+    # R: kmeans(iris[, 1:4], centers = 3, nstart = 20): tot.withinss 78.85144, sizes 50/62/38
+    iris = load_iris(as_frame=True).frame.iloc[:, :4]
+    model = profiles.NeedProfiles(
+        method="kmeans",
+        n_profiles=3,
+        n_init=20,
+        items=tuple(iris.columns),
+        standardise=False,
+        rng=0,
+    ).fit(iris)
+    assert model.model_.inertia_ == pytest.approx(78.85144, abs=1e-4)
+    assert sorted(model.profiles_["size"]) == [38, 50, 62]
+
+
+def test_bic_selection_and_stability_on_separated_groups(rng):
+    centres = np.array([[1, 1, 5, 5], [5, 5, 1, 1], [1, 5, 1, 5]])
+    X = np.repeat(centres, 80, axis=0) + rng.normal(0, 0.4, (240, 4))
+    frame = pd.DataFrame(
+        X, columns=["risk_violence", "risk_missing", "mental_health", "learning_disability"]
+    )
+    model = profiles.NeedProfiles(
+        method="kmeans", k_range=(1, 6), items=tuple(frame.columns), rng=2
+    ).fit(frame)
+    assert model.n_profiles_ == 3
+    assert set(model.selection_.columns) >= {
+        "k",
+        "loglik",
+        "aic",
+        "bic",
+        "sabic",
+        "relative_entropy",
+        "smallest_share",
+    }
+    stab = model.stability(n_boot=20, rng=3)
+    assert (stab["jaccard"] > 0.95).all()
+    assert set(stab["reading"]) == {"stable"}
+    assert model.probabilities_.shape == (240, 3)
+
+
+def test_readings_and_names():
+    assert [profiles.stability_reading(j) for j in (0.5, 0.6, 0.74, 0.75)] == [
+        "unstable",
+        "pattern",
+        "pattern",
+        "stable",
+    ]
+    means = pd.DataFrame(
+        {"risk_violence": [4.5, 1.5], "risk_offending": [4.0, 1.6], "mental_health": [2.0, 2.1]}
+    )
+    assert profiles.name_profiles(means, means.mean()) == ["violence and offending", "lower need"]
+
+
+def test_lca_on_need_items_recovers_a_profile(cases):
+    model = profiles.NeedProfiles(method="lca", n_profiles=3, n_init=3, rng=4).fit(cases)
+    crosstab = pd.crosstab(model.labels_, cases["need_profile"])
+    # the violence-and-offending children mostly share one latent class
+    assert (
+        crosstab["violence_and_offending"].max() / crosstab["violence_and_offending"].sum() > 0.6
+    )
+    assert model.predict(cases.head(20)).shape == (20,)
