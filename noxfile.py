@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import nox
 
 nox.needs_version = ">=2024.10"
@@ -31,3 +33,20 @@ def reproduce(session: nox.Session) -> None:
     """Rebuild every finding on the packaged data into results/ (pass options after --)."""
     session.install("-e", ".")
     session.run("lacstats", "reproduce", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def paper(session: nox.Session) -> None:
+    """Compile paper/paper.pdf from results/ (running `lacstats reproduce` first if needed)."""
+    session.install("-e", ".")
+    if not Path("results/manifest.json").is_file():
+        session.run("lacstats", "reproduce")
+    session.run("lacstats", "paper", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def benchmarks(session: nox.Session) -> None:
+    """Run the performance benchmarks in benchmarks/ (on demand; never in CI)."""
+    session.install("-e", ".[bench]")
+    for script in sorted(Path("benchmarks").glob("bench_*.py")):
+        session.run("python", str(script), *session.posargs)

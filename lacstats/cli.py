@@ -34,6 +34,13 @@ def _reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _paper(args: argparse.Namespace) -> int:
+    from lacstats.paper import build
+
+    print(build(args.results, args.out))
+    return 0
+
+
 def _sample_size(args: argparse.Namespace) -> int:
     from lacstats.sampling import sample_size
 
@@ -96,6 +103,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these analyses")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     p.set_defaults(func=_reproduce)
+
+    p = sub.add_parser("paper", help="compile the methods paper from a results folder")
+    p.add_argument("--results", default="results", help="results folder (default: results)")
+    p.add_argument("--out", help="PDF to write (default: paper/paper.pdf)")
+    p.set_defaults(func=_paper)
 
     p = sub.add_parser("sample-size", help="sample size for a proportion")
     p.add_argument("--population", default=None, help="population size N (omit for infinite)")

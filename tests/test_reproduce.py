@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from lacstats import cli
+from lacstats import cli, paper
+from lacstats.errors import LacstatsError
 from lacstats.reproduce import run_all
 
 
@@ -71,9 +72,34 @@ def test_cli_reports_errors(capsys):
     assert "'interval'" in capsys.readouterr().err
 
 
-def test_sample_design_analysis_fast(tmp_path):
-    summary = run_all(tmp_path / "r", seed=3, fast=True, only=["sample_design"])
-    folder = tmp_path / "r" / "sample_design"
+@pytest.fixture(scope="module")
+def fast_run(tmp_path_factory):
+    """One `lacstats reproduce --fast` of every analysis (the CI smoke test)."""
+    out = tmp_path_factory.mktemp("fast") / "results"
+    return out, run_all(out, seed=2019, fast=True)
+
+
+def test_fast_run_covers_every_analysis(fast_run):
+    out, summary = fast_run
+    assert set(summary.table["analysis"]) == {
+        "calibrated_sample",
+        "sample_design",
+        "risk_cost",
+        "cohorts",
+        "authority_effects",
+    }
+    assert summary.findings["match"].all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["options"]["fast"] is True
+    assert manifest["fast_note"].startswith("MCMC and simulations shortened")
+    for name in summary.table["analysis"]:
+        assert (out / name / "numbers.json").is_file()
+        assert (out / name / "manifest.json").is_file()
+
+
+def test_sample_design_analysis(fast_run):
+    out, _ = fast_run
+    folder = out / "sample_design"
     numbers = json.loads((folder / "numbers.json").read_text())
     assert numbers["design_total_crs"]["value"] == 1268
     assert numbers["design_total_exact"]["value"] == 1275
@@ -88,12 +114,11 @@ def test_sample_design_analysis_fast(tmp_path):
     } <= {p.name for p in folder.iterdir()}
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["options"]["reps"] == 20
-    assert summary.table["diagnostics_passed"].sum() == 1
 
 
-def test_risk_cost_analysis(tmp_path):
-    run_all(tmp_path / "r", seed=2019, only=["risk_cost"])
-    folder = tmp_path / "r" / "risk_cost"
+def test_risk_cost_analysis(fast_run):
+    out, _ = fast_run
+    folder = out / "risk_cost"
     numbers = json.loads((folder / "numbers.json").read_text())
     assert 0.1 < numbers["spearman"]["value"] < 0.3
     assert numbers["spearman_ci_low"]["value"] < numbers["spearman"]["value"]
@@ -104,14 +129,48 @@ def test_risk_cost_analysis(tmp_path):
     assert "case_id" not in table
 
 
-def test_cohorts_analysis_fast(tmp_path):
-    summary = run_all(tmp_path / "r", seed=2019, fast=True, only=["cohorts"])
-    folder = tmp_path / "r" / "cohorts"
+def test_cohorts_analysis(fast_run):
+    out, _summary = fast_run
+    folder = out / "cohorts"
     numbers = json.loads((folder / "numbers.json").read_text())
     assert numbers["keeping_local_children"]["value"] == 200
     assert numbers["keeping_local_percent"]["value"] == "16.5%"
     assert numbers["high_cost_weekly"]["value"] == 666433
     assert numbers["kmeans_profiles"]["value"] == 5
-    assert summary.findings["match"].all()
     table = (folder / "kmeans_profiles_by_cohort.csv").read_text()
     assert ",c," in table  # small counts suppressed
+
+
+def test_authority_effects_analysis(fast_run):
+    out, _ = fast_run
+    numbers = json.loads((out / "authority_effects" / "numbers.json").read_text())
+    # the synthetic authority effects have SD 0.07 on the log scale
+    assert 0.02 < numbers["authority_sd"]["value"] < 0.15
+    assert numbers["far_children"]["value"] == 200
+    assert numbers["loo_best"]["value"] in {"partial", "unpooled", "pooled"}
+    manifest = json.loads((out / "authority_effects" / "manifest.json").read_text())
+    assert set(manifest["diagnostics"]) == {
+        "partial_pooling",
+        "far_from_home",
+        "pooled",
+        "unpooled",
+    }
+
+
+def test_no_output_has_a_case_identifier(fast_run):
+    out, _ = fast_run
+    for path in out.rglob("*"):
+        if path.suffix in {".csv", ".json", ".txt", ".svg"}:
+            assert "SE0" not in path.read_text(), path
+
+
+def test_paper_compiles(fast_run, tmp_path):
+    out, _ = fast_run
+    pdf = paper.build(out, tmp_path / "paper.pdf")
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    assert len(data) > 50_000
+    again = paper.build(out, tmp_path / "again.pdf")
+    assert again.read_bytes() == data  # fixed timestamp: the same results, the same PDF
+    with pytest.raises(LacstatsError, match="incomplete"):
+        paper.build(tmp_path, tmp_path / "none.pdf")

@@ -1,0 +1,158 @@
+"""Authority effects from Bayesian hierarchical models: cost by risk and setting with
+authority intercepts, placement over 100 miles, and pooled versus unpooled versus partial
+pooling compared by LOO."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import arviz as az
+import matplotlib.pyplot as plt
+import numpy as np
+
+from lacstats import datasets, findings
+from lacstats.hierarchical import HierarchicalModel
+
+NAME = "authority_effects"
+TITLE = "Authority effects: hierarchical lognormal and logistic models, LOO comparison"
+COST = "weekly_cost ~ risk_score + C(placement_setting)"
+
+
+def run(ctx) -> None:
+    cases = datasets.complex_lac(rng=ctx.seed)
+    cases = cases.assign(authority=cases["authority"].astype(str))
+    sampling = (
+        {"draws": 300, "tune": 300, "chains": 2}
+        if ctx.fast
+        else {"draws": 1000, "tune": 1000, "chains": 4}
+    )
+    check = not ctx.fast  # a full run stops on a bad fit; a smoke test records it
+    ctx.options.update({"rng": ctx.seed, "check": check, **sampling, "cost_formula": COST})
+    gen = np.random.default_rng(ctx.seed)
+
+    def fit(label: str, model: HierarchicalModel, data):
+        ctx.progress(f"[{NAME}] sampling {label}")
+        result = model.fit(data, rng=gen, progress=False, check=check, **sampling)
+        ctx.diagnostic(label, result.diagnostics.passed)
+        ctx.table(f"diagnostics_{label}", _frame(result.diagnostics.to_dict()))
+        return result
+
+    partial = fit(
+        "partial_pooling", HierarchicalModel(COST, group="authority", fast_path=False), cases
+    )
+    ctx.table("fixed_effects", partial.fixed_effects().round(5))
+    ctx.table("variance_components", partial.variance_components().round(5))
+    effects = partial.group_effects().sort_values("mean")
+    ctx.table("authority_effects", effects.round(5))
+    ppc_table, ppc_fig = partial.ppc(cases, rng=gen)
+    ctx.table("posterior_predictive", ppc_table.round(5))
+    ctx.figure("posterior_predictive", ppc_fig)
+    plt.close(ppc_fig)
+    _caterpillar(ctx, effects)
+
+    fixed = partial.fixed_effects().set_index("term")
+    sds = partial.variance_components().set_index("term")
+    risk = fixed.loc["risk_score"]
+    ctx.numbers(
+        risk_percent_per_point=(round(100 * (np.exp(risk["mean"]) - 1), 2), "% weekly cost"),
+        risk_percent_low=(round(100 * (np.exp(risk["ci_low"]) - 1), 2), "% weekly cost"),
+        risk_percent_high=(round(100 * (np.exp(risk["ci_high"]) - 1), 2), "% weekly cost"),
+        authority_sd=(round(sds.loc["authority (intercept)", "mean"], 4), "log weekly cost"),
+        authority_sd_low=(round(sds.loc["authority (intercept)", "ci_low"], 4), "log"),
+        authority_sd_high=(round(sds.loc["authority (intercept)", "ci_high"], 4), "log"),
+        residual_sd=(round(sds.loc["residual", "mean"], 4), "log weekly cost"),
+        highest_authority=(effects.iloc[-1]["group"], "authority"),
+        highest_effect_percent=(round(100 * (np.exp(effects.iloc[-1]["mean"]) - 1), 1), "%"),
+        lowest_authority=(effects.iloc[0]["group"], "authority"),
+        lowest_effect_percent=(round(100 * (np.exp(effects.iloc[0]["mean"]) - 1), 1), "%"),
+        rhat_max=(round(partial.diagnostics.rhat_max, 4), "R-hat"),
+        ess_bulk_min=(round(partial.diagnostics.ess_bulk_min), "draws"),
+    )
+
+    far = cases.dropna(subset=["distance_miles"]).assign(
+        over_100=lambda f: (f["distance_miles"] > findings.FAR_MILES).astype(float)
+    )
+    logistic = fit(
+        "far_from_home",
+        HierarchicalModel(
+            "over_100 ~ risk_score + C(placement_setting)", group="authority", family="bernoulli"
+        ),
+        far,
+    )
+    ctx.table("far_fixed_effects", logistic.fixed_effects().round(5))
+    ctx.table("far_authority_effects", logistic.group_effects().round(5))
+    far_sd = logistic.variance_components().set_index("term").loc["authority (intercept)"]
+    ctx.numbers(
+        far_children=(int(far["over_100"].sum()), "children"),
+        far_known=(len(far), "children"),
+        far_authority_sd=(round(far_sd["mean"], 4), "logit"),
+        far_risk_odds_ratio=(
+            round(
+                float(
+                    np.exp(logistic.fixed_effects().set_index("term").loc["risk_score", "mean"])
+                ),
+                4,
+            ),
+            "odds ratio per risk point",
+        ),
+    )
+
+    pooled = fit("pooled", HierarchicalModel(COST, group=None, fast_path=False), cases)
+    unpooled = fit(
+        "unpooled", HierarchicalModel(f"{COST} + C(authority)", group=None, fast_path=False), cases
+    )
+    loos = {"pooled": pooled.loo(), "unpooled": unpooled.loo(), "partial": partial.loo()}
+    comparison = az.compare(loos, round_to=None)
+    comparison = comparison.reset_index().rename(columns={"index": "model"})
+    keep = [
+        c
+        for c in ("model", "rank", "elpd", "p", "elpd_diff", "weight", "se", "dse")
+        if c in comparison.columns
+    ]
+    ctx.table("loo_comparison", comparison[keep].round(3))
+    ctx.numbers(
+        loo_best=(str(comparison.iloc[0]["model"]), "model"),
+        **{
+            f"elpd_{name}": (round(float(loo.elpd), 2), "elpd (log score)")
+            for name, loo in loos.items()
+        },
+        **{
+            f"high_pareto_k_{name}": (int(loo.high_pareto_k), "observations")
+            for name, loo in loos.items()
+        },
+    )
+
+
+def _frame(record):
+    import pandas as pd
+
+    return pd.DataFrame([record])
+
+
+def _caterpillar(ctx, effects) -> None:
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    y = np.arange(len(effects))
+    pct = lambda v: 100 * (np.exp(v) - 1)
+    ax.errorbar(
+        pct(effects["mean"]),
+        y,
+        xerr=[
+            pct(effects["mean"]) - pct(effects["ci_low"]),
+            pct(effects["ci_high"]) - pct(effects["mean"]),
+        ],
+        fmt="o",
+        color="#4c72b0",
+        ecolor="#9ecae1",
+        capsize=0,
+    )
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(
+        y,
+        [f"{g} (n={n})" for g, n in zip(effects["group"], effects["n"], strict=True)],
+        fontsize=7,
+    )
+    ax.set_xlabel("authority effect on weekly cost, % (95% interval), same risk and setting")
+    ax.set_title("Authority effects (partial pooling)")
+    ctx.figure("authority_effects", fig)
+    plt.close(fig)
