@@ -103,7 +103,7 @@ def run(ctx) -> None:
         "unpooled", HierarchicalModel(f"{COST} + C(authority)", group=None, fast_path=False), cases
     )
     loos = {"pooled": pooled.loo(), "unpooled": unpooled.loo(), "partial": partial.loo()}
-    comparison = az.compare(loos, round_to=None)
+    comparison = az.compare(loos, round_to="none")  # full precision; rounded below
     comparison = comparison.reset_index().rename(columns={"index": "model"})
     keep = [
         c

@@ -114,6 +114,6 @@ def run(ctx) -> None:
         ax.axhline(sims / 10, color="black", ls="--", lw=0.8)
         ax.set_title(name)
     axes[0].set_ylabel("simulations")
-    fig.suptitle("SBC rank histograms (uniform if calibrated)")
+    fig.suptitle("SBC rank histograms (uniform if calibrated)", y=1.04)
     ctx.figure("rank_histograms", fig)
     plt.close(fig)

@@ -34,6 +34,51 @@ def _reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sensitivity(args: argparse.Namespace) -> int:
+    import tomllib
+
+    from lacstats import datasets, sensitivity
+    from lacstats.errors import DataError
+
+    sweeps = {
+        "threshold": (sensitivity.threshold_sensitivity, "cases"),
+        "design": (sensitivity.design_sensitivity, "frame"),
+        "prior": (sensitivity.prior_sensitivity, "cases"),
+        "selection": (sensitivity.selection_sensitivity, "cases"),
+    }
+    func, data = sweeps[args.name]
+    grid = {}
+    if args.grid:
+        with open(args.grid, "rb") as handle:
+            grid = tomllib.load(handle)
+    if args.name == "selection":
+        grid = {k: v for k, v in grid.items() if k in ("reps", "methods")}
+    elif any(not isinstance(v, list) for v in grid.values()):
+        raise DataError(f"{args.grid}: every grid entry must be a list of values")
+    source = (
+        datasets.south_east_authorities(args.year)
+        if data == "frame"
+        else datasets.complex_lac(rng=args.seed)
+    )
+    options = {"backend": args.backend, "progress": not args.quiet}
+    if args.scheduler:
+        options["client"] = args.scheduler
+    if args.name != "design" and args.name != "threshold":
+        options["rng"] = args.seed
+    table = func(source, **grid, **options)
+    text = table.to_csv(index=False, lineterminator="\n")
+    if args.out:
+        from lacstats.io import atomic_write_text
+
+        atomic_write_text(args.out, text)
+    else:
+        print(text, end="")
+    failed = table.attrs.get("failed_points", 0)
+    if failed:
+        print(f"{failed} point(s) failed; see the error column", file=sys.stderr)
+    return 1 if failed else 0
+
+
 def _paper(args: argparse.Namespace) -> int:
     from lacstats.paper import build
 
@@ -103,6 +148,17 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these analyses")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     p.set_defaults(func=_reproduce)
+
+    p = sub.add_parser("sensitivity", help="run a ready-made sensitivity sweep")
+    p.add_argument("name", choices=["threshold", "design", "prior", "selection"])
+    p.add_argument("--grid", help="TOML file: parameter = [values, ...]")
+    p.add_argument("--backend", default="local", choices=["local", "dask"])
+    p.add_argument("--scheduler", help="address of a dask scheduler (with --backend dask)")
+    p.add_argument("--seed", type=int, default=2019)
+    p.add_argument("--year", type=int, default=2017, help="DfE year for the design sweep")
+    p.add_argument("--out", help="CSV file to write (default: standard output)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_sensitivity)
 
     p = sub.add_parser("paper", help="compile the methods paper from a results folder")
     p.add_argument("--results", default="results", help="results folder (default: results)")

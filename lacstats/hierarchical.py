@@ -29,7 +29,12 @@ centred, a smaller one non-centred (Betancourt and Girolami 2015; Papaspiliopoul
 2007): data-rich groups are well identified by their own likelihood, sparse ones by the
 prior. For gaussian and lognormal models whose predictors are constant within cells (group
 x categorical predictors) the likelihood is computed from each cell's count, mean and sum
-of squares (``fast_path``), so sampling cost does not grow with the number of children.
+of squares (``fast_path``), so sampling cost does not grow with the number of children;
+with random intercepts only, the intercepts are then integrated out analytically (the
+marginal likelihood of each group's cell means is normal with covariance
+diag(sigma^2 / n_c) + tau^2 11') and drawn afterwards from their exact conditional
+posterior. That removes the funnel and the intercept-effects correlation that leave a
+centred or non-centred fit of 80,000 children in 152 authorities with a bulk ESS near 70.
 
 Every fit reports R-hat, bulk and tail ESS and divergences and, with ``check=True``,
 refuses to return a fit that fails the gate (R-hat <= 1.01, bulk and tail ESS >= 400, no
@@ -132,7 +137,7 @@ class HierarchicalModel:
         family: str = "lognormal",
         varying: tuple[str, ...] = (),
         priors: dict[str, float] | None = None,
-        sampler: str = "pymc",
+        sampler: str = "nutpie",
         centred_threshold: int = 40,
         fast_path: bool | str = "auto",
         target_accept: float = 0.9,
@@ -283,12 +288,20 @@ class HierarchicalModel:
         else:
             groups, X = d.groups, d.X
         centred = d.counts >= self.centred_threshold
+        marginal = fast and self._marginalise(d)
         with pm.Model(coords=coords) as model:
             alpha = pm.Normal("alpha", 0.0, scales["intercept"])
             eta = alpha
             if k:
                 beta = pm.Normal("beta", 0.0, scales["beta"], dims="term")
                 eta = eta + pt.dot(X, beta)
+            if marginal:
+                tau = pm.Exponential("tau", 1.0 / scales["group_sd"])
+                sigma = pm.Exponential("sigma", 1.0 / scales["sigma"])
+                self._marginal_likelihood(
+                    pm, pt, eta, tau, sigma, groups, n_groups, (n_c, ybar, ss), len(d.y)
+                )
+                return model
             if self.group:
                 tau = pm.Exponential("tau", 1.0 / scales["group_sd"])
                 a = self._group_vector(pm, pt, "a", tau, centred, n_groups)
@@ -299,6 +312,32 @@ class HierarchicalModel:
                     eta = eta + b[groups] * X[:, col]
             self._likelihood(pm, pt, eta, d, fast, scales, (n_c, ybar, ss) if fast else None)
         return model
+
+    def _marginalise(self, d: _Design) -> bool:
+        """Integrate the group intercepts out (gaussian-type, random intercepts only)."""
+        return bool(self.group) and not self.varying and self.family in ("gaussian", "lognormal")
+
+    @staticmethod
+    def _marginal_likelihood(pm, pt, eta, tau, sigma, groups, n_groups, cells, n):
+        """Cell means with the group intercepts integrated out analytically.
+
+        Within group g the cell means are jointly normal: r = ybar - eta has covariance
+        D + tau^2 11', D = diag(sigma^2 / n_c). By the matrix determinant lemma and
+        Sherman-Morrison, with w_c = n_c / sigma^2,
+          log p(r) = -1/2 [sum w r^2 - tau^2 (sum w r)^2 / (1 + tau^2 sum w)
+                           + sum log(sigma^2 / n_c) + log(1 + tau^2 sum w)] + const,
+        and the within-cell sums of squares add -(n - C) log sigma - SS / (2 sigma^2).
+        """
+        n_c, ybar, ss = cells
+        r = ybar - eta
+        w = n_c / sigma**2
+        sum_w = pt.inc_subtensor(pt.zeros(n_groups)[groups], w)
+        sum_wr = pt.inc_subtensor(pt.zeros(n_groups)[groups], w * r)
+        tau2 = tau**2
+        quad = pt.sum(w * r**2) - pt.sum(tau2 * sum_wr**2 / (1 + tau2 * sum_w))
+        logdet = pt.sum(pt.log(sigma**2 / n_c)) + pt.sum(pt.log1p(tau2 * sum_w))
+        pm.Potential("cells_marginal", -0.5 * (quad + logdet))
+        pm.Potential("within_cells", -(n - len(n_c)) * pt.log(sigma) - ss / (2 * sigma**2))
 
     @staticmethod
     def _group_vector(pm, pt, name, tau, centred, n_groups):
@@ -356,11 +395,7 @@ class HierarchicalModel:
         fast = self._use_fast_path(d)
         model = self._build(d, fast)
         seed = int(np.random.default_rng(rng).integers(0, 2**31 - 1))
-        kwargs: dict[str, Any] = {}
-        if self.sampler == "nutpie":
-            kwargs["nuts_sampler_kwargs"] = {"target_accept": self.target_accept}
-        else:
-            kwargs["target_accept"] = self.target_accept
+        kwargs: dict[str, Any] = {"nuts": {"target_accept": self.target_accept}}
         # Far-tail proposals early in warm-up can overflow; NUTS rejects them (and counts
         # divergences, which the gate reports), so the numpy warning carries no information.
         with model, warnings.catch_warnings(), np.errstate(over="ignore"):
@@ -379,6 +414,9 @@ class HierarchicalModel:
             if log_likelihood and not fast:
                 pm.compute_log_likelihood(idata, progressbar=False)
         diagnostics = _diagnostics(idata, chains, draws)
+        marginal = fast and self._marginalise(d)
+        if marginal:
+            idata = _draw_group_effects(idata, d, seed)
         result = HierarchicalResult(
             model=self,
             design=d,
@@ -394,6 +432,9 @@ class HierarchicalModel:
                 "sampler": self.sampler,
                 "target_accept": self.target_accept,
                 "fast_path": fast,
+                "group_effects": (
+                    "integrated out, drawn from their conditional" if marginal else "sampled"
+                ),
                 "centred_groups": int((d.counts >= self.centred_threshold).sum()),
                 "non_centred_groups": int((d.counts < self.centred_threshold).sum()),
             },
@@ -427,6 +468,39 @@ class HierarchicalModel:
                 f"{scales['sigma'] * unit:.4g}"
             )
         return record
+
+
+def _draw_group_effects(idata, d: _Design, seed: int):
+    """Draw the integrated-out intercepts from their exact conditional posterior.
+
+    Given (alpha, beta, tau, sigma), a_g | y ~ Normal(v_g sum_i r_i / sigma^2, v_g) with
+    v_g = 1 / (1 / tau^2 + n_g / sigma^2) and r_i = y_i - alpha - x_i beta: one draw per
+    posterior draw.
+    """
+    import xarray as xr
+
+    post = idata["posterior"]
+    alpha = np.asarray(post["alpha"])
+    _chains, _draws = alpha.shape
+    eta = alpha[..., None] + (np.asarray(post["beta"]) @ d.X.T if d.names else 0.0)
+    tau, sigma = np.asarray(post["tau"]), np.asarray(post["sigma"])
+    resid = d.y - eta
+    n_groups = len(d.levels)
+    sums = np.stack([resid[..., d.groups == g].sum(axis=-1) for g in range(n_groups)], -1)
+    precision = 1.0 / tau[..., None] ** 2 + d.counts / sigma[..., None] ** 2
+    var = 1.0 / precision
+    mean = var * sums / sigma[..., None] ** 2
+    gen = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+    a = mean + np.sqrt(var) * gen.standard_normal(var.shape)
+    coords = {
+        "chain": post["chain"].to_numpy(),
+        "draw": post["draw"].to_numpy(),
+        "group": [str(g) for g in d.levels],
+    }
+    idata["posterior"] = post.to_dataset().assign(
+        a=xr.DataArray(a, dims=("chain", "draw", "group"), coords=coords)
+    )
+    return idata
 
 
 def _diagnostics(idata, chains: int, draws: int) -> Diagnostics:

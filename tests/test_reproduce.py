@@ -85,6 +85,7 @@ def test_fast_run_covers_every_analysis(fast_run):
         "calibrated_sample",
         "sample_design",
         "risk_cost",
+        "sensitivity",
         "cohorts",
         "authority_effects",
     }
@@ -155,6 +156,30 @@ def test_authority_effects_analysis(fast_run):
         "pooled",
         "unpooled",
     }
+
+
+def test_sensitivity_analysis(fast_run):
+    out, _ = fast_run
+    numbers = json.loads((out / "sensitivity" / "numbers.json").read_text())
+    assert numbers["high_cost_at_4800"]["value"] == 114
+    assert numbers["high_cost_at_6000"]["value"] == 37
+    assert numbers["keeping_local_at_100"]["value"] == 200
+    assert numbers["design_total_95_10"]["value"] == 1268
+    assert numbers["selection_error_top_cost_high_cost"]["value"] > 10
+
+
+def test_cli_sensitivity_sweep(tmp_path, capsys):
+    grid = tmp_path / "grid.toml"
+    grid.write_text("confidence = [0.95, 0.99]\ninterval = [10]\n")
+    out = tmp_path / "design.csv"
+    assert (
+        cli.main(["sensitivity", "design", "--grid", str(grid), "--out", str(out), "--quiet"]) == 0
+    )
+    assert "0.95,10,crs,1268" in out.read_text().replace(".0,", ",")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("confidence = 0.95\n")
+    assert cli.main(["sensitivity", "design", "--grid", str(bad)]) == 2
+    assert "list of values" in capsys.readouterr().err
 
 
 def test_no_output_has_a_case_identifier(fast_run):
