@@ -20,7 +20,12 @@ def _reproduce(args: argparse.Namespace) -> int:
             tqdm.write(message, file=sys.stderr)
 
     summary = run_all(
-        args.out, seed=args.seed, fast=args.fast, only=args.only or None, progress=say
+        args.out,
+        seed=args.seed,
+        fast=args.fast,
+        only=args.only or None,
+        progress=say,
+        bars=not args.quiet and sys.stderr.isatty(),
     )
     print(summary.summary())
     unmatched = summary.findings[~summary.findings["match"].astype(bool)]

@@ -24,10 +24,15 @@ of the mean, a slope of 2.5 sd(y)/sd(x_j), group and residual SDs with prior mea
 predictors and response on a unit scale): simulation-based calibration uses it, because
 priors that depend on the data break its exactness.
 
-Parameterisation: a group with at least ``centred_threshold`` cases (default 40) is
-centred, a smaller one non-centred (Betancourt and Girolami 2015; Papaspiliopoulos et al.
-2007): data-rich groups are well identified by their own likelihood, sparse ones by the
-prior. For gaussian and lognormal models whose predictors are constant within cells (group
+Parameterisation: a group is centred where its own data outweigh the prior and non-centred
+elsewhere (Papaspiliopoulos, Roberts and Skold 2007; Betancourt and Girolami 2015). By
+default (``centred_threshold="auto"``) a moment-estimator pilot gives the between-group
+variance tau^2 and the per-case variance s^2 (for a bernoulli model, on the logit scale,
+s^2 = 1 / (p (1 - p))) and group g is centred when n_g tau^2 / s^2 >= 1, i.e. when partial
+pooling would shrink it by less than half; an integer threshold centres groups with at
+least that many cases instead. Fixed effects are sampled through a QR decomposition of the
+scaled design (the standard device of the Stan manual, section 1.2), which removes their
+posterior correlation; their Normal prior applies to beta itself. For gaussian and lognormal models whose predictors are constant within cells (group
 x categorical predictors) the likelihood is computed from each cell's count, mean and sum
 of squares (``fast_path``), so sampling cost does not grow with the number of children;
 with random intercepts only, the intercepts are then integrated out analytically (the
@@ -138,7 +143,7 @@ class HierarchicalModel:
         varying: tuple[str, ...] = (),
         priors: dict[str, float] | None = None,
         sampler: str = "nutpie",
-        centred_threshold: int = 40,
+        centred_threshold: int | str = "auto",
         fast_path: bool | str = "auto",
         target_accept: float = 0.9,
         autoscale: bool = True,
@@ -287,14 +292,20 @@ class HierarchicalModel:
             groups, X = uniq[:, 0].astype(int), uniq[:, 1:]
         else:
             groups, X = d.groups, d.X
-        centred = d.counts >= self.centred_threshold
+        centred = self._centred(d)
         marginal = fast and self._marginalise(d)
         with pm.Model(coords=coords) as model:
             alpha = pm.Normal("alpha", 0.0, scales["intercept"])
             eta = alpha
             if k:
-                beta = pm.Normal("beta", 0.0, scales["beta"], dims="term")
-                eta = eta + pt.dot(X, beta)
+                # QR: sample theta = R beta, with X beta = Q theta; the prior stays on beta
+                r_inv = np.linalg.inv(np.linalg.qr(d.X)[1])
+                theta = pm.Flat("theta", shape=k)
+                beta = pm.Deterministic("beta", pt.dot(r_inv, theta), dims="term")
+                pm.Potential(
+                    "beta_prior", pm.logp(pm.Normal.dist(0.0, scales["beta"]), beta).sum()
+                )
+                eta = eta + pt.dot(X @ r_inv, theta)  # X R^-1 = Q on the observations
             if marginal:
                 tau = pm.Exponential("tau", 1.0 / scales["group_sd"])
                 sigma = pm.Exponential("sigma", 1.0 / scales["sigma"])
@@ -312,6 +323,40 @@ class HierarchicalModel:
                     eta = eta + b[groups] * X[:, col]
             self._likelihood(pm, pt, eta, d, fast, scales, (n_c, ybar, ss) if fast else None)
         return model
+
+    def _pilot(self, d: _Design) -> tuple[float, float]:
+        """Moment estimates of the between-group variance tau^2 and the per-case variance
+        on the model's (scaled, link) scale, from least-squares residuals."""
+        y = d.y
+        if self.family == "gamma":
+            y = np.log(y)
+        if self.family == "bernoulli":
+            p = float(np.clip(y.mean(), 1e-3, 1 - 1e-3))
+            per_case = 1.0 / (p * (1 - p))
+            # group log-odds with a half-count correction, and their sampling variances
+            events = np.bincount(d.groups, weights=y, minlength=len(d.levels))
+            n = np.maximum(d.counts, 1)
+            logit = np.log((events + 0.5) / (n - events + 0.5))
+            sampling = 1 / (events + 0.5) + 1 / (n - events + 0.5)
+            return max(float(np.var(logit, ddof=1) - np.mean(sampling)), 0.0), per_case
+        X = np.column_stack([np.ones(len(y)), d.X])
+        resid = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]
+        G, N = len(d.levels), len(y)
+        n = d.counts
+        means = np.bincount(d.groups, weights=resid, minlength=G) / np.maximum(n, 1)
+        within = np.sum((resid - means[d.groups]) ** 2) / max(N - G, 1)
+        between = np.sum(n * (means - resid.mean()) ** 2) / max(G - 1, 1)
+        n0 = (N - np.sum(n**2) / N) / max(G - 1, 1)
+        return max((between - within) / n0, 0.0), float(within)
+
+    def _centred(self, d: _Design) -> np.ndarray:
+        """Which groups to centre (see the module docstring)."""
+        if not self.group:
+            return np.zeros(len(d.levels), dtype=bool)
+        if self.centred_threshold != "auto":
+            return d.counts >= int(self.centred_threshold)
+        tau2, per_case = self._pilot(d)
+        return d.counts * tau2 / per_case >= 1.0
 
     def _marginalise(self, d: _Design) -> bool:
         """Integrate the group intercepts out (gaussian-type, random intercepts only)."""
@@ -435,8 +480,8 @@ class HierarchicalModel:
                 "group_effects": (
                     "integrated out, drawn from their conditional" if marginal else "sampled"
                 ),
-                "centred_groups": int((d.counts >= self.centred_threshold).sum()),
-                "non_centred_groups": int((d.counts < self.centred_threshold).sum()),
+                "centred_groups": int(self._centred(d).sum()),
+                "non_centred_groups": int((~self._centred(d)).sum()),
             },
         )
         if check and not diagnostics.passed:

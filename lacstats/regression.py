@@ -390,7 +390,12 @@ def fit(
         method = f"glm ({family}, {link} link)"
     else:
         model = smf.ols(model_formula, frame)
-        res = model.fit(cov_type=cov, cov_kwds=cov_kwds) if cov != "nonrobust" else model.fit()
+        # t inference on G - 1 degrees of freedom for clusters, as Stata's vce(cluster)
+        res = (
+            model.fit(cov_type=cov, cov_kwds=cov_kwds, use_t=True)
+            if cov != "nonrobust"
+            else model.fit()
+        )
         coefs = _tidy(res.params, res.bse, res.conf_int(alpha), res.pvalues)
         statistics = {
             "n": float(res.nobs),

@@ -72,6 +72,8 @@ class Context:
     _numbers: dict[str, Any] = field(default_factory=dict)
     _findings: list[pd.DataFrame] = field(default_factory=list)
     progress: Callable[[str], None] = lambda message: None
+    #: Show progress bars for long steps (MCMC fits); off with --quiet.
+    bars: bool = False
 
     def numbers(self, **figures: Any) -> None:
         """Record figures the paper cites: ``name=(value, unit)`` or ``name=value``."""
@@ -160,6 +162,7 @@ def run_all(
     only: list[str] | None = None,
     folder: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    bars: bool = False,
 ) -> RunSummary:
     """Run the analyses into ``out`` (atomically) and write the manifests and findings."""
     modules = discover(folder)
@@ -175,10 +178,20 @@ def run_all(
     rows, findings, manifests = [], [], {}
     out = Path(out)
     with atomic_directory(out) as staging:
-        for name, module in selected.items():
+        from tqdm import tqdm
+
+        analyses = tqdm(
+            selected.items(),
+            total=len(selected),
+            desc="analyses",
+            unit="analysis",
+            disable=not bars,
+            leave=False,
+        )
+        for name, module in analyses:
             folder_ = staging / name
             folder_.mkdir()
-            ctx = Context(name=name, folder=folder_, seed=seed, fast=fast, progress=say)
+            ctx = Context(name=name, folder=folder_, seed=seed, fast=fast, progress=say, bars=bars)
             say(f"[{name}] {getattr(module, 'TITLE', '')}")
             t0 = time.perf_counter()
             module.run(ctx)

@@ -68,7 +68,11 @@ def test_group_effects_shrink_small_counties(radon_fits):
     small = effects[effects["n"] <= 3]["shrinkage"].mean()
     large = effects[effects["n"] >= 40]["shrinkage"].mean()
     assert small > 0.5 > large
-    assert fast.options["centred_groups"] == 5  # counties with at least 40 homes
+    # counties whose own data outweigh the prior (n tau^2 / sigma^2 >= 1: about six or more
+    # homes at tau 0.33, sigma 0.76) are centred, the rest non-centred
+    centred = fast.model._centred(fast.design)
+    assert 30 < centred.sum() < 50
+    assert fast.design.counts[centred].min() > fast.design.counts[~centred].max() - 1
     assert fast.predict(pd.DataFrame({"floor": [0], "county": ["nowhere"]}))[0] == pytest.approx(
         np.exp(1.46 + 0.76**2 / 2), rel=0.1
     )

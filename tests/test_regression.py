@@ -134,6 +134,30 @@ def test_cluster_robust_matches_stata_cr1_formula(rng):
     assert res.to_frame()["se"].to_numpy() == pytest.approx(np.sqrt(np.diag(V)), rel=1e-10)
 
 
+def test_cluster_robust_against_stata_grunfeld():
+    # Stata: regress invest mvalue kstock, vce(cluster company) on Grunfeld's 10 companies
+    # (200 firm-years; statsmodels' copy adds American Steel), as stored in statsmodels'
+    # tests (results_grunfeld_ols_robust_cluster.py): b = .11556215606596, .23067848754982,
+    # -42.714369016733; se = .01589433647768, .08496711097464, 20.425202580078;
+    # p(mvalue) = .00004710548549 on t(9); 95% CI .07960666895505 to .15151764317688
+    from statsmodels.datasets import grunfeld
+
+    data = grunfeld.load_pandas().data
+    data = data[data["firm"] != "American Steel"]
+    res = regression.fit(data, "invest ~ value + capital", cov="cluster", cluster="firm")
+    t = res.to_frame().set_index("term")
+    assert t["estimate"].to_numpy() == pytest.approx(
+        [-42.714369016733, 0.11556215606596, 0.23067848754982], rel=1e-7
+    )  # statsmodels' copy of the data agrees with Stata's to about 8 digits
+    assert t["se"].to_numpy() == pytest.approx(
+        [20.425202580078, 0.01589433647768, 0.08496711097464], rel=1e-6
+    )
+    assert t.loc["value", "pvalue"] == pytest.approx(0.00004710548549, rel=1e-6)
+    assert (t.loc["value", "ci_low"], t.loc["value", "ci_high"]) == pytest.approx(
+        (0.07960666895505, 0.15151764317688), rel=1e-6
+    )
+
+
 def test_duan_smearing_for_lognormal(cases):
     res = regression.fit(
         cases, "weekly_cost ~ risk_score + C(placement_setting)", family="lognormal"
