@@ -83,7 +83,9 @@ def run(ctx) -> None:
         }
     )
     rng = np.random.default_rng(ctx.seed)
-    lca = profiles.NeedProfiles(method="lca", k_range=(1, 6), n_init=n_init, rng=rng).fit(cases)
+    lca = profiles.NeedProfiles(
+        method="lca", k_range=(1, 6), n_init=n_init, rng=rng, n_jobs=-1
+    ).fit(cases)
     km = profiles.NeedProfiles(method="kmeans", k_range=(1, 8), n_init=20, rng=rng).fit(cases)
     for label, model in (("lca", lca), ("kmeans", km)):
         ctx.table(f"{label}_selection", model.selection_.round(4))

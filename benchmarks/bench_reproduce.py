@@ -32,6 +32,18 @@ def main() -> None:
                 stdout=subprocess.DEVNULL,
             )
             print(f"{label}: {time.perf_counter() - start:.1f} s")
+        # the same seed must give byte-identical numbers and findings
+        cold, warm = Path(scratch) / "results-cold", Path(scratch) / "results-warm"
+        files = sorted(
+            p.relative_to(cold)
+            for p in cold.rglob("*")
+            if p.name in ("numbers.json", "findings.csv")
+        )
+        differ = [str(f) for f in files if (cold / f).read_bytes() != (warm / f).read_bytes()]
+        print(
+            f"byte-identical: {len(files) - len(differ)} of {len(files)} files"
+            + (f"; differ: {differ}" if differ else "")
+        )
 
 
 if __name__ == "__main__":

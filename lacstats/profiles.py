@@ -44,6 +44,11 @@ _LABELS = {
 }
 
 
+def _spawn(gen: np.random.Generator, n: int) -> list[np.random.SeedSequence]:
+    """``n`` independent child seeds of ``gen`` (SPEC 7), for order-free parallel fits."""
+    return np.random.SeedSequence(int(gen.integers(0, 2**63))).spawn(n)
+
+
 def stability_reading(jaccard: float) -> str:
     """Hennig's (2007) reading of a mean bootstrap Jaccard similarity."""
     if jaccard >= 0.75:
@@ -95,6 +100,7 @@ class NeedProfiles:
         items: tuple[str, ...] = schema.NEED_ITEMS,
         standardise: bool = True,
         rng: int | np.random.Generator | None = None,
+        n_jobs: int = 1,
     ) -> None:
         self.method = method
         self.n_profiles = n_profiles
@@ -103,6 +109,7 @@ class NeedProfiles:
         self.items = items
         self.standardise = standardise
         self.rng = rng
+        self.n_jobs = n_jobs
 
     # -- data -------------------------------------------------------------------------
     def _matrix(self, data: pd.DataFrame | np.ndarray) -> np.ndarray:
@@ -204,9 +211,13 @@ class NeedProfiles:
                 column="n_profiles",
             )
         n = len(X)
+        # one independent stream per k: the same fits whatever n_jobs
+        streams = [np.random.default_rng(s) for s in _spawn(gen, len(ks))]
+        fitted = self._parallel(
+            self._fit_k, [(X, k, s, self.n_init) for k, s in zip(ks, streams, strict=True)]
+        )
         fits, rows = {}, []
-        for k in ks:
-            f = self._fit_k(X, k, gen, self.n_init)
+        for k, f in zip(ks, fitted, strict=True):
             fits[k] = f
             p = f.probabilities
             entropy = -np.sum(p * np.log(np.clip(p, 1e-300, None)))
@@ -247,6 +258,14 @@ class NeedProfiles:
             out[f"prevalence_{item}"] = prevalence[item].to_numpy()
         return out
 
+    def _parallel(self, func, argument_lists: list[tuple]) -> list:
+        """``func(*args)`` for each argument tuple, on ``n_jobs`` processes, in order."""
+        if self.n_jobs == 1 or len(argument_lists) == 1:
+            return [func(*args) for args in argument_lists]
+        from joblib import Parallel, delayed
+
+        return Parallel(n_jobs=self.n_jobs)(delayed(func)(*args) for args in argument_lists)
+
     def predict(self, cases: pd.DataFrame) -> np.ndarray:
         """Profile of new cases (modal class for LCA and mixtures, nearest centre for k-means)."""
         X = self._matrix(cases)
@@ -272,10 +291,14 @@ class NeedProfiles:
         X, k, labels = self._X, self.n_profiles_, self.labels_
         n = len(X)
         starts = n_init or min(self.n_init, 5)
+        streams = [np.random.default_rng(s) for s in _spawn(gen, n_boot)]
+        resamples = [s.integers(0, n, n) for s in streams]
+        refits = self._parallel(
+            self._fit_k,
+            [(X[idx], k, s, starts) for idx, s in zip(resamples, streams, strict=True)],
+        )
         scores = np.zeros((n_boot, k))
-        for b in range(n_boot):
-            idx = gen.integers(0, n, n)
-            refit = self._fit_k(X[idx], k, gen, starts)
+        for b, (idx, refit) in enumerate(zip(resamples, refits, strict=True)):
             for c in range(k):
                 original = np.unique(idx[labels[idx] == c])
                 if len(original) == 0:
