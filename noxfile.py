@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -17,6 +19,11 @@ PYTHON = "3.12"
 def tests(session: nox.Session) -> None:
     """Run the test suite (unit, reference and analysis smoke tests)."""
     session.install("-e", ".[test]")
+    # the per-authority pack test renders HTML in Debian's Chromium (headless)
+    if shutil.which("chromium") is None and hasattr(os, "geteuid") and os.geteuid() == 0:
+        env = {"DEBIAN_FRONTEND": "noninteractive"}
+        session.run("apt-get", "update", "-qq", external=True, env=env)
+        session.run("apt-get", "install", "-y", "-qq", "chromium", external=True, env=env)
     session.run("pytest", *session.posargs)
 
 

@@ -84,6 +84,25 @@ def _sensitivity(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from lacstats import datasets, reporting
+    from lacstats.io import read_cases
+
+    if args.cases:
+        cases = read_cases(args.cases)
+        source = f"case table {args.cases}"
+    else:
+        cases = datasets.complex_lac(rng=args.seed)
+        source = f"the packaged synthetic South East sample (seed {args.seed})"
+    names = None if args.all else [args.authority]
+    written = reporting.write_all(
+        cases, args.out, source=source, fast=args.fast, rng=args.seed, authorities=names
+    )
+    for path in written:
+        print(path)
+    return 0
+
+
 def _paper(args: argparse.Namespace) -> int:
     from lacstats.paper import build
 
@@ -164,6 +183,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="CSV file to write (default: standard output)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_sensitivity)
+
+    p = sub.add_parser("report", help="per-authority packs (HTML and XLSX)")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--authority", help="the authority to report on")
+    who.add_argument("--all", action="store_true", help="a pack for every authority")
+    p.add_argument(
+        "--cases", help="case table (CSV, XLSX, Parquet); default: the packaged synthetic sample"
+    )
+    p.add_argument("--out", required=True, help="folder for the packs")
+    p.add_argument(
+        "--fast", action="store_true", help="frequentist authority effects instead of MCMC"
+    )
+    p.add_argument("--seed", type=int, default=2019)
+    p.set_defaults(func=_report)
 
     p = sub.add_parser("paper", help="compile the methods paper from a results folder")
     p.add_argument("--results", default="results", help="results folder (default: results)")

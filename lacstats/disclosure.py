@@ -1,20 +1,138 @@
-"""Small-number suppression for published tables (DfE convention).
+"""Disclosure control for anything published: small-count suppression (DfE convention).
 
-Counts from 1 to ``threshold - 1`` are replaced by ``"c"``; zero stays. Money, shares and
-rates computed from a suppressed count are suppressed with it. This module applies primary
-suppression; a table whose totals would let a reader recover a suppressed cell needs the
-secondary suppression of the per-authority packs as well.
+Primary suppression: counts from 1 to ``threshold - 1`` are replaced by ``"c"``; zero
+stays (a zero was submitted as zero). Secondary suppression: a published row or column
+total would let a reader recover a lone suppressed cell by subtraction, so every row and
+column (totals included) with a suppressed cell gets at least one more, the smallest
+unsuppressed non-zero count in it (the DfE rule, SFR50/2017 metadata: "suppress the next
+smallest data item"), repeated until no suppressed cell can be recovered. If a total itself
+would reveal the only suppressed cells, the total is suppressed too. Money, shares and rates
+computed from a suppressed count are suppressed with it (:func:`apply`).
+
+:func:`suppress_small_counts` is the primary rule for a long table whose rows publish no
+margins (nothing can be recovered by subtraction).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["SUPPRESSED", "suppress_small_counts"]
+from lacstats.errors import DataError
+
+__all__ = ["SUPPRESSED", "Suppressed", "apply", "suppress", "suppress_small_counts"]
 
 SUPPRESSED = "c"
+TOTAL = "Total"
+
+
+@dataclass(frozen=True)
+class Suppressed:
+    """A suppressed table: what to publish, which cells were hidden, and why."""
+
+    table: pd.DataFrame  # counts with "c" where suppressed, margins included
+    mask: pd.DataFrame  # True where suppressed (same shape as ``table``)
+    record: pd.DataFrame  # row, column, reason (never the hidden value)
+    threshold: int
+
+    def apply(self, values: pd.DataFrame) -> pd.DataFrame:
+        """Suppress a table of money or rates derived from the same counts."""
+        return apply(values, self.mask)
+
+
+def _check_counts(table: pd.DataFrame) -> np.ndarray:
+    values = table.to_numpy()
+    try:
+        numbers = values.astype(float)
+    except (TypeError, ValueError) as err:
+        raise DataError("suppress() needs a table of counts (numbers only)") from err
+    if np.any(numbers < 0) or np.any(numbers % 1 != 0):
+        raise DataError("suppress() needs whole, non-negative counts")
+    return numbers
+
+
+def suppress(
+    table: pd.DataFrame,
+    *,
+    threshold: int = 5,
+    secondary: bool = True,
+    totals: bool = True,
+) -> Suppressed:
+    """Suppress small counts in a cross-tabulation and, with ``totals``, add its margins.
+
+    ``table`` holds the interior counts (rows x columns, no totals). The result's table has
+    a ``Total`` row and column when ``totals`` is true. Suppressed cells read ``"c"``.
+    """
+    counts = _check_counts(table)
+    full = counts
+    if totals:
+        full = np.zeros((counts.shape[0] + 1, counts.shape[1] + 1))
+        full[:-1, :-1] = counts
+        full[:-1, -1] = counts.sum(axis=1)
+        full[-1, :-1] = counts.sum(axis=0)
+        full[-1, -1] = counts.sum()
+    mask = (full >= 1) & (full < threshold)
+    reasons = {
+        (i, j): f"primary: count below {threshold}" for i, j in zip(*np.nonzero(mask), strict=True)
+    }
+    if secondary and totals:
+        _secondary(full, mask, reasons)
+    index = [*map(str, table.index), TOTAL] if totals else list(map(str, table.index))
+    columns = [*map(str, table.columns), TOTAL] if totals else list(map(str, table.columns))
+    shown = pd.DataFrame(full.astype(np.int64), index=index, columns=columns).astype(object)
+    shown = shown.mask(pd.DataFrame(mask, index=index, columns=columns), SUPPRESSED)
+    record = pd.DataFrame(
+        [
+            {"row": index[i], "column": columns[j], "reason": reason}
+            for (i, j), reason in sorted(reasons.items())
+        ],
+        columns=["row", "column", "reason"],
+    )
+    return Suppressed(shown, pd.DataFrame(mask, index=index, columns=columns), record, threshold)
+
+
+def _secondary(full: np.ndarray, mask: np.ndarray, reasons: dict) -> None:
+    """Hide complements until no row or column (with its total) has a lone hidden cell.
+
+    Rows and columns include the margins: the last row and column are totals, so each
+    line of the table (row i across all columns, or column j down all rows) is an
+    additive relation "cells sum to the total" and must not contain exactly one hidden
+    entry.
+    """
+    rows, cols = full.shape
+    changed = True
+    while changed:
+        changed = False
+        lines = [("row", i, [(i, j) for j in range(cols)]) for i in range(rows)]
+        lines += [("column", j, [(i, j) for i in range(rows)]) for j in range(cols)]
+        for kind, k, cells in lines:
+            hidden = [c for c in cells if mask[c]]
+            if len(hidden) != 1:
+                continue
+            candidates = [c for c in cells if not mask[c] and full[c] > 0]
+            if not candidates:
+                continue
+            # the smallest interior count first; a total only if nothing else is left
+            interior = [c for c in candidates if c[0] < rows - 1 and c[1] < cols - 1]
+            pool = interior or candidates
+            pick = min(pool, key=lambda c: (full[c], c))
+            mask[pick] = True
+            reasons[pick] = f"secondary: protects a suppressed cell in {kind} {k}"
+            changed = True
+
+
+def apply(values: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
+    """Suppress ``values`` (money, shares, rates) wherever ``mask`` is true; aligned on
+    labels, so ``values`` may omit the margins."""
+    aligned = mask.reindex(
+        index=values.index.map(str), columns=values.columns.map(str), fill_value=False
+    )
+    out = values.copy().astype(object)
+    out.index, out.columns = out.index.map(str), out.columns.map(str)
+    return out.mask(aligned.to_numpy(dtype=bool), SUPPRESSED)
 
 
 def suppress_small_counts(
@@ -25,10 +143,25 @@ def suppress_small_counts(
     threshold: int = 5,
 ) -> pd.DataFrame:
     """Replace counts 1..threshold-1 in ``count`` (and the ``dependent`` columns of the same
-    rows) by ``"c"``; adds a boolean ``suppressed`` column saying which rows were."""
+    rows) by ``"c"``; adds a boolean ``suppressed`` column saying which rows were.
+
+    For long tables whose rows publish no margin; use :func:`suppress` for cross-tabs."""
     out = table.copy()
     small = out[count].between(1, threshold - 1)
     for column in (count, *dependent):
         out[column] = out[column].astype(object).where(~small, SUPPRESSED)
     out["suppressed"] = small.to_numpy()
     return out
+
+
+def smallest_published_count(tables: Mapping[str, pd.DataFrame], columns: Iterable[str]):
+    """The smallest non-zero count published in ``columns`` of ``tables`` (for checks)."""
+    smallest = np.inf
+    for table in tables.values():
+        for column in columns:
+            if column in table.columns:
+                numbers = pd.to_numeric(table[column], errors="coerce")
+                numbers = numbers[numbers > 0]
+                if len(numbers):
+                    smallest = min(smallest, float(numbers.min()))
+    return smallest

@@ -1,0 +1,425 @@
+"""Per-authority packs: the authority beside the rest of its region, safe to circulate.
+
+The South East project "produced a set of analysed data for each authority" (seed
+``000_07fcf8ae04fdfcb4.txt``). :func:`authority_tables` builds the tables of one pack from
+any case table; :func:`write_pack` writes them as a self-contained HTML page (styles and
+figures inline, no network requests) and an XLSX workbook with the same tables. Every count
+passes through :func:`lacstats.disclosure.suppress` (primary and secondary suppression
+against the published margins) and money and shares derived from a suppressed count are
+suppressed with it. No ``case_id`` and no child-level row reaches any output.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lacstats import cohorts, disclosure, schema, synthetic
+from lacstats.errors import DataError
+from lacstats.io import atomic_write_bytes
+from lacstats.sampling import margin_of_error, sample_size
+
+__all__ = ["Pack", "authority_effects", "authority_tables", "write_all", "write_pack"]
+
+SETTING_GROUPS = {
+    "foster care": schema.FOSTER_SETTINGS,
+    "children's homes": schema.RESIDENTIAL_SETTINGS,
+    "residential school": ("residential_school",),
+    "secure unit": ("secure_unit",),
+    "semi-independent": ("semi_independent",),
+    "unregistered": ("unregistered",),
+    "with parents or other": ("with_parents", "other"),
+}
+DISTANCE_BANDS = [
+    (0, 20, "up to 20 miles"),
+    (20, 50, "20 to 50 miles"),
+    (50, 100, "50 to 100 miles"),
+    (100, np.inf, "over 100 miles"),
+]
+FORMULA = "weekly_cost ~ risk_score + C(placement_setting)"
+
+
+@dataclass
+class Pack:
+    """One authority's pack: disclosure-controlled tables, figures and notes."""
+
+    authority: str
+    tables: dict[str, pd.DataFrame]
+    figures: dict[str, bytes] = field(default_factory=dict)  # PNG bytes
+    suppression: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def _columns(authority: str) -> list[str]:
+    return [f"children: {authority}", "children: other authorities"]
+
+
+def _crosstab(labels: pd.Series, mine: np.ndarray, authority: str, order: list[str]):
+    counts = pd.DataFrame(
+        {
+            _columns(authority)[0]: labels[mine].value_counts().reindex(order, fill_value=0),
+            _columns(authority)[1]: labels[~mine].value_counts().reindex(order, fill_value=0),
+        }
+    )
+    return counts
+
+
+def _setting_group(cases: pd.DataFrame) -> pd.Series:
+    out = pd.Series("with parents or other", index=cases.index)
+    for label, settings in SETTING_GROUPS.items():
+        out[cases["placement_setting"].isin(settings).to_numpy()] = label
+    return out
+
+
+def _distance_band(cases: pd.DataFrame) -> pd.Series:
+    miles = cases["distance_miles"]
+    out = pd.Series("distance unknown", index=cases.index)
+    for lo, hi, label in DISTANCE_BANDS:
+        out[((miles > lo) | (lo == 0)) & (miles <= hi)] = label
+    return out
+
+
+def _controlled(
+    name: str, counts: pd.DataFrame, threshold: int, log: list, *, drop_total_row: bool = False
+) -> disclosure.Suppressed:
+    result = disclosure.suppress(counts, threshold=threshold)
+    if len(result.record):
+        log.append(result.record.assign(table=name))
+    if drop_total_row:  # a sum over non-exclusive rows means nothing: do not publish it
+        result = disclosure.Suppressed(
+            result.table.drop(index=disclosure.TOTAL),
+            result.mask.drop(index=disclosure.TOTAL),
+            result.record,
+            threshold,
+        )
+    return result
+
+
+def authority_tables(
+    cases: pd.DataFrame,
+    authority: str,
+    *,
+    effects: pd.DataFrame | None = None,
+    threshold: int = 5,
+) -> Pack:
+    """The disclosure-controlled tables of ``authority``'s pack (see the module docstring)."""
+    cases = schema.validate(cases, authorities=cases["authority"].unique())
+    names = cases["authority"].astype(str)
+    if authority not in set(names):
+        raise DataError(
+            f"no cases for authority {authority!r}; authorities: {sorted(set(names))}",
+            column="authority",
+        )
+    mine = (names == authority).to_numpy()
+    log: list[pd.DataFrame] = []
+    tables: dict[str, pd.DataFrame] = {}
+
+    n = int(mine.sum())
+    population = _population(authority)
+    design = {"authority": authority, "cases in the sample": n if n >= threshold else "c"}
+    if population is not None:
+        design.update(
+            {
+                "looked-after children aged 10+ (31 March 2017)": population,
+                "design sample (CRS, 95%, +/-10)": int(sample_size(population)),
+                "achieved interval (+/- points, 95%)": (
+                    round(float(margin_of_error(min(n, population), population)), 1)
+                    if n >= threshold
+                    else "c"
+                ),
+            }
+        )
+    tables["sample design"] = pd.DataFrame([design]).set_index("authority")
+
+    groups = _setting_group(cases)
+    settings = _crosstab(groups, mine, authority, list(SETTING_GROUPS))
+    controlled = _controlled("placement settings", settings, threshold, log)
+    shares = settings / settings.sum()
+    share_names = {c: c.replace("children:", "share:") for c in settings.columns}
+    tables["placement settings"] = controlled.table
+    tables["placement settings (share)"] = disclosure.apply(
+        shares.round(3).rename(columns=share_names), controlled.mask.rename(columns=share_names)
+    )
+
+    cost = cases.groupby([groups, mine])["weekly_cost"].mean().unstack()
+    cost = cost.reindex(index=list(SETTING_GROUPS), columns=[True, False])
+    cost.columns = [f"mean weekly cost (GBP): {authority}", "mean weekly cost (GBP): others"]
+    cost_mask = controlled.mask.iloc[:-1, :2].copy()
+    cost_mask.columns = cost.columns
+    tables["weekly cost by setting"] = disclosure.apply(cost.round(0).astype("Int64"), cost_mask)
+
+    bands = _distance_band(cases)
+    order = [label for *_, label in DISTANCE_BANDS] + ["distance unknown"]
+    tables["distance from home"] = _controlled(
+        "distance from home", _crosstab(bands, mine, authority, order), threshold, log
+    ).table
+
+    prevalent = cases[list(schema.NEED_ITEMS)].astype(float) >= schema.PREVALENCE_SCORE
+    needs = pd.DataFrame(
+        {
+            _columns(authority)[0]: prevalent[mine].sum(),
+            _columns(authority)[1]: prevalent[~mine].sum(),
+        }
+    ).astype(int)
+    needs.index = [i.replace("risk_", "").replace("_", " ") for i in needs.index]
+    tables["needs scored 4-5"] = _controlled(
+        "needs scored 4-5", needs, threshold, log, drop_total_row=True
+    ).table
+
+    flags = cohorts.assign(cases)
+    member = flags.fillna(False).astype(bool)
+    cohort_counts = pd.DataFrame(
+        {
+            _columns(authority)[0]: member[mine].sum(),
+            _columns(authority)[1]: member[~mine].sum(),
+        }
+    ).astype(int)
+    cohort_result = _controlled(
+        "commissioning cohorts", cohort_counts, threshold, log, drop_total_row=True
+    )
+    tables["commissioning cohorts"] = cohort_result.table
+    weekly = pd.DataFrame(
+        {
+            f"weekly cost (GBP): {authority}": [
+                cases.loc[mine & member[c].to_numpy(), "weekly_cost"].sum() for c in member.columns
+            ],
+            "weekly cost (GBP): others": [
+                cases.loc[~mine & member[c].to_numpy(), "weekly_cost"].sum()
+                for c in member.columns
+            ],
+        },
+        index=member.columns,
+    )
+    weekly_mask = cohort_result.mask.iloc[:, :2].copy()
+    weekly_mask.columns = weekly.columns
+    tables["commissioning cohorts (weekly cost)"] = disclosure.apply(
+        weekly.round(0).astype("Int64"), weekly_mask
+    )
+    if effects is not None:
+        tables["authority effect"] = _effect_table(effects, authority)
+
+    record = (
+        pd.concat(log, ignore_index=True)
+        if log
+        else pd.DataFrame(columns=["row", "column", "reason", "table"])
+    )
+    pack = Pack(authority, tables, suppression=record)
+    pack.figures = _figures(pack, settings, controlled, effects)
+    return pack
+
+
+def _population(authority: str) -> int | None:
+    counts = synthetic.authority_counts()
+    row = counts[counts["authority"] == authority]
+    if len(row):
+        return int(row["lac_10_plus"].iloc[0])
+    from lacstats.datasets import dfe_cla
+
+    wide = dfe_cla(2017, form="wide")
+    la = wide[(wide["level"] == "LA") & (wide["area"] == authority)]
+    if la.empty or la[["CLA_10to15", "CLA_16over"]].isna().any(axis=None):
+        return None
+    return int(la["CLA_10to15"].iloc[0] + la["CLA_16over"].iloc[0])
+
+
+def authority_effects(
+    cases: pd.DataFrame, *, fast: bool = False, rng: int | np.random.Generator | None = None
+) -> pd.DataFrame:
+    """Authority effects on log weekly cost, adjusted for risk and setting: the Bayesian
+    hierarchical model, or with ``fast`` the frequentist mixed model (statsmodels MixedLM,
+    with conditional standard errors). Columns ``group``, ``mean``, ``ci_low``, ``ci_high``,
+    ``n``, ``method``."""
+    cases = cases.assign(authority=cases["authority"].astype(str))
+    if fast:
+        from lacstats.regression import fit
+
+        res = fit(cases, FORMULA, family="lognormal", groups="authority").model
+        blups = {g: float(v.iloc[0]) for g, v in res.random_effects.items()}
+        sds = {g: float(np.sqrt(np.asarray(c)[0, 0])) for g, c in res.random_effects_cov.items()}
+        counts = cases["authority"].value_counts()
+        rows = [
+            {
+                "group": g,
+                "mean": m,
+                "ci_low": m - 1.96 * sds[g],
+                "ci_high": m + 1.96 * sds[g],
+                "n": int(counts[g]),
+                "method": "mixed model (REML), conditional 95% interval",
+            }
+            for g, m in blups.items()
+        ]
+        return pd.DataFrame(rows)
+    from lacstats.hierarchical import HierarchicalModel
+
+    fit_ = HierarchicalModel(FORMULA, group="authority").fit(cases, rng=rng, progress=False)
+    out = fit_.group_effects()[["group", "mean", "ci_low", "ci_high", "n"]]
+    return out.assign(method="Bayesian hierarchical model, 95% central interval")
+
+
+def _effect_table(effects: pd.DataFrame, authority: str) -> pd.DataFrame:
+    ranked = effects.sort_values("mean", ascending=False).reset_index(drop=True)
+    row = ranked[ranked["group"] == authority]
+    if row.empty:
+        return pd.DataFrame([{"authority": authority, "effect": "not estimated"}])
+    r = row.iloc[0]
+    pct = lambda v: round(100 * (np.exp(v) - 1), 1)
+    return pd.DataFrame(
+        [
+            {
+                "authority": authority,
+                "weekly cost versus the regional mean, same risk and setting (%)": pct(r["mean"]),
+                "95% interval low (%)": pct(r["ci_low"]),
+                "95% interval high (%)": pct(r["ci_high"]),
+                "rank (1 = highest cost)": int(row.index[0]) + 1,
+                "authorities": len(ranked),
+                "method": r["method"],
+            }
+        ]
+    )
+
+
+def _png(fig) -> bytes:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+def _figures(pack: Pack, settings: pd.DataFrame, controlled, effects) -> dict[str, bytes]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figures: dict[str, bytes] = {}
+    shares = settings / settings.sum()
+    hidden = controlled.mask.iloc[:-1, :2].to_numpy()
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    y = np.arange(len(shares))
+    mine = np.where(hidden[:, 0], np.nan, shares.iloc[:, 0])
+    others = np.where(hidden[:, 1], np.nan, shares.iloc[:, 1])
+    ax.barh(y - 0.2, mine, height=0.4, color="#4c72b0", label=pack.authority)
+    ax.barh(y + 0.2, others, height=0.4, color="#bbbbbb", label="other authorities")
+    ax.set_yticks(y, shares.index, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("share of sampled children (suppressed shares not shown)")
+    ax.legend(frameon=False, fontsize=8)
+    figures["placement settings"] = _png(fig)
+    if effects is not None:
+        ordered = effects.sort_values("mean")
+        pct = lambda v: 100 * (np.exp(v) - 1)
+        fig, ax = plt.subplots(figsize=(6.5, 0.22 * len(ordered) + 1.2))
+        colours = ["#c44e52" if g == pack.authority else "#4c72b0" for g in ordered["group"]]
+        yy = np.arange(len(ordered))
+        ax.errorbar(
+            pct(ordered["mean"]),
+            yy,
+            xerr=[
+                pct(ordered["mean"]) - pct(ordered["ci_low"]),
+                pct(ordered["ci_high"]) - pct(ordered["mean"]),
+            ],
+            fmt="none",
+            ecolor="#cccccc",
+        )
+        ax.scatter(pct(ordered["mean"]), yy, c=colours, zorder=3, s=18)
+        ax.set_yticks(yy, ordered["group"], fontsize=7)
+        ax.axvline(0, color="black", lw=0.8)
+        ax.set_xlabel("weekly cost versus the regional mean (%), same risk and setting")
+        figures["authority effects"] = _png(fig)
+    return figures
+
+
+_STYLE = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Arial,sans-serif;margin:2rem auto;
+max-width:60rem;color:#222;line-height:1.4}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.5rem 0;font-size:.85rem}
+th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:right}
+th:first-child,td:first-child{text-align:left}thead th{background:#f2f4f7}
+.note{font-size:.8rem;color:#555}img{max-width:100%}
+"""
+
+
+def render_html(pack: Pack, *, source: str) -> str:
+    """The pack as one self-contained HTML page (no external resources)."""
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(pack.authority)}: looked-after children pack</title>",
+        f"<style>{_STYLE}</style></head><body>",
+        f"<h1>{html.escape(pack.authority)}: placements, costs and needs beside the region</h1>",
+        (
+            f"<p class='note'>Source: {html.escape(source)}. Counts from 1 to 4 are shown as "
+            "<b>c</b> (suppressed), with further cells suppressed where a total would reveal "
+            "them; costs and shares from suppressed counts are suppressed too. No child-level "
+            "data are included.</p>"
+        ),
+    ]
+    for name, table in pack.tables.items():
+        parts.append(f"<h2>{html.escape(name.capitalize())}</h2>")
+        parts.append(table.to_html(na_rep="", border=0, escape=True))
+        if name in pack.figures:
+            encoded = base64.b64encode(pack.figures[name]).decode("ascii")
+            parts.append(f"<img alt='{html.escape(name)}' src='data:image/png;base64,{encoded}'>")
+    parts.append(
+        "<p class='note'>Contains public sector information licensed under the "
+        "Open Government Licence v3.0 (DfE children looked after, 2017).</p>"
+    )
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_pack(pack: Pack, out: str | Path, *, source: str) -> tuple[Path, Path]:
+    """Write ``<authority>.html`` and ``<authority>.xlsx`` into ``out`` (atomically)."""
+    out = Path(out)
+    stem = "".join(ch if ch.isalnum() else "_" for ch in pack.authority).strip("_")
+    html_path, xlsx_path = out / f"{stem}.html", out / f"{stem}.xlsx"
+    atomic_write_bytes(html_path, render_html(pack, source=source).encode("utf-8"))
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for name, table in pack.tables.items():
+            table.to_excel(writer, sheet_name=name[:31])
+        notes = pd.DataFrame(
+            {
+                "note": [
+                    f"{pack.authority}: pack built from {source}.",
+                    (
+                        "Counts from 1 to 4 are shown as c; further cells are suppressed where a total "
+                        "would reveal them; costs and shares from suppressed counts are suppressed too."
+                    ),
+                    (
+                        "Contains public sector information licensed under the Open Government Licence "
+                        "v3.0."
+                    ),
+                ]
+            }
+        )
+        notes.to_excel(writer, sheet_name="notes", index=False)
+        pack.suppression.to_excel(writer, sheet_name="suppression record", index=False)
+    atomic_write_bytes(xlsx_path, buffer.getvalue())
+    return html_path, xlsx_path
+
+
+def write_all(
+    cases: pd.DataFrame,
+    out: str | Path,
+    *,
+    source: str,
+    fast: bool = False,
+    rng: int | np.random.Generator | None = None,
+    authorities: list[str] | None = None,
+) -> list[Path]:
+    """Packs for ``authorities`` (default: every authority in ``cases``)."""
+    effects = authority_effects(cases, fast=fast, rng=rng)
+    names = authorities or sorted(cases["authority"].astype(str).unique())
+    packs = [authority_tables(cases, name, effects=effects) for name in names]  # check first
+    written: list[Path] = []
+    for pack in packs:
+        written.extend(write_pack(pack, out, source=source))
+    return written

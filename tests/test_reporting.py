@@ -1,0 +1,134 @@
+"""Per-authority packs: disclosure control everywhere, no identifiers, real rendering."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from io import StringIO
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from lacstats import cli, reporting
+
+
+@pytest.fixture(scope="module")
+def packs(tmp_path_factory, cases):
+    out = tmp_path_factory.mktemp("packs")
+    effects = reporting.authority_effects(cases, fast=True)
+    built = {}
+    for name in ("Kent", "Wokingham"):
+        pack = reporting.authority_tables(cases, name, effects=effects)
+        built[name] = (pack, *reporting.write_pack(pack, out, source="synthetic sample"))
+    return built
+
+
+def _count_cells(frame: pd.DataFrame) -> list:
+    columns = [c for c in frame.columns if str(c).startswith("children") or c == "Total"]
+    return [v for c in columns for v in frame[c].tolist()]
+
+
+def test_no_small_count_in_any_output(packs):
+    for pack, html_path, xlsx_path in packs.values():
+        html_tables = pd.read_html(StringIO(html_path.read_text()))
+        book = openpyxl.load_workbook(xlsx_path)
+        sheets = [pd.DataFrame(book[s].values) for s in book.sheetnames]
+        sheets = [s.rename(columns=s.iloc[0]).iloc[1:] for s in sheets if len(s)]
+        for table in [*html_tables, *sheets]:
+            for value in _count_cells(table):
+                if value in ("c", None) or (isinstance(value, float) and np.isnan(value)):
+                    continue
+                assert float(value) == 0 or float(value) >= 5, (pack.authority, value)
+
+
+def test_no_identifier_or_child_row(packs, cases):
+    ids = set(cases["case_id"])
+    for _, html_path, xlsx_path in packs.values():
+        text = html_path.read_text()
+        assert not re.search(r"SE\d{5}", text)
+        book = openpyxl.load_workbook(xlsx_path)
+        for sheet in book:
+            for row in sheet.iter_rows(values_only=True):
+                assert not ids.intersection(map(str, row))
+        assert "case_id" not in text
+
+
+def test_xlsx_reads_back_with_the_same_tables(packs):
+    pack, html_path, xlsx_path = packs["Kent"]
+    book = openpyxl.load_workbook(xlsx_path)
+    assert {
+        "placement settings",
+        "distance from home",
+        "commissioning cohorts",
+        "authority effect",
+        "notes",
+        "suppression record",
+    } <= set(book.sheetnames)
+    sheet = book["placement settings"]
+    header = [c.value for c in sheet[1]]
+    assert header[1:] == ["children: Kent", "children: other authorities", "Total"]
+    total_row = [c.value for c in sheet[sheet.max_row]]
+    assert total_row[0] == "Total"
+    assert total_row[1] == pack.tables["placement settings"].loc["Total", "children: Kent"]
+    assert "Open Government Licence" in html_path.read_text()
+
+
+def test_small_authority_has_its_counts_suppressed(packs):
+    pack, *_ = packs["Wokingham"]
+    settings = pack.tables["placement settings"]
+    assert (settings["children: Wokingham"] == "c").any()
+    assert len(pack.suppression) > 0
+    assert set(pack.suppression["reason"].str.split(":").str[0]) <= {"primary", "secondary"}
+
+
+def test_html_is_self_contained(packs):
+    _, html_path, _ = packs["Kent"]
+    text = html_path.read_text()
+    assert "data:image/png;base64," in text
+    assert not re.search(r"(src|href)=['\"]https?://", text)
+    assert "<link" not in text
+    assert "<script" not in text
+
+
+def test_html_renders_in_headless_chromium(packs, tmp_path):
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (nox -s tests installs it as root)")
+    _, html_path, _ = packs["Kent"]
+    shot = tmp_path / "kent.png"
+    subprocess.run(
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1100,1600",
+            f"--screenshot={shot}",
+            html_path.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    import matplotlib.image as mpimg
+
+    pixels = mpimg.imread(shot)
+    assert pixels.shape[0] >= 1000
+    assert pixels[..., :3].std() > 0.05  # not blank: text, tables and charts drawn
+    assert (pixels[..., :3] < 0.5).mean() > 0.005  # dark ink on the page
+
+
+def test_cli_report_all_fast(tmp_path, capsys):
+    assert cli.main(["report", "--all", "--fast", "--out", str(tmp_path)]) == 0
+    written = capsys.readouterr().out.split()
+    assert len(written) == 38  # 19 authorities x (HTML, XLSX)
+    assert (tmp_path / "Isle_of_Wight.html").is_file()
