@@ -17,7 +17,15 @@ from lacstats.errors import LacstatsError
 __all__ = ["REQUIRED", "build"]
 
 #: Analyses whose results the paper reads.
-REQUIRED = ("calibrated_sample", "sample_design", "risk_cost", "authority_effects", "cohorts")
+REQUIRED = (
+    "calibrated_sample",
+    "sample_design",
+    "risk_cost",
+    "authority_effects",
+    "cohorts",
+    "sufficiency",
+    "sensitivity",
+)
 _EPOCH = dt.datetime(2019, 10, 1, tzinfo=dt.UTC)  # the project's October 2019 circulation
 
 

@@ -86,6 +86,7 @@ def test_fast_run_covers_every_analysis(fast_run):
         "sample_design",
         "risk_cost",
         "sensitivity",
+        "sufficiency",
         "cohorts",
         "authority_effects",
     }

@@ -27,6 +27,7 @@ __all__ = [
     "data_path",
     "dfe_cla",
     "english_authorities",
+    "ofsted_fostering",
     "published_findings",
     "south_east_authorities",
 ]
@@ -237,6 +238,62 @@ def published_findings() -> dict[str, Any]:
     import copy
 
     return copy.deepcopy(_findings())
+
+
+_OFSTED_FOSTERING = {2019: "Ofsted_LA_level_fostering_data_2018_to_2019.csv"}
+
+
+@cache
+def _raw_ofsted(year: int) -> pd.DataFrame:
+    if year not in _OFSTED_FOSTERING:
+        raise DataError(
+            f"argument 'year': no Ofsted fostering file for {year!r}; packaged: "
+            f"{', '.join(map(str, _OFSTED_FOSTERING))}",
+            column="year",
+        )
+    from io import StringIO
+
+    with data_path(_OFSTED_FOSTERING[year]).open("rb") as handle:
+        text = handle.read().decode("latin-1")
+    return pd.read_csv(StringIO(text), header=None, dtype=str, keep_default_na=False)
+
+
+def ofsted_fostering(year: int = 2019) -> pd.DataFrame:
+    """Ofsted's fostering in England data for the year to 31 March ``year``, tidy.
+
+    One row per area and measure: ``topic``, ``subtopic``, ``measure`` (the file's three
+    label columns, carried down), ``area`` (England, a region or a local authority),
+    ``value`` (missing where not published) and ``status``. Region and LA columns cover
+    local authority fostering services; Ofsted rounds counts to the nearest 5.
+    """
+    raw = _raw_ofsted(year)
+    areas = raw.iloc[0, 3:].str.strip()
+    rows = []
+    topic = subtopic = ""
+    for r in range(1, len(raw)):
+        labels = [raw.iloc[r, c].strip() for c in range(3)]
+        topic = labels[0] or topic
+        subtopic = labels[1] or subtopic
+        if not labels[2]:
+            continue
+        for offset, area in enumerate(areas):
+            if not area:
+                continue
+            text = raw.iloc[r, 3 + offset].strip().replace(",", "")
+            status = _MISSING_MARKS.get(text, "value")
+            rows.append(
+                {
+                    "topic": topic,
+                    "subtopic": subtopic,
+                    "measure": labels[2],
+                    "area": area,
+                    "text": text,
+                    "status": status,
+                }
+            )
+    tidy = pd.DataFrame(rows)
+    tidy["value"] = pd.to_numeric(tidy["text"].where(tidy["status"] == "value"), errors="coerce")
+    return tidy.drop(columns="text")
 
 
 def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
