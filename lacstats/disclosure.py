@@ -15,7 +15,7 @@ margins (nothing can be recovered by subtraction).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -152,16 +152,3 @@ def suppress_small_counts(
         out[column] = out[column].astype(object).where(~small, SUPPRESSED)
     out["suppressed"] = small.to_numpy()
     return out
-
-
-def smallest_published_count(tables: Mapping[str, pd.DataFrame], columns: Iterable[str]):
-    """The smallest non-zero count published in ``columns`` of ``tables`` (for checks)."""
-    smallest = np.inf
-    for table in tables.values():
-        for column in columns:
-            if column in table.columns:
-                numbers = pd.to_numeric(table[column], errors="coerce")
-                numbers = numbers[numbers > 0]
-                if len(numbers):
-                    smallest = min(smallest, float(numbers.min()))
-    return smallest

@@ -111,20 +111,24 @@ def data_path(name: str) -> resources.abc.Traversable:
     return path
 
 
-@cache
-def _raw_dfe(year: int) -> pd.DataFrame:
-    if year not in _DFE_FILES:
+def _packaged_csv(files: dict[int, str], year: int, what: str, **read) -> pd.DataFrame:
+    """A packaged release (Latin-1 text, as published) as strings, by year."""
+    if year not in files:
         raise DataError(
-            f"argument 'year': no DfE children looked after file for {year!r}; "
-            f"packaged years: {', '.join(map(str, _DFE_FILES))}",
+            f"argument 'year': no {what} file for {year!r}; packaged years: "
+            f"{', '.join(map(str, files))}",
             column="year",
         )
-    with data_path(_DFE_FILES[year]).open("rb") as handle:
-        raw = handle.read()
-    text = raw.decode("latin-1")
     from io import StringIO
 
-    return pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+    with data_path(files[year]).open("rb") as handle:
+        text = handle.read().decode("latin-1")
+    return pd.read_csv(StringIO(text), dtype=str, keep_default_na=False, **read)
+
+
+@cache
+def _raw_dfe(year: int) -> pd.DataFrame:
+    return _packaged_csv(_DFE_FILES, year, "DfE children looked after")
 
 
 def dfe_cla(year: int = 2017, *, form: str = "long") -> pd.DataFrame:
@@ -245,17 +249,7 @@ _OFSTED_FOSTERING = {2019: "Ofsted_LA_level_fostering_data_2018_to_2019.csv"}
 
 @cache
 def _raw_ofsted(year: int) -> pd.DataFrame:
-    if year not in _OFSTED_FOSTERING:
-        raise DataError(
-            f"argument 'year': no Ofsted fostering file for {year!r}; packaged: "
-            f"{', '.join(map(str, _OFSTED_FOSTERING))}",
-            column="year",
-        )
-    from io import StringIO
-
-    with data_path(_OFSTED_FOSTERING[year]).open("rb") as handle:
-        text = handle.read().decode("latin-1")
-    return pd.read_csv(StringIO(text), header=None, dtype=str, keep_default_na=False)
+    return _packaged_csv(_OFSTED_FOSTERING, year, "Ofsted fostering", header=None)
 
 
 def ofsted_fostering(year: int = 2019) -> pd.DataFrame:
