@@ -26,7 +26,7 @@ DFE_GROUPS = {
 
 def run(ctx) -> None:
     cases = datasets.complex_lac(rng=ctx.seed)
-    ctx.options.update({"rng": ctx.seed, "sample_cases": synthetic.SAMPLE_CASES})
+    ctx.options.update({"rng": ctx.seed, "sample_cases": len(cases)})
 
     table = findings.compare(cases)
     ctx.findings(table)

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lacstats import schema
+from lacstats import cohorts, schema
 
 __all__ = [
     "ANNUAL_WEEKS",
@@ -36,12 +36,17 @@ __all__ = [
     "percent_truncated",
 ]
 
-#: Weeks in a year for annual costs: 365.25 / 7 = 52.18 is also used; the seed's £34.7m
-#: is 666,433 x 52.143 (365 / 7) rounded to one decimal.
-ANNUAL_WEEKS = 52.143
-HIGH_COST_THRESHOLD = 4800
+#: The seed's £34.7m is 666,433 x 52.143 (365 / 7), rounded to one decimal.
+ANNUAL_WEEKS = cohorts.ANNUAL_WEEKS
+HIGH_COST_THRESHOLD = cohorts.HIGH_COST
 HIGH_COST_6000 = 6000
 FAR_MILES = 100
+#: How the seed's by-setting table names the children's-home settings.
+PUBLISHED_SETTING_LABELS = {
+    "LA own residential": "residential_la_own",
+    "Other LA residential": "residential_other_la",
+    "Private/Voluntary residential": "residential_private",
+}
 #: |Spearman rho| below this is called "weak" (Cohen 1988's 0.3 for a medium effect).
 WEAK_CORRELATION = 0.3
 
@@ -67,9 +72,7 @@ def _millions(amount: float) -> str:
 def high_cost_residential(cases: pd.DataFrame) -> np.ndarray:
     """Boolean mask of the high-cost residential group: the default ``high_cost_residential``
     rule of :mod:`lacstats.cohorts` (children's homes at £4,800 a week or more)."""
-    from lacstats.cohorts import DEFAULT_RULES
-
-    rule = next(r for r in DEFAULT_RULES if r.name == "high_cost_residential")
+    rule = next(r for r in cohorts.DEFAULT_RULES if r.name == "high_cost_residential")
     return rule.evaluate(cases).to_numpy(dtype=bool, na_value=False)
 
 
@@ -97,11 +100,6 @@ def _cell(cases: pd.DataFrame, kind: str, setting: str | None) -> pd.Series:
     if setting is not None:
         hc = hc[hc["placement_setting"] == setting]
     return hc["weekly_cost"]
-
-
-def _spearman_high_cost(cases: pd.DataFrame) -> float:
-    hc = _hc(cases).dropna(subset=["risk_score"])
-    return float(stats.spearmanr(hc["risk_score"], hc["weekly_cost"]).statistic)
 
 
 def _strength(rho: float) -> str:
@@ -138,12 +136,13 @@ def _pct(key: str, definition: str, num, den, text: str) -> Finding:
 
 def _by_setting_findings() -> list[Finding]:
     out: list[Finding] = []
-    for kind, setting, label in [
-        ("County", "residential_la_own", "LA own residential"),
-        ("County", "residential_other_la", "Other LA residential"),
-        ("County", "residential_private", "Private/Voluntary residential"),
-        ("Unitary", "residential_private", "Private/Voluntary residential"),
+    for kind, label in [
+        ("County", "LA own residential"),
+        ("County", "Other LA residential"),
+        ("County", "Private/Voluntary residential"),
+        ("Unitary", "Private/Voluntary residential"),
     ]:
+        setting = PUBLISHED_SETTING_LABELS[label]
         stem = f"high_cost_residential.by_setting.{kind}.{setting}"
 
         def published(f, kind=kind, label=label, field=None):
@@ -360,7 +359,7 @@ FINDINGS: tuple[Finding, ...] = (
         "high_cost_residential.risk_cost_relationship",
         f"Spearman correlation of risk score and weekly cost in the high-cost group; "
         f"'weak' when |rho| < {WEAK_CORRELATION}",
-        lambda c: _strength(_spearman_high_cost(c)),
+        lambda c: _strength(spearman_risk_cost(c, high_cost_only=True)),
         lambda f: "weak",
         "description",
         "verbal (|rho| < 0.3)",

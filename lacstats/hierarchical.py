@@ -59,7 +59,7 @@ import pandas as pd
 import patsy
 
 from lacstats.errors import ConvergenceError, DataError
-from lacstats.regression import _formula_columns
+from lacstats.regression import _formula_columns, model_frame
 
 __all__ = ["Diagnostics", "HierarchicalModel", "HierarchicalResult"]
 
@@ -180,13 +180,7 @@ class HierarchicalModel:
         needed = columns + ([self.group] if self.group else [])
         if self.group and self.group not in data.columns:
             raise DataError(f"data have no group column {self.group!r}", column=self.group)
-        frame = data[list(dict.fromkeys(needed))].copy()
-        for column in frame.columns:
-            if isinstance(frame[column].dtype, pd.CategoricalDtype):
-                frame[column] = frame[column].astype(str)
-            elif str(frame[column].dtype) in ("Int64", "Float64", "boolean"):
-                frame[column] = frame[column].astype(float)
-        complete = frame.dropna()
+        complete = model_frame(data, needed).dropna()
         y_frame, X_frame = patsy.dmatrices(
             self.formula, complete, return_type="dataframe", NA_action="raise"
         )

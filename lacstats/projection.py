@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lacstats.cohorts import ANNUAL_WEEKS
 from lacstats.errors import DataError
 
 __all__ = ["growth_to_cap", "mix_cost"]
@@ -29,7 +30,7 @@ def growth_to_cap(
 
 
 def mix_cost(
-    mix: pd.DataFrame, unit_costs: pd.Series | dict, *, weeks: float = 52.143
+    mix: pd.DataFrame, unit_costs: pd.Series | dict, *, weeks: float = ANNUAL_WEEKS
 ) -> pd.DataFrame:
     """Weekly and annual cost of a projected placement mix.
 

@@ -227,6 +227,18 @@ def _formula_columns(formula: str, data: pd.DataFrame) -> tuple[str, list[str]]:
     return lhs.strip(), columns
 
 
+def model_frame(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """A copy of ``columns`` in the types patsy expects: categories as text, nullable
+    integers, floats and flags as float (missing as NaN)."""
+    frame = data[list(dict.fromkeys(columns))].copy()
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.CategoricalDtype):
+            frame[column] = frame[column].astype(str)
+        elif str(frame[column].dtype) in ("Int64", "Float64", "boolean"):
+            frame[column] = frame[column].astype(float)
+    return frame
+
+
 def _tidy(params: pd.Series, bse: pd.Series, ci: pd.DataFrame, p: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -278,12 +290,7 @@ def fit(
     for column in extra:
         if column not in data.columns:
             raise DataError(f"data have no column {column!r}", column=column)
-    frame = data[list(dict.fromkeys(columns + extra))].dropna().copy()
-    for column in frame.columns:
-        if isinstance(frame[column].dtype, pd.CategoricalDtype):
-            frame[column] = frame[column].astype(str)
-        elif str(frame[column].dtype) in ("Int64", "Float64", "boolean"):
-            frame[column] = frame[column].astype(float)
+    frame = model_frame(data, columns + extra).dropna()
     if len(frame) == 0:
         raise DataError("no complete rows for the formula's columns", column=columns[0])
     link = link or ("log" if family == "gamma" else "identity")

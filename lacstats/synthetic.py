@@ -37,17 +37,17 @@ How it is built (each step draws from one ``numpy.random.Generator``):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lacstats import schema
+from lacstats import cohorts, schema
 from lacstats.sampling import design, largest_remainder
 
 __all__ = [
     "PROFILES",
-    "SAMPLE_CASES",
     "SETTING_MIX",
     "authority_counts",
     "complex_lac",
@@ -55,9 +55,7 @@ __all__ = [
     "population_like",
 ]
 
-SAMPLE_CASES = 1253
-HIGH_COST = 4800
-ANNUAL_WEEKS = 52.143
+HIGH_COST = cohorts.HIGH_COST
 
 # Score distributions over 1..5 (1 = none ... 5 = most prevalence).
 _LOW = (0.50, 0.24, 0.16, 0.07, 0.03)
@@ -193,24 +191,71 @@ _FAR_WEIGHT = {  # relative chance of being more than 100 miles from home
     "other": 1.0,
 }
 
-# Published high-cost residential table (seed 000), by authority type and setting:
-# (children, weekly total, min, max).
-_HIGH_COST_CELLS = {
-    ("County", "residential_la_own"): (5, 24090, 4818, 4818),
-    ("County", "residential_other_la"): (1, 5550, 5550, 5550),
-    ("County", "residential_private"): (90, 528035, 4800, 10700),
-    ("Unitary", "residential_private"): (18, 108758, 4935, 7617),
-}
-_COST_6000 = 37
-_NEEDS_MET = 62
-_FAR_HIGH_COST = 45
-_FAR_ALL = 200
-_UNKNOWN_DISTANCE = 41
-_UNDER_A_YEAR = 81
-_PREVIOUS = {"residential": 51, "foster": 23, "other": 12}
-_INCREASED = 46
-_NO_PREVALENCE = 2
-_SPEND_SHARE = (0.1786, 0.1794)  # prints as 17.9%
+
+@dataclass(frozen=True)
+class _Targets:
+    """The published figures the sample must reproduce, read from published_findings."""
+
+    cases: int
+    cells: dict  # (authority type, setting) -> (children, weekly total, min, max)
+    cost_6000: int
+    needs_met: int
+    far_high_cost: int
+    far_all: int
+    unknown_distance: int
+    under_a_year: int
+    previous: dict  # residential / foster / other -> moves
+    increased: int
+    no_prevalence: int
+    spend_share: tuple[float, float]
+
+
+def _percent(text: str) -> float:
+    return float(text.rstrip("%")) / 100
+
+
+@cache
+def _targets() -> _Targets:
+    from lacstats.datasets import published_findings
+    from lacstats.findings import PUBLISHED_SETTING_LABELS
+
+    figures = published_findings()
+    hc, local = figures["high_cost_residential"], figures["keeping_local"]
+    cases = figures["sample"]["cases"]
+    cells = {
+        (row["authority_type"], PUBLISHED_SETTING_LABELS[row["setting"]]): (
+            row["children"],
+            row["weekly_total"],
+            row["min"],
+            row["max"],
+        )
+        for row in hc["by_setting"]
+    }
+    # 200 is 16.5% of the known distances: 1,212 known, the rest unknown
+    known = round(local["children_over_100_miles"] / _percent(local["percent_text"]))
+    share = _percent(hc["share_of_spend_text"])  # printed to one decimal: stay inside
+    moves = hc["placement_changes"]
+    previous = {
+        "residential": hc["moved_from_residential"],
+        "foster": hc["moved_from_foster_care"],
+        "other": moves - hc["moved_from_residential"] - hc["moved_from_foster_care"],
+    }
+    return _Targets(
+        cases=cases,
+        cells=cells,
+        cost_6000=hc["cost_6000_plus"],
+        needs_met=hc["needs_mostly_or_completely_met"],
+        far_high_cost=hc["placed_over_100_miles"],
+        far_all=local["children_over_100_miles"],
+        unknown_distance=cases - known,
+        under_a_year=hc["in_placement_under_1_year"],
+        previous=previous,
+        increased=hc["changes_with_increased_cost"],
+        no_prevalence=hc["no_prevalence_any_factor"],
+        spend_share=(share - 0.0004, share + 0.0004),
+    )
+
+
 _WEAK_BAND = (0.05, 0.25)  # Spearman of risk score and cost among the 114
 
 
@@ -226,7 +271,7 @@ def authority_counts(year: int = 2017) -> pd.DataFrame:
     plan = design(frame)
     out = frame[["authority", "authority_type", "lac_10_plus"]].copy()
     out["design_n"] = plan.table["n"].to_numpy()
-    out["n"] = largest_remainder(out["design_n"].to_numpy(), SAMPLE_CASES)
+    out["n"] = largest_remainder(out["design_n"].to_numpy(), _targets().cases)
     return out
 
 
@@ -310,12 +355,14 @@ def _setting_costs(rng, settings: np.ndarray, where: np.ndarray) -> np.ndarray:
     return out
 
 
-def _high_cost_costs(rng, types: np.ndarray, settings: np.ndarray, key: np.ndarray):
+def _high_cost_costs(
+    rng, types: np.ndarray, settings: np.ndarray, key: np.ndarray, targets: _Targets
+):
     """Weekly costs of the 114 that reproduce the published table, higher for higher key."""
     cost = np.zeros(len(types), dtype=np.int64)
     n_unitary_6000 = int(rng.integers(4, 8))  # besides the 7,617 maximum
-    n_county_6000 = _COST_6000 - 2 - n_unitary_6000  # besides the 10,700 maximum
-    for (kind, setting), (n, total, low, high) in _HIGH_COST_CELLS.items():
+    n_county_6000 = targets.cost_6000 - 2 - n_unitary_6000  # besides the 10,700 maximum
+    for (kind, setting), (n, total, low, high) in targets.cells.items():
         cell = np.flatnonzero((types == kind) & (settings == setting))
         assert len(cell) == n
         if low == high:
@@ -340,6 +387,7 @@ def _high_cost_costs(rng, types: np.ndarray, settings: np.ndarray, key: np.ndarr
 def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
     """Build the calibrated synthetic sample (see the module docstring); validated."""
     rng = np.random.default_rng(rng)
+    targets = _targets()
     counts = authority_counts()
     authority = np.repeat(counts["authority"].to_numpy(), counts["n"].to_numpy())
     kind = np.repeat(counts["authority_type"].to_numpy(), counts["n"].to_numpy())
@@ -349,7 +397,7 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
     high_cost = np.zeros(n, dtype=bool)
     hc_setting = np.empty(n, dtype=object)
     for which in ("County", "Unitary"):
-        cells = {s: c[0] for (k, s), c in _HIGH_COST_CELLS.items() if k == which}
+        cells = {s: c[0] for (k, s), c in targets.cells.items() if k == which}
         positions = np.flatnonzero(kind == which)
         chosen = rng.choice(positions, size=sum(cells.values()), replace=False)
         high_cost[chosen] = True
@@ -367,7 +415,7 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
     items = _scores(rng, profile)
     need = np.column_stack([items[i] for i in schema.NEED_ITEMS])
     hc_index = np.flatnonzero(high_cost)
-    none_prevalent = rng.choice(hc_index, size=_NO_PREVALENCE, replace=False)
+    none_prevalent = rng.choice(hc_index, size=targets.no_prevalence, replace=False)
     need[none_prevalent] = np.minimum(need[none_prevalent], schema.PREVALENCE_SCORE - 1)
     rest = np.setdiff1d(hc_index, none_prevalent)
     lacking = rest[need[rest].max(axis=1) < schema.PREVALENCE_SCORE]
@@ -418,7 +466,7 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
     # the 114's costs rise only weakly with risk: redraw until Spearman is in the weak band
     for _ in range(1000):
         key = 0.3 * z_risk[hc_index] + rng.normal(size=len(hc_index))
-        weekly_hc = _high_cost_costs(rng, kind[hc_index], hc_setting[hc_index], key)
+        weekly_hc = _high_cost_costs(rng, kind[hc_index], hc_setting[hc_index], key, targets)
         rho = stats.spearmanr(risk[hc_index], weekly_hc).statistic
         if _WEAK_BAND[0] <= rho <= _WEAK_BAND[1]:
             break
@@ -433,7 +481,7 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
         draw = _lognormal(rng, 1.0, sigma, lo / median, hi / median, int(sel.sum()))
         raw[sel] = np.clip(draw * scale, lo, hi)
         lower[sel], upper[sel] = lo, hi
-    share = rng.uniform(*_SPEND_SHARE)
+    share = rng.uniform(*targets.spend_share)
     hc_total = int(weekly_hc.sum())
     target = int(round(hc_total / share)) - hc_total
     weekly[others] = fit_to_total(raw, lower, upper, target)
@@ -441,11 +489,11 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
     # distance from home and placement inside the boundary
     far = np.zeros(n, dtype=bool)
     far_w = np.array([_FAR_WEIGHT[s] for s in setting])
-    far[hc_index] = _choose(rng, _FAR_HIGH_COST, far_w[hc_index])
+    far[hc_index] = _choose(rng, targets.far_high_cost, far_w[hc_index])
     unknown = np.zeros(n, dtype=bool)
-    unknown[others] = _choose(rng, _UNKNOWN_DISTANCE, np.where(uasc[others], 40.0, 1.0))
+    unknown[others] = _choose(rng, targets.unknown_distance, np.where(uasc[others], 40.0, 1.0))
     known_others = others[~unknown[others]]
-    far[known_others] = _choose(rng, _FAR_ALL - _FAR_HIGH_COST, far_w[known_others])
+    far[known_others] = _choose(rng, targets.far_all - targets.far_high_cost, far_w[known_others])
     med = np.array([_DISTANCE_MEDIAN[s] for s in setting], dtype=float)
     near_miles = _lognormal(rng, 1.0, 0.9, 0.2 / med, 100 / med, n) * med
     far_miles = 100.1 + rng.gamma(1.5, 35, n)
@@ -458,14 +506,14 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
     # needs met, time in placement, previous placement
     met_levels = np.array(schema.NEEDS_MET)
     needs_met = rng.choice(met_levels, size=n, p=[0.07, 0.25, 0.42, 0.26])
-    met = _choose(rng, _NEEDS_MET, np.ones(len(hc_index)))
+    met = _choose(rng, targets.needs_met, np.ones(len(hc_index)))
     needs_met[hc_index] = np.where(
         met,
         rng.choice(met_levels[2:], size=len(hc_index), p=[0.65, 0.35]),
         rng.choice(met_levels[:2], size=len(hc_index), p=[0.3, 0.7]),
     )
     months = np.round(rng.lognormal(np.log(14), 0.9, n), 1)
-    short = _choose(rng, _UNDER_A_YEAR, np.ones(len(hc_index)))
+    short = _choose(rng, targets.under_a_year, np.ones(len(hc_index)))
     months[hc_index] = np.round(
         np.where(
             short, rng.uniform(0.3, 11.9, len(hc_index)), 12 + rng.gamma(1.3, 10, len(hc_index))
@@ -484,7 +532,7 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
     residential_prev = np.array(schema.ALL_RESIDENTIAL_SETTINGS)
     groups = np.repeat(
         ["residential", "foster", "other", "none"],
-        [*_PREVIOUS.values(), len(hc_index) - sum(_PREVIOUS.values())],
+        [*targets.previous.values(), len(hc_index) - sum(targets.previous.values())],
     )
     groups = rng.permutation(groups)
     pools = {
@@ -503,7 +551,7 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
     rose = np.zeros(n, dtype=bool)
     rose[moved[from_foster]] = True
     rose[others_moved] = _choose(
-        rng, _INCREASED - int(from_foster.sum()), np.ones(len(others_moved))
+        rng, targets.increased - int(from_foster.sum()), np.ones(len(others_moved))
     )
     foster_moves = np.zeros(n, dtype=bool)
     foster_moves[moved[from_foster]] = True
