@@ -23,6 +23,7 @@ __all__ = [
     "ALL_TYPES",
     "Savings",
     "cost_table",
+    "dorset_unit_costs",
     "high_cost_review",
     "nottinghamshire_unit_costs",
     "savings",
@@ -64,6 +65,28 @@ def nottinghamshire_unit_costs(*, by_setting: bool = False) -> pd.DataFrame:
         for setting in NOTTINGHAMSHIRE_SETTINGS[row]
     ]
     return pd.DataFrame(rows)
+
+
+def dorset_unit_costs() -> pd.DataFrame:
+    """Unit costs from the sample report of Dorset's cost calculator (seed 001, Table 4;
+    "not using current Dorset data"): average cost a week by placement type, provider
+    and location, plus the weeks-weighted averages by type and provider and by type
+    alone (blank provider or location), so that :func:`unit_cost` can fall back when a
+    return does not record the location. Averages are total / weeks of the table."""
+    from lacstats.datasets import published_findings
+
+    rows = published_findings()["dorset_cost_calculator_sample"]["rows"]
+    table = pd.DataFrame(
+        rows, columns=["placement_type", "provider", "location", "total", "weeks", "published"]
+    )
+    levels = [table]
+    for keys in (["placement_type", "provider"], ["placement_type"]):
+        levels.append(table.groupby(keys, as_index=False)[["total", "weeks"]].sum())
+    out = pd.concat(levels, ignore_index=True)
+    out["weekly_cost"] = out["total"] / out["weeks"]
+    for column in ("provider", "location"):
+        out[column] = out[column].fillna("")
+    return out[["placement_type", "provider", "location", "weekly_cost", "weeks"]]
 
 
 def _check_unit_costs(unit_costs: pd.DataFrame) -> tuple[str, list[str]]:
@@ -117,10 +140,13 @@ def unit_cost(
     cost = pd.Series(np.nan, index=placements.index)
     levels = [extra[:n] for n in range(len(extra), -1, -1)]
     for level in levels:
-        rows = table
+        keep = np.ones(len(table), dtype=bool)
         for column in extra:
-            blank = table[column].isna() | table[column].astype(str).str.strip().eq("")
-            rows = rows[~blank] if column in level else rows[blank.reindex(rows.index)]
+            blank = (
+                table[column].isna() | table[column].astype(str).str.strip().eq("")
+            ).to_numpy()
+            keep &= ~blank if column in level else blank
+        rows = table[keep]
         if rows.empty or any(c not in placements for c in level):
             continue
         lookup = rows.set_index([key, *level])["weekly_cost"]

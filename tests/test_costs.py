@@ -70,3 +70,180 @@ def test_nottinghamshire_unit_costs_and_growth_to_cap():
     cost = projection.mix_cost(mix, units.to_dict())
     assert cost["weekly_cost"].item() == 416 * 465
     assert cost["unpriced"].item() == "placed_with_parents"
+
+
+# ---------------------------------------------------------------------------- calculator
+
+
+def _dorset_table4():
+    from lacstats.datasets import published_findings
+
+    sample = published_findings()["dorset_cost_calculator_sample"]
+    rows = pd.DataFrame(
+        sample["rows"],
+        columns=["placement_type", "provider", "location", "total", "weeks", "average"],
+    )
+    return sample, rows
+
+
+def test_cost_table_reproduces_dorsets_sample_report():
+    # seed 001, appendix Table 4: each row's total over its time in weeks, and the
+    # "All Placement Types" row: £3,332,385 over 2,637.0 weeks, £1,264 a week.
+    sample, rows = _dorset_table4()
+    days = (rows["weeks"] * 7).round().astype(int)
+    # one episode per row (the report's rows pool many children: a period of ten years
+    # holds the longest, 465 weeks)
+    start = pd.Timestamp("2010-04-01")
+    episodes = rows[["placement_type", "provider", "location"]].assign(
+        CHILD=[str(i) for i in range(len(rows))],
+        start=start,
+        end=start + pd.to_timedelta(days, unit="D"),
+        weekly_cost=rows["total"] / (days / 7),
+    )
+    table = costs.cost_table(episodes, period=("2010-04-01", "2020-03-31"))
+    body = table.iloc[:-1].merge(rows, on=["placement_type", "provider", "location"])
+    assert len(body) == len(rows)
+    assert (body["total_x"].round() == body["total_y"]).all()
+    assert (body["weeks_x"].round(1) == body["weeks_y"]).all()
+    # the published average lies between total/(weeks + 0.05) and total/(weeks - 0.05):
+    # the table's weeks are rounded to one decimal
+    lo = body["total_y"] / (body["weeks_y"] + 0.05)
+    hi = body["total_y"] / (body["weeks_y"] - 0.05).clip(lower=0.01)
+    assert ((body["average"] >= lo.round() - 1) & (body["average"] <= hi.round() + 1)).all()
+    total = table.iloc[-1]
+    assert total["placement_type"] == costs.ALL_TYPES
+    assert round(total["total"]) == sample["all_types_total"]
+    assert abs(total["weeks"] - sample["all_types_weeks"]) < 0.15
+    assert round(total["total"] / sample["all_types_weeks"]) == sample["all_types_mean_weekly"]
+    assert total["children"] == len(rows)
+
+
+def test_dorset_age_and_needs_totals_add_up():
+    # seed 001, "Analysis of Costs by Age, Needs and Time Looked after": the group totals
+    # add up to the grand total of 43 children and £977,830
+    from lacstats.datasets import published_findings
+
+    sample = published_findings()["dorset_cost_calculator_sample"]
+    groups = pd.DataFrame(sample["age_needs_groups"], columns=["group", "children", "total"])
+    assert groups["children"].sum() == sample["age_needs_children"] == 43
+    assert groups["total"].sum() == sample["age_needs_total"] == 977830
+
+
+def test_cost_table_clips_episodes_to_the_period_and_counts_open_ones():
+    episodes = pd.DataFrame(
+        {
+            "CHILD": ["a", "a", "b"],
+            "start": ["01/01/2019", "01/03/2019", "15/03/2019"],
+            "end": ["01/03/2019", None, "29/03/2019"],
+            "placement_type": ["Foster care", "Residential", "Residential"],
+            "weekly_cost": [700.0, 3500.0, 3500.0],
+        }
+    )
+    table = costs.cost_table(
+        episodes, by=("placement_type",), period=("2019-02-01", "2019-03-31")
+    ).set_index("placement_type")
+    # foster: 1 Feb to 1 Mar = 28 days; residential: 1-31 Mar (31 days) + 14 days
+    assert table.loc["Foster care", "weeks"] == pytest.approx(4.0)
+    assert table.loc["Residential", "weeks"] == pytest.approx(45 / 7)
+    assert table.loc["Residential", "total"] == pytest.approx(45 / 7 * 3500)
+    assert table.loc[costs.ALL_TYPES, "children"] == 2
+    with pytest.raises(DataError, match="open episodes"):
+        costs.cost_table(episodes, by=("placement_type",))
+    with pytest.raises(DataError, match="no column 'provider'"):
+        costs.cost_table(episodes, period=("2019-02-01", "2019-03-31"))
+    with pytest.raises(DataError, match="ends .* before it starts"):
+        costs.cost_table(episodes, by=("placement_type",), period=("2019-03-01", "2019-02-01"))
+
+
+def test_cost_table_from_a_return_with_fallback_unit_costs():
+    from lacstats import ssda903
+
+    cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    units = costs.dorset_unit_costs()
+    table = costs.cost_table(cleaned, unit_costs=units, period=("2019-04-01", "2020-03-31"))
+    body, total = table.iloc[:-1], table.iloc[-1]
+    assert total["total"] == pytest.approx(body["total"].sum())
+    assert total["weeks"] == pytest.approx(body["weeks"].sum())
+    # fake903 records no location: costs fall back to type and provider
+    foster_la = body[(body["placement_type"] == "Foster care") & (body["provider"] == "LA")]
+    assert foster_la["average_weekly"].item() == pytest.approx((218132 + 82167) / (465 + 193.3))
+    # no more than 52.3 weeks a year for any child
+    per_child = costs.cost_table(
+        cleaned, unit_costs=units, by=("CHILD",), period=("2019-04-01", "2020-03-31")
+    )
+    assert per_child["weeks"].iloc[:-1].max() <= 366 / 7 + 1e-9
+    by_need = costs.cost_table(
+        cleaned, unit_costs=units, by=("need_group", "age"), period=("2019-04-01", "2020-03-31")
+    )
+    assert by_need["total"].iloc[-1] == pytest.approx(total["total"])
+
+
+def test_unit_cost_errors():
+    with pytest.raises(DataError, match="'placement_type' or 'placement_setting'"):
+        costs.unit_cost(pd.DataFrame({"x": [1]}), pd.DataFrame({"weekly_cost": [1]}))
+    bad = pd.DataFrame({"placement_type": ["a", "a"], "weekly_cost": [1, 2]})
+    with pytest.raises(DataError, match="more than one cost"):
+        costs.unit_cost(pd.DataFrame({"placement_type": ["a"]}), bad)
+    neg = pd.DataFrame({"placement_type": ["a"], "weekly_cost": [-1]})
+    with pytest.raises(DataError, match="non-negative"):
+        costs.unit_cost(pd.DataFrame({"placement_type": ["a"]}), neg)
+
+
+# ---------------------------------------------------------------------------- savings
+
+
+def test_high_cost_review_from_its_inputs():
+    # seed 001, Table 2: £582,000 + £128,800 + £227,184 + £186,888 = £1,124,872 "if all
+    # timescales are met"; the plans "can take on average 6 months to reach completion"
+    from lacstats.datasets import published_findings
+
+    review = published_findings()["dorset_high_cost_review"]
+    table = pd.DataFrame(review["rows"], columns=["change", "children", "annual_saving"])
+    result = costs.high_cost_review(table, delay_weeks=0)
+    assert result.annual_total == review["total"] == 1124872
+    delayed = costs.high_cost_review(table, delay_weeks=26).total()
+    assert delayed["in_year_saving"] == pytest.approx(1124872 / 2)
+
+
+def test_in_year_saving_simulation_matches_the_gamma_partial_expectation():
+    # E[(h - D)+] for D ~ Gamma(k, theta): h F_k(h) - k theta F_{k+1}(h), the standard
+    # partial expectation of the gamma distribution
+    from scipy import stats
+
+    table = pd.DataFrame(
+        {"change": ["x"], "children": [40], "weekly_cost": [4000.0], "new_weekly_cost": [0.0]}
+    )
+    mean, sd, horizon = 26.0, 13.0, 52.0
+    result = costs.savings(
+        table, delay_weeks=mean, delay_sd=sd, draws=4000, rng=1, horizon=horizon
+    )
+    k, theta = (mean / sd) ** 2, sd**2 / mean
+    expected_weeks = horizon * stats.gamma.cdf(horizon, k, scale=theta) - k * theta * (
+        stats.gamma.cdf(horizon, k + 1, scale=theta)
+    )
+    frame = result.to_frame()
+    assert frame["in_year_mean"].item() == pytest.approx(4000 * expected_weeks, rel=0.01)
+    assert (
+        frame["in_year_low"].item() < frame["in_year_mean"].item() < frame["in_year_high"].item()
+    )
+    # no spread: the simulation is the deterministic answer
+    exact = costs.savings(table, delay_weeks=26, delay_sd=0, draws=10, rng=1).to_frame()
+    assert exact["in_year_mean"].item() == pytest.approx(exact["in_year_saving"].item())
+    again = costs.savings(table, delay_weeks=mean, delay_sd=sd, draws=4000, rng=1, horizon=52)
+    assert again.to_dict() == result.to_dict()
+
+
+def test_cost_uncertainty_widens_the_interval():
+    table = pd.DataFrame(
+        {"change": ["x"], "children": [5], "weekly_cost": [4000.0], "new_weekly_cost": [1000.0]}
+    )
+    narrow = costs.savings(table, delay_weeks=26, draws=2000, rng=2).total()
+    wide = costs.savings(table, delay_weeks=26, draws=2000, rng=2, cost_cv=0.3).total()
+    assert (
+        wide["in_year_high"] - wide["in_year_low"] > narrow["in_year_high"] - narrow["in_year_low"]
+    )
+    for bad in ({"delay_weeks": -1}, {"cost_cv": -0.1}, {"interval": 1.5}, {"weeks": 0}):
+        with pytest.raises(DataError):
+            costs.savings(table, **bad)
+    with pytest.raises(DataError, match="whole number"):
+        costs.savings(table.assign(children=2.5))
