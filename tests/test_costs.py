@@ -151,7 +151,7 @@ def test_cost_table_clips_episodes_to_the_period_and_counts_open_ones():
         costs.cost_table(episodes, by=("placement_type",))
     with pytest.raises(DataError, match="no column 'provider'"):
         costs.cost_table(episodes, period=("2019-02-01", "2019-03-31"))
-    with pytest.raises(DataError, match="ends .* before it starts"):
+    with pytest.raises(DataError, match=r"ends .* before it starts"):
         costs.cost_table(episodes, by=("placement_type",), period=("2019-03-01", "2019-02-01"))
 
 
