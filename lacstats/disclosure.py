@@ -141,13 +141,22 @@ def suppress_small_counts(
     *,
     dependent: Iterable[str] = (),
     threshold: int = 5,
+    total: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Replace counts 1..threshold-1 in ``count`` (and the ``dependent`` columns of the same
     rows) by ``"c"``; adds a boolean ``suppressed`` column saying which rows were.
 
-    For long tables whose rows publish no margin; use :func:`suppress` for cross-tabs."""
+    For long tables whose rows publish no margin; use :func:`suppress` for cross-tabs.
+    ``total`` marks (boolean, aligned on rows) a total row that sums the others: it is
+    never suppressed itself, and a lone suppressed row gets a second, the smallest other
+    non-zero row (secondary suppression), so that it cannot be recovered by subtraction."""
     out = table.copy()
-    small = out[count].between(1, threshold - 1)
+    is_total = pd.Series(False, index=out.index) if total is None else total.astype(bool)
+    small = out[count].between(1, threshold - 1) & ~is_total
+    if total is not None and small.sum() == 1:
+        others = out[count].where(~small & ~is_total & (out[count] > 0))
+        if others.notna().any():
+            small.loc[others.idxmin()] = True
     for column in (count, *dependent):
         out[column] = out[column].astype(object).where(~small, SUPPRESSED)
     out["suppressed"] = small.to_numpy()

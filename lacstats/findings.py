@@ -34,6 +34,7 @@ __all__ = [
     "high_cost_residential",
     "percent_one_decimal",
     "percent_truncated",
+    "row",
 ]
 
 #: The seed's £34.7m is 666,433 x 52.143 (365 / 7), rounded to one decimal.
@@ -49,6 +50,29 @@ PUBLISHED_SETTING_LABELS = {
 }
 #: |Spearman rho| below this is called "weak" (Cohen 1988's 0.3 for a medium effect).
 WEAK_CORRELATION = 0.3
+
+
+def row(
+    key: str,
+    definition: str,
+    unit: str,
+    published: Any,
+    reproduced: Any,
+    source: str,
+    *,
+    rule: str = "exact",
+) -> dict[str, Any]:
+    """One row of ``results/findings.csv`` for a figure an analysis checks exactly."""
+    return {
+        "finding": key,
+        "definition": definition,
+        "unit": unit,
+        "published": published,
+        "reproduced": reproduced,
+        "rule": rule,
+        "match": published == reproduced,
+        "source": source,
+    }
 
 
 def percent_truncated(numerator: float, denominator: float) -> str:

@@ -66,3 +66,14 @@ def test_no_secondary_when_asked():
 def test_bad_input():
     with pytest.raises(DataError, match="whole, non-negative"):
         disclosure.suppress(pd.DataFrame({"x": [1.5, 2]}))
+
+
+def test_long_table_with_a_total_row_gets_secondary_suppression():
+    from lacstats.disclosure import suppress_small_counts
+
+    table = pd.DataFrame({"kind": ["a", "b", "c", "All"], "n": [3, 7, 12, 22]})
+    out = suppress_small_counts(table, "n", total=table["kind"].eq("All"))
+    # 3 alone could be recovered as 22 - 7 - 12: the next smallest (7) goes too
+    assert out["n"].tolist() == ["c", "c", 12, 22]
+    plain = suppress_small_counts(table, "n")
+    assert plain["n"].tolist() == ["c", 7, 12, 22]

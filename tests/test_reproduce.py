@@ -87,6 +87,9 @@ def test_fast_run_covers_every_analysis(fast_run):
         "risk_cost",
         "sensitivity",
         "sufficiency",
+        "cost_calculator",
+        "savings",
+        "projection",
         "cohorts",
         "authority_effects",
     }
@@ -167,6 +170,31 @@ def test_sensitivity_analysis(fast_run):
     assert numbers["keeping_local_at_100"]["value"] == 200
     assert numbers["design_total_95_10"]["value"] == 1268
     assert numbers["selection_error_top_cost_high_cost"]["value"] > 10
+
+
+def test_cost_savings_and_projection_analyses(fast_run):
+    out, summary = fast_run
+    numbers = json.loads((out / "cost_calculator" / "numbers.json").read_text())
+    # seed 001, Table 4: £3,332,385 for all placement types, £1,264 a week
+    assert numbers["dorset_all_types_total"]["value"] == 3332385
+    assert numbers["dorset_all_types_mean_weekly"]["value"] == 1264
+    assert numbers["children_at_census"]["value"] > 100
+    by_type = (out / "cost_calculator" / "costs_by_type.csv").read_text()
+    assert ",c," in by_type  # small counts suppressed, with the costs they reveal
+    savings = json.loads((out / "savings" / "numbers.json").read_text())
+    assert savings["dorset_full_year_avoided"]["value"] == 321360 + 483028 + 1406860
+    assert savings["high_cost_review_total"]["value"] == 1124872
+    assert savings["high_cost_review_in_year"]["value"] == 1124872 // 2
+    low, high = (savings[f"high_cost_review_in_year_{k}"]["value"] for k in ("low", "high"))
+    assert low < 1124872 // 2 < high
+    projected = json.loads((out / "projection" / "numbers.json").read_text())
+    assert projected["nottinghamshire_months_to_cap"]["value"] == 7
+    assert projected["south_east_10_plus_2019"]["value"] == 6872
+    assert projected["stock_end_low"]["value"] <= projected["stock_end_mean"]["value"]
+    assert (out / "projection" / "fan_chart.png").is_file()
+    matched = summary.findings.set_index("finding")["match"]
+    assert matched["dorset_high_cost_review.total"]
+    assert matched["dorset_cost_calculator_sample.all_types_weeks"]
 
 
 def test_cli_sensitivity_sweep(tmp_path, capsys):

@@ -1,0 +1,140 @@
+"""The cost calculator (Dorset seed 001, appendix): Table 4 recomputed from its rows, and
+the same tables, by placement type, provider and location and by need group and age, on
+the packaged synthetic SSDA903 returns priced with the table's unit costs."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from lacstats import costs, datasets, disclosure, findings, ssda903
+
+NAME = "cost_calculator"
+TITLE = "Cost calculator: Dorset's sample report and the synthetic SSDA903 returns"
+PERIOD = ("2019-04-01", "2020-03-31")
+CENSUS = "2020-03-31"
+
+
+def run(ctx) -> None:
+    published = datasets.published_findings()
+    sample = published["dorset_cost_calculator_sample"]
+    rows = pd.DataFrame(
+        sample["rows"],
+        columns=["placement_type", "provider", "location", "total", "weeks", "average"],
+    )
+    total = int(rows["total"].sum())
+    weeks = round(float(rows["weeks"].sum()), 1)
+    average = int(round(total / sample["all_types_weeks"]))
+    groups = pd.DataFrame(sample["age_needs_groups"], columns=["group", "children", "total"])
+    checks = [
+        ("all_types_total", "sum of the rows' totals", "GBP", sample["all_types_total"], total),
+        (
+            "all_types_mean_weekly",
+            "total / time in weeks",
+            "GBP a week",
+            sample["all_types_mean_weekly"],
+            average,
+        ),
+        (
+            "age_needs_children",
+            "sum of the need groups' children",
+            "children",
+            sample["age_needs_children"],
+            int(groups["children"].sum()),
+        ),
+        (
+            "age_needs_total",
+            "sum of the need groups' totals",
+            "GBP",
+            sample["age_needs_total"],
+            int(groups["total"].sum()),
+        ),
+    ]
+    found = [
+        findings.row(
+            f"dorset_cost_calculator_sample.{key}",
+            definition,
+            unit,
+            printed,
+            value,
+            sample["source"],
+        )
+        for key, definition, unit, printed, value in checks
+    ]
+    found.append(
+        findings.row(
+            "dorset_cost_calculator_sample.all_types_weeks",
+            "sum of the rows' weeks (each printed to one decimal)",
+            "weeks",
+            sample["all_types_weeks"],
+            weeks,
+            sample["source"],
+            rule="within 0.15 (rounding of 32 rows)",
+        )
+        | {"match": abs(weeks - sample["all_types_weeks"]) <= 0.15}
+    )
+    rows["recomputed_average"] = (rows["total"] / rows["weeks"]).round(0)
+    ctx.table("dorset_table4", rows)
+    ctx.findings(pd.DataFrame(found))
+
+    units = costs.dorset_unit_costs()
+    ctx.table("unit_costs", units.round(2))
+    data = ssda903.read(ssda903.fake903_path())
+    cleaned = ssda903.clean(data)
+    ctx.table("cleaning_report", cleaned.report)
+    by_type = costs.cost_table(cleaned, unit_costs=units, period=PERIOD)
+    ctx.table("costs_by_type", _published(by_type, "placement_type"))
+    by_need = costs.cost_table(cleaned, unit_costs=units, by=("need_group",), period=PERIOD)
+    ctx.table("costs_by_need", _published(by_need, "need_group"))
+    ages = costs.cost_table(cleaned, unit_costs=units, by=("age",), period=PERIOD)
+    ctx.table("costs_by_age", _published(ages, "age"))
+
+    cases = ssda903.to_cases(cleaned, census_date=CENSUS)
+    settings = (
+        cases.groupby("placement_setting", observed=True)
+        .agg(children=("case_id", "size"), mean_months=("months_in_placement", "mean"))
+        .reset_index()
+    )
+    ctx.table(
+        "cases_by_setting",
+        disclosure.suppress_small_counts(
+            settings.round(1), "children", dependent=("mean_months",)
+        ),
+    )
+    overall = by_type.iloc[-1]
+    ctx.numbers(
+        returns=(len(data.years), "collection years"),
+        children_at_census=(len(cases), "children looked after on 31 March 2020"),
+        total_cost=(int(round(overall["total"])), "GBP, 2019-20"),
+        total_weeks=(round(float(overall["weeks"]), 1), "weeks, 2019-20"),
+        average_weekly=(int(round(overall["average_weekly"])), "GBP a week"),
+        repeated_episodes=(
+            int(cleaned.report.set_index("step")["count"].iloc[2]),
+            "episodes repeated across returns",
+        ),
+        dorset_all_types_total=(total, "GBP"),
+        dorset_all_types_mean_weekly=(average, "GBP a week"),
+    )
+    ctx.options.update(
+        {
+            "period": list(PERIOD),
+            "census_date": CENSUS,
+            "unit_costs": "Dorset cost calculator sample report (seed 001, Table 4)",
+            "continues": list(cleaned.continues),
+            "returns": "lacstats/datasets/data/ssda903/fake903 (Social Finance, synthetic)",
+        }
+    )
+
+
+def _published(table: pd.DataFrame, first: str) -> pd.DataFrame:
+    """Rounded, with children counts under 5 suppressed (and the costs they reveal)."""
+    out = table.copy()
+    for column in ("weeks", "unpriced_weeks"):
+        out[column] = out[column].round(1)
+    for column in ("total", "average_weekly"):
+        out[column] = out[column].round(0)
+    return disclosure.suppress_small_counts(
+        out,
+        "children",
+        dependent=("episodes", "weeks", "total", "average_weekly", "unpriced_weeks"),
+        total=out[first].eq(costs.ALL_TYPES),
+    )

@@ -1,0 +1,142 @@
+"""Projections of children looked after: a stock-and-flow simulation from the packaged
+synthetic SSDA903 returns (with its fan chart and cost), the South East's children aged 10
+and over as rate times the seed's population projection, and Nottinghamshire's growth to a
+cap and the cost of its projected placement mix (seed 004)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from lacstats import costs, datasets, projection, ssda903
+
+NAME = "projection"
+TITLE = "LAC projections: stock and flow, rate x population, growth to a cap"
+MONTHS = 36
+#: The day after the 2019-20 return: three full years of history behind it in fake903.
+START = "2020-04-01"
+SHARE_15_TO_17 = 3 / 5  # ages 15, 16 and 17 of the 15-19 band, assuming even ages
+
+
+def run(ctx) -> None:
+    draws = 200 if ctx.fast else 2000
+    cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    result = projection.stock_and_flow(
+        cleaned, start=START, months=MONTHS, draws=draws, rng=ctx.seed
+    )
+    ctx.table("stock_and_flow", result.stock.round(2))
+    ctx.table("exits_by_route", result.exits.round(2))
+    ctx.table("rates", result.rates.round(6))
+    units = costs.dorset_unit_costs()
+    by_type = units[(units["provider"] == "") & (units["location"] == "")]
+    cost = result.cost(by_type.set_index("placement_type")["weekly_cost"])
+    ctx.table("projected_cost", cost.round(0))
+    _fan_chart(ctx, result)
+    total = result.stock[result.stock["placement_type"] == "All"].set_index("month")
+    ctx.numbers(
+        stock_start=(int(total.loc[0, "mean"]), "children looked after at the start"),
+        stock_end_mean=(round(float(total.loc[MONTHS, "mean"]), 1), "children"),
+        stock_end_low=(float(total.loc[MONTHS, "low"]), "children, 5th percentile"),
+        stock_end_high=(float(total.loc[MONTHS, "high"]), "children, 95th percentile"),
+        annual_cost_start=(int(cost["annual_cost"].iloc[0]), "GBP a year"),
+        annual_cost_end=(int(cost["annual_cost"].iloc[-1]), "GBP a year"),
+        start=(str(result.start.date()), "date"),
+    )
+
+    published = datasets.published_findings()
+    population = published["population_projection_south_east"]
+    lac = datasets.south_east_authorities(2019).groupby("authority_type")["lac_10_plus"].sum()
+    areas = ("County", "Unitary")
+
+    def ten_to_17(year: int) -> list[float]:
+        return [
+            population[f"{year}.10-14"][i] + SHARE_15_TO_17 * population[f"{year}.15-19"][i]
+            for i in range(len(areas))
+        ]
+
+    observed = pd.DataFrame(
+        {"area": areas, "children": [int(lac[a]) for a in areas], "population": ten_to_17(2019)}
+    )
+    target = pd.DataFrame({"area": areas, "population": ten_to_17(2024)})
+    rates = projection.rate_projection(observed, target)
+    region = rates[
+        [
+            "children",
+            "population",
+            "population_projected",
+            "projected",
+            "projected_low",
+            "projected_high",
+            "change",
+        ]
+    ].sum()
+    ctx.table("south_east_10_plus_2024", rates.round(1))
+    ctx.numbers(
+        south_east_10_plus_2019=(int(region["children"]), "children aged 10+, March 2019"),
+        south_east_10_plus_2024=(round(float(region["projected"])), "children aged 10+"),
+        south_east_10_plus_change=(round(float(region["change"])), "children"),
+    )
+
+    notts = published["nottinghamshire_unit_costs"]
+    growth = projection.growth_to_cap(
+        885, per_month=notts["growth_per_month"], cap=notts["cap"], months=24
+    )
+    ctx.table("nottinghamshire_growth_to_cap", growth)
+    months_to_cap = int(growth.loc[growth["children"] >= notts["cap"], "month"].min())
+    mix_source = published["nottinghamshire_projection"]
+    mix = pd.DataFrame(
+        {year: values for year, values in mix_source.items() if year not in ("columns", "source")},
+        index=mix_source["columns"],
+    ).T
+    unit = {k: v for k, v in notts["weekly"].items()}
+    mix_cost = projection.mix_cost(mix, unit)
+    ctx.table("nottinghamshire_mix_cost", mix_cost.round(0))
+    ctx.numbers(
+        nottinghamshire_months_to_cap=(months_to_cap, "months from 885 (Dec 2013)"),
+        nottinghamshire_weekly_cost_2013_14=(int(mix_cost["weekly_cost"].iloc[0]), "GBP"),
+        nottinghamshire_weekly_cost_2016_17=(int(mix_cost["weekly_cost"].iloc[-1]), "GBP"),
+    )
+    ctx.options.update(
+        {
+            "start": START,
+            "months": MONTHS,
+            "draws": draws,
+            "rng": ctx.seed,
+            "history_years": result.options["history_years"],
+            "unit_costs": "Dorset cost calculator sample report, by type",
+            "population_15_17_share_of_15_19": SHARE_15_TO_17,
+            "nottinghamshire_start": 885,
+        }
+    )
+
+
+def _fan_chart(ctx, result) -> None:
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    total = result.stock[result.stock["placement_type"] == "All"]
+    axes[0].fill_between(
+        total["month"],
+        total["low"],
+        total["high"],
+        alpha=0.25,
+        color="tab:blue",
+        label="90% interval",
+    )
+    axes[0].plot(total["month"], total["mean"], color="tab:blue", label="mean")
+    axes[0].set_title("Children looked after")
+    axes[0].set_xlabel(f"months from {result.start.date()}")
+    axes[0].legend(frameon=False, fontsize=8)
+    parts = result.stock[result.stock["placement_type"] != "All"]
+    largest = parts[parts["month"] == 0].sort_values("mean", ascending=False)["placement_type"][:4]
+    for name, colour in zip(largest, plt.cm.tab10.colors, strict=False):
+        line = parts[parts["placement_type"] == name]
+        axes[1].fill_between(line["month"], line["low"], line["high"], alpha=0.2, color=colour)
+        axes[1].plot(line["month"], line["mean"], color=colour, label=name)
+    axes[1].set_title("By placement type (largest four)")
+    axes[1].set_xlabel("months")
+    axes[1].legend(frameon=False, fontsize=8)
+    fig.suptitle("Stock-and-flow projection, synthetic SSDA903 returns", fontsize=10)
+    ctx.figure("fan_chart", fig)
+    plt.close(fig)
