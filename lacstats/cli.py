@@ -148,6 +148,64 @@ def _design(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ssda903(args: argparse.Namespace) -> int:
+    """Read, validate and clean returns; write aggregate tables (no child-level rows)."""
+    import pandas as pd
+
+    from lacstats import costs, disclosure, io, projection, ssda903
+
+    data = ssda903.read(args.paths, year_from=args.year_from)
+    cleaned = ssda903.clean(data)
+    units = pd.read_csv(args.unit_costs) if args.unit_costs else costs.dorset_unit_costs()
+    census = args.census or str(cleaned.coverage[1].date())
+    period = args.period or (
+        str(pd.Timestamp(census) - pd.DateOffset(years=1, days=-1))[:10],
+        census,
+    )
+    cases = ssda903.to_cases(cleaned, census_date=census, la_code=args.la_code)
+    table = costs.cost_table(cleaned, unit_costs=units, period=period)
+    by_need = costs.cost_table(cleaned, unit_costs=units, by=("need_group",), period=period)
+    settings = (
+        cases.groupby(["placement_setting", "distance_status"], observed=True)
+        .size()
+        .rename("children")
+        .reset_index()
+    )
+
+    def published(frame: pd.DataFrame, first: str) -> pd.DataFrame:
+        return disclosure.suppress_small_counts(
+            frame.round(2),
+            "children",
+            dependent=[
+                c
+                for c in frame.columns
+                if c not in (first, "children") and frame[c].dtype.kind == "f"
+            ]
+            + ["episodes"],
+            total=frame[first].eq(costs.ALL_TYPES),
+        )
+
+    outputs = {
+        "cleaning_report.csv": cleaned.report,
+        "files.csv": data.files,
+        "cost_table.csv": published(table, "placement_type"),
+        "cost_by_need.csv": published(by_need, "need_group"),
+        "cases_by_setting.csv": disclosure.suppress_small_counts(settings, "children"),
+    }
+    if args.project:
+        result = projection.stock_and_flow(
+            cleaned, months=args.project, draws=args.draws, rng=args.seed
+        )
+        outputs["projection.csv"] = result.stock.round(2)
+    with io.atomic_directory(args.out) as folder:
+        for name, frame in outputs.items():
+            frame.to_csv(folder / name, index=False, lineterminator="\n")
+    print(data.summary())
+    print(cleaned.report.to_string(index=False))
+    print(f"{len(cases)} children looked after on {census}; tables in {args.out}")
+    return 0
+
+
 def _add_design_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--confidence", type=float, default=0.95, help="confidence level (0.95)")
     p.add_argument(
@@ -202,6 +260,27 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--results", default="results", help="results folder (default: results)")
     p.add_argument("--out", help="PDF to write (default: paper/paper.pdf)")
     p.set_defaults(func=_paper)
+
+    p = sub.add_parser(
+        "ssda903", help="validate and clean SSDA903 returns; cost and projection tables"
+    )
+    p.add_argument("paths", nargs="+", help="folder(s) or files: CSV, XLSX or XML")
+    p.add_argument("--out", required=True, help="folder for the aggregate tables")
+    p.add_argument("--census", help="census date (default: the end of the last return)")
+    p.add_argument("--period", nargs=2, metavar=("START", "END"), help="costing period")
+    p.add_argument("--unit-costs", help="CSV of unit costs (default: Dorset's sample report)")
+    p.add_argument("--la-code", help="the authority's code, to place PL_LA in or out")
+    p.add_argument("--year-from", default="data", choices=["data", "start", "end"])
+    p.add_argument(
+        "--project",
+        type=int,
+        default=0,
+        metavar="MONTHS",
+        help="also project children looked after this many months ahead",
+    )
+    p.add_argument("--draws", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=2019)
+    p.set_defaults(func=_ssda903)
 
     p = sub.add_parser("sample-size", help="sample size for a proportion")
     p.add_argument("--population", default=None, help="population size N (omit for infinite)")

@@ -47,6 +47,7 @@ __all__ = [
     "clean",
     "code_lists",
     "fake903_path",
+    "from_frames",
     "need_group",
     "placement_settings",
     "provider_groups",
@@ -206,20 +207,21 @@ class Return:
 
 
 def _files(path: str | Path | Iterable[str | Path]) -> list[Path]:
-    if isinstance(path, (str, Path)):
-        p = Path(path)
-        if p.is_dir():
-            found = sorted(f for f in p.iterdir() if f.suffix.lower() in (".csv", ".xlsx", ".xml"))
+    given = [path] if isinstance(path, (str, Path)) else list(path)
+    out: list[Path] = []
+    for item in map(Path, given):
+        if item.is_dir():
+            found = sorted(
+                f for f in item.iterdir() if f.suffix.lower() in (".csv", ".xlsx", ".xml")
+            )
             if not found:
-                raise ReturnError(f"no CSV, XLSX or XML files in {p}", column="path")
-            return found
-        paths = [p]
-    else:
-        paths = [Path(p) for p in path]
-    for p in paths:
-        if not p.is_file():
-            raise ReturnError(f"no such file: {p}", column="path", file=str(p))
-    return paths
+                raise ReturnError(f"no CSV, XLSX or XML files in {item}", column="path")
+            out.extend(found)
+        elif item.is_file():
+            out.append(item)
+        else:
+            raise ReturnError(f"no such file: {item}", column="path", file=str(item))
+    return out
 
 
 def _year_token(name: str) -> int | None:
@@ -471,9 +473,48 @@ def read(
                 continue
             token = None if year is not None else _year_token(file.name)
             groups.setdefault(token, []).append((table, name, frame, suffix != ".csv"))
+
+    return _assemble(groups, year, year_from, lists, tuple(skipped))
+
+
+def from_frames(
+    header: pd.DataFrame,
+    episodes: pd.DataFrame,
+    uasc: pd.DataFrame | None = None,
+    *,
+    year: int | None = None,
+    codes: dict[str, dict[str, dict[str, Any]]] | str | Path | None = None,
+) -> Return:
+    """One year's return from tables already in memory (written by another tool to the
+    same specification), validated exactly as :func:`read` validates files. Dates may be
+    dd/mm/yyyy text, ISO text or datetimes."""
+    lists = codes if isinstance(codes, dict) else code_lists(codes)
+    members = []
+    for kind, frame in (("header", header), ("episodes", episodes), ("uasc", uasc)):
+        if frame is None:
+            continue
+        if not isinstance(frame, pd.DataFrame):
+            raise ReturnError(
+                f"{kind}: expected a DataFrame, got {type(frame).__name__}", table=kind
+            )
+        text = frame.copy()
+        text.columns = [str(c).strip() for c in text.columns]
+        for column in text.columns:
+            text[column] = [_cell_text(v) for v in text[column]]
+        missing = [c for c in TABLES[kind].required if c not in text.columns]
+        if missing:
+            raise ReturnError(
+                f"{kind} table: missing column(s) {', '.join(missing)}",
+                table=kind,
+                column=missing[0],
+            )
+        members.append((kind, kind, text, True))
+    return _assemble({None: members}, year, "data", lists, ())
+
+
+def _assemble(groups, year, year_from, lists, skipped) -> Return:
     if not groups:
         raise ReturnError("no Header, Episodes or UASC table found", column="path")
-
     tables: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
     files = []
     dated: dict[int, int | None] = {}
@@ -514,7 +555,7 @@ def read(
         episodes=combined["episodes"],
         uasc=combined["uasc"],
         files=pd.DataFrame(files),
-        skipped=tuple(skipped),
+        skipped=skipped,
     )
 
 
@@ -837,8 +878,8 @@ def _uasc_at(children: pd.DataFrame, child: pd.Series, when: pd.Series | pd.Time
 
 
 def to_cases(
-    data: Return | Cleaned,
-    episodes: None = None,
+    data: Return | Cleaned | pd.DataFrame,
+    episodes: pd.DataFrame | None = None,
     *,
     census_date: str | pd.Timestamp,
     unit_costs: pd.DataFrame | None = None,
@@ -850,7 +891,8 @@ def to_cases(
 ) -> pd.DataFrame:
     """The case table (:mod:`lacstats.schema`) of the children looked after on ``census_date``.
 
-    ``data`` is a :class:`Return` (cleaned here with ``continues``) or a :class:`Cleaned`.
+    ``data`` is a :class:`Return` (cleaned here with ``continues``), a :class:`Cleaned`,
+    or the Header table with the Episodes table as ``episodes`` (see :func:`from_frames`).
     Columns: ``case_id`` (the return's CHILD), ``age`` at the census, ``sex``, ``uasc``
     (UASC on the census date), ``placement_setting``, ``registered``, ``placement_type``
     and ``provider`` (Dorset's groups), ``location`` and ``in_authority`` (from
@@ -867,9 +909,15 @@ def to_cases(
     """
     if unpriced not in ("error", "drop"):
         raise DataError(f"unpriced must be 'error' or 'drop', got {unpriced!r}", column="unpriced")
-    if episodes is not None:
+    if isinstance(data, pd.DataFrame):
+        if episodes is None:
+            raise DataError(
+                "to_cases(header, episodes, ...) needs the episodes table too", column="episodes"
+            )
+        data = from_frames(data, episodes)
+    elif episodes is not None:
         raise DataError(
-            "pass the Return from lacstats.ssda903.read (it holds both tables)", column="episodes"
+            "pass either a Return or the header and episodes tables", column="episodes"
         )
     cleaned = data if isinstance(data, Cleaned) else clean(data, continues=continues)
     try:
@@ -964,7 +1012,7 @@ def simulate(
     generator = np.random.default_rng(rng)
     first, last = year_start(min(years)), year_end(max(years))
     span = (last - first).days
-    n = int(children * (1 + len(years) * 0.45))
+    n = int(children * (1.2 + len(years) * 0.55))
     entry = first + pd.to_timedelta(generator.integers(-3 * 365, span, n), unit="D")
     age_entry = generator.choice(np.arange(0, 18), n, p=_entry_ages())
     dob = entry - pd.to_timedelta(age_entry * 365 + generator.integers(0, 365, n), unit="D")

@@ -449,3 +449,66 @@ def test_simulated_returns_round_trip_deterministically(tmp_path):
     cases = ssda903.to_cases(data, census_date="2020-03-31")
     assert 30 < len(cases) < 120
     assert np.isin(cases["distance_status"], ["known"]).all()
+
+
+def test_tables_in_memory_from_another_tool():
+    # to_cases(header, episodes, ...): the signature, for returns already loaded
+    folder = ssda903.fake903_path()
+    header = pd.read_csv(folder / "2018-header.csv", dtype=str)
+    episodes = pd.read_csv(folder / "2018-episodes.csv", dtype=str)
+    episodes["DECOM"] = pd.to_datetime(episodes["DECOM"], format="%d/%m/%Y")  # datetimes too
+    cases = ssda903.to_cases(header, episodes, census_date="2019-03-31")
+    assert len(cases) == 234
+    with pytest.raises(DataError, match="needs the episodes table"):
+        ssda903.to_cases(header, census_date="2019-03-31")
+    with pytest.raises(ReturnError, match="missing column") as err:
+        ssda903.to_cases(header, episodes.drop(columns=["PLACE"]), census_date="2019-03-31")
+    assert err.value.table == "episodes"
+    bad = episodes.copy()
+    bad.loc[3, "PLACE"] = "Q9"
+    with pytest.raises(ReturnError, match="'Q9' is not a PLACE code") as err:
+        ssda903.to_cases(header, bad, census_date="2019-03-31")
+    assert err.value.rows == [4]
+
+
+def test_cli_writes_only_aggregate_tables(tmp_path, capsys):
+    from lacstats import cli
+
+    out = tmp_path / "tables"
+    code = cli.main(
+        [
+            "ssda903",
+            str(ssda903.fake903_path()),
+            "--out",
+            str(out),
+            "--census",
+            "2020-03-31",
+            "--project",
+            "6",
+            "--draws",
+            "50",
+        ]
+    )
+    assert code == 0
+    assert "211 children looked after on 2020-03-31" in capsys.readouterr().out
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [
+        "cases_by_setting.csv",
+        "cleaning_report.csv",
+        "cost_by_need.csv",
+        "cost_table.csv",
+        "files.csv",
+        "projection.csv",
+    ]
+    children = set(pd.read_csv(ssda903.fake903_path() / "2019-header.csv", dtype=str)["CHILD"])
+    for path in out.iterdir():
+        text = path.read_text()
+        assert not any(f",{child}," in text or text.startswith(f"{child},") for child in children)
+    # a bad return writes nothing and says why
+    before = sorted(p.name for p in out.iterdir())
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "2019-episodes.csv").write_text("CHILD,DECOM\n1,01/01/2019\n")
+    assert cli.main(["ssda903", str(bad), "--out", str(out)]) == 2
+    assert "missing column" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == before
