@@ -18,7 +18,6 @@ TITLE = "LAC projections: stock and flow, rate x population, growth to a cap"
 MONTHS = 36
 #: The day after the 2019-20 return: three full years of history behind it in fake903.
 START = "2020-04-01"
-SHARE_15_TO_17 = 3 / 5  # ages 15, 16 and 17 of the 15-19 band, assuming even ages
 
 
 def run(ctx) -> None:
@@ -47,37 +46,47 @@ def run(ctx) -> None:
     )
 
     published = datasets.published_findings()
-    population = published["population_projection_south_east"]
-    lac = datasets.south_east_authorities(2019).groupby("authority_type")["lac_10_plus"].sum()
+    frame = _south_east_population()
+    by_authority = projection.rate_projection(
+        frame[["authority", "children", "population"]],
+        frame[["authority", "population_2020"]].rename(columns={"population_2020": "population"}),
+        by="authority",
+    ).merge(frame[["authority", "authority_type"]], on="authority")
+    ctx.table("south_east_10_plus_by_authority", by_authority.round(2))
+    one_year = by_authority[["children", "projected"]].sum()
+
+    # the seed's 2024 projection by authority type (10-14 and 15-19); ages 15-17 are the
+    # ONS mid-2019 share of the 15-19 band in the same authorities
+    seed = published["population_projection_south_east"]
     areas = ("County", "Unitary")
+    share = frame.groupby("authority_type")[["age_15_17", "age_15_19"]].sum()
+    share = share["age_15_17"] / share["age_15_19"]
 
     def ten_to_17(year: int) -> list[float]:
         return [
-            population[f"{year}.10-14"][i] + SHARE_15_TO_17 * population[f"{year}.15-19"][i]
-            for i in range(len(areas))
+            seed[f"{year}.10-14"][i] + share[area] * seed[f"{year}.15-19"][i]
+            for i, area in enumerate(areas)
         ]
 
+    lac = frame.groupby("authority_type")["children"].sum()
     observed = pd.DataFrame(
         {"area": areas, "children": [int(lac[a]) for a in areas], "population": ten_to_17(2019)}
     )
     target = pd.DataFrame({"area": areas, "population": ten_to_17(2024)})
     rates = projection.rate_projection(observed, target)
-    region = rates[
-        [
-            "children",
-            "population",
-            "population_projected",
-            "projected",
-            "projected_low",
-            "projected_high",
-            "change",
-        ]
-    ].sum()
+    region = rates[["children", "projected", "projected_low", "projected_high", "change"]].sum()
     ctx.table("south_east_10_plus_2024", rates.round(1))
     ctx.numbers(
         south_east_10_plus_2019=(int(region["children"]), "children aged 10+, March 2019"),
+        south_east_10_plus_2020_rate_held=(
+            round(float(one_year["projected"])),
+            "children aged 10+ at the 2019 rates and the mid-2020 ONS population",
+        ),
         south_east_10_plus_2024=(round(float(region["projected"])), "children aged 10+"),
+        south_east_10_plus_2024_low=(round(float(region["projected_low"])), "children"),
+        south_east_10_plus_2024_high=(round(float(region["projected_high"])), "children"),
         south_east_10_plus_change=(round(float(region["change"])), "children"),
+        share_15_17_of_15_19=(round(float(share.mean()), 4), "ONS mid-2019, South East"),
     )
 
     notts = published["nottinghamshire_unit_costs"]
@@ -107,10 +116,32 @@ def run(ctx) -> None:
             "rng": ctx.seed,
             "history_years": result.options["history_years"],
             "unit_costs": "Dorset cost calculator sample report, by type",
-            "population_15_17_share_of_15_19": SHARE_15_TO_17,
+            "population": "ONS mid-2019 and mid-2020 estimates; seed 000's 2024 projection",
             "nottinghamshire_start": 885,
         }
     )
+
+
+def _south_east_population() -> pd.DataFrame:
+    """DfE 2019 children looked after aged 10+ by South East authority, with the ONS
+    mid-2019 and mid-2020 populations aged 10-17 (matched on the LA code, or on the name
+    where the code changed: Buckinghamshire became a unitary authority in 2020)."""
+    dfe = datasets.south_east_authorities(2019)[
+        ["authority", "la_code", "authority_type", "lac_10_plus"]
+    ].rename(columns={"lac_10_plus": "children"})
+    ons19 = datasets.ons_population(2019, ages=(10, 17))
+    ons19["age_15_17"] = ons19[["age_15", "age_16", "age_17"]].sum(axis=1)
+    ons19["age_15_19"] = ons19[[f"age_{a}" for a in range(15, 20)]].sum(axis=1)
+    ons20 = datasets.ons_population(2020, ages=(10, 17))
+    frame = dfe.merge(
+        ons19[["la_code", "population", "age_15_17", "age_15_19"]], on="la_code", how="left"
+    )
+    by_code = ons20.set_index("la_code")["population"]
+    by_name = ons20.set_index("authority")["population"]
+    frame["population_2020"] = (
+        frame["la_code"].map(by_code).fillna(frame["authority"].map(by_name))
+    )
+    return frame
 
 
 def _fan_chart(ctx, result) -> None:

@@ -74,3 +74,20 @@ def test_published_findings_is_a_copy():
     figures["sample"]["cases"] = 0
     assert datasets.published_findings()["sample"]["cases"] == 1253
     assert "Open Government Licence" in datasets.ATTRIBUTION
+
+
+def test_ons_population_by_single_year_of_age():
+    # ONS MYE2 mid-2019 (Crown copyright): each authority's single years of age add up to
+    # its published total; Hartlepool had 1,006 children aged 0
+    ons = datasets.ons_population(2019)
+    ages = [c for c in ons.columns if c.startswith("age_")]
+    assert len(ages) == 91
+    assert (ons[ages].sum(axis=1) == ons["total"]).all()
+    hartlepool = ons.set_index("authority").loc["Hartlepool"]
+    assert hartlepool["age_0"] == 1006
+    teens = datasets.ons_population(2020, ages=(10, 17)).set_index("authority")
+    assert teens.loc["Buckinghamshire", "population"] == 58076  # a unitary from 2020
+    with pytest.raises(DataError, match="ages must be"):
+        datasets.ons_population(2019, ages=(17, 10))
+    with pytest.raises(DataError, match="packaged years"):
+        datasets.ons_population(2018)

@@ -28,6 +28,7 @@ __all__ = [
     "dfe_cla",
     "english_authorities",
     "ofsted_fostering",
+    "ons_population",
     "published_findings",
     "south_east_authorities",
 ]
@@ -288,6 +289,39 @@ def ofsted_fostering(year: int = 2019) -> pd.DataFrame:
     tidy = pd.DataFrame(rows)
     tidy["value"] = pd.to_numeric(tidy["text"].where(tidy["status"] == "value"), errors="coerce")
     return tidy.drop(columns="text")
+
+
+_ONS_FILES = {
+    2019: "ONS_MYE_population19_utla19_single_year_of_age_via_demographr.csv",
+    2020: "ONS_MYE_population20_utla20_single_year_of_age_via_demographr.csv",
+}
+
+
+@cache
+def _raw_ons(year: int) -> pd.DataFrame:
+    return _packaged_csv(_ONS_FILES, year, "ONS mid-year population")
+
+
+def ons_population(year: int = 2019, *, ages: tuple[int, int] | None = None) -> pd.DataFrame:
+    """ONS mid-``year`` population estimates (MYE2, persons) by single year of age for the
+    upper-tier local authorities of England and Wales (Crown copyright, OGL v3.0).
+
+    Columns ``la_code``, ``authority`` and ``age_0`` ... ``age_89``, ``age_90_plus``,
+    ``total``; with ``ages=(lo, hi)``, a ``population`` column sums the single years
+    ``lo`` to ``hi`` inclusive (``(10, 17)``: the ages of looked-after children of 10+).
+    """
+    raw = _raw_ons(year)
+    out = pd.DataFrame({"la_code": raw.iloc[:, 0], "authority": raw.iloc[:, 1]})
+    out["total"] = pd.to_numeric(raw["total_population"])
+    for column in raw.columns[3:]:
+        name = "age_90_plus" if column == "90+" else f"age_{column}"
+        out[name] = pd.to_numeric(raw[column])
+    if ages is not None:
+        lo, hi = ages
+        if not 0 <= lo <= hi <= 89:
+            raise DataError(f"ages must be 0 <= lo <= hi <= 89, got {ages!r}", column="ages")
+        out["population"] = out[[f"age_{a}" for a in range(lo, hi + 1)]].sum(axis=1)
+    return out
 
 
 def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
