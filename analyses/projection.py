@@ -33,6 +33,7 @@ def run(ctx) -> None:
     by_type = units[(units["provider"] == "") & (units["location"] == "")]
     cost = result.cost(by_type.set_index("placement_type")["weekly_cost"])
     ctx.table("projected_cost", cost.round(0))
+    cost = cost[cost["placement_type"] == "All"]
     _fan_chart(ctx, result)
     total = result.stock[result.stock["placement_type"] == "All"].set_index("month")
     ctx.numbers(

@@ -198,26 +198,34 @@ class Projection:
     def cost(
         self, unit_costs: dict[str, float] | pd.Series, *, weeks: float = 52, interval: float = 0.9
     ) -> pd.DataFrame:
-        """Weekly and annual cost of the projected placement mix, month by month, with
-        the simulation interval. Types without a unit cost are left out and listed."""
+        """Weekly and annual cost of the projected placement mix, month by month, for each
+        priced placement type and ``"All"``, with the simulation interval. Types without a
+        unit cost are left out of ``"All"`` and listed in ``unpriced``."""
         costs = pd.Series(unit_costs, dtype=float)
         priced = [i for i, t in enumerate(self.types) if t in costs.index]
         if not priced:
             raise DataError("no projected placement type has a unit cost", column="unit_costs")
         prices = costs[[self.types[i] for i in priced]].to_numpy()
-        weekly = (self.draws[:, :, priced] * prices).sum(axis=2)
+        by_type = self.draws[:, :, priced] * prices
+        series = [(self.types[i], by_type[:, :, j]) for j, i in enumerate(priced)]
+        series.append(("All", by_type.sum(axis=2)))
         tail = (1 - interval) / 2
-        out = pd.DataFrame(
-            {
-                "month": np.arange(weekly.shape[1]),
-                "date": _month_dates(self.start, weekly.shape[1]),
-                "weekly_cost": weekly.mean(axis=0),
-                "weekly_low": np.quantile(weekly, tail, axis=0),
-                "weekly_high": np.quantile(weekly, 1 - tail, axis=0),
-            }
-        )
-        for column in ("weekly_cost", "weekly_low", "weekly_high"):
-            out[column.replace("weekly", "annual")] = out[column] * weeks
+        frames = []
+        for label, weekly in series:
+            frame = pd.DataFrame(
+                {
+                    "placement_type": label,
+                    "month": np.arange(weekly.shape[1]),
+                    "date": _month_dates(self.start, weekly.shape[1]),
+                    "weekly_cost": weekly.mean(axis=0),
+                    "weekly_low": np.quantile(weekly, tail, axis=0),
+                    "weekly_high": np.quantile(weekly, 1 - tail, axis=0),
+                }
+            )
+            for column in ("weekly_cost", "weekly_low", "weekly_high"):
+                frame[column.replace("weekly", "annual")] = frame[column] * weeks
+            frames.append(frame)
+        out = pd.concat(frames, ignore_index=True)
         out["unpriced"] = ", ".join(t for t in self.types if t not in costs.index)
         return out
 

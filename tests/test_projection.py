@@ -74,6 +74,8 @@ def test_stock_and_flow_is_reproducible_and_checks_arguments(tmp_path):
     b = projection.stock_and_flow(cleaned, months=6, draws=50, rng=3)
     pd.testing.assert_frame_equal(a.stock, b.stock)
     cost = a.cost({"Foster care": 465})
+    assert set(cost["placement_type"]) == {"Foster care", "All"}
+    cost = cost[cost["placement_type"] == "All"]
     assert cost["weekly_cost"].iloc[0] == 290 * 465
     assert cost["annual_cost"].iloc[0] == 290 * 465 * 52
     with pytest.raises(DataError, match="months"):

@@ -368,6 +368,14 @@ def test_distance_status(tmp_path):
     assert cases[["distance_miles"]].iloc[1:].isna().all().item()
     assert cases["in_authority"].tolist() == [True, False, False]
     assert cases["uasc"].tolist() == [False, False, True]
+    # the distance cohort leaves out both kinds of missing distance and counts them
+    from lacstats import cohorts
+
+    priced = ssda903.to_cases(data, census_date="2019-03-31", unit_costs=costs.dorset_unit_costs())
+    summary = cohorts.summarise(priced, cohorts.assign(priced, keeping_local={"miles": 10}))
+    local = summary[(summary["cohort"] == "keeping_local") & (summary["group"] == "All")]
+    assert local["n"].item() == 1
+    assert local["unknown"].item() == 2
 
 
 # ---------------------------------------------------------------------------- formats
