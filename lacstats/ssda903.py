@@ -100,7 +100,16 @@ TABLES: dict[str, _Table] = {
             "PL_LOCATION",
         ),
         dates=("DECOM", "DEC"),
-        codes=("RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "REC", "REASON_PLACE_CHANGE"),
+        codes=(
+            "RNE",
+            "LS",
+            "CIN",
+            "PLACE",
+            "PLACE_PROVIDER",
+            "REC",
+            "REASON_PLACE_CHANGE",
+            "PL_LOCATION",
+        ),
         not_blank=("CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE"),
     ),
     "uasc": _Table(
@@ -596,16 +605,16 @@ def _check_children(header: pd.DataFrame, episodes: pd.DataFrame) -> None:
     if orphan.any():
         first = int(np.flatnonzero(orphan)[0])
         name = episodes["_file"].iloc[first]
-        rows = episodes["_row"].to_numpy()[orphan][:5]
+        in_file = orphan & (episodes["_file"] == name).to_numpy()
         raise ReturnError(
             f"episodes table {name} ({year_label(int(episodes['YEAR'].iloc[first]))}), "
             "column 'CHILD': child has no record in that year's header table",
             table="episodes",
             file=name,
             column="CHILD",
-            rows=[int(r) for r in rows],
-            values=list(episodes["CHILD"].to_numpy()[orphan][:5]),
-            n_bad=int(orphan.sum()),
+            rows=[int(r) for r in episodes["_row"].to_numpy()[in_file][:5]],
+            values=list(episodes["CHILD"].to_numpy()[in_file][:5]),
+            n_bad=int(in_file.sum()),
         )
 
 

@@ -242,6 +242,12 @@ def test_errors_name_table_file_row_column_and_value(tmp_path):
             "no record in that year's header",
         ),
         (None, "1,01/05/2018,S,C2,,U4,PR1,,,,,,,,\n", "CIN", "blank"),
+        (
+            None,
+            "1,01/05/2018,S,C2,N1,U4,PR1,,,,,,,,THERE\n",
+            "PL_LOCATION",
+            "'THERE' is not a PL_LOCATION code",
+        ),
     ],
 )
 def test_every_cell_error(tmp_path, header, episode, column, message):
