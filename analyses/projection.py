@@ -21,7 +21,7 @@ START = "2020-04-01"
 
 
 def run(ctx) -> None:
-    draws = 200 if ctx.fast else 2000
+    draws = 200 if ctx.fast else 1000
     cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
     result = projection.stock_and_flow(
         cleaned, start=START, months=MONTHS, draws=draws, rng=ctx.seed
