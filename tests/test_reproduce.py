@@ -194,6 +194,10 @@ def test_cost_savings_and_projection_analyses(fast_run):
     assert (out / "projection" / "fan_chart.png").is_file()
     matched = summary.findings.set_index("finding")["match"]
     assert matched["dorset_high_cost_review.total"]
+    # seed 002 cites England's first-published DfE counts (2018: 75,420)
+    assert matched["bath_ne_somerset.england_lac_31_march.2018"]
+    banes = json.loads((out / "sufficiency" / "numbers.json").read_text())
+    assert banes["banes_lac_2018_dfe"]["value"] == 169
     assert matched["dorset_cost_calculator_sample.all_types_weeks"]
 
 
