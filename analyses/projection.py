@@ -11,7 +11,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from lacstats import costs, datasets, projection, ssda903
+from lacstats import costs, datasets, disclosure, projection, ssda903
 
 NAME = "projection"
 TITLE = "LAC projections: stock and flow, rate x population, growth to a cap"
@@ -26,9 +26,16 @@ def run(ctx) -> None:
     result = projection.stock_and_flow(
         cleaned, start=START, months=MONTHS, draws=draws, rng=ctx.seed
     )
-    ctx.table("stock_and_flow", result.stock.round(2))
+    # month 0 is a real count of children: small placement types are pooled, and the
+    # rates' event counts under 5 are suppressed with the rates they reveal
+    ctx.table("stock_and_flow", result.publishable().round(2))
     ctx.table("exits_by_route", result.exits.round(2))
-    ctx.table("rates", result.rates.round(6))
+    ctx.table(
+        "rates",
+        disclosure.suppress_small_counts(
+            result.rates.round(6), "events", dependent=("monthly_rate",)
+        ),
+    )
     units = costs.dorset_unit_costs()
     by_type = units[(units["provider"] == "") & (units["location"] == "")]
     cost = result.cost(by_type.set_index("placement_type")["weekly_cost"])

@@ -196,7 +196,7 @@ def _ssda903(args: argparse.Namespace) -> int:
         result = projection.stock_and_flow(
             cleaned, months=args.project, draws=args.draws, rng=args.seed
         )
-        outputs["projection.csv"] = result.stock.round(2)
+        outputs["projection.csv"] = result.publishable().round(2)
     with io.atomic_directory(args.out) as folder:
         for name, frame in outputs.items():
             frame.to_csv(folder / name, index=False, lineterminator="\n")

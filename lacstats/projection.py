@@ -229,6 +229,31 @@ class Projection:
         out["unpriced"] = ", ".join(t for t in self.types if t not in costs.index)
         return out
 
+    def publishable(self, *, threshold: int = 5, interval: float | None = None) -> pd.DataFrame:
+        """The stock table safe to publish: month 0 holds real counts of children, so
+        placement types with 1 to ``threshold - 1`` children at the start are pooled into
+        one row, ``"Other (fewer than N at the start)"``, its quantiles recomputed from
+        the pooled simulations. The next smallest types join the pool until it holds at
+        least two types and ``threshold`` children, so that no count can be recovered
+        from the total."""
+        interval = self.options.get("interval", 0.9) if interval is None else interval
+        start = self.draws[0, 0, :]
+        small = [i for i, n in enumerate(start) if 0 < n < threshold]
+        others = [i for i in np.argsort(start, kind="stable") if i not in small and start[i]]
+        while small and (len(small) == 1 or start[small].sum() < threshold) and others:
+            small.append(others.pop(0))
+        label = f"Other (fewer than {threshold} at the start)"
+        dates = _month_dates(self.start, self.draws.shape[1])
+        tail = (1 - interval) / 2
+        series = [(t, self.draws[:, :, i]) for i, t in enumerate(self.types) if i not in small]
+        if small:
+            series.append((label, self.draws[:, :, small].sum(axis=2)))
+        series.append(("All", self.draws.sum(axis=2)))
+        return pd.concat(
+            [_quantiles(counts, tail, dates).assign(placement_type=t) for t, counts in series],
+            ignore_index=True,
+        )
+
     def summary(self) -> str:
         total = self.stock[self.stock["placement_type"] == "All"]
         first, last = total.iloc[0], total.iloc[-1]

@@ -96,6 +96,16 @@ def test_stock_and_flow_on_the_synthetic_returns():
     assert (all_["mean"] <= all_["high"]).all()
     parts = result.stock[result.stock["placement_type"] != "All"].groupby("month")["mean"].sum()
     np.testing.assert_allclose(parts.to_numpy(), all_["mean"].to_numpy())
+    # publishable: no placement type with 1-4 children at the start shows alone
+    safe = result.publishable()
+    start = safe[safe["month"] == 0].set_index("placement_type")["mean"]
+    assert not start.between(1, 4).any()
+    assert start.filter(like="Other (fewer than 5").item() >= 5
+    assert start["All"] == all_["mean"].iloc[0]
+    np.testing.assert_allclose(
+        safe[safe["placement_type"] != "All"].groupby("month")["mean"].sum().to_numpy(),
+        all_["mean"].to_numpy(),
+    )
 
 
 def test_rate_projection_uses_exact_poisson_limits():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pytest
 
 from lacstats import cli, paper
@@ -196,6 +197,18 @@ def test_cost_savings_and_projection_analyses(fast_run):
     assert matched["dorset_high_cost_review.total"]
     # seed 002 cites England's first-published DfE counts (2018: 75,420)
     assert matched["bath_ne_somerset.england_lac_31_march.2018"]
+    # nothing from the SSDA903 returns is child-level: no CHILD identifier as a field,
+    # and the projection's real start counts under 5 are pooled
+    from lacstats import ssda903
+
+    children = set(ssda903.read(ssda903.fake903_path()).header["CHILD"])
+    for name in ("cost_calculator", "projection"):
+        for path in (out / name).glob("*.csv"):
+            fields = {f for line in path.read_text().splitlines() for f in line.split(",")}
+            assert not fields & children, path
+    stock = pd.read_csv(out / "projection" / "stock_and_flow.csv")
+    start = stock[(stock["month"] == 0) & (stock["placement_type"] != "All")]["mean"]
+    assert not start.between(1, 4).any()
     banes = json.loads((out / "sufficiency" / "numbers.json").read_text())
     assert banes["banes_lac_2018_dfe"]["value"] == 169
     assert matched["dorset_cost_calculator_sample.all_types_weeks"]
