@@ -1,7 +1,9 @@
 """Packaged data and their loaders.
 
 Public data (Crown copyright, Open Government Licence v3.0; see ``data/ATTRIBUTION.md``):
-the DfE children looked after LA-level underlying data for 2015-2019. The published findings
+the DfE children looked after LA-level underlying data for 2015-2019, Ofsted's fostering
+data for 2018-19 and ONS mid-2019 and mid-2020 population estimates by single year of age.
+Synthetic SSDA903 returns (Social Finance Ltd, MIT) are under ``data/ssda903/fake903``. The published findings
 of the seed documents ship as ``data/published_findings.toml``. The calibrated synthetic
 South East sample is built on demand by :func:`complex_lac`.
 
