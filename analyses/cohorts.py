@@ -45,29 +45,27 @@ def run(ctx) -> None:
         annual_weeks=(cohorts.ANNUAL_WEEKS, "weeks"),
         **{f"cohort_{name}": (int(row["n"]), "children") for name, row in everyone.iterrows()},
     )
+    published = datasets.published_findings()
+    far, costly = published["keeping_local"], published["high_cost_residential"]
     ctx.findings(
         pd.DataFrame(
             [
-                {
-                    "finding": "keeping_local.children_over_100_miles",
-                    "definition": "keeping_local rule (distance over 100 miles)",
-                    "unit": "children",
-                    "published": 200,
-                    "reproduced": int(local["n"]),
-                    "rule": "exact",
-                    "match": int(local["n"]) == 200,
-                    "source": "000_07fcf8ae04fdfcb4.txt",
-                },
-                {
-                    "finding": "high_cost_residential.children",
-                    "definition": "high_cost_residential rule",
-                    "unit": "children",
-                    "published": 114,
-                    "reproduced": int(high["n"]),
-                    "rule": "exact",
-                    "match": int(high["n"]) == 114,
-                    "source": "000_07fcf8ae04fdfcb4.txt",
-                },
+                findings.row(
+                    "keeping_local.children_over_100_miles",
+                    "keeping_local rule (distance over 100 miles)",
+                    "children",
+                    far["children_over_100_miles"],
+                    int(local["n"]),
+                    far["source"],
+                ),
+                findings.row(
+                    "high_cost_residential.children",
+                    "high_cost_residential rule",
+                    "children",
+                    costly["children"],
+                    int(high["n"]),
+                    costly["source"],
+                ),
             ]
         )
     )

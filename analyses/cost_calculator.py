@@ -108,7 +108,11 @@ def run(ctx) -> None:
         total_weeks=(round(float(overall["weeks"]), 1), "weeks, 2019-20"),
         average_weekly=(int(round(overall["average_weekly"])), "GBP a week"),
         repeated_episodes=(
-            int(cleaned.report.set_index("step")["count"].iloc[2]),
+            int(
+                cleaned.report.set_index("step")["count"][
+                    "episodes repeated across or within returns, latest kept"
+                ]
+            ),
             "episodes repeated across returns",
         ),
         dorset_all_types_total=(total, "GBP"),

@@ -108,8 +108,7 @@ def run(ctx) -> None:
         {year: values for year, values in mix_source.items() if year not in ("columns", "source")},
         index=mix_source["columns"],
     ).T
-    unit = {k: v for k, v in notts["weekly"].items()}
-    mix_cost = projection.mix_cost(mix, unit)
+    mix_cost = projection.mix_cost(mix, notts["weekly"])
     ctx.table("nottinghamshire_mix_cost", mix_cost.round(0))
     ctx.numbers(
         nottinghamshire_months_to_cap=(months_to_cap, "months from 885 (Dec 2013)"),

@@ -67,6 +67,18 @@ def nottinghamshire_unit_costs(*, by_setting: bool = False) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _non_negative(frame: pd.DataFrame, column: str, table: str = "") -> pd.Series:
+    """``frame[column]`` as numbers, or a :class:`DataError` naming every cell that is
+    missing, not a number or negative (``table`` prefixes the message)."""
+    values = pd.to_numeric(frame[column], errors="coerce")
+    bad = (values.isna() | (values < 0)).to_numpy()
+    if bad.any():
+        raise DataError.at(
+            f"{table}column {column!r}: needs a non-negative number", column, bad, frame[column]
+        )
+    return values
+
+
 def dorset_unit_costs() -> pd.DataFrame:
     """Unit costs from the sample report of Dorset's cost calculator (seed 001, Table 4;
     "not using current Dorset data"): average cost a week by placement type, provider
@@ -100,15 +112,7 @@ def _check_unit_costs(unit_costs: pd.DataFrame) -> tuple[str, list[str]]:
             "unit_costs needs a 'placement_type' or 'placement_setting' column",
             column="placement_type",
         )
-    values = pd.to_numeric(unit_costs["weekly_cost"], errors="coerce")
-    bad = (values.isna() | (values < 0)).to_numpy()
-    if bad.any():
-        raise DataError.at(
-            "unit_costs column 'weekly_cost': needs a non-negative number",
-            "weekly_cost",
-            bad,
-            unit_costs["weekly_cost"],
-        )
+    _non_negative(unit_costs, "weekly_cost", "unit_costs ")
     extra = [c for c in ("provider", "location") if c in unit_costs]
     duplicated = unit_costs.duplicated([key, *extra]).to_numpy()
     if duplicated.any():
@@ -263,13 +267,7 @@ def savings(
         raise DataError(f"savings table lacks column(s) {missing}", column=missing[0])
     frame = changes[list(SAVINGS_COLUMNS)].copy()
     for column in ("children", "weekly_cost", "new_weekly_cost"):
-        values = pd.to_numeric(frame[column], errors="coerce")
-        bad = (values.isna() | (values < 0)).to_numpy()
-        if bad.any():
-            raise DataError.at(
-                f"column {column!r}: needs a non-negative number", column, bad, frame[column]
-            )
-        frame[column] = values
+        frame[column] = _non_negative(frame, column)
     whole = frame["children"] % 1 != 0
     if whole.any():
         raise DataError.at(
@@ -346,15 +344,7 @@ def high_cost_review(
     missing = [c for c in ("change", "children", "annual_saving") if c not in changes]
     if missing:
         raise DataError(f"high-cost review table lacks column(s) {missing}", column=missing[0])
-    annual = pd.to_numeric(changes["annual_saving"], errors="coerce")
-    bad = (annual.isna() | (annual < 0)).to_numpy()
-    if bad.any():
-        raise DataError.at(
-            "column 'annual_saving': needs a non-negative number",
-            "annual_saving",
-            bad,
-            changes["annual_saving"],
-        )
+    annual = _non_negative(changes, "annual_saving")
     table = pd.DataFrame(
         {
             "change": changes["change"].to_numpy(),

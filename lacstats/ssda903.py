@@ -31,6 +31,7 @@ import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -149,19 +150,29 @@ def code_lists(path: str | Path | None = None) -> dict[str, dict[str, dict[str, 
     return tomllib.loads(text)
 
 
-def placement_settings() -> pd.DataFrame:
-    """The PLACE x PLACE_PROVIDER mapping (``*`` matches any provider), as packaged."""
+@cache
+def _settings() -> pd.DataFrame:
     with data_path("ssda903/settings.csv").open("r", encoding="utf-8") as handle:
         table = pd.read_csv(handle, dtype=str, keep_default_na=False, comment="#")
     table["registered"] = table["registered"].map({"true": True, "false": False}).astype("boolean")
     return table
 
 
-def provider_groups() -> dict[str, str]:
-    """PLACE_PROVIDER to the provider groups of Dorset's cost calculator."""
+def placement_settings() -> pd.DataFrame:
+    """The PLACE x PLACE_PROVIDER mapping (``*`` matches any provider), as packaged."""
+    return _settings().copy()
+
+
+@cache
+def _providers() -> tuple[tuple[str, str], ...]:
     with data_path("ssda903/providers.csv").open("r", encoding="utf-8") as handle:
         table = pd.read_csv(handle, dtype=str)
-    return dict(zip(table["PLACE_PROVIDER"], table["provider"], strict=True))
+    return tuple(zip(table["PLACE_PROVIDER"], table["provider"], strict=True))
+
+
+def provider_groups() -> dict[str, str]:
+    """PLACE_PROVIDER to the provider groups of Dorset's cost calculator."""
+    return dict(_providers())
 
 
 def fake903_path() -> Path:
@@ -796,7 +807,7 @@ def _placements(
 
 
 def _map_settings(place: pd.Series, provider: pd.Series) -> pd.DataFrame:
-    table = placement_settings()
+    table = _settings()
     exact = table[table["PLACE_PROVIDER"] != "*"].set_index(["PLACE", "PLACE_PROVIDER"])
     fallback = table[table["PLACE_PROVIDER"] == "*"].set_index("PLACE")
     keys = pd.MultiIndex.from_arrays([place.astype(object), provider.astype(object)])
