@@ -129,6 +129,33 @@ class NeedProfiles:
             )
         return X.to_numpy()
 
+    def _codes(self, X: np.ndarray, fitted: dict | None = None) -> tuple[np.ndarray, dict | None]:
+        """StepMix's input for ``X``: 0/1 items as they are, categorical items one-hot.
+
+        StepMix would one-hot encode integer codes itself, again on every EM step; encoding
+        once here, with its own encoder, gives the same model in half the time. ``fitted``
+        (the parameters returned for the fitted data) keeps new data in the same columns.
+        """
+        if self.binary_:
+            return X - X.min(axis=0), None
+        from stepmix.utils import max_one_hot
+
+        widths = {key: (fitted or {}).get(key) for key in ("max_n_outcomes", "total_outcomes")}
+        if fitted is not None and X.max(initial=1) > fitted["max_n_outcomes"]:
+            column = int(np.argmax(X.max(axis=0)))
+            raise DataError.at(
+                f"need scores above {fitted['max_n_outcomes']} were not in the fitted data",
+                self.items[column],
+                X[:, column] > fitted["max_n_outcomes"],
+                X[:, column],
+            )
+        one_hot, max_outcomes, total_outcomes = max_one_hot(X - 1, **widths)
+        return one_hot, {
+            "integer_codes": False,
+            "max_n_outcomes": max_outcomes,
+            "total_outcomes": total_outcomes,
+        }
+
     def _seed(self, gen: np.random.Generator) -> int:
         return int(gen.integers(0, 2**31 - 1))
 
@@ -138,10 +165,11 @@ class NeedProfiles:
         if self.method == "lca":
             from stepmix import StepMix
 
-            codes = X - X.min(axis=0) if self.binary_ else X - 1
+            codes, params = self._codes(X)
             model = StepMix(
                 n_components=k,
                 measurement=self.measurement_,
+                measurement_params=params,
                 n_init=n_init,
                 random_state=self._seed(gen),
                 progress_bar=0,
@@ -239,6 +267,7 @@ class NeedProfiles:
         self.n_profiles_ = best
         self._best = fits[best]
         self._X = X
+        self._widths = self._codes(X)[1] if self.method == "lca" else None
         self.model_ = self._best.model
         self.labels_ = self._best.labels
         self.probabilities_ = self._best.probabilities
@@ -270,8 +299,7 @@ class NeedProfiles:
         """Profile of new cases (modal class for LCA and mixtures, nearest centre for k-means)."""
         X = self._matrix(cases)
         if self.method == "lca":
-            codes = X - X.min(axis=0) if self.binary_ else X - 1
-            return self.model_.predict(codes)
+            return self.model_.predict(self._codes(X, self._widths)[0])
         return self.model_.predict((X - self.mean_) / self.scale_)
 
     def stability(

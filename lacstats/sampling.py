@@ -394,31 +394,43 @@ def select(
     if method == "top_cost" and cost not in cases.columns:
         raise DataError(f"cases have no cost column {cost!r}", column=cost)
     rng = np.random.default_rng(rng)
+    costs = cases[cost].to_numpy() if method == "top_cost" else None
+    picked, weight = _pick(cases[column].to_numpy(), plan, method, costs, rng)
+    out = cases.iloc[picked].copy()
+    out["design_weight"] = weight
+    out["selection"] = method
+    return out
+
+
+def _pick(
+    strata: np.ndarray,
+    plan: SampleDesign,
+    method: str,
+    costs: np.ndarray | None,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Rows selected by ``method`` (in row order) and their design weights N_h / n_h."""
     plan_rows = plan.table.set_index("stratum")
-    strata = cases[column].to_numpy()
     absent = sorted(set(strata) - set(plan_rows.index))
     if absent:
+        column = plan.stratum_column
         raise DataError(
             f"column {column!r}: strata not in the design: {absent[:5]}", column=column
         )
-    chosen = np.zeros(len(cases), dtype=bool)
-    weight = np.full(len(cases), np.nan)
+    weight = np.full(len(strata), np.nan)
     for stratum, row in plan_rows.iterrows():
         members = np.flatnonzero(strata == stratum)
         take = min(int(row["n"]), len(members))
         if take == 0:
             continue
         if method == "random":
-            picked = rng.choice(members, size=take, replace=False)
+            chosen = rng.choice(members, size=take, replace=False)
         else:
-            order = np.argsort(-cases[cost].to_numpy()[members], kind="stable")
-            picked = members[order[:take]]
-        chosen[picked] = True
-        weight[picked] = row["population"] / take
-    out = cases[chosen].copy()
-    out["design_weight"] = weight[chosen]
-    out["selection"] = method
-    return out
+            order = np.argsort(-costs[members], kind="stable")
+            chosen = members[order[:take]]
+        weight[chosen] = row["population"] / take
+    picked = np.flatnonzero(~np.isnan(weight))
+    return picked, weight[picked]
 
 
 def explain_total(
@@ -493,29 +505,64 @@ def selection_study(
     the truth) and ``strata_within_interval`` (share of strata whose own estimate is within
     the design's nominal +/- interval of the stratum truth).
     """
-    from lacstats.survey import estimate
+    from lacstats.survey import stratified
 
     rng = np.random.default_rng(rng)
     column = plan.stratum_column
-    truth = {o: float(population[o].mean()) for o in outcomes}
-    stratum_truth = {o: population.groupby(column)[o].mean() for o in outcomes}
+    if column not in population.columns:
+        raise DataError(f"population has no stratum column {column!r}", column=column)
+    strata = population[column].to_numpy()
+    codes, labels = pd.factorize(strata, sort=True)
+    values = {}
+    for outcome in outcomes:
+        y = population[outcome]
+        bad = ~y.isin([0, 1, True, False]).to_numpy()
+        if bad.any():
+            raise DataError.at(
+                f"column {outcome!r}: a proportion needs 0/1 or true/false values",
+                outcome,
+                bad,
+                y,
+            )
+        values[outcome] = y.to_numpy(dtype=float)
+    truth = {o: float(values[o].mean()) for o in outcomes}
+    sizes = np.bincount(codes, minlength=len(labels))
+    stratum_truth = {
+        o: np.bincount(codes, weights=values[o], minlength=len(labels)) / sizes for o in outcomes
+    }
+    costs = None
+    if "top_cost" in methods:
+        if "weekly_cost" not in population.columns:
+            raise DataError("population has no cost column 'weekly_cost'", column="weekly_cost")
+        costs = population["weekly_cost"].to_numpy()
+    # the most expensive cases are the same in every replicate
+    fixed = {"top_cost": _pick(strata, plan, "top_cost", costs, rng)} if costs is not None else {}
     rows = []
     for rep in range(reps):
         for method in methods:
-            sample = select(population, plan, method=method, rng=rng)
+            picked, weight = fixed.get(method) or _pick(strata, plan, method, costs, rng)
+            sampled, sample_codes = np.unique(codes[picked], return_inverse=True)
+            N_h = np.bincount(sample_codes, weights=weight)
+            t = stats.t.ppf(0.975, df=max(len(picked) - len(sampled), 1))
             for outcome in outcomes:
-                est = estimate(sample, outcome, kind="proportion", strata=column)
-                by_stratum = sample.groupby(column)[outcome].mean()
-                within = (by_stratum - stratum_truth[outcome].reindex(by_stratum.index)).abs()
+                est = stratified(
+                    values[outcome][picked],
+                    sample_codes,
+                    N_h,
+                    labels=labels[sampled],
+                    column=column,
+                )
+                se = np.sqrt(est.variance)
+                within = np.abs(est.stratum_means - stratum_truth[outcome][sampled])
                 rows.append(
                     {
                         "rep": rep,
                         "method": method,
                         "outcome": outcome,
-                        "estimate": est.estimate,
+                        "estimate": est.mean,
                         "truth": truth[outcome],
-                        "error": 100 * (est.estimate - truth[outcome]),
-                        "ci_covers": est.ci_low <= truth[outcome] <= est.ci_high,
+                        "error": 100 * (est.mean - truth[outcome]),
+                        "ci_covers": est.mean - t * se <= truth[outcome] <= est.mean + t * se,
                         "strata_within_interval": float((within <= plan.interval / 100).mean()),
                     }
                 )

@@ -25,7 +25,7 @@ from scipy import stats
 
 from lacstats.errors import DataError
 
-__all__ = ["Estimate", "estimate"]
+__all__ = ["Estimate", "Stratified", "estimate", "stratified"]
 
 KINDS = ("proportion", "mean", "total")
 
@@ -61,6 +61,58 @@ class Estimate:
         )
 
     __str__ = summary
+
+
+@dataclass(frozen=True)
+class Stratified:
+    """Cochran's stratified mean of one sample, its variance and each stratum's mean."""
+
+    mean: float
+    variance: float
+    #: the design-weighted population variance S^2, for the design effect
+    population_variance: float
+    n: int
+    population: float
+    stratum_means: np.ndarray
+
+
+def stratified(
+    y: np.ndarray,
+    codes: np.ndarray,
+    N_h: np.ndarray,
+    *,
+    labels: Any = None,
+    column: str = "stratum",
+) -> Stratified:
+    """The stratified estimator on arrays: ``y`` with 0-based stratum ``codes``, where every
+    code below ``len(N_h)`` has cases and ``N_h`` holds the stratum populations.
+
+    The single implementation behind :func:`estimate` and the selection study's replicates;
+    ``labels`` (one per stratum) and ``column`` name strata in errors.
+    """
+    H = len(N_h)
+    n_h = np.bincount(codes, minlength=H)
+    names = np.asarray(labels if labels is not None else np.arange(H))
+    if (n_h < 2).any():
+        raise DataError(
+            f"strata with fewer than two cases have no variance: {names[n_h < 2][:5].tolist()}",
+            column=column,
+        )
+    if (n_h > N_h + 1e-9).any():
+        raise DataError("a stratum has more cases than its population", column=column)
+    ybar_h = np.bincount(codes, weights=y, minlength=H) / n_h
+    s2_h = np.bincount(codes, weights=(y - ybar_h[codes]) ** 2, minlength=H) / (n_h - 1)
+    N, n = float(N_h.sum()), int(n_h.sum())
+    W_h = N_h / N
+    mean = float(np.sum(W_h * ybar_h))
+    return Stratified(
+        mean=mean,
+        variance=float(np.sum(W_h**2 * (1 - n_h / N_h) * s2_h / n_h)),
+        population_variance=float(np.sum((N_h - 1) * s2_h + N_h * (ybar_h - mean) ** 2) / (N - 1)),
+        n=n,
+        population=N,
+        stratum_means=ybar_h,
+    )
 
 
 def estimate(
@@ -107,41 +159,31 @@ def estimate(
             values.isna().to_numpy(),
             y,
         )
-    frame = pd.DataFrame({"y": values.to_numpy(dtype=float), "h": cases[strata].to_numpy()})
+    codes, labels = pd.factorize(cases[strata].to_numpy(), sort=True)
+    if (codes < 0).any():
+        raise DataError.at(
+            f"column {strata!r}: every case needs a stratum", strata, codes < 0, cases[strata]
+        )
     if population is None:
         if weights not in cases.columns:
             raise DataError(
                 f"cases have no weight column {weights!r}; pass population=", column=weights
             )
-        frame["w"] = pd.to_numeric(cases[weights]).to_numpy(dtype=float)
-        N_h = frame.groupby("h", sort=True)["w"].sum()
+        w = pd.to_numeric(cases[weights]).to_numpy(dtype=float)
+        N_h = np.bincount(codes, weights=w, minlength=len(labels))
     else:
-        N_h = pd.Series(population, dtype=float)
-    grouped = frame.groupby("h", sort=True)["y"]
-    n_h = grouped.size()
-    missing = sorted(set(n_h.index) - set(N_h.index))
-    if missing:
-        raise DataError(f"no population size for strata {missing[:5]}", column=strata)
-    N_h = N_h.reindex(n_h.index)
-    if (n_h < 2).any():
-        thin = n_h[n_h < 2].index.tolist()
-        raise DataError(
-            f"strata with fewer than two cases have no variance: {thin[:5]}", column=strata
-        )
-    if (n_h > N_h + 1e-9).any():
-        raise DataError("a stratum has more cases than its population", column=strata)
-    ybar_h, s2_h = grouped.mean(), grouped.var(ddof=1)
-    N, n = float(N_h.sum()), int(n_h.sum())
-    W_h = N_h / N
-    mean = float((W_h * ybar_h).sum())
-    var = float((W_h**2 * (1 - n_h / N_h) * s2_h / n_h).sum())
-    # design-weighted population variance for the design effect
-    S2 = float(((N_h - 1) * s2_h + N_h * (ybar_h - mean) ** 2).sum() / (N - 1))
-    var_srs = (1 - n / N) * S2 / n
+        given = pd.Series(population, dtype=float)
+        missing = sorted(set(labels) - set(given.index))
+        if missing:
+            raise DataError(f"no population size for strata {missing[:5]}", column=strata)
+        N_h = given.reindex(labels).to_numpy()
+    strat = stratified(values.to_numpy(dtype=float), codes, N_h, labels=labels, column=strata)
+    N, n, mean, var = strat.population, strat.n, strat.mean, strat.variance
+    var_srs = (1 - n / N) * strat.population_variance / n
     deff = var / var_srs if var_srs > 0 else float("nan")
     scale = N if kind == "total" else 1.0
     point, se = mean * scale, np.sqrt(var) * scale
-    t = stats.t.ppf(0.5 + confidence / 2, df=max(n - len(n_h), 1))
+    t = stats.t.ppf(0.5 + confidence / 2, df=max(n - len(labels), 1))
     return Estimate(
         variable=variable,
         kind=kind,
@@ -152,6 +194,6 @@ def estimate(
         deff=float(deff),
         n=n,
         population=N,
-        strata=len(n_h),
+        strata=len(labels),
         confidence=confidence,
     )

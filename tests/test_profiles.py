@@ -10,6 +10,7 @@ import pytest
 from sklearn.datasets import load_iris
 
 from lacstats import profiles
+from lacstats.errors import DataError
 
 DATA = Path(__file__).parent / "data"
 
@@ -103,4 +104,12 @@ def test_lca_on_need_items_recovers_a_profile(cases):
     assert (
         crosstab["violence_and_offending"].max() / crosstab["violence_and_offending"].sum() > 0.6
     )
-    assert model.predict(cases.head(20)).shape == (20,)
+    # new data is encoded in the fitted columns: a few rows (fewer scores seen) keep their
+    # classes, and a score the fit never saw is refused
+    assert (model.predict(cases.head(20)) == model.labels_[:20]).all()
+    assert (model.predict(cases) == model.labels_).all()
+    unseen = cases.head(3).copy()
+    unseen.loc[unseen.index[1], "mental_health"] = 9
+    with pytest.raises(DataError, match="need scores above 5") as err:
+        model.predict(unseen)
+    assert (err.value.column, err.value.rows, err.value.values) == ("mental_health", [2], [9.0])

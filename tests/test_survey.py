@@ -84,3 +84,30 @@ def test_selection_keeps_weights(cases):
     first = sampling.select(population, plan, rng=9)
     again = sampling.select(population, plan, rng=9)
     pd.testing.assert_frame_equal(first, again)
+
+
+def test_selection_study_replicates_are_select_then_estimate(cases):
+    """The study's array path gives what select() and estimate() give on each replicate."""
+    counts = synthetic.authority_counts()
+    plan = sampling.design(counts)
+    population = synthetic.population_like(
+        cases, counts.set_index("authority")["lac_10_plus"], rng=2
+    )
+    population["far"] = population["distance_miles"] > 100
+    study = sampling.selection_study(population, plan, ["far"], reps=3, rng=7)
+    gen = np.random.default_rng(7)
+    for rep in range(3):
+        for method in sampling.SELECTION_METHODS:
+            sample = sampling.select(population, plan, method=method, rng=gen)
+            est = survey.estimate(sample, "far")
+            row = study[(study["rep"] == rep) & (study["method"] == method)].iloc[0]
+            assert row["estimate"] == pytest.approx(est.estimate, rel=1e-12)
+            assert row["ci_covers"] == (est.ci_low <= row["truth"] <= est.ci_high)
+
+
+def test_a_case_without_a_stratum_is_named(two_strata):
+    blank = two_strata.astype({"authority": object})
+    blank.loc[4, "authority"] = None
+    with pytest.raises(DataError, match="every case needs a stratum") as err:
+        survey.estimate(blank, "y")
+    assert (err.value.column, err.value.rows) == ("authority", [5])
