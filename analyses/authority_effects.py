@@ -16,6 +16,7 @@ from lacstats.hierarchical import HierarchicalModel
 
 NAME = "authority_effects"
 TITLE = "Authority effects: hierarchical lognormal and logistic models, LOO comparison"
+EXPECTED_SECONDS = 45  # on two cores; the longest analyses start first
 COST = "weekly_cost ~ risk_score + C(placement_setting)"
 
 

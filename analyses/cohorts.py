@@ -13,6 +13,7 @@ from lacstats import cohorts, datasets, disclosure, findings, profiles, schema
 
 NAME = "cohorts"
 TITLE = "Commissioning cohorts and need profiles (latent classes, k-means), with costs"
+EXPECTED_SECONDS = 30  # on two cores; the longest analyses start first
 
 
 def run(ctx) -> None:

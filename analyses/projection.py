@@ -15,6 +15,7 @@ from lacstats import costs, datasets, disclosure, projection, ssda903
 
 NAME = "projection"
 TITLE = "LAC projections: stock and flow, rate x population, growth to a cap"
+EXPECTED_SECONDS = 5  # on two cores; the longest analyses start first
 MONTHS = 36
 #: The day after the 2019-20 return: three full years of history behind it in fake903.
 START = "2020-04-01"

@@ -13,6 +13,7 @@ from lacstats import datasets, findings, sampling, synthetic
 
 NAME = "sample_design"
 TITLE = "Sample design, audit of the 1,253 total, purposive versus random selection"
+EXPECTED_SECONDS = 3  # on two cores; the longest analyses start first
 PUBLISHED_TOTAL = 1253
 OUTCOMES = {
     "over_100_miles": "placed more than 100 miles from home",

@@ -11,6 +11,7 @@ from lacstats import datasets, sensitivity
 
 NAME = "sensitivity"
 TITLE = "Sensitivity: cohort thresholds, design conventions, purposive versus random selection"
+EXPECTED_SECONDS = 6  # on two cores; the longest analyses start first
 
 
 def run(ctx) -> None:

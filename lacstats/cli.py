@@ -16,16 +16,16 @@ def _reproduce(args: argparse.Namespace) -> int:
     from lacstats.reproduce import run_all
 
     def say(message: str) -> None:
-        if not args.quiet:
-            tqdm.write(message, file=sys.stderr)
+        tqdm.write(message, file=sys.stderr)
 
     summary = run_all(
         args.out,
         seed=args.seed,
         fast=args.fast,
         only=args.only or None,
-        progress=say,
+        progress=None if args.quiet else say,
         bars=not args.quiet and sys.stderr.isatty(),
+        jobs=args.jobs,
     )
     print(summary.summary())
     unmatched = summary.findings[~summary.findings["match"].astype(bool)]
@@ -229,6 +229,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--fast", action="store_true", help="shortened sampling (smoke test)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these analyses")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
+    p.add_argument(
+        "--jobs",
+        type=int,
+        help="analyses run at once, each in its own process (default: one per core, "
+        "at most 4); --jobs 1 runs them in turn, with a progress bar per MCMC fit",
+    )
     p.set_defaults(func=_reproduce)
 
     p = sub.add_parser("sensitivity", help="run a ready-made sensitivity sweep")

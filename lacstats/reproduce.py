@@ -7,12 +7,20 @@ tables, ``ctx.figure(name, fig)`` for PNG and SVG figures and ``ctx.findings(fra
 rows of ``results/findings.csv``. The whole results folder is built in a temporary
 directory and moved into place only when every analysis has finished, so an interrupted
 run leaves the previous results intact.
+
+Analyses run in parallel, one process each (``jobs``), the longest first: a file may
+declare ``EXPECTED_SECONDS`` for that, and ``ON_DEMAND = True`` to run only when named.
+Each analysis draws its randomness from the seed alone, so results do not depend on
+``jobs`` or on the order.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
+import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -136,22 +144,147 @@ def analyses_folder() -> Path:
     return here if here.is_dir() else Path.cwd() / "analyses"
 
 
-def discover(folder: Path | None = None) -> dict[str, ModuleType]:
-    """Load every analysis module, keyed by its ``NAME``, in file-name order."""
+@dataclass(frozen=True)
+class _Entry:
+    """An analysis as its file declares it, read without running the file."""
+
+    path: Path
+    name: str
+    title: str
+    on_demand: bool
+    expected_seconds: float
+
+
+#: What the runner reads from an analysis file, as literals.
+_DECLARED = ("NAME", "TITLE", "ON_DEMAND", "EXPECTED_SECONDS")
+
+
+def _declared(path: Path) -> _Entry | None:
+    """The declarations (:data:`_DECLARED`) of an analysis file, read from its source, or
+    None for a file without ``NAME`` or ``run``. The parent process of a parallel run thus
+    never imports what the analyses import."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    constants: dict[str, Any] = {}
+    has_run = False
+    for node in tree.body:
+        has_run = has_run or (isinstance(node, ast.FunctionDef) and node.name == "run")
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
+            continue
+        target = node.targets[0]
+        if isinstance(target, ast.Name) and target.id in _DECLARED:
+            try:
+                constants[target.id] = ast.literal_eval(node.value)
+            except ValueError:
+                raise LacstatsError(
+                    f"{path.name}, line {node.lineno}: {target.id} must be a literal value"
+                ) from None
+    if "NAME" not in constants or not has_run:
+        return None
+    return _Entry(
+        path=path,
+        name=constants["NAME"],
+        title=constants.get("TITLE", ""),
+        on_demand=bool(constants.get("ON_DEMAND", False)),
+        expected_seconds=float(constants.get("EXPECTED_SECONDS", 1)),
+    )
+
+
+def _catalogue(folder: Path | None) -> dict[str, _Entry]:
     folder = folder or analyses_folder()
     if not folder.is_dir():
         raise LacstatsError(f"no analyses folder at {folder}")
-    found: dict[str, ModuleType] = {}
-    for path in sorted(folder.glob("*.py")):
-        if path.name.startswith("_"):
-            continue
-        spec = importlib.util.spec_from_file_location(f"lacstats_analysis_{path.stem}", path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        if not hasattr(module, "run") or not hasattr(module, "NAME"):
-            continue
-        found[module.NAME] = module
-    return found
+    entries = [_declared(p) for p in sorted(folder.glob("*.py")) if not p.name.startswith("_")]
+    return {e.name: e for e in entries if e is not None}
+
+
+def _load(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"lacstats_analysis_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def discover(folder: Path | None = None) -> dict[str, ModuleType]:
+    """Load every analysis module, keyed by its ``NAME``, in file-name order."""
+    return {name: _load(entry.path) for name, entry in _catalogue(folder).items()}
+
+
+def default_jobs() -> int:
+    """Analyses run at once by default: one per core, at most :data:`MAX_DEFAULT_JOBS`."""
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_JOBS))
+
+
+#: Each analysis already uses two cores in its longest steps (MCMC chains, latent-class
+#: starts), so more simultaneous analyses than this mostly add memory.
+MAX_DEFAULT_JOBS = 4
+
+
+def _run_one(
+    entry: _Entry,
+    folder: Path,
+    *,
+    seed: int,
+    fast: bool,
+    say: Callable[[str], None],
+    bars: bool,
+) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
+    """Run one analysis into ``folder``: its manifest, its findings and its summary row."""
+    module = _load(entry.path)
+    folder.mkdir()
+    ctx = Context(name=entry.name, folder=folder, seed=seed, fast=fast, progress=say, bars=bars)
+    say(f"[{entry.name}] {entry.title}")
+    t0 = time.perf_counter()
+    module.run(ctx)
+    seconds = time.perf_counter() - t0
+    (folder / "numbers.json").write_text(dumps(ctx._numbers), encoding="utf-8")
+    manifest = {
+        "analysis": entry.name,
+        "title": entry.title,
+        "seed": seed,
+        "fast": fast,
+        "options": ctx.options,
+        "inputs": ctx.inputs,
+        "outputs": sorted({*ctx.outputs, "numbers.json"}),
+        "diagnostics": ctx.diagnostics,
+        "wall_seconds": round(seconds, 3),
+    }
+    (folder / "manifest.json").write_text(dumps(manifest), encoding="utf-8")
+    found = pd.concat(ctx._findings) if ctx._findings else pd.DataFrame()
+    row = {
+        "analysis": entry.name,
+        "seconds": round(seconds, 1),
+        "findings": len(found),
+        "matched": int(found["match"].sum()) if len(found) else 0,
+        "diagnostics": len(ctx.diagnostics),
+        "diagnostics_passed": sum(ctx.diagnostics.values()),
+    }
+    say(f"[{entry.name}] done in {seconds:.1f} s")
+    return manifest, found, row
+
+
+def _say_to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _quiet(message: str) -> None:
+    pass
+
+
+def _run_in_worker(entry: _Entry, folder: Path, seed: int, fast: bool, chatty: bool):
+    """:func:`_run_one` in a worker process; progress goes to stderr line by line."""
+    say = _say_to_stderr if chatty else _quiet
+    try:
+        return _run_one(entry, folder, seed=seed, fast=fast, say=say, bars=False)
+    finally:
+        _release_pools()
+
+
+def _release_pools() -> None:
+    """Stop joblib's reusable worker processes (the latent-class starts use them): left
+    idle they keep this worker process from exiting for joblib's five-minute timeout."""
+    loky = sys.modules.get("joblib.externals.loky")
+    if loky is not None:
+        loky.get_reusable_executor().shutdown(wait=True)
 
 
 def run_all(
@@ -163,69 +296,53 @@ def run_all(
     folder: Path | None = None,
     progress: Callable[[str], None] | None = None,
     bars: bool = False,
+    jobs: int | None = None,
 ) -> RunSummary:
-    """Run the analyses into ``out`` (atomically) and write the manifests and findings."""
-    modules = discover(folder)
+    """Run the analyses into ``out`` (atomically) and write the manifests and findings.
+
+    ``jobs`` analyses run at once, each in its own process (default :func:`default_jobs`);
+    the longest (by an analysis's ``EXPECTED_SECONDS``) start first. Every analysis draws only from
+    ``seed``, so its results do not depend on ``jobs`` or on the order. With ``jobs=1``
+    they run one after another in this process, with a progress bar per MCMC fit when
+    ``bars`` is true; otherwise each reports its steps as lines.
+    """
+    catalogue = _catalogue(folder)
     if only:
-        unknown = sorted(set(only) - set(modules))
+        unknown = sorted(set(only) - set(catalogue))
         if unknown:
-            raise LacstatsError(f"unknown analyses {unknown}; available: {sorted(modules)}")
-        selected = {name: modules[name] for name in only}
+            raise LacstatsError(f"unknown analyses {unknown}; available: {sorted(catalogue)}")
+        selected = {name: catalogue[name] for name in only}
     else:
-        selected = {n: m for n, m in modules.items() if not getattr(m, "ON_DEMAND", False)}
-    say = progress or (lambda message: None)
+        selected = {n: e for n, e in catalogue.items() if not e.on_demand}
+    jobs = default_jobs() if jobs is None else jobs
+    if not isinstance(jobs, int) or jobs < 1:
+        raise LacstatsError(f"argument 'jobs' must be a positive integer; got {jobs!r}")
+    jobs = min(jobs, len(selected)) or 1
+    say = progress or _quiet
     started = time.perf_counter()
-    rows, findings, manifests = [], [], {}
+    results: dict[str, tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]] = {}
     out = Path(out)
     with atomic_directory(out) as staging:
         from tqdm import tqdm
 
-        analyses = tqdm(
-            selected.items(),
-            total=len(selected),
-            desc="analyses",
-            unit="analysis",
-            disable=not bars,
-            leave=False,
+        bar = tqdm(
+            total=len(selected), desc="analyses", unit="analysis", disable=not bars, leave=False
         )
-        for name, module in analyses:
-            folder_ = staging / name
-            folder_.mkdir()
-            ctx = Context(name=name, folder=folder_, seed=seed, fast=fast, progress=say, bars=bars)
-            say(f"[{name}] {getattr(module, 'TITLE', '')}")
-            t0 = time.perf_counter()
-            module.run(ctx)
-            seconds = time.perf_counter() - t0
-            (folder_ / "numbers.json").write_text(dumps(ctx._numbers), encoding="utf-8")
-            manifest = {
-                "analysis": name,
-                "title": getattr(module, "TITLE", ""),
-                "seed": seed,
-                "fast": fast,
-                "options": ctx.options,
-                "inputs": ctx.inputs,
-                "outputs": sorted({*ctx.outputs, "numbers.json"}),
-                "diagnostics": ctx.diagnostics,
-                "wall_seconds": round(seconds, 3),
-            }
-            (folder_ / "manifest.json").write_text(dumps(manifest), encoding="utf-8")
-            manifests[name] = manifest
-            found = pd.concat(ctx._findings) if ctx._findings else pd.DataFrame()
-            findings.append(found)
-            rows.append(
-                {
-                    "analysis": name,
-                    "seconds": round(seconds, 1),
-                    "findings": len(found),
-                    "matched": int(found["match"].sum()) if len(found) else 0,
-                    "diagnostics": len(ctx.diagnostics),
-                    "diagnostics_passed": sum(ctx.diagnostics.values()),
-                }
-            )
-            say(f"[{name}] done in {seconds:.1f} s")
+        if jobs == 1:
+            for name, entry in selected.items():
+                results[name] = _run_one(
+                    entry, staging / name, seed=seed, fast=fast, say=say, bars=bars
+                )
+                bar.update()
+        else:
+            _run_parallel(selected, staging, seed, fast, jobs, progress is not None, bar, results)
+        bar.close()
+        manifests = {name: results[name][0] for name in selected}
+        found = [results[name][1] for name in selected]
+        rows = [results[name][2] for name in selected]
         all_findings = (
-            pd.concat(findings, ignore_index=True)
-            if any(len(f) for f in findings)
+            pd.concat(found, ignore_index=True)
+            if any(len(f) for f in found)
             else pd.DataFrame(columns=FINDINGS_COLUMNS)
         )
         all_findings = all_findings.reindex(columns=FINDINGS_COLUMNS)
@@ -233,7 +350,12 @@ def run_all(
         total = time.perf_counter() - started
         top = {
             **provenance.environment(),
-            "options": {"seed": seed, "fast": fast, "only": only or sorted(selected)},
+            "options": {
+                "seed": seed,
+                "fast": fast,
+                "only": only or sorted(selected),
+                "jobs": jobs,
+            },
             "fast_note": "MCMC and simulations shortened for a smoke test" if fast else None,
             "packaged_data_sha256": provenance.packaged_data_hashes(),
             "analyses": manifests,
@@ -241,3 +363,29 @@ def run_all(
         }
         (staging / "manifest.json").write_text(dumps(top), encoding="utf-8")
     return RunSummary(out=out, table=pd.DataFrame(rows), findings=all_findings, seconds=total)
+
+
+def _run_parallel(selected, staging, seed, fast, jobs, chatty, bar, results) -> None:
+    """Run ``selected`` on ``jobs`` fresh processes, longest first; stop at the first
+    failure (the caller's atomic directory then discards everything)."""
+    import multiprocessing
+    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+
+    order = sorted(selected.values(), key=lambda e: (-e.expected_seconds, e.name))
+    # spawn: each worker starts clean (no threads or compiled state inherited by fork)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {
+            pool.submit(_run_in_worker, e, staging / e.name, seed, fast, chatty): e.name
+            for e in order
+        }
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in done:
+                if future.exception() is not None:
+                    for other in pending:
+                        other.cancel()
+                    raise future.exception()
+                results[futures[future]] = future.result()
+                bar.update()

@@ -56,6 +56,55 @@ def test_failed_run_leaves_previous_results(tmp_path, two_runs):
     assert (out / "findings.csv").read_bytes() == before
 
 
+def test_parallel_and_serial_runs_give_the_same_bytes(two_runs):
+    base, *_ = two_runs
+    names = ["calibrated_sample", "savings", "sufficiency"]
+    serial = run_all(base / "serial", seed=11, only=names, jobs=1)
+    parallel = run_all(base / "parallel", seed=11, only=names, jobs=3)
+    files = [
+        "findings.csv",
+        *(f"{n}/numbers.json" for n in names),
+        "savings/dorset_high_cost_review.csv",
+    ]
+    for name in files:
+        assert (base / "serial" / name).read_bytes() == (base / "parallel" / name).read_bytes()
+    # rows and manifests in name order whatever order the processes finished in
+    assert list(parallel.table["analysis"]) == list(serial.table["analysis"]) == names
+    manifest = json.loads((base / "parallel" / "manifest.json").read_text())
+    assert (manifest["options"]["jobs"], list(manifest["analyses"])) == (3, names)
+
+
+def test_failed_parallel_run_leaves_previous_results(tmp_path, two_runs):
+    base, *_ = two_runs
+    folder = tmp_path / "analyses"
+    folder.mkdir()
+    (folder / "slow.py").write_text(
+        "import time\nNAME = 'slow'\nEXPECTED_SECONDS = 2\n"
+        "def run(ctx):\n    time.sleep(1)\n    ctx.numbers(x=1)\n"
+    )
+    (folder / "broken.py").write_text(
+        "NAME = 'broken'\ndef run(ctx):\n    raise ValueError('column x, row 3')\n"
+    )
+    out = base / "a"
+    before = (out / "findings.csv").read_bytes()
+    with pytest.raises(ValueError, match="column x, row 3"):
+        run_all(out, folder=folder, jobs=2)
+    assert (out / "findings.csv").read_bytes() == before
+    assert not (out / "slow").exists()
+
+
+def test_analysis_declarations_are_literals(tmp_path):
+    folder = tmp_path / "analyses"
+    folder.mkdir()
+    (folder / "odd.py").write_text("NAME = 'o' + 'dd'\ndef run(ctx):\n    pass\n")
+    with pytest.raises(LacstatsError, match=r"odd\.py, line 1: NAME must be a literal"):
+        run_all(tmp_path / "out", folder=folder)
+    (folder / "odd.py").write_text("NAME = 'odd'\ndef run(ctx):\n    pass\n")
+    with pytest.raises(LacstatsError, match="'jobs' must be a positive integer; got 0"):
+        run_all(tmp_path / "out", folder=folder, jobs=0)
+    assert not (tmp_path / "out").exists()
+
+
 def test_cli_sample_size(capsys):
     assert cli.main(["sample-size", "--population", "900"]) == 0
     assert capsys.readouterr().out.strip() == "87"
