@@ -232,8 +232,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--jobs",
         type=int,
-        help="analyses run at once, each in its own process (default: one per core, "
-        "at most 4); --jobs 1 runs them in turn, with a progress bar per MCMC fit",
+        help="analyses run at once (default: one per core, at most 4); the longest runs "
+        "in this process, the others in worker processes",
     )
     p.set_defaults(func=_reproduce)
 

@@ -8,8 +8,9 @@ rows of ``results/findings.csv``. The whole results folder is built in a tempora
 directory and moved into place only when every analysis has finished, so an interrupted
 run leaves the previous results intact.
 
-Analyses run in parallel, one process each (``jobs``), the longest first: a file may
-declare ``EXPECTED_SECONDS`` for that, and ``ON_DEMAND = True`` to run only when named.
+Analyses run side by side (``jobs``), the longest first and in this process, the others in
+worker processes: a file may declare ``EXPECTED_SECONDS`` for that, and
+``ON_DEMAND = True`` to run only when named.
 Each analysis draws its randomness from the seed alone, so results do not depend on
 ``jobs`` or on the order.
 """
@@ -209,14 +210,14 @@ def discover(folder: Path | None = None) -> dict[str, ModuleType]:
     return {name: _load(entry.path) for name, entry in _catalogue(folder).items()}
 
 
-def default_jobs() -> int:
-    """Analyses run at once by default: one per core, at most :data:`MAX_DEFAULT_JOBS`."""
-    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_JOBS))
-
-
 #: Each analysis already uses two cores in its longest steps (MCMC chains, latent-class
 #: starts), so more simultaneous analyses than this mostly add memory.
 MAX_DEFAULT_JOBS = 4
+
+
+def default_jobs() -> int:
+    """Analyses run at once by default: one per core, at most :data:`MAX_DEFAULT_JOBS`."""
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_JOBS))
 
 
 def _run_one(
@@ -262,19 +263,27 @@ def _run_one(
     return manifest, found, row
 
 
-def _say_to_stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
-
-
 def _quiet(message: str) -> None:
     pass
 
 
-def _run_in_worker(entry: _Entry, folder: Path, seed: int, fast: bool, chatty: bool):
-    """:func:`_run_one` in a worker process; progress goes to stderr line by line."""
-    say = _say_to_stderr if chatty else _quiet
+#: In a worker process: the queue that carries progress messages to the parent.
+_to_parent: Any = None
+
+
+def _start_worker(queue: Any) -> None:
+    global _to_parent
+    _to_parent = queue
+
+
+def _say_to_parent(message: str) -> None:
+    _to_parent.put(message)
+
+
+def _run_in_worker(entry: _Entry, folder: Path, seed: int, fast: bool):
+    """:func:`_run_one` in a worker process, its progress messages relayed to the parent."""
     try:
-        return _run_one(entry, folder, seed=seed, fast=fast, say=say, bars=False)
+        return _run_one(entry, folder, seed=seed, fast=fast, say=_say_to_parent, bars=False)
     finally:
         _release_pools()
 
@@ -300,11 +309,11 @@ def run_all(
 ) -> RunSummary:
     """Run the analyses into ``out`` (atomically) and write the manifests and findings.
 
-    ``jobs`` analyses run at once, each in its own process (default :func:`default_jobs`);
-    the longest (by an analysis's ``EXPECTED_SECONDS``) start first. Every analysis draws only from
-    ``seed``, so its results do not depend on ``jobs`` or on the order. With ``jobs=1``
-    they run one after another in this process, with a progress bar per MCMC fit when
-    ``bars`` is true; otherwise each reports its steps as lines.
+    ``jobs`` analyses run at once (default :func:`default_jobs`), longest first by their
+    ``EXPECTED_SECONDS``: the longest in this process, the others on ``jobs - 1`` worker
+    processes whose progress messages come back to ``progress``. With ``bars``, a bar
+    counts analyses and each MCMC fit of an analysis running here shows its own. Every
+    analysis draws only from ``seed``, so results do not depend on ``jobs`` or the order.
     """
     catalogue = _catalogue(folder)
     if only:
@@ -335,7 +344,7 @@ def run_all(
                 )
                 bar.update()
         else:
-            _run_parallel(selected, staging, seed, fast, jobs, progress is not None, bar, results)
+            _run_parallel(selected, staging, seed, fast, jobs, say, bars, bar, results)
         bar.close()
         manifests = {name: results[name][0] for name in selected}
         found = [results[name][1] for name in selected]
@@ -365,27 +374,59 @@ def run_all(
     return RunSummary(out=out, table=pd.DataFrame(rows), findings=all_findings, seconds=total)
 
 
-def _run_parallel(selected, staging, seed, fast, jobs, chatty, bar, results) -> None:
-    """Run ``selected`` on ``jobs`` fresh processes, longest first; stop at the first
-    failure (the caller's atomic directory then discards everything)."""
+def _run_parallel(selected, staging, seed, fast, jobs, say, bars, bar, results) -> None:
+    """Run the longest analysis here, with its progress bars, and the rest on ``jobs - 1``
+    fresh worker processes, longest first; when this process is free again it takes the
+    longest analysis no worker has started. On a failure, analyses not yet started are
+    cancelled, running ones finish (they write into the staging folder), and the error is
+    raised: the caller's atomic directory then discards everything."""
     import multiprocessing
-    from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+    import threading
+    from concurrent.futures import ProcessPoolExecutor
 
-    order = sorted(selected.values(), key=lambda e: (-e.expected_seconds, e.name))
+    first, *rest = sorted(selected.values(), key=lambda e: (-e.expected_seconds, e.name))
     # spawn: each worker starts clean (no threads or compiled state inherited by fork)
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        futures = {
-            pool.submit(_run_in_worker, e, staging / e.name, seed, fast, chatty): e.name
-            for e in order
-        }
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for future in done:
-                if future.exception() is not None:
-                    for other in pending:
-                        other.cancel()
-                    raise future.exception()
-                results[futures[future]] = future.result()
-                bar.update()
+    messages = context.Queue()
+    relay = threading.Thread(target=_relay, args=(messages, say), daemon=True)
+    relay.start()
+    try:
+        with ProcessPoolExecutor(
+            max_workers=jobs - 1,
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(messages,),
+        ) as pool:
+            futures = {
+                pool.submit(_run_in_worker, e, staging / e.name, seed, fast): e for e in rest
+            }
+            for future in futures:
+                future.add_done_callback(lambda f: f.cancelled() or bar.update())
+            try:
+                here = [first]
+                while here:
+                    entry = here.pop()
+                    results[entry.name] = _run_one(
+                        entry, staging / entry.name, seed=seed, fast=fast, say=say, bars=bars
+                    )
+                    bar.update()
+                    # then the longest analysis no worker has started yet, if any
+                    here = next(
+                        ([e] for f, e in futures.items() if not f.cancelled() and f.cancel()), []
+                    )
+                for future, entry in futures.items():
+                    if not future.cancelled():
+                        results[entry.name] = future.result()
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+    finally:
+        messages.put(None)
+        relay.join()
+
+
+def _relay(messages: Any, say: Callable[[str], None]) -> None:
+    """Pass the workers' progress messages to ``say`` until a ``None`` arrives."""
+    for message in iter(messages.get, None):
+        say(message)
