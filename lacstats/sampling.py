@@ -501,11 +501,11 @@ def selection_study(
     For each replicate and method, selects a sample with :func:`select`, estimates each
     0/1 ``outcome`` with :func:`lacstats.survey.estimate` and compares it with the
     population truth. Returns one row per replicate, method and outcome: ``estimate``,
-    ``truth``, ``error`` (percentage points), ``ci_covers`` (the design-based interval holds
-    the truth) and ``strata_within_interval`` (share of strata whose own estimate is within
+    ``truth``, ``error`` (percentage points), ``ci_covers`` (the design-based 95% interval
+    holds the truth) and ``strata_within_interval`` (share of strata whose own estimate is within
     the design's nominal +/- interval of the stratum truth).
     """
-    from lacstats.survey import stratified
+    from lacstats.survey import numeric_values, stratified
 
     rng = np.random.default_rng(rng)
     column = plan.stratum_column
@@ -513,18 +513,7 @@ def selection_study(
         raise DataError(f"population has no stratum column {column!r}", column=column)
     strata = population[column].to_numpy()
     codes, labels = pd.factorize(strata, sort=True)
-    values = {}
-    for outcome in outcomes:
-        y = population[outcome]
-        bad = ~y.isin([0, 1, True, False]).to_numpy()
-        if bad.any():
-            raise DataError.at(
-                f"column {outcome!r}: a proportion needs 0/1 or true/false values",
-                outcome,
-                bad,
-                y,
-            )
-        values[outcome] = y.to_numpy(dtype=float)
+    values = {o: numeric_values(population[o], o, zero_one=True).to_numpy() for o in outcomes}
     truth = {o: float(values[o].mean()) for o in outcomes}
     sizes = np.bincount(codes, minlength=len(labels))
     stratum_truth = {

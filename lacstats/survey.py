@@ -115,6 +115,31 @@ def stratified(
     )
 
 
+def numeric_values(y: pd.Series, variable: str, *, zero_one: bool = False) -> pd.Series:
+    """``y`` as floats (true/false as 1/0), or a DataError naming the rows that are
+    missing or not numbers, or (``zero_one``) not 0 or 1."""
+    if pd.api.types.is_bool_dtype(y):
+        y = y.astype("float64")
+    values = pd.to_numeric(y, errors="coerce")
+    if zero_one:
+        bad = (~values.isin([0, 1]) & values.notna()).to_numpy()
+        if bad.any():
+            raise DataError.at(
+                f"column {variable!r}: a proportion needs 0/1 or true/false values",
+                variable,
+                bad,
+                y,
+            )
+    if values.isna().any():
+        raise DataError.at(
+            f"column {variable!r}: missing or non-numeric values",
+            variable,
+            values.isna().to_numpy(),
+            y,
+        )
+    return values.astype("float64")
+
+
 def estimate(
     cases: pd.DataFrame,
     variable: str,
@@ -137,28 +162,7 @@ def estimate(
     for column in (variable, strata):
         if column not in cases.columns:
             raise DataError(f"cases have no column {column!r}", column=column)
-    y = cases[variable]
-    if kind == "proportion":
-        if pd.api.types.is_bool_dtype(y):
-            y = y.astype("float64")
-        values = pd.to_numeric(y, errors="coerce")
-        bad = (~values.isin([0, 1]) & values.notna()).to_numpy()
-        if bad.any():
-            raise DataError.at(
-                f"column {variable!r}: a proportion needs 0/1 or true/false values",
-                variable,
-                bad,
-                y,
-            )
-    else:
-        values = pd.to_numeric(y, errors="coerce")
-    if values.isna().any():
-        raise DataError.at(
-            f"column {variable!r}: missing or non-numeric values",
-            variable,
-            values.isna().to_numpy(),
-            y,
-        )
+    values = numeric_values(cases[variable], variable, zero_one=kind == "proportion")
     codes, labels = pd.factorize(cases[strata].to_numpy(), sort=True)
     if (codes < 0).any():
         raise DataError.at(

@@ -111,3 +111,16 @@ def test_a_case_without_a_stratum_is_named(two_strata):
     with pytest.raises(DataError, match="every case needs a stratum") as err:
         survey.estimate(blank, "y")
     assert (err.value.column, err.value.rows) == ("authority", [5])
+
+
+def test_selection_study_names_a_bad_outcome_cell(cases):
+    counts = synthetic.authority_counts()
+    plan = sampling.design(counts)
+    population = synthetic.population_like(
+        cases, counts.set_index("authority")["lac_10_plus"], rng=2
+    )
+    population["far"] = (population["distance_miles"] > 100).astype(float)
+    population.loc[population.index[6], "far"] = 0.5
+    with pytest.raises(DataError, match="'far': a proportion needs 0/1") as err:
+        sampling.selection_study(population, plan, ["far"], reps=1, rng=1)
+    assert (err.value.rows, err.value.values) == ([7], [0.5])
