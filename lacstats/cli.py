@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -18,15 +19,24 @@ def _reproduce(args: argparse.Namespace) -> int:
     def say(message: str) -> None:
         tqdm.write(message, file=sys.stderr)
 
-    summary = run_all(
-        args.out,
-        seed=args.seed,
-        fast=args.fast,
-        only=args.only or None,
-        progress=None if args.quiet else say,
-        bars=not args.quiet and sys.stderr.isatty(),
-        jobs=args.jobs,
-    )
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    # a terminated run (a CI timeout, `kill`) cleans up as an interrupted one does: the
+    # workers stop, the staging folder goes, the previous results stay
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        summary = run_all(
+            args.out,
+            seed=args.seed,
+            fast=args.fast,
+            only=args.only or None,
+            progress=None if args.quiet else say,
+            bars=not args.quiet and sys.stderr.isatty(),
+            jobs=args.jobs,
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     print(summary.summary())
     unmatched = summary.findings[~summary.findings["match"].astype(bool)]
     if len(unmatched):

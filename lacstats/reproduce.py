@@ -274,6 +274,23 @@ _to_parent: Any = None
 def _start_worker(queue: Any) -> None:
     global _to_parent
     _to_parent = queue
+    # A worker stops at once, with joblib's processes under it, when the parent stops it
+    # (a failed or interrupted run) or dies: its analysis is going into a folder nobody
+    # will keep.
+    import multiprocessing
+    import signal
+    import threading
+    from multiprocessing.connection import wait
+
+    def stop(*_: object) -> None:
+        # nothing that takes a lock: this may interrupt the main thread anywhere
+        os.killpg(0, signal.SIGKILL)
+
+    os.setpgrp()  # a process group of its own, which joblib's processes join
+    signal.signal(signal.SIGTERM, stop)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=lambda: (wait([parent.sentinel]), stop()), daemon=True).start()
 
 
 def _say_to_parent(message: str) -> None:
@@ -377,9 +394,8 @@ def run_all(
 def _run_parallel(selected, staging, seed, fast, jobs, say, bars, bar, results) -> None:
     """Run the longest analysis here, with its progress bars, and the rest on ``jobs - 1``
     fresh worker processes, longest first; when this process is free again it takes the
-    longest analysis no worker has started. On a failure, analyses not yet started are
-    cancelled, running ones finish (they write into the staging folder), and the error is
-    raised: the caller's atomic directory then discards everything."""
+    longest analysis no worker has started. On a failure (or an interrupt) the workers are
+    stopped and the error raised: the caller's atomic directory then discards everything."""
     import multiprocessing
     import threading
     from concurrent.futures import ProcessPoolExecutor
@@ -390,40 +406,42 @@ def _run_parallel(selected, staging, seed, fast, jobs, say, bars, bar, results) 
     messages = context.Queue()
     relay = threading.Thread(target=_relay, args=(messages, say), daemon=True)
     relay.start()
+    pool = ProcessPoolExecutor(
+        max_workers=jobs - 1,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(messages,),
+    )
+    futures: dict[Any, _Entry] = {}
     try:
-        with ProcessPoolExecutor(
-            max_workers=jobs - 1,
-            mp_context=context,
-            initializer=_start_worker,
-            initargs=(messages,),
-        ) as pool:
-            futures = {
-                pool.submit(_run_in_worker, e, staging / e.name, seed, fast): e for e in rest
-            }
-            for future in futures:
-                future.add_done_callback(lambda f: f.cancelled() or bar.update())
-            try:
-                here = [first]
-                while here:
-                    entry = here.pop()
-                    results[entry.name] = _run_one(
-                        entry, staging / entry.name, seed=seed, fast=fast, say=say, bars=bars
-                    )
-                    bar.update()
-                    # then the longest analysis no worker has started yet, if any
-                    here = next(
-                        ([e] for f, e in futures.items() if not f.cancelled() and f.cancel()), []
-                    )
-                for future, entry in futures.items():
-                    if not future.cancelled():
-                        results[entry.name] = future.result()
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
+        futures = {pool.submit(_run_in_worker, e, staging / e.name, seed, fast): e for e in rest}
+        for future in futures:
+            future.add_done_callback(lambda f: f.cancelled() or bar.update())
+        here = [first]
+        while here:
+            entry = here.pop()
+            results[entry.name] = _run_one(
+                entry, staging / entry.name, seed=seed, fast=fast, say=say, bars=bars
+            )
+            bar.update()
+            # then the longest analysis no worker has started yet, if any
+            here = next(([e] for f, e in futures.items() if not f.cancelled() and f.cancel()), [])
+        for future, entry in futures.items():
+            if not future.cancelled():
+                results[entry.name] = future.result()
+    except BaseException:
+        # fail fast: the run is void, so stop the workers before the staging folder goes
+        for future in futures:
+            future.cancel()
+        for process in multiprocessing.active_children():
+            process.terminate()
+        # a worker stopped mid-message may hold the queue's lock: do not wait on it
+        messages.cancel_join_thread()
+        raise
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         messages.put(None)
-        relay.join()
+        relay.join(timeout=5)
 
 
 def _relay(messages: Any, say: Callable[[str], None]) -> None:

@@ -78,19 +78,32 @@ def test_failed_parallel_run_leaves_previous_results(tmp_path, two_runs):
     base, *_ = two_runs
     folder = tmp_path / "analyses"
     folder.mkdir()
+    started, finished = tmp_path / "started", tmp_path / "finished"
+    # a worker's analysis that would outlast the failure by far ...
     (folder / "slow.py").write_text(
-        "import time\nNAME = 'slow'\nEXPECTED_SECONDS = 2\n"
-        "def run(ctx):\n    time.sleep(1)\n    ctx.numbers(x=1)\n"
+        "import time, pathlib\nNAME = 'slow'\n"
+        "def run(ctx):\n"
+        f"    pathlib.Path({str(started)!r}).touch()\n"
+        "    time.sleep(20)\n"
+        f"    pathlib.Path({str(finished)!r}).touch()\n"
     )
+    # ... and the longest, run in this process, failing once the other has started
     (folder / "broken.py").write_text(
-        "NAME = 'broken'\ndef run(ctx):\n    raise ValueError('column x, row 3')\n"
+        "import time, pathlib\nNAME = 'broken'\nEXPECTED_SECONDS = 100\n"
+        "def run(ctx):\n"
+        f"    while not pathlib.Path({str(started)!r}).exists():\n"
+        "        time.sleep(0.05)\n"
+        "    raise ValueError('column x, row 3')\n"
     )
     out = base / "a"
     before = (out / "findings.csv").read_bytes()
     with pytest.raises(ValueError, match="column x, row 3"):
         run_all(out, folder=folder, jobs=2)
+    # the worker was stopped, not waited for; nothing of the run is left
+    assert not finished.exists()
     assert (out / "findings.csv").read_bytes() == before
     assert not (out / "slow").exists()
+    assert not list(base.glob(".a.staging.*"))
 
 
 def test_analysis_declarations_are_literals(tmp_path):
