@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 
 import pandas as pd
 import pytest
@@ -116,6 +117,27 @@ def test_analysis_declarations_are_literals(tmp_path):
     with pytest.raises(LacstatsError, match="'jobs' must be a positive integer; got 0"):
         run_all(tmp_path / "out", folder=folder, jobs=0)
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_reproduce(tmp_path, capsys):
+    handler = signal.getsignal(signal.SIGTERM)
+    args = ["reproduce", "--out", str(tmp_path / "r"), "--only", "savings", "sufficiency"]
+    assert cli.main([*args, "--jobs", "2", "--seed", "5"]) == 0
+    out, err = capsys.readouterr()
+    assert "findings matched: 16 of 16" in out
+    # progress lines from the worker process reach the terminal through the main process
+    assert "[savings] done in" in err
+    assert "[sufficiency] done in" in err
+    assert signal.getsignal(signal.SIGTERM) == handler  # the run's handler is undone
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert manifest["options"] == {
+        "seed": 5,
+        "fast": False,
+        "only": ["savings", "sufficiency"],
+        "jobs": 2,
+    }
+    assert cli.main([*args, "--quiet", "--jobs", "0"]) == 2
+    assert "'jobs' must be a positive integer" in capsys.readouterr().err
 
 
 def test_cli_sample_size(capsys):
