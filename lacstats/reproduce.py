@@ -282,11 +282,16 @@ def _start_worker(queue: Any) -> None:
     import threading
     from multiprocessing.connection import wait
 
+    groups = hasattr(os, "setpgrp")  # POSIX; elsewhere the worker alone stops
+
     def stop(*_: object) -> None:
         # nothing that takes a lock: this may interrupt the main thread anywhere
-        os.killpg(0, signal.SIGKILL)
+        if groups:
+            os.killpg(0, signal.SIGKILL)
+        os._exit(1)
 
-    os.setpgrp()  # a process group of its own, which joblib's processes join
+    if groups:
+        os.setpgrp()  # a process group of its own, which joblib's processes join
     signal.signal(signal.SIGTERM, stop)
     parent = multiprocessing.parent_process()
     if parent is not None:
