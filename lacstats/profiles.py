@@ -267,8 +267,9 @@ class NeedProfiles:
         self.n_profiles_ = best
         self._best = fits[best]
         self._X = X
-        self._widths = self._codes(X)[1] if self.method == "lca" else None
         self.model_ = self._best.model
+        # the one-hot widths the chosen model was fitted with, for new data in predict
+        self._widths = self.model_.measurement_params if self.method == "lca" else None
         self.labels_ = self._best.labels
         self.probabilities_ = self._best.probabilities
         self.profiles_ = self._describe(X, self.labels_, best)

@@ -75,6 +75,12 @@ class Stratified:
     population: float
     stratum_means: np.ndarray
 
+    def half_width(self, confidence: float = 0.95) -> float:
+        """Half the interval for the mean: Student's t on n - H degrees of freedom
+        (Lohr 2022, 3.2.1) times the standard error."""
+        df = max(self.n - len(self.stratum_means), 1)
+        return float(stats.t.ppf(0.5 + confidence / 2, df=df) * np.sqrt(self.variance))
+
 
 def stratified(
     y: np.ndarray,
@@ -186,15 +192,14 @@ def estimate(
     var_srs = (1 - n / N) * strat.population_variance / n
     deff = var / var_srs if var_srs > 0 else float("nan")
     scale = N if kind == "total" else 1.0
-    point, se = mean * scale, np.sqrt(var) * scale
-    t = stats.t.ppf(0.5 + confidence / 2, df=max(n - len(labels), 1))
+    point, se, half = mean * scale, np.sqrt(var) * scale, strat.half_width(confidence) * scale
     return Estimate(
         variable=variable,
         kind=kind,
         estimate=point,
         se=float(se),
-        ci_low=float(point - t * se),
-        ci_high=float(point + t * se),
+        ci_low=float(point - half),
+        ci_high=float(point + half),
         deff=float(deff),
         n=n,
         population=N,
