@@ -11,7 +11,7 @@ import arviz as az
 import matplotlib.pyplot as plt
 import numpy as np
 
-from lacstats import datasets, findings
+from lacstats import findings, synthetic
 from lacstats.hierarchical import HierarchicalModel
 
 NAME = "authority_effects"
@@ -21,7 +21,7 @@ COST = "weekly_cost ~ risk_score + C(placement_setting)"
 
 
 def run(ctx) -> None:
-    cases = datasets.complex_lac(rng=ctx.seed)
+    cases = synthetic.complex_lac(rng=ctx.seed)
     cases = cases.assign(authority=cases["authority"].astype(str))
     sampling = (
         {"draws": 300, "tune": 300, "chains": 2}

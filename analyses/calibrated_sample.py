@@ -25,7 +25,7 @@ DFE_GROUPS = {
 
 
 def run(ctx) -> None:
-    cases = datasets.complex_lac(rng=ctx.seed)
+    cases = synthetic.complex_lac(rng=ctx.seed)
     ctx.options.update({"rng": ctx.seed, "sample_cases": len(cases)})
 
     table = findings.compare(cases)

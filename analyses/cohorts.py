@@ -9,7 +9,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lacstats import cohorts, datasets, disclosure, findings, profiles, schema
+from lacstats import cohorts, datasets, disclosure, findings, profiles, schema, synthetic
+from lacstats.units import WEEKS_PER_YEAR
 
 NAME = "cohorts"
 TITLE = "Commissioning cohorts and need profiles (latent classes, k-means), with costs"
@@ -17,7 +18,7 @@ EXPECTED_SECONDS = 30  # on two cores; the longest analyses start first
 
 
 def run(ctx) -> None:
-    cases = datasets.complex_lac(rng=ctx.seed)
+    cases = synthetic.complex_lac(rng=ctx.seed)
     flags = cohorts.assign(cases)
     summary = cohorts.summarise(cases, flags)
     ctx.table(
@@ -43,7 +44,7 @@ def run(ctx) -> None:
         high_cost_children=(int(high["n"]), "children"),
         high_cost_weekly=(int(high["weekly_cost"]), "GBP per week"),
         high_cost_annual_millions=(round(high["annual_cost"] / 1e6, 1), "GBP million a year"),
-        annual_weeks=(cohorts.ANNUAL_WEEKS, "weeks"),
+        annual_weeks=(WEEKS_PER_YEAR, "weeks"),
         **{f"cohort_{name}": (int(row["n"]), "children") for name, row in everyone.iterrows()},
     )
     published = datasets.published_findings()

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lacstats import datasets, regression, schema
+from lacstats import regression, schema, synthetic
 
 NAME = "risk_cost"
 TITLE = "Risk score and weekly cost: correlations, OLS, gamma GLM, mixed model, median"
@@ -28,7 +28,7 @@ GROUPS = {
 
 
 def run(ctx) -> None:
-    cases = datasets.complex_lac(rng=ctx.seed)
+    cases = synthetic.complex_lac(rng=ctx.seed)
     table, text = regression.risk_cost(cases)
     ctx.table("risk_cost", table.round(6))
     (ctx.folder / "summary.txt").write_text(text + "\n", encoding="utf-8")

@@ -55,7 +55,7 @@ def run(ctx) -> None:
 
     reps = 20 if ctx.fast else 200
     ctx.options.update({"reps": reps, "rng": ctx.seed, "outcomes": list(OUTCOMES)})
-    cases = datasets.complex_lac(rng=ctx.seed)
+    cases = synthetic.complex_lac(rng=ctx.seed)
     population = synthetic.population_like(
         cases, frame.set_index("authority")["lac_10_plus"], rng=ctx.seed + 1
     )

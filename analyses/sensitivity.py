@@ -7,7 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from lacstats import datasets, sensitivity
+from lacstats import datasets, sensitivity, synthetic
 
 NAME = "sensitivity"
 TITLE = "Sensitivity: cohort thresholds, design conventions, purposive versus random selection"
@@ -15,7 +15,7 @@ EXPECTED_SECONDS = 6  # on two cores; the longest analyses start first
 
 
 def run(ctx) -> None:
-    cases = datasets.complex_lac(rng=ctx.seed)
+    cases = synthetic.complex_lac(rng=ctx.seed)
     thresholds = sensitivity.threshold_sensitivity(
         cases, high_cost=list(range(3600, 7201, 400)), miles=[20, 50, 75, 100, 150], progress=False
     )

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from lacstats import datasets, schema
+from lacstats import schema, synthetic
 from lacstats.hierarchical import HierarchicalModel, _diagnostics
 
 FORMULA = "weekly_cost ~ risk_score + C(placement_setting)"
@@ -34,7 +34,7 @@ def versus_bambi(draws: int = 1000, tune: int = 1000, chains: int = 4) -> None:
     post-processing."""
     import bambi as bmb
 
-    cases = datasets.complex_lac()
+    cases = synthetic.complex_lac()
     cases = cases.assign(
         authority=cases["authority"].astype(str),
         placement_setting=cases["placement_setting"].astype(str),

@@ -11,11 +11,11 @@ import time
 
 import numpy as np
 
-from lacstats import datasets, sensitivity
+from lacstats import sensitivity, synthetic
 
 
 def main() -> None:
-    cases = datasets.complex_lac()
+    cases = synthetic.complex_lac()
     high_cost = list(np.linspace(3000, 8000, 40))
     miles = list(np.linspace(10, 250, 25))  # 40 x 25 = 1,000 points
     timings = {}

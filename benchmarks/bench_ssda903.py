@@ -27,8 +27,9 @@ def main(repeats: int = 3) -> None:
             cleaning = time.perf_counter() - start - read
             cases = ssda903.to_cases(cleaned, census_date="2025-03-31")
             derive = time.perf_counter() - start - read - cleaning
+            period = ("2024-04-01", "2025-03-31")
             table = costs.cost_table(
-                cleaned, unit_costs=units, period=("2024-04-01", "2025-03-31")
+                ssda903.episode_table(cleaned, period=period), unit_costs=units, period=period
             )
             total = time.perf_counter() - start
             print(

@@ -52,7 +52,7 @@ def _reproduce(args: argparse.Namespace) -> int:
 def _sensitivity(args: argparse.Namespace) -> int:
     import tomllib
 
-    from lacstats import datasets, sensitivity
+    from lacstats import datasets, sensitivity, synthetic
     from lacstats.errors import DataError
 
     sweeps = {
@@ -73,7 +73,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
     source = (
         datasets.south_east_authorities(args.year)
         if data == "frame"
-        else datasets.complex_lac(rng=args.seed)
+        else synthetic.complex_lac(rng=args.seed)
     )
     options = {"backend": args.backend, "progress": not args.quiet}
     if args.scheduler:
@@ -95,14 +95,14 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from lacstats import datasets, reporting
+    from lacstats import reporting, synthetic
     from lacstats.io import read_cases
 
     if args.cases:
         cases = read_cases(args.cases)
         source = f"case table {args.cases}"
     else:
-        cases = datasets.complex_lac(rng=args.seed)
+        cases = synthetic.complex_lac(rng=args.seed)
         source = f"the packaged synthetic South East sample (seed {args.seed})"
     names = None if args.all else [args.authority]
     written = reporting.write_all(
@@ -173,8 +173,9 @@ def _ssda903(args: argparse.Namespace) -> int:
         census,
     )
     cases = ssda903.to_cases(cleaned, census_date=census, la_code=args.la_code)
-    table = costs.cost_table(cleaned, unit_costs=units, period=period)
-    by_need = costs.cost_table(cleaned, unit_costs=units, by=("need_group",), period=period)
+    episodes = ssda903.episode_table(cleaned, period=period)
+    table = costs.cost_table(episodes, unit_costs=units, period=period)
+    by_need = costs.cost_table(episodes, unit_costs=units, by=("need_group",), period=period)
     settings = (
         cases.groupby(["placement_setting", "distance_status"], observed=True)
         .size()

@@ -24,11 +24,10 @@ import pandas as pd
 
 from lacstats import schema
 from lacstats.errors import DataError
+from lacstats.units import WEEKS_PER_YEAR
 
-__all__ = ["ANNUAL_WEEKS", "DEFAULT_RULES", "Rule", "assign", "by_profile", "rule", "summarise"]
+__all__ = ["DEFAULT_RULES", "Rule", "assign", "by_profile", "rule", "summarise"]
 
-#: Weeks in a year for annual costs (365 / 7), as for the seed's £34.7 million.
-ANNUAL_WEEKS = 52.143
 HIGH_COST = 4800
 #: The DfE's distance for "placed at a distance" (SSDA903 and seed 002: 20 miles).
 DFE_DISTANCE_MILES = 20
@@ -237,7 +236,7 @@ def summarise(
     cases: pd.DataFrame,
     flags: pd.DataFrame,
     *,
-    weeks: float = ANNUAL_WEEKS,
+    weeks: float = WEEKS_PER_YEAR,
     by: str | None = "authority_type",
 ) -> pd.DataFrame:
     """Per cohort (and per ``by`` group, plus ``All``): size, share, cost and need profile.

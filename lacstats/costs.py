@@ -1,9 +1,10 @@
-"""Cost tables and savings scenarios (the Dorset and Nottinghamshire seeds).
+"""Cost tables and savings scenarios (the Dorset and Nottinghamshire source documents).
 
-Unit costs are data: Nottinghamshire's published weekly costs (seed
-``004_e13e0d54dcbcee4e.txt``, December 2012) ship as the example, and any authority passes
-its own. Savings follow Dorset's tables (seed ``001_f73de9509b5f46e3.txt``): the weekly
-saving of a planned change is the weekly cost of the children's current placements minus
+Unit costs are data: Nottinghamshire's published weekly costs (Nottinghamshire County
+Council, "Looked After Children Placement Commissioning Plan", 2014, costs of December
+2012) ship as the example, and any authority passes its own. Savings follow the tables of
+Dorset County Council, "Looked After Children: Current Position, Predicting Future Numbers
+and Reducing Costs" (2017): the weekly saving of a planned change is the weekly cost of the children's current placements minus
 the weekly cost of the new ones (both for all the children together), and the full-year
 cost avoided is that saving times the weeks in a year (Dorset used 52).
 """
@@ -18,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from lacstats.errors import DataError
+from lacstats.units import BUDGET_WEEKS_PER_YEAR
 
 __all__ = [
     "ALL_TYPES",
@@ -80,7 +82,7 @@ def _non_negative(frame: pd.DataFrame, column: str, table: str = "") -> pd.Serie
 
 
 def dorset_unit_costs() -> pd.DataFrame:
-    """Unit costs from the sample report of Dorset's cost calculator (seed 001, Table 4;
+    """Unit costs from the sample report of Dorset's cost calculator (Dorset County Council 2017, Table 4;
     "not using current Dorset data"): average cost a week by placement type, provider
     and location, plus the weeks-weighted averages by type and provider and by type
     alone (blank provider or location), so that :func:`unit_cost` can fall back when a
@@ -239,7 +241,7 @@ class Savings:
 def savings(
     changes: pd.DataFrame,
     *,
-    weeks: float = 52,
+    weeks: float = BUDGET_WEEKS_PER_YEAR,
     horizon: float | None = None,
     delay_weeks: float = 0.0,
     delay_sd: float | None = None,
@@ -331,9 +333,13 @@ def _simulate_in_year(frame, horizon, mean, sd, cv, draws, rng) -> np.ndarray:
 
 
 def high_cost_review(
-    changes: pd.DataFrame, *, weeks: float = 52, delay_weeks: float = 26, **options: Any
+    changes: pd.DataFrame,
+    *,
+    weeks: float = BUDGET_WEEKS_PER_YEAR,
+    delay_weeks: float = 26,
+    **options: Any,
 ) -> Savings:
-    """Dorset's high-cost placement review (seed 001, Table 2) from its inputs.
+    """Dorset's high-cost placement review (Dorset County Council 2017, Table 2) from its inputs.
 
     ``changes`` has ``change``, ``children`` and ``annual_saving`` (the potential saving
     "if all timescales are met", a full year). The implied weekly saving is
@@ -366,16 +372,16 @@ def cost_table(
     unit_costs: pd.DataFrame | None = None,
     by: Sequence[str] = ("placement_type", "provider", "location"),
     period: tuple[Any, Any] | None = None,
-    weeks_per_year: float = 52,
+    weeks_per_year: float = BUDGET_WEEKS_PER_YEAR,
 ) -> pd.DataFrame:
-    """The cost calculator table (Dorset seed 001, Table 4): cost by placement type,
+    """The cost calculator table (Dorset County Council 2017, Table 4): cost by placement type,
     provider and location, or by any columns (``by=("need_group", "age")``).
 
     ``episodes_or_cases`` is one of
 
-    - a :class:`lacstats.ssda903.Cleaned` return: its episodes, with placement type,
-      provider group (LA, Agency, Parents), location (IN LA, Out LA, Unknown), ``age`` at
-      the start of the episode or the period, and ``need_group``;
+    - the episodes of a cleaned SSDA903 return (:func:`lacstats.ssda903.episode_table`),
+      with placement type, provider group (LA, Agency, Parents), location (IN LA, Out LA,
+      Unknown), ``age`` at the start of the episode or the period, and ``need_group``;
     - a table of episodes with ``start`` and ``end`` dates (or ``DECOM`` and ``DEC``) and
       the ``by`` columns; an empty end is open (runs to the end of ``period``);
     - a case table (one row per child, no dates): a snapshot, where time is one week per
@@ -443,22 +449,11 @@ def cost_table(
 
 
 def _cost_frame(data: Any, period: tuple[Any, Any] | None) -> tuple[pd.DataFrame, bool]:
-    from lacstats import ssda903
-
-    if isinstance(data, ssda903.Cleaned):
-        episodes = ssda903.episode_attributes(data)
-        episodes = episodes.rename(columns={"DECOM": "start", "DEC": "end"})
-        if period is None:
-            period = data.coverage
-        start = max(pd.Timestamp(period[0]), data.coverage[0])
-        dob = episodes["CHILD"].map(data.children["DOB"])
-        begins = episodes["start"].where(episodes["start"] > start, start)
-        episodes["age"] = ssda903._age(dob, begins)
-        data = episodes
     if not isinstance(data, pd.DataFrame):
         raise DataError(
-            f"cost_table needs a DataFrame or a cleaned return, got {type(data).__name__}",
-            column="episodes_or_cases",
+            f"cost_table needs a DataFrame of episodes or cases, got {type(data).__name__} "
+            "(for a cleaned SSDA903 return pass lacstats.ssda903.episode_table(cleaned))",
+            column="episodes",
         )
     frame = data.rename(columns={"DECOM": "start", "DEC": "end"}).copy()
     if "start" not in frame:

@@ -25,6 +25,8 @@ import pandas as pd
 from scipy import stats
 
 from lacstats import cohorts, schema
+from lacstats.datasets import PUBLISHED_SETTING_LABELS
+from lacstats.units import WEEKS_PER_YEAR
 
 __all__ = [
     "ANNUAL_WEEKS",
@@ -38,16 +40,11 @@ __all__ = [
 ]
 
 #: The seed's £34.7m is 666,433 x 52.143 (365 / 7), rounded to one decimal.
-ANNUAL_WEEKS = cohorts.ANNUAL_WEEKS
+ANNUAL_WEEKS = WEEKS_PER_YEAR
 HIGH_COST_THRESHOLD = cohorts.HIGH_COST
 HIGH_COST_6000 = 6000
 FAR_MILES = 100
 #: How the seed's by-setting table names the children's-home settings.
-PUBLISHED_SETTING_LABELS = {
-    "LA own residential": "residential_la_own",
-    "Other LA residential": "residential_other_la",
-    "Private/Voluntary residential": "residential_private",
-}
 #: |Spearman rho| below this is called "weak" (Cohen 1988's 0.3 for a medium effect).
 WEAK_CORRELATION = 0.3
 

@@ -2,8 +2,9 @@
 
 Three models, as the seeds use them:
 
-- :func:`stock_and_flow`: Dorset's "predictive model ... entries, exits, permanence" (seed
-  ``001_f73de9509b5f46e3.txt``), estimated from cleaned SSDA903 episodes: monthly entry
+- :func:`stock_and_flow`: Dorset's "predictive model ... entries, exits, permanence" (Dorset
+  County Council, "Looked After Children: Current Position, Predicting Future Numbers and
+  Reducing Costs", 2017), estimated from cleaned SSDA903 episodes: monthly entry
   counts with the ages and placement types of entrants, monthly rates of moves between
   placement types and of exits by route (adoption, special guardianship or child
   arrangements order, home to family, independent living, other), and ageing out at 18.
@@ -12,9 +13,10 @@ Three models, as the seeds use them:
   estimates as well as the randomness of events.
 - :func:`rate_projection`: a rate of looked-after children per child in the population
   times a projected population (ONS), with a Poisson interval on the observed rate (the
-  South East seed's projection of children aged 10 and over).
+  South East Complex LAC project's projection of children aged 10 and over).
 - :func:`growth_to_cap`: Nottinghamshire's "growth of 2 LAC per month until there are
-  898 children in care" (seed ``004_e13e0d54dcbcee4e.txt``).
+  898 children in care" (Nottinghamshire County Council, "Looked After Children Placement
+  Commissioning Plan", 2014).
 
 :func:`mix_cost` prices a projected placement mix with a table of unit costs.
 """
@@ -27,8 +29,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lacstats.cohorts import ANNUAL_WEEKS
+from lacstats import ssda903
 from lacstats.errors import DataError
+from lacstats.units import BUDGET_WEEKS_PER_YEAR, DAYS_PER_MONTH, WEEKS_PER_YEAR
 
 __all__ = [
     "EXIT_ROUTES",
@@ -81,7 +84,7 @@ def growth_to_cap(
 
 
 def mix_cost(
-    mix: pd.DataFrame, unit_costs: pd.Series | dict, *, weeks: float = ANNUAL_WEEKS
+    mix: pd.DataFrame, unit_costs: pd.Series | dict, *, weeks: float = WEEKS_PER_YEAR
 ) -> pd.DataFrame:
     """Weekly and annual cost of a projected placement mix.
 
@@ -196,7 +199,11 @@ class Projection:
     options: dict[str, Any] = field(default_factory=dict)
 
     def cost(
-        self, unit_costs: dict[str, float] | pd.Series, *, weeks: float = 52, interval: float = 0.9
+        self,
+        unit_costs: dict[str, float] | pd.Series,
+        *,
+        weeks: float = BUDGET_WEEKS_PER_YEAR,
+        interval: float = 0.9,
     ) -> pd.DataFrame:
         """Weekly and annual cost of the projected placement mix, month by month, for each
         priced placement type and ``"All"``, with the simulation interval. Types without a
@@ -273,8 +280,6 @@ def _month_dates(start: pd.Timestamp, n: int) -> list[str]:
 
 def _flows(cleaned, start: pd.Timestamp, history_years: float, types_of):
     """Exposure, moves, exits and entries in the window before ``start``."""
-    from lacstats import ssda903
-
     window_start = start - pd.DateOffset(months=int(round(history_years * 12)))
     first = cleaned.coverage[0]
     window_start = max(window_start, first)
@@ -283,10 +288,10 @@ def _flows(cleaned, start: pd.Timestamp, history_years: float, types_of):
     end = episodes["DEC"].fillna(start)
     lo = episodes["DECOM"].where(episodes["DECOM"] > window_start, window_start)
     hi = end.where(end < start, start)
-    months = ((hi - lo).dt.days.clip(lower=0) / ssda903.DAYS_PER_MONTH).to_numpy()
+    months = ((hi - lo).dt.days.clip(lower=0) / DAYS_PER_MONTH).to_numpy()
     exposure = pd.Series(months).groupby(episodes["type"].to_numpy()).sum()
 
-    next_same = ssda903._same_as(episodes["CHILD"], -1)
+    next_same = episodes["CHILD"].eq(episodes["CHILD"].shift(-1))
     next_start = episodes["DECOM"].shift(-1)
     continues = next_same & (episodes["DEC"] == next_start).fillna(False)
     ended = episodes["DEC"].notna() & (episodes["DEC"] > window_start) & (episodes["DEC"] <= start)
@@ -300,14 +305,14 @@ def _flows(cleaned, start: pd.Timestamp, history_years: float, types_of):
     routes = leaving["REC"].map(EXIT_ROUTES).fillna("other")
     exit_counts = pd.crosstab(leaving["type"], routes).stack()
 
-    new_period = episodes["period"].ne(episodes["period"].shift()) | ~ssda903._same_as(
-        episodes["CHILD"], 1
+    new_period = episodes["period"].ne(episodes["period"].shift()) | episodes["CHILD"].ne(
+        episodes["CHILD"].shift()
     )
     entries = episodes[
         new_period & (episodes["DECOM"] >= window_start) & (episodes["DECOM"] < start)
     ]
-    entry_ages = ssda903._age(dob[entries.index], entries["DECOM"]).astype(int)
-    window_months = (start - window_start).days / ssda903.DAYS_PER_MONTH
+    entry_ages = ssda903.age_in_years(dob[entries.index], entries["DECOM"]).astype(int)
+    window_months = (start - window_start).days / DAYS_PER_MONTH
     return (
         exposure,
         move_counts,
@@ -349,8 +354,6 @@ def stock_and_flow(
         The episode column that defines the placement categories: ``placement_type``
         (Dorset's types) or ``placement_setting`` (the case table's settings).
     """
-    from lacstats import ssda903
-
     if not isinstance(cleaned, ssda903.Cleaned):
         raise DataError(
             "stock_and_flow needs a cleaned return (lacstats.ssda903.clean)", column="cleaned"
@@ -422,7 +425,9 @@ def stock_and_flow(
     cell_p = cell_weights / cell_weights.sum()
 
     dob = current["CHILD"].map(cleaned.children["DOB"])
-    age_now = ssda903._age(dob, pd.Series(census, index=current.index)).astype(int).clip(0, 17)
+    age_now = (
+        ssda903.age_in_years(dob, pd.Series(census, index=current.index)).astype(int).clip(0, 17)
+    )
     stock0 = np.zeros((ages, k), dtype=np.int64)
     np.add.at(stock0, (age_now.to_numpy(), current["type"].map(index).to_numpy()), 1)
 

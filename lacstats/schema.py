@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from lacstats.datasets import english_authorities
 from lacstats.errors import DataError
 
 __all__ = [
@@ -392,6 +393,4 @@ def validate(
 def _known_authorities(authorities: Iterable[str] | None) -> set[str]:
     if authorities is not None:
         return set(authorities)
-    from lacstats.datasets import english_authorities
-
     return set(english_authorities()["authority"])

@@ -1,7 +1,7 @@
 """The calibrated synthetic South East Complex LAC sample.
 
-The project's case database (1,253 cases from 19 authorities, seed
-``000_07fcf8ae04fdfcb4.txt``) is confidential. This module builds a synthetic table of the
+The project's case database (1,253 cases from 19 authorities; Evans, "South East Needs
+DfE Project: SE Fostering Group", SESLIP, 2020) is confidential. This module builds a synthetic table of the
 same shape whose case-level figures reproduce every published aggregate exactly, for any
 ``rng``; the joint structure between the published margins is modelled, not observed.
 
@@ -44,6 +44,11 @@ import pandas as pd
 from scipy import stats
 
 from lacstats import cohorts, schema
+from lacstats.datasets import (
+    PUBLISHED_SETTING_LABELS,
+    published_findings,
+    south_east_authorities,
+)
 from lacstats.sampling import design, largest_remainder
 
 __all__ = [
@@ -216,9 +221,6 @@ def _percent(text: str) -> float:
 
 @cache
 def _targets() -> _Targets:
-    from lacstats.datasets import published_findings
-    from lacstats.findings import PUBLISHED_SETTING_LABELS
-
     figures = published_findings()
     hc, local = figures["high_cost_residential"], figures["keeping_local"]
     cases = figures["sample"]["cases"]
@@ -265,7 +267,6 @@ def authority_counts(year: int = 2017) -> pd.DataFrame:
     Columns ``authority``, ``authority_type``, ``lac_10_plus``, ``design_n`` (CRS, 95%,
     +/-10) and ``n`` (largest-remainder share of 1,253 in proportion to ``design_n``).
     """
-    from lacstats.datasets import south_east_authorities
 
     frame = south_east_authorities(year)
     plan = design(frame)
@@ -599,7 +600,6 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
 
 
 def _uasc_rates() -> dict[str, float]:
-    from lacstats.datasets import south_east_authorities
 
     frame = south_east_authorities(2017)
     rate = (frame["uasc"].astype("Float64") / frame["lac_10_plus"].astype("Float64")).fillna(0.01)

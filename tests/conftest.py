@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lacstats import datasets
+from lacstats import synthetic
 
 
 @pytest.fixture
@@ -14,7 +14,7 @@ def rng() -> np.random.Generator:
 @pytest.fixture(scope="session")
 def cases():
     """The packaged calibrated sample at its default seed."""
-    return datasets.complex_lac()
+    return synthetic.complex_lac()
 
 
 @pytest.fixture

@@ -160,7 +160,9 @@ def test_cost_table_from_a_return_with_fallback_unit_costs():
 
     cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
     units = costs.dorset_unit_costs()
-    table = costs.cost_table(cleaned, unit_costs=units, period=("2019-04-01", "2020-03-31"))
+    period = ("2019-04-01", "2020-03-31")
+    episodes = ssda903.episode_table(cleaned, period=period)
+    table = costs.cost_table(episodes, unit_costs=units, period=period)
     body, total = table.iloc[:-1], table.iloc[-1]
     assert total["total"] == pytest.approx(body["total"].sum())
     assert total["weeks"] == pytest.approx(body["weeks"].sum())
@@ -168,13 +170,9 @@ def test_cost_table_from_a_return_with_fallback_unit_costs():
     foster_la = body[(body["placement_type"] == "Foster care") & (body["provider"] == "LA")]
     assert foster_la["average_weekly"].item() == pytest.approx((218132 + 82167) / (465 + 193.3))
     # no more than 52.3 weeks a year for any child
-    per_child = costs.cost_table(
-        cleaned, unit_costs=units, by=("CHILD",), period=("2019-04-01", "2020-03-31")
-    )
+    per_child = costs.cost_table(episodes, unit_costs=units, by=("CHILD",), period=period)
     assert per_child["weeks"].iloc[:-1].max() <= 366 / 7 + 1e-9
-    by_need = costs.cost_table(
-        cleaned, unit_costs=units, by=("need_group", "age"), period=("2019-04-01", "2020-03-31")
-    )
+    by_need = costs.cost_table(episodes, unit_costs=units, by=("need_group", "age"), period=period)
     assert by_need["total"].iloc[-1] == pytest.approx(total["total"])
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from lacstats import datasets, findings, schema, synthetic
+from lacstats import findings, schema, synthetic
 
 
 def test_every_finding_matches_at_the_default_seed(cases):
@@ -18,14 +18,14 @@ def test_every_finding_matches_at_the_default_seed(cases):
 
 @pytest.mark.parametrize("seed", [0, 7, 12345])
 def test_other_seeds_differ_but_still_match(cases, seed):
-    other = datasets.complex_lac(rng=seed)
+    other = synthetic.complex_lac(rng=seed)
     assert not other["weekly_cost"].equals(cases["weekly_cost"])
     assert findings.compare(other)["match"].all()
 
 
 def test_same_rng_gives_an_identical_table(cases):
-    pd.testing.assert_frame_equal(datasets.complex_lac(), cases)
-    again = datasets.complex_lac(rng=np.random.default_rng(2019))
+    pd.testing.assert_frame_equal(synthetic.complex_lac(), cases)
+    again = synthetic.complex_lac(rng=np.random.default_rng(2019))
     pd.testing.assert_frame_equal(again, cases)
 
 

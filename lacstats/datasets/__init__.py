@@ -4,8 +4,8 @@ Public data (Crown copyright, Open Government Licence v3.0; see ``data/ATTRIBUTI
 the DfE children looked after LA-level underlying data for 2015-2019, Ofsted's fostering
 data for 2018-19 and ONS mid-2019 and mid-2020 population estimates by single year of age.
 Synthetic SSDA903 returns (Social Finance Ltd, MIT) are under ``data/ssda903/fake903``. The published findings
-of the seed documents ship as ``data/published_findings.toml``. The calibrated synthetic
-South East sample is built on demand by :func:`complex_lac`.
+of the source documents ship as ``data/published_findings.toml``. The calibrated synthetic
+South East sample is not data but a generator: :func:`lacstats.synthetic.complex_lac`.
 
 Loaders read files from the package only: nothing is fetched over a network.
 """
@@ -24,8 +24,8 @@ from lacstats.errors import DataError
 
 __all__ = [
     "ATTRIBUTION",
+    "PUBLISHED_SETTING_LABELS",
     "SOUTH_EAST",
-    "complex_lac",
     "data_path",
     "dfe_cla",
     "english_authorities",
@@ -57,7 +57,7 @@ _MISSING_MARKS = {
     "": "missing",
 }
 
-#: The 19 authorities of the South East Complex LAC project (seed 000) and their type.
+#: The 19 authorities of the South East Complex LAC project (Evans, SESLIP 2020) and their type.
 SOUTH_EAST: dict[str, str] = {
     "Bracknell Forest": "Unitary",
     "Brighton and Hove": "Unitary",
@@ -240,6 +240,15 @@ def _findings() -> dict[str, Any]:
         return tomllib.load(handle)
 
 
+#: The residential settings as the South East project's tables label them, to the case
+#: table's codes (:mod:`lacstats.schema`).
+PUBLISHED_SETTING_LABELS = {
+    "LA own residential": "residential_la_own",
+    "Other LA residential": "residential_other_la",
+    "Private/Voluntary residential": "residential_private",
+}
+
+
 def published_findings() -> dict[str, Any]:
     """The figures published in the seed documents, each table naming its source file."""
     import copy
@@ -324,14 +333,3 @@ def ons_population(year: int = 2019, *, ages: tuple[int, int] | None = None) -> 
             raise DataError(f"ages must be 0 <= lo <= hi <= 89, got {ages!r}", column="ages")
         out["population"] = out[[f"age_{a}" for a in range(lo, hi + 1)]].sum(axis=1)
     return out
-
-
-def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
-    """The calibrated synthetic South East Complex LAC sample (1,253 cases, 19 authorities).
-
-    See :mod:`lacstats.synthetic` for how it is built. It is synthetic: calibrated to the
-    published aggregates, not the project's confidential case database.
-    """
-    from lacstats.synthetic import complex_lac as build
-
-    return build(rng=rng)

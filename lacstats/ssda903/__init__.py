@@ -1,0 +1,81 @@
+"""The statutory SSDA903 return: read, validate, clean, and derive the case table.
+
+Every English authority files the SSDA903 return on its looked-after children each year
+(DfE, "Children looked after return: guide to submitting data"). This package reads the
+Header, Episodes and UASC tables of one or many years' returns (CSV, XLSX or the XML
+upload format), validates them against the right year's code lists, cleans the episodes
+the way demand modellers have to before counting anything, and derives the case table of
+:mod:`lacstats.schema` at a census date.
+
+The data that drive it are packaged files, not code (:mod:`lacstats.ssda903.codes`):
+
+- ``datasets/data/ssda903/codes.toml``: the code lists, with the collection year each code
+  was added or retired (K3 from 2024-25; H5, P2 and Z1 retired and Z11-Z14 added from
+  2025-26). Years are written as the end year of the collection: "2024-25" is 2025.
+- ``datasets/data/ssda903/settings.csv``: PLACE and PLACE_PROVIDER to the case table's
+  placement setting, Ofsted registration, and the placement types of Dorset's cost
+  calculator (Dorset County Council, "Looked After Children: Current Position, Predicting
+  Future Numbers and Reducing Costs", 2017, Table 4).
+- ``datasets/data/ssda903/providers.csv``: PLACE_PROVIDER to Dorset's provider groups
+  (LA, Agency, Parents).
+
+Its modules follow the work: :mod:`~lacstats.ssda903.codes` (the specification as data),
+:mod:`~lacstats.ssda903.reading`, :mod:`~lacstats.ssda903.cleaning`,
+:mod:`~lacstats.ssda903.cases` (deriving the case table) and
+:mod:`~lacstats.ssda903.simulation` (synthetic returns for tests and benchmarks).
+
+A collection year runs from 1 April to 31 March. A return's year is read from its file
+name's first four-digit year when ``year_from="start"`` (the convention of the synthetic
+returns in ``fake903``: ``2017-episodes.csv`` is 2017-18) or ``"end"``; by default it is
+inferred from the data: the first 31 March on or after the latest DECOM.
+"""
+
+from lacstats.ssda903.cases import (
+    DISTANCE_UNKNOWN,
+    age_in_years,
+    episode_attributes,
+    episode_table,
+    need_group,
+    to_cases,
+)
+from lacstats.ssda903.cleaning import CONTINUES_PLACEMENT, LEAVING_AGE, Cleaned, clean
+from lacstats.ssda903.codes import (
+    TABLES,
+    ReturnError,
+    code_lists,
+    fake903_path,
+    placement_settings,
+    provider_groups,
+    year_end,
+    year_label,
+    year_start,
+)
+from lacstats.ssda903.reading import Return, from_frames, read
+from lacstats.ssda903.simulation import simulate, write
+
+__all__ = [
+    "CONTINUES_PLACEMENT",
+    "DISTANCE_UNKNOWN",
+    "LEAVING_AGE",
+    "TABLES",
+    "Cleaned",
+    "Return",
+    "ReturnError",
+    "age_in_years",
+    "clean",
+    "code_lists",
+    "episode_attributes",
+    "episode_table",
+    "fake903_path",
+    "from_frames",
+    "need_group",
+    "placement_settings",
+    "provider_groups",
+    "read",
+    "simulate",
+    "to_cases",
+    "write",
+    "year_end",
+    "year_label",
+    "year_start",
+]
