@@ -38,10 +38,13 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def lint(session: nox.Session) -> None:
-    """Check style with ruff (lint and formatting), run directly."""
-    _install(session, "ruff>=0.8")
+    """Check style with ruff and the architecture's import contracts with import-linter."""
+    _install(session, "ruff>=0.8", "import-linter>=2.1")
+    # import-linter reads the source; the package's dependencies are not needed
+    _install(session, "--no-deps", "-e", ".")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
 
 
 @nox.session(python=PYTHON)

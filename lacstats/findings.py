@@ -26,10 +26,10 @@ from scipy import stats
 
 from lacstats import cohorts, schema
 from lacstats.datasets import PUBLISHED_SETTING_LABELS
+from lacstats.regression import WEAK_CORRELATION, strength
 from lacstats.units import WEEKS_PER_YEAR
 
 __all__ = [
-    "ANNUAL_WEEKS",
     "FINDINGS",
     "Finding",
     "compare",
@@ -39,14 +39,9 @@ __all__ = [
     "row",
 ]
 
-#: The seed's £34.7m is 666,433 x 52.143 (365 / 7), rounded to one decimal.
-ANNUAL_WEEKS = WEEKS_PER_YEAR
 HIGH_COST_THRESHOLD = cohorts.HIGH_COST
 HIGH_COST_6000 = 6000
 FAR_MILES = 100
-#: How the seed's by-setting table names the children's-home settings.
-#: |Spearman rho| below this is called "weak" (Cohen 1988's 0.3 for a medium effect).
-WEAK_CORRELATION = 0.3
 
 
 def row(
@@ -121,10 +116,6 @@ def _cell(cases: pd.DataFrame, kind: str, setting: str | None) -> pd.Series:
     if setting is not None:
         hc = hc[hc["placement_setting"] == setting]
     return hc["weekly_cost"]
-
-
-def _strength(rho: float) -> str:
-    return "weak" if abs(rho) < WEAK_CORRELATION else "not weak"
 
 
 @dataclass(frozen=True)
@@ -264,8 +255,8 @@ FINDINGS: tuple[Finding, ...] = (
     ),
     Finding(
         "high_cost_residential.annual_total_text",
-        f"weekly spend x {ANNUAL_WEEKS} weeks, in millions to one decimal",
-        lambda c: _millions(_hc(c)["weekly_cost"].sum() * ANNUAL_WEEKS),
+        f"weekly spend x {WEEKS_PER_YEAR} weeks, in millions to one decimal",
+        lambda c: _millions(_hc(c)["weekly_cost"].sum() * WEEKS_PER_YEAR),
         lambda f: f["high_cost_residential"]["annual_total_text"],
         "GBP per year",
         "printed text",
@@ -380,7 +371,7 @@ FINDINGS: tuple[Finding, ...] = (
         "high_cost_residential.risk_cost_relationship",
         f"Spearman correlation of risk score and weekly cost in the high-cost group; "
         f"'weak' when |rho| < {WEAK_CORRELATION}",
-        lambda c: _strength(spearman_risk_cost(c, high_cost_only=True)),
+        lambda c: strength(spearman_risk_cost(c, high_cost_only=True)),
         lambda f: "weak",
         "description",
         "verbal (|rho| < 0.3)",

@@ -28,7 +28,15 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning, DomainWarning
 
 from lacstats.errors import ConvergenceError, DataError
 
-__all__ = ["CorrelationResult", "RegressionResult", "correlation", "fit", "risk_cost"]
+__all__ = [
+    "WEAK_CORRELATION",
+    "CorrelationResult",
+    "RegressionResult",
+    "correlation",
+    "fit",
+    "risk_cost",
+    "strength",
+]
 
 FAMILIES = ("gaussian", "gamma", "lognormal")
 COVARIANCES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
@@ -38,6 +46,13 @@ _FISHER_SE = {
     "kendall": lambda n: np.sqrt(0.437 / (n - 4)),
 }
 MIN_GROUPS = 3
+#: |rho| below this is called "weak" (Cohen 1988's 0.3 for a medium effect).
+WEAK_CORRELATION = 0.3
+
+
+def strength(rho: float) -> str:
+    """``"weak"`` when ``|rho| <`` :data:`WEAK_CORRELATION`, else ``"not weak"``."""
+    return "weak" if abs(rho) < WEAK_CORRELATION else "not weak"
 
 
 @dataclass(frozen=True)
@@ -542,7 +557,7 @@ def risk_cost(
         (
             f"Spearman correlation of {x} and {y}: {overall['estimate']:.2f} "
             f"({confidence:.0%} CI {overall['ci_low']:.2f} to {overall['ci_high']:.2f}, "
-            f"n = {overall['n']}): {'weak' if abs(overall['estimate']) < 0.3 else 'not weak'}."
+            f"n = {overall['n']}): {strength(overall['estimate'])}."
         ),
         (
             f"Adjusted for setting, each point of {x} goes with {pct:+.1f}% weekly cost "

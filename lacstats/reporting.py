@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from lacstats import cohorts, disclosure, schema, synthetic
+from lacstats import cohorts, disclosure, plots, schema, synthetic
 from lacstats.errors import DataError
 from lacstats.io import atomic_write_bytes
 from lacstats.sampling import margin_of_error, sample_size
@@ -242,12 +243,13 @@ def authority_effects(
         blups = {g: float(v.iloc[0]) for g, v in res.random_effects.items()}
         sds = {g: float(np.sqrt(np.asarray(c)[0, 0])) for g, c in res.random_effects_cov.items()}
         counts = cases["authority"].value_counts()
+        z = float(stats.norm.ppf(0.975))
         rows = [
             {
                 "group": g,
                 "mean": m,
-                "ci_low": m - 1.96 * sds[g],
-                "ci_high": m + 1.96 * sds[g],
+                "ci_low": m - z * sds[g],
+                "ci_high": m + z * sds[g],
                 "n": int(counts[g]),
                 "method": "mixed model (REML), conditional 95% interval",
             }
@@ -283,56 +285,19 @@ def _effect_table(effects: pd.DataFrame, authority: str) -> pd.DataFrame:
     )
 
 
-def _png(fig) -> bytes:
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
-    return buffer.getvalue()
-
-
 def _figures(pack: Pack, settings: pd.DataFrame, controlled, effects) -> dict[str, bytes]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figures: dict[str, bytes] = {}
     shares = settings / settings.sum()
     hidden = controlled.mask.iloc[:-1, :2].to_numpy()
-    fig, ax = plt.subplots(figsize=(6.5, 3.2))
-    y = np.arange(len(shares))
-    mine = np.where(hidden[:, 0], np.nan, shares.iloc[:, 0])
-    others = np.where(hidden[:, 1], np.nan, shares.iloc[:, 1])
-    ax.barh(y - 0.2, mine, height=0.4, color="#4c72b0", label=pack.authority)
-    ax.barh(y + 0.2, others, height=0.4, color="#bbbbbb", label="other authorities")
-    ax.set_yticks(y, shares.index, fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlabel("share of sampled children (suppressed shares not shown)")
-    ax.legend(frameon=False, fontsize=8)
-    figures["placement settings"] = _png(fig)
-    if effects is not None:
-        ordered = effects.sort_values("mean")
-        pct = lambda v: 100 * (np.exp(v) - 1)
-        fig, ax = plt.subplots(figsize=(6.5, 0.22 * len(ordered) + 1.2))
-        colours = ["#c44e52" if g == pack.authority else "#4c72b0" for g in ordered["group"]]
-        yy = np.arange(len(ordered))
-        ax.errorbar(
-            pct(ordered["mean"]),
-            yy,
-            xerr=[
-                pct(ordered["mean"]) - pct(ordered["ci_low"]),
-                pct(ordered["ci_high"]) - pct(ordered["mean"]),
-            ],
-            fmt="none",
-            ecolor="#cccccc",
+    shown = shares.iloc[:, :2].mask(hidden)
+    figures = {
+        "placement settings": plots.png(
+            plots.setting_shares(shown, label=pack.authority, other_label="other authorities")
         )
-        ax.scatter(pct(ordered["mean"]), yy, c=colours, zorder=3, s=18)
-        ax.set_yticks(yy, ordered["group"], fontsize=7)
-        ax.axvline(0, color="black", lw=0.8)
-        ax.set_xlabel("weekly cost versus the regional mean (%), same risk and setting")
-        figures["authority effects"] = _png(fig)
+    }
+    if effects is not None:
+        figures["authority effects"] = plots.png(
+            plots.authority_effects(effects, highlight=pack.authority)
+        )
     return figures
 
 

@@ -1,0 +1,81 @@
+"""Figures from results: the one module that draws.
+
+Each function takes a result (a table or result object of the statistical modules) and
+returns a :class:`matplotlib.figure.Figure`; it never chooses a backend, shows or saves a
+figure. Figures are built with :class:`matplotlib.figure.Figure` directly, not through
+``pyplot``, so they hold no global state, need no ``close`` and draw the same in a
+notebook, a worker process or a headless run. :func:`png` renders one to bytes for the
+self-contained pages of :mod:`lacstats.reporting`; the analyses save theirs through
+:meth:`lacstats.reproduce.Context.figure`.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+__all__ = ["PALETTE", "authority_effects", "png", "setting_shares"]
+
+#: Colours used across the figures: the authority in focus, the others, interval lines.
+PALETTE = {"focus": "#c44e52", "main": "#4c72b0", "others": "#bbbbbb", "interval": "#cccccc"}
+
+
+def png(fig: Figure, *, dpi: int = 110) -> bytes:
+    """The figure as PNG bytes, with no software or date stamp (same figure, same bytes)."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def setting_shares(shares: pd.DataFrame, *, label: str, other_label: str) -> Figure:
+    """Horizontal bars of placement-setting shares: one authority beside the others.
+
+    ``shares`` has one row per setting group and two columns (the authority's share and
+    the others'); a missing share (suppressed) draws no bar.
+    """
+    fig = Figure(figsize=(6.5, 3.2))
+    ax = fig.subplots()
+    y = np.arange(len(shares))
+    ax.barh(y - 0.2, shares.iloc[:, 0], height=0.4, color=PALETTE["main"], label=label)
+    ax.barh(y + 0.2, shares.iloc[:, 1], height=0.4, color=PALETTE["others"], label=other_label)
+    ax.set_yticks(y, shares.index, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("share of sampled children (suppressed shares not shown)")
+    ax.legend(frameon=False, fontsize=8)
+    return fig
+
+
+def authority_effects(
+    effects: pd.DataFrame, *, highlight: str | None = None, xlabel: str | None = None
+) -> Figure:
+    """Caterpillar plot of group effects on log cost, as percentage differences.
+
+    ``effects`` has ``group``, ``mean``, ``ci_low`` and ``ci_high`` on the log scale (as
+    :meth:`lacstats.hierarchical.HierarchicalResult.group_effects` gives them); each is
+    drawn as ``100 (exp(v) - 1)``. ``highlight`` names a group to draw in the focus colour.
+    """
+    ordered = effects.sort_values("mean")
+
+    def pct(values: pd.Series) -> np.ndarray:
+        return 100 * (np.exp(values.to_numpy(dtype=float)) - 1)
+
+    mean = pct(ordered["mean"])
+    fig = Figure(figsize=(6.5, 0.22 * len(ordered) + 1.2))
+    ax = fig.subplots()
+    y = np.arange(len(ordered))
+    ax.errorbar(
+        mean,
+        y,
+        xerr=[mean - pct(ordered["ci_low"]), pct(ordered["ci_high"]) - mean],
+        fmt="none",
+        ecolor=PALETTE["interval"],
+    )
+    colours = [PALETTE["focus"] if g == highlight else PALETTE["main"] for g in ordered["group"]]
+    ax.scatter(mean, y, c=colours, zorder=3, s=18)
+    ax.set_yticks(y, ordered["group"], fontsize=7)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_xlabel(xlabel or "weekly cost versus the regional mean (%), same risk and setting")
+    return fig
