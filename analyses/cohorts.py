@@ -79,7 +79,7 @@ def run(ctx) -> None:
             "lca_n_init": n_init,
             "stability_n_boot": n_boot,
             "k_range": [1, 6],
-            "rules": flags.attrs["rules"],
+            "rules": cohorts.parameters(),
         }
     )
     rng = np.random.default_rng(ctx.seed)
@@ -95,7 +95,7 @@ def run(ctx) -> None:
                 model.profiles_.round(4), "size", dependent=["share"]
             ),
         )
-        stab = model.stability(n_boot=n_boot, rng=rng)
+        stab = model.stability(cases, n_boot=n_boot, rng=rng)
         ctx.table(f"{label}_stability", stab.round(4))
         ctx.numbers(
             **{

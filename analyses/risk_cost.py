@@ -29,7 +29,8 @@ GROUPS = {
 
 def run(ctx) -> None:
     cases = synthetic.complex_lac(rng=ctx.seed)
-    table, text = regression.risk_cost(cases)
+    answer = regression.risk_cost(cases)
+    table, text = answer.table, answer.text
     ctx.table("risk_cost", table.round(6))
     (ctx.folder / "summary.txt").write_text(text + "\n", encoding="utf-8")
     ctx.outputs.append("summary.txt")

@@ -32,7 +32,7 @@ def run(ctx) -> None:
     ctx.table("selection", selection.drop(columns="error"))
     ctx.options.update({"rng": ctx.seed, "selection_reps": reps})
     for table, name in ((thresholds, "thresholds"), (design, "design"), (selection, "selection")):
-        ctx.diagnostic(f"{name}_all_points_ran", table.attrs["failed_points"] == 0)
+        ctx.diagnostic(f"{name}_all_points_ran", sensitivity.failed(table).empty)
 
     at = thresholds.set_index(["high_cost", "miles", "output"])["value"]
     by_design = design.set_index(["confidence", "interval", "output"])["value"]

@@ -88,7 +88,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
         atomic_write_text(args.out, text)
     else:
         print(text, end="")
-    failed = table.attrs.get("failed_points", 0)
+    failed = len(sensitivity.failed(table))
     if failed:
         print(f"{failed} point(s) failed; see the error column", file=sys.stderr)
     return 1 if failed else 0

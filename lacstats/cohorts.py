@@ -26,7 +26,7 @@ from lacstats import schema
 from lacstats.errors import DataError
 from lacstats.units import WEEKS_PER_YEAR
 
-__all__ = ["DEFAULT_RULES", "Rule", "assign", "by_profile", "rule", "summarise"]
+__all__ = ["DEFAULT_RULES", "Rule", "assign", "by_profile", "parameters", "rule", "summarise"]
 
 HIGH_COST = 4800
 #: The DfE's distance for "placed at a distance" (SSDA903 and seed 002: 20 miles).
@@ -227,9 +227,15 @@ def assign(
     counts them and leaves them out of the share.
     """
     resolved = _resolve(rules, overrides)
-    flags = pd.DataFrame({r.name: r.evaluate(cases) for r in resolved}, index=cases.index)
-    flags.attrs["rules"] = {r.name: dict(r.params) for r in resolved}
-    return flags
+    return pd.DataFrame({r.name: r.evaluate(cases) for r in resolved}, index=cases.index)
+
+
+def parameters(
+    rules: Iterable[Rule] = DEFAULT_RULES, **overrides: Mapping[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Each rule's parameters after ``overrides``, as :func:`assign` applies them (for a
+    manifest: ``parameters(keeping_local={"miles": 20})``)."""
+    return {r.name: dict(r.params) for r in _resolve(rules, overrides)}
 
 
 def summarise(
@@ -280,9 +286,7 @@ def summarise(
                     float(prevalent.loc[sel, item].mean()) if sel.any() else float("nan")
                 )
             rows.append(row)
-    out = pd.DataFrame(rows)
-    out.attrs["annual_weeks"] = weeks
-    return out
+    return pd.DataFrame(rows)
 
 
 def by_profile(

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from lacstats.errors import DataError
+from lacstats.results import Result
 from lacstats.units import BUDGET_WEEKS_PER_YEAR
 
 __all__ = [
@@ -171,7 +172,7 @@ def unit_cost(
 
 
 @dataclass(frozen=True)
-class Savings:
+class Savings(Result):
     """Planned placement changes and what they save, with optional timing uncertainty.
 
     ``to_frame()`` has the changes with ``weekly_saving`` (current minus new weekly cost,
@@ -224,7 +225,12 @@ class Savings:
             }
         return out
 
+    def summary(self) -> str:
+        totals = ", ".join(f"{k} {v:,.0f}" for k, v in self.total().items())
+        return f"{self.title()}\n{self.to_frame().to_string(index=False)}\ntotal: {totals}"
+
     def to_dict(self) -> dict[str, Any]:
+        """The options and the totals (the changes themselves are in ``to_frame()``)."""
         return {
             "method": "planned placement changes",
             "weeks": self.weeks,

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from lacstats.errors import DataError
+from lacstats.results import Result, jsonable
 
 __all__ = ["SUPPRESSED", "Suppressed", "apply", "suppress", "suppress_small_counts"]
 
@@ -30,13 +32,31 @@ TOTAL = "Total"
 
 
 @dataclass(frozen=True)
-class Suppressed:
+class Suppressed(Result):
     """A suppressed table: what to publish, which cells were hidden, and why."""
 
     table: pd.DataFrame  # counts with "c" where suppressed, margins included
     mask: pd.DataFrame  # True where suppressed (same shape as ``table``)
     record: pd.DataFrame  # row, column, reason (never the hidden value)
     threshold: int
+
+    def to_frame(self) -> pd.DataFrame:
+        """The table to publish, with ``c`` where a count is suppressed."""
+        return self.table.copy()
+
+    def summary(self) -> str:
+        return (
+            f"{self.title()}: {len(self.record)} cell(s) hidden (threshold {self.threshold})\n"
+            + self.table.to_string()
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """What is published and why cells were hidden; never a hidden value."""
+        return {
+            "table": jsonable(self.table.reset_index()),
+            "record": jsonable(self.record),
+            "threshold": self.threshold,
+        }
 
     def apply(self, values: pd.DataFrame) -> pd.DataFrame:
         """Suppress a table of money or rates derived from the same counts."""

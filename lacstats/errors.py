@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["ConvergenceError", "DataError", "LacstatsError"]
+__all__ = ["ConvergenceError", "DataError", "LacstatsError", "NotFittedError"]
 
 #: How many offending rows an error message lists before saying "and N more".
 MAX_ROWS_SHOWN = 5
@@ -81,6 +81,10 @@ class DataError(LacstatsError, ValueError):
             more = self.n_bad - min(len(self.rows), MAX_ROWS_SHOWN)
             parts.append(f"({shown}{f'; and {more} more' if more > 0 else ''})")
         return " ".join(parts)
+
+
+class NotFittedError(LacstatsError, ValueError, AttributeError):
+    """An estimator was used before ``fit`` (the bases of scikit-learn's own error)."""
 
 
 class ConvergenceError(LacstatsError):

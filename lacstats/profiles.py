@@ -20,11 +20,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.cluster import KMeans
+from sklearn.exceptions import NotFittedError as SklearnNotFitted
 from sklearn.mixture import GaussianMixture
+from sklearn.utils.validation import check_is_fitted
 
 from lacstats import schema
-from lacstats.errors import DataError
+from lacstats.errors import DataError, NotFittedError
 
 __all__ = ["NeedProfiles", "name_profiles", "stability_reading"]
 
@@ -88,8 +91,16 @@ class _Fit:
     model: object
 
 
-class NeedProfiles:
-    """Cluster children by need (scikit-learn contract: ``fit`` returns self)."""
+class NeedProfiles(ClusterMixin, BaseEstimator):
+    """Cluster children by need, as a scikit-learn estimator.
+
+    ``__init__`` only stores its arguments (``get_params``, ``set_params`` and ``clone``
+    work); ``fit`` returns self with the fitted attributes ``selection_`` (every k's
+    likelihood, information criteria and relative entropy), ``n_profiles_``, ``model_``,
+    ``labels_``, ``probabilities_`` and ``profiles_`` (sizes, names, mean scores and
+    prevalence of each profile). The training data are not kept: :meth:`stability` takes
+    them again.
+    """
 
     def __init__(
         self,
@@ -265,13 +276,11 @@ class NeedProfiles:
         self.selection_ = pd.DataFrame(rows)
         best = int(self.selection_.loc[self.selection_["bic"].idxmin(), "k"])
         self.n_profiles_ = best
-        self._best = fits[best]
-        self._X = X
-        self.model_ = self._best.model
+        self.model_ = fits[best].model
         # the one-hot widths the chosen model was fitted with, for new data in predict
         self._widths = self.model_.measurement_params if self.method == "lca" else None
-        self.labels_ = self._best.labels
-        self.probabilities_ = self._best.probabilities
+        self.labels_ = fits[best].labels
+        self.probabilities_ = fits[best].probabilities
         self.profiles_ = self._describe(X, self.labels_, best)
         return self
 
@@ -296,8 +305,17 @@ class NeedProfiles:
 
         return Parallel(n_jobs=self.n_jobs)(delayed(func)(*args) for args in argument_lists)
 
+    def _check_fitted(self) -> None:
+        try:
+            check_is_fitted(self, "labels_")
+        except SklearnNotFitted as err:
+            raise NotFittedError(
+                "this NeedProfiles is not fitted yet: call fit(cases) first"
+            ) from err
+
     def predict(self, cases: pd.DataFrame) -> np.ndarray:
         """Profile of new cases (modal class for LCA and mixtures, nearest centre for k-means)."""
+        self._check_fitted()
         X = self._matrix(cases)
         if self.method == "lca":
             return self.model_.predict(self._codes(X, self._widths)[0])
@@ -305,20 +323,29 @@ class NeedProfiles:
 
     def stability(
         self,
+        cases: pd.DataFrame | np.ndarray,
         n_boot: int = 100,
         rng: int | np.random.Generator | None = None,
         n_init: int | None = None,
     ) -> pd.DataFrame:
         """Hennig's bootstrap Jaccard per profile, with the reading of each.
 
-        Each resample is refitted with the chosen number of profiles (``n_init`` starts,
+        ``cases`` are the data the model was fitted to (checked: same number of rows and
+        the same profile assignments). Each resample is refitted with the chosen number of
+        profiles (``n_init`` starts,
         default ``min(self.n_init, 5)``). Returns ``profile``, ``name``, ``jaccard`` (mean
         over resamples), ``dissolved`` (share of resamples with Jaccard below 0.5) and
         ``reading``.
         """
-        gen = np.random.default_rng(rng)
-        X, k, labels = self._X, self.n_profiles_, self.labels_
+        self._check_fitted()
+        X, k, labels = self._matrix(cases), self.n_profiles_, self.labels_
         n = len(X)
+        if n != len(labels):
+            raise DataError(
+                f"stability needs the {len(labels)} cases the model was fitted to, got {n}",
+                column="cases",
+            )
+        gen = np.random.default_rng(rng)
         starts = n_init or min(self.n_init, 5)
         streams = [np.random.default_rng(s) for s in _spawn(gen, n_boot)]
         resamples = [s.integers(0, n, n) for s in streams]

@@ -27,11 +27,13 @@ from scipy import stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, DomainWarning
 
 from lacstats.errors import ConvergenceError, DataError
+from lacstats.results import Result
 
 __all__ = [
     "WEAK_CORRELATION",
     "CorrelationResult",
     "RegressionResult",
+    "RiskCost",
     "correlation",
     "fit",
     "risk_cost",
@@ -56,7 +58,7 @@ def strength(rho: float) -> str:
 
 
 @dataclass(frozen=True)
-class CorrelationResult:
+class CorrelationResult(Result):
     """A correlation coefficient with its interval."""
 
     method: str
@@ -70,9 +72,6 @@ class CorrelationResult:
     x: str
     y: str
 
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([self.to_dict()])
 
@@ -82,8 +81,6 @@ class CorrelationResult:
             f"({self.confidence:.0%} CI {self.ci_low:.3f} to {self.ci_high:.3f}, "
             f"{self.interval}; p = {self.pvalue:.3g}; n = {self.n})"
         )
-
-    __str__ = summary
 
 
 def _coefficient(method: str, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -139,7 +136,7 @@ def correlation(
 
 
 @dataclass(frozen=True)
-class RegressionResult:
+class RegressionResult(Result):
     """A fitted model: tidy coefficients, fit statistics and the options used."""
 
     formula: str
@@ -156,15 +153,8 @@ class RegressionResult:
         return self.coefficients.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "formula": self.formula,
-            "family": self.family,
-            "link": self.link,
-            "method": self.method,
-            "options": self.options,
-            "statistics": self.statistics,
-            "coefficients": self.coefficients.to_dict(orient="records"),
-        }
+        """The fields, JSON-safe, without the statsmodels results object."""
+        return {k: v for k, v in super().to_dict().items() if k != "model"}
 
     def summary(self) -> str:
         stats_text = ", ".join(f"{k} = {v:.4g}" for k, v in self.statistics.items())
@@ -175,8 +165,6 @@ class RegressionResult:
                 stats_text,
             ]
         )
-
-    __str__ = summary
 
     def predict(self, new: pd.DataFrame, scale: str = "response") -> np.ndarray:
         """Predictions for ``new``; ``scale="link"`` for the linear predictor.
@@ -469,6 +457,24 @@ def _check_rank(formula: str, frame: pd.DataFrame) -> None:
         )
 
 
+@dataclass(frozen=True)
+class RiskCost(Result):
+    """The risk-cost question answered side by side: correlations and models."""
+
+    #: one row per correlation or model: ``analysis``, ``subset``, ``term``, ``estimate``,
+    #: ``ci_low``, ``ci_high``, ``pvalue``, ``n``
+    table: pd.DataFrame
+    #: the conclusions in words, each number read from ``table``
+    text: str
+    options: dict[str, Any]
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def summary(self) -> str:
+        return f"{self.title()}\n{self.table.to_string(index=False)}\n\n{self.text}"
+
+
 def risk_cost(
     cases: pd.DataFrame,
     *,
@@ -477,11 +483,11 @@ def risk_cost(
     setting: str = "placement_setting",
     confidence: float = 0.95,
     min_cases: int = 10,
-) -> tuple[pd.DataFrame, str]:
+) -> RiskCost:
     """The project's risk-cost question answered side by side.
 
-    Returns a tidy table (``analysis``, ``subset``, ``term``, ``estimate``, ``ci_low``,
-    ``ci_high``, ``pvalue``, ``n``) and a short text summary. Correlations overall, within
+    Returns a :class:`RiskCost`: a tidy table (``analysis``, ``subset``, ``term``,
+    ``estimate``, ``ci_low``, ``ci_high``, ``pvalue``, ``n``) and the conclusions in words. Correlations overall, within
     settings with at least ``min_cases`` cases and within authority type; then the risk
     coefficient of a log-cost OLS with authority-clustered errors, a gamma GLM (log link),
     a mixed model with authority intercepts and a median regression of log cost, each
@@ -582,4 +588,5 @@ def risk_cost(
             f"correlation {', '.join(restricted)}, against {overall['estimate']:.2f} in all "
             f"cases ({verdict})."
         )
-    return table, "\n".join(lines)
+    options = {"x": x, "y": y, "setting": setting, "confidence": confidence}
+    return RiskCost(table, "\n".join(lines), {**options, "min_cases": min_cases})

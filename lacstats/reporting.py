@@ -16,6 +16,7 @@ import html
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ from scipy import stats
 from lacstats import cohorts, disclosure, plots, schema, synthetic
 from lacstats.errors import DataError
 from lacstats.io import atomic_write_bytes
+from lacstats.results import Result, jsonable
 from lacstats.sampling import margin_of_error, sample_size
 
 __all__ = ["Pack", "authority_effects", "authority_tables", "write_all", "write_pack"]
@@ -46,14 +48,39 @@ DISTANCE_BANDS = [
 FORMULA = "weekly_cost ~ risk_score + C(placement_setting)"
 
 
-@dataclass
-class Pack:
+@dataclass(frozen=True)
+class Pack(Result):
     """One authority's pack: disclosure-controlled tables, figures and notes."""
 
     authority: str
     tables: dict[str, pd.DataFrame]
     figures: dict[str, bytes] = field(default_factory=dict)  # PNG bytes
     suppression: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Every published cell, long: ``table``, ``row``, ``column``, ``value`` (as shown,
+        ``c`` where suppressed)."""
+        parts = [
+            table.astype(object)
+            .rename_axis(index="row", columns="column")
+            .stack(future_stack=True)
+            .rename("value")
+            .reset_index()
+            .assign(table=name)
+            for name, table in self.tables.items()
+        ]
+        frame = pd.concat(parts, ignore_index=True)
+        frame["row"] = frame["row"].astype(str)
+        return frame[["table", "row", "column", "value"]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The tables and the suppression record; figures are listed by name only."""
+        return {
+            "authority": self.authority,
+            "tables": {name: jsonable(t.reset_index()) for name, t in self.tables.items()},
+            "figures": sorted(self.figures),
+            "suppression": jsonable(self.suppression),
+        }
 
 
 def _columns(authority: str) -> list[str]:
@@ -209,9 +236,8 @@ def authority_tables(
         if log
         else pd.DataFrame(columns=["row", "column", "reason", "table"])
     )
-    pack = Pack(authority, tables, suppression=record)
-    pack.figures = _figures(pack, settings, controlled, effects)
-    return pack
+    figures = _figures(authority, settings, controlled, effects)
+    return Pack(authority, tables, figures=figures, suppression=record)
 
 
 def _population(authority: str) -> int | None:
@@ -285,18 +311,18 @@ def _effect_table(effects: pd.DataFrame, authority: str) -> pd.DataFrame:
     )
 
 
-def _figures(pack: Pack, settings: pd.DataFrame, controlled, effects) -> dict[str, bytes]:
+def _figures(authority: str, settings: pd.DataFrame, controlled, effects) -> dict[str, bytes]:
     shares = settings / settings.sum()
     hidden = controlled.mask.iloc[:-1, :2].to_numpy()
     shown = shares.iloc[:, :2].mask(hidden)
     figures = {
         "placement settings": plots.png(
-            plots.setting_shares(shown, label=pack.authority, other_label="other authorities")
+            plots.setting_shares(shown, label=authority, other_label="other authorities")
         )
     }
     if effects is not None:
         figures["authority effects"] = plots.png(
-            plots.authority_effects(effects, highlight=pack.authority)
+            plots.authority_effects(effects, highlight=authority)
         )
     return figures
 

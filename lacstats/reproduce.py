@@ -34,6 +34,7 @@ import pandas as pd
 from lacstats import provenance
 from lacstats.errors import LacstatsError
 from lacstats.io import atomic_directory
+from lacstats.results import Result
 
 __all__ = ["Context", "RunSummary", "discover", "run_all"]
 
@@ -117,13 +118,17 @@ _FIGURE_METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": 
 
 
 @dataclass(frozen=True)
-class RunSummary:
+class RunSummary(Result):
     """What a run did: per analysis, time taken, findings matched, diagnostics passed."""
 
     out: Path
     table: pd.DataFrame
     findings: pd.DataFrame
     seconds: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per analysis: seconds, findings matched, diagnostics passed."""
+        return self.table.copy()
 
     def summary(self) -> str:
         matched = int(self.findings["match"].sum()) if len(self.findings) else 0

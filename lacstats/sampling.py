@@ -34,6 +34,7 @@ import pandas as pd
 from scipy import stats
 
 from lacstats.errors import DataError
+from lacstats.results import Result
 
 __all__ = [
     "CONVENTIONS",
@@ -214,7 +215,7 @@ def largest_remainder(shares: Any, total: int) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Allocation:
+class Allocation(Result):
     """A sample total shared among strata."""
 
     method: str
@@ -276,7 +277,7 @@ def allocate(
 
 
 @dataclass(frozen=True)
-class SampleDesign:
+class SampleDesign(Result):
     """A stratified design: per-stratum population, sample size and design weight."""
 
     table: pd.DataFrame
@@ -315,8 +316,6 @@ class SampleDesign:
             self.table.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
         ]
         return "\n".join(lines)
-
-    __str__ = summary
 
 
 def design(

@@ -27,6 +27,7 @@ from lacstats.errors import DataError
 
 __all__ = [
     "design_sensitivity",
+    "failed",
     "grid_points",
     "prior_sensitivity",
     "selection_sensitivity",
@@ -118,9 +119,14 @@ def sweep(
             continue
         for name, value in out.items():
             rows.append({"point": i, **params, "output": name, "value": value, "error": None})
-    table = pd.DataFrame(rows)
-    table.attrs["failed_points"] = int((table["output"] == "error").sum()) if len(table) else 0
-    return table
+    return pd.DataFrame(rows)
+
+
+def failed(table: pd.DataFrame) -> pd.DataFrame:
+    """The points of a :func:`sweep` table that raised, with their parameters and error."""
+    if table.empty:
+        return table
+    return table[table["output"] == "error"]
 
 
 def _run_local(func, points, seeds, n_jobs, progress):

@@ -16,7 +16,7 @@ freedom (Lohr 2022, 3.2.1).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from lacstats.errors import DataError
+from lacstats.results import Result
 
 __all__ = ["Estimate", "Stratified", "estimate", "stratified"]
 
@@ -31,7 +32,7 @@ KINDS = ("proportion", "mean", "total")
 
 
 @dataclass(frozen=True)
-class Estimate:
+class Estimate(Result):
     """A design-based estimate."""
 
     variable: str
@@ -46,9 +47,6 @@ class Estimate:
     strata: int
     confidence: float
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame([self.to_dict()])
 
@@ -60,11 +58,9 @@ class Estimate:
             f"{self.population:,.0f})"
         )
 
-    __str__ = summary
-
 
 @dataclass(frozen=True)
-class Stratified:
+class Stratified(Result):
     """Cochran's stratified mean of one sample, its variance and each stratum's mean."""
 
     mean: float
@@ -74,6 +70,18 @@ class Stratified:
     n: int
     population: float
     stratum_means: np.ndarray
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per stratum: its position and sample mean."""
+        return pd.DataFrame(
+            {"stratum": np.arange(len(self.stratum_means)), "mean": self.stratum_means}
+        )
+
+    def summary(self) -> str:
+        return (
+            f"stratified mean {self.mean:.4g} (SE {np.sqrt(self.variance):.3g}; "
+            f"n = {self.n} in {len(self.stratum_means)} strata, N = {self.population:,.0f})"
+        )
 
     def half_width(self, confidence: float = 0.95) -> float:
         """Half the interval for the mean: Student's t on n - H degrees of freedom

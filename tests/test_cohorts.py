@@ -64,7 +64,7 @@ def test_rules_match_hand_checked_cases():
 def test_overrides_and_dfe_20_miles(cases):
     flags = cohorts.assign(cases, keeping_local={"miles": cohorts.DFE_DISTANCE_MILES})
     assert flags["keeping_local"].sum() > 200
-    assert flags.attrs["rules"]["keeping_local"]["miles"] == 20
+    assert cohorts.parameters(keeping_local={"miles": 20})["keeping_local"]["miles"] == 20
     with pytest.raises(DataError, match="no rule\\(s\\) named \\['keep_local'\\]"):
         cohorts.assign(cases, keep_local={"miles": 20})
     with pytest.raises(DataError, match="has no parameter"):

@@ -78,7 +78,7 @@ def test_bic_selection_and_stability_on_separated_groups(rng):
         "relative_entropy",
         "smallest_share",
     }
-    stab = model.stability(n_boot=20, rng=3)
+    stab = model.stability(frame, n_boot=20, rng=3)
     assert (stab["jaccard"] > 0.95).all()
     assert set(stab["reading"]) == {"stable"}
     assert model.probabilities_.shape == (240, 3)
@@ -113,3 +113,22 @@ def test_lca_on_need_items_recovers_a_profile(cases):
     with pytest.raises(DataError, match="need scores above 5") as err:
         model.predict(unseen)
     assert (err.value.column, err.value.rows, err.value.values) == ("mental_health", [2], [9.0])
+
+
+def test_scikit_learn_contract_and_no_training_data_kept(rng):
+    from sklearn.base import clone
+
+    from lacstats.errors import NotFittedError
+
+    model = profiles.NeedProfiles(method="kmeans", n_profiles=2, n_init=2, rng=1)
+    assert clone(model).get_params() == model.get_params()
+    with pytest.raises(NotFittedError, match="not fitted"):
+        model.predict(np.ones((3, 9)))
+    X = np.vstack([rng.normal(1.5, 0.2, (40, 9)), rng.normal(4.5, 0.2, (40, 9))])
+    labels = model.fit_predict(X)  # ClusterMixin: fit, then labels_
+    assert np.array_equal(labels, model.labels_)
+    assert np.array_equal(model.predict(X), model.labels_)
+    kept = [v for v in vars(model).values() if isinstance(v, np.ndarray) and v.shape == X.shape]
+    assert kept == []  # the training matrix is not stored
+    with pytest.raises(DataError, match="the 80 cases the model was fitted to, got 79"):
+        model.stability(X[:-1], n_boot=2, rng=1)

@@ -242,7 +242,8 @@ def test_correlation_fisher_interval():
 
 
 def test_risk_cost_table(cases):
-    table, text = regression.risk_cost(cases)
+    answer = regression.risk_cost(cases)
+    table, text = answer.table, answer.text
     assert {
         "log-cost OLS, authority-clustered SE",
         "gamma GLM, log link",

@@ -132,3 +132,22 @@ def test_cli_report_all_fast(tmp_path, capsys):
     written = capsys.readouterr().out.split()
     assert len(written) == 38  # 19 authorities x (HTML, XLSX)
     assert (tmp_path / "Isle_of_Wight.html").is_file()
+
+
+def test_a_pack_is_a_frozen_result_with_one_face(cases):
+    import dataclasses
+    import json
+
+    pack = reporting.authority_tables(cases, "Kent")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        pack.authority = "Surrey"  # type: ignore[misc]
+    long = pack.to_frame()
+    assert list(long.columns) == ["table", "row", "column", "value"]
+    shown = pack.tables["placement settings"]
+    n_cells = sum(t.size for t in pack.tables.values())
+    assert len(long) == n_cells
+    cell = long[(long["table"] == "placement settings") & (long["row"] == "Total")]
+    assert cell["value"].tolist() == shown.loc["Total"].tolist()
+    json.dumps(pack.to_dict())  # JSON-safe
+    assert "case_id" not in json.dumps(pack.to_dict())
+    assert pack.summary().startswith("One authority's pack")

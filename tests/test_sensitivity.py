@@ -54,7 +54,7 @@ def test_a_failing_point_is_reported_with_its_parameters():
     failed = table[table["output"] == "error"]
     assert failed[["a", "b"]].to_dict(orient="records") == [{"a": 2, "b": 20}]
     assert failed["error"].item() == "ValueError: no convergence at this point"
-    assert table.attrs["failed_points"] == 1
+    assert len(sensitivity.failed(table)) == 1
     # a*b at (1,10) (1,20) (2,10) (3,10) (3,20); (2,20) failed
     assert table.loc[table["output"] == "value", "value"].tolist() == [10, 20, 20, 30, 60]
 
