@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -274,7 +274,71 @@ def fit(
     ``groups``: a column for random intercepts (statsmodels MixedLM, REML).
     ``cov``: ``nonrobust``, ``HC0``-``HC3`` or ``cluster`` (with ``cluster=`` a column;
     Stata's CR1 small-sample correction). ``quantile``: quantile regression (0.5 = median).
+
+    Every fit's ``statistics`` has ``n``, ``loglik``, ``aic`` and ``bic`` (NaN where the
+    estimator has no likelihood: quantile regression; REML for a mixed model's AIC and
+    BIC), then the estimator's own: ``r2`` and ``residual_sd`` (OLS), ``deviance`` and
+    ``dispersion`` (GLM), ``groups``, ``group_sd`` and ``residual_sd`` (mixed model),
+    ``pseudo_r2`` (quantile regression).
     """
+    _check_options(family, cov, cluster, groups, quantile)
+    link = link or ("log" if family == "gamma" else "identity")
+    response, frame = _complete_rows(data, formula, family, link, [groups, cluster])
+    model_formula = formula
+    if family == "lognormal":
+        model_formula = f"np.log({response}) ~ {formula.split('~', 1)[1]}"
+    _check_rank(model_formula, frame)
+    alpha = 1 - confidence
+    if groups is not None:
+        fitted = _fit_mixed(model_formula, frame, groups, alpha, formula)
+    elif quantile is not None:
+        fitted = _fit_quantile(model_formula, frame, quantile, alpha)
+    elif family == "gamma" or link != "identity":
+        fitted = _fit_glm(model_formula, frame, family, link, cov, cluster, alpha)
+    else:
+        fitted = _fit_ols(model_formula, frame, cov, cluster, alpha)
+    options: dict[str, Any] = {
+        "groups": groups,
+        "cov": cov,
+        "cluster": cluster,
+        "quantile": quantile,
+        "confidence": confidence,
+    }
+    if fitted.notes:
+        options["warnings"] = fitted.notes
+    res = fitted.res
+    smearing = 1.0
+    if family == "lognormal":
+        # marginal residuals for a mixed model: predictions use the fixed effects only
+        resid = (
+            res.model.endog - res.model.exog @ np.asarray(res.fe_params)
+            if groups is not None
+            else res.resid
+        )
+        smearing = float(np.mean(np.exp(resid)))
+    statistics = {"n": float(res.nobs), **_likelihood(res), **fitted.statistics}
+    return RegressionResult(
+        formula,
+        family,
+        link,
+        fitted.method,
+        options,
+        fitted.coefficients,
+        statistics,
+        res,
+        smearing,
+    )
+
+
+class _Fitted(NamedTuple):
+    res: Any
+    coefficients: pd.DataFrame
+    statistics: dict[str, float]
+    method: str
+    notes: list[str]
+
+
+def _check_options(family, cov, cluster, groups, quantile) -> None:
     if family not in FAMILIES:
         raise DataError(
             f"argument 'family' must be one of {', '.join(FAMILIES)}; got {family!r}",
@@ -288,16 +352,28 @@ def fit(
         raise DataError("cov='cluster' needs cluster= (the column of clusters)", column="cluster")
     if sum(x is not None for x in (groups, quantile)) > 1:
         raise DataError("choose one of groups= (mixed model) or quantile=", column="groups")
+    if groups is not None and family == "gamma":
+        raise DataError("mixed models here are gaussian or lognormal", column="family")
+    if quantile is not None and not 0 < quantile < 1:
+        raise DataError(
+            f"argument 'quantile' must be in (0, 1); got {quantile!r}", column="quantile"
+        )
+
+
+def _complete_rows(
+    data: pd.DataFrame, formula: str, family: str, link: str, extra: list[str | None]
+) -> tuple[str, pd.DataFrame]:
+    """The response and the complete rows of the formula's (and ``extra``) columns; a log
+    scale needs a positive response, reported at the caller's rows."""
     response, columns = _formula_columns(formula, data)
-    extra = [c for c in (groups, cluster) if c is not None]
+    extra = [c for c in extra if c is not None]
     for column in extra:
         if column not in data.columns:
             raise DataError(f"data have no column {column!r}", column=column)
     frame = model_frame(data, columns + extra).dropna()
     if len(frame) == 0:
         raise DataError("no complete rows for the formula's columns", column=columns[0])
-    link = link or ("log" if family == "gamma" else "identity")
-    log_scale = family == "lognormal" or link == "log" or family == "gamma"
+    log_scale = family in ("lognormal", "gamma") or link == "log"
     if log_scale and response in frame.columns:
         bad = (frame[response] <= 0).to_numpy()
         if bad.any():
@@ -309,126 +385,96 @@ def fit(
                 where,
                 data[response],
             )
-    model_formula = formula
-    if family == "lognormal":
-        model_formula = f"np.log({response}) ~ {formula.split('~', 1)[1]}"
-    _check_rank(model_formula, frame)
-    options = {
-        "groups": groups,
-        "cov": cov,
-        "cluster": cluster,
-        "quantile": quantile,
-        "confidence": confidence,
-    }
-    alpha = 1 - confidence
-    cov_kwds = {}
-    if cov == "cluster":
-        codes = pd.factorize(frame[cluster])[0]
-        cov_kwds = {"groups": codes}
+    return response, frame
 
-    if groups is not None:
-        if family == "gamma":
-            raise DataError("mixed models here are gaussian or lognormal", column="family")
-        n_groups = frame[groups].nunique()
-        if n_groups < MIN_GROUPS:
-            raise DataError(
-                f"a mixed model needs at least {MIN_GROUPS} groups; column "
-                f"{groups!r} has {n_groups}",
-                column=groups,
-            )
-        model = smf.mixedlm(model_formula, frame, groups=frame[groups])
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            res = model.fit(reml=True)
-        notes = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
-        if not (np.isfinite(res.llf) and np.all(np.isfinite(res.fe_params))):
-            raise ConvergenceError(
-                f"mixed model {formula!r} by {groups!r} did not converge "
-                f"(log-likelihood {res.llf}); statsmodels said: {'; '.join(notes) or 'nothing'}. "
-                "Try adding the predictors that explain between-group differences, or the "
-                "Bayesian model in lacstats.hierarchical.",
-                diagnostics={"loglik": float(res.llf), "warnings": notes},
-            )
-        fe = res.fe_params.index
-        coefs = _tidy(res.fe_params, res.bse[fe], res.conf_int(alpha).loc[fe], res.pvalues[fe])
-        statistics = {
-            "n": float(res.nobs),
-            "groups": float(n_groups),
-            "loglik": float(res.llf),
-            "group_sd": float(np.sqrt(res.cov_re.iloc[0, 0])),
-            "residual_sd": float(np.sqrt(res.scale)),
-        }
-        method = "mixedlm (REML, random intercepts)"
-        if notes:
-            options["warnings"] = notes
-    elif quantile is not None:
-        if not 0 < quantile < 1:
-            raise DataError(
-                f"argument 'quantile' must be in (0, 1); got {quantile!r}", column="quantile"
-            )
-        res = smf.quantreg(model_formula, frame).fit(q=quantile)
-        coefs = _tidy(res.params, res.bse, res.conf_int(alpha), res.pvalues)
-        statistics = {"n": float(res.nobs), "pseudo_r2": float(res.prsquared)}
-        method = f"quantreg (q = {quantile})"
-    elif family == "gamma" or link != "identity":
-        fam_link = {
-            "log": sm.families.links.Log(),
-            "inverse": sm.families.links.InversePower(),
-            "identity": sm.families.links.Identity(),
-        }
-        if link not in fam_link:
-            raise DataError(
-                f"argument 'link' must be log, inverse or identity; got {link!r}", column="link"
-            )
-        fam = (sm.families.Gamma if family == "gamma" else sm.families.Gaussian)(fam_link[link])
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", DomainWarning)
-            model = smf.glm(model_formula, frame, family=fam)
-        notes = [str(w.message) for w in caught if issubclass(w.category, DomainWarning)]
-        if notes:
-            options["warnings"] = notes
-        res = model.fit(cov_type=cov, cov_kwds=cov_kwds) if cov != "nonrobust" else model.fit()
-        coefs = _tidy(res.params, res.bse, res.conf_int(alpha), res.pvalues)
-        statistics = {
-            "n": float(res.nobs),
-            "aic": float(res.aic),
-            "bic": float(res.bic_llf),
-            "deviance": float(res.deviance),
-            "loglik": float(res.llf),
-            "dispersion": float(res.scale),
-        }
-        method = f"glm ({family}, {link} link)"
+
+def _likelihood(res: Any) -> dict[str, float]:
+    """``loglik``, ``aic`` and ``bic`` of a statsmodels fit, NaN where it has none."""
+    out = {}
+    for key, attribute in (("loglik", "llf"), ("aic", "aic"), ("bic", "bic_llf")):
+        value = getattr(res, attribute, None)
+        if value is None and attribute == "bic_llf":
+            value = getattr(res, "bic", None)
+        out[key] = float(value) if value is not None else float("nan")
+    return out
+
+
+def _cluster_kwds(frame: pd.DataFrame, cov: str, cluster: str | None) -> dict[str, Any]:
+    return {"groups": pd.factorize(frame[cluster])[0]} if cov == "cluster" else {}
+
+
+def _fit_mixed(model_formula, frame, groups, alpha, formula) -> _Fitted:
+    n_groups = frame[groups].nunique()
+    if n_groups < MIN_GROUPS:
+        raise DataError(
+            f"a mixed model needs at least {MIN_GROUPS} groups; column {groups!r} has {n_groups}",
+            column=groups,
+        )
+    model = smf.mixedlm(model_formula, frame, groups=frame[groups])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        res = model.fit(reml=True)
+    notes = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    if not (np.isfinite(res.llf) and np.all(np.isfinite(res.fe_params))):
+        raise ConvergenceError(
+            f"mixed model {formula!r} by {groups!r} did not converge "
+            f"(log-likelihood {res.llf}); statsmodels said: {'; '.join(notes) or 'nothing'}. "
+            "Try adding the predictors that explain between-group differences, or the "
+            "Bayesian model in lacstats.hierarchical.",
+            diagnostics={"loglik": float(res.llf), "warnings": notes},
+        )
+    fe = res.fe_params.index
+    coefs = _tidy(res.fe_params, res.bse[fe], res.conf_int(alpha).loc[fe], res.pvalues[fe])
+    statistics = {
+        "groups": float(n_groups),
+        "group_sd": float(np.sqrt(res.cov_re.iloc[0, 0])),
+        "residual_sd": float(np.sqrt(res.scale)),
+    }
+    return _Fitted(res, coefs, statistics, "mixedlm (REML, random intercepts)", notes)
+
+
+def _fit_quantile(model_formula, frame, quantile, alpha) -> _Fitted:
+    res = smf.quantreg(model_formula, frame).fit(q=quantile)
+    coefs = _tidy(res.params, res.bse, res.conf_int(alpha), res.pvalues)
+    statistics = {"pseudo_r2": float(res.prsquared)}
+    return _Fitted(res, coefs, statistics, f"quantreg (q = {quantile})", [])
+
+
+def _fit_glm(model_formula, frame, family, link, cov, cluster, alpha) -> _Fitted:
+    links = {
+        "log": sm.families.links.Log(),
+        "inverse": sm.families.links.InversePower(),
+        "identity": sm.families.links.Identity(),
+    }
+    if link not in links:
+        raise DataError(
+            f"argument 'link' must be log, inverse or identity; got {link!r}", column="link"
+        )
+    fam = (sm.families.Gamma if family == "gamma" else sm.families.Gaussian)(links[link])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DomainWarning)
+        model = smf.glm(model_formula, frame, family=fam)
+    notes = [str(w.message) for w in caught if issubclass(w.category, DomainWarning)]
+    if cov != "nonrobust":
+        res = model.fit(cov_type=cov, cov_kwds=_cluster_kwds(frame, cov, cluster))
     else:
-        model = smf.ols(model_formula, frame)
+        res = model.fit()
+    coefs = _tidy(res.params, res.bse, res.conf_int(alpha), res.pvalues)
+    statistics = {"deviance": float(res.deviance), "dispersion": float(res.scale)}
+    return _Fitted(res, coefs, statistics, f"glm ({family}, {link} link)", notes)
+
+
+def _fit_ols(model_formula, frame, cov, cluster, alpha) -> _Fitted:
+    model = smf.ols(model_formula, frame)
+    if cov != "nonrobust":
         # t inference on G - 1 degrees of freedom for clusters, as Stata's vce(cluster)
-        res = (
-            model.fit(cov_type=cov, cov_kwds=cov_kwds, use_t=True)
-            if cov != "nonrobust"
-            else model.fit()
-        )
-        coefs = _tidy(res.params, res.bse, res.conf_int(alpha), res.pvalues)
-        statistics = {
-            "n": float(res.nobs),
-            "r2": float(res.rsquared),
-            "aic": float(res.aic),
-            "bic": float(res.bic),
-            "loglik": float(res.llf),
-            "residual_sd": float(np.sqrt(res.scale)),
-        }
-        method = "ols" + (f" ({cov} covariance)" if cov != "nonrobust" else "")
-    if family == "lognormal":
-        # marginal residuals for a mixed model: predictions use the fixed effects only
-        resid = (
-            res.model.endog - res.model.exog @ np.asarray(res.fe_params)
-            if groups is not None
-            else res.resid
-        )
-        smearing = float(np.mean(np.exp(resid)))
+        res = model.fit(cov_type=cov, cov_kwds=_cluster_kwds(frame, cov, cluster), use_t=True)
     else:
-        smearing = 1.0
-    return RegressionResult(
-        formula, family, link, method, options, coefs, statistics, res, smearing
-    )
+        res = model.fit()
+    coefs = _tidy(res.params, res.bse, res.conf_int(alpha), res.pvalues)
+    statistics = {"r2": float(res.rsquared), "residual_sd": float(np.sqrt(res.scale))}
+    method = "ols" + (f" ({cov} covariance)" if cov != "nonrobust" else "")
+    return _Fitted(res, coefs, statistics, method, [])
 
 
 def _check_rank(formula: str, frame: pd.DataFrame) -> None:

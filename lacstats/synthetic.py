@@ -1,8 +1,8 @@
 """The calibrated synthetic South East Complex LAC sample.
 
 The project's case database (1,253 cases from 19 authorities; Evans, "South East Needs
-DfE Project: SE Fostering Group", SESLIP, 2020) is confidential. This module builds a synthetic table of the
-same shape whose case-level figures reproduce every published aggregate exactly, for any
+DfE Project: SE Fostering Group", SESLIP, 2020) is confidential. This module builds a
+synthetic table of the same shape whose case-level figures reproduce every published aggregate exactly, for any
 ``rng``; the joint structure between the published margins is modelled, not observed.
 
 How it is built (each step draws from one ``numpy.random.Generator``):
@@ -386,15 +386,63 @@ def _high_cost_costs(
 
 
 def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
-    """Build the calibrated synthetic sample (see the module docstring); validated."""
+    """Build the calibrated synthetic sample (see the module docstring); validated.
+
+    Each step below draws from the one generator in turn, always in the same order, so
+    the same ``rng`` gives the same table.
+    """
     rng = np.random.default_rng(rng)
     targets = _targets()
     counts = authority_counts()
     authority = np.repeat(counts["authority"].to_numpy(), counts["n"].to_numpy())
     kind = np.repeat(counts["authority_type"].to_numpy(), counts["n"].to_numpy())
-    n = len(authority)
+    high_cost, hc_setting = _high_cost_residential(rng, kind, targets)
+    profile, need = _needs(rng, high_cost, targets)
+    risk = need[:, : len(schema.RISK_FACTORS)].sum(axis=1)
+    # UASC (outside the high-cost group), more likely where the authority has more
+    uasc_rate = pd.Series(authority).map(_uasc_rates()).to_numpy()
+    uasc = ~high_cost & (rng.random(len(authority)) < uasc_rate)
+    setting = _settings(rng, hc_setting, high_cost, profile, uasc)
+    age, sex = _ages_and_sex(rng, setting, uasc)
+    weekly = _weekly_costs(rng, counts, authority, kind, setting, high_cost, risk, targets)
+    distance, in_authority = _distances(rng, kind, setting, high_cost, uasc, targets)
+    needs_met, months = _needs_met_and_time(rng, high_cost, age, targets)
+    previous, previous_cost = _previous_placements(rng, high_cost, weekly, targets)
+    placement_number = np.where(
+        pd.isna(previous),
+        1,
+        2 + rng.geometric(np.where(profile == "violence_and_offending", 0.28, 0.42)) - 1,
+    )
+    frame = pd.DataFrame(
+        {
+            "case_id": [f"SE{i + 1:05d}" for i in range(len(authority))],
+            "authority": authority,
+            "authority_type": kind,
+            "age": age,
+            "sex": sex,
+            "uasc": uasc,
+            "placement_setting": setting,
+            "registered": ~np.isin(setting, ["unregistered", "semi_independent"]),
+            "weekly_cost": weekly.astype(float),
+            "distance_miles": distance,
+            "in_authority": in_authority,
+            "months_in_placement": months,
+            "placement_number": placement_number,
+            "previous_setting": previous,
+            "previous_weekly_cost": previous_cost,
+            "needs_met": needs_met,
+            **{item: need[:, j] for j, item in enumerate(schema.NEED_ITEMS)},
+        }
+    )
+    frame["need_profile"] = profile  # the latent truth, for validating profile recovery
+    return schema.validate(frame, authorities=counts["authority"])
 
-    # 3. which children are the high-cost residential 114, and their settings
+
+def _high_cost_residential(
+    rng: np.random.Generator, kind: np.ndarray, targets: _Targets
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which children are the high-cost residential 114, and their settings."""
+    n = len(kind)
     high_cost = np.zeros(n, dtype=bool)
     hc_setting = np.empty(n, dtype=object)
     for which in ("County", "Unitary"):
@@ -403,8 +451,14 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
         chosen = rng.choice(positions, size=sum(cells.values()), replace=False)
         high_cost[chosen] = True
         hc_setting[chosen] = np.repeat(list(cells), list(cells.values()))
+    return high_cost, hc_setting
 
-    # 2. need profiles and items
+
+def _needs(
+    rng: np.random.Generator, high_cost: np.ndarray, targets: _Targets
+) -> tuple[np.ndarray, np.ndarray]:
+    """Need profiles and item scores; the high-cost group's prevalence as published."""
+    n = len(high_cost)
     names = np.array([p.name for p in PROFILES])
     p_rest = np.array([p.share for p in PROFILES])
     p_high = np.array([p.share_high_cost for p in PROFILES])
@@ -421,36 +475,47 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
     rest = np.setdiff1d(hc_index, none_prevalent)
     lacking = rest[need[rest].max(axis=1) < schema.PREVALENCE_SCORE]
     need[lacking, need[lacking].argmax(axis=1)] = schema.PREVALENCE_SCORE
-    risk = need[:, : len(schema.RISK_FACTORS)].sum(axis=1)
-    z_risk = (risk - risk.mean()) / risk.std()
+    return profile, need
 
-    # UASC (outside the high-cost group), more likely where the authority has more
-    uasc_rate = _uasc_rates()
-    uasc = ~high_cost & (rng.random(n) < pd.Series(authority).map(uasc_rate).to_numpy())
 
-    # 4. settings of the other children
+#: Settings open to unaccompanied asylum-seeking children in the synthetic sample.
+_UASC_SETTINGS = (
+    "foster_ifa",
+    "foster_in_house",
+    "semi_independent",
+    "residential_private",
+    "other",
+)
+
+
+def _settings(
+    rng: np.random.Generator,
+    hc_setting: np.ndarray,
+    high_cost: np.ndarray,
+    profile: np.ndarray,
+    uasc: np.ndarray,
+) -> np.ndarray:
+    """Settings of the other children, tilted by need profile and UASC status."""
     setting = hc_setting.copy()
     base = np.array(list(SETTING_MIX.values()))
     codes = np.array(list(SETTING_MIX))
-    for name in names:
+    for profile_ in PROFILES:
+        name = profile_.name
         tilt = np.array([_PROFILE_TILT.get(name, {}).get(s, 1.0) for s in codes])
         for asylum in (False, True):
             w = base * tilt
             if asylum:
-                w = w * np.isin(
-                    codes,
-                    [
-                        "foster_ifa",
-                        "foster_in_house",
-                        "semi_independent",
-                        "residential_private",
-                        "other",
-                    ],
-                )
+                w = w * np.isin(codes, _UASC_SETTINGS)
             who = np.flatnonzero(~high_cost & (profile == name) & (uasc == asylum))
             setting[who] = rng.choice(codes, size=len(who), p=w / w.sum())
+    return setting
 
-    # ages: 10+ only; semi-independent living is for 16 and 17 year olds
+
+def _ages_and_sex(
+    rng: np.random.Generator, setting: np.ndarray, uasc: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ages 10+ only (semi-independent living at 16 and 17), and sex."""
+    n = len(setting)
     age = np.where(
         np.isin(setting, [*schema.RESIDENTIAL_SETTINGS, "secure_unit", "unregistered"]),
         rng.choice(np.arange(11, 18), size=n, p=[0.03, 0.06, 0.12, 0.18, 0.22, 0.22, 0.17]),
@@ -459,15 +524,31 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
     age = np.where(uasc, rng.choice([15, 16, 17], size=n, p=[0.2, 0.4, 0.4]), age)
     age = np.where(setting == "semi_independent", rng.choice([16, 17], size=n), age)
     sex = np.where(rng.random(n) < np.where(uasc, 0.92, 0.56), "male", "female")
+    return age, sex
 
-    # costs: authority effect, weak rise with risk, setting bounds; then spend calibration
+
+def _weekly_costs(
+    rng: np.random.Generator,
+    counts: pd.DataFrame,
+    authority: np.ndarray,
+    kind: np.ndarray,
+    setting: np.ndarray,
+    high_cost: np.ndarray,
+    risk: np.ndarray,
+    targets: _Targets,
+) -> np.ndarray:
+    """Weekly costs from an authority effect, a weak rise with risk and setting bounds;
+    then the others' total set so that the 114 hold the published share of spend."""
+    n = len(authority)
+    z_risk = (risk - risk.mean()) / risk.std()
+    hc_index = np.flatnonzero(high_cost)
     effect = dict(zip(counts["authority"], rng.normal(0, 0.07, len(counts)), strict=True))
     auth_effect = pd.Series(authority).map(effect).to_numpy()
     weekly = np.zeros(n, dtype=np.int64)
     # the 114's costs rise only weakly with risk: redraw until Spearman is in the weak band
     for _ in range(1000):
         key = 0.3 * z_risk[hc_index] + rng.normal(size=len(hc_index))
-        weekly_hc = _high_cost_costs(rng, kind[hc_index], hc_setting[hc_index], key, targets)
+        weekly_hc = _high_cost_costs(rng, kind[hc_index], setting[hc_index], key, targets)
         rho = stats.spearmanr(risk[hc_index], weekly_hc).statistic
         if _WEAK_BAND[0] <= rho <= _WEAK_BAND[1]:
             break
@@ -486,8 +567,22 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
     hc_total = int(weekly_hc.sum())
     target = int(round(hc_total / share)) - hc_total
     weekly[others] = fit_to_total(raw, lower, upper, target)
+    return weekly
 
-    # distance from home and placement inside the boundary
+
+def _distances(
+    rng: np.random.Generator,
+    kind: np.ndarray,
+    setting: np.ndarray,
+    high_cost: np.ndarray,
+    uasc: np.ndarray,
+    targets: _Targets,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distance from home (the published counts over 100 miles and unknown) and
+    placement inside the authority's boundary."""
+    n = len(setting)
+    hc_index = np.flatnonzero(high_cost)
+    others = np.flatnonzero(~high_cost)
     far = np.zeros(n, dtype=bool)
     far_w = np.array([_FAR_WEIGHT[s] for s in setting])
     far[hc_index] = _choose(rng, targets.far_high_cost, far_w[hc_index])
@@ -503,8 +598,16 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
     distance = np.where(unknown, np.nan, distance)
     radius = np.where(kind == "County", 22.0, 7.0) * rng.lognormal(0, 0.3, n)
     in_authority = np.where(unknown, rng.random(n) < 0.4, distance <= radius)
+    return distance, in_authority
 
-    # needs met, time in placement, previous placement
+
+def _needs_met_and_time(
+    rng: np.random.Generator, high_cost: np.ndarray, age: np.ndarray, targets: _Targets
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whether needs are met, and months in the placement (the published shares
+    of the 114 met mostly or completely, and placed for under a year)."""
+    n = len(high_cost)
+    hc_index = np.flatnonzero(high_cost)
     met_levels = np.array(schema.NEEDS_MET)
     needs_met = rng.choice(met_levels, size=n, p=[0.07, 0.25, 0.42, 0.26])
     met = _choose(rng, targets.needs_met, np.ones(len(hc_index)))
@@ -522,7 +625,18 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
         1,
     )
     months = np.minimum(months, np.maximum(age - 9, 1) * 12.0)
+    return needs_met, months
 
+
+def _previous_placements(
+    rng: np.random.Generator, high_cost: np.ndarray, weekly: np.ndarray, targets: _Targets
+) -> tuple[np.ndarray, np.ndarray]:
+    """Previous settings and costs; for the 114, the published counts of moves from
+    residential, foster and other settings and of moves that raised the weekly cost."""
+    n = len(high_cost)
+    hc_index = np.flatnonzero(high_cost)
+    base = np.array(list(SETTING_MIX.values()))
+    codes = np.array(list(SETTING_MIX))
     previous = np.full(n, None, dtype=object)
     had_previous = rng.random(n) < 0.7
     previous[~high_cost & had_previous] = rng.choice(
@@ -567,36 +681,7 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
         np.where(rose, np.floor(weekly * ratio), np.ceil(weekly * ratio)),
         previous_cost,
     )
-    placement_number = np.where(
-        pd.isna(previous),
-        1,
-        2 + rng.geometric(np.where(profile == "violence_and_offending", 0.28, 0.42)) - 1,
-    )
-
-    registered = ~np.isin(setting, ["unregistered", "semi_independent"])
-    frame = pd.DataFrame(
-        {
-            "case_id": [f"SE{i + 1:05d}" for i in range(n)],
-            "authority": authority,
-            "authority_type": kind,
-            "age": age,
-            "sex": sex,
-            "uasc": uasc,
-            "placement_setting": setting,
-            "registered": registered,
-            "weekly_cost": weekly.astype(float),
-            "distance_miles": distance,
-            "in_authority": in_authority,
-            "months_in_placement": months,
-            "placement_number": placement_number,
-            "previous_setting": previous,
-            "previous_weekly_cost": previous_cost,
-            "needs_met": needs_met,
-            **{item: need[:, j] for j, item in enumerate(schema.NEED_ITEMS)},
-        }
-    )
-    frame["need_profile"] = profile  # the latent truth, for validating profile recovery
-    return schema.validate(frame, authorities=counts["authority"])
+    return previous, previous_cost
 
 
 def _uasc_rates() -> dict[str, float]:

@@ -256,3 +256,23 @@ def test_risk_cost_table(cases):
     assert 0.1 < overall["estimate"].item() < 0.3
     assert "weak" in text
     assert "most expensive" in text
+
+
+def test_every_estimator_reports_the_same_core_statistics(cases):
+    formula = "weekly_cost ~ risk_score + C(placement_setting)"
+    fits = {
+        "ols": regression.fit(cases, formula, family="lognormal"),
+        "glm": regression.fit(cases, formula, family="gamma"),
+        "mixed": regression.fit(cases, formula, family="lognormal", groups="authority"),
+        "quantile": regression.fit(cases, formula, family="lognormal", quantile=0.5),
+    }
+    for name, res in fits.items():
+        assert list(res.statistics)[:4] == ["n", "loglik", "aic", "bic"], name
+        assert res.statistics["n"] == len(cases), name
+    # OLS of log cost: statsmodels' own likelihood and information criteria
+    ols = fits["ols"].model
+    assert fits["ols"].statistics["aic"] == pytest.approx(ols.aic)
+    assert fits["ols"].statistics["bic"] == pytest.approx(ols.bic)
+    assert fits["glm"].statistics["bic"] == pytest.approx(fits["glm"].model.bic_llf)
+    assert np.isfinite(fits["mixed"].statistics["loglik"])
+    assert np.isnan(fits["mixed"].statistics["aic"])  # REML: no AIC, as statsmodels says
