@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lacstats import schema
 from lacstats.errors import DataError
 from lacstats.results import Result
 from lacstats.units import BUDGET_WEEKS_PER_YEAR
@@ -476,7 +477,8 @@ def _cost_frame(data: Any, period: tuple[Any, Any] | None) -> tuple[pd.DataFrame
                 "open episodes (no end date) need period=(start, end)", column="period"
             )
         period = (start.min(), end.max())
-    lo, hi = pd.Timestamp(period[0]), pd.Timestamp(period[1])
+    lo = schema.parse_date(period[0], "period start")  # dd/mm/yyyy or ISO, never mm/dd
+    hi = schema.parse_date(period[1], "period end")
     if hi < lo:
         raise DataError(
             f"period ends ({hi.date()}) before it starts ({lo.date()})", column="period"

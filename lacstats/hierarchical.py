@@ -58,6 +58,7 @@ import numpy as np
 import pandas as pd
 import patsy
 
+from lacstats import interrupts
 from lacstats.errors import ConvergenceError, DataError
 from lacstats.regression import _formula_columns, model_frame
 
@@ -450,6 +451,9 @@ class HierarchicalModel:
                 compute_convergence_checks=False,
                 **kwargs,
             )
+            # a Ctrl-C or SIGTERM raised inside the sampler's callbacks may have been
+            # swallowed: stop here if one arrived (lacstats.interrupts)
+            interrupts.check()
             if log_likelihood and not fast:
                 pm.compute_log_likelihood(idata, progressbar=False)
         diagnostics = _diagnostics(idata, chains, draws)

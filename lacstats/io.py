@@ -1,28 +1,71 @@
-"""Reading case tables from files and writing results atomically.
+"""Reading tables from files, and writing results without ever touching an input.
 
-:func:`read_cases` reads CSV, Excel (XLSX) and Parquet into a validated case table. Text
-cells are kept as text until :func:`lacstats.schema.validate` parses them, so analysts'
-spreadsheets that write costs as ``£4,800`` or ``4800.00`` both read as 4800, and a cell
-that is not an amount is reported with its file, spreadsheet cell and value.
+:func:`read_table` is the one front door for every file lacstats reads (case tables,
+SSDA903 returns, unit costs): CSV, Excel (XLSX) and Parquet. Every decoding, parsing and
+archive failure (a file that is not UTF-8, UTF-16 without a byte-order mark, gzip or a zip
+archive named ``.csv``, ragged rows, an unclosed quote, a damaged, truncated or
+password-protected workbook, a damaged Parquet file, duplicate or blank headers) becomes a
+:class:`~lacstats.errors.DataError` naming the file, and the sheet, line or cell where
+known. Cells are kept as they were written (text from CSV, the cell's value from Excel)
+until :mod:`lacstats.schema` parses them, so CSV and XLSX follow the same rules.
+
+:func:`read_cases` reads a validated case table; costs written as ``£4,800`` or
+``4800.00`` both read as 4800, and a cell that is not an amount is reported with its file,
+spreadsheet cell and value.
+
+Writing: :func:`atomic_write_bytes` and :func:`atomic_directory` build in a temporary
+sibling and swap it into place only when the work is complete and no interrupt is pending.
+:func:`check_output` refuses, before any work, an output that is, contains or lies inside
+an input, an existing file where a folder is expected, and an existing folder that
+lacstats did not make.
 """
 
 from __future__ import annotations
 
 import contextlib
+import csv
+import io as _io
 import os
+import re
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from lacstats import schema
-from lacstats.errors import DataError
+from lacstats import interrupts, schema
+from lacstats.errors import DataError, LacstatsError
 
-__all__ = ["atomic_directory", "atomic_write_bytes", "atomic_write_text", "read_cases"]
+__all__ = [
+    "OutputError",
+    "Sheet",
+    "atomic_directory",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "check_output",
+    "read_cases",
+    "read_table",
+]
 
 SUFFIXES = {".csv": "csv", ".xlsx": "excel", ".xlsm": "excel", ".parquet": "parquet"}
+
+#: The file that marks a folder made by :func:`atomic_directory`: only such a folder is
+#: ever replaced.
+MARKER = ".lacstats-output"
+
+_MAGIC = {
+    b"\x1f\x8b": "a gzip-compressed file: decompress it first",
+    b"PK\x03\x04": "a zip archive (an Excel workbook?), not CSV text",
+    b"\xd0\xcf\x11\xe0": "an encrypted (password-protected) or old-format .xls workbook",
+    b"PAR1": "a Parquet file, not CSV text",
+}
+
+
+class OutputError(LacstatsError):
+    """An output path that would destroy or mix with an input, or cannot be written."""
 
 
 def _column_letter(index: int) -> str:
@@ -32,6 +75,263 @@ def _column_letter(index: int) -> str:
         index, rem = divmod(index - 1, 26)
         letters = chr(65 + rem) + letters
     return letters
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One table read from a file: its cells as written, and where each row came from.
+
+    ``frame`` has one column per header cell (object dtype: text from CSV, cell values from
+    Excel, typed values from Parquet); ``rows`` gives the spreadsheet row (CSV line, Excel
+    row; 1 = the header) of each data row, or is empty for Parquet.
+    """
+
+    label: str  # "cases.csv", "book.xlsx, sheet 'Cases'"
+    frame: pd.DataFrame
+    rows: tuple[int, ...]
+    kind: str  # "csv" | "excel" | "parquet"
+    sheet: str | None = None  # the Excel sheet's name
+
+    def cell(self, column: str, row: int) -> str:
+        """The spreadsheet reference (``E5``) of data row ``row`` (1-based) of ``column``."""
+        letter = _column_letter(list(self.frame.columns).index(column))
+        return f"{letter}{self.rows[row - 1]}"
+
+
+def read_table(
+    path: str | os.PathLike[str],
+    *,
+    sheet: str | int | None = None,
+    all_sheets: bool = False,
+    require_rows: bool = False,
+) -> list[Sheet]:
+    """Read the tables of a CSV, XLSX or Parquet file, or raise a :class:`DataError`.
+
+    ``sheet`` names (or numbers, from 0) one Excel sheet, the first by default;
+    ``all_sheets`` reads every sheet. With ``require_rows`` a table with a header and no
+    data rows is an error. Blank lines and wholly blank rows are skipped.
+    """
+    path = Path(path)
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise DataError(
+            f"{path.name}: unsupported file type {path.suffix!r}; use one of {', '.join(SUFFIXES)}"
+        )
+    if path.is_dir():
+        raise DataError(f"{path}: a folder, not a file")
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            raise DataError(f"{path.name}: the file is empty")
+        if kind == "csv":
+            tables = [_read_csv(path)]
+        elif kind == "excel":
+            tables = _read_excel(path, sheet, all_sheets)
+        else:
+            tables = [_read_parquet(path)]
+    except PermissionError as err:
+        raise DataError(f"{path}: cannot read the file (permission denied)") from err
+    except IsADirectoryError as err:  # pragma: no cover - raced with the check above
+        raise DataError(f"{path}: a folder, not a file") from err
+    if require_rows:
+        for table in tables:
+            if len(table.frame) == 0:
+                raise DataError(f"{table.label}: a header and no data rows")
+    return tables
+
+
+def _decode(path: Path, data: bytes) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as err:
+            raise DataError(f"{path.name}: damaged UTF-16 text ({err.reason})") from err
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise DataError(f"{path.name}: {what}")
+    if b"\x00" in data:
+        raise DataError(
+            f"{path.name}: contains NUL bytes: UTF-16 text without a byte-order mark or a "
+            "binary file; save it as CSV UTF-8"
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise DataError(
+            f"{path.name}, line {line}: not UTF-8 text (byte 0x{data[err.start]:02x}; "
+            "Latin-1 or Windows-1252?); save it as CSV UTF-8"
+        ) from err
+
+
+def _header(label: str, cells: list, row: int) -> list[str]:
+    names = ["" if c is None else str(c).strip() for c in cells]
+    while names and names[-1] == "":
+        names.pop()
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name == "":
+            raise DataError(f"{label} (cell {_column_letter(i)}{row}): a blank column header")
+        if name in seen:
+            first = _column_letter(seen[name])
+            raise DataError(
+                f"{label} (cells {first}{row} and {_column_letter(i)}{row}): duplicate column "
+                f"header {name!r}",
+                column=name,
+            )
+        seen[name] = i
+    return names
+
+
+def _blank_row(cells: Iterable) -> bool:
+    return all(c is None or (isinstance(c, str) and c.strip() == "") for c in cells)
+
+
+def _read_csv(path: Path) -> Sheet:
+    text = _decode(path, path.read_bytes())
+    label = path.name
+    reader = csv.reader(_io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    records: list[list[str]] = []
+    lines: list[int] = []
+    try:
+        for fields in reader:
+            line = reader.line_num
+            if _blank_row(fields):
+                continue
+            if header is None:
+                header = _header(label, fields, line)
+                continue
+            if len(fields) > len(header):
+                if not _blank_row(fields[len(header) :]):
+                    raise DataError(
+                        f"{label}, line {line}: {len(fields)} fields, the header has "
+                        f"{len(header)} (a ragged row, or a comma inside an unquoted cell?)"
+                    )
+                fields = fields[: len(header)]
+            elif len(fields) < len(header):
+                raise DataError(
+                    f"{label}, line {line}: {len(fields)} fields, the header has {len(header)}"
+                )
+            records.append(fields)
+            lines.append(line)
+    except csv.Error as err:
+        raise DataError(
+            f"{label}, line {reader.line_num}: not readable as CSV ({err}; an unclosed quote?)"
+        ) from err
+    if header is None:
+        raise DataError(f"{label}: no header row (the file has only blank lines)")
+    frame = pd.DataFrame(records, columns=header, dtype=object)
+    if not records:
+        frame = pd.DataFrame({name: pd.Series([], dtype=object) for name in header})
+    return Sheet(label, frame, tuple(lines), "csv")
+
+
+def _open_workbook(path: Path):
+    import openpyxl
+
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic == b"\xd0\xcf\x11\xe0":
+        raise DataError(
+            f"{path.name}: an encrypted (password-protected) or old-format .xls workbook; "
+            "remove the password or save it as .xlsx"
+        )
+    if magic != b"PK\x03\x04":
+        raise DataError(f"{path.name}: not an Excel workbook (no zip archive inside)")
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile) as err:
+        raise DataError(f"{path.name}: a damaged or truncated workbook ({err})") from err
+    except MemoryError:
+        raise
+    except Exception as err:  # openpyxl raises KeyError, ValueError, ... on bad parts
+        raise DataError(
+            f"{path.name}: not a readable Excel workbook ({type(err).__name__}: {err})"
+        ) from err
+
+
+def _read_excel(path: Path, sheet: str | int | None, all_sheets: bool) -> list[Sheet]:
+    book = _open_workbook(path)
+    try:
+        names = list(book.sheetnames)
+        if all_sheets:
+            chosen = names
+        elif sheet is None:
+            chosen = names[:1]
+        elif isinstance(sheet, int) and not isinstance(sheet, bool):
+            if not 0 <= sheet < len(names):
+                raise DataError(f"{path.name}: no sheet number {sheet}; sheets: {names}")
+            chosen = [names[sheet]]
+        elif sheet not in names:
+            raise DataError(f"{path.name}: no sheet {sheet!r}; sheets: {', '.join(names)}")
+        else:
+            chosen = [sheet]
+        out = []
+        for name in chosen:
+            label = path.name if len(names) == 1 else f"{path.name}, sheet {name!r}"
+            try:
+                rows = list(book[name].iter_rows(values_only=True))
+            except MemoryError:
+                raise
+            except Exception as err:
+                raise DataError(
+                    f"{label}: a damaged or truncated sheet ({type(err).__name__}: {err})"
+                ) from err
+            out.append(_sheet_from_rows(label, rows, name))
+        return out
+    finally:
+        book.close()
+
+
+def _sheet_from_rows(label: str, rows: list[tuple], sheet: str) -> Sheet:
+    header: list[str] | None = None
+    records: list[list] = []
+    numbers: list[int] = []
+    for number, cells in enumerate(rows, start=1):
+        cells = list(cells)
+        if _blank_row(cells):
+            continue
+        if header is None:
+            header = _header(label, cells, number)
+            continue
+        width = len(header)
+        if not _blank_row(cells[width:]):
+            extra = next(i for i in range(width, len(cells)) if not _blank_row([cells[i]]))
+            raise DataError(
+                f"{label} (cell {_column_letter(extra)}{number}): a value under no column header"
+            )
+        records.append((cells + [None] * width)[:width])
+        numbers.append(number)
+    if header is None:
+        return Sheet(label, pd.DataFrame(), (), "excel", sheet)
+    frame = pd.DataFrame(records, columns=header, dtype=object)
+    if not records:
+        frame = pd.DataFrame({name: pd.Series([], dtype=object) for name in header})
+    return Sheet(label, frame, tuple(numbers), "excel", sheet)
+
+
+def _read_parquet(path: Path) -> Sheet:
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic != b"PAR1":
+        raise DataError(f"{path.name}: not a Parquet file")
+    try:
+        frame = pd.read_parquet(path)
+    except MemoryError:
+        raise
+    except Exception as err:  # pyarrow's ArrowInvalid, OSError, ... on a damaged file
+        raise DataError(
+            f"{path.name}: a damaged Parquet file ({type(err).__name__}: {err})"
+        ) from err
+    names = [str(c).strip() for c in frame.columns]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise DataError(f"{path.name}: duplicate column(s) {', '.join(duplicated)}")
+    frame.columns = names
+    return Sheet(path.name, frame.reset_index(drop=True), (), "parquet")
 
 
 def read_cases(
@@ -45,82 +345,120 @@ def read_cases(
     ``sheet`` names (or numbers, from 0) the Excel sheet; the first sheet by default.
     ``authorities`` is passed to :func:`lacstats.schema.validate`.
 
-    Raises :class:`DataError` for a missing or empty file, an unsupported extension, a
-    missing sheet, or any validation failure; messages name the file and, for CSV and
-    Excel, the spreadsheet cell (header in row 1).
+    Raises :class:`DataError` for a missing, empty, unreadable or header-only file, an
+    unsupported extension, a missing sheet, or any validation failure; messages name the
+    file and, for CSV and Excel, the spreadsheet cell (header in row 1).
     """
-    path = Path(path)
-    kind = SUFFIXES.get(path.suffix.lower())
-    if kind is None:
-        raise DataError(
-            f"{path.name}: unsupported file type {path.suffix!r}; use one of {', '.join(SUFFIXES)}"
-        )
-    if not path.is_file():
-        raise DataError(f"{path}: no such file")
-    if path.stat().st_size == 0:
-        raise DataError(f"{path.name}: the file is empty")
-    if kind == "csv":
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-        except pd.errors.EmptyDataError as err:
-            raise DataError(f"{path.name}: the file is empty") from err
-    elif kind == "excel":
-        frame = _read_excel(path, sheet)
-    else:
-        frame = pd.read_parquet(path)
-    if frame.empty and len(frame.columns) == 0:
-        raise DataError(f"{path.name}: the file has no columns")
-    frame.columns = [str(c).strip() for c in frame.columns]
+    (table,) = read_table(path, sheet=sheet, require_rows=True)
+    if len(table.frame.columns) == 0:
+        raise DataError(f"{table.label}: the file has no columns")
     try:
-        return schema.validate(frame, authorities=authorities)
+        return schema.validate(table.frame, authorities=authorities)
     except DataError as err:
-        raise _locate(err, path, frame, kind) from None
+        raise _locate(err, table) from None
 
 
-def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
-    import openpyxl
-
-    book = openpyxl.load_workbook(path, read_only=True)
-    names = book.sheetnames
-    book.close()
-    if sheet is None:
-        sheet = names[0]
-    elif isinstance(sheet, int):
-        if not 0 <= sheet < len(names):
-            raise DataError(f"{path.name}: no sheet number {sheet}; sheets: {names}")
-        sheet = names[sheet]
-    elif sheet not in names:
-        raise DataError(f"{path.name}: no sheet {sheet!r}; sheets: {', '.join(names)}")
-    return pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
-
-
-def _locate(err: DataError, path: Path, frame: pd.DataFrame, kind: str) -> DataError:
-    where = f"{path.name}"
-    if err.rows and err.column in frame.columns and kind != "parquet":
-        letter = _column_letter(list(frame.columns).index(err.column))
-        cells = ", ".join(f"{letter}{r + 1}" for r in err.rows[:5])
-        where += f" (cell {cells})"
-    located = DataError(
-        f"{where}: {err.args[0].split(' (row ')[0]}",
+def _locate(err: DataError, table: Sheet) -> DataError:
+    where = table.label
+    message = err.args[0]
+    if err.rows and err.column in table.frame.columns:
+        message = message.split(" (row ")[0]
+        if table.rows:
+            cells = ", ".join(table.cell(err.column, r) for r in err.rows[:5])
+            where += f" (cell {cells})"
+        else:
+            where += f" (row {', '.join(map(str, err.rows[:5]))})"
+    return DataError(
+        f"{where}: {message}",
         column=err.column,
         rows=err.rows,
         values=err.values,
         n_bad=err.n_bad,
     )
-    return located
+
+
+# --- writing --------------------------------------------------------------------------
+
+
+def _resolved(path: str | os.PathLike[str]) -> Path:
+    return Path(os.path.abspath(os.path.expanduser(os.fspath(path)))).resolve()
+
+
+def _within(inner: Path, outer: Path) -> bool:
+    return inner == outer or outer in inner.parents
+
+
+def _ours(folder: Path) -> bool:
+    """A folder made by lacstats: the marker, or (before the marker existed) a results
+    folder with its top-level manifest."""
+    return (folder / MARKER).is_file() or (folder / "manifest.json").is_file()
+
+
+def check_output(
+    out: str | os.PathLike[str],
+    inputs: Iterable[str | os.PathLike[str]] = (),
+    *,
+    folder: bool = True,
+    what: str = "--out",
+) -> Path:
+    """Refuse an output path that would destroy an input or another user's files.
+
+    Refused: ``out`` is, contains or lies inside any of ``inputs`` (files or folders);
+    with ``folder``, an existing file, or an existing non-empty folder that lacstats did
+    not make (no :data:`MARKER` in it); without ``folder``, an existing folder. Called
+    before any work, so nothing is computed for a write that cannot happen.
+    """
+    target = _resolved(out)
+    for given in inputs:
+        source = _resolved(given)
+        if _within(target, source) or _within(source, target):
+            relation = (
+                "is"
+                if target == source
+                else "lies inside"
+                if _within(target, source)
+                else "contains"
+            )
+            raise OutputError(
+                f"{what} {out}: {relation} the input {given}; outputs never overwrite inputs, "
+                "choose another folder"
+            )
+    if folder:
+        if target.exists() and not target.is_dir():
+            raise OutputError(f"{what} {out}: an existing file, not a folder")
+        if target.is_dir() and any(target.iterdir()) and not _ours(target):
+            raise OutputError(
+                f"{what} {out}: an existing folder that lacstats did not make; it would be "
+                "replaced, so choose a new or empty folder"
+            )
+    elif target.is_dir():
+        raise OutputError(f"{what} {out}: an existing folder, not a file")
+    parent = target.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"{what} {out}: cannot write in {parent}")
+    return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
     path = Path(path)
+    if path.is_dir():
+        raise OutputError(f"{path}: an existing folder, not a file")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
+        interrupts.check()
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -133,17 +471,73 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+_STAGING = re.compile(r"\.(?P<name>.+)\.staging\.(?P<pid>\d+)\.[^.]+$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _remove_stale(target: Path) -> None:
+    """Remove staging folders left by runs that died (SIGKILL, power cut) and finish a
+    swap that was cut short between its two renames."""
+    if not target.parent.is_dir():
+        return
+    for entry in target.parent.iterdir():
+        match = _STAGING.fullmatch(entry.name)
+        if match and match["name"] == target.name and not _alive(int(match["pid"])):
+            shutil.rmtree(entry, ignore_errors=True)
+    old = target.with_name(f".{target.name}.old")
+    if old.is_dir() and (old / MARKER).is_file():
+        if target.exists():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(old, target)
+
+
 @contextlib.contextmanager
-def atomic_directory(target: str | os.PathLike[str]) -> Iterator[Path]:
+def atomic_directory(
+    target: str | os.PathLike[str],
+    *,
+    inputs: Iterable[str | os.PathLike[str]] = (),
+    merge: bool = False,
+) -> Iterator[Path]:
     """Build a directory in a temporary sibling and swap it into place only on success.
 
-    If the block raises, the temporary directory is removed and ``target`` is untouched.
+    The target is checked first (:func:`check_output` against ``inputs``). If the block
+    raises, or an interrupt is pending when it ends (:mod:`lacstats.interrupts`), the
+    temporary directory is removed and ``target`` is untouched. With ``merge``, entries of
+    an existing ``target`` that the block did not make are carried over into the new one.
+    The folder gets the usual permissions (not mkdtemp's 0700) and a :data:`MARKER` file.
     """
     target = Path(target)
+    check_output(target, inputs)
+    _remove_stale(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.staging."))
+    staging = Path(
+        tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.staging.{os.getpid()}.")
+    )
     try:
         yield staging
+        interrupts.check()
+        (staging / MARKER).write_text(
+            "made by lacstats; replaced as a whole by the next run\n", encoding="utf-8"
+        )
+        if merge and target.is_dir():
+            for entry in target.iterdir():
+                if not (staging / entry.name).exists():
+                    if entry.is_dir():
+                        shutil.copytree(entry, staging / entry.name, symlinks=True)
+                    else:
+                        shutil.copy2(entry, staging / entry.name, follow_symlinks=False)
+        os.chmod(staging, 0o777 & ~_umask())
+        interrupts.check()
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

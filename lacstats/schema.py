@@ -13,6 +13,7 @@ reports). Need items are scored 1-5 as in the South East Complex LAC data collec
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ __all__ = [
     "RESIDENTIAL_SETTINGS",
     "RISK_FACTORS",
     "Column",
+    "parse_date",
     "parse_money",
     "risk_score",
     "validate",
@@ -83,6 +85,12 @@ SCORE_RANGE = (1, 5)
 #: A score at or above this is "some or most prevalence" (seed 000).
 PREVALENCE_SCORE = 4
 
+#: Plausibility bounds: a weekly placement cost (GBP) or distance (miles) above these is a
+#: typing or unit error (the longest road journey in Great Britain is under 900 miles;
+#: SSDA903's 999.9 means "unknown" and must be left blank in a case table).
+MAX_WEEKLY_COST = 100_000.0
+MAX_MILES = 900.0
+
 
 @dataclass(frozen=True)
 class Column:
@@ -130,6 +138,7 @@ COLUMNS: tuple[Column, ...] = (
         required=True,
         nullable=False,
         minimum=0,
+        maximum=MAX_WEEKLY_COST,
     ),
     Column(
         "distance_miles",
@@ -137,6 +146,7 @@ COLUMNS: tuple[Column, ...] = (
         "distance of the placement from home; missing = unknown",
         unit="miles",
         minimum=0,
+        maximum=MAX_MILES,
     ),
     Column("in_authority", "bool", "placed inside the responsible authority's boundary"),
     Column(
@@ -145,8 +155,9 @@ COLUMNS: tuple[Column, ...] = (
         "time in the current placement",
         unit="months",
         minimum=0,
+        maximum=12 * 25,
     ),
-    Column("placement_number", "int", "1 = first placement", minimum=1),
+    Column("placement_number", "int", "1 = first placement", minimum=1, maximum=1000),
     Column(
         "previous_setting",
         "code",
@@ -159,6 +170,7 @@ COLUMNS: tuple[Column, ...] = (
         "weekly cost of the previous placement",
         unit="GBP per week",
         minimum=0,
+        maximum=MAX_WEEKLY_COST,
     ),
     Column("needs_met", "code", "how far the placement meets current needs", codes=NEEDS_MET),
     *(
@@ -185,46 +197,144 @@ def _raise(message: str, column: str, mask: np.ndarray, values: pd.Series) -> No
     raise DataError.at(message, column, mask, values)
 
 
+#: Cell spellings of "missing", the same for CSV, XLSX and Parquet text (case-insensitive,
+#: surrounding spaces ignored). An optional cell so written is missing; a required one is
+#: an error.
+NA_SPELLINGS = frozenset({"", "na", "n/a", "#n/a", "null", "nan", "none", "-"})
+
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?")
+_MONEY = re.compile(r"(-?)\s*£?\s*(-?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?")
+
+
+def _is_missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, float) and np.isnan(value):
+        return True
+    return isinstance(value, str) and value.strip().lower() in NA_SPELLINGS
+
+
 def _blank(series: pd.Series) -> np.ndarray:
-    as_text = series.astype("string").str.strip()
-    return (series.isna() | (as_text == "")).to_numpy(dtype=bool, na_value=True)
+    if pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series):
+        return series.isna().to_numpy(dtype=bool, na_value=True)
+    return np.fromiter((_is_missing(v) for v in series), dtype=bool, count=len(series))
+
+
+def _number_cell(value: object, money: bool) -> tuple[float, str]:
+    """A cell as a float, or NaN and why not ("" when the cell is missing)."""
+    if _is_missing(value):
+        return np.nan, ""
+    if isinstance(value, (bool, np.bool_)):
+        return np.nan, "true/false is not a number"
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if money:
+            match = _MONEY.fullmatch(text)
+            if not match or (match[1] and match[2]):
+                why = "not an amount of money"
+                if "," in text and re.fullmatch(r"[-£\s\d.,]+", text):
+                    why += " (a comma only separates thousands, in groups of three)"
+                return np.nan, why
+            number = float(f"{match[1] or match[2]}{match[3].replace(',', '')}{match[4] or ''}")
+        else:
+            if not _NUMBER.fullmatch(text):
+                why = "expected a number"
+                if re.fullmatch(r"[-+]?\d+,\d+", text):
+                    why += " (a decimal comma? write a point)"
+                return np.nan, why
+            number = float(text)
+    else:
+        return np.nan, f"expected a number, got {type(value).__name__}"
+    if not np.isfinite(number):
+        return np.nan, "not a finite number"
+    return number, ""
+
+
+def _parse_numbers(series: pd.Series, column: str, money: bool) -> pd.Series:
+    if pd.api.types.is_bool_dtype(series):
+        _raise(
+            f"column {column!r}: expected a number, got true/false",
+            column,
+            series.notna().to_numpy(dtype=bool, na_value=False),
+            series,
+        )
+    if pd.api.types.is_numeric_dtype(series):
+        numbers = series.astype("float64")
+        bad = np.isinf(numbers.to_numpy())
+        if bad.any():
+            _raise(f"column {column!r}: not a finite number", column, bad, series)
+        return numbers.reset_index(drop=True).set_axis(series.index)
+    parsed = [_number_cell(v, money) for v in series]
+    reasons = [why for _, why in parsed]
+    bad = np.array([why != "" for why in reasons], dtype=bool)
+    if bad.any():
+        first = reasons[int(np.flatnonzero(bad)[0])]
+        _raise(f"column {column!r}: {first}", column, bad, series)
+    return pd.Series([n for n, _ in parsed], index=series.index, dtype="float64")
 
 
 def parse_money(series: pd.Series, column: str = "weekly_cost") -> pd.Series:
     """Parse amounts written as ``4800``, ``4800.00``, ``£4,800`` or ``"£ 4,800.50"``.
 
-    Returns float64 with NaN for blanks; any other text is a :class:`DataError` naming the
-    cell.
+    A comma separates thousands, in groups of three (``4,800``, ``1,250,000``), and nothing
+    else: ``4,80``, ``48,00`` or ``4.800,50`` are ambiguous and rejected. Returns float64
+    with NaN for missing cells (:data:`NA_SPELLINGS`); text that is not an amount, a
+    true/false cell, or an infinite amount is a :class:`DataError` naming the cell. Bounds
+    are checked by :func:`validate` (0 to :data:`MAX_WEEKLY_COST`).
     """
-    if pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
-        return series.astype("float64")
-    text = series.astype("string").str.strip()
-    cleaned = text.str.replace(r"^£\s*", "", regex=True).str.replace(",", "", regex=False)
-    cleaned = cleaned.str.replace(r"^(-?)£\s*", r"\1", regex=True)
-    numbers = pd.to_numeric(cleaned, errors="coerce").astype("float64")
-    blank = _blank(series)
-    bad = numbers.isna().to_numpy() & ~blank
-    if bad.any():
-        _raise(f"column {column!r}: not an amount of money", column, bad, series)
-    return numbers
+    if not isinstance(series, pd.Series):
+        series = pd.Series(series, dtype=object)
+    return _parse_numbers(series, column, money=True)
+
+
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_UK_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+
+
+def parse_date(value: object, name: str = "date") -> pd.Timestamp:
+    """A date typed by a user: ``dd/mm/yyyy`` (as the SSDA903 guide writes dates) or ISO
+    ``yyyy-mm-dd``, never month-first; a ``date``, ``datetime`` or ``Timestamp`` is taken
+    as it is. Anything else, or a day that does not exist, is a :class:`DataError` naming
+    ``name``."""
+    import datetime as _dt
+
+    if isinstance(value, (pd.Timestamp, _dt.datetime, _dt.date, np.datetime64)) and not (
+        isinstance(value, pd.Timestamp) and pd.isna(value)
+    ):
+        out = pd.Timestamp(value)
+        if out.tz is not None or out != out.normalize():
+            raise DataError(f"{name}: expected a date, got a time {value!r}", column=name)
+        return out
+    text = value.strip() if isinstance(value, str) else None
+    iso = _ISO_DATE.fullmatch(text) if text else None
+    uk = _UK_DATE.fullmatch(text) if text else None
+    if iso:
+        year, month, day = (int(g) for g in iso.groups())
+    elif uk:
+        day, month, year = (int(g) for g in uk.groups())
+    else:
+        raise DataError(
+            f"{name}: not a date: {value!r}; write dd/mm/yyyy or yyyy-mm-dd",
+            column=name,
+            values=[value],
+        )
+    try:
+        out = pd.Timestamp(_dt.date(year, month, day))
+    except ValueError:
+        raise DataError(
+            f"{name}: no such day: {value!r} (dates are dd/mm/yyyy or yyyy-mm-dd)",
+            column=name,
+            values=[value],
+        ) from None
+    if not 1900 <= year <= 2100:
+        raise DataError(f"{name}: implausible year in {value!r}", column=name, values=[value])
+    return out
 
 
 def _as_number(series: pd.Series, column: Column) -> pd.Series:
-    if column.kind == "money":
-        return parse_money(series, column.name)
-    if pd.api.types.is_bool_dtype(series):
-        _raise(
-            f"column {column.name!r}: expected a number, got true/false",
-            column.name,
-            np.ones(len(series), dtype=bool),
-            series,
-        )
-    numbers = pd.to_numeric(series, errors="coerce")
-    blank = _blank(series)
-    bad = numbers.isna().to_numpy() & ~blank
-    if bad.any():
-        _raise(f"column {column.name!r}: expected a number", column.name, bad, series)
-    return numbers.astype("float64")
+    return _parse_numbers(series, column.name, money=column.kind == "money")
 
 
 def _as_integer(series: pd.Series, column: Column) -> pd.Series:
@@ -238,19 +348,32 @@ def _as_integer(series: pd.Series, column: Column) -> pd.Series:
 def _as_bool(series: pd.Series, column: Column) -> pd.Series:
     if pd.api.types.is_bool_dtype(series):
         return series.astype("boolean")
-    text = series.astype("string").str.strip().str.lower()
-    out = pd.Series(pd.NA, index=series.index, dtype="boolean")
-    out[text.isin(_TRUE).fillna(False).to_numpy(dtype=bool)] = True
-    out[text.isin(_FALSE).fillna(False).to_numpy(dtype=bool)] = False
-    bad = out.isna().to_numpy() & ~_blank(series)
+
+    def flag(value: object) -> object:
+        if _is_missing(value):
+            return None
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        text = str(value).strip().lower()
+        if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
+            return bool(value)
+        return True if text in _TRUE else False if text in _FALSE else "bad"
+
+    flags = [flag(v) for v in series]
+    bad = np.array([f == "bad" for f in flags], dtype=bool)
     if bad.any():
         _raise(f"column {column.name!r}: expected true or false", column.name, bad, series)
-    return out
+    return pd.Series(
+        [pd.NA if f is None else f for f in flags], index=series.index, dtype="boolean"
+    )
 
 
 def _as_code(series: pd.Series, column: Column) -> pd.Series:
-    text = series.astype("string").str.strip()
-    text = text.mask(text == "")
+    text = pd.Series(
+        [None if _is_missing(v) else str(v).strip() for v in series],
+        index=series.index,
+        dtype="string",
+    )
     bad = text.notna().to_numpy() & ~text.isin(column.codes).fillna(False).to_numpy(dtype=bool)
     if bad.any():
         _raise(
@@ -265,12 +388,20 @@ def _as_code(series: pd.Series, column: Column) -> pd.Series:
     )
 
 
+def _text_cell(value: object) -> str | None:
+    if _is_missing(value):
+        return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 def _as_text(series: pd.Series, column: Column) -> pd.Series:
     if pd.api.types.is_float_dtype(series):
         whole = series.dropna() % 1 == 0
         if whole.all():
             series = series.astype("Int64")
-    text = series.astype("string").str.strip()
+    text = pd.Series([_text_cell(v) for v in series], index=series.index, dtype="string")
     return text.mask(text == "")
 
 
@@ -299,7 +430,11 @@ def _check_range(values: pd.Series, column: Column, original: pd.Series) -> None
     if hi is not None:
         bad = (numeric > hi).fillna(False).to_numpy(dtype=bool)
         if bad.any():
-            what = "score outside 1-5" if column.kind == "score" else f"value above {hi:g}"
+            what = (
+                "score outside 1-5"
+                if column.kind == "score"
+                else f"implausible value, above {hi:g} {column.unit}".rstrip()
+            )
             _raise(f"column {column.name!r}: {what}", column.name, bad, original)
 
 
@@ -333,6 +468,7 @@ def validate(
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    _check_names(frame)
     missing = [c.name for c in COLUMNS if c.required and c.name not in frame.columns]
     if missing:
         raise DataError(
@@ -388,6 +524,42 @@ def validate(
     for name in extra:
         typed[name] = source[name]
     return typed
+
+
+def _normal_name(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+def _check_names(frame: pd.DataFrame) -> None:
+    """Duplicate column names, and names that look like a case-table column without being
+    one (``SEX``, ``Weekly Cost``, ``risk_cs``), are errors: such a column would otherwise
+    be kept as an extra and the real one read as missing for every child."""
+    import difflib
+
+    names = [str(c) for c in frame.columns]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise DataError(
+            f"duplicate column(s): {', '.join(duplicated)}; each column may appear once",
+            column=duplicated[0],
+        )
+    canonical = [*(c.name for c in COLUMNS), "risk_score"]
+    absent = [c for c in canonical if c not in names]
+    for name in names:
+        if name in canonical:
+            continue
+        normal = _normal_name(name)
+        guess = (
+            [normal]
+            if normal in canonical
+            else difflib.get_close_matches(normal, absent, n=1, cutoff=0.85)
+        )
+        if guess:
+            raise DataError(
+                f"column {name!r}: not a case-table column; did you mean {guess[0]!r}? "
+                "(rename it, or it would be ignored)",
+                column=name,
+            )
 
 
 def _known_authorities(authorities: Iterable[str] | None) -> set[str]:

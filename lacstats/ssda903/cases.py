@@ -94,7 +94,7 @@ def episode_table(cleaned: Cleaned, *, period: tuple[Any, Any] | None = None) ->
     calculator counts ages.
     """
     episodes = episode_attributes(cleaned).rename(columns={"DECOM": "start", "DEC": "end"})
-    first = cleaned.coverage[0] if period is None else pd.Timestamp(period[0])
+    first = cleaned.coverage[0] if period is None else schema.parse_date(period[0], "period start")
     start = max(first, cleaned.coverage[0])
     dob = episodes["CHILD"].map(cleaned.children["DOB"])
     begins = episodes["start"].where(episodes["start"] > start, start)
@@ -174,12 +174,7 @@ def to_cases(
             "pass either a Return or the header and episodes tables", column="episodes"
         )
     cleaned = data if isinstance(data, Cleaned) else clean(data, continues=continues)
-    try:
-        census = pd.Timestamp(census_date)
-    except (TypeError, ValueError) as err:
-        raise DataError(
-            f"census_date: not a date: {census_date!r}", column="census_date", values=[census_date]
-        ) from err
+    census = schema.parse_date(census_date, "census_date")  # dd/mm/yyyy or ISO
     first, last = cleaned.coverage
     if not first <= census <= last:
         raise DataError(

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from lacstats.errors import DataError
+from lacstats.io import read_table
 from lacstats.ssda903.codes import (
     TABLES,
     ReturnError,
@@ -104,16 +105,18 @@ def _identify(columns: Sequence[str], name: str) -> str | None:
 
 
 def _read_tabular(path: Path) -> list[tuple[str, pd.DataFrame]]:
-    if path.suffix.lower() == ".csv":
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-        return [(path.name, frame)]
-    sheets = pd.read_excel(path, sheet_name=None, dtype=object)
+    # the one front door (lacstats.io): undecodable, ragged or damaged files are DataErrors
     out = []
-    for sheet, frame in sheets.items():
-        frame = frame.copy()
-        for column in frame.columns:
-            frame[column] = [_cell_text(v) for v in frame[column]]
-        out.append((f"{path.name}[{sheet}]", frame))
+    for sheet in read_table(path, all_sheets=True):
+        if path.suffix.lower() == ".csv":
+            frame = sheet.frame.replace("", np.nan)
+            name = path.name
+        else:
+            frame = sheet.frame.copy()
+            for column in frame.columns:
+                frame[column] = [_cell_text(v) for v in frame[column]]
+            name = f"{path.name}[{sheet.sheet}]"
+        out.append((name, frame))
     return out
 
 
