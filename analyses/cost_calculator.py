@@ -80,7 +80,7 @@ def run(ctx) -> None:
     ctx.table("unit_costs", units.round(2))
     data = ssda903.read(ssda903.fake903_path())
     cleaned = ssda903.clean(data)
-    ctx.table("cleaning_report", cleaned.report)
+    ctx.table("cleaning_report", disclosure.suppress_small_counts(cleaned.report, "count"))
     episodes = ssda903.episode_table(cleaned, period=PERIOD)
     by_type = costs.cost_table(episodes, unit_costs=units, period=PERIOD)
     ctx.table("costs_by_type", _published(by_type, "placement_type"))

@@ -1,14 +1,115 @@
-"""The ``lacstats`` command: parses arguments, calls the API, prints or writes."""
+"""The ``lacstats`` command: parses arguments, calls the API, prints or writes.
+
+A user's mistake (a bad argument, an unreadable file, an output that would overwrite an
+input) is one line on standard error, ``lacstats: error: ...``, and exit status 2; an
+interrupt is exit 130 (Ctrl-C) or 143 (SIGTERM), with nothing half-written left behind.
+``--debug`` shows the traceback instead.
+"""
 
 from __future__ import annotations
 
 import argparse
 import math
-import signal
+import os
 import sys
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 from lacstats.errors import LacstatsError
+
+#: Seeds are numpy seeds: whole numbers from 0 to 2**32 - 1.
+MAX_SEED = 2**32 - 1
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (``lacstats: error: ...``), exit 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        where = self.prog.removeprefix("lacstats").strip()
+        hint = f"see lacstats {where} --help".replace("  ", " ") if where else "see --help"
+        self.exit(2, f"lacstats: error: {f'{where}: ' if where else ''}{message} ({hint})\n")
+
+
+def _whole(text: str, *, low: int, high: int | None = None, what: str = "a whole number") -> int:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
+    if not math.isfinite(value) or value != int(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not {what}")
+    value = int(value)
+    if value < low or (high is not None and value > high):
+        bounds = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise argparse.ArgumentTypeError(f"{text!r}: must be {bounds}")
+    return value
+
+
+def _seed(text: str) -> int:
+    return _whole(text, low=0, high=MAX_SEED, what="a seed (a whole number)")
+
+
+def _positive(text: str) -> int:
+    return _whole(text, low=1)
+
+
+def _non_negative(text: str) -> int:
+    return _whole(text, low=0)
+
+
+def _year(text: str) -> int:
+    return _whole(text, low=2000, high=2100, what="a year")
+
+
+def _population(text: str) -> int | None:
+    if text.strip().lower() in ("inf", "infinite"):
+        return None
+    return _whole(text, low=1, what="a population size (a whole number, or inf)")
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be between 0 and 1 (e.g. 0.95)")
+    return value
+
+
+def _points(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value < 100:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be between 0 and 100 points")
+    return value
+
+
+def _date(text: str) -> str:
+    from lacstats.errors import DataError
+    from lacstats.schema import parse_date
+
+    try:
+        return str(parse_date(text, "date").date())
+    except DataError as err:
+        raise argparse.ArgumentTypeError(str(err).removeprefix("date: ")) from None
+
+
+def _file(text: str) -> str:
+    path = Path(text)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"{text}: no such file")
+    if not path.is_file():
+        raise argparse.ArgumentTypeError(f"{text}: not a file")
+    return text
+
+
+def _input(text: str) -> str:
+    if not Path(text).exists():
+        raise argparse.ArgumentTypeError(f"{text}: no such file or folder")
+    return text
 
 
 def _reproduce(args: argparse.Namespace) -> int:
@@ -19,24 +120,17 @@ def _reproduce(args: argparse.Namespace) -> int:
     def say(message: str) -> None:
         tqdm.write(message, file=sys.stderr)
 
-    def stop(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
     # a terminated run (a CI timeout, `kill`) cleans up as an interrupted one does: the
-    # workers stop, the staging folder goes, the previous results stay
-    previous = signal.signal(signal.SIGTERM, stop)
-    try:
-        summary = run_all(
-            args.out,
-            seed=args.seed,
-            fast=args.fast,
-            only=args.only or None,
-            progress=None if args.quiet else say,
-            bars=not args.quiet and sys.stderr.isatty(),
-            jobs=args.jobs,
-        )
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    # workers stop, the staging folder goes, the previous results stay (see main)
+    summary = run_all(
+        args.out,
+        seed=args.seed,
+        fast=args.fast,
+        only=args.only or None,
+        progress=None if args.quiet else say,
+        bars=not args.quiet and sys.stderr.isatty(),
+        jobs=args.jobs,
+    )
     print(summary.summary())
     unmatched = summary.findings[~summary.findings["match"].astype(bool)]
     if len(unmatched):
@@ -47,6 +141,15 @@ def _reproduce(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+#: The grid keys each sweep takes from ``--grid`` (see lacstats.sensitivity).
+GRID_KEYS = {
+    "threshold": ("high_cost", "miles"),
+    "design": ("confidence", "interval"),
+    "prior": ("group_sd", "beta"),
+    "selection": ("reps", "methods"),
+}
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
@@ -63,13 +166,33 @@ def _sensitivity(args: argparse.Namespace) -> int:
     }
     func, data = sweeps[args.name]
     grid = {}
+    if args.out:
+        from lacstats.io import check_output
+
+        check_output(args.out, [args.grid] if args.grid else [], folder=False)
     if args.grid:
-        with open(args.grid, "rb") as handle:
-            grid = tomllib.load(handle)
-    if args.name == "selection":
-        grid = {k: v for k, v in grid.items() if k in ("reps", "methods")}
-    elif any(not isinstance(v, list) for v in grid.values()):
-        raise DataError(f"{args.grid}: every grid entry must be a list of values")
+        try:
+            with open(args.grid, "rb") as handle:
+                grid = tomllib.load(handle)
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise DataError(f"{args.grid}: not a TOML file ({err})") from None
+        allowed = GRID_KEYS[args.name]
+        unknown = sorted(set(grid) - set(allowed))
+        if unknown:
+            raise DataError(
+                f"{args.grid}: unknown key(s) {', '.join(unknown)} for the {args.name} "
+                f"sweep; allowed: {', '.join(allowed)}"
+            )
+        for key, value in grid.items():
+            scalar = args.name == "selection" and key == "reps"
+            if scalar and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise DataError(f"{args.grid}: reps must be a whole number >= 1")
+            if not scalar and (not isinstance(value, list) or not value):
+                raise DataError(f"{args.grid}: {key} must be a non-empty list of values")
+            if not scalar and key != "methods":
+                bad = [v for v in value if isinstance(v, bool) or not isinstance(v, int | float)]
+                if bad:
+                    raise DataError(f"{args.grid}: {key}: not numbers: {bad}")
     source = (
         datasets.south_east_authorities(args.year)
         if data == "frame"
@@ -96,8 +219,9 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from lacstats import reporting, synthetic
-    from lacstats.io import read_cases
+    from lacstats.io import check_output, read_cases
 
+    check_output(args.out, [args.cases] if args.cases else [], replace=False)
     if args.cases:
         cases = read_cases(args.cases)
         source = f"case table {args.cases}"
@@ -114,8 +238,11 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _paper(args: argparse.Namespace) -> int:
+    from lacstats.io import check_output
     from lacstats.paper import build
 
+    if args.out:
+        check_output(args.out, [args.results], folder=False)
     print(build(args.results, args.out))
     return 0
 
@@ -123,12 +250,9 @@ def _paper(args: argparse.Namespace) -> int:
 def _sample_size(args: argparse.Namespace) -> int:
     from lacstats.sampling import sample_size
 
-    population = None if args.population in (None, "inf") else float(args.population)
-    if population is not None and math.isfinite(population):
-        population = int(population)
     print(
         sample_size(
-            population,
+            args.population,
             confidence=args.confidence,
             interval=args.interval,
             proportion=args.proportion,
@@ -142,6 +266,10 @@ def _design(args: argparse.Namespace) -> int:
     from lacstats.datasets import south_east_authorities
     from lacstats.sampling import design
 
+    if args.out:
+        from lacstats.io import check_output
+
+        check_output(args.out, folder=False)
     frame = south_east_authorities(args.year)
     plan = design(
         frame,
@@ -163,10 +291,15 @@ def _ssda903(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from lacstats import costs, disclosure, io, projection, ssda903
+    from lacstats.errors import DataError
 
+    inputs = [*args.paths, *([args.unit_costs] if args.unit_costs else [])]
+    io.check_output(args.out, inputs)  # before any work: outputs never replace inputs
+    units = _unit_costs(args.unit_costs) if args.unit_costs else costs.dorset_unit_costs()
+    if args.period and args.period[1] < args.period[0]:
+        raise DataError(f"--period: ends ({args.period[1]}) before it starts ({args.period[0]})")
     data = ssda903.read(args.paths, year_from=args.year_from)
     cleaned = ssda903.clean(data)
-    units = pd.read_csv(args.unit_costs) if args.unit_costs else costs.dorset_unit_costs()
     census = args.census or str(cleaned.coverage[1].date())
     period = args.period or (
         str(pd.Timestamp(census) - pd.DateOffset(years=1, days=-1))[:10],
@@ -197,8 +330,9 @@ def _ssda903(args: argparse.Namespace) -> int:
         )
 
     outputs = {
-        "cleaning_report.csv": cleaned.report,
-        "files.csv": data.files,
+        # published with the tables: the ledgers' counts of 1-4 are suppressed too
+        "cleaning_report.csv": disclosure.suppress_small_counts(cleaned.report, "count"),
+        "files.csv": disclosure.suppress_small_counts(data.files, "rows"),
         "cost_table.csv": published(table, "placement_type"),
         "cost_by_need.csv": published(by_need, "need_group"),
         "cases_by_setting.csv": disclosure.suppress_small_counts(settings, "children"),
@@ -208,7 +342,7 @@ def _ssda903(args: argparse.Namespace) -> int:
             cleaned, months=args.project, draws=args.draws, rng=args.seed
         )
         outputs["projection.csv"] = result.publishable().round(2)
-    with io.atomic_directory(args.out) as folder:
+    with io.atomic_directory(args.out, inputs=inputs) as folder:
         for name, frame in outputs.items():
             frame.to_csv(folder / name, index=False, lineterminator="\n")
     print(data.summary())
@@ -217,10 +351,39 @@ def _ssda903(args: argparse.Namespace) -> int:
     return 0
 
 
+def _unit_costs(path: str):
+    """A unit-cost table through the reader front door, costs parsed as money."""
+    from lacstats import io, schema
+    from lacstats.errors import DataError
+
+    (table,) = io.read_table(path, require_rows=True)
+    frame = table.frame.copy()
+    if "weekly_cost" not in frame:
+        raise DataError(f"{table.label}: no 'weekly_cost' column", column="weekly_cost")
+    try:
+        frame["weekly_cost"] = schema.parse_money(frame["weekly_cost"])
+    except DataError as err:
+        raise io._locate(err, table) from None
+    bad = ~frame["weekly_cost"].between(0, schema.MAX_WEEKLY_COST).to_numpy()
+    if bad.any():
+        raise io._locate(
+            DataError.at(
+                f"column 'weekly_cost': a unit cost outside 0 to {schema.MAX_WEEKLY_COST:,.0f}",
+                "weekly_cost",
+                bad,
+                table.frame["weekly_cost"],
+            ),
+            table,
+        )
+    for column in frame.columns.drop("weekly_cost"):
+        frame[column] = frame[column].map(lambda v: v.strip() if isinstance(v, str) else v)
+    return frame
+
+
 def _add_design_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--confidence", type=float, default=0.95, help="confidence level (0.95)")
+    p.add_argument("--confidence", type=_fraction, default=0.95, help="confidence level (0.95)")
     p.add_argument(
-        "--interval", type=float, default=10, help="half-width in percentage points (10 = +/-10)"
+        "--interval", type=_points, default=10, help="half-width in percentage points (10 = +/-10)"
     )
     p.add_argument(
         "--convention", default="crs", choices=["crs", "exact", "krejcie-morgan", "cochran"]
@@ -230,19 +393,22 @@ def _add_design_options(p: argparse.ArgumentParser) -> None:
 def parser() -> argparse.ArgumentParser:
     from lacstats import __version__
 
-    top = argparse.ArgumentParser(prog="lacstats", description=__doc__)
+    top = _Parser(prog="lacstats", description=__doc__.split("\n")[0])
     top.add_argument("--version", action="version", version=f"lacstats {__version__}")
-    sub = top.add_subparsers(dest="command", required=True)
+    top.add_argument(
+        "--debug", action="store_true", help="show the traceback of an error (for reports)"
+    )
+    sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("reproduce", help="rebuild every finding into a results folder")
     p.add_argument("--out", default="results", help="results folder (default: results)")
-    p.add_argument("--seed", type=int, default=2019, help="seed of every random step")
+    p.add_argument("--seed", type=_seed, default=2019, help="seed of every random step")
     p.add_argument("--fast", action="store_true", help="shortened sampling (smoke test)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these analyses")
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     p.add_argument(
         "--jobs",
-        type=int,
+        type=_positive,
         help="analyses run at once (default: one per core, at most 4); the longest runs "
         "in this process, the others in worker processes",
     )
@@ -250,11 +416,11 @@ def parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sensitivity", help="run a ready-made sensitivity sweep")
     p.add_argument("name", choices=["threshold", "design", "prior", "selection"])
-    p.add_argument("--grid", help="TOML file: parameter = [values, ...]")
+    p.add_argument("--grid", type=_file, help="TOML file: parameter = [values, ...]")
     p.add_argument("--backend", default="local", choices=["local", "dask"])
     p.add_argument("--scheduler", help="address of a dask scheduler (with --backend dask)")
-    p.add_argument("--seed", type=int, default=2019)
-    p.add_argument("--year", type=int, default=2017, help="DfE year for the design sweep")
+    p.add_argument("--seed", type=_seed, default=2019)
+    p.add_argument("--year", type=_year, default=2017, help="DfE year for the design sweep")
     p.add_argument("--out", help="CSV file to write (default: standard output)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_sensitivity)
@@ -264,13 +430,15 @@ def parser() -> argparse.ArgumentParser:
     who.add_argument("--authority", help="the authority to report on")
     who.add_argument("--all", action="store_true", help="a pack for every authority")
     p.add_argument(
-        "--cases", help="case table (CSV, XLSX, Parquet); default: the packaged synthetic sample"
+        "--cases",
+        type=_file,
+        help="case table (CSV, XLSX, Parquet); default: the packaged synthetic sample",
     )
     p.add_argument("--out", required=True, help="folder for the packs")
     p.add_argument(
         "--fast", action="store_true", help="frequentist authority effects instead of MCMC"
     )
-    p.add_argument("--seed", type=int, default=2019)
+    p.add_argument("--seed", type=_seed, default=2019)
     p.set_defaults(func=_report)
 
     p = sub.add_parser("paper", help="compile the methods paper from a results folder")
@@ -281,32 +449,51 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "ssda903", help="validate and clean SSDA903 returns; cost and projection tables"
     )
-    p.add_argument("paths", nargs="+", help="folder(s) or files: CSV, XLSX or XML")
+    p.add_argument("paths", nargs="+", type=_input, help="folder(s) or files: CSV, XLSX or XML")
     p.add_argument("--out", required=True, help="folder for the aggregate tables")
-    p.add_argument("--census", help="census date (default: the end of the last return)")
-    p.add_argument("--period", nargs=2, metavar=("START", "END"), help="costing period")
-    p.add_argument("--unit-costs", help="CSV of unit costs (default: Dorset's sample report)")
+    p.add_argument(
+        "--census",
+        type=_date,
+        help="census date, dd/mm/yyyy or yyyy-mm-dd (default: the end of the last return)",
+    )
+    p.add_argument(
+        "--period",
+        nargs=2,
+        type=_date,
+        metavar=("START", "END"),
+        help="costing period, dd/mm/yyyy or yyyy-mm-dd",
+    )
+    p.add_argument(
+        "--unit-costs",
+        type=_file,
+        help="CSV or XLSX of unit costs (default: Dorset's sample report)",
+    )
     p.add_argument("--la-code", help="the authority's code, to place PL_LA in or out")
     p.add_argument("--year-from", default="data", choices=["data", "start", "end"])
     p.add_argument(
         "--project",
-        type=int,
+        type=_non_negative,
         default=0,
         metavar="MONTHS",
         help="also project children looked after this many months ahead",
     )
-    p.add_argument("--draws", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=2019)
+    p.add_argument("--draws", type=_positive, default=1000)
+    p.add_argument("--seed", type=_seed, default=2019)
     p.set_defaults(func=_ssda903)
 
     p = sub.add_parser("sample-size", help="sample size for a proportion")
-    p.add_argument("--population", default=None, help="population size N (omit for infinite)")
-    p.add_argument("--proportion", type=float, default=0.5)
+    p.add_argument(
+        "--population",
+        type=_population,
+        default=None,
+        help="population size N, a whole number (omit, or inf, for infinite)",
+    )
+    p.add_argument("--proportion", type=_fraction, default=0.5)
     _add_design_options(p)
     p.set_defaults(func=_sample_size)
 
     p = sub.add_parser("design", help="the South East stratified design from DfE data")
-    p.add_argument("--year", type=int, default=2017)
+    p.add_argument("--year", type=_year, default=2017)
     p.add_argument("--population-column", default="lac_10_plus")
     p.add_argument("--out", help="write the per-authority table to this CSV file")
     _add_design_options(p)
@@ -315,12 +502,45 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; user errors are one line on standard error (see the module)."""
+    from lacstats import interrupts
+
     args = parser().parse_args(argv)
+    debug = args.debug or os.environ.get("LACSTATS_DEBUG") == "1"
     try:
-        return args.func(args)
+        with interrupts.stop_on_signals():
+            return args.func(args)
     except LacstatsError as err:
+        if debug:
+            traceback.print_exc()
         print(f"lacstats: error: {err}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        if debug:
+            traceback.print_exc()
+        print("lacstats: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except SystemExit as stop:
+        if isinstance(stop.code, int) and stop.code > 128:
+            if debug:
+                traceback.print_exc()
+            print("lacstats: terminated; nothing was written", file=sys.stderr)
+        raise
+    except OSError as err:
+        if debug:
+            traceback.print_exc()
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"lacstats: error: {where}{err.strerror or err}", file=sys.stderr)
+        return 2
+    except Exception as err:
+        if debug:
+            raise
+        print(
+            f"lacstats: internal error: {type(err).__name__}: {err} (run with --debug for "
+            "the traceback and please report it)",
+            file=sys.stderr,
+        )
+        return 70
 
 
 if __name__ == "__main__":

@@ -399,13 +399,15 @@ def check_output(
     inputs: Iterable[str | os.PathLike[str]] = (),
     *,
     folder: bool = True,
+    replace: bool = True,
     what: str = "--out",
 ) -> Path:
     """Refuse an output path that would destroy an input or another user's files.
 
     Refused: ``out`` is, contains or lies inside any of ``inputs`` (files or folders);
     with ``folder``, an existing file, or an existing non-empty folder that lacstats did
-    not make (no :data:`MARKER` in it); without ``folder``, an existing folder. Called
+    not make (no :data:`MARKER` in it), unless ``replace`` is false (files are added to the
+    folder, not the folder replaced); without ``folder``, an existing folder. Called
     before any work, so nothing is computed for a write that cannot happen.
     """
     target = _resolved(out)
@@ -426,7 +428,7 @@ def check_output(
     if folder:
         if target.exists() and not target.is_dir():
             raise OutputError(f"{what} {out}: an existing file, not a folder")
-        if target.is_dir() and any(target.iterdir()) and not _ours(target):
+        if replace and target.is_dir() and any(target.iterdir()) and not _ours(target):
             raise OutputError(
                 f"{what} {out}: an existing folder that lacstats did not make; it would be "
                 "replaced, so choose a new or empty folder"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,20 +113,100 @@ def _distance_band(cases: pd.DataFrame) -> pd.Series:
     return out
 
 
+def _region_counts(cases: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, bool]]:
+    """Every count table of the packs over the whole region: categories x authorities,
+    and whether its rows are exclusive (a column total means something)."""
+    names = cases["authority"].astype(str)
+    authorities = sorted(set(names))
+
+    def crosstab(labels: pd.Series, order: list[str]) -> pd.DataFrame:
+        table = pd.crosstab(labels, names).reindex(index=order, columns=authorities)
+        return table.fillna(0).astype(int)
+
+    bands = _distance_band(cases)
+    prevalent = cases[list(schema.NEED_ITEMS)].astype(float) >= schema.PREVALENCE_SCORE
+    needs = prevalent.groupby(names.to_numpy()).sum().T.reindex(columns=authorities)
+    needs.index = [i.replace("risk_", "").replace("_", " ") for i in needs.index]
+    member = cohorts.assign(cases).fillna(False).astype(bool)
+    cohort_counts = member.groupby(names.to_numpy()).sum().T.reindex(columns=authorities)
+    return {
+        "placement settings": (crosstab(_setting_group(cases), list(SETTING_GROUPS)), True),
+        "distance from home": (
+            crosstab(bands, [label for *_, label in DISTANCE_BANDS] + ["distance unknown"]),
+            True,
+        ),
+        "needs scored 4-5": (needs.fillna(0).astype(int), False),
+        "commissioning cohorts": (cohort_counts.fillna(0).astype(int), False),
+    }
+
+
+def region_suppression(
+    cases: pd.DataFrame, *, threshold: int = 5
+) -> dict[str, disclosure.Suppressed]:
+    """Disclosure control of every pack of a region as one set.
+
+    Each count table of the packs is suppressed once, over the whole region (categories x
+    authorities, with the regional totals), primary and secondary
+    (:func:`lacstats.disclosure.suppress`); each pack then shows its authority's column,
+    the rest of the region and the regional total, hiding "the rest of the region" wherever
+    the authority's cell or the regional total is hidden. So the packs together publish
+    exactly the region's suppressed table: no cell hidden in one pack can be recovered by
+    differencing the others and the regional totals.
+    """
+    if not isinstance(threshold, int | np.integer) or threshold < 2:
+        raise DataError(f"argument 'threshold' must be a whole number >= 2; got {threshold!r}")
+    cases = schema.validate(cases, authorities=cases["authority"].astype(str).unique())
+    return {
+        name: disclosure.suppress(counts, threshold=threshold)
+        for name, (counts, _) in _region_counts(cases).items()
+    }
+
+
 def _controlled(
-    name: str, counts: pd.DataFrame, threshold: int, log: list, *, drop_total_row: bool = False
+    name: str,
+    region: disclosure.Suppressed,
+    authority: str,
+    log: list,
+    *,
+    drop_total_row: bool = False,
 ) -> disclosure.Suppressed:
-    result = disclosure.suppress(counts, threshold=threshold)
-    if len(result.record):
-        log.append(result.record.assign(table=name))
+    """``authority``'s view of a region-wide suppressed table (see region_suppression)."""
+    full = region.table.where(~region.mask, 0).astype(np.int64)
+    counts = pd.DataFrame(
+        {
+            _columns(authority)[0]: full[authority],
+            _columns(authority)[1]: full[disclosure.TOTAL] - full[authority],
+            disclosure.TOTAL: full[disclosure.TOTAL],
+        }
+    )
+    # hidden values are never carried into the table: take them from the region's counts
+    hidden_own, hidden_total = region.mask[authority], region.mask[disclosure.TOTAL]
+    mask = pd.DataFrame(
+        {
+            _columns(authority)[0]: hidden_own,
+            _columns(authority)[1]: hidden_own | hidden_total,
+            disclosure.TOTAL: hidden_total,
+        }
+    )
+    reasons = {(r.row, r.column): r.reason for r in region.record.itertuples()}
+    record = []
+    for row in mask.index:
+        for column in mask.columns:
+            if not mask.loc[row, column]:
+                continue
+            source = authority if column == _columns(authority)[0] else disclosure.TOTAL
+            reason = reasons.get(
+                (row, source), "secondary: the rest of the region beside a suppressed cell"
+            )
+            if column == _columns(authority)[1]:
+                reason = "secondary: the rest of the region beside a suppressed cell"
+            record.append({"row": row, "column": column, "reason": reason, "table": name})
+    if record:
+        log.append(pd.DataFrame(record))
     if drop_total_row:  # a sum over non-exclusive rows means nothing: do not publish it
-        result = disclosure.Suppressed(
-            result.table.drop(index=disclosure.TOTAL),
-            result.mask.drop(index=disclosure.TOTAL),
-            result.record,
-            threshold,
-        )
-    return result
+        counts, mask = counts.drop(index=disclosure.TOTAL), mask.drop(index=disclosure.TOTAL)
+    shown = counts.astype(object).mask(mask, disclosure.SUPPRESSED)
+    return disclosure.Suppressed(shown, mask, pd.DataFrame(record), region.threshold)
 
 
 def authority_tables(
@@ -134,9 +215,17 @@ def authority_tables(
     *,
     effects: pd.DataFrame | None = None,
     threshold: int = 5,
+    region: dict[str, disclosure.Suppressed] | None = None,
 ) -> Pack:
-    """The disclosure-controlled tables of ``authority``'s pack (see the module docstring)."""
-    cases = schema.validate(cases, authorities=cases["authority"].unique())
+    """The disclosure-controlled tables of ``authority``'s pack (see the module docstring).
+
+    ``region`` is :func:`region_suppression` of the same cases (computed when not given):
+    every pack of a region is suppressed as one set.
+    """
+    if region is None:
+        region = region_suppression(cases, threshold=threshold)
+    threshold = next(iter(region.values())).threshold
+    cases = schema.validate(cases, authorities=cases["authority"].astype(str).unique())
     names = cases["authority"].astype(str)
     if authority not in set(names):
         raise DataError(
@@ -148,17 +237,18 @@ def authority_tables(
     tables: dict[str, pd.DataFrame] = {}
 
     n = int(mine.sum())
+    n_hidden = bool(region["placement settings"].mask.loc[disclosure.TOTAL, authority])
     population = _population(authority)
-    design = {"authority": authority, "cases in the sample": n if n >= threshold else "c"}
+    design = {"authority": authority, "cases in the sample": "c" if n_hidden else n}
     if population is not None:
         design.update(
             {
                 "looked-after children aged 10+ (31 March 2017)": population,
                 "design sample (CRS, 95%, +/-10)": int(sample_size(population)),
                 "achieved interval (+/- points, 95%)": (
-                    round(float(margin_of_error(min(n, population), population)), 1)
-                    if n >= threshold
-                    else "c"
+                    "c"
+                    if n_hidden
+                    else round(float(margin_of_error(min(n, population), population)), 1)
                 ),
             }
         )
@@ -166,7 +256,7 @@ def authority_tables(
 
     groups = _setting_group(cases)
     settings = _crosstab(groups, mine, authority, list(SETTING_GROUPS))
-    controlled = _controlled("placement settings", settings, threshold, log)
+    controlled = _controlled("placement settings", region["placement settings"], authority, log)
     shares = settings / settings.sum()
     share_names = {c: c.replace("children:", "share:") for c in settings.columns}
     tables["placement settings"] = controlled.table
@@ -181,34 +271,20 @@ def authority_tables(
     cost_mask.columns = cost.columns
     tables["weekly cost by setting"] = disclosure.apply(cost.round(0).astype("Int64"), cost_mask)
 
-    bands = _distance_band(cases)
-    order = [label for *_, label in DISTANCE_BANDS] + ["distance unknown"]
     tables["distance from home"] = _controlled(
-        "distance from home", _crosstab(bands, mine, authority, order), threshold, log
+        "distance from home", region["distance from home"], authority, log
     ).table
-
-    prevalent = cases[list(schema.NEED_ITEMS)].astype(float) >= schema.PREVALENCE_SCORE
-    needs = pd.DataFrame(
-        {
-            _columns(authority)[0]: prevalent[mine].sum(),
-            _columns(authority)[1]: prevalent[~mine].sum(),
-        }
-    ).astype(int)
-    needs.index = [i.replace("risk_", "").replace("_", " ") for i in needs.index]
     tables["needs scored 4-5"] = _controlled(
-        "needs scored 4-5", needs, threshold, log, drop_total_row=True
+        "needs scored 4-5", region["needs scored 4-5"], authority, log, drop_total_row=True
     ).table
 
-    flags = cohorts.assign(cases)
-    member = flags.fillna(False).astype(bool)
-    cohort_counts = pd.DataFrame(
-        {
-            _columns(authority)[0]: member[mine].sum(),
-            _columns(authority)[1]: member[~mine].sum(),
-        }
-    ).astype(int)
+    member = cohorts.assign(cases).fillna(False).astype(bool)
     cohort_result = _controlled(
-        "commissioning cohorts", cohort_counts, threshold, log, drop_total_row=True
+        "commissioning cohorts",
+        region["commissioning cohorts"],
+        authority,
+        log,
+        drop_total_row=True,
     )
     tables["commissioning cohorts"] = cohort_result.table
     weekly = pd.DataFrame(
@@ -405,12 +481,39 @@ def write_all(
     fast: bool = False,
     rng: int | np.random.Generator | None = None,
     authorities: list[str] | None = None,
+    threshold: int = 5,
 ) -> list[Path]:
-    """Packs for ``authorities`` (default: every authority in ``cases``)."""
+    """Packs for ``authorities`` (default: every authority in ``cases``), suppressed as
+    one set over the region (:func:`region_suppression`).
+
+    Every pack is built before anything is written; all of them are then written into a
+    staging folder beside ``out`` and moved into ``out`` together, so a run that fails or
+    is interrupted half-way leaves ``out`` as it was.
+    """
+    import shutil
+    import tempfile
+
+    from lacstats import interrupts
+
     effects = authority_effects(cases, fast=fast, rng=rng)
+    region = region_suppression(cases, threshold=threshold)
     names = authorities or sorted(cases["authority"].astype(str).unique())
-    packs = [authority_tables(cases, name, effects=effects) for name in names]  # check first
-    written: list[Path] = []
-    for pack in packs:
-        written.extend(write_pack(pack, out, source=source))
+    packs = [authority_tables(cases, name, effects=effects, region=region) for name in names]
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{out}: an existing file, not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=".packs.staging."))
+    try:
+        staged: list[Path] = []
+        for pack in packs:
+            staged.extend(write_pack(pack, staging, source=source))
+        interrupts.check()
+        written = []
+        for path in staged:
+            final = out / path.name
+            os.replace(path, final)
+            written.append(final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return written

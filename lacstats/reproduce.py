@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from lacstats import provenance
+from lacstats import interrupts, provenance
 from lacstats.errors import LacstatsError
 from lacstats.io import atomic_directory
 from lacstats.results import Result
@@ -265,6 +265,7 @@ def _run_one(
         "diagnostics_passed": sum(ctx.diagnostics.values()),
     }
     say(f"[{entry.name}] done in {seconds:.1f} s")
+    interrupts.check()  # a signal swallowed inside a sampler stops the run here at the latest
     return manifest, found, row
 
 
@@ -358,7 +359,13 @@ def run_all(
     started = time.perf_counter()
     results: dict[str, tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]] = {}
     out = Path(out)
-    with atomic_directory(out) as staging:
+    from lacstats import datasets
+
+    inputs = [(folder or analyses_folder()), Path(datasets.__file__).parent]
+    # --only into an existing full results folder updates those analyses inside it and
+    # keeps the others (their folders, findings and manifests), never a partial folder
+    previous = _previous_run(out, inputs) if only else None
+    with atomic_directory(out, inputs=inputs, merge=previous is not None) as staging:
         from tqdm import tqdm
 
         bar = tqdm(
@@ -382,7 +389,23 @@ def run_all(
             else pd.DataFrame(columns=FINDINGS_COLUMNS)
         )
         all_findings = all_findings.reindex(columns=FINDINGS_COLUMNS)
-        all_findings.to_csv(staging / "findings.csv", index=False, lineterminator="\n")
+        written = all_findings
+        kept: list[str] = []
+        if previous is not None:
+            old_findings, old_manifest = previous
+            kept = sorted(set(old_manifest.get("analyses", {})) - set(selected))
+            manifests = {
+                **{k: old_manifest["analyses"][k] for k in kept},
+                **manifests,
+            }
+            order = {name: i for i, name in enumerate(catalogue)}
+            manifests = dict(sorted(manifests.items(), key=lambda kv: order.get(kv[0], 1e9)))
+            carried = old_findings[old_findings["analysis"].isin(kept)]
+            written = pd.concat([carried, all_findings], ignore_index=True)
+            written = written.iloc[
+                written["analysis"].map(order).fillna(1e9).argsort(kind="stable")
+            ].reindex(columns=FINDINGS_COLUMNS)
+        written.to_csv(staging / "findings.csv", index=False, lineterminator="\n")
         total = time.perf_counter() - started
         top = {
             **provenance.environment(),
@@ -392,6 +415,7 @@ def run_all(
                 "only": only or sorted(selected),
                 "jobs": jobs,
             },
+            "kept_from_previous_run": kept,
             "fast_note": "MCMC and simulations shortened for a smoke test" if fast else None,
             "packaged_data_sha256": provenance.packaged_data_hashes(),
             "analyses": manifests,
@@ -399,6 +423,27 @@ def run_all(
         }
         (staging / "manifest.json").write_text(dumps(top), encoding="utf-8")
     return RunSummary(out=out, table=pd.DataFrame(rows), findings=all_findings, seconds=total)
+
+
+def _previous_run(out: Path, inputs: list[Path]) -> tuple[pd.DataFrame, dict] | None:
+    """The findings and manifest of an earlier complete run in ``out``, if there is one."""
+    from lacstats.io import check_output
+
+    check_output(out, inputs)
+    manifest_path, findings_path = out / "manifest.json", out / "findings.csv"
+    if not (manifest_path.is_file() and findings_path.is_file()):
+        return None
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        findings = pd.read_csv(findings_path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as err:
+        raise LacstatsError(
+            f"{out}: its manifest.json or findings.csv cannot be read ({err}); --only updates "
+            "a complete results folder, so choose another --out"
+        ) from None
+    if not isinstance(manifest.get("analyses"), dict) or "analysis" not in findings:
+        raise LacstatsError(f"{out}: not a lacstats results folder; choose another --out")
+    return findings, manifest
 
 
 def _run_parallel(selected, staging, seed, fast, jobs, say, bars, bar, results) -> None:
