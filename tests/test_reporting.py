@@ -96,7 +96,9 @@ def test_html_is_self_contained(packs):
 def test_html_renders_in_headless_chromium(packs, tmp_path):
     chromium = shutil.which("chromium")
     if chromium is None:
-        pytest.skip("Debian's chromium is not installed (nox -s tests installs it as root)")
+        pytest.skip(
+            "Debian's chromium is not installed (.ci/run installs it as root): no browser check"
+        )
     _, html_path, _ = packs["Kent"]
     shot = tmp_path / "kent.png"
     subprocess.run(
