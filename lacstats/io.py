@@ -143,6 +143,11 @@ def read_table(
 
 
 def _decode(path: Path, data: bytes) -> str:
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        try:
+            return data.decode("utf-32")
+        except UnicodeDecodeError as err:
+            raise DataError(f"{path.name}: damaged UTF-32 text ({err.reason})") from err
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16")
@@ -257,6 +262,8 @@ def _read_excel(path: Path, sheet: str | int | None, all_sheets: bool) -> list[S
     book = _open_workbook(path)
     try:
         names = list(book.sheetnames)
+        if not names:
+            raise DataError(f"{path.name}: a workbook with no readable sheet")
         if all_sheets:
             chosen = names
         elif sheet is None:

@@ -339,6 +339,9 @@ def _as_number(series: pd.Series, column: Column) -> pd.Series:
 
 def _as_integer(series: pd.Series, column: Column) -> pd.Series:
     numbers = _as_number(series, column)
+    huge = (numbers.abs() > 2**53).fillna(False).to_numpy(dtype=bool)
+    if huge.any():
+        _raise(f"column {column.name!r}: implausible value", column.name, huge, series)
     fractional = numbers.notna().to_numpy() & (numbers.fillna(0) % 1 != 0).to_numpy()
     if fractional.any():
         _raise(f"column {column.name!r}: expected a whole number", column.name, fractional, series)
