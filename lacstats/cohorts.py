@@ -57,6 +57,8 @@ class Rule:
                 f"{sorted(self.params)}",
                 column=self.name,
             )
+        for key, value in changes.items():
+            _check_param(self.name, key, self.params[key], value)
         return replace(self, params={**self.params, **changes})
 
     def evaluate(self, cases: pd.DataFrame) -> pd.Series:
@@ -203,11 +205,36 @@ DEFAULT_RULES: tuple[Rule, ...] = (
 )
 
 
+def _check_param(rule: str, key: str, default: Any, value: Any) -> None:
+    """A threshold changed by the caller: a finite number in the range its unit allows."""
+    import math
+
+    numeric = isinstance(default, int | float) and not isinstance(default, bool)
+    if not numeric:
+        return
+    name = f"{rule}={{{key!r}: {value!r}}}"
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise DataError(f"{name}: {key} must be a number", column=rule)
+    if not math.isfinite(value) or value < 0:
+        raise DataError(f"{name}: {key} must be a finite number >= 0", column=rule)
+    if "miles" in key and value > schema.MAX_MILES:
+        raise DataError(f"{name}: more than {schema.MAX_MILES:g} miles", column=rule)
+    if "cost" in key and value > schema.MAX_WEEKLY_COST:
+        raise DataError(f"{name}: more than {schema.MAX_WEEKLY_COST:,.0f} GBP a week", column=rule)
+    if "score" in key and not schema.SCORE_RANGE[0] <= value <= schema.SCORE_RANGE[1]:
+        raise DataError(f"{name}: scores run from 1 to 5", column=rule)
+
+
 def _resolve(rules: Iterable[Rule], overrides: Mapping[str, Mapping[str, Any]]) -> list[Rule]:
     rules = list(rules)
     names = [r.name for r in rules]
     if len(set(names)) != len(names):
         raise DataError(f"rule names must be unique: {names}", column="rules")
+    bad = [k for k, v in overrides.items() if not isinstance(v, Mapping)]
+    if bad:
+        raise DataError(
+            f"{bad[0]}= must be a mapping of parameters, e.g. {{'miles': 20}}", column=bad[0]
+        )
     unknown = sorted(set(overrides) - set(names))
     if unknown:
         raise DataError(f"no rule(s) named {unknown}; rules: {names}", column=unknown[0])

@@ -63,13 +63,28 @@ class Suppressed(Result):
         return apply(values, self.mask)
 
 
+def _check_threshold(threshold: object) -> None:
+    if (
+        isinstance(threshold, bool)
+        or not isinstance(threshold, int | np.integer)
+        or not 2 <= threshold <= 1000
+    ):
+        raise DataError(
+            f"argument 'threshold' must be a whole number >= 2 (counts 1 to threshold - 1 are "
+            f"hidden; the DfE uses 5); got {threshold!r}",
+            column="threshold",
+        )
+
+
 def _check_counts(table: pd.DataFrame) -> np.ndarray:
+    if not isinstance(table, pd.DataFrame):
+        raise DataError(f"expected a pandas DataFrame, got {type(table).__name__}")
     values = table.to_numpy()
     try:
         numbers = values.astype(float)
     except (TypeError, ValueError) as err:
         raise DataError("suppress() needs a table of counts (numbers only)") from err
-    if np.any(numbers < 0) or np.any(numbers % 1 != 0):
+    if not np.all(np.isfinite(numbers)) or np.any(numbers < 0) or np.any(numbers % 1 != 0):
         raise DataError("suppress() needs whole, non-negative counts")
     return numbers
 
@@ -86,6 +101,7 @@ def suppress(
     ``table`` holds the interior counts (rows x columns, no totals). The result's table has
     a ``Total`` row and column when ``totals`` is true. Suppressed cells read ``"c"``.
     """
+    _check_threshold(threshold)
     counts = _check_counts(table)
     full = counts
     if totals:
@@ -170,6 +186,9 @@ def suppress_small_counts(
     ``total`` marks (boolean, aligned on rows) a total row that sums the others: it is
     never suppressed itself, and a lone suppressed row gets a second, the smallest other
     non-zero row (secondary suppression), so that it cannot be recovered by subtraction."""
+    _check_threshold(threshold)
+    if count not in table:
+        raise DataError(f"no column {count!r} of counts", column=count)
     out = table.copy()
     is_total = pd.Series(False, index=out.index) if total is None else total.astype(bool)
     small = out[count].between(1, threshold - 1) & ~is_total

@@ -344,6 +344,19 @@ def _check_options(family, cov, cluster, groups, quantile) -> None:
             f"argument 'family' must be one of {', '.join(FAMILIES)}; got {family!r}",
             column="family",
         )
+    if (
+        isinstance(confidence, bool)
+        or not isinstance(confidence, int | float | np.floating)
+        or not 0 < confidence < 1
+    ):
+        raise DataError(
+            f"argument 'confidence' must be between 0 and 1 (e.g. 0.95); got {confidence!r}",
+            column="confidence",
+        )
+    if not isinstance(formula, str):
+        raise DataError(f"argument 'formula' must be text; got {formula!r}", column="formula")
+    if not isinstance(data, pd.DataFrame):
+        raise DataError(f"expected a pandas DataFrame, got {type(data).__name__}", column="data")
     if cov not in COVARIANCES:
         raise DataError(
             f"argument 'cov' must be one of {', '.join(COVARIANCES)}; got {cov!r}", column="cov"
@@ -481,11 +494,27 @@ def _check_rank(formula: str, frame: pd.DataFrame) -> None:
     import patsy
 
     try:
-        _, X = patsy.dmatrices(
-            formula, frame, return_type="dataframe", eval_env=patsy.EvalEnvironment([{"np": np}])
-        )
+        with np.errstate(divide="ignore", invalid="ignore"):
+            y, X = patsy.dmatrices(
+                formula,
+                frame,
+                return_type="dataframe",
+                eval_env=patsy.EvalEnvironment([{"np": np}]),
+            )
     except patsy.PatsyError as err:
         raise DataError(f"formula {formula!r} cannot be built: {err}", column="formula") from err
+    for side, matrix in (("response", y), ("term", X)):
+        finite = np.isfinite(matrix.to_numpy(dtype=float)).all(axis=1)
+        if not finite.all():
+            positions = np.flatnonzero(~finite)
+            raise DataError(
+                f"formula {formula!r}: a {side} is not finite (the log of zero, or a "
+                "division by zero?); data rows (index labels)",
+                column="formula",
+                rows=[int(p) + 1 for p in positions[:5]],
+                values=[matrix.index[p] for p in positions[:5]],
+                n_bad=len(positions),
+            )
     rank = np.linalg.matrix_rank(X.to_numpy())
     if rank < X.shape[1]:
         # name the columns that are linear combinations of earlier ones

@@ -201,10 +201,28 @@ def largest_remainder(shares: Any, total: int) -> np.ndarray:
 
     Ties in the remainders go to the earlier entry, so the result is deterministic.
     """
-    weights = np.asarray(shares, dtype=float)
-    if weights.ndim != 1 or len(weights) == 0 or np.any(weights < 0) or weights.sum() <= 0:
-        raise DataError("shares must be a non-empty list of non-negative numbers, not all zero")
-    if total < 0 or int(total) != total:
+    try:
+        weights = np.asarray(shares, dtype=float)
+    except (TypeError, ValueError):
+        raise DataError("shares must be a list of numbers", column="shares") from None
+    if (
+        weights.ndim != 1
+        or len(weights) == 0
+        or not np.all(np.isfinite(weights))
+        or np.any(weights < 0)
+        or weights.sum() <= 0
+    ):
+        raise DataError(
+            "shares must be a non-empty list of finite, non-negative numbers, not all zero",
+            column="shares",
+        )
+    if (
+        isinstance(total, bool)
+        or not isinstance(total, int | float | np.integer | np.floating)
+        or not np.isfinite(total)
+        or total < 0
+        or int(total) != total
+    ):
         raise DataError(f"argument 'total' must be a whole number >= 0, got {total!r}")
     quota = weights / weights.sum() * int(total)
     base = np.floor(quota + 1e-9).astype(np.int64)
