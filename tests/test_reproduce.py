@@ -136,8 +136,10 @@ def test_cli_reproduce(tmp_path, capsys):
         "only": ["savings", "sufficiency"],
         "jobs": 2,
     }
-    assert cli.main([*args, "--quiet", "--jobs", "0"]) == 2
-    assert "'jobs' must be a positive integer" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:  # argparse: one line, exit 2
+        cli.main([*args, "--quiet", "--jobs", "0"])
+    assert stop.value.code == 2
+    assert "--jobs: '0': must be at least 1" in capsys.readouterr().err
 
 
 def test_cli_sample_size(capsys):
@@ -153,8 +155,10 @@ def test_cli_design(capsys, tmp_path):
 
 
 def test_cli_reports_errors(capsys):
-    assert cli.main(["sample-size", "--population", "900", "--interval", "0"]) == 2
-    assert "'interval'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["sample-size", "--population", "900", "--interval", "0"])
+    assert stop.value.code == 2
+    assert "--interval: '0'" in capsys.readouterr().err
 
 
 @pytest.fixture(scope="module")
