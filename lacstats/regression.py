@@ -281,6 +281,7 @@ def fit(
     ``dispersion`` (GLM), ``groups``, ``group_sd`` and ``residual_sd`` (mixed model),
     ``pseudo_r2`` (quantile regression).
     """
+    _check_arguments(data, formula, confidence)
     _check_options(family, cov, cluster, groups, quantile)
     link = link or ("log" if family == "gamma" else "identity")
     response, frame = _complete_rows(data, formula, family, link, [groups, cluster])
@@ -338,12 +339,7 @@ class _Fitted(NamedTuple):
     notes: list[str]
 
 
-def _check_options(family, cov, cluster, groups, quantile) -> None:
-    if family not in FAMILIES:
-        raise DataError(
-            f"argument 'family' must be one of {', '.join(FAMILIES)}; got {family!r}",
-            column="family",
-        )
+def _check_arguments(data, formula, confidence) -> None:
     if (
         isinstance(confidence, bool)
         or not isinstance(confidence, int | float | np.floating)
@@ -357,6 +353,14 @@ def _check_options(family, cov, cluster, groups, quantile) -> None:
         raise DataError(f"argument 'formula' must be text; got {formula!r}", column="formula")
     if not isinstance(data, pd.DataFrame):
         raise DataError(f"expected a pandas DataFrame, got {type(data).__name__}", column="data")
+
+
+def _check_options(family, cov, cluster, groups, quantile) -> None:
+    if family not in FAMILIES:
+        raise DataError(
+            f"argument 'family' must be one of {', '.join(FAMILIES)}; got {family!r}",
+            column="family",
+        )
     if cov not in COVARIANCES:
         raise DataError(
             f"argument 'cov' must be one of {', '.join(COVARIANCES)}; got {cov!r}", column="cov"
