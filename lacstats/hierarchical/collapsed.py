@@ -199,23 +199,27 @@ def draw_coefficients(
         sl = slice(start, min(start + chunk, S))
         sg, Ls = sigma[sl], L[sl]
         s2 = sg**2
-        M = eye + np.einsum("sik,gij,sjm->sgkm", Ls, stats.szz, Ls) / s2[:, None, None, None]
+        Lt = np.swapaxes(Ls, -1, -2)[:, None]  # (s, 1, q, q)
+        M = eye + (Lt @ stats.szz[None] @ Ls[:, None]) / s2[:, None, None, None]
         C = np.linalg.cholesky(M)
-        B = np.einsum("sik,gip->sgkp", Ls, stats.szx) / sg[:, None, None, None]
-        bb = np.einsum("sik,gi->sgk", Ls, stats.szy) / sg[:, None, None]
+        B = (Lt @ stats.szx[None]) / sg[:, None, None, None]  # (s, G, q, p)
+        bb = (Lt @ stats.szy[None, :, :, None])[..., 0] / sg[:, None, None]
         U = np.linalg.solve(C, B)
         u = np.linalg.solve(C, bb[..., None])[..., 0]
-        H = (stats.sxx - np.einsum("sgkp,sgkr->spr", U, U)) / s2[:, None, None]
-        h = (stats.sxy - np.einsum("sgkp,sgk->sp", U, u)) / s2[:, None]
+        Uf = U.reshape(len(sg), G * q, p)
+        H = (stats.sxx - np.swapaxes(Uf, 1, 2) @ Uf) / s2[:, None, None]
+        h = (stats.sxy - (np.swapaxes(Uf, 1, 2) @ u.reshape(len(sg), G * q, 1))[..., 0]) / s2[
+            :, None
+        ]
         K = H + np.diag(prior_precision)
         CK = np.linalg.cholesky(K)
         mean = np.linalg.solve(K, h[..., None])[..., 0]
         z = gen.standard_normal(mean.shape)
         beta[sl] = mean + np.linalg.solve(np.swapaxes(CK, -1, -2), z[..., None])[..., 0]
-        r = stats.szy - np.einsum("gqp,sp->sgq", stats.szx, beta[sl])
-        v = np.einsum("sik,sgi->sgk", Ls, r) / s2[:, None, None]
+        r = stats.szy[None] - (stats.szx[None] @ beta[sl][:, None, :, None])[..., 0]
+        v = (Lt @ r[..., None])[..., 0] / s2[:, None, None]
         w = np.linalg.solve(M, v[..., None])[..., 0]
         e = gen.standard_normal(w.shape)
         w = w + np.linalg.solve(np.swapaxes(C, -1, -2), e[..., None])[..., 0]
-        b[sl] = np.einsum("sij,sgj->sgi", Ls, w)
+        b[sl] = (Ls[:, None] @ w[..., None])[..., 0]
     return beta, b

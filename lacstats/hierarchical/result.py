@@ -20,6 +20,7 @@ from scipy import special, stats
 
 from lacstats.errors import DataError
 from lacstats.hierarchical.design import SCALED_RESPONSE, Design
+from lacstats.results import Result
 
 if TYPE_CHECKING:
     from lacstats.hierarchical.model import HierarchicalModel
@@ -32,7 +33,7 @@ GATED = ("alpha", "beta", "b", "tau", "corr", "sigma", "nu", "shape", "phi")
 
 
 @dataclass(frozen=True)
-class Diagnostics:
+class Diagnostics(Result):
     """Convergence diagnostics of a fit and whether it passes the gate (R-hat <= 1.01,
     bulk and tail ESS >= 400, no divergences; Vehtari et al. 2021, Bayesian Analysis 16,
     667-718)."""
@@ -146,7 +147,7 @@ def _row(term: str, draws: np.ndarray) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class PosteriorPredictiveCheck:
+class PosteriorPredictiveCheck(Result):
     """Observed statistics of the (log) response beside their replicated distribution,
     with the posterior predictive p-value P(T(y_rep) >= T(y)); ``observed`` and
     ``replicated`` (a few replicated data sets) are kept for plotting."""
@@ -171,7 +172,7 @@ class PosteriorPredictiveCheck:
 
 
 @dataclass(frozen=True)
-class HierarchicalResult:
+class HierarchicalResult(Result):
     """A fitted hierarchical model; numbers are on the user's (link) scale.
 
     ``timings`` holds wall seconds: ``build`` (design and sufficient statistics),
@@ -507,6 +508,3 @@ class HierarchicalResult:
         )
 
     __str__ = summary
-
-    def _repr_html_(self) -> str:
-        return "<pre>" + self.summary().replace("&", "&amp;").replace("<", "&lt;") + "</pre>"
