@@ -40,15 +40,14 @@ def run(ctx) -> None:
         ctx.table(f"diagnostics_{label}", _frame(result.diagnostics.to_dict()))
         return result
 
-    partial = fit(
-        "partial_pooling", HierarchicalModel(COST, group="authority", fast_path=False), cases
-    )
+    partial = fit("partial_pooling", HierarchicalModel(COST, group="authority"), cases)
     ctx.table("fixed_effects", partial.fixed_effects().round(5))
     ctx.table("variance_components", partial.variance_components().round(5))
     effects = partial.group_effects().sort_values("mean")
     ctx.table("authority_effects", effects.round(5))
-    ppc_table, ppc_fig = partial.ppc(cases, rng=gen)
-    ctx.table("posterior_predictive", ppc_table.round(5))
+    predictive = partial.ppc(cases, rng=gen)
+    ctx.table("posterior_predictive", predictive.to_frame().round(5))
+    ppc_fig = _ppc_figure(predictive)
     ctx.figure("posterior_predictive", ppc_fig)
     plt.close(ppc_fig)
     _caterpillar(ctx, effects)
@@ -131,6 +130,29 @@ def _frame(record):
     import pandas as pd
 
     return pd.DataFrame([record])
+
+
+def _ppc_figure(check):
+    """Histograms of the observed (log) response and of replicated data sets."""
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    bins = np.histogram_bin_edges(check.observed, bins=40)
+    for rep in check.replicated:
+        ax.hist(rep, bins=bins, histtype="step", color="#9ecae1", alpha=0.4, density=True)
+    ax.hist(
+        check.observed,
+        bins=bins,
+        histtype="step",
+        color="black",
+        lw=1.5,
+        density=True,
+        label="observed",
+    )
+    ax.set_xlabel(check.label)
+    ax.set_title(
+        f"Posterior predictive check (blue: {len(check.replicated)} replicated data sets)"
+    )
+    ax.legend(frameon=False)
+    return fig
 
 
 def _caterpillar(ctx, effects) -> None:

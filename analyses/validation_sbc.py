@@ -45,9 +45,7 @@ def run(ctx) -> None:
     sims, draws = (10, 100) if ctx.fast else (100, 100)
     ctx.options.update({"simulations": sims, "posterior_draws_ranked": draws, "rng": ctx.seed})
     gen = np.random.default_rng(ctx.seed)
-    model = HierarchicalModel(
-        "y ~ x", group="g", family="gaussian", autoscale=False, fast_path=False
-    )
+    model = HierarchicalModel("y ~ x", group="g", family="gaussian", autoscale=False)
     rows = []
     for s in range(sims):
         truth, data = simulate(gen)

@@ -36,6 +36,8 @@ __all__ = [
     "RiskCost",
     "correlation",
     "fit",
+    "formula_columns",
+    "model_frame",
     "risk_cost",
     "strength",
 ]
@@ -208,7 +210,9 @@ _KNOWN = {
 }
 
 
-def _formula_columns(formula: str, data: pd.DataFrame) -> tuple[str, list[str]]:
+def formula_columns(formula: str, data: pd.DataFrame) -> tuple[str, list[str]]:
+    """The response and the data columns a patsy formula names, in order; a column the
+    data do not have raises a :class:`DataError` naming it."""
     if "~" not in formula:
         raise DataError(f"formula {formula!r} has no '~'", column="formula")
     lhs, _rhs = formula.split("~", 1)
@@ -382,7 +386,7 @@ def _complete_rows(
 ) -> tuple[str, pd.DataFrame]:
     """The response and the complete rows of the formula's (and ``extra``) columns; a log
     scale needs a positive response, reported at the caller's rows."""
-    response, columns = _formula_columns(formula, data)
+    response, columns = formula_columns(formula, data)
     extra = [c for c in extra if c is not None]
     for column in extra:
         if column not in data.columns:

@@ -1,0 +1,177 @@
+"""The full-likelihood model, for families without sufficient statistics (and as a check
+on them): every group's coefficients sampled, hierarchically centred where the group's
+own data outweigh the prior and non-centred elsewhere.
+
+Model on the scaled data (``design.py``):
+
+  eta_i = F_i beta_F + Z_i c[g_i] (+ log exposure),   c_g ~ MVN(mu, Sigma)
+
+where Z_i holds the intercept and the varying columns, F_i the other (fixed) columns and
+mu the means of the varying coefficients (the intercept first). Centred groups draw c_g
+around mu itself (hierarchical centring, Gelfand, Sahu and Carlin 1995, Biometrika 82,
+479-488), so the intercept and the mean of the effects form no ridge; non-centred groups
+use c_g = mu + L z_g (Papaspiliopoulos, Roberts and Skold 2007, Statistical Science 22,
+59-73). Fixed columns are sampled through the QR decomposition of the Stan manual
+(section 1.2); their normal prior applies to beta itself.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lacstats.hierarchical.design import SCALED_RESPONSE, Design
+
+
+def pilot_variances(d: Design, family: str) -> tuple[float, np.ndarray]:
+    """Moment estimates of the between-group variance tau^2 of the intercepts and of each
+    group's sampling variance v_g on the link scale; group g is centred when v_g <= tau^2
+    (its data outweigh the prior: partial pooling shrinks it by less than half)."""
+    G = len(d.levels)
+    n = np.maximum(d.counts, 1)
+    if family in ("bernoulli", "binomial", "poisson", "negative_binomial"):
+        events = np.bincount(d.groups, weights=d.y, minlength=G)
+        if family in ("bernoulli", "binomial"):
+            trials = d.trials if d.trials is not None else np.ones(len(d.y))
+            total = np.bincount(d.groups, weights=trials, minlength=G)
+            est = np.log((events + 0.5) / (total - events + 0.5))
+            sampling = 1 / (events + 0.5) + 1 / (total - events + 0.5)
+        else:
+            exposure = np.exp(d.offset) if d.offset is not None else np.ones(len(d.y))
+            total = np.bincount(d.groups, weights=exposure, minlength=G)
+            est = np.log((events + 0.5) / total)
+            sampling = 1 / (events + 0.5)
+        tau2 = max(float(np.var(est, ddof=1) - np.mean(sampling)), 0.0) if G > 1 else 0.0
+        return tau2, sampling
+    y = np.log(d.y) if family == "gamma" else d.y
+    X = d.with_intercept()
+    resid = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]
+    N = len(y)
+    means = np.bincount(d.groups, weights=resid, minlength=G) / n
+    within = np.sum((resid - means[d.groups]) ** 2) / max(N - G, 1)
+    between = np.sum(d.counts * (means - resid.mean()) ** 2) / max(G - 1, 1)
+    n0 = (N - np.sum(d.counts**2) / N) / max(G - 1, 1)
+    return max((between - within) / n0, 0.0), within / n
+
+
+def centred_groups(d: Design, family: str, threshold: int | str, grouped: bool) -> np.ndarray:
+    """Which groups to centre (see :func:`pilot_variances`); an integer threshold centres
+    groups with at least that many rows instead."""
+    if not grouped:
+        return np.zeros(len(d.levels), dtype=bool)
+    if threshold != "auto":
+        return d.counts >= int(threshold)
+    tau2, sampling = pilot_variances(d, family)
+    return sampling <= tau2
+
+
+def build(
+    d: Design,
+    family: str,
+    *,
+    grouped: bool,
+    correlated: bool,
+    centred: np.ndarray,
+    scales: dict[str, float],
+):
+    """The PyMC model with its data in ``pm.Data`` containers (their values may be swapped
+    for another data set of the same structure)."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    q = d.q if grouped else 0
+    values = data_values(d, grouped)
+    n_fixed = values["R_inv"].shape[0] if "R_inv" in values else 0
+    idx_c, idx_n = np.flatnonzero(centred), np.flatnonzero(~centred)
+    with pm.Model() as model:
+        y = pm.Data("y", values["y"])
+        eta = 0.0
+        if n_fixed:
+            Q = pm.Data("Q", values["Q"])
+            R_inv = pm.Data("R_inv", values["R_inv"])
+            theta = pm.Flat("theta", shape=n_fixed)
+            beta_f = pt.dot(R_inv, theta)
+            pm.Potential("beta_prior", pm.logp(pm.Normal.dist(0.0, scales["beta"]), beta_f).sum())
+            eta = eta + pt.dot(Q, theta)
+        else:
+            beta_f = pt.zeros(0)
+        prior_sd = np.array([scales["intercept"]] + [scales["beta"]] * (q - 1 if q else 0))
+        if grouped:
+            mu = pm.Normal("mu", 0.0, prior_sd, shape=q)
+            Zd = pm.Data("Z", values["Z"])
+            g = pm.Data("g", values["g"])
+            rate = 1.0 / scales["group_sd"]
+            if correlated and q > 1:
+                L, _corr, _sds = pm.LKJCholeskyCov(
+                    "group_chol",
+                    eta=scales["correlation"],
+                    n=q,
+                    sd_dist=pm.Exponential.dist(rate, shape=q),
+                    compute_corr=True,
+                    store_in_trace=False,
+                )
+            else:
+                L = pt.diag(pm.Exponential("tau_", rate, shape=q))
+            pm.Deterministic("L", L)
+            G = len(d.levels)
+            c = pt.zeros((G, q))
+            if len(idx_c):
+                if q == 1:
+                    c_c = pm.Normal("c_centred", mu[0], L[0, 0], shape=(len(idx_c), 1))
+                else:
+                    c_c = pm.MvNormal("c_centred", mu, chol=L, shape=(len(idx_c), q))
+                c = pt.set_subtensor(c[idx_c], c_c)
+            if len(idx_n):
+                z = pm.Normal("c_z", 0.0, 1.0, shape=(len(idx_n), q))
+                c = pt.set_subtensor(c[idx_n], mu + pt.dot(z, L.T))
+            pm.Deterministic("c", c)
+            eta = eta + pt.sum(Zd * c[g], axis=1)
+        else:
+            mu = pm.Normal("mu", 0.0, scales["intercept"], shape=1)
+            eta = eta + mu[0]
+        pm.Deterministic("beta_fixed", beta_f)
+        if d.offset is not None:
+            eta = eta + pm.Data("offset", values["offset"])
+        _likelihood(pm, pt, family, eta, y, d, scales)
+    return model
+
+
+def data_values(d: Design, grouped: bool) -> dict[str, np.ndarray]:
+    """The values of the model's data containers (see :func:`build`)."""
+    fixed_cols = [j for j in range(d.X.shape[1]) if not (grouped and j in d.varying)]
+    F = d.X[:, fixed_cols]
+    values = {"y": d.y}
+    if fixed_cols:
+        r_inv = np.linalg.inv(np.linalg.qr(F)[1])
+        values["Q"], values["R_inv"] = F @ r_inv, r_inv
+    if grouped:
+        values["Z"] = np.column_stack([np.ones(len(d.y)), d.X[:, list(d.varying)]])
+        values["g"] = d.groups
+    if d.offset is not None:
+        values["offset"] = d.offset
+    if d.trials is not None:
+        values["trials"] = d.trials.astype(np.int64)
+    return values
+
+
+def _likelihood(pm, pt, family, eta, y, d: Design, scales) -> None:
+    if family in SCALED_RESPONSE:
+        sigma = pm.Exponential("sigma", 1.0 / scales["sigma"])
+        if family == "student_t":
+            nu = pm.Gamma("nu", 2.0, 0.1)
+            pm.StudentT("obs", nu=nu, mu=eta, sigma=sigma, observed=y)
+        else:
+            pm.Normal("obs", eta, sigma, observed=y)
+    elif family == "gamma":
+        shape = pm.Exponential("shape", 0.1)
+        pm.Gamma("obs", alpha=shape, beta=shape / pt.exp(eta), observed=y)
+    elif family == "bernoulli":
+        pm.Bernoulli("obs", logit_p=eta, observed=y)
+    elif family == "binomial":
+        trials = pm.Data("trials", d.trials.astype(np.int64))  # same as data_values
+        pm.Binomial("obs", n=trials, logit_p=eta, observed=y)
+    elif family == "poisson":
+        pm.Poisson("obs", mu=pt.exp(eta), observed=y)
+    else:  # negative binomial: var = mu + mu^2 / phi; 1 / sqrt(phi) ~ Exponential(1)
+        inv_sqrt_phi = pm.Exponential("inv_sqrt_phi", 1.0)
+        phi = pm.Deterministic("phi", 1.0 / inv_sqrt_phi**2)
+        pm.NegativeBinomial("obs", mu=pt.exp(eta), alpha=phi, observed=y)

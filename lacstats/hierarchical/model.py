@@ -1,0 +1,423 @@
+"""``HierarchicalModel``: specification, fitting, compiled-model reuse."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lacstats import interrupts
+from lacstats.errors import ConvergenceError, DataError
+from lacstats.hierarchical import collapsed, full
+from lacstats.hierarchical.design import FAMILIES, SCALED_RESPONSE, Design, build_design
+from lacstats.hierarchical.result import HierarchicalResult, diagnostics
+
+DEFAULT_PRIORS = {
+    "intercept": 2.5,
+    "beta": 2.5,
+    "group_sd": 1.0,
+    "sigma": 1.0,
+    "correlation": 1.0,
+}
+COLLAPSIBLE = ("gaussian", "lognormal")
+
+#: Compiled nutpie models by structure; a fit of the same structure swaps in its data.
+_COMPILED: dict[tuple, Any] = {}
+_LOCK = threading.Lock()
+
+
+class HierarchicalModel:
+    """A multilevel regression with group-varying intercepts and, for the terms named in
+    ``varying``, group-varying slopes, correlated by default (LKJ prior).
+
+    Parameters
+    ----------
+    formula : patsy formula of the fixed part, e.g. ``"weekly_cost ~ risk_score"``.
+    group : the grouping column (``None``: a pooled model).
+    family : one of ``lognormal``, ``gaussian``, ``student_t``, ``gamma``, ``bernoulli``,
+        ``binomial`` (with ``trials``), ``poisson`` or ``negative_binomial`` (optionally
+        with ``exposure``).
+    varying : formula terms whose slopes vary by group.
+    correlated : model the correlation of the varying coefficients (LKJ(eta) prior on the
+        correlation matrix, eta = ``priors["correlation"]``, default 1: uniform, as brms); ``False`` makes
+        them independent on the internal (centred) scale.
+    trials : for ``binomial``, the column of denominators (brms's ``y | trials(n)``).
+    exposure : for count families, the column of exposures (a log offset), e.g. population.
+    priors : scales on the scaled data (keys ``intercept``, ``beta``, ``group_sd``,
+        ``sigma``, ``correlation``): intercept and slopes Normal(0, 2.5), group SDs and
+        sigma Exponential with mean 1 (rstanarm's weakly informative defaults, Gabry and
+        Goodrich 2020), LKJ(1).
+    fast_path : ``"auto"`` (default) fits gaussian and lognormal models from per-group
+        sufficient statistics with every coefficient integrated out (``collapsed.py``);
+        ``False`` samples the full likelihood (``full.py``).
+    centred_threshold : for the full likelihood, ``"auto"`` centres a group when its own
+        data outweigh the prior (``full.centred_groups``); an integer centres groups with
+        at least that many rows.
+    autoscale : centre and scale predictors (and a gaussian-type response) so that the
+        priors are weakly informative whatever the units; ``False`` applies them to the
+        data as given (simulation-based calibration needs this).
+    """
+
+    def __init__(
+        self,
+        formula: str,
+        *,
+        group: str | None = "authority",
+        family: str = "lognormal",
+        varying: tuple[str, ...] = (),
+        correlated: bool = True,
+        trials: str | None = None,
+        exposure: str | None = None,
+        priors: dict[str, float] | None = None,
+        sampler: str = "nutpie",
+        centred_threshold: int | str = "auto",
+        fast_path: bool | str = "auto",
+        target_accept: float = 0.9,
+        autoscale: bool = True,
+    ) -> None:
+        self.formula = formula
+        self.group = group
+        self.family = family
+        self.varying = tuple(varying)
+        self.correlated = correlated
+        self.trials = trials
+        self.exposure = exposure
+        self.priors = priors
+        self.sampler = sampler
+        self.centred_threshold = centred_threshold
+        self.fast_path = fast_path
+        self.target_accept = target_accept
+        self.autoscale = autoscale
+
+    def __repr__(self) -> str:
+        return (
+            f"HierarchicalModel({self.formula!r}, group={self.group!r}, "
+            f"family={self.family!r}, varying={self.varying!r})"
+        )
+
+    # -- checks ---------------------------------------------------------------------------
+    def _check_options(self) -> None:
+        if self.family not in FAMILIES:
+            raise DataError(
+                f"argument 'family' must be one of {', '.join(FAMILIES)}; got {self.family!r}",
+                column="family",
+            )
+        if self.sampler not in ("pymc", "nutpie"):
+            raise DataError(
+                f"argument 'sampler' must be pymc or nutpie; got {self.sampler!r}",
+                column="sampler",
+            )
+        unknown = sorted(set(self.priors or {}) - set(DEFAULT_PRIORS))
+        if unknown:
+            raise DataError(
+                f"unknown prior(s) {unknown}; known: {sorted(DEFAULT_PRIORS)}", column="priors"
+            )
+        if self.fast_path is True and (self.family not in COLLAPSIBLE or not self.group):
+            raise DataError(
+                "the sufficient-statistics path is for gaussian and lognormal models with a group",
+                column="fast_path",
+            )
+
+    @property
+    def _scales(self) -> dict[str, float]:
+        return {**DEFAULT_PRIORS, **(self.priors or {})}
+
+    def design(self, data: pd.DataFrame) -> Design:
+        """Validate ``data`` and build the scaled design (raises before any sampling)."""
+        self._check_options()
+        return build_design(
+            self.formula,
+            data,
+            family=self.family,
+            group=self.group,
+            varying=self.varying,
+            autoscale=self.autoscale,
+            trials=self.trials,
+            exposure=self.exposure,
+        )
+
+    def _collapsed(self) -> bool:
+        return bool(self.group) and self.family in COLLAPSIBLE and self.fast_path in (True, "auto")
+
+    # -- fit ------------------------------------------------------------------------------
+    def fit(
+        self,
+        data: pd.DataFrame,
+        *,
+        draws: int = 1000,
+        tune: int = 1000,
+        chains: int = 4,
+        rng: int | np.random.Generator | None = None,
+        progress: bool = True,
+        check: bool = True,
+        log_likelihood: bool = True,
+    ) -> HierarchicalResult:
+        """Sample the posterior and return a :class:`HierarchicalResult`; with ``check``,
+        raise :class:`ConvergenceError` (saying what to change) if the fit fails the gate.
+        ``log_likelihood`` is kept for compatibility: the pointwise log-likelihood is
+        computed on demand by ``result.loo()``."""
+        del log_likelihood
+        start = time.perf_counter()
+        d = self.design(data)
+        seed = int(np.random.default_rng(rng).integers(0, 2**31 - 1))
+        collapse = self._collapsed()
+        scales = self._scales
+        if collapse:
+            stats = collapsed.statistics(d)
+            lam = np.array([scales["intercept"]] + [scales["beta"]] * len(d.names)) ** -2.0
+            values = collapsed.data_values(stats, lam, 1 / scales["group_sd"], 1 / scales["sigma"])
+            q = d.q if self.group else 1
+            key = ("collapsed", q, bool(self.correlated and q > 1), scales["correlation"])
+            make = lambda: collapsed.build(q, key[2], scales["correlation"])
+            centred = np.zeros(len(d.levels), dtype=bool)
+        else:
+            centred = full.centred_groups(d, self.family, self.centred_threshold, bool(self.group))
+            values = full.data_values(d, bool(self.group))
+            key = (
+                "full",
+                self.family,
+                bool(self.group),
+                d.q,
+                len(d.levels),
+                tuple(np.flatnonzero(centred)),
+                values["Q"].shape[1] if "Q" in values else 0,
+                self.correlated,
+                d.offset is not None,
+                tuple(sorted(scales.items())),
+            )
+            make = lambda: full.build(
+                d,
+                self.family,
+                grouped=bool(self.group),
+                correlated=self.correlated,
+                centred=centred,
+                scales=scales,
+            )
+        built = time.perf_counter()
+        trace, compile_seconds, reused, sample_seconds = self._sample(
+            make, key, values, d, draws, tune, chains, seed, progress
+        )
+        post_start = time.perf_counter()
+        if collapse:
+            idata = _collapsed_posterior(
+                trace, stats, lam, d, seed, bool(self.group), self.correlated
+            )
+        else:
+            idata = _full_posterior(trace, d, bool(self.group), self.correlated)
+        diag = diagnostics(idata, chains, draws)
+        timings = {
+            "build": built - start,
+            "compile": compile_seconds,
+            "sample": sample_seconds,
+            "post": time.perf_counter() - post_start,
+        }
+        result = HierarchicalResult(
+            model=self,
+            design=d,
+            idata=idata,
+            diagnostics=diag,
+            fast_path=collapse,
+            priors=self._priors_record(d),
+            seed=seed,
+            options={
+                "draws": draws,
+                "tune": tune,
+                "chains": chains,
+                "sampler": self.sampler,
+                "target_accept": self.target_accept,
+                "correlated": self.correlated,
+                "fast_path": collapse,
+                "coefficients": (
+                    "integrated out, drawn exactly from their conditional posterior"
+                    if collapse
+                    else "sampled"
+                ),
+                "centred_groups": int(centred.sum()),
+                "non_centred_groups": int((~centred).sum()) if self.group and not collapse else 0,
+                "compiled_model_reused": reused,
+            },
+            timings=timings,
+        )
+        if check and not diag.passed:
+            raise ConvergenceError(
+                "the fit failed the convergence gate ("
+                + "; ".join(diag.problems())
+                + "). To fix it: "
+                + diag.advice()
+                + ". Inspect the fit with fit(..., check=False).",
+                diag,
+            )
+        return result
+
+    def _sample(self, make, key, values, d, draws, tune, chains, seed, progress):
+        """Compile (or reuse) and sample; returns (trace, compile s, reused, sample s)."""
+        import pymc as pm
+
+        cores = min(chains, os.cpu_count() or 1)
+        if self.sampler == "pymc":
+            start = time.perf_counter()
+            model = make()
+            if values is not None:
+                pm.set_data(values, model=model)
+            with model, warnings.catch_warnings(), np.errstate(over="ignore"):
+                warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)
+                trace = pm.sample(
+                    draws=draws,
+                    tune=tune,
+                    chains=chains,
+                    cores=cores,
+                    random_seed=seed,
+                    progressbar=progress,
+                    target_accept=self.target_accept,
+                    compute_convergence_checks=False,
+                )
+            # a Ctrl-C or SIGTERM raised inside the sampler's callbacks may have been
+            # swallowed: stop here if one arrived (lacstats.interrupts)
+            interrupts.check()
+            return trace, 0.0, False, time.perf_counter() - start
+        import nutpie
+
+        start = time.perf_counter()
+        structural = key
+        compiled = _COMPILED.get(structural)
+        reused = compiled is not None
+        if compiled is None:
+            model = make()
+            if values is not None:
+                pm.set_data(values, model=model)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", category=UserWarning, module="pytensor")
+                compiled = nutpie.compile_pymc_model(model)
+            with _LOCK:
+                _COMPILED[structural] = compiled
+        elif values is not None:
+            compiled = compiled.with_data(**values)
+        compiled_at = time.perf_counter()
+        with np.errstate(over="ignore", invalid="ignore"):
+            trace = nutpie.sample(
+                compiled,
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                cores=cores,
+                seed=seed,
+                target_accept=self.target_accept,
+                progress_bar=progress,
+                save_warmup=False,
+            )
+        interrupts.check()  # as above: a signal swallowed inside nutpie's callbacks
+        return trace, compiled_at - start, reused, time.perf_counter() - compiled_at
+
+    def _priors_record(self, d: Design) -> dict[str, Any]:
+        scales = self._scales
+        unit = d.y_scale if self.family in SCALED_RESPONSE else 1.0
+        record = {
+            "intercept": (
+                f"Normal(0, {scales['intercept']}) scaled; SD "
+                f"{scales['intercept'] * unit:.4g} on the original (link) scale"
+            ),
+            "group_sd": (
+                f"Exponential(rate {1 / scales['group_sd']:.3g}) scaled; prior mean "
+                f"{scales['group_sd'] * unit:.4g}"
+            ),
+        }
+        if self.group and self.varying and self.correlated:
+            record["correlation"] = f"LKJ({scales['correlation']:g}) on the scaled coefficients"
+        for name, sd in zip(d.names, d.x_sd, strict=True):
+            record[f"beta[{name}]"] = (
+                f"Normal(0, {scales['beta']}) scaled; SD "
+                f"{scales['beta'] * unit / sd:.4g} on the original scale"
+            )
+        if self.family in SCALED_RESPONSE:
+            record["sigma"] = (
+                f"Exponential(rate {1 / scales['sigma']:.3g}) scaled; prior mean "
+                f"{scales['sigma'] * unit:.4g}"
+            )
+        return record
+
+
+# -- posterior assembly -------------------------------------------------------------------
+def _array(trace, name: str) -> np.ndarray:
+    return np.asarray(trace["posterior"][name])
+
+
+def _tau_corr(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group SDs and the correlations of each pair i < k (in ``np.triu_indices`` order)."""
+    cov = L @ np.swapaxes(L, -1, -2)
+    tau = np.sqrt(np.einsum("...ii->...i", cov))
+    i, k = np.triu_indices(L.shape[-1], 1)
+    corr = cov[..., i, k] / (tau[..., i] * tau[..., k])
+    return tau, corr
+
+
+def _dataset(trace, variables: dict[str, tuple[tuple[str, ...], np.ndarray]], d: Design):
+    import xarray as xr
+
+    post = trace["posterior"]
+    coef = ["intercept", *(d.names[j] for j in d.varying)]
+    coords = {
+        "chain": np.asarray(post["chain"]),
+        "draw": np.asarray(post["draw"]),
+        "term": list(d.names),
+        "group": [str(g) for g in d.levels],
+        "coef": coef,
+        "pair": [
+            f"{coef[i]}:{coef[k]}" for i, k in zip(*np.triu_indices(len(coef), 1), strict=True)
+        ],
+    }
+    data = {name: (("chain", "draw", *dims), values) for name, (dims, values) in variables.items()}
+    ds = xr.Dataset(data)
+    used = {dim for dims, _ in variables.values() for dim in dims} | {"chain", "draw"}
+    ds = ds.assign_coords({k: v for k, v in coords.items() if k in used})
+    stats = trace["sample_stats"].to_dataset()
+    return xr.DataTree.from_dict({"posterior": ds, "sample_stats": stats})
+
+
+def _collapsed_posterior(trace, stats, lam, d: Design, seed: int, grouped: bool, correlated):
+    sigma = _array(trace, "sigma")
+    L = _array(trace, "L")
+    chains, draws = sigma.shape
+    q = L.shape[-1]
+    gen = np.random.default_rng(np.random.SeedSequence([seed, 1]))
+    beta, b = collapsed.draw_coefficients(stats, sigma.reshape(-1), L.reshape(-1, q, q), lam, gen)
+    tau, corr = _tau_corr(L)
+    variables = {
+        "alpha": ((), beta[:, 0].reshape(chains, draws)),
+        "beta": (("term",), beta[:, 1:].reshape(chains, draws, -1)),
+        "sigma": ((), sigma),
+    }
+    if grouped:
+        variables["b"] = (("group", "coef"), b.reshape(chains, draws, *b.shape[1:]))
+        variables["tau"] = (("coef",), tau)
+        if q > 1 and correlated:
+            variables["corr"] = (("pair",), corr)
+    return _dataset(trace, variables, d)
+
+
+def _full_posterior(trace, d: Design, grouped: bool, correlated: bool):
+    mu = _array(trace, "mu")
+    chains, draws = mu.shape[:2]
+    k = len(d.names)
+    beta = np.zeros((chains, draws, k))
+    fixed_cols = [j for j in range(k) if j not in d.varying]
+    if fixed_cols:
+        beta[..., fixed_cols] = _array(trace, "beta_fixed")
+    for i, j in enumerate(d.varying, start=1):
+        beta[..., j] = mu[..., i]
+    variables: dict[str, Any] = {"alpha": ((), mu[..., 0]), "beta": (("term",), beta)}
+    if grouped:
+        c = _array(trace, "c")
+        variables["b"] = (("group", "coef"), c - mu[:, :, None, :])
+        tau, corr = _tau_corr(_array(trace, "L"))
+        variables["tau"] = (("coef",), tau)
+        if mu.shape[-1] > 1 and correlated:
+            variables["corr"] = (("pair",), corr)
+    for name in ("sigma", "nu", "shape", "phi"):
+        if name in trace["posterior"].data_vars:
+            variables[name] = ((), _array(trace, name))
+    return _dataset(trace, variables, d)

@@ -1,0 +1,510 @@
+"""Results of hierarchical fits: diagnostics, the fitted model, posterior predictive checks.
+
+Every number a result reports is on the user's scale: coefficients per unit of each
+predictor, the intercept (and each group's intercept deviation) at x = 0, group SDs and
+correlations of the coefficients as lme4's ``VarCorr``, brms and Bambi print them. For a
+model with varying slopes the internal coefficients (predictors centred and scaled) map to
+the user's by a linear map T, so Sigma_user = T Sigma T' draw by draw.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+import patsy
+from scipy import special, stats
+
+from lacstats.errors import DataError
+from lacstats.hierarchical.design import SCALED_RESPONSE, Design
+from lacstats.results import Result
+
+if TYPE_CHECKING:
+    from lacstats.hierarchical.model import HierarchicalModel
+
+RHAT_MAX = 1.01
+ESS_MIN = 400
+INTERVAL = 0.95
+#: Posterior variables the gate checks (internal reparameterisations are left out).
+GATED = ("alpha", "beta", "b", "tau", "corr", "sigma", "nu", "shape", "phi")
+
+
+@dataclass(frozen=True)
+class Diagnostics(Result):
+    """Convergence diagnostics of a fit and whether it passes the gate (R-hat <= 1.01,
+    bulk and tail ESS >= 400, no divergences; Vehtari et al. 2021, Bayesian Analysis 16,
+    667-718)."""
+
+    rhat_max: float
+    ess_bulk_min: float
+    ess_tail_min: float
+    divergences: int
+    draws: int
+    chains: int
+
+    @property
+    def passed(self) -> bool:
+        return (
+            self.rhat_max <= RHAT_MAX
+            and self.ess_bulk_min >= ESS_MIN
+            and self.ess_tail_min >= ESS_MIN
+            and self.divergences == 0
+        )
+
+    def problems(self) -> list[str]:
+        out = []
+        if not self.rhat_max <= RHAT_MAX:
+            out.append(f"R-hat {self.rhat_max:.3f} > {RHAT_MAX}")
+        if not self.ess_bulk_min >= ESS_MIN:
+            out.append(f"bulk ESS {self.ess_bulk_min:.0f} < {ESS_MIN}")
+        if not self.ess_tail_min >= ESS_MIN:
+            out.append(f"tail ESS {self.ess_tail_min:.0f} < {ESS_MIN}")
+        if self.divergences:
+            out.append(f"{self.divergences} divergent transitions")
+        return out
+
+    def advice(self) -> str:
+        """What to change when the gate fails."""
+        tips = []
+        if self.divergences:
+            tips.append("raise target_accept (e.g. HierarchicalModel(..., target_accept=0.99))")
+        if not (self.ess_bulk_min >= ESS_MIN and self.ess_tail_min >= ESS_MIN):
+            need = ESS_MIN / max(min(self.ess_bulk_min, self.ess_tail_min), 1.0)
+            tips.append(
+                f"draw more (fit(..., draws={int(np.ceil(self.draws * need * 1.2 / 100) * 100)}))"
+            )
+        if not self.rhat_max <= RHAT_MAX:
+            tips.append("tune longer (fit(..., tune=2000)) or check the model's identification")
+        return "; ".join(tips)
+
+    def summary(self) -> str:
+        status = "passed" if self.passed else "FAILED: " + "; ".join(self.problems())
+        return (
+            f"R-hat max {self.rhat_max:.4f}, bulk ESS min {self.ess_bulk_min:.0f}, tail ESS "
+            f"min {self.ess_tail_min:.0f}, divergences {self.divergences}: {status}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rhat_max": self.rhat_max,
+            "ess_bulk_min": self.ess_bulk_min,
+            "ess_tail_min": self.ess_tail_min,
+            "divergences": self.divergences,
+            "draws": self.draws,
+            "chains": self.chains,
+            "passed": self.passed,
+        }
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([self.to_dict()])
+
+
+def diagnostics(idata, chains: int, draws: int) -> Diagnostics:
+    """The gate's numbers over the reported parameters of a fit's posterior."""
+    import arviz as az
+
+    posterior = idata["posterior"]
+    names = [v for v in GATED if v in posterior.data_vars]
+    rhat = az.rhat(idata, var_names=names)
+    bulk = az.ess(idata, var_names=names, method="bulk")
+    tail = az.ess(idata, var_names=names, method="tail")
+
+    def extreme(ds, fn):
+        values = [np.asarray(ds[v]).ravel() for v in ds.data_vars]
+        values = np.concatenate(values) if values else np.array([np.nan])
+        finite = values[np.isfinite(values)]
+        return float(fn(finite)) if finite.size else np.nan
+
+    divergences = int(np.asarray(idata["sample_stats"]["diverging"]).sum())
+    return Diagnostics(
+        extreme(rhat, np.max),
+        extreme(bulk, np.min),
+        extreme(tail, np.min),
+        divergences,
+        draws,
+        chains,
+    )
+
+
+def _interval(draws: np.ndarray, prob: float = INTERVAL) -> tuple[float, float]:
+    lo, hi = np.quantile(draws, [(1 - prob) / 2, 1 - (1 - prob) / 2])
+    return float(lo), float(hi)
+
+
+def _row(term: str, draws: np.ndarray) -> dict[str, Any]:
+    lo, hi = _interval(draws)
+    return {
+        "term": term,
+        "mean": float(draws.mean()),
+        "sd": float(draws.std(ddof=1)),
+        "ci_low": lo,
+        "ci_high": hi,
+        "prob": INTERVAL,
+    }
+
+
+@dataclass(frozen=True)
+class PosteriorPredictiveCheck(Result):
+    """Observed statistics of the (log) response beside their replicated distribution,
+    with the posterior predictive p-value P(T(y_rep) >= T(y)); ``observed`` and
+    ``replicated`` (a few replicated data sets) are kept for plotting."""
+
+    table: pd.DataFrame
+    observed: np.ndarray = field(repr=False)
+    replicated: np.ndarray = field(repr=False)
+    label: str
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "statistics": self.table.to_dict(orient="records")}
+
+    def summary(self) -> str:
+        return f"posterior predictive check of {self.label}\n" + self.table.to_string(
+            index=False, float_format=lambda v: f"{v:.4g}"
+        )
+
+    __str__ = summary
+
+
+@dataclass(frozen=True)
+class HierarchicalResult(Result):
+    """A fitted hierarchical model; numbers are on the user's (link) scale.
+
+    ``timings`` holds wall seconds: ``build`` (design and sufficient statistics),
+    ``compile`` (0 when a compiled model of the same structure was reused), ``sample`` and
+    ``post`` (exact draws of integrated-out coefficients and diagnostics)."""
+
+    model: HierarchicalModel
+    design: Design = field(repr=False)
+    idata: Any = field(repr=False)
+    diagnostics: Diagnostics
+    fast_path: bool
+    priors: dict[str, Any]
+    seed: int
+    options: dict[str, Any]
+    timings: dict[str, float]
+
+    # -- draws on the user's scale -----------------------------------------------------
+    def _draws(self, name: str) -> np.ndarray:
+        values = np.asarray(self.idata["posterior"][name])
+        return values.reshape(-1, *values.shape[2:])
+
+    @property
+    def _unit(self) -> float:
+        return self.design.y_scale if self.model.family in SCALED_RESPONSE else 1.0
+
+    def _betas(self) -> np.ndarray:
+        d = self.design
+        if not d.names:
+            return np.zeros((len(self._draws("alpha")), 0))
+        return self._draws("beta") * self._unit / d.x_sd
+
+    def _intercept(self) -> np.ndarray:
+        d = self.design
+        return d.y_shift + self._unit * self._draws("alpha") - self._betas() @ d.x_mean
+
+    def _group_draws(self) -> np.ndarray:
+        """Group deviations on the user's scale, (draws, groups, q)."""
+        return self._draws("b") @ self.design.transform().T
+
+    def _covariance(self) -> np.ndarray:
+        """The group covariance matrix on the user's scale, (draws, q, q)."""
+        tau = self._draws("tau")
+        q = tau.shape[1]
+        corr = np.broadcast_to(np.eye(q), (len(tau), q, q)).copy()
+        if "corr" in self.idata["posterior"].data_vars:
+            i, k = np.triu_indices(q, 1)
+            corr[:, i, k] = corr[:, k, i] = self._draws("corr")
+        cov = tau[:, :, None] * tau[:, None, :] * corr
+        T = self.design.transform()
+        return T @ cov @ T.T
+
+    @property
+    def _coef_names(self) -> list[str]:
+        return ["intercept", *self.model.varying]
+
+    def fixed_effects(self) -> pd.DataFrame:
+        """Fixed effects: ``term``, ``mean``, ``sd``, ``ci_low``, ``ci_high`` (central
+        interval) and ``prob`` (its probability)."""
+        rows = [_row("Intercept", self._intercept())]
+        betas = self._betas()
+        rows += [_row(name, betas[:, j]) for j, name in enumerate(self.design.names)]
+        return pd.DataFrame(rows)
+
+    def variance_components(self) -> pd.DataFrame:
+        """Group SDs of the intercept (at x = 0) and of each varying slope, their
+        correlations, and the residual SD; ``component`` is ``sd`` or ``corr``."""
+        rows = []
+        group = self.model.group
+        if group:
+            cov = self._covariance()
+            sds = np.sqrt(np.einsum("sii->si", cov))
+            names = self._coef_names
+            for k, name in enumerate(names):
+                rows.append({**_row(f"{group} ({name})", sds[:, k]), "component": "sd"})
+            for i in range(len(names)):
+                for k in range(i + 1, len(names)):
+                    corr = cov[:, i, k] / (sds[:, i] * sds[:, k])
+                    rows.append(
+                        {
+                            **_row(f"{group} corr({names[i]}, {names[k]})", corr),
+                            "component": "corr",
+                        }
+                    )
+        if self.model.family in SCALED_RESPONSE:
+            rows.append({**_row("residual", self._draws("sigma") * self._unit), "component": "sd"})
+        if self.model.family == "negative_binomial":
+            rows.append({**_row("phi (overdispersion)", self._draws("phi")), "component": "shape"})
+        return pd.DataFrame(rows)
+
+    def group_effects(self) -> pd.DataFrame:
+        """One row per group and varying coefficient (``term``): its deviation from the
+        fixed effect (for the intercept: at x = 0), ``n`` rows of data, and ``shrinkage``:
+        posterior variance of the deviation over the group variance (for normal models
+        with intercepts only exactly sigma^2 / (sigma^2 + n tau^2): 1 = fully pooled)."""
+        if not self.model.group:
+            raise DataError("a pooled model has no group effects", column="group")
+        b = self._group_draws()
+        var = np.mean(np.einsum("sii->si", self._covariance()), axis=0)
+        rows = []
+        for k, name in enumerate(self._coef_names):
+            for g, level in enumerate(self.design.levels):
+                row = _row(str(level), b[:, g, k])
+                row["group"] = row.pop("term")
+                row["term"] = name
+                row["n"] = int(self.design.counts[g])
+                row["shrinkage"] = float(np.var(b[:, g, k]) / var[k]) if var[k] > 0 else 1.0
+                rows.append(row)
+        cols = ["group", "term", "mean", "sd", "ci_low", "ci_high", "prob", "n", "shrinkage"]
+        return pd.DataFrame(rows)[cols]
+
+    # -- prediction ----------------------------------------------------------------------
+    def _linear(self, new: pd.DataFrame) -> np.ndarray:
+        d = self.design
+        X = patsy.dmatrix(self.model.formula.split("~", 1)[1], new, return_type="dataframe")
+        X = X.reindex(columns=list(d.names), fill_value=0.0).to_numpy(dtype=float)
+        eta = self._intercept()[:, None] + self._betas() @ X.T
+        if self.model.group:
+            lookup = {level: i for i, level in enumerate(d.levels)}
+            idx = np.array([lookup.get(v, -1) for v in new[self.model.group]])
+            known = idx >= 0
+            b = self._group_draws()[:, idx[known], :]
+            Z = np.column_stack([np.ones(len(X)), X[:, list(d.varying)]])[known]
+            eta[:, known] += np.einsum("sng,ng->sn", b, Z)
+        if self.model.exposure and self.model.exposure in new:
+            eta = eta + np.log(new[self.model.exposure].to_numpy(dtype=float))
+        return eta
+
+    def predict(
+        self, new: pd.DataFrame, kind: str = "mean", rng: int | np.random.Generator | None = None
+    ) -> np.ndarray:
+        """``kind="mean"``: posterior mean of the expected response per row (a group not in
+        the data gets the overall mean; binomial: the probability, times ``trials`` if
+        ``new`` has that column; count families: the rate, times the exposure if ``new``
+        has it); ``kind="response"``: posterior predictive draws, shape (draws, rows)."""
+        eta = self._linear(new)
+        fam = self.model.family
+        sigma = self._draws("sigma")[:, None] * self._unit if fam in SCALED_RESPONSE else None
+        trials = (
+            new[self.model.trials].to_numpy(dtype=float)
+            if fam == "binomial" and self.model.trials in new
+            else None
+        )
+        if kind == "mean":
+            if fam == "lognormal":
+                return np.exp(eta + sigma**2 / 2).mean(axis=0)
+            if fam in ("gamma", "poisson", "negative_binomial"):
+                return np.exp(eta).mean(axis=0)
+            if fam in ("bernoulli", "binomial"):
+                p = special.expit(eta).mean(axis=0)
+                return p * trials if trials is not None else p
+            return eta.mean(axis=0)
+        if kind != "response":
+            raise DataError(
+                f"argument 'kind' must be mean or response; got {kind!r}", column="kind"
+            )
+        gen = np.random.default_rng(rng)
+        if fam == "lognormal":
+            return np.exp(eta + sigma * gen.standard_normal(eta.shape))
+        if fam == "gaussian":
+            return eta + sigma * gen.standard_normal(eta.shape)
+        if fam == "student_t":
+            nu = self._draws("nu")[:, None]
+            return eta + sigma * gen.standard_t(nu, eta.shape)
+        if fam == "gamma":
+            shape = self._draws("shape")[:, None]
+            return gen.gamma(shape, np.exp(eta) / shape)
+        if fam == "poisson":
+            return gen.poisson(np.exp(eta)).astype(float)
+        if fam == "negative_binomial":
+            phi = self._draws("phi")[:, None]
+            return gen.poisson(gen.gamma(phi, np.exp(eta) / phi)).astype(float)
+        if fam == "binomial":
+            n = trials if trials is not None else np.ones(eta.shape[1])
+            return gen.binomial(n.astype(np.int64), special.expit(eta)).astype(float)
+        return (gen.random(eta.shape) < special.expit(eta)).astype(float)
+
+    def ppc(
+        self,
+        data: pd.DataFrame,
+        *,
+        n_draws: int = 500,
+        keep: int = 50,
+        rng: int | np.random.Generator | None = None,
+    ) -> PosteriorPredictiveCheck:
+        """Posterior predictive checks of the mean, SD, 10th, 50th and 90th percentiles of
+        the (log) response; ``keep`` replicated data sets are kept for a figure
+        (``lacstats.plots`` or the analysis draws it)."""
+        gen = np.random.default_rng(rng)
+        response = self.design.response
+        rows = data.dropna(subset=[response])
+        y = rows[response].to_numpy(dtype=float)
+        reps = self.predict(rows, kind="response", rng=gen)
+        take = gen.choice(len(reps), size=min(n_draws, len(reps)), replace=False)
+        reps = reps[take]
+        log_scale = self.model.family in ("lognormal", "gamma")
+        f = np.log if log_scale else (lambda v: v)
+        statistics = {
+            "mean": lambda v: np.mean(f(v), axis=-1),
+            "sd": lambda v: np.std(f(v), axis=-1),
+            "p10": lambda v: np.quantile(f(v), 0.1, axis=-1),
+            "median": lambda v: np.median(f(v), axis=-1),
+            "p90": lambda v: np.quantile(f(v), 0.9, axis=-1),
+        }
+        label = f"{'log ' if log_scale else ''}{response}"
+        table = []
+        for name, fn in statistics.items():
+            obs, rep = float(fn(y)), fn(reps)
+            lo, hi = _interval(rep)
+            table.append(
+                {
+                    "statistic": f"{name} of {label}",
+                    "observed": obs,
+                    "replicated_mean": float(rep.mean()),
+                    "ci_low": lo,
+                    "ci_high": hi,
+                    "ppp": float(np.mean(rep >= obs)),
+                }
+            )
+        return PosteriorPredictiveCheck(pd.DataFrame(table), f(y), f(reps[:keep]), label)
+
+    # -- model comparison ----------------------------------------------------------------
+    def log_likelihood(self) -> np.ndarray:
+        """Pointwise log-likelihood of each row of the data at each posterior draw,
+        (chains, draws, rows), on the response's own scale (lognormal: of y, with the
+        Jacobian -log y), given the group coefficients."""
+        d = self.design
+        post = self.idata["posterior"]
+        chains, draws = np.asarray(post["alpha"]).shape
+        X = d.with_intercept()
+        coef = np.column_stack([self._draws("alpha"), self._draws("beta")])
+        eta = coef @ X.T
+        if self.model.group:
+            b = self._draws("b")
+            Z = np.column_stack([np.ones(len(d.y)), d.X[:, list(d.varying)]])
+            eta += np.einsum("sng,ng->sn", b[:, d.groups, :], Z)
+        if d.offset is not None:
+            eta += d.offset
+        fam = self.model.family
+        unit = self._unit
+        if fam in SCALED_RESPONSE:
+            sigma = self._draws("sigma")[:, None]
+            if fam == "student_t":
+                ll = stats.t.logpdf(d.y, self._draws("nu")[:, None], eta, sigma)
+            else:
+                ll = stats.norm.logpdf(d.y, eta, sigma)
+            ll = ll - np.log(unit)
+            if fam == "lognormal":
+                ll = ll - (d.y * unit + d.y_shift)
+        elif fam == "gamma":
+            shape = self._draws("shape")[:, None]
+            scale = np.exp(d.y_shift)
+            ll = stats.gamma.logpdf(d.y, shape, scale=np.exp(eta) / shape) - np.log(scale)
+        elif fam == "bernoulli":
+            ll = np.where(d.y == 1, -np.logaddexp(0, -eta), -np.logaddexp(0, eta))
+        elif fam == "binomial":
+            ll = stats.binom.logpmf(d.y, d.trials, special.expit(eta))
+        elif fam == "poisson":
+            ll = stats.poisson.logpmf(d.y, np.exp(eta))
+        else:
+            phi = self._draws("phi")[:, None]
+            mu = np.exp(eta)
+            ll = stats.nbinom.logpmf(d.y, phi, phi / (phi + mu))
+        return ll.reshape(chains, draws, -1)
+
+    def loo(self):
+        """PSIS-LOO (ArviZ) from :meth:`log_likelihood`.
+
+        ArviZ's warning about large Pareto k is not raised but recorded: the result's
+        ``high_pareto_k`` attribute counts observations with k above ArviZ's threshold
+        (0.7 here), whose LOO contributions are unreliable (Vehtari et al. 2024, JMLR).
+        """
+        import arviz as az
+        import xarray as xr
+
+        ll = self.log_likelihood()
+        post = self.idata["posterior"].to_dataset()
+        tree = xr.DataTree.from_dict(
+            {
+                "posterior": post[["alpha"]],
+                "log_likelihood": xr.Dataset(
+                    {"y": (("chain", "draw", "obs"), ll)},
+                    coords={"chain": post["chain"], "draw": post["draw"]},
+                ),
+            }
+        )
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Estimated shape parameter of Pareto")
+            result = az.loo(tree, pointwise=True)
+        n_samples = ll.shape[0] * ll.shape[1]
+        good_k = min(1 - 1 / np.log10(n_samples), 0.7)  # ArviZ's threshold
+        result.high_pareto_k = int(np.sum(np.asarray(result.pareto_k) > good_k))
+        return result
+
+    # -- faces ---------------------------------------------------------------------------
+    def to_frame(self) -> pd.DataFrame:
+        fixed = self.fixed_effects().assign(component="fixed")
+        return pd.concat([fixed, self.variance_components()], ignore_index=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "family": self.model.family,
+            "formula": self.model.formula,
+            "group": self.model.group,
+            "varying": list(self.model.varying),
+            "groups": len(self.design.levels),
+            "rows": len(self.design.y),
+            "rows_dropped": self.design.n_dropped,
+            "estimates": self.to_frame().to_dict(orient="records"),
+            "diagnostics": self.diagnostics.to_dict(),
+            "priors": self.priors,
+            "options": self.options,
+            "seed": self.seed,
+            "timings": self.timings,
+        }
+
+    def summary(self) -> str:
+        paths = "sufficient statistics, coefficients integrated out" if self.fast_path else ""
+        return "\n".join(
+            [
+                (
+                    f"{self.model.family} hierarchical model: {self.model.formula} | "
+                    f"{self.model.group} ({len(self.design.levels)} groups, "
+                    f"{len(self.design.y)} rows{', ' + paths if paths else ''})"
+                ),
+                self.to_frame().to_string(index=False, float_format=lambda v: f"{v:.4g}"),
+                "diagnostics: " + self.diagnostics.summary(),
+                (
+                    f"seconds: compile {self.timings['compile']:.2f}, sample "
+                    f"{self.timings['sample']:.2f}, other "
+                    f"{self.timings['build'] + self.timings['post']:.2f}"
+                ),
+            ]
+        )
+
+    __str__ = summary
