@@ -167,7 +167,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
     func, data = sweeps[args.name]
     grid = {}
     if args.out:
-        from lacstats.io import check_output
+        from lacstats.outputs import check_output
 
         check_output(args.out, [args.grid] if args.grid else [], folder=False)
     if args.grid:
@@ -206,7 +206,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
     table = func(source, **grid, **options)
     text = table.to_csv(index=False, lineterminator="\n")
     if args.out:
-        from lacstats.io import atomic_write_text
+        from lacstats.outputs import atomic_write_text
 
         atomic_write_text(args.out, text)
     else:
@@ -219,7 +219,8 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from lacstats import reporting, synthetic
-    from lacstats.io import check_output, read_cases
+    from lacstats.io import read_cases
+    from lacstats.outputs import check_output
 
     check_output(args.out, [args.cases] if args.cases else [], replace=False)
     if args.cases:
@@ -238,7 +239,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _paper(args: argparse.Namespace) -> int:
-    from lacstats.io import check_output
+    from lacstats.outputs import check_output
     from lacstats.paper import build
 
     if args.out:
@@ -267,7 +268,7 @@ def _design(args: argparse.Namespace) -> int:
     from lacstats.sampling import design
 
     if args.out:
-        from lacstats.io import check_output
+        from lacstats.outputs import check_output
 
         check_output(args.out, folder=False)
     frame = south_east_authorities(args.year)
@@ -280,7 +281,7 @@ def _design(args: argparse.Namespace) -> int:
     )
     print(plan.summary())
     if args.out:
-        from lacstats.io import atomic_write_text
+        from lacstats.outputs import atomic_write_text
 
         atomic_write_text(args.out, plan.to_frame().to_csv(index=False, lineterminator="\n"))
     return 0
@@ -290,11 +291,11 @@ def _ssda903(args: argparse.Namespace) -> int:
     """Read, validate and clean returns; write aggregate tables (no child-level rows)."""
     import pandas as pd
 
-    from lacstats import costs, disclosure, io, projection, ssda903
+    from lacstats import costs, disclosure, outputs, projection, ssda903
     from lacstats.errors import DataError
 
     inputs = [*args.paths, *([args.unit_costs] if args.unit_costs else [])]
-    io.check_output(args.out, inputs)  # before any work: outputs never replace inputs
+    outputs.check_output(args.out, inputs)  # before any work: outputs never replace inputs
     units = _unit_costs(args.unit_costs) if args.unit_costs else costs.dorset_unit_costs()
     if args.period and args.period[1] < args.period[0]:
         raise DataError(f"--period: ends ({args.period[1]}) before it starts ({args.period[0]})")
@@ -329,7 +330,7 @@ def _ssda903(args: argparse.Namespace) -> int:
             total=frame[first].eq(costs.ALL_TYPES),
         )
 
-    outputs = {
+    tables = {
         # published with the tables: the ledgers' counts of 1-4 are suppressed too
         "cleaning_report.csv": disclosure.suppress_small_counts(cleaned.report, "count"),
         "files.csv": disclosure.suppress_small_counts(data.files, "rows"),
@@ -341,9 +342,9 @@ def _ssda903(args: argparse.Namespace) -> int:
         result = projection.stock_and_flow(
             cleaned, months=args.project, draws=args.draws, rng=args.seed
         )
-        outputs["projection.csv"] = result.publishable().round(2)
-    with io.atomic_directory(args.out, inputs=inputs) as folder:
-        for name, frame in outputs.items():
+        tables["projection.csv"] = result.publishable().round(2)
+    with outputs.atomic_directory(args.out, inputs=inputs) as folder:
+        for name, frame in tables.items():
             frame.to_csv(folder / name, index=False, lineterminator="\n")
     print(data.summary())
     print(cleaned.report.to_string(index=False))

@@ -1,4 +1,4 @@
-"""Reading tables from files, and writing results without ever touching an input.
+"""Reading tables from files: the one front door for every file lacstats reads.
 
 :func:`read_table` is the one front door for every file lacstats reads (case tables,
 SSDA903 returns, unit costs): CSV, Excel (XLSX) and Parquet. Every decoding, parsing and
@@ -13,48 +13,27 @@ until :mod:`lacstats.schema` parses them, so CSV and XLSX follow the same rules.
 ``4800.00`` both read as 4800, and a cell that is not an amount is reported with its file,
 spreadsheet cell and value.
 
-Writing: :func:`atomic_write_bytes` and :func:`atomic_directory` build in a temporary
-sibling and swap it into place only when the work is complete and no interrupt is pending.
-:func:`check_output` refuses, before any work, an output that is, contains or lies inside
-an input, an existing file where a folder is expected, and an existing folder that
-lacstats did not make.
+Results are written by :mod:`lacstats.outputs`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io as _io
 import os
-import re
-import shutil
-import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from lacstats import interrupts, schema
-from lacstats.errors import DataError, LacstatsError
+from lacstats import schema
+from lacstats.errors import DataError
 
-__all__ = [
-    "OutputError",
-    "Sheet",
-    "atomic_directory",
-    "atomic_write_bytes",
-    "atomic_write_text",
-    "check_output",
-    "read_cases",
-    "read_table",
-]
+__all__ = ["Sheet", "read_cases", "read_table"]
 
 SUFFIXES = {".csv": "csv", ".xlsx": "excel", ".xlsm": "excel", ".parquet": "parquet"}
-
-#: The file that marks a folder made by :func:`atomic_directory`: only such a folder is
-#: ever replaced.
-MARKER = ".lacstats-output"
 
 _MAGIC = {
     b"\x1f\x8b": "a gzip-compressed file: decompress it first",
@@ -62,10 +41,6 @@ _MAGIC = {
     b"\xd0\xcf\x11\xe0": "an encrypted (password-protected) or old-format .xls workbook",
     b"PAR1": "a Parquet file, not CSV text",
 }
-
-
-class OutputError(LacstatsError):
-    """An output path that would destroy or mix with an input, or cannot be written."""
 
 
 def _column_letter(index: int) -> str:
@@ -382,178 +357,3 @@ def _locate(err: DataError, table: Sheet) -> DataError:
         values=err.values,
         n_bad=err.n_bad,
     )
-
-
-# --- writing --------------------------------------------------------------------------
-
-
-def _resolved(path: str | os.PathLike[str]) -> Path:
-    return Path(os.path.abspath(os.path.expanduser(os.fspath(path)))).resolve()
-
-
-def _within(inner: Path, outer: Path) -> bool:
-    return inner == outer or outer in inner.parents
-
-
-def _ours(folder: Path) -> bool:
-    """A folder made by lacstats: the marker, or (before the marker existed) a results
-    folder with its top-level manifest."""
-    return (folder / MARKER).is_file() or (folder / "manifest.json").is_file()
-
-
-def check_output(
-    out: str | os.PathLike[str],
-    inputs: Iterable[str | os.PathLike[str]] = (),
-    *,
-    folder: bool = True,
-    replace: bool = True,
-    what: str = "--out",
-) -> Path:
-    """Refuse an output path that would destroy an input or another user's files.
-
-    Refused: ``out`` is, contains or lies inside any of ``inputs`` (files or folders);
-    with ``folder``, an existing file, or an existing non-empty folder that lacstats did
-    not make (no :data:`MARKER` in it), unless ``replace`` is false (files are added to the
-    folder, not the folder replaced); without ``folder``, an existing folder. Called
-    before any work, so nothing is computed for a write that cannot happen.
-    """
-    target = _resolved(out)
-    for given in inputs:
-        source = _resolved(given)
-        if _within(target, source) or _within(source, target):
-            relation = (
-                "is"
-                if target == source
-                else "lies inside"
-                if _within(target, source)
-                else "contains"
-            )
-            raise OutputError(
-                f"{what} {out}: {relation} the input {given}; outputs never overwrite inputs, "
-                "choose another folder"
-            )
-    if folder:
-        if target.exists() and not target.is_dir():
-            raise OutputError(f"{what} {out}: an existing file, not a folder")
-        if replace and target.is_dir() and any(target.iterdir()) and not _ours(target):
-            raise OutputError(
-                f"{what} {out}: an existing folder that lacstats did not make; it would be "
-                "replaced, so choose a new or empty folder"
-            )
-    elif target.is_dir():
-        raise OutputError(f"{what} {out}: an existing folder, not a file")
-    parent = target.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"{what} {out}: cannot write in {parent}")
-    return target
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
-    path = Path(path)
-    if path.is_dir():
-        raise OutputError(f"{path}: an existing folder, not a file")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        interrupts.check()
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write UTF-8 text atomically (see :func:`atomic_write_bytes`)."""
-    atomic_write_bytes(path, text.encode("utf-8"))
-
-
-_STAGING = re.compile(r"\.(?P<name>.+)\.staging\.(?P<pid>\d+)\.[^.]+$")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _remove_stale(target: Path) -> None:
-    """Remove staging folders left by runs that died (SIGKILL, power cut) and finish a
-    swap that was cut short between its two renames."""
-    if not target.parent.is_dir():
-        return
-    for entry in target.parent.iterdir():
-        match = _STAGING.fullmatch(entry.name)
-        if match and match["name"] == target.name and not _alive(int(match["pid"])):
-            shutil.rmtree(entry, ignore_errors=True)
-    old = target.with_name(f".{target.name}.old")
-    if old.is_dir() and (old / MARKER).is_file():
-        if target.exists():
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(old, target)
-
-
-@contextlib.contextmanager
-def atomic_directory(
-    target: str | os.PathLike[str],
-    *,
-    inputs: Iterable[str | os.PathLike[str]] = (),
-    merge: bool = False,
-) -> Iterator[Path]:
-    """Build a directory in a temporary sibling and swap it into place only on success.
-
-    The target is checked first (:func:`check_output` against ``inputs``). If the block
-    raises, or an interrupt is pending when it ends (:mod:`lacstats.interrupts`), the
-    temporary directory is removed and ``target`` is untouched. With ``merge``, entries of
-    an existing ``target`` that the block did not make are carried over into the new one.
-    The folder gets the usual permissions (not mkdtemp's 0700) and a :data:`MARKER` file.
-    """
-    target = Path(target)
-    check_output(target, inputs)
-    _remove_stale(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(
-        tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.staging.{os.getpid()}.")
-    )
-    try:
-        yield staging
-        interrupts.check()
-        (staging / MARKER).write_text(
-            "made by lacstats; replaced as a whole by the next run\n", encoding="utf-8"
-        )
-        if merge and target.is_dir():
-            for entry in target.iterdir():
-                if not (staging / entry.name).exists():
-                    if entry.is_dir():
-                        shutil.copytree(entry, staging / entry.name, symlinks=True)
-                    else:
-                        shutil.copy2(entry, staging / entry.name, follow_symlinks=False)
-        os.chmod(staging, 0o777 & ~_umask())
-        interrupts.check()
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    old = target.with_name(f".{target.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(staging, target)
-    shutil.rmtree(old, ignore_errors=True)

@@ -25,7 +25,7 @@ from scipy import stats
 
 from lacstats import cohorts, disclosure, plots, schema, synthetic
 from lacstats.errors import DataError
-from lacstats.io import atomic_write_bytes
+from lacstats.outputs import atomic_write_bytes
 from lacstats.results import Result, jsonable
 from lacstats.sampling import margin_of_error, sample_size
 

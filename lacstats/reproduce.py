@@ -33,7 +33,7 @@ import pandas as pd
 
 from lacstats import interrupts, provenance
 from lacstats.errors import LacstatsError
-from lacstats.io import atomic_directory
+from lacstats.outputs import atomic_directory
 from lacstats.results import Result
 
 __all__ = ["Context", "RunSummary", "discover", "run_all"]
@@ -427,7 +427,7 @@ def run_all(
 
 def _previous_run(out: Path, inputs: list[Path]) -> tuple[pd.DataFrame, dict] | None:
     """The findings and manifest of an earlier complete run in ``out``, if there is one."""
-    from lacstats.io import check_output
+    from lacstats.outputs import check_output
 
     check_output(out, inputs)
     manifest_path, findings_path = out / "manifest.json", out / "findings.csv"

@@ -23,8 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
 
-from lacstats import cli, cohorts, disclosure, regression, reporting, sampling, ssda903
-from lacstats import io as lio
+from lacstats import cli, cohorts, disclosure, outputs, regression, reporting, sampling, ssda903
 from lacstats.errors import LacstatsError
 from lacstats.reproduce import run_all
 
@@ -101,7 +100,7 @@ def test_other_commands_refuse_outputs_over_inputs(tmp_path, small_cases):
         ["report", "--all", "--cases", str(cases), "--out", str(tmp_path)],
         ["design", "--out", str(folder)],
         ["sensitivity", "threshold", "--out", str(folder)],
-        ["reproduce", "--out", str(Path(lio.__file__).parents[1] / "analyses")],
+        ["reproduce", "--out", str(Path(outputs.__file__).parents[1] / "analyses")],
         ["reproduce", "--out", str(cases)],
     ):
         code, _, err = _run_cli(argv)
@@ -115,7 +114,7 @@ def test_sigkill_leaves_a_staging_folder_that_the_next_run_removes(tmp_path):
     script = textwrap.dedent(
         f"""
         import time
-        from lacstats.io import atomic_directory
+        from lacstats.outputs import atomic_directory
         with atomic_directory({str(target)!r}) as staging:
             (staging / "half.txt").write_text("half")
             print("ready", flush=True)
@@ -131,7 +130,7 @@ def test_sigkill_leaves_a_staging_folder_that_the_next_run_removes(tmp_path):
     left = [p.name for p in tmp_path.iterdir()]
     assert len(left) == 1
     assert ".results.staging." in left[0]
-    with lio.atomic_directory(target) as staging:
+    with outputs.atomic_directory(target) as staging:
         (staging / "full.txt").write_text("full")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
     assert (target / "full.txt").read_text() == "full"
@@ -211,7 +210,7 @@ def test_only_merges_into_a_full_results_folder(tmp_path):
 def test_interrupt_swallowed_inside_a_sampler_stops_the_run(tmp_path, signum, code):
     analyses = _analyses(tmp_path / "analyses", _SWALLOWING)
     out = tmp_path / "results"
-    with lio.atomic_directory(out) as staging:
+    with outputs.atomic_directory(out) as staging:
         (staging / "previous.txt").write_text("previous results")
     before = _digest(out)
     ready = tmp_path / "ready"

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from lacstats.errors import DataError
-from lacstats.io import atomic_directory, read_cases
+from lacstats.io import read_cases
+from lacstats.outputs import atomic_directory
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lacstats import costs, io, ssda903
+from lacstats import costs, outputs, ssda903
 from lacstats.errors import DataError
 from lacstats.ssda903 import ReturnError
 
@@ -505,7 +505,7 @@ def test_cli_writes_only_aggregate_tables(tmp_path, capsys):
     )
     assert code == 0
     assert "211 children looked after on 2020-03-31" in capsys.readouterr().out
-    names = sorted(p.name for p in out.iterdir() if p.name != io.MARKER)
+    names = sorted(p.name for p in out.iterdir() if p.name != outputs.MARKER)
     assert names == [
         "cases_by_setting.csv",
         "cleaning_report.csv",
