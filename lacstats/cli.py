@@ -264,14 +264,28 @@ def _sample_size(args: argparse.Namespace) -> int:
 
 
 def _design(args: argparse.Namespace) -> int:
-    from lacstats.datasets import south_east_authorities
+    """A stratified design for a study, a region or a list of authorities."""
+    from lacstats import datasets, study
     from lacstats.sampling import design
 
     if args.out:
         from lacstats.outputs import check_output
 
         check_output(args.out, folder=False)
-    frame = south_east_authorities(args.year)
+    if args.study:
+        chosen = study.load(args.study)
+        year, authorities = args.year or chosen.frame_year, list(chosen.authorities)
+    else:
+        year = args.year or 2017
+        if args.region:
+            region = datasets.region_of(args.region)
+            known = datasets.authority_frame(year)
+            authorities = known.loc[known["region"] == region, "authority"].tolist()
+        elif args.authorities:
+            authorities = _authority_list(args.authorities)
+        else:
+            authorities = list(study.south_east().authorities)
+    frame = datasets.authority_frame(year, authorities)
     plan = design(
         frame,
         population=args.population_column,
@@ -285,6 +299,32 @@ def _design(args: argparse.Namespace) -> int:
 
         atomic_write_text(args.out, plan.to_frame().to_csv(index=False, lineterminator="\n"))
     return 0
+
+
+def _authority_list(path: str) -> list[str]:
+    """Authority names or ONS codes, one a line (or the first column of a CSV with a header
+    ``authority`` or ``la_code``); blank lines and ``#`` comments are skipped."""
+    from pathlib import Path
+
+    from lacstats.errors import DataError
+
+    file = Path(path)
+    if not file.is_file():
+        raise DataError(f"no authorities file {path!r}", column="--authorities", values=[path])
+    try:
+        text = file.read_text("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise DataError(
+            f"{path}: not UTF-8 text ({err.reason} at byte {err.start}); save it as UTF-8",
+            column="--authorities",
+        ) from err
+    lines = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    entries = [line.split(",", 1)[0].strip().strip('"') for line in lines if line]
+    if entries and entries[0].lower() in ("authority", "la_code"):
+        entries = entries[1:]
+    if not entries:
+        raise DataError(f"{path}: no authorities listed", column="--authorities")
+    return entries
 
 
 def _ssda903(args: argparse.Namespace) -> int:
@@ -493,8 +533,14 @@ def parser() -> argparse.ArgumentParser:
     _add_design_options(p)
     p.set_defaults(func=_sample_size)
 
-    p = sub.add_parser("design", help="the South East stratified design from DfE data")
-    p.add_argument("--year", type=_year, default=2017)
+    p = sub.add_parser(
+        "design", help="a stratified design from DfE data (default: the South East study)"
+    )
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--study", help="a study file (TOML): its authorities and frame year")
+    where.add_argument("--region", help='an English region, e.g. "North West"')
+    where.add_argument("--authorities", help="a file of authority names or ONS codes")
+    p.add_argument("--year", type=_year, default=None, help="DfE year, 2015-2019 (2017)")
     p.add_argument("--population-column", default="lac_10_plus")
     p.add_argument("--out", help="write the per-authority table to this CSV file")
     _add_design_options(p)

@@ -228,7 +228,7 @@ class Savings(Result):
 
     def summary(self) -> str:
         totals = ", ".join(f"{k} {v:,.0f}" for k, v in self.total().items())
-        return f"{self.title()}\n{self.to_frame().to_string(index=False)}\ntotal: {totals}"
+        return f"{self.heading()}\n{self.to_frame().to_string(index=False)}\ntotal: {totals}"
 
     def to_dict(self) -> dict[str, Any]:
         """The options and the totals (the changes themselves are in ``to_frame()``)."""

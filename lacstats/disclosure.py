@@ -46,7 +46,7 @@ class Suppressed(Result):
 
     def summary(self) -> str:
         return (
-            f"{self.title()}: {len(self.record)} cell(s) hidden (threshold {self.threshold})\n"
+            f"{self.heading()}: {len(self.record)} cell(s) hidden (threshold {self.threshold})\n"
             + self.table.to_string()
         )
 

@@ -555,7 +555,7 @@ class RiskCost(Result):
         return self.table.copy()
 
     def summary(self) -> str:
-        return f"{self.title()}\n{self.table.to_string(index=False)}\n\n{self.text}"
+        return f"{self.heading()}\n{self.table.to_string(index=False)}\n\n{self.text}"
 
 
 def risk_cost(

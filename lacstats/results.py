@@ -34,6 +34,8 @@ def jsonable(value: Any) -> Any:
     to dicts, results to their ``to_dict()``, tuples and sets to lists."""
     if isinstance(value, Result):
         return value.to_dict()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, pd.DataFrame):
         return [jsonable(r) for r in value.to_dict(orient="records")]
     if isinstance(value, pd.Series):
@@ -67,7 +69,7 @@ class Result:
         """The result as a tidy table."""
         raise NotImplementedError(f"{type(self).__name__} does not define to_frame()")
 
-    def title(self) -> str:
+    def heading(self) -> str:
         """One line naming the result (the first line of its class docstring by default)."""
         doc = (type(self).__doc__ or type(self).__name__).strip()
         return doc.splitlines()[0].rstrip(".")
@@ -83,13 +85,13 @@ class Result:
     def summary(self) -> str:
         """A plain-text report: the title, then the table."""
         frame = self.to_frame()
-        return f"{self.title()}\n{frame.to_string(index=False)}"
+        return f"{self.heading()}\n{frame.to_string(index=False)}"
 
     def __str__(self) -> str:
         return self.summary()
 
     def _repr_html_(self) -> str:
         frame = self.to_frame()
-        return f"<p><strong>{html.escape(self.title())}</strong></p>" + frame.to_html(
+        return f"<p><strong>{html.escape(self.heading())}</strong></p>" + frame.to_html(
             index=False, max_rows=40, border=0, na_rep=""
         )

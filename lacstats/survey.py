@@ -26,7 +26,7 @@ from scipy import stats
 from lacstats.errors import DataError
 from lacstats.results import Result
 
-__all__ = ["Estimate", "Stratified", "estimate", "stratified"]
+__all__ = ["Design", "Estimate", "Stratified", "estimate", "stratified"]
 
 KINDS = ("proportion", "mean", "total")
 
@@ -213,4 +213,281 @@ def estimate(
         population=N,
         strata=len(labels),
         confidence=confidence,
+    )
+
+
+# --------------------------------------------------------------------------- calibration
+
+
+@dataclass(frozen=True)
+class Design(Result):
+    """A sample design: weights, strata, clusters (PSUs) and finite-population sizes, and,
+    once calibrated, the variables the weights were calibrated on.
+
+    Variances are by linearisation (Taylor series): an estimate's influence values are
+    summed by PSU within strata, and the with-replacement variance of those totals is
+    scaled by (1 - n_h / N_h) where the number of PSUs in the population is known (Lohr
+    2022, sections 9.1 and 11.6). For a calibrated design the influence values are first
+    replaced by their residuals from a regression on the calibration variables weighted by
+    the design weights before calibration (Deville and Sarndal 1992; Lumley 2010, section
+    7.4), as R's ``survey`` package computes for ``postStratify``, ``rake`` and
+    ``calibrate``.
+    """
+
+    weights: np.ndarray
+    #: stratum code of each case (all 0 when unstratified)
+    strata: np.ndarray
+    #: PSU code of each case (each case its own PSU when there are no clusters)
+    clusters: np.ndarray
+    #: number of PSUs in the population of each case's stratum (inf: no correction)
+    psu_population: np.ndarray
+    #: the calibration variables (one column per constraint), or None
+    calibration: np.ndarray | None = None
+    #: the weights before calibration, which weight the residuals' regression
+    base_weights: np.ndarray | None = None
+    method: str = "design weights"
+    #: the calibration's targets and achieved totals, per constraint
+    margins: pd.DataFrame | None = None
+    iterations: int = 0
+
+    @classmethod
+    def from_frame(
+        cls,
+        data: pd.DataFrame,
+        *,
+        weights: str,
+        strata: str | None = None,
+        clusters: str | None = None,
+        fpc: str | None = None,
+    ) -> Design:
+        """A design from the columns of ``data``: ``weights`` (inverse inclusion
+        probabilities), optional ``strata`` and ``clusters`` (PSUs), and ``fpc``, the number
+        of PSUs in the population of the case's stratum (R's ``svydesign(fpc=)``)."""
+        for column in (weights, strata, clusters, fpc):
+            if column is not None and column not in data.columns:
+                raise DataError(f"design data have no column {column!r}", column=column)
+        w = numeric_values(data[weights], weights).to_numpy()
+        if (w <= 0).any() or not np.isfinite(w).all():
+            raise DataError.at(
+                f"column {weights!r}: weights must be positive and finite",
+                weights,
+                (w <= 0) | ~np.isfinite(w),
+                data[weights],
+            )
+        n = len(data)
+        h = pd.factorize(data[strata], sort=True)[0] if strata else np.zeros(n, dtype=int)
+        if clusters:
+            keys = data[[strata, clusters]] if strata else data[[clusters]]
+            c = keys.groupby(list(keys.columns), sort=True, dropna=False).ngroup().to_numpy()
+        else:
+            c = np.arange(n)
+        N = numeric_values(data[fpc], fpc).to_numpy() if fpc else np.full(n, np.inf)
+        return cls(w, h, c, N)
+
+    @property
+    def n(self) -> int:
+        return len(self.weights)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The calibration's margins (target and achieved totals), or the weights' summary."""
+        if self.margins is not None:
+            return self.margins.copy()
+        return pd.DataFrame({"cases": [self.n], "weight_total": [float(self.weights.sum())]})
+
+    def summary(self) -> str:
+        return (
+            f"{self.method}: {self.n} cases in {len(np.unique(self.clusters))} PSUs and "
+            f"{len(np.unique(self.strata))} strata; weights sum to {self.weights.sum():,.1f}"
+        )
+
+    # -- estimation ------------------------------------------------------------------
+    def _variance(self, scores: np.ndarray) -> float:
+        """Linearised variance of sum_i w_i scores_i (see the class docstring)."""
+        z = self.weights * self._residuals(scores)
+        var = 0.0
+        for h in np.unique(self.strata):
+            in_h = self.strata == h
+            totals = np.bincount(pd.factorize(self.clusters[in_h])[0], weights=z[in_h])
+            m = len(totals)
+            if m < 2:
+                continue
+            N = self.psu_population[in_h][0]
+            correction = 1 - m / N if np.isfinite(N) else 1.0
+            var += correction * m / (m - 1) * np.sum((totals - totals.mean()) ** 2)
+        return float(var)
+
+    def _residuals(self, scores: np.ndarray) -> np.ndarray:
+        if self.calibration is None:
+            return scores
+        X = self.calibration
+        sw = np.sqrt(self.base_weights)
+        beta, *_ = np.linalg.lstsq(X * sw[:, None], scores * sw, rcond=None)
+        return scores - X @ beta
+
+    def _degrees_of_freedom(self) -> int:
+        return max(len(np.unique(self.clusters)) - len(np.unique(self.strata)), 1)
+
+    def total(self, y: Any, *, variable: str = "y", confidence: float = 0.95) -> Estimate:
+        """The estimated population total of ``y`` with its linearised standard error."""
+        values = _as_values(y, variable, self.n)
+        point = float(np.sum(self.weights * values))
+        return self._estimate(variable, "total", point, self._variance(values), confidence)
+
+    def mean(self, y: Any, *, variable: str = "y", confidence: float = 0.95) -> Estimate:
+        """The estimated population mean of ``y`` (a ratio of two totals, linearised)."""
+        values = _as_values(y, variable, self.n)
+        N_hat = float(self.weights.sum())
+        point = float(np.sum(self.weights * values) / N_hat)
+        variance = self._variance((values - point) / N_hat)
+        return self._estimate(variable, "mean", point, variance, confidence)
+
+    def _estimate(self, variable, kind, point, variance, confidence) -> Estimate:
+        se = float(np.sqrt(variance))
+        half = float(stats.t.ppf(0.5 + confidence / 2, df=self._degrees_of_freedom())) * se
+        return Estimate(
+            variable=variable,
+            kind=kind,
+            estimate=point,
+            se=se,
+            ci_low=point - half,
+            ci_high=point + half,
+            deff=float("nan"),
+            n=self.n,
+            population=float(self.weights.sum()),
+            strata=len(np.unique(self.strata)),
+            confidence=confidence,
+        )
+
+    # -- calibration -----------------------------------------------------------------
+    def post_stratify(self, groups: Any, population: dict[Any, float] | pd.Series) -> Design:
+        """Weights scaled within each post-stratum to its known population count (R's
+        ``postStratify``): every post-stratum in the sample needs a count."""
+        labels = pd.Series(np.asarray(groups), dtype=object)
+        targets = pd.Series(population, dtype=float)
+        _check_targets(labels, targets, "post-stratum")
+        codes = pd.Categorical(labels, categories=list(targets.index))
+        X = _indicators(codes)
+        current = X.T @ self.weights
+        factor = targets.to_numpy() / current
+        weights = self.weights * (X @ factor)
+        margins = _margin_table("post-stratum", targets, X.T @ weights)
+        return self._calibrated(weights, X, "post-stratified", margins, 1)
+
+    def rake(
+        self,
+        margins: dict[str, tuple[Any, dict[Any, float] | pd.Series]],
+        *,
+        tolerance: float = 1e-10,
+        max_iterations: int = 1000,
+    ) -> Design:
+        """Iterative proportional fitting to several margins (R's ``rake``).
+
+        ``margins`` maps a name to ``(labels, population)``: each case's category and the
+        known population count of each category. Post-stratifies on each margin in turn
+        until every margin is met within ``tolerance`` (relative), or raises.
+        """
+        blocks, targets, names = [], [], []
+        for name, (labels, population) in margins.items():
+            labels = pd.Series(np.asarray(labels), dtype=object)
+            target = pd.Series(population, dtype=float)
+            _check_targets(labels, target, name)
+            blocks.append(_indicators(pd.Categorical(labels, categories=list(target.index))))
+            targets.append(target)
+            names.append(name)
+        totals = [t.sum() for t in targets]
+        if not np.allclose(totals, totals[0], rtol=1e-9):
+            raise DataError(
+                f"margins must share one population total; got {dict(zip(names, totals, strict=True))}",
+                column=names[0],
+            )
+        weights = self.weights.copy()
+        iterations, gap = 0, np.inf
+        while gap > tolerance and iterations < max_iterations:
+            iterations += 1
+            for X, target in zip(blocks, targets, strict=True):
+                weights = weights * (X @ (target.to_numpy() / (X.T @ weights)))
+            gap = max(
+                np.max(np.abs(X.T @ weights - t.to_numpy()) / t.to_numpy())
+                for X, t in zip(blocks, targets, strict=True)
+            )
+        if gap > tolerance:
+            raise DataError(
+                f"raking did not meet the margins within {tolerance} after {max_iterations} "
+                "iterations: the margins may be inconsistent with the sample",
+                column=names[0],
+            )
+        table = pd.concat(
+            [
+                _margin_table(name, t, X.T @ weights)
+                for name, X, t in zip(names, blocks, targets, strict=True)
+            ],
+            ignore_index=True,
+        )
+        X = np.column_stack(blocks)
+        return self._calibrated(weights, X, f"raked on {', '.join(names)}", table, iterations)
+
+    def _calibrated(self, weights, X, method, margins, iterations) -> Design:
+        calibration = X if self.calibration is None else np.column_stack([self.calibration, X])
+        base = self.weights if self.base_weights is None else self.base_weights
+        return Design(
+            weights=weights,
+            strata=self.strata,
+            clusters=self.clusters,
+            psu_population=self.psu_population,
+            calibration=calibration,
+            base_weights=base,
+            method=method,
+            margins=margins,
+            iterations=iterations,
+        )
+
+
+def _as_values(y: Any, variable: str, n: int) -> np.ndarray:
+    values = numeric_values(pd.Series(np.asarray(y)), variable).to_numpy()
+    if len(values) != n:
+        raise DataError(
+            f"{variable}: {len(values)} values for a design of {n} cases", column=variable
+        )
+    return values
+
+
+def _check_targets(labels: pd.Series, targets: pd.Series, name: str) -> None:
+    missing = sorted(set(labels.dropna()) - set(targets.index), key=str)
+    if missing or labels.isna().any():
+        raise DataError(
+            f"{name}: no population count for categories {missing[:5] or ['<missing>']}",
+            column=name,
+            values=missing[:5],
+        )
+    bad = ~np.isfinite(targets.to_numpy()) | (targets.to_numpy() <= 0)
+    if bad.any():
+        raise DataError(
+            f"{name}: population counts must be positive and finite",
+            column=name,
+            values=targets[bad].tolist()[:5],
+        )
+    empty = sorted(set(targets.index) - set(labels), key=str)
+    if empty:
+        raise DataError(
+            f"{name}: categories with a population count but no cases in the sample "
+            f"cannot be weighted to: {empty[:5]}",
+            column=name,
+            values=empty[:5],
+        )
+
+
+def _indicators(codes: pd.Categorical) -> np.ndarray:
+    X = np.zeros((len(codes), len(codes.categories)))
+    X[np.arange(len(codes)), codes.codes] = 1.0
+    return X
+
+
+def _margin_table(name: str, targets: pd.Series, achieved: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "margin": name,
+            "category": [str(c) for c in targets.index],
+            "target": targets.to_numpy(),
+            "achieved": achieved,
+        }
     )

@@ -17,21 +17,25 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from lacstats.errors import DataError
 
 __all__ = [
     "ATTRIBUTION",
+    "DFE_COLUMNS",
     "PUBLISHED_SETTING_LABELS",
+    "REGIONS",
     "SOUTH_EAST",
+    "authorities",
+    "authority_frame",
     "data_path",
     "dfe_cla",
     "english_authorities",
     "ofsted_fostering",
     "ons_population",
     "published_findings",
+    "region_of",
     "south_east_authorities",
 ]
 
@@ -80,8 +84,26 @@ SOUTH_EAST: dict[str, str] = {
     "Wokingham": "Unitary",
 }
 
-# DfE column -> tidy name, for the South East frame.
-_SE_COLUMNS = {
+#: The nine English regions, as the DfE and Ofsted releases name them.
+REGIONS: tuple[str, ...] = (
+    "North East",
+    "North West",
+    "Yorkshire and The Humber",
+    "East Midlands",
+    "West Midlands",
+    "East of England",
+    "London",
+    "South East",
+    "South West",
+)
+
+#: DfE column -> tidy name, for every release 2015-2019: the one place where the releases'
+#: different names meet (boundary columns were CLA_InBound and CLA_Outbound to 2016, then
+#: CLA_InLA and CLA_OutLA; the UASC column gained the year in 2018; distance bands from 2017).
+DFE_COLUMNS: dict[str, str] = {
+    "CLA_U1": "lac_under_1",
+    "CLA_1to4": "lac_1_4",
+    "CLA_5to9": "lac_5_9",
     "CLA_10to15": "lac_10_15",
     "CLA_16over": "lac_16_over",
     "CLA_UASC": "uasc",
@@ -93,6 +115,13 @@ _SE_COLUMNS = {
     "CLA_Ores": "other_residential",
     "CLA_RSch": "residential_school",
     "CLA_OthPl": "other_placement",
+    "CLA_OwnP": "provider_own",
+    "CLA_OthLA": "provider_other_la",
+    "CLA_OthPP": "provider_other_public",
+    "CLA_Priv": "provider_private",
+    "CLA_Vol": "provider_voluntary",
+    "CLA_Par": "provider_parents_friends",
+    "CLA_Nrep": "provider_not_recorded",
     "CLA_InBound": "placed_inside_boundary",
     "CLA_Outbound": "placed_outside_boundary",
     "CLA_InLA": "placed_inside_boundary",
@@ -178,60 +207,101 @@ def dfe_cla(year: int = 2017, *, form: str = "long") -> pd.DataFrame:
 
 
 @cache
-def _authorities() -> pd.DataFrame:
-    frames = []
-    for year in _DFE_FILES:
-        raw = _raw_dfe(year)
-        la = raw[raw["geog_l"] == "LA"][["geog_n", "New_geog_code"]]
-        frames.append(la.assign(year=year))
-    both = pd.concat(frames).drop_duplicates(["geog_n", "New_geog_code"], keep="last")
-    both = both.rename(columns={"geog_n": "authority", "New_geog_code": "la_code"})
-    both["authority_type"] = np.where(both["la_code"].str.startswith("E10"), "County", "Unitary")
-    return both[["authority", "la_code", "authority_type"]].sort_values("authority")
+def _authority_table() -> pd.DataFrame:
+    with data_path("authorities.csv").open("r", encoding="utf-8") as handle:
+        return pd.read_csv(handle, dtype={"dfe_number": str})
+
+
+def authorities() -> pd.DataFrame:
+    """Every English local authority of the DfE releases 2015-2019, one row per name and
+    ONS code: ``la_code``, ``authority`` (the DfE's name), ``region``, ``authority_type``,
+    ``dfe_number`` (the DfE's three-digit LA number) and the ``first_year`` and
+    ``last_year`` of the releases that use that name and code.
+
+    Three authorities appear twice: Gateshead and Northumberland changed ONS codes in
+    2018, and Bedford became "Bedford Borough" in 2019. Regions are those under which
+    Ofsted's "Fostering in England 2018-19" LA-level data list each authority.
+    ``authority_type`` is ``County`` for shire counties (ONS codes E10) and ``Unitary``
+    for unitary authorities, metropolitan districts and London boroughs.
+    """
+    return _authority_table().copy()
 
 
 def english_authorities() -> pd.DataFrame:
-    """English local authorities of the DfE releases 2015-2019: name, ONS code and type.
-
-    ``authority_type`` is ``County`` for shire counties (ONS codes E10) and ``Unitary`` for
-    unitary authorities, metropolitan districts and London boroughs.
-    """
-    return _authorities().reset_index(drop=True).copy()
+    """English local authorities of the DfE releases 2015-2019: ``authority``,
+    ``la_code``, ``authority_type`` and ``region`` (see :func:`authorities`)."""
+    table = _authority_table().sort_values(["authority", "last_year"], kind="stable")
+    return table[["authority", "la_code", "authority_type", "region"]].reset_index(drop=True)
 
 
-def south_east_authorities(year: int = 2017) -> pd.DataFrame:
-    """The 19 South East authorities of the Complex LAC project, from the DfE ``year`` file.
+def region_of(name: str) -> str:
+    """The region's name as the releases write it, for any capitalisation, "and The"
+    or "and the", or the ONS code (E12000001-E12000009)."""
+    wanted = " ".join(str(name).split()).lower().replace(" and the ", " and ")
+    for code, region in enumerate(REGIONS, start=1):
+        if wanted in (region.lower().replace(" and the ", " and "), f"e1200000{code}"):
+            return region
+    raise DataError(
+        f"unknown region {name!r}; regions: {', '.join(REGIONS)}", column="region", values=[name]
+    )
 
-    Columns: ``authority``, ``la_code``, ``authority_type``, ``lac_total`` (looked after at
-    31 March), ``lac_10_15``, ``lac_16_over``, ``lac_10_plus`` (their sum: the project's
-    sampling frame for 2017), ``uasc``, the placement-type counts and the distance columns
-    (inside or outside the boundary, within or over 20 miles of home, or unknown), as
-    nullable integers (missing where the release suppressed the count).
+
+def authority_frame(year: int = 2017, authorities: Any = None) -> pd.DataFrame:
+    """The looked-after children of each authority at 31 March ``year``, from that year's
+    DfE release, under one set of column names whatever the year.
+
+    ``authorities`` is a list of names or ONS codes (default: every authority in the
+    release). Columns: ``authority``, ``la_code``, ``authority_type``, ``region``,
+    ``lac_total`` (looked after at 31 March), the age bands (``lac_under_1`` ...
+    ``lac_10_15``, ``lac_16_over``) and ``lac_10_plus`` (their sum for 10 and over: the
+    South East project's sampling frame), ``uasc``, the placement types, the providers
+    (from 2015) and the boundary and distance columns (distance bands from 2017), as
+    nullable integers: missing where the release suppressed or did not publish a count
+    (:data:`DFE_COLUMNS` maps the release's names).
     """
     wide = dfe_cla(year, form="wide")
     wide = wide[wide["level"] == "LA"]
-    rows = wide[wide["area"].isin(list(SOUTH_EAST))].copy()
-    if len(rows) != len(SOUTH_EAST):
-        absent = sorted(set(SOUTH_EAST) - set(rows["area"]))
-        raise DataError(f"DfE {year} file lacks South East authorities: {absent}")
+    if authorities is not None:
+        wanted = [str(a) for a in authorities]
+        chosen = wide["area"].isin(wanted) | wide["la_code"].isin(wanted)
+        found = set(wide.loc[chosen, "area"]) | set(wide.loc[chosen, "la_code"])
+        absent = [a for a in wanted if a not in found]
+        if absent:
+            raise DataError(
+                f"DfE {year} file lacks authorities: {absent}", column="authority", values=absent
+            )
+        wide = wide[chosen]
+    known = _authority_table().drop_duplicates(["authority", "la_code"])
+    info = wide[["area", "la_code"]].merge(
+        known, left_on=["area", "la_code"], right_on=["authority", "la_code"], how="left"
+    )
     out = pd.DataFrame(
         {
-            "authority": rows["area"],
-            "la_code": rows["la_code"],
-            "authority_type": rows["area"].map(SOUTH_EAST),
-            "lac_total": rows[f"CLA_Mar{year}"],
+            "authority": wide["area"].to_numpy(),
+            "la_code": wide["la_code"].to_numpy(),
+            "authority_type": info["authority_type"].to_numpy(),
+            "region": info["region"].to_numpy(),
+            "lac_total": wide[f"CLA_Mar{year}"].to_numpy(),
         }
     )
-    uasc = f"CLA_UASC{year}" if f"CLA_UASC{year}" in rows else "CLA_UASC"
-    for dfe, name in {**_SE_COLUMNS, uasc: "uasc"}.items():
-        if dfe in rows and name not in out:
-            out[name] = rows[dfe]
+    uasc = f"CLA_UASC{year}" if f"CLA_UASC{year}" in wide else "CLA_UASC"
+    for dfe, name in {**DFE_COLUMNS, uasc: "uasc"}.items():
+        if dfe in wide and name not in out:
+            out[name] = wide[dfe].to_numpy()
     out["lac_10_plus"] = out["lac_10_15"] + out["lac_16_over"]
-    counts = [c for c in out.columns if c not in ("authority", "la_code", "authority_type")]
+    ids = ["authority", "la_code", "authority_type", "region"]
+    counts = [c for c in out.columns if c not in ids]
     out[counts] = out[counts].round().astype("Int64")
-    first = ["authority", "la_code", "authority_type", "lac_total", "lac_10_15", "lac_16_over"]
-    ordered = [*first, "lac_10_plus", *[c for c in counts if c not in (*first, "lac_10_plus")]]
+    ages = ["lac_under_1", "lac_1_4", "lac_5_9", "lac_10_15", "lac_16_over", "lac_10_plus"]
+    first = ["lac_total", *ages, "uasc"]
+    ordered = [*ids, *first, *[c for c in counts if c not in first]]
     return out[ordered].sort_values("authority").reset_index(drop=True)
+
+
+def south_east_authorities(year: int = 2017) -> pd.DataFrame:
+    """The 19 South East authorities of the Complex LAC project: :func:`authority_frame`
+    for ``year`` restricted to :data:`SOUTH_EAST`, without the ``region`` column."""
+    return authority_frame(year, list(SOUTH_EAST)).drop(columns="region")
 
 
 @cache

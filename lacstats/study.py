@@ -1,0 +1,365 @@
+"""A study: which authorities, which sampling frame and design, which thresholds, which data.
+
+The South East Complex LAC project is one study among many. A study file (TOML) names the
+authorities (a DfE region, or a list of authority names or ONS codes), the sampling frame
+(a DfE year and population column), the design (convention, confidence, interval and the
+selection rule in words), the thresholds the cohorts and findings use, the published
+figures to compare with (if any) and the case data (a file, or the packaged synthetic
+sample). Every analysis, pack and the paper read their options from the study.
+
+``lacstats/studies/south_east.toml`` is the seed study (:func:`south_east`); a consortium
+writes its own by copying that file::
+
+    [study]
+    name = "north_west"
+    title = "North West complex needs study"
+
+    [authorities]
+    region = "North West"          # or: list = ["Blackpool", "E06000009", ...]
+
+    [frame]
+    year = 2019
+    population = "lac_10_plus"     # a column of datasets.authority_frame(year)
+
+    [design]
+    convention = "crs"
+    confidence = 0.95
+    interval = 10
+    selection = "a simple random sample of looked-after children aged 10 and over"
+
+    [thresholds]
+    high_cost = 4800               # GBP a week
+    far_miles = 100
+    residential_settings = ["residential_la_own", "residential_other_la", "residential_private"]
+
+    [published]
+    figures = "none"               # "packaged" (the South East's), "none" or a TOML path
+
+    [cases]
+    path = "synthetic"             # or a CSV, XLSX or Parquet case table
+
+Relative paths are read from the study file's folder. :func:`load` validates every key
+and value before anything runs, naming the file, the key and the value at fault.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lacstats import datasets, sampling, schema
+from lacstats.errors import DataError
+from lacstats.results import Result
+
+__all__ = ["Study", "Thresholds", "load", "loads", "south_east"]
+
+#: The packaged published figures (the five source documents).
+PACKAGED = "packaged"
+#: The packaged synthetic sample, in place of a case table.
+SYNTHETIC = "synthetic"
+_YEARS = (2015, 2016, 2017, 2018, 2019)
+_KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "study": {"name": str, "title": str},
+    "authorities": {"region": str, "list": list},
+    "frame": {"year": int, "population": str},
+    "design": {
+        "convention": str,
+        "confidence": (int, float),
+        "interval": (int, float),
+        "selection": str,
+    },
+    "thresholds": {
+        "high_cost": (int, float),
+        "far_miles": (int, float),
+        "residential_settings": list,
+    },
+    "published": {"figures": str},
+    "cases": {"path": str},
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The thresholds cohorts and findings use."""
+
+    #: a placement costing at least this much a week is high cost (GBP)
+    high_cost: float = 4800.0
+    #: a child placed further than this from home is far from home (miles)
+    far_miles: float = 100.0
+    #: the settings counted as residential care (children's homes)
+    residential_settings: tuple[str, ...] = schema.RESIDENTIAL_SETTINGS
+
+    def cohort_overrides(self) -> dict[str, dict[str, Any]]:
+        """The overrides of :func:`lacstats.cohorts.assign` these thresholds imply."""
+        return {
+            "keeping_local": {"miles": self.far_miles},
+            "unregistered_care": {"min_weekly_cost": self.high_cost},
+            "high_cost_residential": {
+                "min_weekly_cost": self.high_cost,
+                "settings": self.residential_settings,
+            },
+            "distant_without_specialist_need": {"miles": self.far_miles},
+        }
+
+
+@dataclass(frozen=True)
+class Study(Result):
+    """A study: authorities, sampling frame, design, thresholds, published figures, data."""
+
+    name: str
+    title: str
+    #: DfE names of the authorities, in alphabetical order
+    authorities: tuple[str, ...]
+    #: the region when the study covers one, else None
+    region: str | None
+    frame_year: int
+    population: str
+    convention: str = "crs"
+    confidence: float = 0.95
+    interval: float = 10.0
+    selection: str = ""
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    #: a TOML file of published figures in the format of ``published_findings.toml``, or
+    #: None for a study with nothing to compare with
+    published: Path | None = None
+    #: the case table, or None for the packaged synthetic sample
+    cases: Path | None = None
+    #: the study file, if the study was read from one
+    source: Path | None = None
+
+    def frame(self) -> pd.DataFrame:
+        """The sampling frame: :func:`lacstats.datasets.authority_frame` of the study's year
+        and authorities."""
+        return datasets.authority_frame(self.frame_year, list(self.authorities))
+
+    def design(self) -> sampling.SampleDesign:
+        """The study's stratified design (:func:`lacstats.sampling.design`), one stratum per
+        authority."""
+        return sampling.design(
+            self.frame(),
+            population=self.population,
+            confidence=self.confidence,
+            interval=self.interval,
+            convention=self.convention,
+        )
+
+    def published_figures(self) -> dict[str, Any] | None:
+        """The published figures to compare with, or None."""
+        if self.published is None:
+            return None
+        if self.published == _packaged_findings():
+            return datasets.published_findings()
+        return _read_toml(self.published)
+
+    def with_cases(self, path: str | Path | None) -> Study:
+        """The same study on another case table (None: the packaged synthetic sample)."""
+        return dataclasses.replace(self, cases=None if path is None else Path(path))
+
+    def to_frame(self) -> pd.DataFrame:
+        frame = self.frame()
+        return frame[["authority", "la_code", "authority_type", "region", self.population]]
+
+    def summary(self) -> str:
+        data = "the packaged synthetic sample" if self.cases is None else str(self.cases)
+        return (
+            f"{self.title} ({self.name}): {len(self.authorities)} authorities"
+            f"{f' of the {self.region}' if self.region else ''}; frame: {self.population} "
+            f"from the DfE {self.frame_year} release; design: {self.convention}, "
+            f"{self.confidence:.0%} confidence, +/-{self.interval:g} points; high cost "
+            f">= GBP {self.thresholds.high_cost:,.0f} a week, far > "
+            f"{self.thresholds.far_miles:g} miles; data: {data}"
+        )
+
+
+def south_east() -> Study:
+    """The seed study: the South East Complex LAC project (``studies/south_east.toml``)."""
+    return load(Path(__file__).parent / "studies" / "south_east.toml")
+
+
+def load(path: str | Path) -> Study:
+    """Read and validate a study file (see the module docstring for its keys)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"no study file {str(path)!r}", column="study", values=[str(path)])
+    return loads(path.read_text(encoding="utf-8"), source=path)
+
+
+def loads(text: str, *, source: Path | None = None) -> Study:
+    """A study from TOML text; relative paths are read from ``source``'s folder."""
+    where = str(source) if source is not None else "study"
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise DataError(f"{where}: not valid TOML ({err})", column="study") from err
+    _check_keys(data, where)
+    base = source.parent if source is not None else Path.cwd()
+
+    def get(table: str, key: str, default: Any = None) -> Any:
+        return data.get(table, {}).get(key, default)
+
+    def fail(key: str, value: Any, why: str) -> DataError:
+        return DataError(f"{where}: {key} = {value!r}: {why}", column=key, values=[value])
+
+    name = get("study", "name")
+    if not name:
+        raise fail("study.name", name, "every study needs a name")
+    authorities, region = _authorities(data.get("authorities", {}), fail)
+    year = get("frame", "year", 2017)
+    if year not in _YEARS:
+        raise fail("frame.year", year, f"the packaged DfE releases are {_YEARS}")
+    population = get("frame", "population", "lac_10_plus")
+    columns = datasets.authority_frame(year).columns
+    if population not in columns or not population.startswith("lac_"):
+        choices = [c for c in columns if c.startswith("lac_")]
+        raise fail("frame.population", population, f"choose one of {choices}")
+    convention = get("design", "convention", "crs")
+    if convention not in sampling.CONVENTIONS:
+        raise fail("design.convention", convention, f"choose one of {sampling.CONVENTIONS}")
+    confidence = float(get("design", "confidence", 0.95))
+    if not 0 < confidence < 1:
+        raise fail("design.confidence", confidence, "must be between 0 and 1")
+    interval = float(get("design", "interval", 10))
+    if not 0 < interval < 100:
+        raise fail("design.interval", interval, "must be between 0 and 100 percentage points")
+    thresholds = _thresholds(data.get("thresholds", {}), fail)
+    published = get("published", "figures", "none")
+    cases = get("cases", "path", SYNTHETIC)
+    return Study(
+        name=name,
+        title=get("study", "title", name),
+        authorities=authorities,
+        region=region,
+        frame_year=year,
+        population=population,
+        convention=convention,
+        confidence=confidence,
+        interval=interval,
+        selection=get("design", "selection", ""),
+        thresholds=thresholds,
+        published=_published_path(published, base, fail),
+        cases=_cases_path(cases, base, fail),
+        source=source,
+    )
+
+
+def _check_keys(data: dict[str, Any], where: str) -> None:
+    for table, entries in data.items():
+        if table not in _KEYS:
+            raise DataError(
+                f"{where}: unknown table [{table}]; tables: {', '.join(_KEYS)}",
+                column=table,
+                values=[table],
+            )
+        if not isinstance(entries, dict):
+            raise DataError(f"{where}: {table} must be a table ([{table}])", column=table)
+        for key, value in entries.items():
+            expected = _KEYS[table].get(key)
+            if expected is None:
+                raise DataError(
+                    f"{where}: unknown key {table}.{key}; keys of [{table}]: "
+                    f"{', '.join(_KEYS[table])}",
+                    column=f"{table}.{key}",
+                    values=[key],
+                )
+            if not isinstance(value, expected) or isinstance(value, bool):
+                kinds = expected if isinstance(expected, tuple) else (expected,)
+                names = " or ".join(k.__name__ for k in kinds)
+                raise DataError(
+                    f"{where}: {table}.{key} = {value!r}: expected {names}",
+                    column=f"{table}.{key}",
+                    values=[value],
+                )
+
+
+def _authorities(table: dict[str, Any], fail) -> tuple[tuple[str, ...], str | None]:
+    known = datasets.english_authorities()
+    if ("region" in table) == ("list" in table):
+        raise fail("authorities", table, "give either region = ... or list = [...]")
+    if "region" in table:
+        try:
+            region = datasets.region_of(table["region"])
+        except DataError as err:
+            raise fail("authorities.region", table["region"], str(err)) from err
+        names = known.loc[known["region"] == region, "authority"]
+        return tuple(sorted(set(names))), region
+    names = []
+    by_code = dict(zip(known["la_code"], known["authority"], strict=True))
+    by_name = {n.lower(): n for n in known["authority"]}
+    for entry in table["list"]:
+        text = str(entry).strip()
+        name = by_code.get(text.upper()) or by_name.get(text.lower())
+        if name is None:
+            raise fail(
+                "authorities.list", entry, "not an English authority's DfE name or ONS code"
+            )
+        names.append(name)
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise fail("authorities.list", twice, "listed more than once")
+    if not names:
+        raise fail("authorities.list", [], "name at least one authority")
+    return tuple(sorted(names)), None
+
+
+def _thresholds(table: dict[str, Any], fail) -> Thresholds:
+    defaults = Thresholds()
+    high_cost = float(table.get("high_cost", defaults.high_cost))
+    if not 0 < high_cost < 100_000:
+        raise fail("thresholds.high_cost", high_cost, "a weekly cost in GBP, above 0")
+    far = float(table.get("far_miles", defaults.far_miles))
+    if not 0 < far < 1000:
+        raise fail("thresholds.far_miles", far, "a distance in miles, above 0")
+    settings = tuple(table.get("residential_settings", defaults.residential_settings))
+    unknown = [s for s in settings if s not in schema.PLACEMENT_SETTINGS]
+    if unknown or not settings:
+        raise fail(
+            "thresholds.residential_settings",
+            unknown or list(settings),
+            f"settings are codes of the case table: {', '.join(schema.PLACEMENT_SETTINGS)}",
+        )
+    return Thresholds(high_cost, far, settings)
+
+
+def _packaged_findings() -> Path:
+    return Path(str(datasets.data_path("published_findings.toml")))
+
+
+def _published_path(value: str, base: Path, fail) -> Path | None:
+    if value == "none":
+        return None
+    if value == PACKAGED:
+        return _packaged_findings()
+    path = _resolve(base, value)
+    if not path.is_file():
+        raise fail("published.figures", value, f"no such file ({path})")
+    _read_toml(path)
+    return path
+
+
+def _cases_path(value: str, base: Path, fail) -> Path | None:
+    if value == SYNTHETIC:
+        return None
+    path = _resolve(base, value)
+    if not path.is_file():
+        raise fail("cases.path", value, f"no such file ({path})")
+    return path
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise DataError(
+            f"published figures {str(path)!r}: not readable TOML ({err})", column="published"
+        ) from err
+
+
+def _resolve(base: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
