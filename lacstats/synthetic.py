@@ -38,12 +38,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lacstats import cohorts, schema
+from lacstats import cohorts, datasets, schema
 from lacstats.datasets import (
     PUBLISHED_SETTING_LABELS,
     published_findings,
@@ -58,6 +59,7 @@ __all__ = [
     "complex_lac",
     "fit_to_total",
     "population_like",
+    "sample",
 ]
 
 HIGH_COST = cohorts.HIGH_COST
@@ -716,3 +718,147 @@ def population_like(
     out = pd.concat(parts, ignore_index=True)
     out["case_id"] = [f"P{i + 1:06d}" for i in range(len(out))]
     return out
+
+
+# --------------------------------------------------------------------------- any study
+
+#: How the DfE's placement types share out over the case table's settings. The releases
+#: count children by type of placement and, separately, by provider; the shares within a
+#: type are lacstats's assumptions for synthetic data, not published figures.
+_DFE_SETTINGS: dict[str, dict[str, float]] = {
+    # foster care: in-house for the authority's own provision, IFA for private and
+    # voluntary providers (from each authority's provider counts); kinship a fixed fifth
+    "foster": {},
+    # "secure units, children's homes and semi-independent living accommodation"
+    "secure_homes_hostels": {
+        "residential_la_own": 0.2,
+        "residential_other_la": 0.05,
+        "residential_private": 0.45,
+        "secure_unit": 0.04,
+        "semi_independent": 0.24,
+        "unregistered": 0.02,
+    },
+    "residential_school": {"residential_school": 1.0},
+    "with_parents": {"with_parents": 1.0},
+    "other_residential": {"other": 1.0},
+    "other_community": {"other": 1.0},
+    "other_placement": {"other": 1.0},
+}
+_KINSHIP_SHARE = 0.2
+
+
+def sample(study: Any, *, rng: int | np.random.Generator | None = None) -> pd.DataFrame:
+    """An uncalibrated synthetic case table for any study, for demonstrations and tests.
+
+    Each authority of ``study`` (a :class:`lacstats.study.Study`) gets the number of cases
+    its design asks for, with the ages (10-15 or 16-17), placement settings and distances
+    from home of its own looked-after children in the study's DfE release: settings in
+    proportion to the authority's placement types (all ages, as the releases publish them;
+    placed for adoption left out, which children aged 10 and over rarely are), split
+    within types as :data:`_DFE_SETTINGS` assumes; distances within or over 20 miles, or
+    unknown, and inside or outside the boundary, in proportion to its distance columns
+    (from the 2017 release where an earlier year lacks them). Needs follow the latent
+    profiles of :data:`PROFILES`, costs each setting's distribution. Case ids are the
+    authority's three-letter code and a number (``KEN-001``). Nothing is calibrated to a
+    published finding: never present a figure from this table as a fact.
+    """
+    gen = np.random.default_rng(rng)
+    frame = study.frame()
+    if "inside_within_20_miles" not in frame or frame["inside_within_20_miles"].isna().all():
+        distances = datasets.authority_frame(2017, list(study.authorities))
+    else:
+        distances = frame
+    sizes = study.design().table.set_index("stratum")["n"]
+    parts = []
+    for _, row in frame.iterrows():
+        name = row["authority"]
+        far = distances.set_index("authority").loc[name]
+        parts.append(_authority_sample(gen, row, far, int(sizes[name])))
+    cases = pd.concat(parts, ignore_index=True)
+    return schema.validate(cases, authorities=list(study.authorities))
+
+
+def _shares(values: dict[str, Any]) -> tuple[list[str], np.ndarray]:
+    """Names and probabilities from counts, missing (suppressed) counted as 2.5, the
+    middle of the suppressed range 1-4."""
+    names = list(values)
+    counts = np.array([2.5 if pd.isna(values[k]) else float(values[k]) for k in names])
+    if counts.sum() <= 0:
+        counts = np.ones(len(names))
+    return names, counts / counts.sum()
+
+
+def _authority_sample(
+    gen: np.random.Generator, row: pd.Series, far: pd.Series, n: int
+) -> pd.DataFrame:
+    types, p_types = _shares({t: row.get(t) for t in _DFE_SETTINGS})
+    own = 0.0 if pd.isna(row.get("provider_own")) else float(row["provider_own"])
+    bought = sum(
+        0.0 if pd.isna(row.get(c)) else float(row[c])
+        for c in ("provider_private", "provider_voluntary")
+    )
+    in_house = own / (own + bought) if own + bought > 0 else 0.5
+    foster = {
+        "foster_kinship": _KINSHIP_SHARE,
+        "foster_in_house": (1 - _KINSHIP_SHARE) * in_house,
+        "foster_ifa": (1 - _KINSHIP_SHARE) * (1 - in_house),
+    }
+    kind = gen.choice(types, size=n, p=p_types)
+    setting = np.empty(n, dtype=object)
+    for t in types:
+        within = foster if t == "foster" else _DFE_SETTINGS[t]
+        who = np.flatnonzero(kind == t)
+        names, p = list(within), np.array(list(within.values()), dtype=float)
+        setting[who] = gen.choice(names, size=len(who), p=p / p.sum())
+    _, p_age = _shares({"10_15": row["lac_10_15"], "16_over": row["lac_16_over"]})
+    older = gen.random(n) < p_age[1]
+    age = np.where(older, gen.integers(16, 18, n), gen.integers(10, 16, n))
+    age = np.where(setting == "semi_independent", np.maximum(age, 16), age)
+    bands = {
+        band: sum(
+            0 if pd.isna(far.get(f"{side}_{band}")) else far[f"{side}_{band}"]
+            for side in ("inside", "outside")
+        )
+        for band in ("within_20_miles", "over_20_miles", "distance_unknown")
+    }
+    names, p_band = _shares(bands)
+    band = gen.choice(names, size=n, p=p_band)
+    _, p_inside = _shares(
+        {"in": far.get("placed_inside_boundary"), "out": far.get("placed_outside_boundary")}
+    )
+    miles = np.where(
+        band == "within_20_miles",
+        np.round(gen.uniform(0.2, 20.0, n), 1),
+        np.round(20.1 + gen.gamma(1.3, 30.0, n), 1),
+    )
+    distance = np.where(band == "distance_unknown", np.nan, miles)
+    profile = gen.choice(
+        [p.name for p in PROFILES], size=n, p=_normalised([p.share for p in PROFILES])
+    )
+    items = _scores(gen, profile)
+    weekly = np.empty(n)
+    for s in np.unique(setting):
+        median, sigma, lo, hi = _COSTS[s]
+        sel = setting == s
+        weekly[sel] = np.round(_lognormal(gen, median, sigma, lo, hi, int(sel.sum())))
+    code = datasets.short_code(row["authority"])
+    return pd.DataFrame(
+        {
+            "case_id": [f"{code}-{i + 1:03d}" for i in range(n)],
+            "authority": row["authority"],
+            "authority_type": row["authority_type"],
+            "age": age,
+            "sex": np.where(gen.random(n) < 0.56, "male", "female"),
+            "placement_setting": setting,
+            "registered": ~np.isin(setting, ["unregistered", "semi_independent"]),
+            "weekly_cost": weekly,
+            "distance_miles": distance,
+            "in_authority": gen.random(n) < p_inside[0],
+            **{item: items[item] for item in schema.NEED_ITEMS},
+        }
+    )
+
+
+def _normalised(weights: Any) -> np.ndarray:
+    w = np.asarray(weights, dtype=float)
+    return w / w.sum()

@@ -91,3 +91,46 @@ def test_ons_population_by_single_year_of_age():
         datasets.ons_population(2019, ages=(17, 10))
     with pytest.raises(DataError, match="packaged years"):
         datasets.ons_population(2018)
+
+
+def test_authority_frame_maps_every_release_to_one_set_of_names():
+    # cells read from the raw release files (SFR50_CLA2017.csv, CLA2019_DfE_underlying.csv)
+    f17 = datasets.authority_frame(2017).set_index("authority")
+    raw17 = datasets.dfe_cla(2017, form="wide").set_index("area")
+    for tidy, dfe in [("lac_10_15", "CLA_10to15"), ("foster", "CLA_Fost"), ("uasc", "CLA_UASC")]:
+        assert f17.loc["Kent", tidy] == raw17.loc["Kent", dfe]
+    assert f17.loc["Kent", "placed_inside_boundary"] == raw17.loc["Kent", "CLA_InBound"]
+    assert f17.loc["Kent", "lac_total"] == raw17.loc["Kent", "CLA_Mar2017"]
+    f15 = datasets.authority_frame(2015).set_index("authority")
+    raw15 = datasets.dfe_cla(2015, form="wide").set_index("area")
+    assert f15.loc["Kent", "placed_outside_boundary"] == raw15.loc["Kent", "CLA_Outbound"]
+    assert "inside_within_20_miles" not in f15  # distance bands are published from 2017
+    f19 = datasets.authority_frame(2019).set_index("authority")
+    raw19 = datasets.dfe_cla(2019, form="wide").set_index("area")
+    assert f19.loc["Kent", "uasc"] == raw19.loc["Kent", "CLA_UASC2019"]
+    assert f19.loc["Blackpool", "provider_private"] == raw19.loc["Blackpool", "CLA_Priv"]
+    assert f19.loc["Blackpool", "placed_inside_boundary"] == raw19.loc["Blackpool", "CLA_InLA"]
+    # a suppressed cell is missing, never zero
+    long = datasets.dfe_cla(2019)
+    hidden = long[(long["level"] == "LA") & long["suppressed"] & (long["measure"] == "CLA_Ores")]
+    assert len(hidden) > 0
+    assert f19.loc[hidden["area"], "other_residential"].isna().all()
+    # every authority has a region; regions hold the published numbers of authorities
+    assert f19["region"].notna().all()
+    assert f19["region"].value_counts()["South East"] == 19
+    assert len(f19) == 152
+
+
+def test_authorities_regions_and_short_codes():
+    table = datasets.authorities()
+    ids = table.drop_duplicates("short")
+    assert len(ids) == 152  # one code per authority, shared across renames and recodes
+    assert set(table.loc[table["authority"].isin(["Bedford", "Bedford Borough"]), "short"]) == {
+        "BED"
+    }
+    assert datasets.short_code("Kent") == "KEN"
+    with pytest.raises(DataError, match="unknown authority 'Gondor'"):
+        datasets.short_code("Gondor")
+    assert datasets.region_of("Yorkshire and the Humber") == "Yorkshire and The Humber"
+    with pytest.raises(DataError, match="unknown region"):
+        datasets.region_of("Wessex")

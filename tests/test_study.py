@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 
+import pandas as pd
 import pytest
 
 from lacstats import cli, cohorts, datasets, sampling, study, synthetic
@@ -143,3 +144,29 @@ def test_design_command_for_a_region_a_list_and_a_study(tmp_path, capsys):
     assert (tmp_path / "d.csv").read_text().count("\n") == 24
     assert cli.main(["design", "--region", "Narnia"]) == 2
     assert "unknown region 'Narnia'" in capsys.readouterr().err
+
+
+def test_a_synthetic_sample_for_any_study(tmp_path):
+    path = tmp_path / "nw.toml"
+    path.write_text(NORTH_WEST, encoding="utf-8")
+    nw = study.load(path)
+    cases = synthetic.sample(nw, rng=5)
+    plan = nw.design().table.set_index("stratum")["n"]
+    assert cases.groupby("authority").size().to_dict() == plan.to_dict()
+    assert cases["case_id"].is_unique
+    assert cases.loc[cases["authority"] == "Blackpool", "case_id"].iloc[0] == "BLA-001"
+    assert cases["age"].between(10, 17).all()
+    assert (cases.loc[cases["placement_setting"] == "semi_independent", "age"] >= 16).all()
+    # foster care in proportion to the region's DfE placement counts (adoption left out)
+    frame = nw.frame()
+    placed = frame[list(synthetic._DFE_SETTINGS)].sum()
+    foster_share = placed["foster"] / placed.sum()
+    observed = cases["placement_setting"].str.startswith("foster").mean()
+    assert observed == pytest.approx(foster_share, abs=3 * (0.25 / len(cases)) ** 0.5)
+    # distance bands in proportion too: over 20 miles among known distances
+    over = frame[["inside_over_20_miles", "outside_over_20_miles"]].sum().sum()
+    known = over + frame[["inside_within_20_miles", "outside_within_20_miles"]].sum().sum()
+    share_far = (cases["distance_miles"] > 20).sum() / cases["distance_miles"].notna().sum()
+    assert share_far == pytest.approx(over / known, abs=0.05)
+    pd.testing.assert_frame_equal(cases, synthetic.sample(nw, rng=5))
+    assert not synthetic.sample(nw, rng=6).equals(cases)

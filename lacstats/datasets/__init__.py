@@ -36,6 +36,7 @@ __all__ = [
     "ons_population",
     "published_findings",
     "region_of",
+    "short_code",
     "south_east_authorities",
 ]
 
@@ -98,7 +99,7 @@ REGIONS: tuple[str, ...] = (
 )
 
 #: DfE column -> tidy name, for every release 2015-2019: the one place where the releases'
-#: different names meet (boundary columns were CLA_InBound and CLA_Outbound to 2016, then
+#: different names meet (boundary columns were CLA_InBound and CLA_Outbound to 2017, then
 #: CLA_InLA and CLA_OutLA; the UASC column gained the year in 2018; distance bands from 2017).
 DFE_COLUMNS: dict[str, str] = {
     "CLA_U1": "lac_under_1",
@@ -215,8 +216,10 @@ def _authority_table() -> pd.DataFrame:
 def authorities() -> pd.DataFrame:
     """Every English local authority of the DfE releases 2015-2019, one row per name and
     ONS code: ``la_code``, ``authority`` (the DfE's name), ``region``, ``authority_type``,
-    ``dfe_number`` (the DfE's three-digit LA number) and the ``first_year`` and
-    ``last_year`` of the releases that use that name and code.
+    ``dfe_number`` (the DfE's three-digit LA number), the ``first_year`` and
+    ``last_year`` of the releases that use that name and code, and ``short``: a
+    three-letter code unique to the authority (``KEN`` for Kent), lacstats's own, for
+    pseudonymous case identifiers such as ``KEN-001``.
 
     Three authorities appear twice: Gateshead and Northumberland changed ONS codes in
     2018, and Bedford became "Bedford Borough" in 2019. Regions are those under which
@@ -225,6 +228,15 @@ def authorities() -> pd.DataFrame:
     for unitary authorities, metropolitan districts and London boroughs.
     """
     return _authority_table().copy()
+
+
+def short_code(authority: str) -> str:
+    """The three-letter code of an authority's name (:func:`authorities`)."""
+    table = _authority_table()
+    found = table.loc[table["authority"] == authority, "short"]
+    if found.empty:
+        raise DataError(f"unknown authority {authority!r}", column="authority", values=[authority])
+    return str(found.iloc[0])
 
 
 def english_authorities() -> pd.DataFrame:
