@@ -1,7 +1,9 @@
 """Projections of children looked after: a stock-and-flow simulation from the packaged
-synthetic SSDA903 returns (with its fan chart and cost), the South East's children aged 10
-and over as rate times the seed's population projection, and Nottinghamshire's growth to a
-cap and the cost of its projected placement mix (seed 004)."""
+synthetic SSDA903 returns (with its fan chart and cost: a demonstration on synthetic data
+that describe no authority), the South East's children aged 10 and over as the DfE 2019
+rate times the population projection Evans (2020) printed (real data), and
+Nottinghamshire's growth to a cap and the cost of its projected placement mix (arithmetic
+on the figures of Nottinghamshire County Council's 2014 commissioning plan)."""
 
 from __future__ import annotations
 
@@ -19,13 +21,19 @@ EXPECTED_SECONDS = 5  # on two cores; the longest analyses start first
 MONTHS = 36
 #: The day after the 2019-20 return: three full years of history behind it in fake903.
 START = "2020-04-01"
+EVIDENCE = "synthetic_check"
+OBTAINED = "recomputed_from_rows"
+RATE_YEAR = 2019  # DfE children looked after aged 10+ and ONS mid-2019 population
+PROJECTION_YEAR = 2024  # the year of the printed population projection
+INTERVAL = 0.9
+RATE_CONFIDENCE = 0.95
 
 
 def run(ctx) -> None:
     draws = 200 if ctx.fast else 1000
     cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
     result = projection.stock_and_flow(
-        cleaned, start=START, months=MONTHS, draws=draws, rng=ctx.seed
+        cleaned, start=START, months=MONTHS, draws=draws, interval=INTERVAL, rng=ctx.seed
     )
     # month 0 is a real count of children: small placement types are pooled, and the
     # rates' event counts under 5 are suppressed with the rates they reveal
@@ -55,6 +63,14 @@ def run(ctx) -> None:
     )
 
     published = datasets.published_findings()
+    ctx.settings(
+        months=(MONTHS, "months projected"),
+        stock_interval=(INTERVAL, "share of simulations inside the interval"),
+        draws=(draws, "simulations"),
+        rate_year=(RATE_YEAR, "year of the observed rate"),
+        projection_year=(PROJECTION_YEAR, "year of the population projection"),
+        rate_confidence=(RATE_CONFIDENCE, "level of the rate's interval"),
+    )
     frame = _south_east_population()
     by_authority = projection.rate_projection(
         frame[["authority", "children", "population"]],
@@ -79,13 +95,19 @@ def run(ctx) -> None:
 
     lac = frame.groupby("authority_type")["children"].sum()
     observed = pd.DataFrame(
-        {"area": areas, "children": [int(lac[a]) for a in areas], "population": ten_to_17(2019)}
+        {
+            "area": areas,
+            "children": [int(lac[a]) for a in areas],
+            "population": ten_to_17(RATE_YEAR),
+        }
     )
-    target = pd.DataFrame({"area": areas, "population": ten_to_17(2024)})
-    rates = projection.rate_projection(observed, target)
+    target = pd.DataFrame({"area": areas, "population": ten_to_17(PROJECTION_YEAR)})
+    rates = projection.rate_projection(observed, target, confidence=RATE_CONFIDENCE)
     region = rates[["children", "projected", "projected_low", "projected_high", "change"]].sum()
     ctx.table("south_east_10_plus_2024", rates.round(1))
     ctx.numbers(
+        evidence="real_data",
+        obtained="recomputed_from_public_data",
         south_east_10_plus_2019=(int(region["children"]), "children aged 10+, March 2019"),
         south_east_10_plus_2020_rate_held=(
             round(float(one_year["projected"])),
@@ -99,10 +121,12 @@ def run(ctx) -> None:
     )
 
     notts = published["nottinghamshire_unit_costs"]
+    start = notts["children_december_2013"]
     growth = projection.growth_to_cap(
-        885, per_month=notts["growth_per_month"], cap=notts["cap"], months=24
+        start, per_month=notts["growth_per_month"], cap=notts["cap"], months=24
     )
     ctx.table("nottinghamshire_growth_to_cap", growth)
+    ctx.settings(nottinghamshire_start_month=(notts["start_month"], "month of the start count"))
     months_to_cap = int(growth.loc[growth["children"] >= notts["cap"], "month"].min())
     mix_source = published["nottinghamshire_projection"]
     mix = pd.DataFrame(
@@ -112,7 +136,12 @@ def run(ctx) -> None:
     mix_cost = projection.mix_cost(mix, notts["weekly"])
     ctx.table("nottinghamshire_mix_cost", mix_cost.round(0))
     ctx.numbers(
-        nottinghamshire_months_to_cap=(months_to_cap, "months from 885 (Dec 2013)"),
+        evidence="real_data",
+        obtained="arithmetic_on_published_inputs",
+        nottinghamshire_start=(start, f"children looked after, {notts['start_month']}"),
+        nottinghamshire_growth_per_month=(notts["growth_per_month"], "children a month"),
+        nottinghamshire_cap=(notts["cap"], "children"),
+        nottinghamshire_months_to_cap=(months_to_cap, "months from December 2013"),
         nottinghamshire_weekly_cost_2013_14=(int(mix_cost["weekly_cost"].iloc[0]), "GBP"),
         nottinghamshire_weekly_cost_2016_17=(int(mix_cost["weekly_cost"].iloc[-1]), "GBP"),
     )
@@ -124,8 +153,10 @@ def run(ctx) -> None:
             "rng": ctx.seed,
             "history_years": result.options["history_years"],
             "unit_costs": "Dorset cost calculator sample report, by type",
-            "population": "ONS mid-2019 and mid-2020 estimates; seed 000's 2024 projection",
-            "nottinghamshire_start": 885,
+            "population": (
+                "ONS mid-2019 and mid-2020 estimates; the 2024 projection Evans (2020) printed"
+            ),
+            "nottinghamshire_start": start,
         }
     )
 
@@ -134,10 +165,10 @@ def _south_east_population() -> pd.DataFrame:
     """DfE 2019 children looked after aged 10+ by South East authority, with the ONS
     mid-2019 and mid-2020 populations aged 10-17 (matched on the LA code, or on the name
     where the code changed: Buckinghamshire became a unitary authority in 2020)."""
-    dfe = datasets.south_east_authorities(2019)[
+    dfe = datasets.south_east_authorities(RATE_YEAR)[
         ["authority", "la_code", "authority_type", "lac_10_plus"]
     ].rename(columns={"lac_10_plus": "children"})
-    ons19 = datasets.ons_population(2019, ages=(10, 17))
+    ons19 = datasets.ons_population(RATE_YEAR, ages=(10, 17))
     ons19["age_15_17"] = ons19[["age_15", "age_16", "age_17"]].sum(axis=1)
     ons19["age_15_19"] = ons19[[f"age_{a}" for a in range(15, 20)]].sum(axis=1)
     ons20 = datasets.ons_population(2020, ages=(10, 17))

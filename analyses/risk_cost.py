@@ -1,4 +1,8 @@
-"""Risk and cost: correlations and four models side by side, and the fitted lines."""
+"""Risk and cost: correlations and four models side by side, and the fitted lines.
+
+On the synthetic sample this is a method check: the generator sets how cost rises with
+risk (:data:`lacstats.synthetic.RISK_COST_PER_SD`), and each model's estimate is written
+beside that truth, with its interval and whether the interval covers it."""
 
 from __future__ import annotations
 
@@ -13,6 +17,9 @@ from lacstats import regression, schema, synthetic
 
 NAME = "risk_cost"
 TITLE = "Risk score and weekly cost: correlations, OLS, gamma GLM, mixed model, median"
+EVIDENCE = "synthetic_check"
+OBTAINED = "recomputed_from_rows"
+CI_LEVEL = 0.95  # regression.risk_cost's intervals (its default confidence)
 GROUPS = {
     "foster care": schema.FOSTER_SETTINGS,
     "children's homes": schema.RESIDENTIAL_SETTINGS,
@@ -42,6 +49,15 @@ def run(ctx) -> None:
         spearman_ci_low=(round(overall["ci_low"], 3), "Spearman rho"),
         spearman_ci_high=(round(overall["ci_high"], 3), "Spearman rho"),
     )
+    # the truth: log cost rises by RISK_COST_PER_SD per standard deviation of the risk
+    # score (over all cases) for the children outside the high-cost group
+    truth = synthetic.RISK_COST_PER_SD / float(np.std(cases["risk_score"].astype(float)))
+    ctx.numbers(
+        obtained="generator_setting",
+        generator_risk_per_sd=(synthetic.RISK_COST_PER_SD, "log weekly cost per SD of risk"),
+        generator_risk_coefficient=(round(truth, 5), "log weekly cost per risk point"),
+    )
+    models = []
     for row in table[table["subset"] == "all cases"].itertuples():
         if row.term == "risk_score":
             key = row.analysis.split(",")[0].replace(" ", "_").replace("-", "_")
@@ -53,6 +69,23 @@ def run(ctx) -> None:
                     )
                 }
             )
+            models.append(
+                {
+                    "model": row.analysis,
+                    "estimate": row.estimate,
+                    "ci_low": row.ci_low,
+                    "ci_high": row.ci_high,
+                    "truth": truth,
+                    "covers_truth": bool(row.ci_low <= truth <= row.ci_high),
+                }
+            )
+    ctx.settings(ci_level=(CI_LEVEL, "level of every interval in the table"))
+    recovery = pd.DataFrame(models)
+    ctx.table("risk_coefficient_recovery", recovery.round(6))
+    ctx.numbers(
+        models=(len(recovery), "models of cost on risk"),
+        models_covering_truth=(int(recovery["covers_truth"].sum()), "models"),
+    )
 
     cases = cases.assign(group=pd.Series(pd.NA, index=cases.index, dtype="object"))
     for label, settings in GROUPS.items():

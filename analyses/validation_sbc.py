@@ -20,6 +20,8 @@ from scipy import stats
 from lacstats.hierarchical import HierarchicalModel
 
 NAME = "validation_sbc"
+EVIDENCE = "synthetic_check"  # simulation-based calibration: the truth is simulated
+OBTAINED = "recomputed_from_rows"
 TITLE = "Simulation-based calibration of the random-intercept model (on demand)"
 ON_DEMAND = True
 PARAMETERS = ("alpha", "beta", "tau", "sigma")

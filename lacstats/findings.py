@@ -1,15 +1,20 @@
 """The published case-level figures of the South East Complex LAC project, recomputed.
 
 One function per figure, each with the definition it uses, so analyses, the findings table
-and the paper agree. The printing rules are those of seed ``000_07fcf8ae04fdfcb4.txt``:
-whole-number percentages are truncated (45/114 = 39.5% is printed "39%"), one-decimal
-percentages are rounded half up (114/1253 = 9.098% is printed "9.1%"), money in millions
-to one decimal.
+and the paper agree. The printing rules are those of Evans (2020), "South East Needs DfE
+Project: SE Fostering Group": whole-number percentages are consistent with truncation (23/86
+= 26.7% is printed "26%"), one-decimal percentages are rounded half up (114/1253 = 9.098% is
+printed "9.1%"), money in millions to one decimal.
 
 The high-cost residential group ("114 children were placed in residential care placements
 costing at least £4,800 per week (excluding residential schools and secure units)") is the
 children in a children's home (``residential_la_own``, ``residential_other_la``,
 ``residential_private``) costing at least £4,800 a week.
+
+Each row of the findings table says how it was obtained and which kind of evidence it is
+(:mod:`lacstats.evidence`). On the packaged synthetic sample, the figures recomputed from
+its rows match the published ones by construction (``must_match``); on a user's own table
+they are findings about that table, and a difference is a result, not a failure.
 """
 
 from __future__ import annotations
@@ -26,13 +31,17 @@ from scipy import stats
 
 from lacstats import cohorts, schema
 from lacstats.datasets import PUBLISHED_SETTING_LABELS
+from lacstats.errors import LacstatsError
+from lacstats.evidence import EVIDENCE, FINDINGS_COLUMNS, FINDINGS_OBTAINED
 from lacstats.regression import WEAK_CORRELATION, strength
 from lacstats.units import WEEKS_PER_YEAR
 
 __all__ = [
     "FINDINGS",
     "Finding",
+    "citation",
     "compare",
+    "frame",
     "high_cost_residential",
     "percent_one_decimal",
     "percent_truncated",
@@ -44,6 +53,20 @@ HIGH_COST_6000 = 6000
 FAR_MILES = 100
 
 
+def citation(key: str, published: dict[str, Any] | None = None) -> str:
+    """A source document cited by author, year and title, from its key in the published
+    findings' ``[sources]`` table (as ``shared/reference/sources.bib`` gives it); a key
+    that is not there is returned as it is (a user's own source)."""
+    if published is None:
+        from lacstats.datasets import published_findings
+
+        published = published_findings()
+    entry = published.get("sources", {}).get(key)
+    if entry is None:
+        return key
+    return f"{entry['author']} ({entry['year']}), {entry['title']}"
+
+
 def row(
     key: str,
     definition: str,
@@ -52,9 +75,33 @@ def row(
     reproduced: Any,
     source: str,
     *,
+    obtained: str,
     rule: str = "exact",
+    evidence: str = "real_data",
+    must_match: bool = False,
+    match: bool | None = None,
+    explanation: str = "",
 ) -> dict[str, Any]:
-    """One row of ``results/findings.csv`` for a figure an analysis checks exactly."""
+    """One row of ``results/findings.csv``.
+
+    ``obtained`` says how the reproduced figure was obtained (one of
+    :data:`lacstats.evidence.FINDINGS_OBTAINED`), ``evidence`` which kind of evidence it is,
+    ``must_match`` whether it matches by construction (a run fails if such a row does not
+    match), ``match`` overrides the exact comparison (a rule with a tolerance) and
+    ``explanation`` says why a comparison does not match, or what its rule allows.
+    ``source`` is a key of the published findings' ``[sources]`` table, printed as a
+    citation.
+    """
+    if obtained not in FINDINGS_OBTAINED:
+        raise LacstatsError(
+            f"finding {key!r}: 'obtained' must be one of {', '.join(FINDINGS_OBTAINED)}; "
+            f"got {obtained!r}"
+        )
+    if evidence not in EVIDENCE:
+        raise LacstatsError(
+            f"finding {key!r}: 'evidence' must be one of {', '.join(EVIDENCE)}; got {evidence!r}"
+        )
+    matched = published == reproduced if match is None else match
     return {
         "finding": key,
         "definition": definition,
@@ -62,13 +109,25 @@ def row(
         "published": published,
         "reproduced": reproduced,
         "rule": rule,
-        "match": published == reproduced,
-        "source": source,
+        "match": bool(matched),
+        "obtained": obtained,
+        "evidence": evidence,
+        "must_match": bool(must_match),
+        "explanation": explanation,
+        "source": citation(source),
     }
 
 
+def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Rows from :func:`row` as a table, each value as it was given (no common dtype: a
+    whole number stays whole beside a decimal one)."""
+    columns = [c for c in FINDINGS_COLUMNS if c != "analysis"]
+    out = pd.DataFrame(rows, columns=columns, dtype=object)
+    return out.astype({"match": bool, "must_match": bool})
+
+
 def percent_truncated(numerator: float, denominator: float) -> str:
-    """Whole-number percentage, truncated as in seed 000 ("39%" for 39.5%)."""
+    """Whole-number percentage, truncated as Evans (2020) prints them ("26%" for 26.7%)."""
     return f"{math.floor(100 * numerator / denominator + 1e-9)}%"
 
 
@@ -135,18 +194,40 @@ def _count(key: str, definition: str, compute, unit: str = "children") -> Findin
     return Finding(key, definition, compute, lambda f: f[table][name], unit)
 
 
-def _pct(key: str, definition: str, num, den, text: str) -> Finding:
+def _pct(key: str, definition: str, num, den) -> Finding:
+    """A whole-number percentage as printed: the text is ``<key>_text`` in the data."""
+    table, name = key.split(".", 1)
     return Finding(
         key,
         definition,
         lambda c: percent_truncated(num(c), den(c)),
-        lambda f: text,
+        lambda f: f[table][f"{name}_text"],
         "percent (truncated)",
         "printed text",
     )
 
 
+def _whole_pounds(values: pd.Series) -> int:
+    return int(Decimal(repr(float(values.mean()))).to_integral(ROUND_HALF_UP))
+
+
+_MEASURES = {
+    "children": ("children", lambda s: len(s), "children", "exact"),
+    "weekly_total": ("weekly spend", lambda s: int(round(s.sum())), "GBP per week", "exact"),
+    "mean": (
+        "mean weekly cost",
+        _whole_pounds,
+        "GBP per week",
+        "exact (mean rounded half up to whole pounds)",
+    ),
+    "min": ("lowest weekly cost", lambda s: int(s.min()), "GBP per week", "exact"),
+    "max": ("highest weekly cost", lambda s: int(s.max()), "GBP per week", "exact"),
+}
+
+
 def _by_setting_findings() -> list[Finding]:
+    """The seed's table of the 114 by authority type and setting, cell by cell, and the
+    County "Total" row as printed (the Unitary total repeats its only row)."""
     out: list[Finding] = []
     for kind, label in [
         ("County", "LA own residential"),
@@ -165,63 +246,34 @@ def _by_setting_findings() -> list[Finding]:
             )
             return row[field]
 
-        measures = {
-            "children": (lambda s: len(s), "children"),
-            "weekly_total": (lambda s: int(round(s.sum())), "GBP per week"),
-            "mean": (
-                lambda s: int(Decimal(repr(float(s.mean()))).to_integral(ROUND_HALF_UP)),
-                "GBP",
-            ),
-            "min": (lambda s: int(s.min()), "GBP per week"),
-            "max": (lambda s: int(s.max()), "GBP per week"),
-        }
-        for field, (fn, unit) in measures.items():
+        for field, (words, fn, unit, rule) in _MEASURES.items():
             out.append(
                 Finding(
                     f"{stem}.{field}",
-                    f"{field} of weekly cost, high-cost residential, {kind}, {label}",
+                    f"High-cost group, {kind} councils, {label}: {words}",
                     lambda c, kind=kind, setting=setting, fn=fn: fn(_cell(c, kind, setting)),
                     lambda f, published=published, field=field: published(f, field=field),
                     unit,
-                    "exact (mean rounded half up to whole pounds)" if field == "mean" else "exact",
+                    rule,
                 )
             )
 
-    def type_total(f, kind, field):
-        rows = [r for r in f["high_cost_residential"]["by_setting"] if r["authority_type"] == kind]
-        total, children = sum(r["weekly_total"] for r in rows), sum(r["children"] for r in rows)
-        if field == "mean":
-            return int(Decimal(total) / Decimal(children) + Decimal("0.5"))
-        return total if field == "weekly_total" else children
+    def printed_total(f, field):
+        rows = f["high_cost_residential"]["totals"]
+        return next(r for r in rows if r["authority_type"] == "County")[field]
 
-    for kind in ("County", "Unitary"):
-        stem = f"high_cost_residential.total.{kind}"
-        out += [
+    for field in ("weekly_total", "children", "mean"):
+        words, fn, unit, rule = _MEASURES[field]
+        out.append(
             Finding(
-                f"{stem}.weekly_total",
-                f"weekly spend, high-cost residential, {kind}",
-                lambda c, k=kind: int(round(_cell(c, k, None).sum())),
-                lambda f, k=kind: type_total(f, k, "weekly_total"),
-                "GBP per week",
-            ),
-            Finding(
-                f"{stem}.children",
-                f"children, high-cost residential, {kind}",
-                lambda c, k=kind: len(_cell(c, k, None)),
-                lambda f, k=kind: type_total(f, k, "children"),
-            ),
-            Finding(
-                f"{stem}.mean",
-                f"mean weekly cost, high-cost residential, {kind} "
-                "(published totals row: total / children)",
-                lambda c, k=kind: int(
-                    Decimal(repr(float(_cell(c, k, None).mean()))).to_integral(ROUND_HALF_UP)
-                ),
-                lambda f, k=kind: type_total(f, k, "mean"),
-                "GBP",
-                "exact (rounded half up)",
-            ),
-        ]
+                f"high_cost_residential.total.County.{field}",
+                f"High-cost group, County councils, all settings (the printed total row): {words}",
+                lambda c, fn=fn: fn(_cell(c, "County", None)),
+                lambda f, field=field: printed_total(f, field),
+                unit,
+                rule,
+            )
+        )
     return out
 
 
@@ -234,28 +286,29 @@ def _known_distance(c: pd.DataFrame) -> int:
 
 
 FINDINGS: tuple[Finding, ...] = (
-    _count("sample.cases", "cases in the sample", len, "cases"),
+    _count("sample.cases", "Cases in the sample", len, "cases"),
     _count(
         "sample.authorities",
-        "authorities in the sample",
+        "Authorities in the sample",
         lambda c: int(c["authority"].nunique()),
         "authorities",
     ),
     _count(
         "high_cost_residential.children",
-        "children in a children's home (LA own, other LA, private or voluntary) costing "
-        "at least £4,800 a week",
+        "High-cost group: children in a children's home (LA own, other LA, private or "
+        "voluntary) costing at least £4,800 a week",
         _hc_n,
     ),
     _count(
         "high_cost_residential.weekly_total",
-        "weekly spend on the high-cost residential group",
+        "High-cost group: weekly spend",
         lambda c: int(round(_hc(c)["weekly_cost"].sum())),
         "GBP per week",
     ),
     Finding(
         "high_cost_residential.annual_total_text",
-        f"weekly spend x {WEEKS_PER_YEAR} weeks, in millions to one decimal",
+        f"High-cost group: annual spend (weekly spend x {WEEKS_PER_YEAR} weeks, in millions "
+        "to one decimal)",
         lambda c: _millions(_hc(c)["weekly_cost"].sum() * WEEKS_PER_YEAR),
         lambda f: f["high_cost_residential"]["annual_total_text"],
         "GBP per year",
@@ -263,7 +316,7 @@ FINDINGS: tuple[Finding, ...] = (
     ),
     Finding(
         "high_cost_residential.share_of_sample_text",
-        "high-cost group / all cases",
+        "High-cost group: share of all cases",
         lambda c: percent_one_decimal(_hc_n(c), len(c)),
         lambda f: f["high_cost_residential"]["share_of_sample_text"],
         "percent (one decimal)",
@@ -271,7 +324,7 @@ FINDINGS: tuple[Finding, ...] = (
     ),
     Finding(
         "high_cost_residential.share_of_spend_text",
-        "high-cost group's weekly spend / the whole sample's weekly spend",
+        "High-cost group: share of the whole sample's weekly spend",
         lambda c: percent_one_decimal(_hc(c)["weekly_cost"].sum(), c["weekly_cost"].sum()),
         lambda f: f["high_cost_residential"]["share_of_spend_text"],
         "percent (one decimal)",
@@ -279,112 +332,107 @@ FINDINGS: tuple[Finding, ...] = (
     ),
     _count(
         "high_cost_residential.cost_6000_plus",
-        "high-cost group costing at least £6,000",
+        "High-cost group: costing at least £6,000 a week",
         lambda c: int((_hc(c)["weekly_cost"] >= HIGH_COST_6000).sum()),
     ),
     _pct(
         "high_cost_residential.cost_6000_plus_percent",
-        "share of the high-cost group",
+        "High-cost group: share costing at least £6,000 a week",
         lambda c: (_hc(c)["weekly_cost"] >= HIGH_COST_6000).sum(),
         _hc_n,
-        "32%",
     ),
     _count(
         "high_cost_residential.needs_mostly_or_completely_met",
-        "high-cost group whose placement mostly or completely meets current needs",
+        "High-cost group: placement mostly or completely meets current needs",
         lambda c: int(_hc(c)["needs_met"].isin(["mostly", "completely"]).sum()),
     ),
     _pct(
         "high_cost_residential.needs_met_percent",
-        "share of the high-cost group",
+        "High-cost group: share whose needs are mostly or completely met",
         lambda c: _hc(c)["needs_met"].isin(["mostly", "completely"]).sum(),
         _hc_n,
-        "54%",
     ),
     _count(
         "high_cost_residential.placed_over_100_miles",
-        "high-cost group placed more than 100 miles from home",
+        "High-cost group: placed more than 100 miles from home",
         lambda c: _over(_hc(c)),
     ),
     _pct(
         "high_cost_residential.over_100_miles_percent",
-        "share of the high-cost group",
+        "High-cost group: share placed more than 100 miles from home",
         lambda c: _over(_hc(c)),
         _hc_n,
-        "39%",
     ),
     _count(
         "high_cost_residential.in_placement_under_1_year",
-        "high-cost group in the current placement for under 12 months",
+        "High-cost group: in the current placement for under 12 months",
         lambda c: int((_hc(c)["months_in_placement"] < 12).sum()),
     ),
     _pct(
         "high_cost_residential.under_1_year_percent",
-        "share of the high-cost group",
+        "High-cost group: share in the current placement for under 12 months",
         lambda c: (_hc(c)["months_in_placement"] < 12).sum(),
         _hc_n,
-        "71%",
     ),
     _count(
         "high_cost_residential.placement_changes",
-        "high-cost group with a recorded previous placement",
+        "High-cost group: children with a recorded previous placement",
         lambda c: len(_moves(c)),
         "placement changes",
     ),
     _count(
         "high_cost_residential.moved_from_residential",
-        "of those, previous placement in residential care (children's home, residential "
-        "school or secure unit)",
+        "Placement changes from residential care (children's home, residential school or "
+        "secure unit)",
         lambda c: int(_moves(c)["previous_setting"].isin(schema.ALL_RESIDENTIAL_SETTINGS).sum()),
     ),
     _pct(
         "high_cost_residential.moved_from_residential_percent",
-        "share of placement changes",
+        "Placement changes from residential care: share of all changes",
         lambda c: _moves(c)["previous_setting"].isin(schema.ALL_RESIDENTIAL_SETTINGS).sum(),
         lambda c: len(_moves(c)),
-        "59%",
     ),
     _count(
         "high_cost_residential.moved_from_foster_care",
-        "of those, previous placement in foster care (in-house, IFA or kinship)",
+        "Placement changes from foster care (in-house, IFA or kinship)",
         lambda c: int(_moves(c)["previous_setting"].isin(schema.FOSTER_SETTINGS).sum()),
     ),
     _pct(
         "high_cost_residential.moved_from_foster_percent",
-        "share of placement changes",
+        "Placement changes from foster care: share of all changes",
         lambda c: _moves(c)["previous_setting"].isin(schema.FOSTER_SETTINGS).sum(),
         lambda c: len(_moves(c)),
-        "26%",
     ),
     _count(
         "high_cost_residential.changes_with_increased_cost",
-        "placement changes where the current weekly cost exceeds the previous one",
+        "Placement changes where the current weekly cost exceeds the previous one",
         lambda c: int((_moves(c)["weekly_cost"] > _moves(c)["previous_weekly_cost"]).sum()),
         "placement changes",
     ),
     _count(
         "high_cost_residential.no_prevalence_any_factor",
-        "high-cost group with no risk factor, mental health or learning disability scored 4 or 5",
+        "High-cost group: no risk factor, mental health or learning disability scored 4 or 5",
         lambda c: _no_prevalence(_hc(c)),
     ),
     Finding(
         "high_cost_residential.risk_cost_relationship",
-        f"Spearman correlation of risk score and weekly cost in the high-cost group; "
+        f"High-cost group: Spearman correlation of risk score and weekly cost, called "
         f"'weak' when |rho| < {WEAK_CORRELATION}",
         lambda c: strength(spearman_risk_cost(c, high_cost_only=True)),
         lambda f: "weak",
         "description",
-        "verbal (|rho| < 0.3)",
+        f"verbal (|rho| < {WEAK_CORRELATION})",
     ),
     *_by_setting_findings(),
     _count(
         "keeping_local.children_over_100_miles",
-        "children placed more than 100 miles from home (whole sample)",
+        "Whole sample: children placed more than 100 miles from home",
         _over,
     ),
     Finding(
         "keeping_local.percent_text",
-        "of the cases with a known distance",
+        "Whole sample: share placed more than 100 miles from home, of the cases with a "
+        "known distance",
         lambda c: percent_one_decimal(_over(c), _known_distance(c)),
         lambda f: f["keeping_local"]["percent_text"],
         "percent (one decimal)",
@@ -393,11 +441,18 @@ FINDINGS: tuple[Finding, ...] = (
 )
 
 
-def compare(cases: pd.DataFrame, published: dict[str, Any] | None = None) -> pd.DataFrame:
+def compare(
+    cases: pd.DataFrame,
+    published: dict[str, Any] | None = None,
+    *,
+    by_construction: bool = False,
+) -> pd.DataFrame:
     """The published case-level figures beside those recomputed from ``cases``.
 
-    Columns: ``finding``, ``definition``, ``unit``, ``published``, ``reproduced``, ``rule``,
-    ``match`` and ``source`` (the seed file).
+    Columns as :data:`lacstats.evidence.FINDINGS_COLUMNS` (without ``analysis``). With
+    ``by_construction=True`` (the packaged synthetic sample, built to reproduce them) every
+    row is evidence of kind ``case_rows`` and must match; otherwise (a user's own table)
+    the rows are findings about that table (``real_data``), and a difference is a result.
     """
     from lacstats.datasets import published_findings
 
@@ -411,18 +466,21 @@ def compare(cases: pd.DataFrame, published: dict[str, Any] | None = None) -> pd.
         if isinstance(value, np.generic):
             value = value.item()
         rows.append(
-            {
-                "finding": finding.key,
-                "definition": finding.definition,
-                "unit": finding.unit,
-                "published": expected,
-                "reproduced": value,
-                "rule": finding.rule,
-                "match": bool(value == expected),
-                "source": figures.get(table, {}).get("source", ""),
-            }
+            row(
+                finding.key,
+                finding.definition,
+                finding.unit,
+                expected,
+                value,
+                figures.get(table, {}).get("source", ""),
+                obtained="recomputed_from_rows",
+                rule=finding.rule,
+                evidence="case_rows" if by_construction else "real_data",
+                must_match=by_construction,
+            )
+            | {"source": citation(figures.get(table, {}).get("source", ""), figures)}
         )
-    return pd.DataFrame(rows)
+    return frame(rows)
 
 
 def spearman_risk_cost(cases: pd.DataFrame, *, high_cost_only: bool = False) -> float:

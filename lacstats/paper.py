@@ -1,9 +1,11 @@
 """Compile the methods paper (``paper/paper.typ``) from a results folder with typst.
 
-The paper reads every number, table and figure from the results folder; this module only
-checks that the folder is complete and runs the typst compiler (the ``typst`` package from
-PyPI: no TeX, no network). The PDF's timestamp is fixed, so the same results give the same
-PDF.
+The paper reads every number, table and figure from the results folder and cites its
+sources from ``paper/references.bib``; this module only checks that the folder is complete
+and runs the typst compiler (the ``typst`` package from PyPI: no TeX, no network). It tells
+the paper which analyses the folder holds (typst cannot ask whether a file exists), so a
+section whose analysis was not run says so. The PDF's timestamp is fixed, so the same
+results give the same PDF.
 """
 
 from __future__ import annotations
@@ -25,7 +27,12 @@ REQUIRED = (
     "cohorts",
     "sufficiency",
     "sensitivity",
+    "cost_calculator",
+    "savings",
+    "projection",
 )
+#: Analyses the paper reports when their results are there, and says were not run when not.
+OPTIONAL = ("national",)
 _EPOCH = dt.datetime(2019, 10, 1, tzinfo=dt.UTC)  # the project's October 2019 circulation
 
 
@@ -55,11 +62,20 @@ def build(
         )
     out = Path(out).resolve() if out else typ.with_suffix(".pdf")
     root = Path(os.path.commonpath([typ.parent, results]))
-    typst.compile(
-        str(typ),
-        output=str(out),
-        root=str(root),
-        sys_inputs={"results": results.relative_to(root).as_posix()},
-        timestamp=_EPOCH,
-    )
+    present = [
+        name for name in (*REQUIRED, *OPTIONAL) if (results / name / "numbers.json").is_file()
+    ]
+    try:
+        typst.compile(
+            str(typ),
+            output=str(out),
+            root=str(root),
+            sys_inputs={
+                "results": results.relative_to(root).as_posix(),
+                "analyses": ",".join(present),
+            },
+            timestamp=_EPOCH,
+        )
+    except typst.TypstError as error:  # a figure missing, a key not in the results
+        raise LacstatsError(f"the paper does not compile from {results}: {error}") from None
     return out

@@ -4,7 +4,10 @@ An analysis is a module in ``analyses/`` with ``NAME`` (its results folder), ``T
 ``run(ctx: Context) -> None``. It writes only through ``ctx``: ``ctx.numbers(...)`` for
 the figures the paper cites (``numbers.json``), ``ctx.table(name, frame)`` for tidy CSV
 tables, ``ctx.figure(name, fig)`` for PNG and SVG figures and ``ctx.findings(frame)`` for
-rows of ``results/findings.csv``. The whole results folder is built in a temporary
+rows of ``results/findings.csv``. Every figure in ``numbers.json`` says which kind of
+evidence it is and how it was obtained (:mod:`lacstats.evidence`): an analysis declares
+its usual kind as ``EVIDENCE`` and ``OBTAINED`` and passes ``evidence=`` and ``obtained=``
+to ``ctx.numbers`` for figures of another kind. The whole results folder is built in a temporary
 directory and moved into place only when every analysis has finished, so an interrupted
 run leaves the previous results intact.
 
@@ -33,22 +36,16 @@ import pandas as pd
 
 from lacstats import interrupts, provenance
 from lacstats.errors import LacstatsError
+from lacstats.evidence import EVIDENCE, OBTAINED
+from lacstats.evidence import FINDINGS_COLUMNS as _COLUMNS
 from lacstats.outputs import atomic_directory
 from lacstats.results import Result
 
 __all__ = ["Context", "RunSummary", "discover", "run_all"]
 
-FINDINGS_COLUMNS = [
-    "finding",
-    "definition",
-    "unit",
-    "published",
-    "reproduced",
-    "rule",
-    "match",
-    "source",
-    "analysis",
-]
+FINDINGS_COLUMNS = list(_COLUMNS)
+#: What a figure of an analysis that declares no kind is recorded as (a test fails on it).
+UNCLASSIFIED = "unclassified"
 
 
 def _json_default(value: Any) -> Any:
@@ -84,12 +81,41 @@ class Context:
     progress: Callable[[str], None] = lambda message: None
     #: Show progress bars for long steps (MCMC fits); off with --quiet.
     bars: bool = False
+    #: The analysis's usual kind of evidence and how its figures are obtained (its
+    #: ``EVIDENCE`` and ``OBTAINED``), for figures recorded without their own.
+    evidence: str | None = None
+    obtained: str | None = None
 
-    def numbers(self, **figures: Any) -> None:
-        """Record figures the paper cites: ``name=(value, unit)`` or ``name=value``."""
+    def numbers(
+        self, *, evidence: str | None = None, obtained: str | None = None, **figures: Any
+    ) -> None:
+        """Record figures the paper cites: ``name=(value, unit)`` or ``name=value``, with
+        their kind of evidence and how they were obtained (:mod:`lacstats.evidence`)."""
+        evidence = evidence or self.evidence or UNCLASSIFIED
+        obtained = obtained or self.obtained or UNCLASSIFIED
+        if evidence not in (*EVIDENCE, UNCLASSIFIED):
+            raise LacstatsError(
+                f"analysis {self.name}: evidence must be one of {', '.join(EVIDENCE)}; "
+                f"got {evidence!r}"
+            )
+        if obtained not in (*OBTAINED, UNCLASSIFIED):
+            raise LacstatsError(
+                f"analysis {self.name}: obtained must be one of {', '.join(OBTAINED)}; "
+                f"got {obtained!r}"
+            )
         for key, figure in figures.items():
             value, unit = figure if isinstance(figure, tuple) else (figure, "")
-            self._numbers[key] = {"value": value, "unit": unit}
+            self._numbers[key] = {
+                "value": value,
+                "unit": unit,
+                "evidence": evidence,
+                "obtained": obtained,
+            }
+
+    def settings(self, **figures: Any) -> None:
+        """Record settings of the study that the paper states (thresholds, years, draws)
+        in ``numbers.json``, as ``option`` figures: the paper types no number."""
+        self.numbers(evidence="option", obtained="study_option", **figures)
 
     def table(self, name: str, frame: pd.DataFrame) -> Path:
         path = self.folder / f"{name}.csv"
@@ -130,12 +156,23 @@ class RunSummary(Result):
         """One row per analysis: seconds, findings matched, diagnostics passed."""
         return self.table.copy()
 
+    def unmatched(self) -> pd.DataFrame:
+        """Findings that must match by construction and do not: a failed run."""
+        if not len(self.findings):
+            return self.findings
+        must = self.findings["must_match"].astype(bool)
+        return self.findings[must & ~self.findings["match"].astype(bool)]
+
     def summary(self) -> str:
-        matched = int(self.findings["match"].sum()) if len(self.findings) else 0
+        found = self.findings
+        must = found["must_match"].astype(bool) if len(found) else pd.Series(dtype=bool)
+        matched = found["match"].astype(bool) if len(found) else pd.Series(dtype=bool)
         lines = [
             self.table.to_string(index=False),
             (
-                f"findings matched: {matched} of {len(self.findings)}; "
+                f"findings: {int((must & matched).sum())} of {int(must.sum())} that match by "
+                f"construction do; {int((~must & matched).sum())} of {int((~must).sum())} "
+                f"comparisons with published figures match (findings.csv explains the rest); "
                 f"diagnostics passed: {int(self.table['diagnostics_passed'].sum())} of "
                 f"{int(self.table['diagnostics'].sum())}; total {self.seconds:.1f} s; "
                 f"results in {self.out}"
@@ -237,7 +274,16 @@ def _run_one(
     """Run one analysis into ``folder``: its manifest, its findings and its summary row."""
     module = _load(entry.path)
     folder.mkdir()
-    ctx = Context(name=entry.name, folder=folder, seed=seed, fast=fast, progress=say, bars=bars)
+    ctx = Context(
+        name=entry.name,
+        folder=folder,
+        seed=seed,
+        fast=fast,
+        progress=say,
+        bars=bars,
+        evidence=getattr(module, "EVIDENCE", None),
+        obtained=getattr(module, "OBTAINED", None),
+    )
     say(f"[{entry.name}] {entry.title}")
     t0 = time.perf_counter()
     module.run(ctx)

@@ -63,6 +63,12 @@ __all__ = [
 ]
 
 HIGH_COST = cohorts.HIGH_COST
+#: Generator settings that method checks recover (the truth beside each estimate): the
+#: rise in log weekly cost per standard deviation of risk score, and the standard deviation
+#: of the authorities' effects on log weekly cost (both for the children outside the
+#: high-cost residential group, whose costs the published table fixes).
+RISK_COST_PER_SD = 0.03
+AUTHORITY_EFFECT_SD = 0.07
 
 # Score distributions over 1..5 (1 = none ... 5 = most prevalence).
 _LOW = (0.50, 0.24, 0.16, 0.07, 0.03)
@@ -406,7 +412,7 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
     uasc = ~high_cost & (rng.random(len(authority)) < uasc_rate)
     setting = _settings(rng, hc_setting, high_cost, profile, uasc)
     age, sex = _ages_and_sex(rng, setting, uasc)
-    weekly = _weekly_costs(rng, counts, authority, kind, setting, high_cost, risk, targets)
+    weekly, effect = _weekly_costs(rng, counts, authority, kind, setting, high_cost, risk, targets)
     distance, in_authority = _distances(rng, kind, setting, high_cost, uasc, targets)
     needs_met, months = _needs_met_and_time(rng, high_cost, age, targets)
     previous, previous_cost = _previous_placements(rng, high_cost, weekly, targets)
@@ -437,6 +443,7 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
         }
     )
     frame["need_profile"] = profile  # the latent truth, for validating profile recovery
+    frame["authority_effect"] = effect  # the truth the authority-effect models recover
     return schema.validate(frame, authorities=counts["authority"])
 
 
@@ -538,13 +545,16 @@ def _weekly_costs(
     high_cost: np.ndarray,
     risk: np.ndarray,
     targets: _Targets,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     """Weekly costs from an authority effect, a weak rise with risk and setting bounds;
-    then the others' total set so that the 114 hold the published share of spend."""
+    then the others' total set so that the 114 hold the published share of spend. Also
+    returns each child's authority effect on log cost (the truth of a method check)."""
     n = len(authority)
     z_risk = (risk - risk.mean()) / risk.std()
     hc_index = np.flatnonzero(high_cost)
-    effect = dict(zip(counts["authority"], rng.normal(0, 0.07, len(counts)), strict=True))
+    effect = dict(
+        zip(counts["authority"], rng.normal(0, AUTHORITY_EFFECT_SD, len(counts)), strict=True)
+    )
     auth_effect = pd.Series(authority).map(effect).to_numpy()
     weekly = np.zeros(n, dtype=np.int64)
     # the 114's costs rise only weakly with risk: redraw until Spearman is in the weak band
@@ -561,7 +571,7 @@ def _weekly_costs(
     upper = np.zeros(len(others))
     for s, (median, sigma, lo, hi) in _COSTS.items():
         sel = setting[others] == s
-        scale = median * np.exp(0.03 * z_risk[others][sel] + auth_effect[others][sel])
+        scale = median * np.exp(RISK_COST_PER_SD * z_risk[others][sel] + auth_effect[others][sel])
         draw = _lognormal(rng, 1.0, sigma, lo / median, hi / median, int(sel.sum()))
         raw[sel] = np.clip(draw * scale, lo, hi)
         lower[sel], upper[sel] = lo, hi
@@ -569,7 +579,7 @@ def _weekly_costs(
     hc_total = int(weekly_hc.sum())
     target = int(round(hc_total / share)) - hc_total
     weekly[others] = fit_to_total(raw, lower, upper, target)
-    return weekly
+    return weekly, auth_effect
 
 
 def _distances(

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 import signal
+import subprocess
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from lacstats import cli, paper
+from lacstats import cli, datasets, paper, synthetic
 from lacstats.errors import LacstatsError
+from lacstats.evidence import EVIDENCE, FINDINGS_OBTAINED, OBTAINED
 from lacstats.reproduce import run_all
 
 
@@ -40,9 +45,24 @@ def test_manifest_records_provenance(two_runs):
     assert "SFR50_CLA2017.csv" in manifest["packaged_data_sha256"]
     assert manifest["analyses"]["calibrated_sample"]["wall_seconds"] > 0
     numbers = json.loads((base / "a" / "calibrated_sample" / "numbers.json").read_text())
-    assert numbers["high_cost_residential__children"] == {"value": 114, "unit": "children"}
+    # Evans (2020): "114 children were placed in residential care placements costing at
+    # least £4,800 per week"; recomputed from the synthetic rows, by construction
+    assert numbers["high_cost_residential__children"] == {
+        "value": 114,
+        "unit": "children",
+        "evidence": "case_rows",
+        "obtained": "recomputed_from_rows",
+    }
+    assert numbers["spearman_all"]["evidence"] == "synthetic_check"  # the generator's
+    assert numbers["far_miles"] == {
+        "value": 100,
+        "unit": "miles from home",
+        "evidence": "option",
+        "obtained": "study_option",
+    }
     assert first.findings["match"].all()
-    assert "findings matched: 51 of 51" in first.summary()
+    assert first.findings["must_match"].all()
+    assert "findings: 48 of 48 that match by construction do" in first.summary()
 
 
 def test_failed_run_leaves_previous_results(tmp_path, two_runs):
@@ -124,7 +144,10 @@ def test_cli_reproduce(tmp_path, capsys):
     args = ["reproduce", "--out", str(tmp_path / "r"), "--only", "savings", "sufficiency"]
     assert cli.main([*args, "--jobs", "2", "--seed", "5"]) == 0
     out, err = capsys.readouterr()
-    assert "findings matched: 16 of 16" in out
+    # nothing here matches by construction; of the comparisons with published figures,
+    # Bath and North East Somerset's own counts (4) and its placements "at a distance"
+    # (count and share) differ from the DfE's, and the 2014 England count was revised
+    assert "0 of 0 that match by construction do; 17 of 24 comparisons" in out
     # progress lines from the worker process reach the terminal through the main process
     assert "[savings] done in" in err
     assert "[sufficiency] done in" in err
@@ -142,6 +165,102 @@ def test_cli_reproduce(tmp_path, capsys):
     assert "--jobs: '0': must be at least 1" in capsys.readouterr().err
 
 
+_ROWS_ANALYSIS = """
+import pandas as pd
+from lacstats import findings
+NAME = "{name}"
+def run(ctx):
+    ctx.findings(findings.frame([findings.row(
+        "x.y", "a figure", "children", 5, {reproduced}, "seslip2020needs",
+        obtained="recomputed_from_rows", evidence="{evidence}", must_match={must},
+        explanation="{why}")]))
+"""
+
+
+@pytest.mark.parametrize(
+    ("must", "reproduced", "code", "why"),
+    [
+        (True, 5, 0, ""),  # matches by construction: a good run
+        (True, 6, 1, ""),  # must match and does not: the run fails
+        (False, 6, 0, "not the same measure"),  # a real comparison that differs: a finding
+    ],
+)
+def test_a_run_fails_only_when_a_figure_that_must_match_does_not(
+    tmp_path, monkeypatch, capsys, must, reproduced, code, why
+):
+    folder = tmp_path / "analyses"
+    folder.mkdir()
+    evidence = "case_rows" if must else "real_data"
+    (folder / "rows.py").write_text(
+        _ROWS_ANALYSIS.format(
+            name="rows", reproduced=reproduced, evidence=evidence, must=must, why=why
+        )
+    )
+    summary = run_all(tmp_path / "out", folder=folder)
+    assert len(summary.unmatched()) == (code == 1)
+    monkeypatch.setattr("lacstats.reproduce.analyses_folder", lambda: folder)
+    assert cli.main(["reproduce", "--out", str(tmp_path / "cli"), "--quiet"]) == code
+    _, err = capsys.readouterr()
+    assert ("must match by construction do not" in err) == (code == 1)
+    table = pd.read_csv(tmp_path / "cli" / "findings.csv")
+    assert list(table.columns) == [
+        "finding",
+        "definition",
+        "unit",
+        "published",
+        "reproduced",
+        "rule",
+        "match",
+        "obtained",
+        "evidence",
+        "must_match",
+        "explanation",
+        "source",
+        "analysis",
+    ]
+    assert table["source"].item() == (
+        "Evans, Mark (2020), South East Needs DfE Project: SE Fostering Group"
+    )
+
+
+def test_numbers_say_their_kind_of_evidence(tmp_path):
+    folder = tmp_path / "analyses"
+    folder.mkdir()
+    (folder / "kinds.py").write_text(
+        "NAME = 'kinds'\nEVIDENCE = 'real_data'\nOBTAINED = 'recomputed_from_public_data'\n"
+        "def run(ctx):\n"
+        "    ctx.numbers(a=(1, 'children'))\n"
+        "    ctx.numbers(evidence='synthetic_check', obtained='generator_setting', b=0.07)\n"
+        "    ctx.settings(c=(100, 'miles'))\n"
+    )
+    (folder / "silent.py").write_text("NAME = 'silent'\ndef run(ctx):\n    ctx.numbers(d=2)\n")
+    run_all(tmp_path / "out", folder=folder)
+    kinds = json.loads((tmp_path / "out" / "kinds" / "numbers.json").read_text())
+    assert kinds == {
+        "a": {
+            "value": 1,
+            "unit": "children",
+            "evidence": "real_data",
+            "obtained": "recomputed_from_public_data",
+        },
+        "b": {
+            "value": 0.07,
+            "unit": "",
+            "evidence": "synthetic_check",
+            "obtained": "generator_setting",
+        },
+        "c": {"value": 100, "unit": "miles", "evidence": "option", "obtained": "study_option"},
+    }
+    # an analysis that declares no kind is recorded as such (the fast run test fails on it)
+    silent = json.loads((tmp_path / "out" / "silent" / "numbers.json").read_text())
+    assert silent["d"]["evidence"] == "unclassified"
+    (folder / "silent.py").write_text(
+        "NAME = 'silent'\ndef run(ctx):\n    ctx.numbers(evidence='hearsay', d=2)\n"
+    )
+    with pytest.raises(LacstatsError, match=r"evidence must be one of .*got 'hearsay'"):
+        run_all(tmp_path / "out2", folder=folder)
+
+
 def test_cli_sample_size(capsys):
     assert cli.main(["sample-size", "--population", "900"]) == 0
     assert capsys.readouterr().out.strip() == "87"
@@ -150,7 +269,7 @@ def test_cli_sample_size(capsys):
 def test_cli_design(capsys, tmp_path):
     out = tmp_path / "design.csv"
     assert cli.main(["design", "--year", "2017", "--out", str(out)]) == 0
-    assert "total n = 1,268" in capsys.readouterr().out
+    assert f"total n = {_design_total('crs'):,}" in capsys.readouterr().out
     assert out.read_text().count("\n") == 20
 
 
@@ -182,22 +301,97 @@ def test_fast_run_covers_every_analysis(fast_run):
         "cohorts",
         "authority_effects",
     }
-    assert summary.findings["match"].all()
+    assert len(summary.unmatched()) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["options"]["fast"] is True
     assert manifest["fast_note"].startswith("MCMC and simulations shortened")
     for name in summary.table["analysis"]:
         assert (out / name / "numbers.json").is_file()
         assert (out / name / "manifest.json").is_file()
+        # every figure says its kind of evidence and how it was obtained
+        for key, entry in json.loads((out / name / "numbers.json").read_text()).items():
+            assert entry["evidence"] in EVIDENCE, (name, key)
+            assert entry["obtained"] in OBTAINED, (name, key)
+
+
+def test_findings_are_honestly_counted(fast_run):
+    out, _ = fast_run
+    table = pd.read_csv(out / "findings.csv", dtype=str, keep_default_na=False)
+    assert not table["finding"].duplicated().any()  # no figure counted twice
+    assert set(table["obtained"]) == set(FINDINGS_OBTAINED)
+    # the synthetic sample's figures match by construction, and only they must match
+    must = table["must_match"] == "True"
+    assert (table.loc[must, "evidence"] == "case_rows").all()
+    assert (table.loc[must, "match"] == "True").all()
+    assert must.sum() == 48
+    # comparisons with real figures that differ are in the table, each with its reason
+    differ = table[table["match"] == "False"]
+    assert (differ["explanation"].str.len() > 20).all()
+    row = table.set_index("finding")
+    # Bath and North East Somerset's statement (2018): 144, 152, 163, 168 children at
+    # 31 March 2015-2018; the DfE releases of each year: 131, 147, 160, 169
+    for year, own, dfe in ((2015, 144, 131), (2016, 152, 147), (2017, 163, 160), (2018, 168, 169)):
+        found = row.loc[f"bath_ne_somerset.lac_31_march.{year}"]
+        assert (found["published"], found["reproduced"], found["match"]) == (
+            str(own),
+            str(dfe),
+            "False",
+        )
+    # its 27 placements "at a distance" (22%) against the DfE 2018 release's 35 children
+    # (21%) placed more than 20 miles from home: not the same measure
+    distance = row.loc["bath_ne_somerset.placements_at_a_distance"]
+    assert (distance["published"], distance["reproduced"]) == ("27", "35")
+    assert "Not the same measure" in distance["explanation"]
+    share = row.loc["bath_ne_somerset.placements_at_a_distance_share_text"]
+    assert (share["published"], share["reproduced"]) == ("22%", "21%")
+    # Evans (2020) sampled 1,253 cases by a design that gives 1,268 (see the design test)
+    design = row.loc["sample.design_total"]
+    assert (design["published"], design["reproduced"], design["match"]) == (
+        "1253",
+        "1268",
+        "False",
+    )
+    # no source document is named by its file name
+    assert not table["source"].str.contains(r"\d{3}_[0-9a-f]{16}").any()
+    assert set(table["source"]) == {
+        "Evans, Mark (2020), South East Needs DfE Project: SE Fostering Group",
+        (
+            "Dorset County Council (2017), Looked After Children: Current Position, "
+            "Predicting Future Numbers and Reducing Costs"
+        ),
+        (
+            "Bath and North East Somerset Council, Placements, Commissioning and Contracts "
+            "Team (2018), Sufficiency Statement for Looked After Children"
+        ),
+    }
+
+
+def _design_total(convention: str) -> int:
+    """The stated design of Evans (2020), "95% confidence level and confidence interval of
+    10" per authority on the SFR50/2017 counts of children aged 10+, by the formula of the
+    Creative Research Systems calculator (surveysystem.com/sample-size-formula.htm):
+    ss = z^2 p (1 - p) / c^2, n = ss / (1 + (ss - 1) / N); z = 1.96 rounded half up (CRS),
+    or z = 1.959964 rounded up (Cochran 1977, eq. 4.2 with the finite-population
+    correction). Computed here without lacstats.sampling."""
+    z, up = (1.96, False) if convention == "crs" else (1.959963984540054, True)
+    ss = z**2 * 0.25 / 0.1**2
+    sizes = [
+        ss / (1 + (ss - 1) / n)
+        for n in datasets.south_east_authorities(2017)["lac_10_plus"].astype(int)
+    ]
+    return int(sum(np.ceil(s) if up else np.floor(s + 0.5) for s in sizes))
 
 
 def test_sample_design_analysis(fast_run):
     out, _ = fast_run
     folder = out / "sample_design"
     numbers = json.loads((folder / "numbers.json").read_text())
-    assert numbers["design_total_crs"]["value"] == 1268
-    assert numbers["design_total_exact"]["value"] == 1275
+    assert numbers["design_total_crs"]["value"] == _design_total("crs") == 1268
+    assert numbers["design_total_exact"]["value"] == _design_total("exact") == 1275
+    assert numbers["design_total_crs"]["evidence"] == "real_data"
+    # the selection study: top-cost selection inflates the high-cost share (a method check)
     assert numbers["bias_top_cost__high_cost_residential"]["value"] > 10
+    assert numbers["bias_top_cost__high_cost_residential"]["evidence"] == "synthetic_check"
     assert abs(numbers["bias_random__over_100_miles"]["value"]) < 3
     assert {
         "design_2017.csv",
@@ -216,6 +410,16 @@ def test_risk_cost_analysis(fast_run):
     numbers = json.loads((folder / "numbers.json").read_text())
     assert 0.1 < numbers["spearman"]["value"] < 0.3
     assert numbers["spearman_ci_low"]["value"] < numbers["spearman"]["value"]
+    # the truth of the method check: synthetic.RISK_COST_PER_SD per SD of the risk score
+    cases = synthetic.complex_lac(rng=2019)
+    truth = synthetic.RISK_COST_PER_SD / cases["risk_score"].astype(float).std(ddof=0)
+    assert numbers["generator_risk_coefficient"]["value"] == pytest.approx(truth, abs=1e-5)
+    assert numbers["generator_risk_coefficient"]["obtained"] == "generator_setting"
+    recovery = pd.read_csv(folder / "risk_coefficient_recovery.csv")
+    assert len(recovery) == numbers["models"]["value"] == 4
+    covered = (recovery["ci_low"] <= truth) & (truth <= recovery["ci_high"])
+    assert list(recovery["covers_truth"]) == list(covered)
+    assert numbers["models_covering_truth"]["value"] == covered.sum()
     text = (folder / "summary.txt").read_text()
     assert text.startswith("Spearman correlation of risk_score and weekly_cost")
     table = (folder / "risk_cost.csv").read_text()
@@ -224,25 +428,49 @@ def test_risk_cost_analysis(fast_run):
 
 
 def test_cohorts_analysis(fast_run):
-    out, _summary = fast_run
+    out, summary = fast_run
     folder = out / "cohorts"
     numbers = json.loads((folder / "numbers.json").read_text())
+    # Evans (2020): "200 children - 16.5% placed over 100 miles from home"; "The total
+    # spend on these 114 children was £666,433 per week"
     assert numbers["keeping_local_children"]["value"] == 200
     assert numbers["keeping_local_percent"]["value"] == "16.5%"
     assert numbers["high_cost_weekly"]["value"] == 666433
-    assert numbers["kmeans_profiles"]["value"] == 5
+    assert numbers["high_cost_weekly"]["evidence"] == "case_rows"
+    # k-means finds the generator's latent profiles (synthetic.PROFILES)
+    assert numbers["kmeans_profiles"]["value"] == len(synthetic.PROFILES)
+    assert numbers["generator_profiles"]["value"] == len(synthetic.PROFILES)
+    assert numbers["kmeans_profiles"]["evidence"] == "synthetic_check"
     table = (folder / "kmeans_profiles_by_cohort.csv").read_text()
     assert ",c," in table  # small counts suppressed
+    # the cohort rules agree with the published definitions: a check, not a finding row
+    assert "cohorts" not in set(summary.findings["analysis"])
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["diagnostics"]["cohort_rules_agree_with_published_definitions"]
 
 
 def test_authority_effects_analysis(fast_run):
     out, _ = fast_run
-    numbers = json.loads((out / "authority_effects" / "numbers.json").read_text())
-    # the synthetic authority effects have SD 0.07 on the log scale
+    folder = out / "authority_effects"
+    numbers = json.loads((folder / "numbers.json").read_text())
+    # the generator draws the authority effects with SD synthetic.AUTHORITY_EFFECT_SD (0.07)
+    assert numbers["generator_authority_sd"]["value"] == synthetic.AUTHORITY_EFFECT_SD
     assert 0.02 < numbers["authority_sd"]["value"] < 0.15
-    assert numbers["far_children"]["value"] == 200
-    assert numbers["loo_best"]["value"] in {"partial", "unpooled", "pooled"}
-    manifest = json.loads((out / "authority_effects" / "manifest.json").read_text())
+    assert numbers["far_children"]["value"] == 200  # Evans (2020): 200 over 100 miles
+    # the best model by LOO is the one with the highest ELPD
+    elpd = {m: numbers[f"elpd_{m}"]["value"] for m in ("partial", "unpooled", "pooled")}
+    assert numbers["loo_best"]["value"] == max(elpd, key=elpd.get)
+    loo = pd.read_csv(folder / "loo_comparison.csv")
+    assert list(loo["elpd"]) == sorted(loo["elpd"], reverse=True)
+    # true versus estimated: 95% intervals should cover about 19 in 20 of the true effects;
+    # 15 or more of 19 (binomial(19, 0.95) puts 0.2% below 15)
+    recovery = pd.read_csv(folder / "authority_effects_recovery.csv")
+    assert len(recovery) == numbers["authorities"]["value"] == 19
+    assert "group" not in recovery.columns  # no authority named beside its draw
+    assert numbers["effects_covered"]["value"] == recovery["covers_truth"].sum() >= 15
+    assert abs(recovery["truth"].mean()) < 1e-6  # centred, as the model's effects are
+    assert numbers["effects_correlation"]["value"] > 0.5
+    manifest = json.loads((folder / "manifest.json").read_text())
     assert set(manifest["diagnostics"]) == {
         "partial_pooling",
         "far_from_home",
@@ -254,36 +482,66 @@ def test_authority_effects_analysis(fast_run):
 def test_sensitivity_analysis(fast_run):
     out, _ = fast_run
     numbers = json.loads((out / "sensitivity" / "numbers.json").read_text())
+    # Evans (2020): 114 at £4,800 or more, 37 of them at £6,000 or more, 200 over 100 miles
     assert numbers["high_cost_at_4800"]["value"] == 114
     assert numbers["high_cost_at_6000"]["value"] == 37
     assert numbers["keeping_local_at_100"]["value"] == 200
-    assert numbers["design_total_95_10"]["value"] == 1268
+    assert numbers["high_cost_at_4800"]["evidence"] == "case_rows"
+    assert numbers["high_cost_at_4000"]["evidence"] == "synthetic_check"
+    assert numbers["design_total_95_10"]["value"] == _design_total("crs")
+    assert numbers["design_total_95_10"]["evidence"] == "real_data"
     assert numbers["selection_error_top_cost_high_cost"]["value"] > 10
 
 
 def test_cost_savings_and_projection_analyses(fast_run):
     out, summary = fast_run
     numbers = json.loads((out / "cost_calculator" / "numbers.json").read_text())
-    # seed 001, Table 4: £3,332,385 for all placement types, £1,264 a week
+    # Dorset County Council (2017), appendix Table 4: £3,332,385 for all placement types,
+    # £1,264 a week
     assert numbers["dorset_all_types_total"]["value"] == 3332385
     assert numbers["dorset_all_types_mean_weekly"]["value"] == 1264
+    assert numbers["dorset_all_types_total"]["obtained"] == "arithmetic_on_published_inputs"
     assert numbers["children_at_census"]["value"] > 100
     by_type = (out / "cost_calculator" / "costs_by_type.csv").read_text()
     assert ",c," in by_type  # small counts suppressed, with the costs they reveal
     savings = json.loads((out / "savings" / "numbers.json").read_text())
-    assert savings["dorset_full_year_avoided"]["value"] == 321360 + 483028 + 1406860
+    # Dorset County Council (2017), Table 3: full-year costs avoided £321,360 (15 children,
+    # IFA to in-house), £483,028 or £1,406,860 (the same 7 children in independent homes,
+    # to in-house homes or to in-house foster care): alternatives, never summed
+    assert [savings[f"dorset_row{i}_annual"]["value"] for i in (1, 2, 3)] == [
+        321360,
+        483028,
+        1406860,
+    ]
+    assert [savings[f"dorset_row{i}_children"]["value"] for i in (1, 2, 3)] == [15, 7, 7]
+    assert savings["dorset_alternative_rows"]["value"] == 2
+    assert not any(
+        entry["value"] in (321360 + 483028 + 1406860, 483028 + 1406860)
+        for entry in savings.values()
+    )
+    table = pd.read_csv(out / "savings" / "dorset_in_house_fostering.csv", keep_default_na=False)
+    assert list(table["alternatives"]) == ["", "alternative to row 3", "alternative to row 2"]
+    # Table 2: £582,000 + £128,800 + £227,184 + £186,888 = £1,124,872 "if all timescales
+    # are met"; at "on average 6 months" (26 weeks) half of it falls in the year
     assert savings["high_cost_review_total"]["value"] == 1124872
     assert savings["high_cost_review_in_year"]["value"] == 1124872 // 2
     low, high = (savings[f"high_cost_review_in_year_{k}"]["value"] for k in ("low", "high"))
     assert low < 1124872 // 2 < high
     projected = json.loads((out / "projection" / "numbers.json").read_text())
+    # Nottinghamshire County Council (2014): from 885 in December 2013, "a growth of 2 LAC
+    # per month until there are 898": 898 is reached after ceil(13 / 2) = 7 months
     assert projected["nottinghamshire_months_to_cap"]["value"] == 7
+    # DfE 2019 LA-level underlying data (CLA2019_DfE_underlying.csv): children looked after
+    # at 31 March 2019 aged 10 and over, summed over the 19 authorities of Evans (2020)
     assert projected["south_east_10_plus_2019"]["value"] == 6872
+    assert projected["south_east_10_plus_2019"]["evidence"] == "real_data"
     assert projected["stock_end_low"]["value"] <= projected["stock_end_mean"]["value"]
+    assert projected["stock_end_mean"]["evidence"] == "synthetic_check"
     assert (out / "projection" / "fan_chart.png").is_file()
     matched = summary.findings.set_index("finding")["match"]
     assert matched["dorset_high_cost_review.total"]
-    # seed 002 cites England's first-published DfE counts (2018: 75,420)
+    # Bath and North East Somerset (2018) cites England's count at 31 March 2018 as the DfE
+    # 2018 release first published it: 75,420
     assert matched["bath_ne_somerset.england_lac_31_march.2018"]
     # nothing from the SSDA903 returns is child-level: no CHILD identifier as a field,
     # and the projection's real start counts under 5 are pooled
@@ -298,6 +556,7 @@ def test_cost_savings_and_projection_analyses(fast_run):
     start = stock[(stock["month"] == 0) & (stock["placement_type"] != "All")]["mean"]
     assert not start.between(1, 4).any()
     banes = json.loads((out / "sufficiency" / "numbers.json").read_text())
+    # DfE 2018 LA-level underlying data, Bath and North East Somerset, CLA_Mar2018: 169
     assert banes["banes_lac_2018_dfe"]["value"] == 169
     assert matched["dorset_cost_calculator_sample.all_types_weeks"]
 
@@ -309,18 +568,20 @@ def test_cli_sensitivity_sweep(tmp_path, capsys):
     assert (
         cli.main(["sensitivity", "design", "--grid", str(grid), "--out", str(out), "--quiet"]) == 0
     )
-    assert "0.95,10,crs,1268" in out.read_text().replace(".0,", ",")
+    assert f"0.95,10,crs,{_design_total('crs')}" in out.read_text().replace(".0,", ",")
     bad = tmp_path / "bad.toml"
     bad.write_text("confidence = 0.95\n")
     assert cli.main(["sensitivity", "design", "--grid", str(bad)]) == 2
     assert "list of values" in capsys.readouterr().err
 
 
-def test_no_output_has_a_case_identifier(fast_run):
+def test_no_output_has_a_case_identifier_or_a_seed_file_name(fast_run):
     out, _ = fast_run
     for path in out.rglob("*"):
         if path.suffix in {".csv", ".json", ".txt", ".svg"}:
-            assert "SE0" not in path.read_text(), path
+            text = path.read_text()
+            assert "SE0" not in text, path
+            assert not re.search(r"\d{3}_[0-9a-f]{16}\.txt", text), path
 
 
 def test_paper_compiles(fast_run, tmp_path):
@@ -333,3 +594,43 @@ def test_paper_compiles(fast_run, tmp_path):
     assert again.read_bytes() == data  # fixed timestamp: the same results, the same PDF
     with pytest.raises(LacstatsError, match="incomplete"):
         paper.build(tmp_path, tmp_path / "none.pdf")
+
+
+def test_paper_fails_on_a_figure_of_the_wrong_kind(fast_run, tmp_path):
+    # the paper's accessors check each figure's kind: a synthetic estimate presented as a
+    # real finding stops the build
+    out, _ = fast_run
+    copy = tmp_path / "results"
+    shutil.copytree(out, copy)
+    numbers = copy / "authority_effects" / "numbers.json"
+    figures = json.loads(numbers.read_text())
+    figures["authority_sd"]["evidence"] = "real_data"
+    numbers.write_text(json.dumps(figures))
+    with pytest.raises(LacstatsError, match="authority_sd is evidence of kind real_data"):
+        paper.build(copy, tmp_path / "paper.pdf")
+
+
+def _blank_share(page) -> float:
+    """Share of the page's pixel rows between the margins with no ink."""
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(page).convert("L"))
+    height = pixels.shape[0]
+    body = pixels[int(0.08 * height) : int(0.92 * height)]  # inside the margins, no folio
+    return float(1 - (body < 200).any(axis=1).mean())
+
+
+def test_paper_pages_are_filled(fast_run, tmp_path):
+    if shutil.which("pdftoppm") is None:
+        pytest.skip(
+            "pdftoppm is not installed (Debian: apt-get install poppler-utils; .ci/run "
+            "installs it in CI): the paper's pages are not rendered"
+        )
+    out, _ = fast_run
+    pdf = paper.build(out, tmp_path / "paper.pdf")
+    subprocess.run(["pdftoppm", "-r", "40", "-gray", str(pdf), str(tmp_path / "page")], check=True)
+    pages = sorted(tmp_path.glob("page-*.pgm"))
+    assert len(pages) >= 6
+    blank = {page.name: round(_blank_share(page), 2) for page in pages[:-1]}
+    # no page but the last is more than half blank (a float pushed off, a table not split)
+    assert max(blank.values()) <= 0.5, blank
