@@ -262,6 +262,8 @@ def test_numbers_say_their_kind_of_evidence(tmp_path):
 
 
 def test_cli_sample_size(capsys):
+    # Creative Research Systems calculator (surveysystem.com/sscalc.htm): 95%, interval 10,
+    # population 900 -> 87
     assert cli.main(["sample-size", "--population", "900"]) == 0
     assert capsys.readouterr().out.strip() == "87"
 
@@ -270,7 +272,7 @@ def test_cli_design(capsys, tmp_path):
     out = tmp_path / "design.csv"
     assert cli.main(["design", "--year", "2017", "--out", str(out)]) == 0
     assert f"total n = {_design_total('crs'):,}" in capsys.readouterr().out
-    assert out.read_text().count("\n") == 20
+    assert out.read_text().count("\n") == 20  # a header and the 19 authorities of Evans (2020)
 
 
 def test_cli_reports_errors(capsys):
@@ -523,6 +525,12 @@ def test_cost_savings_and_projection_analyses(fast_run):
     assert list(table["alternatives"]) == ["", "alternative to row 3", "alternative to row 2"]
     # Table 2: £582,000 + £128,800 + £227,184 + £186,888 = £1,124,872 "if all timescales
     # are met"; at "on average 6 months" (26 weeks) half of it falls in the year
+    # Dorset (2017), "Analysis of Costs by Age, Needs and Time Looked after": the need
+    # groups' totals add to the printed 43 children and £977,830; Table 4's rows to £3,332,385
+    rows = summary.findings.set_index("finding")
+    for key, printed in (("age_needs_children", 43), ("age_needs_total", 977830)):
+        found = rows.loc[f"dorset_cost_calculator_sample.{key}"]
+        assert (found["published"], found["reproduced"]) == (printed, printed)
     assert savings["high_cost_review_total"]["value"] == 1124872
     assert savings["high_cost_review_in_year"]["value"] == 1124872 // 2
     low, high = (savings[f"high_cost_review_in_year_{k}"]["value"] for k in ("low", "high"))
@@ -608,6 +616,28 @@ def test_paper_fails_on_a_figure_of_the_wrong_kind(fast_run, tmp_path):
     numbers.write_text(json.dumps(figures))
     with pytest.raises(LacstatsError, match="authority_sd is evidence of kind real_data"):
         paper.build(copy, tmp_path / "paper.pdf")
+
+
+def test_paper_reports_the_national_analysis_when_it_is_there(fast_run, tmp_path):
+    out, _ = fast_run
+    copy = tmp_path / "results"
+    shutil.copytree(out, copy)
+    (copy / "national").mkdir()
+    (copy / "national" / "numbers.json").write_text(
+        json.dumps(
+            {
+                "authorities": {
+                    "value": 152,
+                    "unit": "authorities",
+                    "evidence": "real_data",
+                    "obtained": "recomputed_from_public_data",
+                }
+            }
+        )
+    )
+    with_national = paper.build(copy, tmp_path / "with.pdf").read_bytes()
+    without = paper.build(out, tmp_path / "without.pdf").read_bytes()
+    assert with_national != without
 
 
 def _blank_share(page) -> float:
