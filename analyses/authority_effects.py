@@ -12,7 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from lacstats import findings, synthetic
-from lacstats.hierarchical import INTERVAL, HierarchicalModel
+from lacstats.hierarchical import HierarchicalModel
+from lacstats.hierarchical.result import INTERVAL
 
 NAME = "authority_effects"
 TITLE = "Authority effects: hierarchical lognormal and logistic models, LOO comparison"
