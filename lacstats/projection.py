@@ -291,7 +291,7 @@ def _flows(cleaned, start: pd.Timestamp, history_years: float, types_of):
     months = ((hi - lo).dt.days.clip(lower=0) / DAYS_PER_MONTH).to_numpy()
     exposure = pd.Series(months).groupby(episodes["type"].to_numpy()).sum()
 
-    next_same = episodes["CHILD"].eq(episodes["CHILD"].shift(-1))
+    next_same = episodes["child_key"].eq(episodes["child_key"].shift(-1))
     next_start = episodes["DECOM"].shift(-1)
     continues = next_same & (episodes["DEC"] == next_start).fillna(False)
     ended = episodes["DEC"].notna() & (episodes["DEC"] > window_start) & (episodes["DEC"] <= start)
@@ -299,14 +299,14 @@ def _flows(cleaned, start: pd.Timestamp, history_years: float, types_of):
     moves = episodes[ended & continues & (next_type != episodes["type"])]
     move_counts = pd.crosstab(moves["type"], next_type[moves.index]).stack()
 
-    dob = episodes["CHILD"].map(cleaned.children["DOB"])
+    dob = ssda903.child_values(cleaned, episodes, "DOB")
     birthday = dob + pd.DateOffset(years=MAX_AGE)
     leaving = episodes[ended & ~continues & (episodes["DEC"] < birthday)]
     routes = leaving["REC"].map(EXIT_ROUTES).fillna("other")
     exit_counts = pd.crosstab(leaving["type"], routes).stack()
 
-    new_period = episodes["period"].ne(episodes["period"].shift()) | episodes["CHILD"].ne(
-        episodes["CHILD"].shift()
+    new_period = episodes["period"].ne(episodes["period"].shift()) | episodes["child_key"].ne(
+        episodes["child_key"].shift()
     )
     entries = episodes[
         new_period & (episodes["DECOM"] >= window_start) & (episodes["DECOM"] < start)
@@ -424,7 +424,7 @@ def stock_and_flow(
         cell_weights[:] = 1.0
     cell_p = cell_weights / cell_weights.sum()
 
-    dob = current["CHILD"].map(cleaned.children["DOB"])
+    dob = ssda903.child_values(cleaned, current, "DOB")
     age_now = (
         ssda903.age_in_years(dob, pd.Series(census, index=current.index)).astype(int).clip(0, 17)
     )

@@ -110,8 +110,15 @@ def test_cases_priced_with_unit_costs(fake):
     units = costs.nottinghamshire_unit_costs(by_setting=True)
     with pytest.raises(DataError, match="no unit cost for this placement_setting"):
         ssda903.to_cases(fake, census_date="2020-03-31", unit_costs=units)
-    cases = ssda903.to_cases(fake, census_date="2020-03-31", unit_costs=units, unpriced="drop")
-    assert cases.attrs["unpriced"] > 0
+    result = ssda903.case_table(
+        fake, census_date="2020-03-31", unit_costs=units, unpriced="drop"
+    )
+    cases = result.cases
+    # the children left out are counted in the result, not hidden in DataFrame.attrs
+    assert result.n_unpriced > 0
+    assert not cases.attrs
+    assert len(cases) + result.n_unpriced == len(ssda903.to_cases(fake, census_date="2020-03-31"))
+    assert set(result.unpriced.columns) == {"authority", "placement_setting", "children"}
     in_house = cases["placement_setting"] == "foster_in_house"
     assert (cases.loc[in_house, "weekly_cost"] == 465).all()  # seed 004, internal fostering
     assert str(cases["placement_setting"].dtype) == "category"  # validated by the schema
@@ -197,11 +204,12 @@ def test_new_codes_are_accepted_in_their_year(tmp_path):
 
 
 def test_errors_name_table_file_row_column_and_value(tmp_path):
+    # the file's dates are dd/mm/yyyy (two of three): the ISO one is the odd one out
     folder = write_return(
         tmp_path,
         2019,
         "1,1,01/06/2005,WBRI,,,\n",
-        "1,2018-05-01,S,C2,N1,U4,PR1,,,,,,,,\n",
+        "1,01/05/2018,S,C2,N1,U4,PR1,01/06/2018,X1,,,,,,\n1,2018-06-01,P,C2,N1,U4,PR1,,,,,,,,\n",
     )
     with pytest.raises(
         ReturnError,
@@ -212,8 +220,8 @@ def test_errors_name_table_file_row_column_and_value(tmp_path):
     assert (err.value.table, err.value.file, err.value.rows, err.value.values) == (
         "episodes",
         "2019-episodes.csv",
-        [1],
-        ["2018-05-01"],
+        [2],
+        ["2018-06-01"],
     )
 
 
@@ -233,7 +241,7 @@ def test_errors_name_table_file_row_column_and_value(tmp_path):
             None,
             "1,01/05/2018,S,C2,N1,U4,PR1,,,,,,,far,\n",
             "PL_DISTANCE",
-            "not a non-negative number",
+            "not a distance: a number of miles from 0 to 999.9",
         ),
         (
             None,

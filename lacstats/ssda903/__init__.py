@@ -32,17 +32,23 @@ inferred from the data: the first 31 March on or after the latest DECOM.
 
 from lacstats.ssda903.cases import (
     DISTANCE_UNKNOWN,
+    CaseTable,
     age_in_years,
+    case_table,
+    child_values,
     episode_attributes,
     episode_table,
     need_group,
     to_cases,
 )
-from lacstats.ssda903.cleaning import CONTINUES_PLACEMENT, LEAVING_AGE, Cleaned, clean
+from lacstats.ssda903.cleaning import CONTINUES_PLACEMENT, LEAVING_AGE, Cleaned, clean, same_as
 from lacstats.ssda903.codes import (
+    NO_PROVIDER,
     TABLES,
     ReturnError,
     code_lists,
+    collection_year,
+    date_argument,
     fake903_path,
     placement_settings,
     provider_groups,
@@ -50,20 +56,29 @@ from lacstats.ssda903.codes import (
     year_label,
     year_start,
 )
-from lacstats.ssda903.reading import Return, from_frames, read
+from lacstats.ssda903.reading import ERRORS, Return, from_frames, read
 from lacstats.ssda903.simulation import simulate, write
+from lacstats.ssda903.validation import RULES
 
 __all__ = [
     "CONTINUES_PLACEMENT",
     "DISTANCE_UNKNOWN",
+    "ERRORS",
     "LEAVING_AGE",
+    "NO_PROVIDER",
+    "RULES",
     "TABLES",
+    "CaseTable",
     "Cleaned",
     "Return",
     "ReturnError",
     "age_in_years",
+    "case_table",
+    "child_values",
     "clean",
     "code_lists",
+    "collection_year",
+    "date_argument",
     "episode_attributes",
     "episode_table",
     "fake903_path",
@@ -72,6 +87,7 @@ __all__ = [
     "placement_settings",
     "provider_groups",
     "read",
+    "same_as",
     "simulate",
     "to_cases",
     "write",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Any
 
@@ -16,12 +17,25 @@ from lacstats.ssda903.codes import placement_settings, provider_groups
 from lacstats.ssda903.reading import Return, from_frames
 from lacstats.units import DAYS_PER_MONTH
 
-__all__ = ["DISTANCE_UNKNOWN", "age_in_years", "episode_attributes", "need_group", "to_cases"]
+__all__ = [
+    "DEFAULT_AUTHORITY",
+    "DISTANCE_UNKNOWN",
+    "CaseTable",
+    "age_in_years",
+    "case_table",
+    "child_values",
+    "episode_attributes",
+    "episode_table",
+    "need_group",
+    "to_cases",
+]
 
 #: PL_DISTANCE when the placement postcode is unknown or outside England.
 DISTANCE_UNKNOWN = 999.9
 #: A child who is placed with a provider not expected for the placement: no provider group.
 _NO_PROVIDER = "N/A"
+#: The authority of returns that do not name theirs, unless ``authority=`` says.
+DEFAULT_AUTHORITY = "Synthetic authority"
 
 
 def _map_settings(place: pd.Series, provider: pd.Series) -> pd.DataFrame:
@@ -65,6 +79,12 @@ def need_group(disability: Any, ebd: Any, uasc: Any, offender: Any) -> pd.Series
     return pd.Series([labels[tuple(int(i) for i in k)] for k in keys])
 
 
+def child_values(cleaned: Cleaned, rows: pd.DataFrame, column: str) -> pd.Series:
+    """``column`` of :attr:`Cleaned.children` (DOB, SEX, authority, ...) for each row of a
+    table with a ``child_key``; children of different authorities never mix."""
+    return rows["child_key"].map(cleaned.children[column])
+
+
 def episode_attributes(cleaned: Cleaned) -> pd.DataFrame:
     """Each cleaned episode with its placement setting and type, provider group, location
     (``IN LA``, ``Out LA`` or ``Unknown``), age at start, need group and distance status."""
@@ -72,10 +92,10 @@ def episode_attributes(cleaned: Cleaned) -> pd.DataFrame:
     mapped = _map_settings(episodes["PLACE"], episodes["PLACE_PROVIDER"])
     out = episodes.join(mapped)
     out["provider"] = episodes["PLACE_PROVIDER"].map(provider_groups()).fillna(_NO_PROVIDER)
-    out["location"] = _location(episodes)
-    dob = episodes["CHILD"].map(cleaned.children["DOB"])
+    out["location"] = _location(episodes, child_values(cleaned, episodes, "la_code"))
+    dob = child_values(cleaned, episodes, "DOB")
     out["age_at_start"] = age_in_years(dob, episodes["DECOM"])
-    uasc = _uasc_at(cleaned.children, episodes["CHILD"], episodes["DECOM"])
+    uasc = _uasc_at(cleaned.children, episodes["child_key"], episodes["DECOM"])
     out["need_group"] = need_group(
         episodes["CIN"].eq("N2"),
         episodes["CIN"].eq("N6"),
@@ -88,30 +108,36 @@ def episode_attributes(cleaned: Cleaned) -> pd.DataFrame:
 def episode_table(cleaned: Cleaned, *, period: tuple[Any, Any] | None = None) -> pd.DataFrame:
     """The cleaned episodes as the table :func:`lacstats.costs.cost_table` prices.
 
-    Columns: those of :func:`episode_attributes`, with DECOM and DEC as ``start`` and
-    ``end`` (empty while open) and ``age`` at the later of the episode's start and the
-    start of ``period`` (default: the years the return covers), as Dorset's cost
-    calculator counts ages.
+    Columns: those of :func:`episode_attributes` (``authority`` and ``child_key`` among
+    them, so that children of different authorities are counted apart), with DECOM and
+    DEC as ``start`` and ``end`` (empty while open) and ``age`` at the later of the
+    episode's start and the start of ``period`` (default: the years the returns cover), as
+    Dorset's cost calculator counts ages.
     """
     episodes = episode_attributes(cleaned).rename(columns={"DECOM": "start", "DEC": "end"})
     first = cleaned.coverage[0] if period is None else schema.parse_date(period[0], "period start")
     start = max(first, cleaned.coverage[0])
-    dob = episodes["CHILD"].map(cleaned.children["DOB"])
+    dob = child_values(cleaned, episodes, "DOB")
     begins = episodes["start"].where(episodes["start"] > start, start)
     episodes["age"] = age_in_years(dob, begins)
     return episodes
 
 
-def _location(episodes: pd.DataFrame, la_code: str | None = None) -> pd.Series:
+def _location(episodes: pd.DataFrame, la_code: Any = None) -> pd.Series:
+    """``IN LA`` or ``Out LA`` from PL_LOCATION, else from PL_LA against the authority's
+    code (one code, or one per row); ``Unknown`` otherwise."""
     location = pd.Series("Unknown", index=episodes.index, dtype=object)
     if "PL_LOCATION" in episodes:
         code = episodes["PL_LOCATION"].astype("string").str.upper()
         location[code.eq("IN").fillna(False).to_numpy()] = "IN LA"
         location[code.eq("OUT").fillna(False).to_numpy()] = "Out LA"
-    if la_code is not None and "PL_LA" in episodes:
-        known = episodes["PL_LA"].notna() & location.eq("Unknown")
-        location[(known & episodes["PL_LA"].eq(la_code)).to_numpy()] = "IN LA"
-        location[(known & episodes["PL_LA"].ne(la_code)).to_numpy()] = "Out LA"
+    if la_code is None or "PL_LA" not in episodes:
+        return location
+    own = pd.Series(la_code, index=episodes.index).astype(object)
+    known = (episodes["PL_LA"].notna() & own.notna() & location.eq("Unknown")).to_numpy()
+    same = (episodes["PL_LA"].astype(object) == own).to_numpy()
+    location[known & same] = "IN LA"
+    location[known & ~same] = "Out LA"
     return location
 
 
@@ -131,26 +157,109 @@ def _uasc_at(children: pd.DataFrame, child: pd.Series, when: pd.Series | pd.Time
     return (ever & (ceased.isna() | (ceased > when))).to_numpy(dtype=bool)
 
 
+@dataclass(frozen=True)
+class CaseTable:
+    """The children looked after on a census date, one row each, and who was left out.
+
+    ``cases`` is the case table (child-level: never publish it as it is); ``unpriced``
+    counts, by authority and placement setting, the children left out because their
+    placement has no unit cost (``unpriced="drop"``); ``not_covered`` names the
+    authorities whose returns do not cover the census date. ``to_frame()`` counts the
+    children by authority and placement setting.
+    """
+
+    cases: pd.DataFrame
+    census_date: pd.Timestamp
+    unpriced: pd.DataFrame
+    not_covered: tuple[str, ...] = ()
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_unpriced(self) -> int:
+        return int(self.unpriced["children"].sum())
+
+    def to_frame(self) -> pd.DataFrame:
+        counts = self.cases.groupby(["authority", "placement_setting"], observed=True).size()
+        return counts.rename("children").reset_index()
+
+    def summary(self) -> str:
+        n = len(set(self.cases["authority"]))
+        text = (
+            f"{len(self.cases)} children looked after on {self.census_date.date()} in "
+            f"{n} authorit{'y' if n == 1 else 'ies'}"
+        )
+        if self.n_unpriced:
+            text += f"; {self.n_unpriced} left out with no unit cost"
+        if self.not_covered:
+            text += f"; returns not covering the date: {', '.join(self.not_covered)}"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        by_authority = self.cases.groupby("authority", observed=True).size()
+        return {
+            "census_date": str(self.census_date.date()),
+            "children": int(len(self.cases)),
+            "by_authority": {str(k): int(v) for k, v in by_authority.items()},
+            "unpriced": self.n_unpriced,
+            "not_covered": list(self.not_covered),
+            **self.options,
+        }
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self.summary()}</p>" + self.to_frame().to_html(index=False)
+
+
 def to_cases(
     data: Return | Cleaned | pd.DataFrame,
     episodes: pd.DataFrame | None = None,
     *,
     census_date: str | pd.Timestamp,
     unit_costs: pd.DataFrame | None = None,
-    authority: str = "Synthetic authority",
-    authority_type: str = "Unitary",
+    authority: str | None = None,
+    authority_type: str | None = None,
     la_code: str | None = None,
     continues: Sequence[str] = CONTINUES_PLACEMENT,
     unpriced: str = "error",
 ) -> pd.DataFrame:
-    """The case table (:mod:`lacstats.schema`) of the children looked after on ``census_date``.
+    """The case table (:mod:`lacstats.schema`) of the children looked after on ``census_date``:
+    ``case_table(...).cases`` (see :func:`case_table`, which also says who was left out)."""
+    return case_table(
+        data,
+        episodes,
+        census_date=census_date,
+        unit_costs=unit_costs,
+        authority=authority,
+        authority_type=authority_type,
+        la_code=la_code,
+        continues=continues,
+        unpriced=unpriced,
+    ).cases
+
+
+def case_table(
+    data: Return | Cleaned | pd.DataFrame,
+    episodes: pd.DataFrame | None = None,
+    *,
+    census_date: str | pd.Timestamp,
+    unit_costs: pd.DataFrame | None = None,
+    authority: str | None = None,
+    authority_type: str | None = None,
+    la_code: str | None = None,
+    continues: Sequence[str] = CONTINUES_PLACEMENT,
+    unpriced: str = "error",
+) -> CaseTable:
+    """The case table of the children looked after on ``census_date``, with who was left out.
 
     ``data`` is a :class:`Return` (cleaned here with ``continues``), a :class:`Cleaned`,
-    or the Header table with the Episodes table as ``episodes`` (see :func:`from_frames`).
-    Columns: ``case_id`` (the return's CHILD), ``age`` at the census, ``sex``, ``uasc``
-    (UASC on the census date), ``placement_setting``, ``registered``, ``placement_type``
-    and ``provider`` (Dorset's groups), ``location`` and ``in_authority`` (from
-    PL_LOCATION, or PL_LA against ``la_code``; missing when the return has neither),
+    or the Header table with the Episodes table as ``episodes`` (frames as
+    :func:`from_frames` reads them). ``census_date`` is a date, ISO or dd/mm/yyyy text.
+    Columns: ``case_id`` (the return's CHILD), ``authority``, ``la_code`` and
+    ``authority_type`` (of the authority each return names; for returns that name none,
+    ``authority`` (default ``"Synthetic authority"``), ``la_code`` and ``authority_type``
+    (default ``Unitary``) as given), ``age`` at the census, ``sex``, ``uasc`` (UASC on
+    the census date), ``placement_setting``, ``registered``, ``placement_type`` and
+    ``provider`` (Dorset's groups), ``location`` and ``in_authority`` (from PL_LOCATION,
+    or PL_LA against the authority's code; missing when the return has neither),
     ``distance_miles`` with ``distance_status`` (``known``; ``unknown`` for 999.9, a
     postcode unknown or outside England; ``blank`` where the return leaves it empty, as
     it does for UASC), ``placement_number`` (1 = the child's first placement in the
@@ -159,10 +268,32 @@ def to_cases(
     :func:`lacstats.costs.unit_cost`), in which case the table is validated by
     :func:`lacstats.schema.validate`. A child whose placement has no unit cost is an
     error naming it, or with ``unpriced="drop"`` is left out and counted in
-    ``cases.attrs["unpriced"]``.
+    ``unpriced``. Authorities whose returns do not cover the census date are listed in
+    ``not_covered``; the date must fall within some authority's returns.
     """
     if unpriced not in ("error", "drop"):
         raise DataError(f"unpriced must be 'error' or 'drop', got {unpriced!r}", column="unpriced")
+    # step 1: a cleaned return from any of the three shapes of input
+    cleaned = _as_cleaned(data, episodes, continues)
+    names = _authority_names(cleaned, authority, authority_type, la_code)
+    # step 2: the census date, within the returns read
+    census, not_covered = _census(cleaned, census_date)
+    # step 3: the episodes open on the census date, with their placements
+    now = _current(cleaned, census, not_covered)
+    # step 4: the case table
+    cases = _case_rows(cleaned, now, census, names)
+    # step 5: prices, with the table validated against the schema
+    priced, left_out = _price(cases, unit_costs, unpriced)
+    return CaseTable(
+        cases=priced,
+        census_date=census,
+        unpriced=left_out,
+        not_covered=not_covered,
+        options={"continues": list(cleaned.continues), "unpriced_rule": unpriced},
+    )
+
+
+def _as_cleaned(data: Any, episodes: pd.DataFrame | None, continues: Sequence[str]) -> Cleaned:
     if isinstance(data, pd.DataFrame):
         if episodes is None:
             raise DataError(
@@ -173,7 +304,46 @@ def to_cases(
         raise DataError(
             "pass either a Return or the header and episodes tables", column="episodes"
         )
-    cleaned = data if isinstance(data, Cleaned) else clean(data, continues=continues)
+    if isinstance(data, Cleaned):
+        return data
+    if isinstance(data, Return):
+        return clean(data, continues=continues)
+    raise DataError(
+        f"to_cases needs a Return, a Cleaned return or the header and episodes tables, got "
+        f"{type(data).__name__}",
+        column="data",
+    )
+
+
+def _authority_names(cleaned, authority, authority_type, la_code) -> pd.DataFrame:
+    """Each authority's name, code and type; returns that name none take the arguments."""
+    table = cleaned.authorities.set_index("authority")[["la_code", "authority_type"]]
+    named = [a for a in table.index if a]
+    if named and (authority is not None or la_code is not None):
+        raise DataError(
+            f"the returns name their authorities ({', '.join(named[:3])}"
+            f"{', ...' if len(named) > 3 else ''}); authority= and la_code= are for returns "
+            "that do not",
+            column="authority",
+        )
+    out = pd.DataFrame(
+        {
+            "authority": table.index.where(table.index != "", authority or DEFAULT_AUTHORITY),
+            "la_code": table["la_code"].astype(object).to_numpy(),
+            "authority_type": table["authority_type"].astype(object).to_numpy(),
+        },
+        index=table.index,
+    )
+    unnamed = table.index == ""
+    if unnamed.any():
+        out.loc[unnamed, "la_code"] = la_code
+    out["authority_type"] = out["authority_type"].where(
+        out["authority_type"].notna(), authority_type or "Unitary"
+    )
+    return out
+
+
+def _census(cleaned: Cleaned, census_date: Any) -> tuple[pd.Timestamp, tuple[str, ...]]:
     census = schema.parse_date(census_date, "census_date")  # dd/mm/yyyy or ISO
     first, last = cleaned.coverage
     if not first <= census <= last:
@@ -183,22 +353,39 @@ def to_cases(
             column="census_date",
             values=[str(census.date())],
         )
+    spans = cleaned.authorities
+    outside = spans[(spans["start"] > census) | (spans["end"] < census)]["authority"]
+    return census, tuple(str(a) for a in outside)
+
+
+def _current(cleaned: Cleaned, census: pd.Timestamp, not_covered: Sequence[str]):
+    """The episodes open on ``census`` with their placement's start and the setting of the
+    placement before it."""
     attributes = episode_attributes(cleaned)
-    current = (attributes["DECOM"] <= census) & (
-        attributes["DEC"].isna() | (attributes["DEC"] > census)
+    current = (
+        (attributes["DECOM"] <= census)
+        & (attributes["DEC"].isna() | (attributes["DEC"] > census))
+        & ~attributes["authority"].isin(list(not_covered))
     )
     now = attributes.loc[current.to_numpy()].reset_index(drop=True)
-    placements = cleaned.placements.set_index(["CHILD", "placement"])
-    keys = pd.MultiIndex.from_arrays([now["CHILD"], now["placement"]])
-    start = placements["start"].reindex(keys).to_numpy()
-    previous_keys = pd.MultiIndex.from_arrays([now["CHILD"], now["placement"] - 1])
-    previous = placements.reindex(previous_keys)
-    previous_setting = _map_settings(
-        previous["PLACE"].reset_index(drop=True),
-        previous["PLACE_PROVIDER"].reset_index(drop=True),
-    )["placement_setting"]
+    placements = cleaned.placements.set_index(["child_key", "placement"])
+    keys = pd.MultiIndex.from_arrays([now["child_key"], now["placement"]])
+    now["placement_start"] = placements["start"].reindex(keys).to_numpy()
+    previous = placements.reindex(
+        pd.MultiIndex.from_arrays([now["child_key"], now["placement"] - 1])
+    )
+    now["previous_setting"] = (
+        _map_settings(
+            previous["PLACE"].reset_index(drop=True),
+            previous["PLACE_PROVIDER"].reset_index(drop=True),
+        )["placement_setting"]
+        .where(now["placement"] > 1)
+        .to_numpy()
+    )
+    return now
 
-    dob = now["CHILD"].map(cleaned.children["DOB"])
+
+def _distance(cleaned: Cleaned, now: pd.DataFrame) -> tuple[pd.Series, np.ndarray]:
     distance = now["PL_DISTANCE"].astype(float)
     status = np.where(
         distance.isna(),
@@ -207,34 +394,55 @@ def to_cases(
     ).astype(object)
     if cleaned.episodes["PL_DISTANCE"].isna().all():
         status[:] = "not recorded"
+    return distance.where(status == "known"), status
+
+
+def _case_rows(cleaned, now, census, names) -> pd.DataFrame:
+    dob = child_values(cleaned, now, "DOB")
+    own = now["authority"].map(names["authority"])
+    la_code = now["authority"].map(names["la_code"])
     location = _location(now, la_code)
-    cases = pd.DataFrame(
+    distance, status = _distance(cleaned, now)
+    return pd.DataFrame(
         {
             "case_id": now["CHILD"].astype(str),
-            "authority": authority,
-            "authority_type": authority_type,
+            "authority": own.to_numpy(dtype=object),
+            "authority_type": now["authority"].map(names["authority_type"]).to_numpy(dtype=object),
+            "la_code": la_code.to_numpy(dtype=object),
             "age": age_in_years(dob, census).to_numpy(),
-            "sex": now["CHILD"].map(cleaned.children["SEX"]).map({"1": "male", "2": "female"}),
-            "uasc": _uasc_at(cleaned.children, now["CHILD"], census),
+            "sex": child_values(cleaned, now, "SEX").map({"1": "male", "2": "female"}),
+            "uasc": _uasc_at(cleaned.children, now["child_key"], census),
             "placement_setting": now["placement_setting"],
             "registered": now["registered"],
             "placement_type": now["placement_type"],
             "provider": now["provider"],
             "location": location,
             "in_authority": location.map({"IN LA": True, "Out LA": False}).astype("boolean"),
-            "distance_miles": distance.where(status == "known"),
+            "distance_miles": distance,
             "distance_status": status,
-            "months_in_placement": (census - pd.to_datetime(start)).days / DAYS_PER_MONTH,
+            "months_in_placement": (census - pd.to_datetime(now["placement_start"])).dt.days
+            / DAYS_PER_MONTH,
             "placement_number": now["placement"].astype(int),
-            "previous_setting": previous_setting.where(now["placement"] > 1).to_numpy(),
+            "previous_setting": now["previous_setting"],
             "legal_status": now["LS"],
             "need_group": now["need_group"],
         }
     )
-    if unit_costs is not None:
-        cases["weekly_cost"] = costs.unit_cost(cases, unit_costs, unpriced=unpriced)
-        kept = cases["weekly_cost"].notna()
-        typed = schema.validate(cases[kept], authorities=[authority])
-        typed.attrs["unpriced"] = int((~kept).sum())
-        return typed
-    return cases
+
+
+def _price(cases: pd.DataFrame, unit_costs, unpriced: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    empty = pd.DataFrame(
+        {
+            "authority": pd.Series(dtype=object),
+            "placement_setting": pd.Series(dtype=object),
+            "children": pd.Series(dtype="int64"),
+        }
+    )
+    if unit_costs is None:
+        return cases, empty
+    cases = cases.assign(weekly_cost=costs.unit_cost(cases, unit_costs, unpriced=unpriced))
+    kept = cases["weekly_cost"].notna()
+    left = cases.loc[~kept].groupby(["authority", "placement_setting"], observed=True).size()
+    left_out = left.rename("children").reset_index() if len(left) else empty
+    typed = schema.validate(cases[kept], authorities=sorted(set(cases["authority"])))
+    return typed, left_out

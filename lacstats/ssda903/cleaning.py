@@ -1,17 +1,24 @@
-"""Cleaning SSDA903 episodes across years and merging them into placements."""
+"""Cleaning SSDA903 episodes across years and merging them into placements.
+
+Authorities are kept apart throughout: a child is an authority and a CHILD identifier
+(``child_key`` numbers them), and every step is counted in the ledger by authority and
+collection year.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lacstats.ssda903.codes import year_end, year_ends, year_start
-from lacstats.ssda903.reading import Return
+from lacstats.errors import DataError
+from lacstats.ssda903.codes import year_end, year_ends, year_label, year_start
+from lacstats.ssda903.reading import LEDGER_COLUMNS, Return
 
-__all__ = ["CONTINUES_PLACEMENT", "LEAVING_AGE", "Cleaned", "clean"]
+__all__ = ["CONTINUES_PLACEMENT", "LEAVING_AGE", "Cleaned", "clean", "same_as"]
 
 
 #: RNE codes that continue the previous placement: the guide's "change of legal status
@@ -24,25 +31,69 @@ LEAVING_AGE = 18
 
 @dataclass(frozen=True)
 class Cleaned:
-    """Episodes cleaned across years, merged into placements, with a report of changes.
+    """Episodes cleaned across years, merged into placements, with a ledger of changes.
 
-    ``episodes`` has one row per episode (CHILD, DECOM, DEC, RNE, LS, CIN, PLACE,
-    PLACE_PROVIDER, REC, PL_DISTANCE, PL_LA, PL_LOCATION, YEAR, ``placement`` and
-    ``period`` numbers per child); ``placements`` one row per placement with its start
-    and end and the current episode's codes; ``children`` one row per child (latest
-    header, DOB, sex, UASC dates); ``report`` counts every change made.
+    ``episodes`` has one row per episode (``authority``, ``child_key``, CHILD, DECOM, DEC,
+    RNE, LS, CIN, PLACE, PLACE_PROVIDER, REC, PL_DISTANCE, PL_LA, PL_LOCATION, YEAR,
+    ``placement`` and ``period`` numbers per child), sorted by child and DECOM;
+    ``placements`` one row per placement with its start and end and the current episode's
+    codes; ``children`` one row per child, indexed by ``child_key`` (``authority``,
+    ``la_code``, ``authority_type``, CHILD, the latest header's SEX, DOB and ETHNIC, UASC
+    dates); ``ledger`` the rows each step changed by authority and collection year (with
+    the rows :func:`~lacstats.ssda903.read` left out with ``errors="drop"``);
+    ``authorities`` one row per authority with the years its returns cover.
     """
 
     episodes: pd.DataFrame
     placements: pd.DataFrame
     children: pd.DataFrame
-    report: pd.DataFrame
+    ledger: pd.DataFrame
+    authorities: pd.DataFrame
     years: tuple[int, ...]
     continues: tuple[str, ...]
 
     @property
     def coverage(self) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The first and last day the returns cover (all authorities)."""
         return year_start(min(self.years)), year_end(max(self.years))
+
+    @property
+    def report(self) -> pd.DataFrame:
+        """The ledger summed over authorities and years: ``step`` and ``count``."""
+        totals = self.ledger.groupby("step", sort=False)["count"].sum()
+        return pd.DataFrame({"step": totals.index, "count": totals.to_numpy()})
+
+    def summary(self) -> str:
+        names = [a for a in self.authorities["authority"] if a]
+        who = f" of {len(names)} authorities" if len(names) > 1 else ""
+        lines = [
+            (
+                f"Cleaned SSDA903 returns{who}, "
+                f"{year_label(min(self.years))} to {year_label(max(self.years))}: "
+                f"{len(self.children)} children, {len(self.episodes)} episodes, "
+                f"{len(self.placements)} placements"
+            )
+        ]
+        lines.append(self.report.to_string(index=False))
+        return "\n".join(lines)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The ledger: rows changed by each step, by authority and year."""
+        return self.ledger.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "years": list(self.years),
+            "authorities": [a for a in self.authorities["authority"]],
+            "children": int(len(self.children)),
+            "episodes": int(len(self.episodes)),
+            "placements": int(len(self.placements)),
+            "continues": list(self.continues),
+            "steps": {str(s): int(c) for s, c in zip(*self.report.T.to_numpy(), strict=True)},
+        }
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self.summary().splitlines()[0]}</p>" + self.report.to_html(index=False)
 
 
 def clean(
@@ -51,9 +102,9 @@ def clean(
     continues: Sequence[str] = CONTINUES_PLACEMENT,
     leaving_age: int = LEAVING_AGE,
 ) -> Cleaned:
-    """Clean episodes across years and merge them into placements.
+    """Clean episodes across years and merge them into placements, each authority apart.
 
-    In order, each step counted in ``report``:
+    In order, each step counted in the ledger by authority and year:
 
     1. exact duplicate rows within a return are dropped;
     2. a DEC after the end of the return's collection year is blanked (the episode was
@@ -65,77 +116,164 @@ def clean(
        closed on the next episode's DECOM;
     5. episodes are cut at the 18th birthday (``leaving_age``), inferred from DOB;
        episodes starting on or after it are dropped;
-    6. a stale open episode, whose child is missing from the next year's return, is
+    6. a stale open episode, whose child is missing from the authority's next return, is
        closed at the end of the child's last collection year;
     7. consecutive episodes whose RNE is in ``continues`` and which start the day the
        previous one ends are one placement; a new period of care starts with RNE S or
        after a gap.
+
+    Raises
+    ------
+    DataError
+        For returns read with ``errors="report"`` that have problems: read them with
+        ``errors="drop"`` (or fix them) first.
     """
+    if not isinstance(data, Return):
+        raise DataError(
+            f"clean needs a Return (lacstats.ssda903.read), got {type(data).__name__}",
+            column="data",
+        )
+    if len(data.errors) and data.mode == "report":
+        raise DataError(
+            f"these returns have {len(data.errors)} problem(s) (read with errors='report'); "
+            "fix them, or read with errors='drop' to leave the offending rows out",
+            column="errors",
+        )
+    children, keys = _children(data)
     episodes = data.episodes.drop(columns=["_row"])
-    counts: dict[str, int] = {}
-    fields = [c for c in episodes.columns if c not in ("_file",)]
-
-    before = len(episodes)
-    episodes = episodes.drop_duplicates(subset=fields)
-    counts["exact duplicate rows dropped"] = before - len(episodes)
-
-    after_year = (episodes["DEC"] > year_ends(episodes["YEAR"])).fillna(False)
-    counts["DEC after the collection year end, blanked"] = int(after_year.sum())
-    episodes.loc[after_year, "DEC"] = pd.NaT
-
-    before = len(episodes)
-    episodes = episodes.sort_values(["CHILD", "DECOM", "YEAR"], kind="stable")
-    episodes = episodes.drop_duplicates(subset=["CHILD", "DECOM"], keep="last")
-    counts["episodes repeated across or within returns, latest kept"] = before - len(episodes)
-    episodes = episodes.reset_index(drop=True)
-
-    same_child = _same_as(episodes["CHILD"], -1)
-    next_start = episodes["DECOM"].shift(-1)
-    open_followed = same_child & episodes["DEC"].isna()
-    overlapping = same_child & (episodes["DEC"] > next_start).fillna(False)
-    counts["open episodes followed by a later one, closed"] = int(open_followed.sum())
-    counts["overlapping episodes, truncated"] = int(overlapping.sum())
-    fix = (open_followed | overlapping).to_numpy()
-    episodes.loc[fix, "DEC"] = next_start[fix]
-
-    children = _children(data)
-    last_year = data.episodes.groupby("CHILD")["YEAR"].max()
-    final = max(data.years)
-    birthday = episodes["CHILD"].map(children["DOB"]) + pd.DateOffset(years=leaving_age)
-    starts_after = (episodes["DECOM"] >= birthday).to_numpy()
-    counts[f"episodes starting at or after age {leaving_age}, dropped"] = int(starts_after.sum())
-    episodes = episodes.loc[~starts_after].reset_index(drop=True)
-    birthday = birthday[~starts_after].reset_index(drop=True)
-    seen_until = year_ends(episodes["CHILD"].map(last_year))
-    runs_on = (episodes["DEC"].isna() & (birthday <= seen_until)) | (
-        episodes["DEC"] > birthday
-    ).fillna(False)
-    counts[f"episodes running past age {leaving_age}, closed on the birthday"] = int(runs_on.sum())
-    episodes.loc[runs_on.to_numpy(), "DEC"] = birthday[runs_on]
-
-    is_last = ~_same_as(episodes["CHILD"], -1)
-    child_last_year = episodes["CHILD"].map(last_year)
-    stale = is_last & episodes["DEC"].isna() & (child_last_year < final)
-    counts["stale open episodes (child absent from the next return), closed"] = int(stale.sum())
-    episodes.loc[stale, "DEC"] = year_ends(child_last_year[stale])
-
+    episodes.insert(0, "child_key", _keys_of(episodes, keys))
+    ledger = _Ledger()
+    episodes = _drop_repeats(episodes, ledger)
+    episodes = _close_open_and_overlapping(episodes, ledger)
+    episodes = _leaving_age(episodes, children, data, leaving_age, ledger)
+    episodes = _close_stale(episodes, data, children, ledger)
     episodes, placements = _placements(episodes, tuple(continues))
-    counts["placements after merging continuing episodes"] = len(placements)
-    counts["episodes after cleaning"] = len(episodes)
-    report = pd.DataFrame({"step": list(counts), "count": list(counts.values())})
+    ledger.count("placements after merging continuing episodes", placements)
+    ledger.count("episodes after cleaning", episodes)
+    authorities = _coverage(data, children)
     return Cleaned(
         episodes=episodes,
         placements=placements,
         children=children,
-        report=report,
+        ledger=pd.concat([data.ledger, ledger.frame()], ignore_index=True),
+        authorities=authorities,
         years=tuple(data.years),
         continues=tuple(continues),
     )
 
 
-def _same_as(values: pd.Series, shift: int) -> pd.Series:
+class _Ledger:
+    """Counts of the rows each step changed, by authority and year."""
+
+    def __init__(self) -> None:
+        self.parts: list[pd.DataFrame] = []
+
+    def count(self, step: str, rows: pd.DataFrame) -> None:
+        counts = rows.groupby(["authority", "YEAR"]).size()
+        self.parts.append(
+            pd.DataFrame(
+                {
+                    "authority": counts.index.get_level_values(0),
+                    "year": counts.index.get_level_values(1).astype("Int64"),
+                    "step": step,
+                    "count": counts.to_numpy(dtype="int64"),
+                }
+            )
+            if len(counts)
+            else pd.DataFrame({"authority": [""], "year": [pd.NA], "step": [step], "count": [0]})
+        )
+
+    def frame(self) -> pd.DataFrame:
+        out = pd.concat(self.parts, ignore_index=True)[list(LEDGER_COLUMNS)]
+        return out.astype({"year": "Int64", "count": "int64"})
+
+
+def _keys_of(frame: pd.DataFrame, keys: pd.Series) -> np.ndarray:
+    index = pd.MultiIndex.from_arrays([frame["authority"], frame["CHILD"]])
+    found = keys.reindex(index).to_numpy()
+    if pd.isna(found).any():  # pragma: no cover - read() reports such episodes
+        raise DataError("episodes of a child with no header record", column="CHILD")
+    return found.astype(np.int64)
+
+
+def _drop_repeats(episodes: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
+    # step 1: exact duplicates within a return
+    fields = [c for c in episodes.columns if c != "_file"]
+    repeated = episodes.duplicated(subset=fields)
+    ledger.count("exact duplicate rows dropped", episodes[repeated])
+    episodes = episodes.loc[~repeated]
+    # step 2: DEC after the collection year end
+    after_year = (episodes["DEC"] > year_ends(episodes["YEAR"])).fillna(False).to_numpy()
+    ledger.count("DEC after the collection year end, blanked", episodes[after_year])
+    episodes = episodes.copy()
+    episodes.loc[after_year, "DEC"] = pd.NaT
+    # step 3: the same episode in several returns, the latest kept
+    episodes = episodes.sort_values(["child_key", "DECOM", "YEAR"], kind="stable")
+    repeated = episodes.duplicated(subset=["child_key", "DECOM"], keep="last")
+    ledger.count("episodes repeated across or within returns, latest kept", episodes[repeated])
+    return episodes.loc[~repeated].reset_index(drop=True)
+
+
+def _close_open_and_overlapping(episodes: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
+    same_child = same_as(episodes["child_key"], -1)
+    next_start = episodes["DECOM"].shift(-1)
+    open_followed = (same_child & episodes["DEC"].isna()).to_numpy()
+    overlapping = (same_child & (episodes["DEC"] > next_start).fillna(False)).to_numpy()
+    ledger.count("open episodes followed by a later one, closed", episodes[open_followed])
+    ledger.count("overlapping episodes, truncated", episodes[overlapping])
+    fix = open_followed | overlapping
+    episodes.loc[fix, "DEC"] = next_start[fix]
+    return episodes
+
+
+def _leaving_age(episodes, children, data, leaving_age, ledger) -> pd.DataFrame:
+    birthday = episodes["child_key"].map(children["DOB"]) + pd.DateOffset(years=leaving_age)
+    starts_after = (episodes["DECOM"] >= birthday).to_numpy()
+    ledger.count(
+        f"episodes starting at or after age {leaving_age}, dropped", episodes[starts_after]
+    )
+    episodes = episodes.loc[~starts_after].reset_index(drop=True)
+    birthday = birthday[~starts_after].reset_index(drop=True)
+    last_year = _last_years(data, children)
+    seen_until = year_ends(episodes["child_key"].map(last_year))
+    runs_on = (
+        (episodes["DEC"].isna() & (birthday <= seen_until))
+        | (episodes["DEC"] > birthday).fillna(False)
+    ).to_numpy()
+    ledger.count(
+        f"episodes running past age {leaving_age}, closed on the birthday", episodes[runs_on]
+    )
+    episodes.loc[runs_on, "DEC"] = birthday[runs_on]
+    return episodes
+
+
+def _last_years(data: Return, children: pd.DataFrame) -> pd.Series:
+    """The last collection year in which each child has an episode, by child_key."""
+    keys = pd.Series(
+        children.index, index=pd.MultiIndex.from_frame(children[["authority", "CHILD"]])
+    )
+    last = data.episodes.groupby(["authority", "CHILD"])["YEAR"].max()
+    return pd.Series(last.to_numpy(), index=keys.reindex(last.index).to_numpy())
+
+
+def _close_stale(episodes, data, children, ledger) -> pd.DataFrame:
+    last_year = _last_years(data, children)
+    final = data.episodes.groupby("authority")["YEAR"].max()
+    is_last = ~same_as(episodes["child_key"], -1)
+    child_last_year = episodes["child_key"].map(last_year)
+    stale = (
+        is_last & episodes["DEC"].isna() & (child_last_year < episodes["authority"].map(final))
+    ).to_numpy()
+    ledger.count(
+        "stale open episodes (child absent from the next return), closed", episodes[stale]
+    )
+    episodes.loc[stale, "DEC"] = year_ends(child_last_year[stale])
+    return episodes
+
+
+def same_as(values: pd.Series, shift: int) -> pd.Series:
     """Whether each value equals its neighbour ``shift`` rows away (False at the ends)."""
-    array = values.to_numpy(dtype=object)
+    array = values.to_numpy()
     out = np.zeros(len(array), dtype=bool)
     if shift < 0:
         out[:shift] = array[:shift] == array[-shift:]
@@ -144,33 +282,67 @@ def _same_as(values: pd.Series, shift: int) -> pd.Series:
     return pd.Series(out, index=values.index)
 
 
-def _children(data: Return) -> pd.DataFrame:
-    header = data.header.sort_values(["CHILD", "YEAR"], kind="stable")
-    latest = header.drop_duplicates("CHILD", keep="last").set_index("CHILD")
-    children = latest[["SEX", "DOB", "ETHNIC"]].copy()
-    uasc_dates = []
-    if not data.uasc.empty:
-        uasc = data.uasc.sort_values(["CHILD", "YEAR"], kind="stable").drop_duplicates(
-            "CHILD", keep="last"
-        )
-        uasc_dates.append(uasc.set_index("CHILD")["DUC"])
-    if "UASC" in header and header["UASC"].notna().any():
-        flagged = header[header["UASC"].isin(["1", "True", "true"])]
-        flagged = flagged.drop_duplicates("CHILD", keep="last").set_index("CHILD")["DUC"]
-        uasc_dates.append(flagged)
+def _children(data: Return) -> tuple[pd.DataFrame, pd.Series]:
+    """One row per child (authority and CHILD), numbered by ``child_key`` in order of
+    authority and CHILD; the latest header's SEX, DOB and ETHNIC; UASC dates."""
+    header = data.header.sort_values(["authority", "CHILD", "YEAR"], kind="stable")
+    latest = header.drop_duplicates(["authority", "CHILD"], keep="last").reset_index(drop=True)
+    latest.index = pd.RangeIndex(len(latest), name="child_key")
+    keys = pd.Series(
+        latest.index.to_numpy(), index=pd.MultiIndex.from_frame(latest[["authority", "CHILD"]])
+    )
+    names = data.authorities.drop_duplicates("authority").set_index("authority")
+    children = latest[["authority", "CHILD", "SEX", "DOB", "ETHNIC"]].copy()
+    children.insert(1, "la_code", children["authority"].map(names["la_code"]).astype("string"))
+    children.insert(
+        2, "authority_type", children["authority"].map(names["authority_type"]).astype("string")
+    )
     children["ever_uasc"] = False
     children["DUC"] = pd.Series(pd.NaT, index=children.index, dtype="datetime64[ns]")
+    uasc_dates = []
+    if not data.uasc.empty:
+        uasc = data.uasc.sort_values(["authority", "CHILD", "YEAR"], kind="stable")
+        uasc = uasc.drop_duplicates(["authority", "CHILD"], keep="last")
+        uasc_dates.append(uasc)
+    if "UASC" in header and header["UASC"].notna().any():
+        flagged = header[header["UASC"].isin(["1", "True", "true"])]
+        uasc_dates.append(flagged.drop_duplicates(["authority", "CHILD"], keep="last"))
     for dates in uasc_dates:
-        dates = dates[dates.index.isin(children.index)]
-        children.loc[dates.index, "ever_uasc"] = True
-        children.loc[dates.index, "DUC"] = dates
-    return children
+        where = keys.reindex(pd.MultiIndex.from_frame(dates[["authority", "CHILD"]]))
+        found = where.notna().to_numpy()
+        rows = where[found].astype(np.int64).to_numpy()
+        children.loc[rows, "ever_uasc"] = True
+        children.loc[rows, "DUC"] = dates["DUC"].to_numpy()[found]
+    return children, keys
+
+
+def _coverage(data: Return, children: pd.DataFrame) -> pd.DataFrame:
+    years = data.files.groupby("authority")["year"].agg(["min", "max"])
+    names = data.authorities.drop_duplicates("authority").set_index("authority")
+    out = pd.DataFrame(
+        {
+            "authority": years.index,
+            "la_code": years.index.map(names["la_code"]),
+            "authority_type": years.index.map(names["authority_type"]),
+            "first_year": years["min"].astype(int).to_numpy(),
+            "last_year": years["max"].astype(int).to_numpy(),
+            "children": children.groupby("authority")
+            .size()
+            .reindex(years.index)
+            .fillna(0)
+            .astype(int)
+            .to_numpy(),
+        }
+    )
+    out["start"] = out["first_year"].map(year_start)
+    out["end"] = out["last_year"].map(year_end)
+    return out.reset_index(drop=True)
 
 
 def _placements(
     episodes: pd.DataFrame, continues: tuple[str, ...]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    first = ~_same_as(episodes["CHILD"], 1)
+    first = ~same_as(episodes["child_key"], 1)
     contiguous = pd.Series(
         (episodes["DECOM"] == episodes["DEC"].shift()).fillna(False).to_numpy(dtype=bool),
         index=episodes.index,
@@ -178,16 +350,19 @@ def _placements(
     new_period = first | episodes["RNE"].eq("S") | ~contiguous
     new_placement = new_period | ~episodes["RNE"].isin(continues)
     episodes = episodes.assign(
-        period=new_period.groupby(episodes["CHILD"]).cumsum().astype(int),
-        placement=new_placement.groupby(episodes["CHILD"]).cumsum().astype(int),
+        period=new_period.groupby(episodes["child_key"]).cumsum().astype(int),
+        placement=new_placement.groupby(episodes["child_key"]).cumsum().astype(int),
     )
-    grouped = episodes.groupby(["CHILD", "placement"], sort=False)
+    grouped = episodes.groupby(["child_key", "placement"], sort=False)
     placements = grouped.agg(
+        authority=("authority", "first"),
+        CHILD=("CHILD", "first"),
         start=("DECOM", "first"),
         end=("DEC", "last"),
         period=("period", "first"),
         PLACE=("PLACE", "last"),
         PLACE_PROVIDER=("PLACE_PROVIDER", "last"),
         episodes=("DECOM", "size"),
+        YEAR=("YEAR", "last"),
     ).reset_index()
     return episodes, placements

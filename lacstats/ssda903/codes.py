@@ -16,6 +16,8 @@ A collection year runs from 1 April to 31 March and is named by its end year.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -28,10 +30,13 @@ from lacstats.datasets import data_path
 from lacstats.errors import DataError
 
 __all__ = [
+    "NO_PROVIDER",
     "TABLES",
     "ReturnError",
     "TableSpec",
     "code_lists",
+    "collection_year",
+    "date_argument",
     "fake903_path",
     "placement_settings",
     "provider_groups",
@@ -99,15 +104,41 @@ TABLES: dict[str, TableSpec] = {
 }
 
 
+#: Placements the guide records without a provider: temporary moves (T0-T4) and "other
+#: placement" (Z1; Z11-Z14 from 2025-26). PLACE_PROVIDER may be blank for these and for no
+#: other placement (the rule of the DfE validator's check 178).
+NO_PROVIDER: frozenset[str] = frozenset(
+    {"T0", "T1", "T2", "T3", "T4", "Z1", "Z11", "Z12", "Z13", "Z14"}
+)
+
+
 class ReturnError(DataError):
-    """A bad cell, column or file in an SSDA903 return; names the table and the file."""
+    """Bad cells, columns or files in SSDA903 returns.
+
+    ``table``, ``file``, ``column``, ``rows`` and ``values`` describe the first problem;
+    ``problems`` lists every problem found (one row per cell: authority, table, file, year,
+    row, column, value, rule, message), so one read reports all of them.
+    """
 
     def __init__(
-        self, message: str, *, table: str | None = None, file: str | None = None, **kwargs: Any
+        self,
+        message: str,
+        *,
+        table: str | None = None,
+        file: str | None = None,
+        problems: pd.DataFrame | None = None,
+        listed: bool = False,
+        **kwargs: Any,
     ) -> None:
         self.table = table
         self.file = file
+        self.problems = problems
+        self._listed = listed
         super().__init__(message, **kwargs)
+
+    def _format(self, message: str) -> str:
+        # a message that already lists every problem is not given the first rows again
+        return message if self._listed else super()._format(message)
 
 
 def code_lists(path: str | Path | None = None) -> dict[str, dict[str, dict[str, Any]]]:
@@ -166,3 +197,72 @@ def year_ends(years: pd.Series) -> pd.Series:
 
 def year_start(year: int) -> pd.Timestamp:
     return pd.Timestamp(year=year - 1, month=4, day=1)
+
+
+# a collection written with both of its years: 2019-20, 2019_20, 2019/20, 201920, 19-20, 1920
+_TWO_YEARS = (
+    re.compile(r"(?<![\d/-])(20\d\d)\s?[-_/]\s?(\d\d)(?![\d/-])"),
+    re.compile(r"(?<!\d)(20\d\d)(\d\d)(?!\d)"),
+    re.compile(r"(?<![\d/-])(\d\d)[-_/](\d\d)(?![\d/-])"),
+    re.compile(r"(?<!\d)(\d\d)(\d\d)(?!\d)"),
+)
+_ONE_YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+
+
+def collection_year(text: str) -> tuple[int | None, str]:
+    """The collection a file name (or a YEAR cell) names: ``(end year, how)``.
+
+    A collection written with both of its years names it exactly, whatever the convention:
+    ``2019-20``, ``2019_20``, ``201920``, ``19-20`` and the two-year codes of the field's
+    file names, ``1920`` or ``2122``, are all 2019-20 (end year 2020), as the regional
+    pipelines read them. ``how`` is then ``"code"``. A single calendar year (``2019``; and
+    ``2021``, which is a year before it is a code) is returned with ``how="year"``: whether
+    it is the first or the second year of the collection is the caller's convention.
+    ``(None, "none")`` when the text names no year.
+
+    >>> collection_year("SSDA903_1920_episodes.csv")
+    (2020, 'code')
+    >>> collection_year("2021-22 header.csv")
+    (2022, 'code')
+    >>> collection_year("2017-episodes.csv")
+    (2017, 'year')
+    """
+    for pattern in _TWO_YEARS:
+        for match in pattern.finditer(text):
+            first, second = match.group(1), match.group(2)
+            start = int(first) if len(first) == 4 else 2000 + int(first)
+            if len(first) == 2 and (
+                int(first) < 10 or (first == "20" and len(match.group(0)) == 4)
+            ):
+                continue  # 01-02 is a date more often than a year; 2021 is a year
+            if (start + 1) % 100 == int(second):
+                return start + 1, "code"
+    match = _ONE_YEAR.search(text)
+    if match:
+        return int(match.group(1)), "year"
+    return None, "none"
+
+
+_DMY = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
+_ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?\s*$")
+
+
+def date_argument(value: Any, name: str) -> pd.Timestamp:
+    """A date given as an argument: a date or timestamp, ISO text (``2020-03-31``) or the
+    specification's dd/mm/yyyy (``31/03/2020``). Text is never read month first."""
+    if isinstance(value, pd.Timestamp | dt.date) and not pd.isna(value):
+        return pd.Timestamp(value).normalize()
+    if isinstance(value, str):
+        for pattern, order in ((_ISO, (0, 1, 2)), (_DMY, (2, 1, 0))):
+            match = pattern.match(value)
+            if match:
+                parts = [int(match.group(i + 1)) for i in order]
+                try:
+                    return pd.Timestamp(year=parts[0], month=parts[1], day=parts[2])
+                except ValueError:
+                    break
+    raise DataError(
+        f"{name}: not a date: {value!r} (write it yyyy-mm-dd or dd/mm/yyyy)",
+        column=name,
+        values=[value],
+    )

@@ -1,17 +1,45 @@
-"""Reading SSDA903 returns: CSV, XLSX or the XML upload, validated against each year's codes.
+"""Reading SSDA903 returns as the field writes them, every problem listed.
 
-A return's year is read from its file name's first four-digit year when
-``year_from="start"`` (the convention of the synthetic returns in ``fake903``:
-``2017-episodes.csv`` is 2017-18) or ``"end"``; by default it is inferred from the data:
-the first 31 March on or after the latest DECOM.
+What is read:
+
+- one authority's returns: a folder or a list of files, one file (or workbook sheet) per
+  table and year, CSV, XLSX or the XML upload;
+- regional extracts of many authorities and years: one file per table with ``LA`` (the
+  authority's name or ONS code) and ``YEAR`` (the collection's end year, or a code such
+  as ``2019-20``) columns, in the layout the regional pipelines and demand models write
+  (``SSDA903_Episodes_merged.csv``), or one folder per authority;
+- tables already in memory (:func:`from_frames`), with parsed dates, ``NaT``/``NA``/``None``,
+  numbers as floats and pandas' nullable and Arrow string types.
+
+Dates are dd/mm/yyyy (the specification) or ISO yyyy-mm-dd: each file's format is the
+one most of its dates follow, stated in ``Return.files`` (``date_format``); a date in the
+other format, or in none, is a problem. Child identifiers written as numbers
+(``123456.0``) are read as ``123456``; a child identifier is unique only within an
+authority.
+
+A return's collection year comes, in this order, from the ``YEAR`` column, the ``year``
+argument, a two-year code in the file name (``1920``, ``2122``, ``2019-20``: end year
+2020 and 2022 and 2020), a four-digit year in the file name read by ``year_from``
+(``"start"``: ``2017-episodes.csv`` is 2017-18, the convention of the synthetic returns in
+``fake903``; ``"end"``), or, by default, its data: the latest collection year reached
+from the busiest year of its DECOMs without a gap, so that one DECOM typed as 2099 does
+not re-date the return (that row is reported as out of range instead). A return with no
+episodes takes the convention its neighbours' file names follow. ``Return.files`` says how
+each file was dated (``dated_by``).
+
+Problems (:data:`lacstats.ssda903.validation.RULES`) are handled by ``errors=``:
+``"raise"`` (default) raises one :class:`ReturnError` listing every problem, ``"report"``
+returns every row with the problems in ``Return.errors``, ``"drop"`` leaves out the
+offending episodes and UASC records, and every record of a child whose header is wrong,
+and counts them in ``Return.ledger`` by authority and year.
 """
 
 from __future__ import annotations
 
-import re
+import datetime as dt
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,121 +48,190 @@ import pandas as pd
 
 from lacstats.errors import DataError
 from lacstats.io import read_table
+from lacstats.ssda903 import validation
+from lacstats.ssda903.authorities import resolve
 from lacstats.ssda903.codes import (
     TABLES,
     ReturnError,
     TableSpec,
     code_lists,
-    year_end,
+    collection_year,
     year_label,
 )
 
-__all__ = ["Return", "from_frames", "read"]
+__all__ = ["ERRORS", "Return", "from_frames", "read"]
 
 #: XML element names that differ from the CSV column names.
 XML_NAMES = {"CHILDID": "CHILD", "PL": "PLACE"}
+#: What :func:`read` does with problems.
+ERRORS = ("raise", "report", "drop")
+#: The columns of a regional extract that name the authority and the collection year.
+AUTHORITY_COLUMN, YEAR_COLUMN = "LA", "YEAR"
+LEDGER_COLUMNS = ("authority", "year", "step", "count")
 
 
 @dataclass(frozen=True)
 class Return:
-    """One or more years of a return, validated. Each table has a ``YEAR`` column (the
-    collection's end year) and the ``_file`` and ``_row`` each record came from."""
+    """Returns of one or many authorities and years, validated.
+
+    Each table has the specification's columns and ``authority`` (the DfE name, or the
+    label written when it matches no English authority; empty for a single authority's
+    returns that do not name it), ``YEAR`` (the collection's end year) and the ``_file``
+    and ``_row`` each record came from (row 1 = the first row under the header).
+    ``files`` has one row per file, authority and year with its ``date_format`` and how it
+    was dated (``dated_by``); ``errors`` the problems found (see
+    :data:`lacstats.ssda903.validation.RULES`); ``ledger`` the rows ``errors="drop"``
+    left out, by authority and year; ``authorities`` how each label was matched.
+    """
 
     header: pd.DataFrame
     episodes: pd.DataFrame
     uasc: pd.DataFrame
     files: pd.DataFrame
+    errors: pd.DataFrame = field(default_factory=validation.no_problems)
+    ledger: pd.DataFrame = field(default_factory=lambda: _ledger([]))
+    authorities: pd.DataFrame = field(default_factory=lambda: resolve([""]))
     skipped: tuple[str, ...] = ()
+    mode: str = "raise"
 
     @property
     def years(self) -> list[int]:
-        return sorted(int(y) for y in self.files["year"].unique())
+        return sorted(int(y) for y in self.files["year"].dropna().unique())
+
+    @property
+    def authority_names(self) -> list[str]:
+        return sorted(set(self.header["authority"]) | set(self.episodes["authority"]))
+
+    def to_frame(self) -> pd.DataFrame:
+        """Rows read and problems found, by authority and year."""
+        parts = []
+        for name in ("header", "episodes", "uasc"):
+            table = getattr(self, name)
+            parts.append(table.groupby(["authority", "YEAR"]).size().rename(f"{name}_rows"))
+        counts = pd.concat(parts, axis=1).fillna(0).astype(int)
+        if len(self.errors):
+            found = self.errors.dropna(subset=["year"]).groupby(["authority", "year"]).size()
+            found.index = found.index.set_names(["authority", "YEAR"])
+            counts["problems"] = found.reindex(counts.index).fillna(0).astype(int)
+        else:
+            counts["problems"] = 0
+        return counts.reset_index().rename(columns={"YEAR": "year"})
 
     def summary(self) -> str:
-        return (
-            f"SSDA903 return, {len(self.years)} year(s) "
-            f"{', '.join(year_label(y) for y in self.years)}: "
-            f"{self.header['CHILD'].nunique()} children, {len(self.episodes)} episodes"
-            + (f"; skipped {len(self.skipped)} file(s) of other tables" if self.skipped else "")
+        names = [a for a in self.authority_names if a]
+        who = (
+            f"{len(names)} authorities, " if len(names) > 1 else (f"{names[0]}, " if names else "")
         )
+        text = (
+            f"SSDA903 return, {who}{len(self.years)} year(s) "
+            f"{', '.join(year_label(y) for y in self.years)}: "
+            f"{len(self.header[['authority', 'CHILD']].drop_duplicates())} children, "
+            f"{len(self.episodes)} episodes"
+        )
+        if len(self.errors):
+            text += f"; {len(self.errors)} problem(s) ({self.mode})"
+        if self.skipped:
+            text += f"; skipped {len(self.skipped)} file(s) of other tables"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "years": self.years,
+            "authorities": [a for a in self.authority_names if a],
+            "children": int(len(self.header[["authority", "CHILD"]].drop_duplicates())),
+            "episodes": int(len(self.episodes)),
+            "problems": {str(k): int(v) for k, v in self.errors["rule"].value_counts().items()},
+            "errors": self.mode,
+            "date_formats": sorted(str(x) for x in self.files["date_format"].dropna().unique()),
+            "skipped": list(self.skipped),
+        }
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self.summary()}</p>" + self.to_frame().to_html(index=False)
 
 
-def _files(path: str | Path | Iterable[str | Path]) -> list[Path]:
+@dataclass
+class _Source:
+    """One table as written: a file, a workbook sheet or a frame in memory."""
+
+    label: str
+    table: str
+    frame: pd.DataFrame
+    folder: str | None = None  # the authority folder it was found in
+    year: int | None = None  # a collection named exactly by the file name
+    token: int | None = None  # a calendar year in the file name
+    missing: tuple[str, ...] = ()
+
+
+def _ledger(rows: list[tuple]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(LEDGER_COLUMNS))
+    return frame.astype({"year": "Int64", "count": "int64"})
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _files(path: str | Path | Iterable[str | Path]) -> list[tuple[Path, str | None]]:
+    """Each table file with the authority folder it sits in (one folder per authority)."""
     given = [path] if isinstance(path, (str, Path)) else list(path)
-    out: list[Path] = []
+    out: list[tuple[Path, str | None]] = []
     for item in map(Path, given):
         if item.is_dir():
-            found = sorted(
-                f for f in item.iterdir() if f.suffix.lower() in (".csv", ".xlsx", ".xml")
-            )
-            if not found:
+            found = _table_files(item)
+            folders = sorted(d for d in item.iterdir() if d.is_dir() and _table_files(d))
+            if not found and not folders:
                 raise ReturnError(f"no CSV, XLSX or XML files in {item}", column="path")
-            out.extend(found)
+            out.extend((f, None) for f in found)
+            for folder in folders:
+                out.extend((f, folder.name) for f in _table_files(folder))
         elif item.is_file():
-            out.append(item)
+            out.append((item, None))
         else:
             raise ReturnError(f"no such file: {item}", column="path", file=str(item))
     return out
 
 
-def _year_token(name: str) -> int | None:
-    match = re.search(r"(?<!\d)(20\d\d)(?!\d)", name)
-    return int(match.group(1)) if match else None
+def _table_files(folder: Path) -> list[Path]:
+    return sorted(
+        f
+        for f in folder.iterdir()
+        if f.is_file() and f.suffix.lower() in (".csv", ".xlsx", ".xml")
+    )
 
 
-def _identify(columns: Sequence[str], name: str) -> str | None:
+def _identify(columns: Sequence[str], name: str) -> tuple[str | None, tuple[str, ...]]:
+    """The table a file holds (by its name, then its columns) and the required columns it
+    lacks; ``(None, ())`` for a file of another table."""
     present = set(columns)
     lower = name.lower()
     for table in ("episodes", "header", "uasc"):
         if table in lower and set(TABLES[table].required) <= present:
-            return table
+            return table, ()
     for table in ("episodes", "header", "uasc"):
         if set(TABLES[table].required) <= present:
-            return table
+            return table, ()
     for table in ("episodes", "header", "uasc"):
         if table in lower:
-            missing = [c for c in TABLES[table].required if c not in present]
-            raise ReturnError(
-                f"{table} table {name}: missing column(s) {', '.join(missing)}; "
-                f"present: {', '.join(columns)}",
-                table=table,
-                file=name,
-                column=missing[0],
-            )
-    return None
+            return table, tuple(c for c in TABLES[table].required if c not in present)
+    return None, ()
 
 
 def _read_tabular(path: Path) -> list[tuple[str, pd.DataFrame]]:
-    # the one front door (lacstats.io): undecodable, ragged or damaged files are DataErrors
+    # the one front door (lacstats.io): undecodable, ragged or damaged files are
+    # DataErrors naming the file and line; cells come back as written (text from CSV,
+    # values from a workbook) and are typed here
     out = []
     for sheet in read_table(path, all_sheets=True):
-        if path.suffix.lower() == ".csv":
-            frame = sheet.frame.replace("", np.nan)
-            name = path.name
-        else:
-            frame = sheet.frame.copy()
-            for column in frame.columns:
-                frame[column] = [_cell_text(v) for v in frame[column]]
-            name = f"{path.name}[{sheet.sheet}]"
-        out.append((name, frame))
+        name = path.name if sheet.kind == "csv" else f"{path.name}[{sheet.sheet}]"
+        out.append((name, sheet.frame))
     return out
-
-
-def _cell_text(value: Any) -> Any:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return np.nan
-    if isinstance(value, pd.Timestamp) or hasattr(value, "strftime"):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _read_xml(path: Path) -> list[tuple[str, pd.DataFrame]]:
     """The XML upload: one element per child (tag ``CHILD``) holding the header items as
     leaves (``CHILDID`` for CHILD, possibly grouped, e.g. under ``HEADER``), and one
     ``EPISODE`` element per episode (``PL`` for PLACE). UASC items (``DUC``) sit with the
-    header. Dates are ISO (``yyyy-mm-dd``)."""
+    header."""
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as err:
@@ -168,111 +265,101 @@ def _read_xml(path: Path) -> list[tuple[str, pd.DataFrame]]:
     return out
 
 
-def _parse_dates(values: pd.Series, iso: bool) -> pd.Series:
-    text = values.astype("string").str.strip()
-    parsed = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
-    if iso:
-        again = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-        parsed = parsed.fillna(again)
-    return parsed.astype("datetime64[ns]")
+# --------------------------------------------------------------------------- cells
 
 
-def _validate(
-    frame: pd.DataFrame,
-    table: TableSpec,
-    name: str,
-    year: int,
-    codes: dict[str, dict[str, dict[str, Any]]],
-    iso: bool,
-) -> pd.DataFrame:
-    def fail(message: str, column: str, mask: Any, values: pd.Series) -> None:
-        base = DataError.at("", column, mask, values)
-        raise ReturnError(
-            f"{table.name} table {name} ({year_label(year)}), column {column!r}: {message}",
-            table=table.name,
-            file=name,
-            column=column,
-            rows=base.rows,
-            values=base.values,
-            n_bad=base.n_bad,
-        )
-
-    frame = frame.reset_index(drop=True)
-    out = pd.DataFrame(index=frame.index)
-    for column in (*table.required, *table.optional):
-        if column not in frame.columns:
-            out[column] = pd.Series(pd.NA, index=frame.index, dtype="string")
+def _cells(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
+    """The cells written as text (stripped; blank is missing) and, by column, the cells
+    that are dates already (workbook date cells, datetimes in a frame)."""
+    text: dict[str, pd.Series] = {}
+    stamps: dict[str, pd.Series] = {}
+    for column in frame.columns:
+        values = frame[column]
+        if isinstance(values.dtype, pd.DatetimeTZDtype):
+            values = values.dt.tz_localize(None)
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            stamps[column] = values.astype("datetime64[ns]")
+            text[column] = pd.Series(np.nan, index=frame.index, dtype=str)
             continue
-        values = frame[column].astype("string").str.strip().replace("", pd.NA)
-        if column in table.not_blank and values.isna().any():
-            fail(
-                "blank, but the specification requires a value",
-                column,
-                values.isna(),
-                frame[column],
+        if values.dtype == object:
+            written, dates = _object_cells(values)
+            text[column] = written
+            if dates is not None:
+                stamps[column] = dates
+            continue
+        if pd.api.types.is_bool_dtype(values.dtype):
+            text[column] = pd.Series(
+                [None if pd.isna(v) else str(bool(v)) for v in values.astype(object)],
+                index=frame.index,
+                dtype=str,
             )
-        if column in table.dates:
-            parsed = _parse_dates(values, iso)
-            bad = values.notna() & parsed.isna()
-            if bad.any():
-                fmt = "dd/mm/yyyy" + (" or yyyy-mm-dd" if iso else "")
-                fail(f"not a date in the format {fmt}", column, bad, frame[column])
-            out[column] = parsed
-        elif column in table.codes:
-            if column == "SEX":
-                values = values.str.replace(r"\.0$", "", regex=True)
-            out[column] = _check_codes(values, column, year, codes, fail, frame[column])
-        else:
-            out[column] = values
-    if table.name == "episodes":
-        early = (out["DEC"] < out["DECOM"]).fillna(False).to_numpy(dtype=bool)
-        if early.any():
-            fail("DEC (date episode ceased) is before DECOM", "DEC", early, frame["DEC"])
-        if out["PL_DISTANCE"].notna().any():
-            distance = pd.to_numeric(out["PL_DISTANCE"], errors="coerce")
-            bad = (out["PL_DISTANCE"].notna() & (distance.isna() | (distance < 0))).to_numpy(
-                dtype=bool
-            )
-            if bad.any():
-                fail(
-                    "not a non-negative number of miles", "PL_DISTANCE", bad, frame["PL_DISTANCE"]
-                )
-            out["PL_DISTANCE"] = distance
-        else:
-            out["PL_DISTANCE"] = pd.Series(np.nan, index=out.index)
-    out["YEAR"] = year
-    out["_file"] = name
-    out["_row"] = np.arange(1, len(out) + 1)
-    return out
+            continue
+        if pd.api.types.is_numeric_dtype(values.dtype):
+            text[column] = _numbers_as_text(values)
+            continue
+        text[column] = values.astype(str)
+    out = pd.DataFrame(text, index=frame.index)
+    for column in out.columns:
+        out[column] = out[column].str.strip().replace("", np.nan)
+    return out, stamps
 
 
-def _check_codes(values, column, year, codes, fail, original) -> pd.Series:
-    listed = codes.get(column)
-    if not listed:
-        return values
-    valid_now = {
-        code
-        for code, spec in listed.items()
-        if spec.get("from", 0) <= year <= spec.get("until", 9999)
-    }
-    present = values.notna()
-    bad = present & ~values.isin(valid_now)
-    if bad.any():
-        first = values[bad].iloc[0]
-        spec = listed.get(first)
-        if spec is None:
-            why = f"{first!r} is not a {column} code"
-        elif "from" in spec and year < spec["from"]:
-            why = f"{first!r} is valid from {year_label(spec['from'])}"
+def _numbers_as_text(values: pd.Series) -> pd.Series:
+    numbers = values.astype("Float64").astype(object)
+    return pd.Series(
+        [None if pd.isna(v) else _number(v) for v in numbers], index=values.index, dtype=str
+    )
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def _object_cells(values: pd.Series) -> tuple[pd.Series, pd.Series | None]:
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        return values.astype(str), None  # text as written (a CSV file), converted at once
+    written: list[Any] = []
+    dates: list[Any] = []
+    any_date = False
+    for v in values.tolist():
+        if v is None or v is pd.NA or v is pd.NaT:
+            written.append(None)
+            dates.append(pd.NaT)
+        elif isinstance(v, (dt.date, np.datetime64)):
+            stamp = pd.Timestamp(v)
+            written.append(None)
+            dates.append(pd.NaT if pd.isna(stamp) else stamp.tz_localize(None))
+            any_date = True
+        elif isinstance(v, (float, np.floating)):
+            written.append(None if np.isnan(v) else _number(v))
+            dates.append(pd.NaT)
+        elif isinstance(v, (bool, np.bool_)):
+            written.append(str(bool(v)))
+            dates.append(pd.NaT)
+        elif isinstance(v, (int, np.integer)):
+            written.append(str(int(v)))
+            dates.append(pd.NaT)
         else:
-            why = f"{first!r} was retired after {year_label(spec['until'])}"
-        fail(
-            f"{why}; checked against the {year_label(year)} code list",
-            column,
-            bad.to_numpy(dtype=bool),
-            original,
+            written.append(str(v))
+            dates.append(pd.NaT)
+    text = pd.Series(written, index=values.index, dtype=str)
+    if not any_date:
+        return text, None
+    return text, pd.Series(dates, index=values.index, dtype="datetime64[ns]")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _check_options(year_from: str, errors: str) -> None:
+    if year_from not in ("data", "start", "end"):
+        raise DataError(
+            f"year_from must be 'data', 'start' or 'end', got {year_from!r}", column="year_from"
         )
-    return values
+    if errors not in ERRORS:
+        raise DataError(
+            f"errors must be 'raise', 'report' or 'drop', got {errors!r}", column="errors"
+        )
 
 
 def read(
@@ -281,55 +368,67 @@ def read(
     year: int | None = None,
     year_from: str = "data",
     codes: dict[str, dict[str, dict[str, Any]]] | str | Path | None = None,
+    errors: str = "raise",
+    authority: str | None = None,
 ) -> Return:
-    """Read and validate SSDA903 returns: a folder, a file, or a list of files.
+    """Read and validate SSDA903 returns: a folder (of files, or of one folder per
+    authority), a file, or a list of them.
 
-    Files are CSV (dates dd/mm/yyyy as the specification requires), XLSX (one table per
-    sheet; date cells or dd/mm/yyyy or ISO text) or XML (see :func:`_read_xml`). Tables
-    are recognised by their file or sheet name (``header``, ``episodes``, ``uasc``) or
-    else by their columns; files of the other tables (reviews, missing, OC2, OC3, ...)
-    are listed in ``skipped``. Files are grouped into years by the four-digit year in
-    their name; each group is one year's return.
+    Files are CSV, XLSX (one table per sheet) or XML; tables are recognised by their file
+    or sheet name (``header``, ``episodes``, ``uasc``) or else by their columns; files of
+    the other tables (reviews, missing, OC2, OC3, ...) are listed in ``skipped``. See the
+    module's documentation for the layouts, dates and years understood.
 
     Parameters
     ----------
     year:
-        The collection year (end year, ``2018`` for 2017-18) when reading one return.
+        The collection year (end year, ``2018`` for 2017-18) of files with no ``YEAR``
+        column.
     year_from:
-        How to date a group of files: ``"data"`` (the first 31 March on or after the
-        latest DECOM), ``"start"`` or ``"end"`` (the year in the file name is the first or
-        the second year of the collection).
+        How to read a calendar year in the file names: ``"data"`` (date the return from
+        its DECOMs), ``"start"`` or ``"end"`` (the first or the second year of the
+        collection).
     codes:
         Code lists to validate against (default: the packaged ``codes.toml``).
+    errors:
+        ``"raise"``, ``"report"`` or ``"drop"`` (see the module's documentation).
+    authority:
+        The authority of files that name none (no ``LA`` column, no authority folder).
 
     Raises
     ------
     ReturnError
-        A :class:`~lacstats.errors.DataError` naming the table, file, year, column, rows
-        and values: a missing column, a blank required cell, a date not in dd/mm/yyyy, a
-        code not in that year's list, DEC before DECOM, an episode of a child with no
-        header record. Nothing is returned until every file has passed.
+        With ``errors="raise"``, one error listing every problem (``.problems`` holds
+        them all); in every mode, when no Header, Episodes or UASC table or no header at
+        all is found, or a file cannot be read. Nothing is returned until every file has
+        been checked.
     """
-    if year_from not in ("data", "start", "end"):
-        raise DataError(
-            f"year_from must be 'data', 'start' or 'end', got {year_from!r}", column="year_from"
-        )
+    _check_options(year_from, errors)
     lists = codes if isinstance(codes, dict) else code_lists(codes)
-    groups: dict[int | None, list[tuple[str, str, pd.DataFrame, bool]]] = {}
+    sources: list[_Source] = []
     skipped = []
-    for file in _files(path):
+    for file, folder in _files(path):
         suffix = file.suffix.lower()
         loaded = _read_xml(file) if suffix == ".xml" else _read_tabular(file)
+        named, how = collection_year(file.name)
         for name, frame in loaded:
             frame.columns = [str(c).strip() for c in frame.columns]
-            table = _identify(list(frame.columns), name)
+            table, missing = _identify(list(frame.columns), name)
             if table is None:
                 skipped.append(name)
                 continue
-            token = None if year is not None else _year_token(file.name)
-            groups.setdefault(token, []).append((table, name, frame, suffix != ".csv"))
-
-    return _assemble(groups, year, year_from, lists, tuple(skipped))
+            sources.append(
+                _Source(
+                    label=name,
+                    table=table,
+                    frame=frame,
+                    folder=folder,
+                    year=named if how == "code" else None,
+                    token=named if how == "year" else None,
+                    missing=missing,
+                )
+            )
+    return _assemble(sources, year, year_from, lists, tuple(skipped), errors, authority)
 
 
 def from_frames(
@@ -339,12 +438,17 @@ def from_frames(
     *,
     year: int | None = None,
     codes: dict[str, dict[str, dict[str, Any]]] | str | Path | None = None,
+    errors: str = "raise",
+    authority: str | None = None,
 ) -> Return:
-    """One year's return from tables already in memory (written by another tool to the
-    same specification), validated exactly as :func:`read` validates files. Dates may be
-    dd/mm/yyyy text, ISO text or datetimes."""
+    """Returns from tables already in memory, validated exactly as :func:`read` validates
+    files. Cells may be text (dates dd/mm/yyyy or ISO), datetimes (``NaT`` for none),
+    ``None``/``NA``/``NaN``, numbers (``123456.0`` is child ``123456``) and pandas'
+    nullable or Arrow strings; ``LA`` and ``YEAR`` columns hold many authorities and years.
+    """
+    _check_options("data", errors)
     lists = codes if isinstance(codes, dict) else code_lists(codes)
-    members = []
+    sources = []
     for kind, frame in (("header", header), ("episodes", episodes), ("uasc", uasc)):
         if frame is None:
             continue
@@ -352,113 +456,383 @@ def from_frames(
             raise ReturnError(
                 f"{kind}: expected a DataFrame, got {type(frame).__name__}", table=kind
             )
-        text = frame.copy()
-        text.columns = [str(c).strip() for c in text.columns]
-        for column in text.columns:
-            text[column] = [_cell_text(v) for v in text[column]]
-        missing = [c for c in TABLES[kind].required if c not in text.columns]
-        if missing:
-            raise ReturnError(
-                f"{kind} table: missing column(s) {', '.join(missing)}",
-                table=kind,
-                column=missing[0],
-            )
-        members.append((kind, kind, text, True))
-    return _assemble({None: members}, year, "data", lists, ())
+        frame = frame.reset_index(drop=True)
+        frame.columns = [str(c).strip() for c in frame.columns]
+        missing = tuple(c for c in TABLES[kind].required if c not in frame.columns)
+        sources.append(_Source(label=kind, table=kind, frame=frame, missing=missing))
+    return _assemble(sources, year, "data", lists, (), errors, authority)
 
 
-def _assemble(groups, year, year_from, lists, skipped) -> Return:
-    if not groups:
+@dataclass
+class _Part:
+    """The rows of one source, with each row's authority label and year."""
+
+    source: _Source
+    text: pd.DataFrame
+    stamps: dict[str, pd.Series]
+    fmt: str | None
+    labels: pd.Series
+    years: pd.Series  # float, NaN until dated
+    dated_by: pd.Series
+
+
+def _assemble(sources, year, year_from, lists, skipped, errors, authority) -> Return:
+    if not sources:
         raise ReturnError("no Header, Episodes or UASC table found", column="path")
-    tables: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
-    files = []
-    dated: dict[int, int | None] = {}
-    for token, members in sorted(groups.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
-        collection = year if year is not None else _group_year(token, members, year_from)
-        if collection in dated:
-            raise ReturnError(
-                f"files named {dated[collection]} and {token} both look like the "
-                f"{year_label(collection)} return (latest DECOM); say how file names are "
-                "dated with year_from='start' or 'end'",
-                column="year_from",
-            )
-        dated[collection] = token
-        kinds = [m[0] for m in members]
-        for kind in ("header", "episodes"):
-            if kinds.count(kind) > 1:
-                names = [m[1] for m in members if m[0] == kind]
-                raise ReturnError(
-                    f"{year_label(collection)}: more than one {kind} table ({', '.join(names)})",
-                    table=kind,
-                    file=names[1],
+    found: list[pd.DataFrame] = []
+    parts = []
+    for source in sources:
+        if source.missing:
+            found.append(
+                validation.structural(
+                    "missing_column",
+                    f"missing column(s) {', '.join(source.missing)}; present: "
+                    f"{', '.join(map(str, source.frame.columns))}",
+                    table=source.table,
+                    file=source.label,
+                    column=source.missing[0],
                 )
-        for kind, name, frame, iso in members:
-            checked = _validate(frame, TABLES[kind], name, collection, lists, iso)
-            tables[kind].append(checked)
-            files.append({"file": name, "table": kind, "year": collection, "rows": len(frame)})
+            )
+            continue
+        parts.append(_part(source, year, authority, found))
+    _date_groups(parts, year_from, found)
+    names = resolve(
+        pd.concat([p.labels for p in parts], ignore_index=True).dropna().unique()
+        if parts
+        else [""]
+    )
+    rename = dict(zip(names["label"], names["authority"], strict=True))
+    typed: dict[str, list[pd.DataFrame]] = {t: [] for t in TABLES}
+    files = []
+    _duplicate_tables(parts, rename, found)
+    for part in parts:
+        ok = part.years.notna().to_numpy()
+        if not ok.any():
+            continue
+        text = part.text.loc[ok]
+        meta = pd.DataFrame(
+            {
+                "authority": part.labels[ok].map(rename).fillna("").astype(object),
+                "_table": part.source.table,
+                "_file": part.source.label,
+                "YEAR": part.years[ok].astype(int),
+                "_row": np.flatnonzero(ok) + 1,
+            },
+            index=text.index,
+        )
+        stamps = {c: s.loc[ok] for c, s in part.stamps.items()}
+        checked, problems = validation.check_table(
+            text, stamps, TABLES[part.source.table], meta, part.fmt, lists
+        )
+        found.extend(problems)
+        checked["authority"] = meta["authority"]
+        checked["YEAR"] = meta["YEAR"]
+        checked["_file"] = part.source.label
+        checked["_row"] = meta["_row"]
+        typed[part.source.table].append(checked)
+        summary = meta.assign(dated_by=part.dated_by[ok]).groupby(
+            ["authority", "YEAR", "dated_by"], sort=True
+        )
+        for (who, when, how), rows in summary.size().items():
+            files.append(
+                {
+                    "file": part.source.label,
+                    "table": part.source.table,
+                    "authority": who,
+                    "year": int(when),
+                    "rows": int(rows),
+                    "date_format": part.fmt or ("date cells" if part.stamps else "none"),
+                    "dated_by": how,
+                }
+            )
     combined = {
         kind: (pd.concat(frames, ignore_index=True) if frames else _empty(TABLES[kind]))
-        for kind, frames in tables.items()
+        for kind, frames in typed.items()
     }
-    if combined["header"].empty:
-        raise ReturnError(
-            "no Header table: children's dates of birth are needed", table="header", column="DOB"
+    if not any(s.table == "header" for s in sources):
+        found.append(
+            validation.structural(
+                "missing_table",
+                "no Header table: children's dates of birth are needed",
+                table="header",
+                column="DOB",
+            )
         )
-    _check_children(combined["header"], combined["episodes"])
+    found.extend(
+        validation.check_consistency(*(combined[k] for k in ("header", "episodes", "uasc")))
+    )
+    problems = _problems(found)
+    if len(problems) and errors == "raise":
+        raise validation.problem_error(problems)
+    ledger = _ledger([])
+    if len(problems) and errors == "drop":
+        combined, ledger = _drop(combined, problems)
+    used = sorted(set(combined["header"]["authority"]) | set(combined["episodes"]["authority"]))
+    names = names[names["authority"].isin(used)] if used else names
     return Return(
         header=combined["header"],
         episodes=combined["episodes"],
         uasc=combined["uasc"],
-        files=pd.DataFrame(files),
+        files=pd.DataFrame(
+            files,
+            columns=["file", "table", "authority", "year", "rows", "date_format", "dated_by"],
+        ),
+        errors=problems,
+        ledger=ledger,
+        authorities=names.reset_index(drop=True),
         skipped=skipped,
+        mode=errors,
     )
 
 
+def _part(source: _Source, year, authority, found) -> _Part:
+    text, stamps = _cells(source.frame)
+    spec = TABLES[source.table]
+    fmt = validation.detect_date_format([text[c] for c in spec.dates if c in text])
+    index = text.index
+    if AUTHORITY_COLUMN in text:
+        labels = text[AUTHORITY_COLUMN]
+        blank = labels.isna().to_numpy()
+        if blank.any():
+            meta = _raw_meta(source, labels, np.nan)
+            found.append(
+                validation.problems_at(
+                    meta, blank, AUTHORITY_COLUMN, "blank", "no authority named", labels
+                )
+            )
+    else:
+        labels = pd.Series(source.folder or authority or "", index=index, dtype=str)
+    labels = labels.astype(object)
+    if YEAR_COLUMN in text:
+        written = text[YEAR_COLUMN]
+        years = pd.Series(np.nan, index=index)
+        for value in written.dropna().unique():
+            end, how = collection_year(value)
+            if end is not None and (how == "code" or value.strip().isdigit()):
+                years[(written == value).to_numpy()] = end
+        bad = years.isna().to_numpy()
+        if bad.any():
+            found.append(
+                validation.problems_at(
+                    _raw_meta(source, labels, np.nan),
+                    bad,
+                    YEAR_COLUMN,
+                    "year",
+                    "not a collection year (write the end year, 2020, or 2019-20)",
+                    written,
+                )
+            )
+        dated_by = pd.Series("YEAR column", index=index, dtype=object)
+    elif year is not None:
+        years = pd.Series(float(year), index=index)
+        dated_by = pd.Series("year argument", index=index, dtype=object)
+    elif source.year is not None:
+        years = pd.Series(float(source.year), index=index)
+        dated_by = pd.Series("file name (two-year code)", index=index, dtype=object)
+    else:
+        years = pd.Series(np.nan, index=index)
+        dated_by = pd.Series("", index=index, dtype=object)
+    return _Part(source, text, stamps, fmt, labels.where(~labels.isna()), years, dated_by)
+
+
+def _raw_meta(source: _Source, labels: pd.Series, year: float) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "authority": labels.astype(object),
+            "_table": source.table,
+            "_file": source.label,
+            "YEAR": year,
+            "_row": np.arange(1, len(labels) + 1),
+        },
+        index=labels.index,
+    )
+
+
+def _date_groups(parts: list[_Part], year_from: str, found: list[pd.DataFrame]) -> None:
+    """Date the rows still undated, grouped by authority and the year in their file names:
+    by that year (``year_from``) or by their DECOMs; a group with no episodes takes its
+    neighbours' naming convention."""
+    groups: dict[tuple[str, int | None], list[tuple[_Part, np.ndarray]]] = {}
+    for part in parts:
+        undated = part.years.isna().to_numpy() & part.dated_by.eq("").to_numpy()
+        if not undated.any():
+            continue
+        labels = part.labels.fillna("")
+        for label in labels[undated].unique():
+            mask = undated & (labels == label).to_numpy()
+            groups.setdefault((label, part.source.token), []).append((part, mask))
+    dated: dict[tuple[str, int], int | None] = {}
+    offsets: set[int] = set()
+    pending = []
+    for (label, token), members in sorted(
+        groups.items(), key=lambda kv: (kv[0][0], kv[0][1] is None, kv[0][1] or 0)
+    ):
+        if token is not None and year_from in ("start", "end"):
+            when, how = token + (year_from == "start"), f"file name, year_from='{year_from}'"
+        else:
+            when, how = _data_year(members), "data (DECOM)"
+            if when is None:
+                pending.append((label, token, members))
+                continue
+            if token is not None:
+                offsets.add(when - token)
+        _set_year(label, token, members, when, how, dated, found)
+    for label, token, members in pending:
+        if token is not None and len(offsets) == 1:
+            (offset,) = offsets
+            how = "file name, as its neighbours' (no episodes)"
+            _set_year(label, token, members, token + offset, how, dated, found)
+            continue
+        names = ", ".join(dict.fromkeys(part.source.label for part, _ in members))
+        found.append(
+            validation.structural(
+                "undated",
+                f"cannot tell the collection year of {names}: no episodes to date it by"
+                + ("" if token is None else f" and no way to tell how {token} is meant")
+                + "; pass year= or year_from='start' or 'end'",
+                table=members[0][0].source.table,
+                file=members[0][0].source.label,
+                authority=label or None,
+                column="year",
+            )
+        )
+
+
+def _set_year(label, token, members, when, how, dated, found) -> None:
+    if (label, when) in dated:
+        names = ", ".join(dict.fromkeys(part.source.label for part, _ in members))
+        found.append(
+            validation.structural(
+                "undated",
+                f"files named {dated[(label, when)]} and {token} both look like the "
+                f"{year_label(when)} return (latest DECOM); say how file names are dated "
+                "with year_from='start' or 'end'",
+                table=members[0][0].source.table,
+                file=names,
+                authority=label or None,
+                column="year_from",
+            )
+        )
+        return
+    dated[(label, when)] = token
+    for part, mask in members:
+        part.years[mask] = float(when)
+        part.dated_by[mask] = how
+
+
+def _data_year(members: list[tuple[_Part, np.ndarray]]) -> int | None:
+    """The collection year of a group of files from its DECOMs: the latest collection
+    year reached from the busiest one without a gap (a DECOM typed years ahead is left
+    out, and reported as out of range)."""
+    starts = []
+    for part, mask in members:
+        if part.source.table != "episodes" or "DECOM" not in part.text:
+            continue
+        parsed = validation.parse_dates(part.text["DECOM"][mask], part.fmt)
+        if "DECOM" in part.stamps:
+            parsed = parsed.fillna(part.stamps["DECOM"][mask])
+        starts.append(parsed.dropna())
+    decom = pd.concat(starts) if starts else pd.Series(dtype="datetime64[ns]")
+    if decom.empty:
+        return None
+    ends = decom.dt.year + (decom.dt.month > 3).astype(int)
+    counts = ends.value_counts()
+    busiest = int(max(counts.index, key=lambda y: (counts[y], y)))
+    while busiest + 1 in counts.index:
+        busiest += 1
+    return busiest
+
+
+def _duplicate_tables(parts: list[_Part], rename: dict, found: list[pd.DataFrame]) -> None:
+    """More than one file of a table for one authority and year: the later files' rows of
+    that year are left out and reported."""
+    seen: dict[tuple[str, str, int], str] = {}
+    for part in parts:
+        if part.source.table == "uasc":
+            continue
+        authority = part.labels.map(rename).fillna("")
+        for when in sorted(part.years.dropna().unique()):
+            rows = (part.years == when).to_numpy()
+            for who in sorted(authority[rows].unique()):
+                key = (part.source.table, who, int(when))
+                if key in seen and seen[key] != part.source.label:
+                    found.append(
+                        validation.structural(
+                            "duplicate_table",
+                            f"{year_label(int(when))}: more than one {part.source.table} "
+                            f"table ({seen[key]}, {part.source.label})",
+                            table=part.source.table,
+                            file=part.source.label,
+                            authority=who or None,
+                            year=int(when),
+                        )
+                    )
+                    drop = rows & (authority == who).to_numpy()
+                    part.years[drop] = np.nan
+                else:
+                    seen.setdefault(key, part.source.label)
+
+
+def _problems(found: list[pd.DataFrame]) -> pd.DataFrame:
+    kept = [f for f in found if len(f)]
+    if not kept:
+        return validation.no_problems()
+    out = pd.concat(kept, ignore_index=True)
+    out["authority"] = out["authority"].where(out["authority"].notna() & (out["authority"] != ""))
+    return out
+
+
+def _drop(combined: dict[str, pd.DataFrame], problems: pd.DataFrame):
+    """Leave out the rows with problems, and every record of a child whose header has one;
+    count what was left out by authority and year."""
+    located = problems.dropna(subset=["row"])
+    header = combined["header"]
+    bad_header = located[located["table"] == "header"][["file", "row"]]
+    rows = header.merge(
+        bad_header.rename(columns={"file": "_file", "row": "_row"}).drop_duplicates(),
+        on=["_file", "_row"],
+        how="left",
+        indicator=True,
+    )["_merge"].eq("both")
+    children = header.loc[rows.to_numpy(), ["authority", "CHILD"]].dropna().drop_duplicates()
+    ledger = []
+    out = {}
+    for table, frame in combined.items():
+        marked = located[located["table"] == table][["file", "row"]].drop_duplicates()
+        hit = (
+            frame.merge(
+                marked.rename(columns={"file": "_file", "row": "_row"}),
+                on=["_file", "_row"],
+                how="left",
+                indicator=True,
+            )["_merge"]
+            .eq("both")
+            .to_numpy()
+        )
+        of_child = (
+            frame[["authority", "CHILD"]]
+            .merge(children, on=["authority", "CHILD"], how="left", indicator=True)["_merge"]
+            .eq("both")
+            .to_numpy()
+        )
+        drop = hit | of_child
+        left_out = frame.loc[drop]
+        for (who, when), count in left_out.groupby(["authority", "YEAR"]).size().items():
+            ledger.append(
+                (who, int(when), f"{table} rows left out for problems (errors='drop')", int(count))
+            )
+        out[table] = frame.loc[~drop].reset_index(drop=True)
+    return out, _ledger(ledger)
+
+
 def _empty(table: TableSpec) -> pd.DataFrame:
-    columns = [*table.required, *table.optional, "YEAR", "_file", "_row"]
-    frame = pd.DataFrame({c: pd.Series(dtype="string") for c in columns})
+    columns = [*table.required, *table.optional, "authority", "YEAR", "_file", "_row"]
+    frame = pd.DataFrame({c: pd.Series(dtype=str) for c in columns})
     for c in table.dates:
         if c in frame:
             frame[c] = pd.Series(dtype="datetime64[ns]")
+    frame["YEAR"] = pd.Series(dtype="int64")
+    frame["_row"] = pd.Series(dtype="int64")
+    if "PL_DISTANCE" in frame:
+        frame["PL_DISTANCE"] = pd.Series(dtype=float)
     return frame
-
-
-def _group_year(token, members, year_from) -> int:
-    if token is not None and year_from == "start":
-        return token + 1
-    if token is not None and year_from == "end":
-        return token
-    starts = []
-    for kind, _name, frame, iso in members:
-        if kind == "episodes":
-            starts.append(_parse_dates(frame["DECOM"], iso).max())
-    latest = max((s for s in starts if pd.notna(s)), default=None)
-    if latest is None:
-        if token is None:
-            raise ReturnError(
-                "cannot tell the collection year: no episodes and no year in the file "
-                "names; pass year=",
-                column="year",
-            )
-        return token
-    return latest.year + (1 if latest > year_end(latest.year) else 0)
-
-
-def _check_children(header: pd.DataFrame, episodes: pd.DataFrame) -> None:
-    known = set(zip(header["CHILD"], header["YEAR"], strict=True))
-    pairs = list(zip(episodes["CHILD"], episodes["YEAR"], strict=True))
-    orphan = np.fromiter((p not in known for p in pairs), dtype=bool, count=len(pairs))
-    if orphan.any():
-        first = int(np.flatnonzero(orphan)[0])
-        name = episodes["_file"].iloc[first]
-        in_file = orphan & (episodes["_file"] == name).to_numpy()
-        raise ReturnError(
-            f"episodes table {name} ({year_label(int(episodes['YEAR'].iloc[first]))}), "
-            "column 'CHILD': child has no record in that year's header table",
-            table="episodes",
-            file=name,
-            column="CHILD",
-            rows=[int(r) for r in episodes["_row"].to_numpy()[in_file][:5]],
-            values=list(episodes["CHILD"].to_numpy()[in_file][:5]),
-            n_bad=int(in_file.sum()),
-        )

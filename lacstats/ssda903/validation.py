@@ -1,0 +1,497 @@
+"""Checking SSDA903 tables cell by cell and across tables, listing every problem.
+
+Each check is a rule with a name (:data:`RULES`). A check never stops at the first bad
+cell: it returns the typed table and one problem per offending cell, so a return with
+dozens of coding errors is reported in one pass, the way an analyst sends it back to the
+data team. :mod:`lacstats.ssda903.reading` decides what to do with them (raise, report or
+leave the offending rows out).
+
+Problems are rows of a table with the columns of :data:`PROBLEM_COLUMNS`: the authority,
+table, file, collection year, data row (1 = the first row under the header), column,
+value as written, rule and a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lacstats.errors import MAX_ROWS_SHOWN
+from lacstats.ssda903.codes import (
+    NO_PROVIDER,
+    ReturnError,
+    TableSpec,
+    year_ends,
+    year_label,
+)
+
+__all__ = [
+    "DATE_FORMATS",
+    "PROBLEM_COLUMNS",
+    "RULES",
+    "check_consistency",
+    "check_table",
+    "detect_date_format",
+    "no_problems",
+    "problem_error",
+]
+
+#: Every rule, by name, with what it finds.
+RULES: dict[str, str] = {
+    "missing_table": "no Header table: children's dates of birth are needed",
+    "missing_column": "a required column is missing: the table cannot be read",
+    "duplicate_table": "more than one table of a kind for one authority and year",
+    "undated": "the collection year of a group of files cannot be told",
+    "year": "a YEAR cell that names no collection year",
+    "blank": "a cell the specification requires is blank",
+    "date_format": "not a date in the format of the file's dates (dd/mm/yyyy or yyyy-mm-dd)",
+    "code": "not a code of that year's code list",
+    "date_out_of_range": "a start or birth date after the end of its return's collection year",
+    "dec_before_decom": "an episode ending (DEC) before it starts (DECOM)",
+    "distance": "a PL_DISTANCE that is not a distance in miles (0 to 999.9)",
+    "provider_blank": "PLACE_PROVIDER blank for a placement that has a provider",
+    "episode_without_header": "an episode of a child with no record in that year's header",
+    "uasc_without_header": "a UASC record of a child absent from that year's header",
+    "header_conflict": "two header records of one child in one return that disagree",
+    "dob_after_start": "a date of birth after the start of one of the child's episodes",
+}
+
+PROBLEM_COLUMNS = (
+    "authority",
+    "table",
+    "file",
+    "year",
+    "row",
+    "column",
+    "value",
+    "rule",
+    "message",
+)
+
+#: The date formats a file may use; the specification's first.
+DATE_FORMATS = ("dd/mm/yyyy", "yyyy-mm-dd")
+_PATTERNS = {
+    "dd/mm/yyyy": r"\d{1,2}/\d{1,2}/\d{4}",
+    "yyyy-mm-dd": r"\d{4}-\d{2}-\d{2}(?:[ T]00:00(?::00(?:\.0+)?)?)?",
+}
+#: The longest distance PL_DISTANCE may hold: 999.9 means the postcode is unknown or
+#: outside England.
+MAX_DISTANCE = 999.9
+
+
+def no_problems() -> pd.DataFrame:
+    """An empty problems table."""
+    return pd.DataFrame(
+        {c: pd.Series(dtype="Int64" if c in ("year", "row") else object) for c in PROBLEM_COLUMNS}
+    )
+
+
+def problems_at(
+    meta: pd.DataFrame, mask: Any, column: str, rule: str, message: Any, values: Any
+) -> pd.DataFrame:
+    """Problems at the rows of ``meta`` (with ``authority``, ``_table``, ``_file``,
+    ``YEAR``, ``_row``) where ``mask`` is true; ``message`` and ``values`` are a value or
+    aligned with the rows."""
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return no_problems()
+
+    def pick(x: Any) -> Any:
+        if isinstance(x, pd.Series):
+            return x.to_numpy(dtype=object)[mask]
+        if isinstance(x, np.ndarray):
+            return x[mask]
+        return x
+
+    chosen = meta.loc[mask]
+    return pd.DataFrame(
+        {
+            "authority": chosen["authority"].to_numpy(dtype=object),
+            "table": chosen["_table"].to_numpy(dtype=object),
+            "file": chosen["_file"].to_numpy(dtype=object),
+            "year": chosen["YEAR"].astype("Int64").to_numpy(),
+            "row": chosen["_row"].astype("Int64").to_numpy(),
+            "column": column,
+            "value": pick(values),
+            "rule": rule,
+            "message": pick(message),
+        }
+    )
+
+
+def structural(
+    rule: str,
+    message: str,
+    *,
+    table: str | None = None,
+    file: str | None = None,
+    authority: str | None = None,
+    year: int | None = None,
+    column: str | None = None,
+) -> pd.DataFrame:
+    """A problem with a whole table or group of files (no row)."""
+    return pd.DataFrame(
+        {
+            "authority": [authority],
+            "table": [table],
+            "file": [file],
+            "year": pd.array([year], dtype="Int64"),
+            "row": pd.array([None], dtype="Int64"),
+            "column": [column],
+            "value": [None],
+            "rule": [rule],
+            "message": [message],
+        }
+    )
+
+
+def detect_date_format(texts: Sequence[pd.Series]) -> str | None:
+    """The date format of a file: the one most of its written dates follow (the
+    specification's dd/mm/yyyy on a tie); ``None`` when it writes no dates as text."""
+    counts = dict.fromkeys(DATE_FORMATS, 0)
+    for values in texts:
+        present = values.dropna()
+        if present.empty:
+            continue
+        for name, pattern in _PATTERNS.items():
+            counts[name] += int(present.str.fullmatch(pattern).sum())
+    if not any(counts.values()):
+        return None
+    return max(DATE_FORMATS, key=lambda name: (counts[name], name == DATE_FORMATS[0]))
+
+
+def parse_dates(values: pd.Series, fmt: str | None) -> pd.Series:
+    """Text dates in format ``fmt`` as datetimes; anything else is NaT."""
+    if fmt is None:
+        return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    ok = values.str.fullmatch(_PATTERNS[fmt]).fillna(False).astype(bool)
+    text = values.where(ok)
+    if fmt == "yyyy-mm-dd":
+        parsed = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    else:
+        parsed = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
+    return parsed.astype("datetime64[ns]")
+
+
+def _label(file: Any, year: Any) -> str:
+    return f"{file} ({year_label(int(year))})" if pd.notna(year) else f"{file}"
+
+
+def check_table(
+    cells: pd.DataFrame,
+    stamps: dict[str, pd.Series],
+    table: TableSpec,
+    meta: pd.DataFrame,
+    fmt: str | None,
+    codes: dict[str, dict[str, dict[str, Any]]],
+) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+    """The typed table and the problems of its cells.
+
+    ``cells`` holds the cells written as text (missing where blank or already a date),
+    ``stamps`` the cells that were dates already (from a workbook or a frame), ``meta``
+    each row's authority, table, file, year and row number, ``fmt`` the file's date format.
+    Dates become datetimes, PL_DISTANCE a number; a cell that fails a check is missing in
+    the typed table.
+    """
+    found: list[pd.DataFrame] = []
+    out = pd.DataFrame(index=cells.index)
+    years = meta["YEAR"].to_numpy(dtype=float)
+    for column in (*table.required, *table.optional):
+        values = cells[column] if column in cells else pd.Series(np.nan, index=cells.index)
+        values = values.astype(str)
+        stamp = stamps.get(column)
+        blank = values.isna() & (stamp.isna() if stamp is not None else True)
+        if column in table.not_blank and blank.any():
+            found.append(
+                problems_at(
+                    meta,
+                    blank,
+                    column,
+                    "blank",
+                    "blank, but the specification requires a value",
+                    values,
+                )
+            )
+        if column in table.dates:
+            parsed = parse_dates(values, fmt)
+            bad = values.notna() & parsed.isna()
+            if bad.any():
+                written = fmt or "dd/mm/yyyy"
+                found.append(
+                    problems_at(
+                        meta,
+                        bad,
+                        column,
+                        "date_format",
+                        f"not a date in the format {written}, the format of this file's dates",
+                        values,
+                    )
+                )
+            if stamp is not None:
+                parsed = parsed.fillna(stamp)
+            out[column] = parsed
+        elif column in table.codes:
+            if column == "SEX":
+                values = values.str.replace(r"\.0$", "", regex=True)
+            found.extend(_check_codes(values, column, years, codes, meta))
+            out[column] = values
+        else:
+            if column == "CHILD":
+                values = values.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+            out[column] = values
+    if table.name == "episodes":
+        found.extend(_episode_rules(out, cells, meta))
+    found.extend(_out_of_range(out, table, meta, fmt))
+    return out, found
+
+
+def _check_codes(values, column, years, codes, meta) -> list[pd.DataFrame]:
+    listed = codes.get(column)
+    if not listed:
+        return []
+    first = values.map({c: s.get("from", 0) for c, s in listed.items()}).to_numpy(dtype=float)
+    last = values.map({c: s.get("until", 9999) for c, s in listed.items()}).to_numpy(dtype=float)
+    present = values.notna().to_numpy()
+    known = ~np.isnan(first)
+    bad = present & (~known | (years < first) | (years > last))
+    if not bad.any():
+        return []
+    messages = np.empty(len(values), dtype=object)
+    for value, year in set(zip(values[bad], years[bad], strict=True)):
+        spec = listed.get(value)
+        year = int(year)
+        if spec is None:
+            why = f"{value!r} is not a {column} code"
+        elif "from" in spec and year < spec["from"]:
+            why = f"{value!r} is valid from {year_label(spec['from'])}"
+        else:
+            why = f"{value!r} was retired after {year_label(spec['until'])}"
+        where = bad & (values == value).to_numpy() & (years == year)
+        messages[where] = f"{why}; checked against the {year_label(year)} code list"
+    return [problems_at(meta, bad, column, "code", messages, values)]
+
+
+def _episode_rules(out: pd.DataFrame, cells: pd.DataFrame, meta: pd.DataFrame):
+    found = []
+    early = (out["DEC"] < out["DECOM"]).fillna(False).to_numpy(dtype=bool)
+    if early.any():
+        found.append(
+            problems_at(
+                meta,
+                early,
+                "DEC",
+                "dec_before_decom",
+                "DEC (date episode ceased) is before DECOM",
+                _written(out["DEC"], cells, "DEC"),
+            )
+        )
+    text = out["PL_DISTANCE"]
+    distance = pd.to_numeric(text, errors="coerce")
+    bad = (text.notna() & (distance.isna() | (distance < 0) | (distance > MAX_DISTANCE))).to_numpy(
+        dtype=bool
+    )
+    if bad.any():
+        found.append(
+            problems_at(
+                meta,
+                bad,
+                "PL_DISTANCE",
+                "distance",
+                f"not a distance: a number of miles from 0 to {MAX_DISTANCE} "
+                f"({MAX_DISTANCE} when the postcode is unknown)",
+                text,
+            )
+        )
+    out["PL_DISTANCE"] = distance.where(~bad)
+    place = out["PLACE"]
+    blank = (
+        place.notna() & out["PLACE_PROVIDER"].isna() & ~place.isin(sorted(NO_PROVIDER))
+    ).to_numpy(dtype=bool)
+    if blank.any():
+        found.append(
+            problems_at(
+                meta,
+                blank,
+                "PLACE_PROVIDER",
+                "provider_blank",
+                "blank, but placement " + place.astype(object).fillna("") + " has a provider "
+                "(only T0-T4 and Z1, Z11-Z14 are recorded without one)",
+                out["PLACE_PROVIDER"],
+            )
+        )
+    return found
+
+
+def _written(dates: pd.Series, cells: pd.DataFrame, column: str) -> pd.Series:
+    if column in cells:
+        return cells[column].astype(object).where(cells[column].notna(), dates.astype(object))
+    return dates.astype(object)
+
+
+def _out_of_range(out: pd.DataFrame, table: TableSpec, meta: pd.DataFrame, fmt) -> list:
+    found = []
+    ends = year_ends(meta["YEAR"])
+    for column in ("DECOM", "DOB"):
+        if column not in out or column not in table.dates:
+            continue
+        late = (out[column] > ends).fillna(False).to_numpy(dtype=bool)
+        if late.any():
+            found.append(
+                problems_at(
+                    meta,
+                    late,
+                    column,
+                    "date_out_of_range",
+                    "after the end of the collection year, "
+                    + ends.dt.strftime("%d/%m/%Y").astype(object)
+                    + "; the return is dated from its other rows",
+                    out[column].dt.strftime("%Y-%m-%d").astype(object),
+                )
+            )
+            out.loc[late, column] = pd.NaT
+    return found
+
+
+def check_consistency(
+    header: pd.DataFrame, episodes: pd.DataFrame, uasc: pd.DataFrame
+) -> list[pd.DataFrame]:
+    """Rules across tables, within each authority's return of a year: episodes and UASC
+    records of children absent from the header, header records of one child that disagree,
+    and dates of birth after an episode starts."""
+    keys = ["authority", "YEAR", "CHILD"]
+    found = []
+    known = header[keys].drop_duplicates()
+    checks = (
+        ("episodes", episodes, "episode_without_header", "child has no record in that "),
+        ("uasc", uasc, "uasc_without_header", "UASC child has no record in that "),
+    )
+    for name, frame, rule, who in checks:
+        why = who + "year's header table"
+        if frame.empty:
+            continue
+        seen = frame[keys].merge(known, on=keys, how="left", indicator=True)["_merge"]
+        orphan = (seen == "left_only").to_numpy() & frame["CHILD"].notna().to_numpy()
+        if orphan.any():
+            found.append(
+                problems_at(_meta(frame, name), orphan, "CHILD", rule, why, frame["CHILD"])
+            )
+    if header.empty:
+        return found
+    distinct = header.drop_duplicates([*keys, "SEX", "DOB"])
+    clash = distinct[distinct.duplicated(keys, keep=False)][keys].drop_duplicates()
+    if not clash.empty:
+        rows = header[keys].merge(clash, on=keys, how="left", indicator=True)["_merge"]
+        mask = (rows == "both").to_numpy()
+        found.append(
+            problems_at(
+                _meta(header, "header"),
+                mask,
+                "CHILD",
+                "header_conflict",
+                "the child has two header records in this return that disagree on SEX or DOB",
+                header["CHILD"],
+            )
+        )
+    if not episodes.empty:
+        first = episodes.sort_values("DECOM", kind="stable").drop_duplicates(keys)
+        merged = header[[*keys, "DOB"]].merge(
+            first[[*keys, "DECOM", "_file", "_row"]], on=keys, how="left"
+        )
+        late = (merged["DOB"] > merged["DECOM"]).fillna(False).to_numpy(dtype=bool)
+        if late.any():
+            message = (
+                "DOB is after the start of the child's episode (DECOM "
+                + merged["DECOM"].dt.strftime("%d/%m/%Y").astype(object)
+                + ", row "
+                + merged["_row"].astype("Int64").astype(str).astype(object)
+                + " of "
+                + merged["_file"].astype(object)
+                + ")"
+            )
+            found.append(
+                problems_at(
+                    _meta(header, "header"),
+                    late,
+                    "DOB",
+                    "dob_after_start",
+                    message,
+                    header["DOB"].dt.strftime("%Y-%m-%d").astype(object),
+                )
+            )
+    return found
+
+
+def _meta(frame: pd.DataFrame, table: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "authority": frame["authority"].to_numpy(dtype=object),
+            "_table": table,
+            "_file": frame["_file"].to_numpy(dtype=object),
+            "YEAR": frame["YEAR"].to_numpy(),
+            "_row": frame["_row"].to_numpy(),
+        },
+        index=frame.index,
+    )
+
+
+#: How many lines a raised error lists before pointing to errors="report".
+MAX_LINES = 40
+
+
+def problem_error(problems: pd.DataFrame) -> ReturnError:
+    """One error listing every problem: a line per file, column and message with the first
+    rows and values; the whole table as ``.problems``."""
+    keys = ["authority", "table", "file", "year", "column", "rule", "message"]
+    ordered = problems.reset_index(drop=True)
+    groups = ordered.groupby(
+        [ordered[k].astype(object).fillna("") for k in keys], sort=False, dropna=False
+    )
+    lines = []
+    first = None
+    for _, group in groups:
+        head = group.iloc[0]
+        rows = [int(r) for r in group["row"].dropna()]
+        values = list(group["value"])
+        where = f"{head['table']} table {_label(head['file'], head['year'])}"
+        if head["authority"] not in (None, "") and pd.notna(head["authority"]):
+            where = f"{head['authority']}: {where}"
+        column = f", column {head['column']!r}" if head["column"] else ""
+        text = f"{where}{column}: {head['message']}"
+        if rows:
+            shown = "; ".join(
+                f"row {r}: {v!r}" for r, v in zip(rows[:MAX_ROWS_SHOWN], values, strict=False)
+            )
+            more = len(rows) - min(len(rows), MAX_ROWS_SHOWN)
+            text += f" ({shown}{f'; and {more} more' if more > 0 else ''})"
+        lines.append(text)
+        if first is None:
+            first = (head, rows, values)
+    assert first is not None
+    head, rows, values = first
+    if len(lines) == 1:
+        message = lines[0]
+    else:
+        shown = lines[:MAX_LINES]
+        message = (
+            f"{len(problems)} problem(s) in {len(lines)} place(s) of the SSDA903 returns "
+            "read:\n  " + "\n  ".join(shown)
+        )
+        if len(lines) > MAX_LINES:
+            message += (
+                f"\n  and {len(lines) - MAX_LINES} more; read with errors='report' for the "
+                "full list"
+            )
+    return ReturnError(
+        message,
+        table=head["table"],
+        file=head["file"],
+        column=head["column"],
+        rows=rows[:MAX_ROWS_SHOWN],
+        values=[v.item() if isinstance(v, np.generic) else v for v in values[:MAX_ROWS_SHOWN]],
+        n_bad=len(rows),
+        problems=problems.reset_index(drop=True),
+        listed=True,
+    )
