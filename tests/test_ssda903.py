@@ -110,9 +110,7 @@ def test_cases_priced_with_unit_costs(fake):
     units = costs.nottinghamshire_unit_costs(by_setting=True)
     with pytest.raises(DataError, match="no unit cost for this placement_setting"):
         ssda903.to_cases(fake, census_date="2020-03-31", unit_costs=units)
-    result = ssda903.case_table(
-        fake, census_date="2020-03-31", unit_costs=units, unpriced="drop"
-    )
+    result = ssda903.case_table(fake, census_date="2020-03-31", unit_costs=units, unpriced="drop")
     cases = result.cases
     # the children left out are counted in the result, not hidden in DataFrame.attrs
     assert result.n_unpriced > 0

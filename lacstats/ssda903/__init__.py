@@ -57,7 +57,7 @@ from lacstats.ssda903.codes import (
     year_start,
 )
 from lacstats.ssda903.reading import ERRORS, Return, from_frames, read
-from lacstats.ssda903.simulation import simulate, write
+from lacstats.ssda903.simulation import simulate, simulate_region, write
 from lacstats.ssda903.validation import RULES
 
 __all__ = [
@@ -89,6 +89,7 @@ __all__ = [
     "read",
     "same_as",
     "simulate",
+    "simulate_region",
     "to_cases",
     "write",
     "year_end",

@@ -39,16 +39,23 @@ DEFAULT_AUTHORITY = "Synthetic authority"
 
 
 def _map_settings(place: pd.Series, provider: pd.Series) -> pd.DataFrame:
+    """Placement setting, type and registration of each PLACE and PLACE_PROVIDER pair
+    (each distinct pair looked up once)."""
     table = placement_settings()
     exact = table[table["PLACE_PROVIDER"] != "*"].set_index(["PLACE", "PLACE_PROVIDER"])
     fallback = table[table["PLACE_PROVIDER"] == "*"].set_index("PLACE")
-    keys = pd.MultiIndex.from_arrays([place.astype(object), provider.astype(object)])
+    pairs = pd.DataFrame({"place": place.to_numpy(object), "provider": provider.to_numpy(object)})
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(pairs))
+    distinct = pd.DataFrame(list(uniques), columns=["place", "provider"])
+    keys = pd.MultiIndex.from_frame(distinct)
     out = {}
     for column in ("placement_setting", "placement_type", "registered"):
-        by_pair = pd.Series(exact[column].reindex(keys).to_numpy(), index=place.index)
-        by_place = place.map(fallback[column])
-        out[column] = by_pair.where(by_pair.notna(), by_place)
-    unmapped = out["placement_setting"].isna() & place.notna()
+        by_pair = pd.Series(exact[column].reindex(keys).to_numpy(), dtype=object)
+        by_place = distinct["place"].map(fallback[column]).astype(object)
+        found = by_pair.where(by_pair.notna(), by_place).to_numpy(dtype=object)
+        out[column] = np.append(found, None)[codes]
+    frame = pd.DataFrame(out, index=place.index)
+    unmapped = frame["placement_setting"].isna() & place.notna()
     if unmapped.any():
         raise DataError.at(
             "column 'PLACE': no placement setting in settings.csv for this code",
@@ -56,9 +63,22 @@ def _map_settings(place: pd.Series, provider: pd.Series) -> pd.DataFrame:
             unmapped.to_numpy(),
             place,
         )
-    frame = pd.DataFrame(out)
     frame["registered"] = frame["registered"].astype("boolean")
     return frame
+
+
+def _need_labels() -> list[str]:
+    names = ("Disabilities", "EBD", "UASC", "Offender")
+    labels = ["00: None"] + [""] * 15
+    number = 1
+    for size in range(1, 5):
+        for combo in combinations(range(4), size):
+            text = "+".join(names[i] for i in combo)
+            labels[sum(1 << i for i in combo)] = (
+                f"{number:02d}: {text}{' only' if size == 1 else ''}"
+            )
+            number += 1
+    return labels
 
 
 def need_group(disability: Any, ebd: Any, uasc: Any, offender: Any) -> pd.Series:
@@ -66,17 +86,9 @@ def need_group(disability: Any, ebd: Any, uasc: Any, offender: Any) -> pd.Series
     after"): ``00: None``, ``01: Disabilities only``, ``02: EBD only``, ``03: UASC only``,
     ``04: Offender only``, then pairs ``05``-``10`` (``09: EBD+Offender``,
     ``10: UASC+Offender``), triples ``11``-``14`` and ``15`` for all four."""
-    names = ("Disabilities", "EBD", "UASC", "Offender")
-    flags = np.column_stack([np.asarray(x, dtype=bool) for x in (disability, ebd, uasc, offender)])
-    labels = {(): "00: None"}
-    number = 1
-    for size in range(1, 5):
-        for combo in combinations(range(4), size):
-            text = "+".join(names[i] for i in combo)
-            labels[combo] = f"{number:02d}: {text}{' only' if size == 1 else ''}"
-            number += 1
-    keys = [tuple(np.flatnonzero(row)) for row in flags]
-    return pd.Series([labels[tuple(int(i) for i in k)] for k in keys])
+    flags = [np.asarray(x, dtype=bool) for x in (disability, ebd, uasc, offender)]
+    bits = sum(flag.astype(np.int64) << i for i, flag in enumerate(flags))
+    return pd.Series(np.asarray(_need_labels(), dtype=object)[bits])
 
 
 def child_values(cleaned: Cleaned, rows: pd.DataFrame, column: str) -> pd.Series:

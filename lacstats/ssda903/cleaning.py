@@ -7,6 +7,7 @@ collection year.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -139,14 +140,16 @@ def clean(
             "fix them, or read with errors='drop' to leave the offending rows out",
             column="errors",
         )
-    children, keys = _children(data)
+    heads, spells, flags = child_keys(data)
+    children = _children(data, heads, flags)
     episodes = data.episodes.drop(columns=["_row"])
-    episodes.insert(0, "child_key", _keys_of(episodes, keys))
+    episodes.insert(0, "child_key", spells)
+    last_year = _last_years(data, spells, len(children))
     ledger = _Ledger()
     episodes = _drop_repeats(episodes, ledger)
     episodes = _close_open_and_overlapping(episodes, ledger)
-    episodes = _leaving_age(episodes, children, data, leaving_age, ledger)
-    episodes = _close_stale(episodes, data, children, ledger)
+    episodes = _leaving_age(episodes, children, last_year, leaving_age, ledger)
+    episodes = _close_stale(episodes, data, last_year, ledger)
     episodes, placements = _placements(episodes, tuple(continues))
     ledger.count("placements after merging continuing episodes", placements)
     ledger.count("episodes after cleaning", episodes)
@@ -188,18 +191,37 @@ class _Ledger:
         return out.astype({"year": "Int64", "count": "int64"})
 
 
-def _keys_of(frame: pd.DataFrame, keys: pd.Series) -> np.ndarray:
-    index = pd.MultiIndex.from_arrays([frame["authority"], frame["CHILD"]])
-    found = keys.reindex(index).to_numpy()
-    if pd.isna(found).any():  # pragma: no cover - read() reports such episodes
+def child_keys(data: Return) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``child_key`` of each row of the header, episodes and UASC tables: one number per
+    authority and CHILD, in the order of authority then CHILD (-1 for a child with no
+    header record)."""
+    frames = (data.header, data.episodes, data.uasc)
+    who, _ = pd.factorize(
+        pd.concat([f["authority"] for f in frames], ignore_index=True), sort=True
+    )
+    child, names = pd.factorize(
+        pd.concat([f["CHILD"] for f in frames], ignore_index=True), sort=True
+    )
+    pair = who.astype(np.int64) * (len(names) + 1) + child
+    bounds = np.cumsum([0, *(len(f) for f in frames)])
+    known = np.unique(pair[: bounds[1]])
+    out = []
+    for a, b in itertools.pairwise(bounds):
+        at = np.searchsorted(known, pair[a:b])
+        found = (at < len(known)) & (known[np.minimum(at, len(known) - 1)] == pair[a:b])
+        out.append(np.where(found, at, -1).astype(np.int64))
+    if (out[1] < 0).any():  # pragma: no cover - read() reports such episodes
         raise DataError("episodes of a child with no header record", column="CHILD")
-    return found.astype(np.int64)
+    return out[0], out[1], out[2]
 
 
 def _drop_repeats(episodes: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
     # step 1: exact duplicates within a return
     fields = [c for c in episodes.columns if c != "_file"]
-    repeated = episodes.duplicated(subset=fields)
+    same_start = episodes.duplicated(subset=["child_key", "DECOM", "YEAR"], keep=False).to_numpy()
+    repeated = np.zeros(len(episodes), dtype=bool)
+    if same_start.any():
+        repeated[same_start] = episodes.loc[same_start].duplicated(subset=fields).to_numpy()
     ledger.count("exact duplicate rows dropped", episodes[repeated])
     episodes = episodes.loc[~repeated]
     # step 2: DEC after the collection year end
@@ -226,7 +248,7 @@ def _close_open_and_overlapping(episodes: pd.DataFrame, ledger: _Ledger) -> pd.D
     return episodes
 
 
-def _leaving_age(episodes, children, data, leaving_age, ledger) -> pd.DataFrame:
+def _leaving_age(episodes, children, last_year, leaving_age, ledger) -> pd.DataFrame:
     birthday = episodes["child_key"].map(children["DOB"]) + pd.DateOffset(years=leaving_age)
     starts_after = (episodes["DECOM"] >= birthday).to_numpy()
     ledger.count(
@@ -234,8 +256,7 @@ def _leaving_age(episodes, children, data, leaving_age, ledger) -> pd.DataFrame:
     )
     episodes = episodes.loc[~starts_after].reset_index(drop=True)
     birthday = birthday[~starts_after].reset_index(drop=True)
-    last_year = _last_years(data, children)
-    seen_until = year_ends(episodes["child_key"].map(last_year))
+    seen_until = year_ends(pd.Series(last_year[episodes["child_key"].to_numpy()]))
     runs_on = (
         (episodes["DEC"].isna() & (birthday <= seen_until))
         | (episodes["DEC"] > birthday).fillna(False)
@@ -247,20 +268,17 @@ def _leaving_age(episodes, children, data, leaving_age, ledger) -> pd.DataFrame:
     return episodes
 
 
-def _last_years(data: Return, children: pd.DataFrame) -> pd.Series:
-    """The last collection year in which each child has an episode, by child_key."""
-    keys = pd.Series(
-        children.index, index=pd.MultiIndex.from_frame(children[["authority", "CHILD"]])
-    )
-    last = data.episodes.groupby(["authority", "CHILD"])["YEAR"].max()
-    return pd.Series(last.to_numpy(), index=keys.reindex(last.index).to_numpy())
+def _last_years(data: Return, spells: np.ndarray, n: int) -> np.ndarray:
+    """The last collection year in which each child (by child_key) has an episode."""
+    last = np.zeros(n, dtype=np.int64)
+    np.maximum.at(last, spells, data.episodes["YEAR"].to_numpy(dtype=np.int64))
+    return last
 
 
-def _close_stale(episodes, data, children, ledger) -> pd.DataFrame:
-    last_year = _last_years(data, children)
+def _close_stale(episodes, data, last_year, ledger) -> pd.DataFrame:
     final = data.episodes.groupby("authority")["YEAR"].max()
     is_last = ~same_as(episodes["child_key"], -1)
-    child_last_year = episodes["child_key"].map(last_year)
+    child_last_year = pd.Series(last_year[episodes["child_key"].to_numpy()], index=episodes.index)
     stale = (
         is_last & episodes["DEC"].isna() & (child_last_year < episodes["authority"].map(final))
     ).to_numpy()
@@ -282,15 +300,13 @@ def same_as(values: pd.Series, shift: int) -> pd.Series:
     return pd.Series(out, index=values.index)
 
 
-def _children(data: Return) -> tuple[pd.DataFrame, pd.Series]:
-    """One row per child (authority and CHILD), numbered by ``child_key`` in order of
-    authority and CHILD; the latest header's SEX, DOB and ETHNIC; UASC dates."""
-    header = data.header.sort_values(["authority", "CHILD", "YEAR"], kind="stable")
-    latest = header.drop_duplicates(["authority", "CHILD"], keep="last").reset_index(drop=True)
+def _children(data: Return, heads: np.ndarray, flags: np.ndarray) -> pd.DataFrame:
+    """One row per child (authority and CHILD), indexed by ``child_key``: the latest
+    header's SEX, DOB and ETHNIC, the authority's code and type, and UASC dates."""
+    order = np.lexsort((data.header["YEAR"].to_numpy(), heads))
+    last = order[np.r_[heads[order][1:] != heads[order][:-1], True]]
+    latest = data.header.iloc[last].reset_index(drop=True)
     latest.index = pd.RangeIndex(len(latest), name="child_key")
-    keys = pd.Series(
-        latest.index.to_numpy(), index=pd.MultiIndex.from_frame(latest[["authority", "CHILD"]])
-    )
     names = data.authorities.drop_duplicates("authority").set_index("authority")
     children = latest[["authority", "CHILD", "SEX", "DOB", "ETHNIC"]].copy()
     children.insert(1, "la_code", children["authority"].map(names["la_code"]).astype("string"))
@@ -299,21 +315,19 @@ def _children(data: Return) -> tuple[pd.DataFrame, pd.Series]:
     )
     children["ever_uasc"] = False
     children["DUC"] = pd.Series(pd.NaT, index=children.index, dtype="datetime64[ns]")
-    uasc_dates = []
+    sources = []
     if not data.uasc.empty:
-        uasc = data.uasc.sort_values(["authority", "CHILD", "YEAR"], kind="stable")
-        uasc = uasc.drop_duplicates(["authority", "CHILD"], keep="last")
-        uasc_dates.append(uasc)
-    if "UASC" in header and header["UASC"].notna().any():
-        flagged = header[header["UASC"].isin(["1", "True", "true"])]
-        uasc_dates.append(flagged.drop_duplicates(["authority", "CHILD"], keep="last"))
-    for dates in uasc_dates:
-        where = keys.reindex(pd.MultiIndex.from_frame(dates[["authority", "CHILD"]]))
-        found = where.notna().to_numpy()
-        rows = where[found].astype(np.int64).to_numpy()
-        children.loc[rows, "ever_uasc"] = True
-        children.loc[rows, "DUC"] = dates["DUC"].to_numpy()[found]
-    return children, keys
+        sources.append((data.uasc, flags))
+    if "UASC" in data.header and data.header["UASC"].notna().any():
+        flagged = data.header["UASC"].isin(["1", "True", "true"]).to_numpy()
+        sources.append((data.header[flagged], heads[flagged]))
+    for table, keys in sources:
+        order = np.lexsort((table["YEAR"].to_numpy(), keys))
+        last = order[np.r_[keys[order][1:] != keys[order][:-1], True]]
+        last = last[keys[last] >= 0]
+        children.loc[keys[last], "ever_uasc"] = True
+        children.loc[keys[last], "DUC"] = table["DUC"].to_numpy()[last]
+    return children
 
 
 def _coverage(data: Return, children: pd.DataFrame) -> pd.DataFrame:

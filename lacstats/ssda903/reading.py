@@ -279,7 +279,7 @@ def _cells(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
             values = values.dt.tz_localize(None)
         if pd.api.types.is_datetime64_any_dtype(values.dtype):
             stamps[column] = values.astype("datetime64[ns]")
-            text[column] = pd.Series(np.nan, index=frame.index, dtype=str)
+            text[column] = validation.blank_text(frame.index)
             continue
         if values.dtype == object:
             written, dates = _object_cells(values)
@@ -512,7 +512,7 @@ def _assemble(sources, year, year_from, lists, skipped, errors, authority) -> Re
         text = part.text.loc[ok]
         meta = pd.DataFrame(
             {
-                "authority": part.labels[ok].map(rename).fillna("").astype(object),
+                "authority": validation.mapped(part.labels[ok], rename, ""),
                 "_table": part.source.table,
                 "_file": part.source.label,
                 "YEAR": part.years[ok].astype(int),
@@ -567,7 +567,10 @@ def _assemble(sources, year, year_from, lists, skipped, errors, authority) -> Re
     ledger = _ledger([])
     if len(problems) and errors == "drop":
         combined, ledger = _drop(combined, problems)
-    used = sorted(set(combined["header"]["authority"]) | set(combined["episodes"]["authority"]))
+    used = sorted(
+        set(combined["header"]["authority"].unique())
+        | set(combined["episodes"]["authority"].unique())
+    )
     names = names[names["authority"].isin(used)] if used else names
     return Return(
         header=combined["header"],
@@ -601,7 +604,7 @@ def _part(source: _Source, year, authority, found) -> _Part:
                 )
             )
     else:
-        labels = pd.Series(source.folder or authority or "", index=index, dtype=str)
+        labels = pd.Series(source.folder or authority or "", index=index)
     labels = labels.astype(object)
     if YEAR_COLUMN in text:
         written = text[YEAR_COLUMN]
@@ -750,7 +753,7 @@ def _duplicate_tables(parts: list[_Part], rename: dict, found: list[pd.DataFrame
     for part in parts:
         if part.source.table == "uasc":
             continue
-        authority = part.labels.map(rename).fillna("")
+        authority = pd.Series(validation.mapped(part.labels, rename, ""), index=part.labels.index)
         for when in sorted(part.years.dropna().unique()):
             rows = (part.years == when).to_numpy()
             for who in sorted(authority[rows].unique()):

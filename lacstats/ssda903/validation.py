@@ -13,11 +13,13 @@ value as written, rule and a message.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from lacstats.errors import MAX_ROWS_SHOWN
 from lacstats.ssda903.codes import (
@@ -110,8 +112,8 @@ def problems_at(
     return pd.DataFrame(
         {
             "authority": chosen["authority"].to_numpy(dtype=object),
-            "table": chosen["_table"].to_numpy(dtype=object),
-            "file": chosen["_file"].to_numpy(dtype=object),
+            "table": np.asarray(chosen["_table"], dtype=object),
+            "file": np.asarray(chosen["_file"], dtype=object),
             "year": chosen["YEAR"].astype("Int64").to_numpy(),
             "row": chosen["_row"].astype("Int64").to_numpy(),
             "column": column,
@@ -148,16 +150,42 @@ def structural(
     )
 
 
+def _factorized(values: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """Codes (-1 for missing) and the distinct values: a column of a large return holds
+    few distinct dates or codes, so each is checked once."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    return codes, pd.Series(np.asarray(uniques, dtype=object), dtype=str)
+
+
+def mapped(values: pd.Series, mapping: dict[Any, Any], missing: Any = None) -> np.ndarray:
+    """``values`` looked up in ``mapping`` (each distinct value once); ``missing`` where
+    a value is missing or not in the mapping."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    found = np.array([mapping.get(u, missing) for u in uniques] + [missing], dtype=object)
+    return found[codes]
+
+
+def blank_text(index: pd.Index) -> pd.Series:
+    """A column of missing text (a column the return leaves out)."""
+    return pd.Series(pd.array(pa.nulls(len(index), pa.large_string()), dtype=str), index=index)
+
+
+def _spread(codes: np.ndarray, per_unique: np.ndarray, missing: Any) -> np.ndarray:
+    """The values for the distinct values ``per_unique`` back on the rows."""
+    return np.append(per_unique, np.array([missing], dtype=per_unique.dtype))[codes]
+
+
 def detect_date_format(texts: Sequence[pd.Series]) -> str | None:
     """The date format of a file: the one most of its written dates follow (the
     specification's dd/mm/yyyy on a tie); ``None`` when it writes no dates as text."""
     counts = dict.fromkeys(DATE_FORMATS, 0)
     for values in texts:
-        present = values.dropna()
-        if present.empty:
+        tally = values.value_counts()
+        if tally.empty:
             continue
+        written = pd.Series(tally.index.to_numpy(dtype=object), dtype=str)
         for name, pattern in _PATTERNS.items():
-            counts[name] += int(present.str.fullmatch(pattern).sum())
+            counts[name] += int(tally.to_numpy()[written.str.fullmatch(pattern).to_numpy()].sum())
     if not any(counts.values()):
         return None
     return max(DATE_FORMATS, key=lambda name: (counts[name], name == DATE_FORMATS[0]))
@@ -167,13 +195,15 @@ def parse_dates(values: pd.Series, fmt: str | None) -> pd.Series:
     """Text dates in format ``fmt`` as datetimes; anything else is NaT."""
     if fmt is None:
         return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    ok = values.str.fullmatch(_PATTERNS[fmt]).fillna(False).astype(bool)
-    text = values.where(ok)
+    codes, uniques = _factorized(values)
+    ok = uniques.str.fullmatch(_PATTERNS[fmt]).fillna(False).astype(bool)
+    text = uniques.where(ok)
     if fmt == "yyyy-mm-dd":
         parsed = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
     else:
         parsed = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
-    return parsed.astype("datetime64[ns]")
+    dates = _spread(codes, parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
+    return pd.Series(dates, index=values.index, dtype="datetime64[ns]")
 
 
 def _label(file: Any, year: Any) -> str:
@@ -200,8 +230,7 @@ def check_table(
     out = pd.DataFrame(index=cells.index)
     years = meta["YEAR"].to_numpy(dtype=float)
     for column in (*table.required, *table.optional):
-        values = cells[column] if column in cells else pd.Series(np.nan, index=cells.index)
-        values = values.astype(str)
+        values = cells[column].astype(str) if column in cells else blank_text(cells.index)
         stamp = stamps.get(column)
         blank = values.isna() & (stamp.isna() if stamp is not None else True)
         if column in table.not_blank and blank.any():
@@ -252,9 +281,15 @@ def _check_codes(values, column, years, codes, meta) -> list[pd.DataFrame]:
     listed = codes.get(column)
     if not listed:
         return []
-    first = values.map({c: s.get("from", 0) for c, s in listed.items()}).to_numpy(dtype=float)
-    last = values.map({c: s.get("until", 9999) for c, s in listed.items()}).to_numpy(dtype=float)
-    present = values.notna().to_numpy()
+    codes, uniques = _factorized(values)
+    spec = [listed.get(u) for u in uniques]
+    first = _spread(
+        codes, np.array([np.nan if x is None else x.get("from", 0) for x in spec], float), 0.0
+    )
+    last = _spread(
+        codes, np.array([np.nan if x is None else x.get("until", 9999) for x in spec], float), 0
+    )
+    present = codes >= 0
     known = ~np.isnan(first)
     bad = present & (~known | (years < first) | (years > last))
     if not bad.any():
@@ -355,36 +390,53 @@ def _out_of_range(out: pd.DataFrame, table: TableSpec, meta: pd.DataFrame, fmt) 
     return found
 
 
+def _return_keys(*frames: pd.DataFrame) -> list[np.ndarray]:
+    """One integer per authority, year and CHILD, the same across the tables given."""
+    both = [pd.concat([f[c] for f in frames], ignore_index=True) for c in ("authority", "CHILD")]
+    who, _ = pd.factorize(both[0].astype(str), use_na_sentinel=True)
+    child, uniques = pd.factorize(both[1], use_na_sentinel=True)
+    years = np.concatenate([f["YEAR"].to_numpy(dtype=np.int64) for f in frames])
+    key = ((who.astype(np.int64) + 1) * 10_000 + years) * (len(uniques) + 1) + child + 1
+    key[child < 0] = -1
+    bounds = np.cumsum([0, *(len(f) for f in frames)])
+    return [key[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def _member(keys: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Whether each key is in ``known`` (sorted)."""
+    if not len(known):
+        return np.zeros(len(keys), dtype=bool)
+    at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+    return known[at] == keys
+
+
 def check_consistency(
     header: pd.DataFrame, episodes: pd.DataFrame, uasc: pd.DataFrame
 ) -> list[pd.DataFrame]:
     """Rules across tables, within each authority's return of a year: episodes and UASC
     records of children absent from the header, header records of one child that disagree,
     and dates of birth after an episode starts."""
-    keys = ["authority", "YEAR", "CHILD"]
     found = []
-    known = header[keys].drop_duplicates()
+    heads, spells, flags = _return_keys(header, episodes, uasc)
+    known = np.sort(heads[heads >= 0])
     checks = (
-        ("episodes", episodes, "episode_without_header", "child has no record in that "),
-        ("uasc", uasc, "uasc_without_header", "UASC child has no record in that "),
+        ("episodes", episodes, spells, "episode_without_header", "child has no record in that "),
+        ("uasc", uasc, flags, "uasc_without_header", "UASC child has no record in that "),
     )
-    for name, frame, rule, who in checks:
-        why = who + "year's header table"
-        if frame.empty:
-            continue
-        seen = frame[keys].merge(known, on=keys, how="left", indicator=True)["_merge"]
-        orphan = (seen == "left_only").to_numpy() & frame["CHILD"].notna().to_numpy()
+    for name, frame, keys, rule, who in checks:
+        orphan = (keys >= 0) & ~_member(keys, known)
         if orphan.any():
+            why = who + "year's header table"
             found.append(
                 problems_at(_meta(frame, name), orphan, "CHILD", rule, why, frame["CHILD"])
             )
     if header.empty:
         return found
-    distinct = header.drop_duplicates([*keys, "SEX", "DOB"])
-    clash = distinct[distinct.duplicated(keys, keep=False)][keys].drop_duplicates()
-    if not clash.empty:
-        rows = header[keys].merge(clash, on=keys, how="left", indicator=True)["_merge"]
-        mask = (rows == "both").to_numpy()
+    records = pd.DataFrame({"key": heads, "SEX": header["SEX"], "DOB": header["DOB"]})
+    distinct = records[heads >= 0].drop_duplicates()
+    clash = np.sort(distinct.loc[distinct["key"].duplicated(keep=False), "key"].to_numpy())
+    if len(clash):
+        mask = _member(heads, clash)
         found.append(
             problems_at(
                 _meta(header, "header"),
@@ -396,19 +448,25 @@ def check_consistency(
             )
         )
     if not episodes.empty:
-        first = episodes.sort_values("DECOM", kind="stable").drop_duplicates(keys)
-        merged = header[[*keys, "DOB"]].merge(
-            first[[*keys, "DECOM", "_file", "_row"]], on=keys, how="left"
-        )
-        late = (merged["DOB"] > merged["DECOM"]).fillna(False).to_numpy(dtype=bool)
+        order = episodes["DECOM"].to_numpy().argsort(kind="stable")
+        firsts = pd.Series(np.arange(len(episodes))[order], index=spells[order])
+        firsts = firsts[~firsts.index.duplicated(keep="first")]
+        at = firsts.reindex(heads).to_numpy()
+        has = ~np.isnan(at)
+        rows = np.where(has, at, 0).astype(np.int64)
+        decom = episodes["DECOM"].to_numpy()[rows]
+        late = has & (header["DOB"].to_numpy() > decom)
         if late.any():
+            started = pd.Series(decom, index=header.index)
             message = (
                 "DOB is after the start of the child's episode (DECOM "
-                + merged["DECOM"].dt.strftime("%d/%m/%Y").astype(object)
+                + started.dt.strftime("%d/%m/%Y").astype(object)
                 + ", row "
-                + merged["_row"].astype("Int64").astype(str).astype(object)
+                + pd.Series(episodes["_row"].to_numpy()[rows], index=header.index)
+                .astype(str)
+                .astype(object)
                 + " of "
-                + merged["_file"].astype(object)
+                + pd.Series(episodes["_file"].to_numpy()[rows], index=header.index).astype(object)
                 + ")"
             )
             found.append(
@@ -418,7 +476,7 @@ def check_consistency(
                     "DOB",
                     "dob_after_start",
                     message,
-                    header["DOB"].dt.strftime("%Y-%m-%d").astype(object),
+                    header["DOB"].dt.strftime("%Y-%m-%d"),
                 )
             )
     return found
@@ -427,11 +485,11 @@ def check_consistency(
 def _meta(frame: pd.DataFrame, table: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
-            "authority": frame["authority"].to_numpy(dtype=object),
+            "authority": frame["authority"],
             "_table": table,
-            "_file": frame["_file"].to_numpy(dtype=object),
-            "YEAR": frame["YEAR"].to_numpy(),
-            "_row": frame["_row"].to_numpy(),
+            "_file": frame["_file"],
+            "YEAR": frame["YEAR"],
+            "_row": frame["_row"],
         },
         index=frame.index,
     )
