@@ -425,7 +425,8 @@ def cost_table(
     frame["total"] = (frame["weekly_cost"] * frame["weeks"]).where(priced, 0.0)
     frame["priced_weeks"] = frame["weeks"].where(priced, 0.0)
     frame["unpriced_weeks"] = frame["weeks"].where(~priced, 0.0)
-    ident = "CHILD" if "CHILD" in frame else ("case_id" if "case_id" in frame else None)
+    # a child is counted once within an authority: SSDA903 identifiers repeat across them
+    ident = next((c for c in ("child_key", "CHILD", "case_id") if c in frame), None)
     keys = list(by)
 
     def summarise(groups):

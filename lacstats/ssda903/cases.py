@@ -420,7 +420,7 @@ def _case_rows(cleaned, now, census, names) -> pd.DataFrame:
             "case_id": now["CHILD"].astype(str),
             "authority": own.to_numpy(dtype=object),
             "authority_type": now["authority"].map(names["authority_type"]).to_numpy(dtype=object),
-            "la_code": la_code.to_numpy(dtype=object),
+            "la_code": la_code.astype(object).astype(str),
             "age": age_in_years(dob, census).to_numpy(),
             "sex": child_values(cleaned, now, "SEX").map({"1": "male", "2": "female"}),
             "uasc": _uasc_at(cleaned.children, now["child_key"], census),
