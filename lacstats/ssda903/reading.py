@@ -783,7 +783,7 @@ def _problems(found: list[pd.DataFrame]) -> pd.DataFrame:
     out = pd.concat(kept, ignore_index=True)
     out["authority"] = out["authority"].where(out["authority"].notna() & (out["authority"] != ""))
     # file by file, whole-table problems first, then row by row
-    order = out.assign(_file=out["file"].fillna(""), _row=out["row"].fillna(0))
+    order = out.assign(_file=out["file"].fillna("\uffff"), _row=out["row"].fillna(0))
     order = order.sort_values(["_file", "_row"], kind="stable").index
     return out.loc[order].reset_index(drop=True)
 
