@@ -112,6 +112,11 @@ def _input(text: str) -> str:
     return text
 
 
+def _return_path(text: str) -> str:
+    """A return's file or folder, or the word ``validate`` (the report of problems)."""
+    return text if text == "validate" else _input(text)
+
+
 def _reproduce(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -332,7 +337,10 @@ def _authority_list(path: str) -> list[str]:
 
 
 def _ssda903(args: argparse.Namespace) -> int:
-    """Read, validate and clean returns; write aggregate tables (no child-level rows)."""
+    """Read, validate and clean returns; write aggregate tables (no child-level rows), or
+    with ``validate`` first, the report of every problem for the data team."""
+    if args.paths[0] == "validate":
+        return _ssda903_validate(args, args.paths[1:])
     import pandas as pd
 
     from lacstats import costs, disclosure, outputs, projection, ssda903
@@ -343,7 +351,7 @@ def _ssda903(args: argparse.Namespace) -> int:
     units = _unit_costs(args.unit_costs) if args.unit_costs else costs.dorset_unit_costs()
     if args.period and args.period[1] < args.period[0]:
         raise DataError(f"--period: ends ({args.period[1]}) before it starts ({args.period[0]})")
-    data = ssda903.read(args.paths, year_from=args.year_from)
+    data = ssda903.read(args.paths, year_from=args.year_from, errors=args.errors)
     cleaned = ssda903.clean(data)
     census = args.census or str(cleaned.coverage[1].date())
     period = args.period or (
@@ -354,8 +362,10 @@ def _ssda903(args: argparse.Namespace) -> int:
     episodes = ssda903.episode_table(cleaned, period=period)
     table = costs.cost_table(episodes, unit_costs=units, period=period)
     by_need = costs.cost_table(episodes, unit_costs=units, by=("need_group",), period=period)
+    several = len(cleaned.authorities) > 1
+    groups = ["authority"] if several else []
     settings = (
-        cases.groupby(["placement_setting", "distance_status"], observed=True)
+        cases.groupby([*groups, "placement_setting", "distance_status"], observed=True)
         .size()
         .rename("children")
         .reset_index()
@@ -375,13 +385,18 @@ def _ssda903(args: argparse.Namespace) -> int:
         )
 
     tables = {
-        # published with the tables: the ledgers' counts of 1-4 are suppressed too
-        "cleaning_report.csv": disclosure.suppress_small_counts(cleaned.report, "count"),
+        # published with the tables: the ledger's counts of 1-4 are suppressed too
+        "cleaning_report.csv": disclosure.suppress_small_counts(cleaned.ledger, "count"),
         "files.csv": disclosure.suppress_small_counts(data.files, "rows"),
         "cost_table.csv": published(table, "placement_type"),
         "cost_by_need.csv": published(by_need, "need_group"),
         "cases_by_setting.csv": disclosure.suppress_small_counts(settings, "children"),
     }
+    if several:
+        by_authority = costs.cost_table(
+            episodes, unit_costs=units, by=("authority", "placement_type"), period=period
+        )
+        tables["cost_by_authority.csv"] = published(by_authority, "authority")
     if args.project:
         result = projection.stock_and_flow(
             cleaned, months=args.project, draws=args.draws, rng=args.seed
@@ -423,6 +438,49 @@ def _unit_costs(path: str):
     for column in frame.columns.drop("weekly_cost"):
         frame[column] = frame[column].map(lambda v: v.strip() if isinstance(v, str) else v)
     return frame
+
+
+def _ssda903_validate(args: argparse.Namespace, paths: Sequence[str]) -> int:
+    """Write every problem of the returns, with counts by rule, as an XLSX workbook for
+    the data team; exit 1 when there are problems."""
+    import io as stdio
+
+    import pandas as pd
+
+    from lacstats import outputs, ssda903
+    from lacstats.errors import DataError
+
+    if not paths:
+        raise DataError("lacstats ssda903 validate needs the returns to check", column="paths")
+    if not str(args.out).lower().endswith(".xlsx"):
+        raise DataError(
+            f"--out {args.out}: the report is a workbook, name it .xlsx", column="--out"
+        )
+    outputs.check_output(args.out, paths, folder=False)  # before any work
+    data = ssda903.read(paths, year_from=args.year_from, errors="report")
+    problems = data.errors
+    rules = pd.DataFrame({"rule": list(ssda903.RULES), "finds": list(ssda903.RULES.values())})
+    counts = problems.groupby("rule").size().rename("problems")
+    by_rule = rules.assign(problems=rules["rule"].map(counts).fillna(0).astype(int))
+    by_file = (
+        problems.groupby(["authority", "file", "year", "rule"], dropna=False)
+        .size()
+        .rename("problems")
+        .reset_index()
+    )
+    buffer = stdio.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as book:
+        by_rule.to_excel(book, sheet_name="by rule", index=False)
+        by_file.to_excel(book, sheet_name="by file", index=False)
+        problems.to_excel(book, sheet_name="problems", index=False)
+        data.files.to_excel(book, sheet_name="files", index=False)
+    outputs.atomic_write_bytes(args.out, buffer.getvalue())
+    print(data.summary())
+    if len(problems):
+        shown = by_rule[by_rule["problems"] > 0][["rule", "problems"]]
+        print(shown.to_string(index=False))
+    print(f"{len(problems)} problem(s); report in {args.out}")
+    return 1 if len(problems) else 0
 
 
 def _add_design_options(p: argparse.ArgumentParser) -> None:
@@ -492,10 +550,29 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_paper)
 
     p = sub.add_parser(
-        "ssda903", help="validate and clean SSDA903 returns; cost and projection tables"
+        "ssda903",
+        help="validate and clean SSDA903 returns; cost and projection tables",
+        description="lacstats ssda903 RETURNS... --out FOLDER writes aggregate tables; "
+        "lacstats ssda903 validate RETURNS... --out report.xlsx writes every problem of "
+        "the returns, with counts by rule, for the data team (exit status 1 if any).",
     )
-    p.add_argument("paths", nargs="+", type=_input, help="folder(s) or files: CSV, XLSX or XML")
-    p.add_argument("--out", required=True, help="folder for the aggregate tables")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        type=_return_path,
+        help="folder(s) or files: CSV, XLSX or XML (one authority's returns, a regional "
+        "extract with LA and YEAR columns, or a folder per authority); first 'validate' to "
+        "write the problem report",
+    )
+    p.add_argument(
+        "--out", required=True, help="folder for the aggregate tables (validate: an .xlsx)"
+    )
+    p.add_argument(
+        "--errors",
+        default="raise",
+        choices=["raise", "drop"],
+        help="stop on any problem (default), or leave the offending rows out and count them",
+    )
     p.add_argument(
         "--census",
         type=_date,

@@ -234,10 +234,12 @@ EXPECTED = {
 
 @pytest.fixture
 def bad_return(tmp_path):
-    (tmp_path / "2019-header.csv").write_text(HEADER + textwrap.dedent(BAD_HEADER))
-    (tmp_path / "2019-episodes.csv").write_text(EPISODES + textwrap.dedent(BAD_EPISODES))
-    (tmp_path / "2019-uasc.csv").write_text(BAD_UASC)
-    return tmp_path
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    (folder / "2019-header.csv").write_text(HEADER + textwrap.dedent(BAD_HEADER))
+    (folder / "2019-episodes.csv").write_text(EPISODES + textwrap.dedent(BAD_EPISODES))
+    (folder / "2019-uasc.csv").write_text(BAD_UASC)
+    return folder
 
 
 def test_every_problem_is_listed_at_once(bad_return):
@@ -415,3 +417,46 @@ def test_return_and_cleaned_faces(region):
     assert np.isin(result.to_frame()["authority"], data.authority_names).all()
     with pytest.raises(DataError, match="name their authorities"):
         ssda903.to_cases(cleaned, census_date="2022-03-31", authority="Kent")
+
+
+def test_cli_validate_writes_the_report_for_the_data_team(bad_return, tmp_path, capsys):
+    from lacstats import cli
+
+    report = tmp_path / "out" / "report.xlsx"
+    assert cli.main(["ssda903", "validate", str(bad_return), "--out", str(report)]) == 1
+    printed = capsys.readouterr().out
+    assert f"{len(EXPECTED)} problem(s); report in" in printed
+    by_rule = pd.read_excel(report, sheet_name="by rule").set_index("rule")["problems"]
+    expected = pd.Series([r for r, *_ in EXPECTED]).value_counts()
+    assert by_rule[by_rule > 0].sort_index().to_dict() == expected.sort_index().to_dict()
+    assert set(by_rule.index) == set(ssda903.RULES)
+    problems = pd.read_excel(report, sheet_name="problems")
+    assert len(problems) == len(EXPECTED)
+    assert set(problems.columns) >= {"table", "file", "year", "row", "column", "value", "rule"}
+    # a clean return: exit 0; the report is never written over an input
+    good = ssda903.fake903_path()
+    assert cli.main(["ssda903", "validate", str(good), "--out", str(report)]) == 0
+    assert "0 problem(s)" in capsys.readouterr().out
+    inside = bad_return / "report.xlsx"
+    assert cli.main(["ssda903", "validate", str(bad_return), "--out", str(inside)]) == 2
+    assert "lies inside the input" in capsys.readouterr().err
+    assert not inside.exists()
+
+
+def test_cli_tables_of_a_regional_extract(region, tmp_path, capsys):
+    from lacstats import cli
+
+    _, extract = region
+    out = tmp_path / "tables"
+    assert cli.main(["ssda903", str(extract), "--out", str(out), "--census", "31/03/2021"]) == 0
+    assert "children looked after on 2021-03-31" in capsys.readouterr().out
+    ledger = pd.read_csv(out / "cleaning_report.csv", dtype=str)
+    assert set(ledger.columns) == {"authority", "year", "step", "count", "suppressed"}
+    assert set(ledger["authority"].dropna()) == {"Bracknell Forest", "Slough", "Synthetic"}
+    small = ledger["suppressed"] == "True"
+    assert (ledger.loc[small, "count"] == "c").all()
+    assert not pd.to_numeric(ledger.loc[~small, "count"]).between(1, 4).any()
+    by_authority = pd.read_csv(out / "cost_by_authority.csv")
+    assert set(by_authority["authority"]) >= {"Bracknell Forest", "Slough", "Synthetic"}
+    settings = pd.read_csv(out / "cases_by_setting.csv")
+    assert "authority" in settings.columns
