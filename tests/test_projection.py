@@ -122,3 +122,184 @@ def test_rate_projection_uses_exact_poisson_limits():
         projection.rate_projection(observed.assign(population=0), target)
     with pytest.raises(DataError, match="no projected population"):
         projection.rate_projection(observed, target.assign(area="y"))
+
+
+# ---------------------------------------------------------------------------- pooling
+
+
+def test_gamma_poisson_matches_statsmodels_negative_binomial_on_the_pumps():
+    # Failures of 10 pumps of a nuclear plant in thousands of hours of operation: Gaver and
+    # O'Muircheartaigh (1987), "Robust empirical Bayes analyses of event rates",
+    # Technometrics 29:1-15 (the OpenBUGS "pumps" example). The gamma-Poisson marginal is
+    # NB2 with log(exposure) as offset; statsmodels 0.15:
+    #   sm.NegativeBinomial(y, np.ones((10, 1)), loglike_method="nb2", exposure=t).fit()
+    #   params: const -0.42596997, alpha 1.21614768; llf -32.26306704
+    # so shape = 1 / alpha = 0.82226856 and mean = exp(const) = 0.65313596 failures per
+    # thousand hours (gamma rate = shape / mean = 1.25895467).
+    import statsmodels.api as sm
+
+    y = np.array([5, 1, 5, 14, 3, 19, 1, 1, 4, 22])
+    t = np.array([94.320, 15.720, 62.880, 125.760, 5.240, 31.440, 1.048, 1.048, 2.096, 10.480])
+    fit = projection.gamma_poisson(y, t)
+    assert fit.shape == pytest.approx(0.82226856, rel=1e-6)
+    assert fit.mean == pytest.approx(0.65313596, rel=1e-6)
+    assert fit.rate == pytest.approx(1.25895467, rel=1e-6)
+    assert fit.loglik == pytest.approx(-32.26306704, abs=1e-7)
+    peer = sm.NegativeBinomial(y, np.ones((10, 1)), loglike_method="nb2", exposure=t).fit(disp=0)
+    assert fit.shape == pytest.approx(1 / peer.params[1], rel=1e-5)
+    assert fit.mean == pytest.approx(np.exp(peer.params[0]), rel=1e-5)
+    # each pump's rate: (shape + y) / (rate + t), its own rate shrunk towards the mean
+    np.testing.assert_allclose(
+        fit.posterior_mean(), (0.82226856 + y) / (1.25895467 + t), rtol=1e-6
+    )
+    assert fit.posterior_mean()[6] < y[6] / t[6]  # 1 failure in 1,048 hours: pulled down
+    assert fit.to_dict()["shape"] == pytest.approx(0.82226856, rel=1e-6)
+    # counts that vary no more than Poisson: one rate (the boundary of complete pooling)
+    flat = projection.gamma_poisson([10, 10, 10, 10], [100, 100, 100, 100])
+    assert flat.boundary
+    np.testing.assert_allclose(flat.posterior_mean(), 0.1, rtol=1e-4)
+    with pytest.raises(DataError, match="two units"):
+        projection.gamma_poisson([3, 0], [10, 0])
+
+
+def test_posterior_draws_carry_the_regional_rates_uncertainty():
+    generator = np.random.default_rng(7)
+    y, e = np.array([30, 12, 0]), np.array([300.0, 100.0, 0.0])
+    # complete pooling: the regional rate's Jeffreys posterior Gamma(42.5) / 400
+    drawn, _ = projection.posterior_draws(y, e, 40_000, generator, pooling="complete")
+    assert drawn[:, 0].mean() == pytest.approx(42.5 / 400, rel=0.01)
+    assert drawn[:, 0].std() == pytest.approx(np.sqrt(42.5) / 400, rel=0.02)
+    np.testing.assert_array_equal(drawn[:, 0], drawn[:, 2])
+    # none: each unit alone; no exposure, no rate
+    alone, fit = projection.posterior_draws(y, e, 40_000, generator, pooling="none")
+    assert fit is None
+    assert alone[:, 1].mean() == pytest.approx(12.5 / 100, rel=0.01)
+    assert (alone[:, 2] == 0).all()
+
+
+def _region(sizes, *, seed, stay=2.2, years=tuple(range(2016, 2022))):
+    extract = ssda903.simulate_region(sizes, years=years, rng=seed, mean_stay_years=stay)
+    return ssda903.clean(ssda903.from_frames(extract["header"], extract["episodes"]))
+
+
+@pytest.mark.slow
+def test_pooling_small_authorities_that_share_rates_lowers_error():
+    # 30 authorities of 5 to 25 children, one set of rates (simulate_region): pooled rates
+    # project each authority's next two years with less error than its own rates, and
+    # the intervals cover about as often as they say
+    sizes = {
+        f"LA {i:02d}": int(n) for i, n in enumerate(np.random.default_rng(0).integers(5, 25, 30))
+    }
+    cleaned = _region(sizes, seed=0)
+    result = projection.backtest(cleaned, origin="2019-04-01", horizon_months=24, draws=200, rng=0)
+    scores = result.overall().set_index("pooling")
+    assert scores.loc["partial", "mae"] < 0.95 * scores.loc["none", "mae"]
+    assert 0.8 <= scores.loc["partial", "coverage_90"] <= 0.98
+    assert 0.4 <= scores.loc["partial", "coverage_50"] <= 0.75
+    assert 0.35 <= scores.loc["partial", "mean_pit"] <= 0.65
+    assert scores.loc["partial", "forecasts"] == 30 * 24
+    pit = result.pit[result.pit["pooling"] == "partial"]
+    assert pit["count"].sum() == 30 * 24
+    assert pit["share"].max() < 0.25  # no bin holds the mass a biased projection piles up
+    facts = result.to_dict()
+    assert facts["scores"]["partial"]["forecasts"] == 720
+    assert "All authorities" in set(result.forecasts["authority"])
+
+
+@pytest.mark.slow
+def test_pooling_keeps_genuinely_different_rates_apart():
+    # five authorities whose children stay a year, five where they stay four: partial
+    # pooling keeps the fourfold difference in exit rates; complete pooling erases it
+    names = [f"LA {i:02d}" for i in range(10)]
+    sizes = dict(zip(names, np.random.default_rng(1).integers(60, 150, 10).tolist(), strict=True))
+    stay = {n: (1.0 if i < 5 else 4.0) for i, n in enumerate(names)}
+    cleaned = _region(sizes, seed=1, stay=stay)
+
+    def exit_rates(pooling):
+        result = projection.stock_and_flow(
+            cleaned, start="2019-04-01", months=6, draws=200, pooling=pooling, rng=1
+        )
+        rows = result.rates[result.rates["to"].isin(projection.ROUTES)]
+        by_type = rows.groupby(["authority", "from"]).agg(
+            rate=("estimate", "sum"), exposure=("exposure_months", "first")
+        )
+        weighted = (by_type["rate"] * by_type["exposure"]).groupby("authority").sum()
+        rate = weighted / by_type["exposure"].groupby("authority").sum()
+        return rate[names[:5]].mean() / rate[names[5:]].mean()
+
+    assert exit_rates("none") > 3
+    assert exit_rates("partial") > 2.5
+    assert exit_rates("complete") == pytest.approx(1, abs=0.1)
+    result = projection.backtest(
+        cleaned,
+        origin="2019-04-01",
+        horizon_months=24,
+        draws=200,
+        pooling=("none", "partial", "complete"),
+        rng=1,
+    )
+    mae = result.overall().set_index("pooling")["mae"]
+    assert mae["partial"] <= 1.05 * mae["none"]
+    assert mae["complete"] > 1.1 * mae["partial"]
+
+
+def test_pooled_projection_of_a_region_and_its_faces():
+    sizes = {"North": 40, "South": 60, "East": 25}
+    cleaned = _region(sizes, seed=3)
+    result = projection.stock_and_flow(cleaned, months=6, draws=100, rng=2)
+    assert result.authorities == ("East", "North", "South")
+    assert result.options["pooling_used"] == "partial"
+    assert set(result.stock["authority"]) == {"East", "North", "South", projection.REGION}
+    region = result.stock[
+        (result.stock["authority"] == projection.REGION)
+        & (result.stock["placement_type"] == "All")
+    ]
+    assert region["mean"].iloc[0] == result.by_authority[0, 0].sum()
+    np.testing.assert_array_equal(result.draws, result.by_authority.sum(axis=2))
+    facts = result.to_dict()
+    assert facts["stock"]["North"]["start"] == result.counts("North")[0, 0].sum()
+    assert isinstance(facts["stock"][projection.REGION]["end_mean"], float)
+    assert facts["placement_types"] == list(result.types)
+    safe = result.publishable()
+    assert set(safe["authority"]) == {"East", "North", "South", projection.REGION}
+    start = safe[safe["month"] == 0]
+    assert not start[start["placement_type"] != "All"]["mean"].between(1, 4).any()
+    cost = result.cost({t: 1000 for t in result.types}, authority="East")
+    assert cost[cost["placement_type"] == "All"]["weekly_cost"].iloc[0] == (
+        1000 * result.counts("East")[0, 0].sum()
+    )
+    with pytest.raises(DataError, match="no authority"):
+        result.counts("West")
+    with pytest.raises(Exception, match="cannot assign"):
+        result.start = None  # frozen
+    same = projection.stock_and_flow(cleaned, months=6, draws=100, rng=2)
+    pd.testing.assert_frame_equal(result.stock, same.stock)
+    pd.testing.assert_frame_equal(result.rates, same.rates)
+    with pytest.raises(DataError, match="pooling must be"):
+        projection.stock_and_flow(cleaned, pooling="some")
+    with pytest.raises(DataError, match="population: no positive number"):
+        projection.stock_and_flow(cleaned, population=pd.Series({"North": 1000}))
+    by_population = projection.stock_and_flow(
+        cleaned, months=3, draws=50, population=pd.Series(sizes) * 100, rng=2
+    )
+    assert by_population.options["entry_exposure"] == "population"
+
+
+def test_backtest_of_the_packaged_returns():
+    cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    result = projection.backtest(
+        cleaned, origin="2020-04-01", horizon_months=12, draws=100, pooling="none", rng=4
+    )
+    # one authority: nothing to pool, so one row of forecasts a month
+    assert len(result.forecasts) == 12
+    observed = result.forecasts.set_index("month")["observed"]
+    # children looked after on 31 March 2021, as the cleaned returns record them
+    assert (
+        observed[12] == projection.observed_stock(cleaned, [pd.Timestamp("2021-03-31")]).iloc[0, 0]
+    )
+    assert result.forecasts["pit"].between(0, 1).all()
+    assert "Back-test from 2020-04-01" in result.summary()
+    with pytest.raises(DataError, match="runs past the returns"):
+        projection.backtest(cleaned, origin="2021-06-01", horizon_months=12)
+    with pytest.raises(DataError, match="pooling must be among"):
+        projection.backtest(cleaned, origin="2019-04-01", pooling=("all",))

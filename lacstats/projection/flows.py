@@ -1,0 +1,195 @@
+"""The flows behind a stock-and-flow projection, counted from cleaned SSDA903 episodes.
+
+For each authority, over the window of ``history_years`` before the start (or from the
+start of its returns): child-months in each placement type (exposure), moves between
+types and exits by route (events), entrants with their age and first type, and the
+children looked after the day before the start by single year of age and type. Children
+of different authorities never mix (they are told apart by ``child_key``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from lacstats import ssda903
+from lacstats.errors import DataError
+from lacstats.units import DAYS_PER_MONTH
+
+__all__ = ["AGED_OUT", "AGE_BANDS", "EXIT_ROUTES", "MAX_AGE", "ROUTES", "Flows", "count_flows"]
+
+#: Reason episode ceased (REC) -> exit route. Codes not listed (and a period closed by
+#: cleaning without a REC) are "other".
+EXIT_ROUTES: dict[str, str] = {
+    "E11": "adoption",
+    "E12": "adoption",
+    "E41": "SGO or child arrangements order",
+    "E43": "SGO or child arrangements order",
+    "E44": "SGO or child arrangements order",
+    "E45": "SGO or child arrangements order",
+    "E46": "SGO or child arrangements order",
+    "E47": "SGO or child arrangements order",
+    "E48": "SGO or child arrangements order",
+    "E4A": "home to family",
+    "E4B": "home to family",
+    "E13": "home to family",
+    "E5": "independent living",
+    "E6": "independent living",
+}
+ROUTES: tuple[str, ...] = (
+    "adoption",
+    "SGO or child arrangements order",
+    "home to family",
+    "independent living",
+    "other",
+)
+AGED_OUT = "aged 18"
+MAX_AGE = 18
+#: The DfE's age bands of children looked after: (label, first age, last age).
+AGE_BANDS: tuple[tuple[str, int, int], ...] = (
+    ("under 1", 0, 0),
+    ("1 to 4", 1, 4),
+    ("5 to 9", 5, 9),
+    ("10 to 15", 10, 15),
+    ("16 and over", 16, 17),
+)
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Exposure, events, entrants and the starting stock of each authority.
+
+    ``exposure[a, i]``: child-months in type ``i``; ``events[a, i, j]``: moves from type
+    ``i`` to type ``j`` (``j < k``) or exits by route ``j - k``; ``window[a]``: months
+    counted; ``entrants[a, age, i]``: entrants by age at entry and first type;
+    ``stock[a, age, i]``: children looked after the day before ``start``.
+    """
+
+    authorities: tuple[str, ...]
+    types: tuple[str, ...]
+    start: pd.Timestamp
+    exposure: np.ndarray
+    events: np.ndarray
+    window: np.ndarray
+    entrants: np.ndarray
+    stock: np.ndarray
+    not_covered: tuple[str, ...] = ()
+
+    @property
+    def mean_stock(self) -> np.ndarray:
+        """Children looked after on an average day of each authority's window."""
+        return self.exposure.sum(axis=1) / self.window
+
+
+def count_flows(
+    cleaned: ssda903.Cleaned, start: pd.Timestamp, history_years: float, types: str
+) -> Flows:
+    """The flows of every authority whose returns cover the day before ``start``."""
+    episodes = ssda903.episode_attributes(cleaned)
+    cover = cleaned.authorities.set_index("authority")
+    census = start - pd.Timedelta(days=1)
+    inside = (cover["start"] <= census) & (cover["end"] >= census)
+    names = tuple(sorted(cover.index[inside]))
+    if not names:
+        raise DataError(
+            f"start {start.date()} is outside the returns read",
+            column="start",
+            values=[str(start.date())],
+        )
+    which = episodes["authority"].map({n: i for i, n in enumerate(names)})
+    episodes = episodes.loc[which.notna().to_numpy()].reset_index(drop=True)
+    a = which.dropna().astype(int).to_numpy()
+    history = pd.DateOffset(months=int(round(history_years * 12)))
+    opens = cover.loc[list(names), "start"]
+    window_start = pd.Series([max(start - history, s) for s in opens], index=list(names))
+    lo_by_row = pd.Series(window_start.to_numpy()[a], index=episodes.index)
+    window = ((start - window_start).dt.days / DAYS_PER_MONTH).to_numpy()
+
+    kind = episodes[types].astype(object)
+    dob = ssda903.child_values(cleaned, episodes, "DOB")
+    birthday = dob + pd.DateOffset(years=MAX_AGE)
+    entrants = _entrants(episodes, lo_by_row, start, dob)
+    now = (episodes["DECOM"] <= census) & (episodes["DEC"].isna() | (episodes["DEC"] > census))
+    seen = set(kind) if len(kind) else set()
+    type_names = tuple(sorted(seen))
+    index = {t: i for i, t in enumerate(type_names)}
+    t = kind.map(index).to_numpy(dtype=np.int64)
+    k, n = len(type_names), len(names)
+
+    end = episodes["DEC"].fillna(start)
+    lo = episodes["DECOM"].where(episodes["DECOM"] > lo_by_row, lo_by_row)
+    hi = end.where(end < start, start)
+    months = ((hi - lo).dt.days.clip(lower=0) / DAYS_PER_MONTH).to_numpy()
+    exposure = np.zeros((n, k))
+    np.add.at(exposure, (a, t), months)
+
+    events = np.zeros((n, k, k + len(ROUTES)))
+    same_child = ssda903.same_as(episodes["child_key"], -1).to_numpy()
+    next_start = episodes["DECOM"].shift(-1)
+    continues = same_child & (episodes["DEC"] == next_start).fillna(False).to_numpy()
+    ended = (
+        episodes["DEC"].notna() & (episodes["DEC"] > lo_by_row) & (episodes["DEC"] <= start)
+    ).to_numpy()
+    next_type = np.r_[t[1:], -1]
+    moved = ended & continues & (next_type != t)
+    np.add.at(events, (a[moved], t[moved], next_type[moved]), 1)
+    leaving = ended & ~continues & (episodes["DEC"] < birthday).fillna(False).to_numpy()
+    route = (
+        episodes["REC"]
+        .map(EXIT_ROUTES)
+        .fillna("other")
+        .map({r: i for i, r in enumerate(ROUTES)})
+        .to_numpy(dtype=np.int64)
+    )
+    np.add.at(events, (a[leaving], t[leaving], k + route[leaving]), 1)
+
+    entrant_counts = np.zeros((n, MAX_AGE, k))
+    np.add.at(
+        entrant_counts,
+        (
+            a[entrants],
+            np.clip(_ages(dob, episodes["DECOM"])[entrants], 0, MAX_AGE - 1),
+            t[entrants],
+        ),
+        1,
+    )
+    stock = np.zeros((n, MAX_AGE, k), dtype=np.int64)
+    current = now.to_numpy()
+    ages = np.clip(_ages(dob, pd.Series(census, index=episodes.index)), 0, MAX_AGE - 1)
+    np.add.at(stock, (a[current], ages[current], t[current]), 1)
+    # placement types seen in the window: occupied, entered, or moved into
+    used = (
+        (exposure.sum(axis=0) > 0)
+        | (stock.sum(axis=(0, 1)) > 0)
+        | (entrant_counts.sum(axis=(0, 1)) > 0)
+        | (events[:, :, :k].sum(axis=(0, 1)) > 0)
+    )
+    keep = np.flatnonzero(used)
+    columns = np.r_[keep, k + np.arange(len(ROUTES))]
+    return Flows(
+        authorities=names,
+        types=tuple(type_names[i] for i in keep),
+        start=start,
+        exposure=exposure[:, keep],
+        events=events[:, keep][:, :, columns],
+        window=window,
+        entrants=entrant_counts[:, :, keep],
+        stock=stock[:, :, keep],
+        not_covered=tuple(sorted(set(cover.index) - set(names))),
+    )
+
+
+def _ages(dob: pd.Series, when: pd.Series) -> np.ndarray:
+    return ssda903.age_in_years(dob, when).fillna(0).to_numpy(dtype=np.int64)
+
+
+def _entrants(episodes, window_start, start, dob) -> np.ndarray:
+    """Episodes that start a period of care within the window."""
+    new_period = (
+        episodes["period"].ne(episodes["period"].shift())
+        | episodes["child_key"].ne(episodes["child_key"].shift())
+    ).to_numpy()
+    inside = ((episodes["DECOM"] >= window_start) & (episodes["DECOM"] < start)).to_numpy()
+    return new_period & inside & dob.notna().to_numpy()

@@ -1,0 +1,123 @@
+"""Projections by simple rules, as the seed documents make them.
+
+- :func:`rate_projection`: a rate of looked-after children per child in the population
+  times a projected population (ONS), with a Poisson interval on the observed rate (the
+  South East Complex LAC project's projection of children aged 10 and over).
+- :func:`growth_to_cap`: Nottinghamshire's "growth of 2 LAC per month until there are
+  898 children in care" (Nottinghamshire County Council, "Looked After Children Placement
+  Commissioning Plan", 2014).
+- :func:`mix_cost`: a projected placement mix priced with a table of unit costs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from lacstats.errors import DataError
+from lacstats.units import WEEKS_PER_YEAR
+
+__all__ = ["growth_to_cap", "mix_cost", "rate_projection"]
+
+
+def growth_to_cap(
+    start: float, *, per_month: float = 2, cap: float = 898, months: int = 36
+) -> pd.DataFrame:
+    """Children looked after, month by month: ``start`` plus ``per_month`` a month until
+    ``cap``, then level. Columns ``month`` (0 = now) and ``children``."""
+    if months < 0 or per_month < 0:
+        raise DataError("months and per_month must be non-negative", column="months")
+    steps = np.arange(months + 1)
+    children = np.minimum(start + per_month * steps, max(cap, start))
+    return pd.DataFrame({"month": steps, "children": children})
+
+
+def mix_cost(
+    mix: pd.DataFrame, unit_costs: pd.Series | dict, *, weeks: float = WEEKS_PER_YEAR
+) -> pd.DataFrame:
+    """Weekly and annual cost of a projected placement mix.
+
+    ``mix`` has one row per period and one column per placement type (children);
+    ``unit_costs`` maps placement types to a weekly cost. Placement types without a unit
+    cost are left out of the totals and listed in ``unpriced``.
+    """
+    costs = pd.Series(unit_costs, dtype=float)
+    priced = [c for c in mix.columns if c in costs.index]
+    if not priced:
+        raise DataError("no placement type of the mix has a unit cost", column="unit_costs")
+    weekly = (mix[priced] * costs[priced]).sum(axis=1)
+    return pd.DataFrame(
+        {
+            "period": mix.index,
+            "children_priced": mix[priced].sum(axis=1).to_numpy(),
+            "weekly_cost": weekly.to_numpy(),
+            "annual_cost": (weekly * weeks).to_numpy(),
+            "unpriced": ", ".join(c for c in mix.columns if c not in priced),
+        }
+    )
+
+
+def rate_projection(
+    observed: pd.DataFrame,
+    projected_population: pd.DataFrame,
+    *,
+    by: str = "area",
+    confidence: float = 0.95,
+    per: float = 10_000,
+) -> pd.DataFrame:
+    """Children looked after = observed rate x projected population.
+
+    ``observed`` has ``by``, ``children`` (looked after) and ``population`` (the children
+    of the same ages) in the base year; ``projected_population`` has ``by`` and
+    ``population`` in the target year. The rate's interval treats the observed count as
+    Poisson (exact gamma limits, Garwood 1936), so the projection's interval is the
+    uncertainty of the rate; it does not include uncertainty in the population
+    projection. Columns: ``rate`` (per ``per`` children), ``rate_low``, ``rate_high``,
+    ``projected``, ``projected_low``, ``projected_high``, ``change``.
+    """
+    from scipy import stats
+
+    for name, frame, columns in (
+        ("observed", observed, (by, "children", "population")),
+        ("projected_population", projected_population, (by, "population")),
+    ):
+        missing = [c for c in columns if c not in frame]
+        if missing:
+            raise DataError(f"{name} lacks column {missing[0]!r}", column=missing[0])
+        for column in columns[1:]:
+            values = pd.to_numeric(frame[column], errors="coerce")
+            bad = (values.isna() | (values < 0)).to_numpy()
+            if column == "population":
+                bad = bad | (values == 0).to_numpy()
+            if bad.any():
+                raise DataError.at(
+                    f"{name} column {column!r}: needs a positive number",
+                    column,
+                    bad,
+                    frame[column],
+                )
+    merged = observed.merge(
+        projected_population, on=by, suffixes=("", "_projected"), validate="one_to_one"
+    )
+    if len(merged) < len(observed):
+        lost = sorted(set(observed[by]) - set(merged[by]))
+        raise DataError(
+            f"no projected population for {by} {lost[0]!r}", column=by, values=lost[:5]
+        )
+    count = merged["children"].to_numpy(dtype=float)
+    alpha = 1 - confidence
+    low = np.where(count > 0, stats.gamma.ppf(alpha / 2, count), 0.0)
+    high = stats.gamma.ppf(1 - alpha / 2, count + 1)
+    base = merged["population"].to_numpy(dtype=float)
+    target = merged["population_projected"].to_numpy(dtype=float)
+    out = pd.DataFrame(
+        {by: merged[by], "children": count, "population": base, "population_projected": target}
+    )
+    out["rate"] = count / base * per
+    out["rate_low"] = low / base * per
+    out["rate_high"] = high / base * per
+    out["projected"] = count / base * target
+    out["projected_low"] = low / base * target
+    out["projected_high"] = high / base * target
+    out["change"] = out["projected"] - count
+    return out

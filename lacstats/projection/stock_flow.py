@@ -1,0 +1,554 @@
+"""The stock-and-flow projection of children looked after, one or many authorities.
+
+Dorset's "predictive model ... entries, exits, permanence" (Dorset County Council,
+"Looked After Children: Current Position, Predicting Future Numbers and Reducing Costs",
+2017), estimated from cleaned SSDA903 episodes (:mod:`lacstats.projection.flows`) and
+simulated forward month by month with the rates themselves drawn from their posterior,
+so that the intervals carry the uncertainty of the estimates as well as the randomness
+of events.
+
+Rates, by ``pooling``:
+
+- ``"none"``: each authority alone. A placement type's total rate of leaving is
+  ``Gamma(events + 1/2, exposure)`` (Jeffreys), split among the destinations seen by a
+  ``Dirichlet(events)``; entries are ``Gamma(entrants + 1/2, window)`` a month, with the
+  ages and first types of the window's entrants.
+- ``"partial"`` (the default; with one authority it is ``"none"``): every move and exit
+  rate (by placement type and destination) and every entry rate (by DfE age band, per
+  child looked after on an average day of the window, or per child of ``population``) is
+  shrunk towards the region's by a gamma-Poisson hierarchy across authorities
+  (:mod:`lacstats.projection.pooling`), so that an authority of 40 children borrows
+  strength from its neighbours while one of 2,000 keeps its own rates. Entrants' single
+  years of age and types within a band are the authority's, with the region's worth
+  :data:`PRIOR_ENTRANTS` entrants as prior.
+- ``"complete"``: one regional rate for all (each authority keeps its own stock and size).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lacstats import ssda903
+from lacstats.errors import DataError
+from lacstats.projection.flows import AGE_BANDS, AGED_OUT, ROUTES, Flows, count_flows
+from lacstats.projection.pooling import posterior_draws
+from lacstats.units import BUDGET_WEEKS_PER_YEAR
+
+__all__ = ["POOLING", "PRIOR_ENTRANTS", "REGION", "Projection", "stock_and_flow"]
+
+POOLING = ("partial", "none", "complete")
+#: How many entrants the region's mix of entrants' ages and types counts for in an
+#: authority's mix within an age band (partial pooling).
+PRIOR_ENTRANTS = 5.0
+#: The label of the sum over authorities.
+REGION = "All authorities"
+
+
+@dataclass(frozen=True)
+class Projection:
+    """A simulated projection of children looked after, month by month.
+
+    ``stock`` has one row per authority (and, with several, ``REGION`` for their sum),
+    placement type (and ``"All"``) and month, with the mean and the central ``interval``
+    of the simulated counts; ``exits`` the same for exits by route; ``rates`` the
+    estimated monthly rates (moves, exits, entries) with their events and exposure and,
+    when pooled, the regional rate and the weight shrinking each authority towards it;
+    ``draws`` the simulated counts summed over authorities, shape (draws, months + 1,
+    types); ``by_authority`` shape (draws, months + 1, authorities, types).
+    """
+
+    stock: pd.DataFrame
+    exits: pd.DataFrame
+    rates: pd.DataFrame
+    types: tuple[str, ...]
+    authorities: tuple[str, ...]
+    start: pd.Timestamp
+    draws: np.ndarray = field(repr=False)
+    by_authority: np.ndarray = field(repr=False)
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def counts(self, authority: str | None = None) -> np.ndarray:
+        """Simulated counts (draws, months + 1, types) of one authority, or of all."""
+        if authority is None or authority == REGION:
+            return self.draws
+        if authority not in self.authorities:
+            raise DataError(f"no authority {authority!r} in the projection", column="authority")
+        return self.by_authority[:, :, self.authorities.index(authority)]
+
+    def cost(
+        self,
+        unit_costs: dict[str, float] | pd.Series,
+        *,
+        weeks: float = BUDGET_WEEKS_PER_YEAR,
+        interval: float = 0.9,
+        authority: str | None = None,
+    ) -> pd.DataFrame:
+        """Weekly and annual cost of the projected placement mix, month by month, for each
+        priced placement type and ``"All"``, with the simulation interval (of all
+        authorities, or of ``authority``). Types without a unit cost are left out of
+        ``"All"`` and listed in ``unpriced``."""
+        costs = pd.Series(unit_costs, dtype=float)
+        priced = [i for i, t in enumerate(self.types) if t in costs.index]
+        if not priced:
+            raise DataError("no projected placement type has a unit cost", column="unit_costs")
+        prices = costs[[self.types[i] for i in priced]].to_numpy()
+        by_type = self.counts(authority)[:, :, priced] * prices
+        series = [(self.types[i], by_type[:, :, j]) for j, i in enumerate(priced)]
+        series.append(("All", by_type.sum(axis=2)))
+        tail = (1 - interval) / 2
+        frames = []
+        for label, weekly in series:
+            frame = pd.DataFrame(
+                {
+                    "placement_type": label,
+                    "month": np.arange(weekly.shape[1]),
+                    "date": _month_dates(self.start, weekly.shape[1]),
+                    "weekly_cost": weekly.mean(axis=0),
+                    "weekly_low": np.quantile(weekly, tail, axis=0),
+                    "weekly_high": np.quantile(weekly, 1 - tail, axis=0),
+                }
+            )
+            for column in ("weekly_cost", "weekly_low", "weekly_high"):
+                frame[column.replace("weekly", "annual")] = frame[column] * weeks
+            frames.append(frame)
+        out = pd.concat(frames, ignore_index=True)
+        out["unpriced"] = ", ".join(t for t in self.types if t not in costs.index)
+        return out
+
+    def publishable(self, *, threshold: int = 5, interval: float | None = None) -> pd.DataFrame:
+        """The stock table safe to publish: month 0 holds real counts of children, so in
+        each authority placement types with 1 to ``threshold - 1`` children at the start
+        are pooled into one row, ``"Other (fewer than N at the start)"``, its quantiles
+        recomputed from the pooled simulations. The next smallest types join the pool
+        until it holds at least two types and ``threshold`` children, so that no count
+        can be recovered from the total."""
+        interval = self.options.get("interval", 0.9) if interval is None else interval
+        tail = (1 - interval) / 2
+        frames = []
+        for label, counts in self._series():
+            frames.append(_pooled_small(counts, threshold, tail, self).assign(authority=label))
+        out = pd.concat(frames, ignore_index=True)
+        return out[["authority", *[c for c in out.columns if c != "authority"]]]
+
+    def _series(self) -> list[tuple[str, np.ndarray]]:
+        if len(self.authorities) == 1:
+            return [(self.authorities[0] or REGION, self.draws)]
+        out = [(a, self.by_authority[:, :, i]) for i, a in enumerate(self.authorities)]
+        return [*out, (REGION, self.draws)]
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.stock.copy()
+
+    def summary(self) -> str:
+        head = (
+            f"Stock-and-flow projection from {self.start.date()}, pooling "
+            f"{self.options.get('pooling_used', 'none')}; {self.draws.shape[0]} simulations"
+        )
+        lines = [head]
+        total = self.stock[self.stock["placement_type"] == "All"]
+        for label, rows in total.groupby("authority", sort=False):
+            first, last = rows.iloc[0], rows.iloc[-1]
+            lines.append(
+                f"  {label}: {first['mean']:.0f} children now, {last['mean']:.0f} "
+                f"({last['low']:.0f} to {last['high']:.0f}) after {int(last['month'])} months"
+            )
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        total = self.stock[self.stock["placement_type"] == "All"]
+        months = int(total["month"].max())
+        out: dict[str, Any] = {
+            "method": "stock and flow",
+            "start": str(self.start.date()),
+            "authorities": list(self.authorities),
+            "placement_types": list(self.types),
+            **{k: _plain(v) for k, v in self.options.items()},
+            "stock": {},
+        }
+        for label, rows in total.groupby("authority", sort=False):
+            rows = rows.set_index("month")
+            out["stock"][str(label)] = {
+                "start": float(rows.loc[0, "mean"]),
+                "end_mean": float(rows.loc[months, "mean"]),
+                "end_low": float(rows.loc[months, "low"]),
+                "end_high": float(rows.loc[months, "high"]),
+            }
+        return out
+
+    def _repr_html_(self) -> str:
+        head = self.summary().replace("\n", "<br>")
+        total = self.stock[self.stock["placement_type"] == "All"]
+        return f"<p>{head}</p>" + total.to_html(index=False, max_rows=40)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
+
+
+def _month_dates(start: pd.Timestamp, n: int) -> list[str]:
+    return [str((start + pd.DateOffset(months=m)).date()) for m in range(n)]
+
+
+def _quantiles(counts: np.ndarray, tail: float, dates: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "month": np.arange(counts.shape[1]),
+            "date": dates,
+            "mean": counts.mean(axis=0),
+            "low": np.quantile(counts, tail, axis=0),
+            "median": np.median(counts, axis=0),
+            "high": np.quantile(counts, 1 - tail, axis=0),
+        }
+    )
+
+
+def _pooled_small(counts: np.ndarray, threshold: int, tail: float, result) -> pd.DataFrame:
+    start = counts[0, 0, :]
+    small = [i for i, n in enumerate(start) if 0 < n < threshold]
+    others = [i for i in np.argsort(start, kind="stable") if i not in small and start[i]]
+    while small and (len(small) == 1 or start[small].sum() < threshold) and others:
+        small.append(others.pop(0))
+    label = f"Other (fewer than {threshold} at the start)"
+    dates = _month_dates(result.start, counts.shape[1])
+    series = [(t, counts[:, :, i]) for i, t in enumerate(result.types) if i not in small]
+    if small:
+        series.append((label, counts[:, :, small].sum(axis=2)))
+    series.append(("All", counts.sum(axis=2)))
+    return pd.concat(
+        [_quantiles(c, tail, dates).assign(placement_type=t) for t, c in series],
+        ignore_index=True,
+    )
+
+
+def stock_and_flow(
+    cleaned: Any,
+    *,
+    start: Any = None,
+    months: int = 36,
+    history_years: float = 3,
+    draws: int = 500,
+    interval: float = 0.9,
+    types: str = "placement_type",
+    pooling: str = "partial",
+    population: pd.Series | None = None,
+    rng: int | np.random.Generator | None = None,
+) -> Projection:
+    """Project children looked after from cleaned SSDA903 episodes of one or many
+    authorities.
+
+    Rates are estimated over the ``history_years`` before ``start`` (default: the day
+    after the last return): for each placement type, the monthly rate of moving to each
+    other type and of leaving care by each route (events over child-months of exposure);
+    entries a month, with the ages and first placement types of entrants. ``pooling``
+    says how authorities share them (see the module's documentation). Each simulation
+    draws the rates from their posterior, then steps month by month from the children
+    looked after the day before ``start``: each child moves or leaves with probabilities
+    from competing exponential risks, ages by a month (leaving at 18: a binomial twelfth
+    of each year's group a month), and Poisson entries join with their ages and types.
+
+    Parameters
+    ----------
+    types:
+        The episode column that defines the placement categories: ``placement_type``
+        (Dorset's types) or ``placement_setting`` (the case table's settings).
+    population:
+        Children in each authority's population (indexed by authority name), as the
+        exposure of entries when pooling; by default the children looked after on an
+        average day of the window.
+    """
+    # step 1: arguments
+    start, pooling = _check(cleaned, start, months, draws, interval, types, pooling)
+    generator = np.random.default_rng(rng)
+    # step 2: flows counted from the episodes
+    flows = count_flows(cleaned, start, history_years, types)
+    used = "none" if len(flows.authorities) == 1 else pooling
+    # step 3: rates drawn from their posterior
+    leaving, rate_rows = _leaving_rates(flows, draws, used, generator)
+    entry_rate, composition, entry_rows = _entry_rates(flows, draws, used, generator, population)
+    # step 4: the simulation
+    history, exits = _simulate(flows.stock, leaving, entry_rate, composition, months, generator)
+    # step 5: the tables
+    tail = (1 - interval) / 2
+    stock_table, exit_table = _tables(flows, history, exits, tail, months)
+    return Projection(
+        stock=stock_table,
+        exits=exit_table,
+        rates=pd.concat([rate_rows, entry_rows], ignore_index=True),
+        types=flows.types,
+        authorities=flows.authorities,
+        start=start,
+        draws=history.sum(axis=2),
+        by_authority=history,
+        options={
+            "months": months,
+            "history_years": history_years,
+            "draws": draws,
+            "interval": interval,
+            "types": types,
+            "pooling": pooling,
+            "pooling_used": used,
+            "entry_exposure": "population" if population is not None else "children looked after",
+            "continues": list(cleaned.continues),
+            "not_covered": list(flows.not_covered),
+        },
+    )
+
+
+def _check(cleaned, start, months, draws, interval, types, pooling):
+    if not isinstance(cleaned, ssda903.Cleaned):
+        raise DataError(
+            "stock_and_flow needs a cleaned return (lacstats.ssda903.clean)", column="cleaned"
+        )
+    if types not in ("placement_type", "placement_setting"):
+        raise DataError(
+            f"types must be 'placement_type' or 'placement_setting', got {types!r}", column="types"
+        )
+    if pooling not in POOLING:
+        raise DataError(
+            f"pooling must be one of {', '.join(POOLING)}, got {pooling!r}", column="pooling"
+        )
+    for name, value in (("months", months), ("draws", draws)):
+        if int(value) != value or value < 1:
+            raise DataError(
+                f"argument {name!r} must be a positive whole number, got {value!r}", column=name
+            )
+    if not 0 < interval < 1:
+        raise DataError(f"interval must be in (0, 1), got {interval!r}", column="interval")
+    first, last = cleaned.coverage
+    start = last + pd.Timedelta(days=1) if start is None else ssda903.date_argument(start, "start")
+    if not first < start <= last + pd.Timedelta(days=1):
+        raise DataError(
+            f"start {start.date()} is outside the returns read",
+            column="start",
+            values=[str(start.date())],
+        )
+    return start, pooling
+
+
+def _leaving_rates(flows: Flows, draws: int, pooling: str, generator) -> tuple[np.ndarray, Any]:
+    """Monthly rates (draws, authorities, types, destinations) of moving to each type and
+    leaving by each route, and their table."""
+    n, k, n_out = flows.events.shape
+    rates = np.zeros((draws, n, k, n_out))
+    rows = []
+    for i in range(k):
+        exposure = flows.exposure[:, i]
+        if pooling == "none":
+            for a in range(n):
+                seen = np.flatnonzero(flows.events[a, i] > 0)
+                if exposure[a] <= 0 or seen.size == 0:
+                    continue
+                level = generator.gamma(flows.events[a, i].sum() + 0.5, 1.0, draws) / exposure[a]
+                split = generator.dirichlet(flows.events[a, i, seen], size=draws)
+                rates[:, a, i, seen] = level[:, None] * split
+        for j in range(n_out):
+            counts = flows.events[:, i, j]
+            if counts.sum() <= 0:
+                continue
+            fit = None
+            if pooling != "none":
+                rates[:, :, i, j], fit = posterior_draws(
+                    counts, exposure, draws, generator, pooling=pooling
+                )
+            rows.append(_rate_rows(flows, i, j, counts, exposure, rates[:, :, i, j], fit))
+    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    return rates, table
+
+
+def _destination(flows: Flows, j: int) -> str:
+    k = len(flows.types)
+    return flows.types[j] if j < k else ROUTES[j - k]
+
+
+def _rate_rows(flows, i, j, counts, exposure, drawn, fit) -> pd.DataFrame:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw = np.where(exposure > 0, counts / exposure, np.nan)
+    return pd.DataFrame(
+        {
+            "authority": flows.authorities,
+            "from": flows.types[i],
+            "to": _destination(flows, j),
+            "events": counts,
+            "exposure_months": exposure,
+            "monthly_rate": raw,
+            "estimate": drawn.mean(axis=0),
+            "regional_rate": np.nan if fit is None else fit.mean,
+            "shrinkage": np.nan if fit is None else fit.rate / (fit.rate + exposure),
+        }
+    )
+
+
+def _entry_rates(flows: Flows, draws: int, pooling: str, generator, population):
+    """Expected entries a month (draws, authorities, bands), the cumulative mix of their
+    cells (authorities, bands, ages x types) and their table."""
+    n, ages, k = flows.entrants.shape
+    if pooling == "none":
+        counts = flows.entrants.sum(axis=(1, 2))
+        rate = generator.gamma(counts + 0.5, 1.0, size=(draws, n)) / flows.window
+        weights = flows.entrants.reshape(n, 1, ages * k).astype(float)
+        empty = weights.sum(axis=2) == 0
+        weights[empty] = 1.0
+        rows = pd.DataFrame(
+            {
+                "authority": flows.authorities,
+                "from": "(outside care)",
+                "to": "entry",
+                "events": counts,
+                "exposure_months": flows.window,
+                "monthly_rate": counts / flows.window,
+                "estimate": rate.mean(axis=0),
+                "regional_rate": np.nan,
+                "shrinkage": np.nan,
+            }
+        )
+        return rate[:, :, None], _cumulative(weights), rows
+    scale = _entry_scale(flows, population)
+    exposure = scale * flows.window
+    rate = np.zeros((draws, n, len(AGE_BANDS)))
+    weights = np.zeros((n, len(AGE_BANDS), ages * k))
+    rows = []
+    for b, (label, lo, hi) in enumerate(AGE_BANDS):
+        counts = flows.entrants[:, lo : hi + 1].sum(axis=(1, 2))
+        drawn, fit = posterior_draws(counts, exposure, draws, generator, pooling=pooling)
+        rate[:, :, b] = drawn * scale
+        cells = np.zeros((n, ages, k))
+        cells[:, lo : hi + 1] = flows.entrants[:, lo : hi + 1]
+        region = cells.sum(axis=0)
+        share = region / region.sum() if region.sum() else np.zeros_like(region)
+        if not region.sum():
+            share[lo : hi + 1] = 1.0 / ((hi - lo + 1) * k)
+        weights[:, b] = (cells + PRIOR_ENTRANTS * share).reshape(n, ages * k)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "authority": flows.authorities,
+                    "from": "(outside care)",
+                    "to": f"entry, aged {label}",
+                    "events": counts,
+                    "exposure_months": exposure,
+                    "monthly_rate": counts / exposure,
+                    "estimate": drawn.mean(axis=0),
+                    "regional_rate": np.nan if fit is None else fit.mean,
+                    "shrinkage": np.nan if fit is None else fit.rate / (fit.rate + exposure),
+                }
+            )
+        )
+    return rate, _cumulative(weights), pd.concat(rows, ignore_index=True)
+
+
+def _entry_scale(flows: Flows, population: pd.Series | None) -> np.ndarray:
+    if population is None:
+        return flows.mean_stock
+    values = pd.Series(population, dtype=float).reindex(list(flows.authorities))
+    if values.isna().any() or (values <= 0).any():
+        missing = [a for a, v in values.items() if not v > 0]
+        raise DataError(
+            f"population: no positive number of children for {', '.join(missing[:3])}",
+            column="population",
+            values=missing[:5],
+        )
+    return values.to_numpy()
+
+
+def _cumulative(weights: np.ndarray) -> np.ndarray:
+    """Cumulative probabilities along the last axis, ending at exactly 1."""
+    cum = np.cumsum(weights, axis=-1)
+    total = cum[..., -1:]
+    return np.divide(cum, total, out=np.zeros_like(cum), where=total > 0)
+
+
+def _flat(cum: np.ndarray) -> np.ndarray:
+    """Rows of cumulative probabilities laid end to end, row ``r`` shifted by ``2 r``, so
+    that one sorted search finds the category of a draw in any row."""
+    width = cum.shape[-1]
+    return (cum.reshape(-1, width) + 2.0 * np.arange(cum.size // width)[:, None]).ravel()
+
+
+def _categorical(flat: np.ndarray, width: int, row: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """For each draw ``u`` in [0, 1), the category of row ``row`` (of :func:`_flat`) it
+    falls in."""
+    return np.searchsorted(flat, u + 2.0 * row, side="right") - row * width
+
+
+def _simulate(stock0, leaving, entry_rate, composition, months, generator):
+    """Counts (draws, months + 1, authorities, types) and exits (draws, months + 1,
+    authorities, routes + aged out), month by month."""
+    draws, n, k, n_out = leaving.shape
+    ages = stock0.shape[1]
+    total = leaving.sum(axis=3)
+    leave = -np.expm1(-total)
+    destination = _flat(_cumulative(leaving))
+    mix = _flat(composition)
+    cells = composition.shape[2]
+    stock = np.broadcast_to(stock0, (draws, n, ages, k)).copy()
+    history = np.zeros((draws, months + 1, n, k), dtype=np.int64)
+    history[:, 0] = stock.sum(axis=2)
+    exits = np.zeros((draws, months + 1, n, len(ROUTES) + 1), dtype=np.int64)
+    bands = composition.shape[1]
+    for month in range(1, months + 1):
+        # moves and exits: who leaves each cell, then where to
+        left = generator.binomial(stock, leave[:, :, None, :])
+        stock -= left
+        d, a, g, i = np.nonzero(left)
+        each = np.repeat(np.arange(len(d)), left[d, a, g, i])
+        d, a, g, i = d[each], a[each], g[each], i[each]
+        to = _categorical(destination, n_out, (d * n + a) * k + i, generator.random(len(d)))
+        moved = to < k
+        np.add.at(stock, (d[moved], a[moved], g[moved], to[moved]), 1)
+        np.add.at(exits[:, month], (d[~moved], a[~moved], to[~moved] - k), 1)
+        # ageing: a twelfth of each year's group a month; 18-year-olds leave
+        older = generator.binomial(stock, 1 / 12)
+        stock -= older
+        exits[:, month, :, -1] += older[:, :, -1].sum(axis=2)
+        stock[:, :, 1:] += older[:, :, :-1]
+        # entries, with their age and first type
+        new = generator.poisson(entry_rate)
+        d, a, b = np.nonzero(new)
+        each = np.repeat(np.arange(len(d)), new[d, a, b])
+        cell = _categorical(mix, cells, a[each] * bands + b[each], generator.random(len(each)))
+        np.add.at(stock, (d[each], a[each], cell // k, cell % k), 1)
+        history[:, month] = stock.sum(axis=2)
+    return history, exits
+
+
+def _tables(flows: Flows, history, exits, tail, months):
+    dates = _month_dates(flows.start, months + 1)
+    several = len(flows.authorities) > 1
+    series = [(a or REGION, history[:, :, i]) for i, a in enumerate(flows.authorities)]
+    routes = [(a or REGION, exits[:, :, i]) for i, a in enumerate(flows.authorities)]
+    if several:
+        series.append((REGION, history.sum(axis=2)))
+        routes.append((REGION, exits.sum(axis=2)))
+    frames = []
+    for label, counts in series:
+        for t, name in enumerate(flows.types):
+            frames.append(
+                _quantiles(counts[:, :, t], tail, dates).assign(
+                    authority=label, placement_type=name
+                )
+            )
+        frames.append(
+            _quantiles(counts.sum(axis=2), tail, dates).assign(
+                authority=label, placement_type="All"
+            )
+        )
+    exit_frames = [
+        _quantiles(counts[:, :, j], tail, dates).assign(authority=label, route=route)
+        for label, counts in routes
+        for j, route in enumerate((*ROUTES, AGED_OUT))
+    ]
+    stock = pd.concat(frames, ignore_index=True)
+    out = pd.concat(exit_frames, ignore_index=True)
+    first = ["authority", "placement_type"]
+    return (
+        stock[[*first, *[c for c in stock.columns if c not in first]]],
+        out[["authority", "route", *[c for c in out.columns if c not in ("authority", "route")]]],
+    )
