@@ -1,23 +1,22 @@
 """Projections of children looked after: a stock-and-flow simulation from the packaged
 synthetic SSDA903 returns (with its fan chart and cost: a demonstration on synthetic data
-that describe no authority), the South East's children aged 10 and over as the DfE 2019
-rate times the population projection Evans (2020) printed (real data), and
-Nottinghamshire's growth to a cap and the cost of its projected placement mix (arithmetic
-on the figures of Nottinghamshire County Council's 2014 commissioning plan)."""
+that describe no authority) and its back-test against the returns that followed; a method
+check of pooling rates across authorities on a simulated region (known rates); the South
+East's children aged 10 and over as the DfE 2019 rate times the population projection
+Evans (2020) printed (real data), and Nottinghamshire's growth to a cap and the cost of
+its projected placement mix (arithmetic on the figures of Nottinghamshire County Council's
+2014 commissioning plan)."""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
-from lacstats import costs, datasets, disclosure, projection, ssda903
+from lacstats import costs, datasets, disclosure, plots, projection, ssda903
 
 NAME = "projection"
-TITLE = "LAC projections: stock and flow, rate x population, growth to a cap"
-EXPECTED_SECONDS = 5  # on two cores; the longest analyses start first
+TITLE = "LAC projections: stock and flow, back-tests, rate x population, growth to a cap"
+EXPECTED_SECONDS = 15  # on two cores; the longest analyses start first
 MONTHS = 36
 #: The day after the 2019-20 return: three full years of history behind it in fake903.
 START = "2020-04-01"
@@ -27,6 +26,10 @@ RATE_YEAR = 2019  # DfE children looked after aged 10+ and ONS mid-2019 populati
 PROJECTION_YEAR = 2024  # the year of the printed population projection
 INTERVAL = 0.9
 RATE_CONFIDENCE = 0.95
+#: The back-test: from the same day, against the 2020-21 and 2021-22 returns.
+BACKTEST_MONTHS = 24
+#: The simulated region of the pooling check: 30 authorities of 5 to 25 children.
+REGION_AUTHORITIES, REGION_SIZES = 30, (5, 25)
 
 
 def run(ctx) -> None:
@@ -42,7 +45,7 @@ def run(ctx) -> None:
     ctx.table(
         "rates",
         disclosure.suppress_small_counts(
-            result.rates.round(6), "events", dependent=("monthly_rate",)
+            result.rates.round(6), "events", dependent=("monthly_rate", "estimate")
         ),
     )
     units = costs.dorset_unit_costs()
@@ -50,7 +53,10 @@ def run(ctx) -> None:
     cost = result.cost(by_type.set_index("placement_type")["weekly_cost"])
     ctx.table("projected_cost", cost.round(0))
     cost = cost[cost["placement_type"] == "All"]
-    _fan_chart(ctx, result)
+    ctx.figure(
+        "fan_chart",
+        plots.fan_chart(result, title="Stock-and-flow projection, synthetic SSDA903 returns"),
+    )
     total = result.stock[result.stock["placement_type"] == "All"].set_index("month")
     ctx.numbers(
         stock_start=(int(total.loc[0, "mean"]), "children looked after at the start"),
@@ -61,6 +67,7 @@ def run(ctx) -> None:
         annual_cost_end=(int(cost["annual_cost"].iloc[-1]), "GBP a year"),
         start=(str(result.start.date()), "date"),
     )
+    _backtests(ctx, cleaned, draws)
 
     published = datasets.published_findings()
     ctx.settings(
@@ -183,30 +190,93 @@ def _south_east_population() -> pd.DataFrame:
     return frame
 
 
-def _fan_chart(ctx, result) -> None:
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
-    total = result.stock[result.stock["placement_type"] == "All"]
-    axes[0].fill_between(
-        total["month"],
-        total["low"],
-        total["high"],
-        alpha=0.25,
-        color="tab:blue",
-        label="90% interval",
+def _backtests(ctx, cleaned, draws: int) -> None:
+    """The projection from START scored against the two returns that followed, with three
+    years of history and with one; and pooling checked on a simulated region."""
+    rows = []
+    for years in (3, 1):
+        tested = projection.backtest(
+            cleaned,
+            origin=START,
+            horizon_months=BACKTEST_MONTHS,
+            history_years=years,
+            draws=draws,
+            pooling="none",
+            rng=ctx.seed,
+        )
+        overall = tested.overall().iloc[0]
+        rows.append(tested.forecasts.assign(history_years=years))
+        end = tested.forecasts.set_index("month").loc[BACKTEST_MONTHS]
+        ctx.numbers(
+            **{
+                f"backtest_{years}y_coverage_50": (
+                    round(float(overall["coverage_50"]), 3),
+                    "share of months",
+                ),
+                f"backtest_{years}y_coverage_90": (
+                    round(float(overall["coverage_90"]), 3),
+                    "share of months",
+                ),
+                f"backtest_{years}y_mae": (round(float(overall["mae"]), 1), "children"),
+                f"backtest_{years}y_mean_pit": (round(float(overall["mean_pit"]), 3), ""),
+                f"backtest_{years}y_end_projected": (float(end["median"]), "children, median"),
+            }
+        )
+        if years == 3:
+            ctx.figure("backtest_pit", plots.pit_histogram(tested, title="Back-test, fake903"))
+    forecasts = pd.concat(rows, ignore_index=True).round(3)
+    ctx.table("backtest_packaged_returns", forecasts)
+    observed = forecasts.set_index("month").query("history_years == 3")["observed"]
+    ctx.settings(
+        backtest_origin=(START, "date"),
+        backtest_months=(BACKTEST_MONTHS, "months"),
+        backtest_history_long=(3, "years of history"),
+        backtest_history_short=(1, "years of history"),
     )
-    axes[0].plot(total["month"], total["mean"], color="tab:blue", label="mean")
-    axes[0].set_title("Children looked after")
-    axes[0].set_xlabel(f"months from {result.start.date()}")
-    axes[0].legend(frameon=False, fontsize=8)
-    parts = result.stock[result.stock["placement_type"] != "All"]
-    largest = parts[parts["month"] == 0].sort_values("mean", ascending=False)["placement_type"][:4]
-    for name, colour in zip(largest, plt.cm.tab10.colors, strict=False):
-        line = parts[parts["placement_type"] == name]
-        axes[1].fill_between(line["month"], line["low"], line["high"], alpha=0.2, color=colour)
-        axes[1].plot(line["month"], line["mean"], color=colour, label=name)
-    axes[1].set_title("By placement type (largest four)")
-    axes[1].set_xlabel("months")
-    axes[1].legend(frameon=False, fontsize=8)
-    fig.suptitle("Stock-and-flow projection, synthetic SSDA903 returns", fontsize=10)
-    ctx.figure("fan_chart", fig)
-    plt.close(fig)
+    ctx.numbers(
+        backtest_observed_start=(int(observed.loc[1]), "children, one month in"),
+        backtest_observed_end=(int(observed.loc[BACKTEST_MONTHS]), "children"),
+    )
+
+    # the method check: authorities that share rates (simulate_region), too small to
+    # estimate their own well; synthetic, so the rates are known, never a finding
+    low, high = REGION_SIZES
+    sizes = np.random.default_rng(ctx.seed).integers(low, high, REGION_AUTHORITIES)
+    extract = ssda903.simulate_region(
+        {f"Authority {i:02d}": int(n) for i, n in enumerate(sizes)},
+        years=tuple(range(2016, 2022)),
+        rng=ctx.seed,
+    )
+    region = ssda903.clean(ssda903.from_frames(extract["header"], extract["episodes"]))
+    checked = projection.backtest(
+        region,
+        origin="2019-04-01",
+        horizon_months=24,
+        draws=min(draws, 200),
+        pooling=("none", "partial", "complete"),
+        rng=ctx.seed,
+    )
+    ctx.table("pooling_check_scores", checked.scores.round(4))
+    ctx.table("pooling_check_pit", checked.pit.round(4))
+    ctx.figure("pooling_check_pit", plots.pit_histogram(checked, title="Simulated region"))
+    scores = checked.overall().set_index("pooling")
+    for how in scores.index:
+        ctx.numbers(
+            **{
+                f"pooling_check_{how}_mae": (round(float(scores.loc[how, "mae"]), 3), "children"),
+                f"pooling_check_{how}_coverage_90": (
+                    round(float(scores.loc[how, "coverage_90"]), 3),
+                    "share of authority-months",
+                ),
+                f"pooling_check_{how}_coverage_50": (
+                    round(float(scores.loc[how, "coverage_50"]), 3),
+                    "share of authority-months",
+                ),
+            }
+        )
+    ctx.settings(pooling_check_authorities=(REGION_AUTHORITIES, "simulated authorities"))
+    ctx.numbers(
+        evidence="synthetic_check",
+        obtained="generator_setting",
+        pooling_check_children=(int(sizes.sum()), "children at a year end, simulated"),
+    )

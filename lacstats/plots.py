@@ -12,12 +12,20 @@ self-contained pages of :mod:`lacstats.reporting`; the analyses save theirs thro
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-__all__ = ["PALETTE", "authority_effects", "png", "setting_shares"]
+__all__ = [
+    "PALETTE",
+    "authority_effects",
+    "fan_chart",
+    "pit_histogram",
+    "png",
+    "setting_shares",
+]
 
 #: Colours used across the figures: the authority in focus, the others, interval lines.
 PALETTE = {"focus": "#c44e52", "main": "#4c72b0", "others": "#bbbbbb", "interval": "#cccccc"}
@@ -78,4 +86,67 @@ def authority_effects(
     ax.set_yticks(y, ordered["group"], fontsize=7)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel(xlabel or "weekly cost versus the regional mean (%), same risk and setting")
+    return fig
+
+
+def fan_chart(projection: Any, *, title: str | None = None, largest: int = 4) -> Figure:
+    """Children looked after projected month by month (mean and interval), in all and for
+    the ``largest`` placement types, from a :class:`lacstats.projection.Projection`'s
+    publishable stock table (the sum over its authorities)."""
+    table = projection.publishable()
+    region = table["authority"].iloc[-1]
+    table = table[table["authority"] == region]
+    fig = Figure(figsize=(9, 3.6))
+    left, right = fig.subplots(1, 2)
+    total = table[table["placement_type"] == "All"]
+    left.fill_between(
+        total["month"],
+        total["low"],
+        total["high"],
+        alpha=0.25,
+        color=PALETTE["main"],
+        label=f"{int(round(100 * projection.options.get('interval', 0.9)))}% interval",
+    )
+    left.plot(total["month"], total["mean"], color=PALETTE["main"], label="mean")
+    left.set_title("Children looked after")
+    left.set_xlabel(f"months from {projection.start.date()}")
+    left.legend(frameon=False, fontsize=8)
+    parts = table[table["placement_type"] != "All"]
+    top = parts[parts["month"] == 0].sort_values("mean", ascending=False)["placement_type"]
+    colours = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860")
+    for name, colour in zip(top[:largest], colours, strict=False):
+        line = parts[parts["placement_type"] == name]
+        right.fill_between(line["month"], line["low"], line["high"], alpha=0.2, color=colour)
+        right.plot(line["month"], line["mean"], color=colour, label=name)
+    right.set_title(f"By placement type (largest {largest})")
+    right.set_xlabel("months")
+    right.legend(frameon=False, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def pit_histogram(backtest: Any, *, title: str | None = None) -> Figure:
+    """The PIT histogram of a :class:`lacstats.projection.Backtest`, one panel per
+    pooling: flat when the projection's intervals are calibrated."""
+    pit = backtest.pit
+    poolings = list(dict.fromkeys(pit["pooling"]))
+    fig = Figure(figsize=(3.2 * len(poolings) + 0.5, 3))
+    axes = np.atleast_1d(fig.subplots(1, len(poolings), sharey=True))
+    for ax, how in zip(axes, poolings, strict=True):
+        rows = pit[pit["pooling"] == how]
+        ax.bar(
+            rows["bin_low"],
+            rows["share"],
+            width=rows["bin_high"] - rows["bin_low"],
+            align="edge",
+            color=PALETTE["main"],
+            edgecolor="white",
+        )
+        ax.axhline(1 / len(rows), color="black", lw=0.8, ls="--")
+        ax.set_title(f"pooling: {how}", fontsize=9)
+        ax.set_xlabel("mid-PIT")
+    axes[0].set_ylabel("share of authority-months")
+    if title:
+        fig.suptitle(title, fontsize=10)
     return fig
