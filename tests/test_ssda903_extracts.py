@@ -178,7 +178,7 @@ def test_tables_in_memory_with_parsed_dates_and_missing_values():
     assert data.header["CHILD"].tolist() == written
     assert set(data.header["SEX"]) == {"1", "2"}
     # a census date is never read month first
-    with pytest.raises(DataError, match="census_date: not a date"):
+    with pytest.raises(DataError, match="census_date: no such day"):
         ssda903.to_cases(header, episodes, census_date="03/31/2019")
 
 

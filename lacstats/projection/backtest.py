@@ -24,9 +24,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lacstats import ssda903
+from lacstats import schema, ssda903
 from lacstats.errors import DataError
 from lacstats.projection.stock_flow import POOLING, REGION, stock_and_flow
+from lacstats.results import Result, jsonable
 
 __all__ = ["OVERALL", "Backtest", "backtest", "observed_stock"]
 
@@ -35,7 +36,7 @@ OVERALL = "every authority-month"
 
 
 @dataclass(frozen=True)
-class Backtest:
+class Backtest(Result):
     """Projections from ``origin`` scored against what happened, for each pooling.
 
     ``forecasts``: one row per pooling, authority (and the region's total) and month with
@@ -86,7 +87,7 @@ class Backtest:
             p: [int(c) for c in rows["count"]]
             for p, rows in self.pit.groupby("pooling", sort=False)
         }
-        return out
+        return jsonable(out)
 
     def _repr_html_(self) -> str:
         return f"<p>{self.summary().splitlines()[0]}</p>" + self.overall().to_html(index=False)
@@ -132,7 +133,7 @@ def backtest(
         raise DataError(f"pooling must be among {', '.join(POOLING)}", column="pooling")
     if int(horizon_months) != horizon_months or horizon_months < 1:
         raise DataError("horizon_months must be a positive whole number", column="horizon_months")
-    origin = ssda903.date_argument(origin, "origin")
+    origin = schema.parse_date(origin, "origin")
     census = [
         origin + pd.DateOffset(months=m) - pd.Timedelta(days=1) for m in range(horizon_months + 1)
     ]

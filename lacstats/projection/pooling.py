@@ -27,6 +27,7 @@ import pandas as pd
 from scipy import optimize, special, stats
 
 from lacstats.errors import DataError
+from lacstats.results import Result, jsonable
 
 __all__ = ["MAX_SHAPE", "GammaPoisson", "gamma_poisson", "posterior_draws"]
 
@@ -37,7 +38,7 @@ _MIN_SHAPE = 1e-4
 
 
 @dataclass(frozen=True)
-class GammaPoisson:
+class GammaPoisson(Result):
     """A gamma-Poisson (negative binomial) empirical Bayes fit of rates across units.
 
     ``shape`` and ``mean`` are the maximum-likelihood estimates of the gamma population
@@ -99,15 +100,17 @@ class GammaPoisson:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "method": "gamma-Poisson empirical Bayes (type II maximum likelihood)",
-            "shape": float(self.shape),
-            "mean": float(self.mean),
-            "rate": float(self.rate),
-            "loglik": float(self.loglik),
-            "boundary": bool(self.boundary),
-            "units": int(len(self.counts)),
-        }
+        return jsonable(
+            {
+                "method": "gamma-Poisson empirical Bayes (type II maximum likelihood)",
+                "shape": float(self.shape),
+                "mean": float(self.mean),
+                "rate": float(self.rate),
+                "loglik": float(self.loglik),
+                "boundary": bool(self.boundary),
+                "units": int(len(self.counts)),
+            }
+        )
 
     def _repr_html_(self) -> str:
         return f"<p>{self.summary().splitlines()[0]}</p>" + self.to_frame().to_html(index=False)

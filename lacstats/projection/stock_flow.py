@@ -32,10 +32,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lacstats import ssda903
+from lacstats import schema, ssda903
 from lacstats.errors import DataError
 from lacstats.projection.flows import AGE_BANDS, AGED_OUT, ROUTES, Flows, count_flows
 from lacstats.projection.pooling import posterior_draws
+from lacstats.results import Result, jsonable
 from lacstats.units import BUDGET_WEEKS_PER_YEAR
 
 __all__ = ["POOLING", "PRIOR_ENTRANTS", "REGION", "Projection", "stock_and_flow"]
@@ -49,7 +50,7 @@ REGION = "All authorities"
 
 
 @dataclass(frozen=True)
-class Projection:
+class Projection(Result):
     """A simulated projection of children looked after, month by month.
 
     ``stock`` has one row per authority (and, with several, ``REGION`` for their sum),
@@ -177,7 +178,7 @@ class Projection:
                 "end_low": float(rows.loc[months, "low"]),
                 "end_high": float(rows.loc[months, "high"]),
             }
-        return out
+        return jsonable(out)
 
     def _repr_html_(self) -> str:
         head = self.summary().replace("\n", "<br>")
@@ -323,7 +324,7 @@ def _check(cleaned, start, months, draws, interval, types, pooling):
     if not 0 < interval < 1:
         raise DataError(f"interval must be in (0, 1), got {interval!r}", column="interval")
     first, last = cleaned.coverage
-    start = last + pd.Timedelta(days=1) if start is None else ssda903.date_argument(start, "start")
+    start = last + pd.Timedelta(days=1) if start is None else schema.parse_date(start, "start")
     if not first < start <= last + pd.Timedelta(days=1):
         raise DataError(
             f"start {start.date()} is outside the returns read",

@@ -12,6 +12,7 @@ import pandas as pd
 
 from lacstats import costs, schema
 from lacstats.errors import DataError
+from lacstats.results import Result, jsonable
 from lacstats.ssda903.cleaning import CONTINUES_PLACEMENT, Cleaned, clean
 from lacstats.ssda903.codes import placement_settings, provider_groups
 from lacstats.ssda903.reading import Return, from_frames
@@ -170,7 +171,7 @@ def _uasc_at(children: pd.DataFrame, child: pd.Series, when: pd.Series | pd.Time
 
 
 @dataclass(frozen=True)
-class CaseTable:
+class CaseTable(Result):
     """The children looked after on a census date, one row each, and who was left out.
 
     ``cases`` is the case table (child-level: never publish it as it is); ``unpriced``
@@ -208,14 +209,16 @@ class CaseTable:
 
     def to_dict(self) -> dict[str, Any]:
         by_authority = self.cases.groupby("authority", observed=True).size()
-        return {
-            "census_date": str(self.census_date.date()),
-            "children": int(len(self.cases)),
-            "by_authority": {str(k): int(v) for k, v in by_authority.items()},
-            "unpriced": self.n_unpriced,
-            "not_covered": list(self.not_covered),
-            **self.options,
-        }
+        return jsonable(
+            {
+                "census_date": str(self.census_date.date()),
+                "children": int(len(self.cases)),
+                "by_authority": {str(k): int(v) for k, v in by_authority.items()},
+                "unpriced": self.n_unpriced,
+                "not_covered": list(self.not_covered),
+                **self.options,
+            }
+        )
 
     def _repr_html_(self) -> str:
         return f"<p>{self.summary()}</p>" + self.to_frame().to_html(index=False)

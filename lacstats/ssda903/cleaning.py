@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from lacstats.errors import DataError
+from lacstats.results import Result, jsonable
 from lacstats.ssda903.codes import year_end, year_ends, year_label, year_start
 from lacstats.ssda903.reading import LEDGER_COLUMNS, Return
 
@@ -31,7 +32,7 @@ LEAVING_AGE = 18
 
 
 @dataclass(frozen=True)
-class Cleaned:
+class Cleaned(Result):
     """Episodes cleaned across years, merged into placements, with a ledger of changes.
 
     ``episodes`` has one row per episode (``authority``, ``child_key``, CHILD, DECOM, DEC,
@@ -83,15 +84,17 @@ class Cleaned:
         return self.ledger.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "years": list(self.years),
-            "authorities": [a for a in self.authorities["authority"]],
-            "children": int(len(self.children)),
-            "episodes": int(len(self.episodes)),
-            "placements": int(len(self.placements)),
-            "continues": list(self.continues),
-            "steps": {str(s): int(c) for s, c in zip(*self.report.T.to_numpy(), strict=True)},
-        }
+        return jsonable(
+            {
+                "years": list(self.years),
+                "authorities": [a for a in self.authorities["authority"]],
+                "children": int(len(self.children)),
+                "episodes": int(len(self.episodes)),
+                "placements": int(len(self.placements)),
+                "continues": list(self.continues),
+                "steps": {str(s): int(c) for s, c in zip(*self.report.T.to_numpy(), strict=True)},
+            }
+        )
 
     def _repr_html_(self) -> str:
         return f"<p>{self.summary().splitlines()[0]}</p>" + self.report.to_html(index=False)

@@ -16,7 +16,6 @@ A collection year runs from 1 April to 31 March and is named by its end year.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass
@@ -36,7 +35,6 @@ __all__ = [
     "TableSpec",
     "code_lists",
     "collection_year",
-    "date_argument",
     "fake903_path",
     "placement_settings",
     "provider_groups",
@@ -241,28 +239,3 @@ def collection_year(text: str) -> tuple[int | None, str]:
     if match:
         return int(match.group(1)), "year"
     return None, "none"
-
-
-_DMY = re.compile(r"^\s*(\d{1,2})/(\d{1,2})/(\d{4})\s*$")
-_ISO = re.compile(r"^\s*(\d{4})-(\d{2})-(\d{2})(?:[ T]00:00(?::00)?)?\s*$")
-
-
-def date_argument(value: Any, name: str) -> pd.Timestamp:
-    """A date given as an argument: a date or timestamp, ISO text (``2020-03-31``) or the
-    specification's dd/mm/yyyy (``31/03/2020``). Text is never read month first."""
-    if isinstance(value, pd.Timestamp | dt.date) and not pd.isna(value):
-        return pd.Timestamp(value).normalize()
-    if isinstance(value, str):
-        for pattern, order in ((_ISO, (0, 1, 2)), (_DMY, (2, 1, 0))):
-            match = pattern.match(value)
-            if match:
-                parts = [int(match.group(i + 1)) for i in order]
-                try:
-                    return pd.Timestamp(year=parts[0], month=parts[1], day=parts[2])
-                except ValueError:
-                    break
-    raise DataError(
-        f"{name}: not a date: {value!r} (write it yyyy-mm-dd or dd/mm/yyyy)",
-        column=name,
-        values=[value],
-    )

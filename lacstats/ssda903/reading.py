@@ -48,6 +48,7 @@ import pandas as pd
 
 from lacstats.errors import DataError
 from lacstats.io import read_table
+from lacstats.results import Result, jsonable
 from lacstats.ssda903 import validation
 from lacstats.ssda903.authorities import resolve
 from lacstats.ssda903.codes import (
@@ -71,7 +72,7 @@ LEDGER_COLUMNS = ("authority", "year", "step", "count")
 
 
 @dataclass(frozen=True)
-class Return:
+class Return(Result):
     """Returns of one or many authorities and years, validated.
 
     Each table has the specification's columns and ``authority`` (the DfE name, or the
@@ -135,16 +136,22 @@ class Return:
         return text
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "years": self.years,
-            "authorities": [a for a in self.authority_names if a],
-            "children": int(len(self.header[["authority", "CHILD"]].drop_duplicates())),
-            "episodes": int(len(self.episodes)),
-            "problems": {str(k): int(v) for k, v in self.errors["rule"].value_counts().items()},
-            "errors": self.mode,
-            "date_formats": sorted(str(x) for x in self.files["date_format"].dropna().unique()),
-            "skipped": list(self.skipped),
-        }
+        return jsonable(
+            {
+                "years": self.years,
+                "authorities": [a for a in self.authority_names if a],
+                "children": int(len(self.header[["authority", "CHILD"]].drop_duplicates())),
+                "episodes": int(len(self.episodes)),
+                "problems": {
+                    str(k): int(v) for k, v in self.errors["rule"].value_counts().items()
+                },
+                "errors": self.mode,
+                "date_formats": sorted(
+                    str(x) for x in self.files["date_format"].dropna().unique()
+                ),
+                "skipped": list(self.skipped),
+            }
+        )
 
     def _repr_html_(self) -> str:
         return f"<p>{self.summary()}</p>" + self.to_frame().to_html(index=False)
