@@ -163,7 +163,8 @@ class _Source:
 
     label: str
     table: str
-    frame: pd.DataFrame
+    text: pd.DataFrame  # the cells written as text (see _cells)
+    stamps: dict[str, pd.Series]  # the cells that are dates already
     folder: str | None = None  # the authority folder it was found in
     year: int | None = None  # a collection named exactly by the file name
     token: int | None = None  # a calendar year in the file name
@@ -322,6 +323,13 @@ def _number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
+def _written(frame: pd.DataFrame) -> dict[str, Any]:
+    """A table's cells as :class:`_Source` keeps them: converted as soon as the file is
+    read, so that the cells as read (Python objects) are freed file by file."""
+    text, stamps = _cells(frame)
+    return {"text": text, "stamps": stamps}
+
+
 def _object_cells(values: pd.Series) -> tuple[pd.Series, pd.Series | None]:
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         return values.astype(str), None  # text as written (a CSV file), converted at once
@@ -428,13 +436,14 @@ def read(
                 _Source(
                     label=name,
                     table=table,
-                    frame=frame,
+                    **_written(frame),
                     folder=folder,
                     year=named if how == "code" else None,
                     token=named if how == "year" else None,
                     missing=missing,
                 )
             )
+        loaded = frame = None  # the cells as read: only their typed copy is kept
     return _assemble(sources, year, year_from, lists, tuple(skipped), errors, authority)
 
 
@@ -466,7 +475,7 @@ def from_frames(
         frame = frame.reset_index(drop=True)
         frame.columns = [str(c).strip() for c in frame.columns]
         missing = tuple(c for c in TABLES[kind].required if c not in frame.columns)
-        sources.append(_Source(label=kind, table=kind, frame=frame, missing=missing))
+        sources.append(_Source(label=kind, table=kind, **_written(frame), missing=missing))
     return _assemble(sources, year, "data", lists, (), errors, authority)
 
 
@@ -494,7 +503,7 @@ def _assemble(sources, year, year_from, lists, skipped, errors, authority) -> Re
                 validation.structural(
                     "missing_column",
                     f"missing column(s) {', '.join(source.missing)}; present: "
-                    f"{', '.join(map(str, source.frame.columns))}",
+                    f"{', '.join(map(str, source.text.columns))}",
                     table=source.table,
                     file=source.label,
                     column=source.missing[0],
@@ -596,7 +605,7 @@ def _assemble(sources, year, year_from, lists, skipped, errors, authority) -> Re
 
 
 def _part(source: _Source, year, authority, found) -> _Part:
-    text, stamps = _cells(source.frame)
+    text, stamps = source.text, source.stamps
     spec = TABLES[source.table]
     fmt = validation.detect_date_format([text[c] for c in spec.dates if c in text])
     index = text.index
