@@ -2,10 +2,14 @@
 
 Every English authority files the SSDA903 return on its looked-after children each year
 (DfE, "Children looked after return: guide to submitting data"). This package reads the
-Header, Episodes and UASC tables of one or many years' returns (CSV, XLSX or the XML
-upload format), validates them against the right year's code lists, cleans the episodes
-the way demand modellers have to before counting anything, and derives the case table of
-:mod:`lacstats.schema` at a census date.
+Header, Episodes and UASC tables of one or many authorities' returns, as each authority
+writes them (CSV, XLSX or the XML upload), as regional extracts write them (one file per
+table with ``LA`` and ``YEAR`` columns, or one folder per authority) or as frames already
+in memory; validates them against the right year's code lists and the guide's rules,
+listing every problem (``errors="raise" | "report" | "drop"``); cleans the episodes the
+way demand modellers have to before counting anything, each authority apart, with a
+ledger of what each step changed; and derives the case table of :mod:`lacstats.schema` at
+a census date.
 
 The data that drive it are packaged files, not code (:mod:`lacstats.ssda903.codes`):
 
@@ -20,14 +24,15 @@ The data that drive it are packaged files, not code (:mod:`lacstats.ssda903.code
   (LA, Agency, Parents).
 
 Its modules follow the work: :mod:`~lacstats.ssda903.codes` (the specification as data),
-:mod:`~lacstats.ssda903.reading`, :mod:`~lacstats.ssda903.cleaning`,
+:mod:`~lacstats.ssda903.authorities` (names and codes in extracts),
+:mod:`~lacstats.ssda903.reading` (files, layouts, years and dates),
+:mod:`~lacstats.ssda903.validation` (the rules), :mod:`~lacstats.ssda903.cleaning`,
 :mod:`~lacstats.ssda903.cases` (deriving the case table) and
-:mod:`~lacstats.ssda903.simulation` (synthetic returns for tests and benchmarks).
+:mod:`~lacstats.ssda903.simulation` (synthetic returns and extracts for tests and
+benchmarks).
 
-A collection year runs from 1 April to 31 March. A return's year is read from its file
-name's first four-digit year when ``year_from="start"`` (the convention of the synthetic
-returns in ``fake903``: ``2017-episodes.csv`` is 2017-18) or ``"end"``; by default it is
-inferred from the data: the first 31 March on or after the latest DECOM.
+A collection year runs from 1 April to 31 March and is named by its end year; how each
+file was dated is in ``Return.files`` (see :mod:`lacstats.ssda903.reading`).
 """
 
 from lacstats.ssda903.cases import (
