@@ -19,11 +19,19 @@ what to fix, cell by cell (:func:`merge`), and follows the returns against the d
 
 from lacstats.collect._returns import ISSUE_COLUMNS, Merged, ReturnsError, merge
 from lacstats.collect._status import CollectionStatus, status
-from lacstats.collect._workbook import LABELS, Templates, case_ids, header, template
+from lacstats.collect._workbook import (
+    LABELS,
+    PREFILLED,
+    Templates,
+    case_ids,
+    header,
+    template,
+)
 
 __all__ = [
     "ISSUE_COLUMNS",
     "LABELS",
+    "PREFILLED",
     "CollectionStatus",
     "Merged",
     "ReturnsError",

@@ -329,7 +329,7 @@ def _blank(value: Any) -> bool:
 
 def _expand(returned: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Files as given; folders give their CSV, XLSX and Parquet files, sorted, skipping
-    hidden files and Excel's lock files (``~$Kent.xlsx``)."""
+    hidden files and Excel's lock files (``~$Kent.xlsx``); each file once."""
     out: list[Path] = []
     for item in returned:
         path = Path(item)
@@ -343,7 +343,8 @@ def _expand(returned: Iterable[str | os.PathLike[str]]) -> list[Path]:
             )
         else:
             out.append(path)
-    return out
+    unique = {p.resolve(): p for p in reversed(out)}  # a file named twice is read once
+    return [p for p in out if unique.get(p.resolve()) is p]
 
 
 def _location(message: str) -> str:
@@ -851,6 +852,7 @@ def merge(
         merged = not table.rejected
         if merged and valid:
             part = table.data.loc[valid, [c for c in _CANONICAL if c in table.columns]]
+            part = part.assign(authority=table.authority)  # as the DfE names it
             parts.append((order.get(table.authority, len(order)), len(parts), part))
         summary.append(
             {

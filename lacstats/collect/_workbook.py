@@ -25,6 +25,7 @@ The case table has no date column, so no cell takes a date.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,7 +163,7 @@ class Templates(Result):
             f"{rows:,} case rows\n{self.table.to_string(index=False)}"
         )
 
-    def write(self, out: str | Path, *, inputs: tuple[str | Path, ...] = ()) -> list[Path]:
+    def write(self, out: str | Path, *, inputs: Iterable[str | Path] = ()) -> list[Path]:
         """Write the workbooks and ``templates.csv`` (this table) into the folder ``out``,
         built aside and swapped in whole (:func:`lacstats.outputs.atomic_directory`)."""
         from lacstats.outputs import atomic_directory
