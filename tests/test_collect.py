@@ -509,6 +509,22 @@ def test_two_returns_for_one_authority(berks, returns, tmp_path):
     assert "Wokingham" not in set(merged.cases["authority"].astype(str))
 
 
+def test_rows_of_another_authority_or_type(berks, returns, tmp_path):
+    folder = _copy(returns, tmp_path)
+    book = _book(folder)
+    book["Cases"]["C5"] = "County"
+    book["Cases"]["B6"] = "Wokingham"
+    book.save(folder / "berks_Slough.xlsx")
+    with pytest.raises(collect.ReturnsError) as caught:
+        collect.merge([folder], study=berks)
+    issues = caught.value.merged.issues
+    assert issues["cell"].tolist() == ["C5", "B6"]
+    assert issues["rule"].tolist() == [
+        "Slough is a Unitary authority in the DfE data",
+        "another authority's row in Slough's return: one return per authority",
+    ]
+
+
 def test_free_text_columns_are_refused_and_never_merged(berks, original, tmp_path):
     table = original[original["authority"] == "Slough"].assign(child_name="x", notes="y")
     table.to_csv(tmp_path / "slough.csv", index=False)
