@@ -27,10 +27,13 @@ def _install(session: nox.Session, *args: str) -> None:
 def tests(session: nox.Session) -> None:
     """Run the test suite (unit, reference and analysis smoke tests)."""
     _install(session, "-e", ".[test]")
-    # the pack test renders HTML in Debian's Chromium when it is installed (.ci/run installs
-    # it on CI); this session never changes the machine's packages
+    # the pack test renders HTML in Debian's Chromium and the workbook test opens XLSX in
+    # LibreOffice when they are installed (.ci/run installs both on CI); this session never
+    # changes the machine's packages
     if shutil.which("chromium") is None:
         session.log("chromium not found: the browser test of the packs will be skipped")
+    if shutil.which("soffice") is None:
+        session.log("soffice not found: the LibreOffice test of the workbooks will be skipped")
     session.run("pytest", *session.posargs)
 
 

@@ -483,6 +483,82 @@ def _ssda903_validate(args: argparse.Namespace, paths: Sequence[str]) -> int:
     return 1 if len(problems) else 0
 
 
+def _study_of(path: str | None):
+    """The study of ``--study``, or the seed study."""
+    from lacstats import study
+
+    return study.load(path) if path else study.south_east()
+
+
+def _collect_template(args: argparse.Namespace) -> int:
+    """One collection workbook per authority of the study."""
+    from lacstats import collect
+    from lacstats.outputs import check_output
+
+    inputs = [args.study] if args.study else []
+    check_output(args.out, inputs)
+    templates = collect.template(
+        _study_of(args.study),
+        authorities=args.authority,
+        return_to=args.return_to,
+        deadline=args.deadline,
+    )
+    templates.write(args.out, inputs=inputs)
+    print(templates.summary())
+    return 0
+
+
+def _collect_merge(args: argparse.Namespace) -> int:
+    """Merge the returns; the issues list always, the case table only when allowed."""
+    from lacstats import collect
+    from lacstats.errors import DataError
+    from lacstats.outputs import check_output
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".parquet", ".csv"):
+        raise DataError(f"--out {args.out}: write the case table as .parquet or .csv")
+    issues = args.issues or str(out.with_name(f"{out.stem}_issues"))
+    inputs = [*args.returned, *([args.study] if args.study else [])]
+    check_output(out, inputs, folder=False)
+    check_output(issues, [*inputs, out], what="--issues")
+    try:
+        merged = collect.merge(args.returned, study=_study_of(args.study), errors=args.errors)
+    except collect.ReturnsError as err:
+        err.merged.write_issues(issues, fmt=args.issues_format, inputs=inputs)
+        raise DataError(
+            f"{len(err.merged.issues)} problem(s) in the returns; listed in {issues} (one "
+            "list per authority); no case table written (--errors drop writes the valid rows)"
+        ) from None
+    merged.write_issues(issues, fmt=args.issues_format, inputs=inputs)
+    merged.write_cases(out, inputs=inputs)
+    print(merged.to_frame().to_string(index=False))
+    print(f"{len(merged.cases):,} valid case rows written to {out}")
+    if len(merged.issues):
+        dropped = int((merged.issues["effect"] != "row missing from the return").sum())
+        print(
+            f"{len(merged.issues)} problem(s), {dropped} of them leaving rows out; listed "
+            f"in {issues}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _collect_status(args: argparse.Namespace) -> int:
+    """Returns against the design: status.csv and status.html."""
+    from lacstats import collect
+    from lacstats.outputs import atomic_directory, check_output
+
+    inputs = [*args.returned, *([args.study] if args.study else [])]
+    check_output(args.out, inputs)
+    merged = collect.merge(args.returned, study=_study_of(args.study), errors="drop")
+    result = collect.status(merged)
+    with atomic_directory(args.out, inputs=inputs) as folder:
+        result.to_frame().to_csv(folder / "status.csv", index=False, lineterminator="\n")
+        (folder / "status.html").write_text(result.to_html(), encoding="utf-8")
+    print(result.summary())
+    return 0
+
+
 def _add_design_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--confidence", type=_fraction, default=0.95, help="confidence level (0.95)")
     p.add_argument(
@@ -602,6 +678,43 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--draws", type=_positive, default=1000)
     p.add_argument("--seed", type=_seed, default=2019)
     p.set_defaults(func=_ssda903)
+
+    p = sub.add_parser(
+        "collect", help="collection workbooks for a study; merge and check the returns"
+    )
+    steps = p.add_subparsers(dest="step", required=True, parser_class=_Parser)
+    q = steps.add_parser("template", help="one XLSX workbook per authority of the study")
+    q.add_argument("--study", type=_file, help="a study file (TOML); default: the South East")
+    q.add_argument("--out", required=True, help="folder for the workbooks")
+    q.add_argument("--authority", action="append", help="only this authority (repeat for more)")
+    q.add_argument("--return-to", help="who the authorities send the workbook to")
+    q.add_argument("--deadline", type=_date, help="return date, dd/mm/yyyy or yyyy-mm-dd")
+    q.set_defaults(func=_collect_template)
+    q = steps.add_parser("merge", help="check and merge returned workbooks into one table")
+    q.add_argument(
+        "returned", nargs="+", type=_input, help="returned workbooks, CSV files or folders"
+    )
+    q.add_argument("--study", type=_file, help="a study file (TOML); default: the South East")
+    q.add_argument("--out", required=True, help="the merged case table (.parquet or .csv)")
+    q.add_argument(
+        "--issues", help="folder for the issues lists (default: beside --out, NAME_issues)"
+    )
+    q.add_argument("--issues-format", default="xlsx", choices=["xlsx", "csv"])
+    q.add_argument(
+        "--errors",
+        default="raise",
+        choices=["raise", "drop"],
+        help="raise: no case table while any problem remains (default); drop: write the "
+        "valid rows",
+    )
+    q.set_defaults(func=_collect_merge)
+    q = steps.add_parser("status", help="rows returned and valid against the design")
+    q.add_argument(
+        "returned", nargs="*", type=_input, help="returned workbooks, CSV files or folders"
+    )
+    q.add_argument("--study", type=_file, help="a study file (TOML); default: the South East")
+    q.add_argument("--out", required=True, help="folder for status.csv and status.html")
+    q.set_defaults(func=_collect_status)
 
     p = sub.add_parser("sample-size", help="sample size for a proportion")
     p.add_argument(

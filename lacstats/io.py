@@ -31,7 +31,7 @@ import pandas as pd
 from lacstats import schema
 from lacstats.errors import DataError
 
-__all__ = ["Sheet", "read_cases", "read_table"]
+__all__ = ["Sheet", "read_cases", "read_table", "sheet_names"]
 
 SUFFIXES = {".csv": "csv", ".xlsx": "excel", ".xlsm": "excel", ".parquet": "parquet"}
 
@@ -115,6 +115,21 @@ def read_table(
             if len(table.frame) == 0:
                 raise DataError(f"{table.label}: a header and no data rows")
     return tables
+
+
+def sheet_names(path: str | os.PathLike[str]) -> list[str]:
+    """The names of an Excel workbook's sheets, in order, without reading their cells; a
+    damaged or protected workbook is a :class:`DataError` naming the file."""
+    path = Path(path)
+    if SUFFIXES.get(path.suffix.lower()) != "excel":
+        raise DataError(f"{path.name}: not an Excel workbook (.xlsx)")
+    if not path.is_file():
+        raise DataError(f"{path}: no such file")
+    book = _open_workbook(path)
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
 
 
 def _decode(path: Path, data: bytes) -> str:

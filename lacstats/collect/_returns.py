@@ -1,0 +1,281 @@
+"""Returned workbooks merged into one case table, with every problem listed at once.
+
+:func:`merge` reads each returned file through :func:`lacstats.io.read_table` (workbooks
+made by :func:`lacstats.collect.template`, and CSV, XLSX or Parquet files with the case
+table's columns that did not use it), checks all of them and lists **every** problem, not
+only the first: authority, file, sheet, cell, column, value, the rule broken and what the
+merge does about it. The rules:
+
+- a file that cannot be read (damaged, password-protected, not UTF-8 text, a value under
+  no column header), a workbook with a sheet beyond Cases, Instructions and Codes, a
+  workbook with several sheets and none called Cases;
+- a column that is not a case-table column (renamed, or notes, names and other free text),
+  a column given twice, a required column missing;
+- a return naming no authority, an authority outside the study, two returns for one
+  authority, a row naming another authority, an authority type other than the DfE's;
+- a case id missing, not the study's pseudonymous form (the authority's three-letter code,
+  a hyphen and a number: ``KEN-001``), not issued in the template, or given twice (in a
+  return or across returns); a template row deleted;
+- every cell the case table refuses (:func:`lacstats.schema.validate`): a setting not on
+  the list, ``four thousand`` in a cost, a score of 6, a blank required cell, ...
+
+Rows whose only filled cells are those the template filled in (case id, authority and its
+type) are spare rows, not returns. With ``errors="raise"`` (the default) any problem raises
+:class:`ReturnsError`, which carries the issues list and no case table; with
+``errors="drop"`` the valid rows are merged and the issues list says which were dropped.
+The merged table passes :func:`lacstats.schema.validate` and has only the case table's
+columns.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lacstats import schema
+from lacstats.collect._checks import check_authorities, check_case_ids, check_cells
+from lacstats.collect._reading import CANONICAL, ISSUE_COLUMNS, Issues, Table, expand, read_return
+from lacstats.collect._workbook import file_stem
+from lacstats.errors import DataError
+from lacstats.results import Result
+
+__all__ = ["ISSUE_COLUMNS", "Merged", "ReturnsError", "merge"]
+
+ERRORS = ("raise", "drop")
+
+
+class ReturnsError(DataError):
+    """Returns with problems, under ``errors="raise"``: ``merged`` holds the issues list
+    (``merged.issues``) and what ``errors="drop"`` would have merged."""
+
+    def __init__(self, message: str, merged: Merged) -> None:
+        self.merged = merged
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class Merged(Result):
+    """Returned case data, merged and checked."""
+
+    #: the study (a :class:`lacstats.study.Study`)
+    study: Any
+    errors: str
+    #: the valid rows, validated (:func:`lacstats.schema.validate`), only the case table's
+    #: columns, authorities in the study's order
+    cases: pd.DataFrame
+    #: every problem: :data:`ISSUE_COLUMNS`
+    issues: pd.DataFrame
+    #: one row per table read: authority, file, sheet, layout, rows_filled, rows_valid,
+    #: merged
+    returns: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.returns.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Counts, the returns and the issues; never the case rows."""
+        from lacstats.results import jsonable
+
+        return {
+            "study": self.study.name,
+            "errors": self.errors,
+            "cases": len(self.cases),
+            "returns": jsonable(self.returns),
+            "issues": jsonable(self.issues),
+        }
+
+    def summary(self) -> str:
+        lines = [
+            (
+                f"Returns for {self.study.name}: {len(self.returns)} table(s), "
+                f"{len(self.cases):,} valid case rows, {len(self.issues)} problem(s)"
+            )
+        ]
+        if len(self.returns):
+            lines.append(self.returns.to_string(index=False))
+        if len(self.issues):
+            lines.append(self.issues.to_string(index=False, max_rows=40))
+        return "\n".join(lines)
+
+    def issues_by_authority(self) -> dict[str, pd.DataFrame]:
+        """The issues list of each authority (``""``: returns naming none)."""
+        return {
+            str(name): part.reset_index(drop=True)
+            for name, part in self.issues.groupby("authority", sort=True)
+        }
+
+    def write_issues(
+        self,
+        out: str | os.PathLike[str],
+        *,
+        fmt: str = "xlsx",
+        inputs: Iterable[str | os.PathLike[str]] = (),
+    ) -> list[Path]:
+        """Write the issues into the folder ``out``: ``issues.csv`` (all of them) and one
+        list per authority to send back (``<study>_<authority>_issues.xlsx`` or ``.csv``;
+        ``unidentified_issues`` for returns naming no authority). The folder is built aside
+        and swapped in whole."""
+        from lacstats.collect._xlsx import workbook_bytes
+        from lacstats.outputs import atomic_directory
+
+        if fmt not in ("xlsx", "csv"):
+            raise DataError(f"issues format must be xlsx or csv, got {fmt!r}", column="fmt")
+        written = []
+        with atomic_directory(out, inputs=inputs) as folder:
+            self.issues.to_csv(folder / "issues.csv", index=False, lineterminator="\n")
+            written.append(Path(out) / "issues.csv")
+            for authority, part in self.issues_by_authority().items():
+                stem = f"{self.study.name}_{file_stem(authority)}" if authority else "unidentified"
+                name = f"{stem}_issues.{fmt}"
+                if fmt == "csv":
+                    part.to_csv(folder / name, index=False, lineterminator="\n")
+                else:
+                    (folder / name).write_bytes(workbook_bytes(_issues_book(part, authority)))
+                written.append(Path(out) / name)
+        return written
+
+    def write_cases(
+        self, out: str | os.PathLike[str], *, inputs: Iterable[str | os.PathLike[str]] = ()
+    ) -> Path:
+        """Write the merged case table to ``out`` (``.parquet`` or ``.csv``), atomically."""
+        import io as _io
+
+        from lacstats.outputs import atomic_write_bytes, check_output
+
+        path = Path(out)
+        check_output(path, inputs, folder=False)
+        if path.suffix.lower() == ".parquet":
+            buffer = _io.BytesIO()
+            self.cases.to_parquet(buffer, index=False)
+            data = buffer.getvalue()
+        elif path.suffix.lower() == ".csv":
+            data = self.cases.to_csv(index=False, lineterminator="\n").encode("utf-8")
+        else:
+            raise DataError(f"{out}: write the case table as .parquet or .csv", column="--out")
+        atomic_write_bytes(path, data)
+        return path
+
+
+def _issues_book(issues: pd.DataFrame, authority: str):
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Issues"
+    sheet.append(list(ISSUE_COLUMNS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in issues.itertuples(index=False):
+        sheet.append(list(row))
+    widths = {"A": 22, "B": 34, "C": 12, "D": 8, "E": 22, "F": 22, "G": 70, "H": 22}
+    for letter, width in widths.items():
+        sheet.column_dimensions[letter].width = width
+    for (cell,) in sheet.iter_rows(min_row=2, min_col=7, max_col=7):
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    sheet.freeze_panes = "A2"
+    book.properties.title = f"Issues to correct: {authority or 'unidentified returns'}"
+    return book
+
+
+# --- the merge -----------------------------------------------------------------------
+
+
+def merge(
+    returned: Iterable[str | os.PathLike[str]],
+    *,
+    study: Any = None,
+    errors: str = "raise",
+) -> Merged:
+    """Read, check and merge returned workbooks (or CSV, XLSX, Parquet case tables).
+
+    Parameters
+    ----------
+    returned:
+        Files, or folders whose CSV, XLSX and Parquet files are read (sorted by name).
+    study:
+        The :class:`lacstats.study.Study` the returns belong to (default: the South East
+        seed study).
+    errors:
+        ``"raise"``: any problem raises :class:`ReturnsError` (its ``merged.issues`` lists
+        every one); ``"drop"``: merge the valid rows and list the rest.
+
+    Returns
+    -------
+    Merged
+        The merged case table, the issues list and one row per table read.
+    """
+    if errors not in ERRORS:
+        raise DataError(f"errors must be 'raise' or 'drop', got {errors!r}", column="errors")
+    if study is None:
+        from lacstats.study import south_east
+
+        study = south_east()
+    issues = Issues()
+    tables: list[Table] = []
+    for path in expand(returned):
+        tables.extend(read_return(path, study, issues))
+    check_authorities(tables, study, issues)
+    check_case_ids(tables, study, issues)
+    for table in tables:
+        check_cells(table, study, issues)
+    order = {name: k for k, name in enumerate(study.authorities)}
+    parts, summary = [], []
+    for table in tables:
+        valid = [r for r in table.filled if r not in table.bad_rows]
+        merged = not table.rejected
+        if merged and valid:
+            part = table.data.loc[valid, [c for c in CANONICAL if c in table.columns]]
+            part = part.assign(authority=table.authority)  # as the DfE names it
+            parts.append((order.get(table.authority, len(order)), len(parts), part))
+        summary.append(
+            {
+                "authority": table.authority or "",
+                "file": table.file,
+                "sheet": table.sheet,
+                "layout": table.layout,
+                "rows_filled": len(table.filled),
+                "rows_valid": len(valid) if merged else 0,
+                "merged": merged,
+            }
+        )
+    parts.sort(key=lambda p: p[:2])
+    frame = (
+        pd.concat([p[2] for p in parts], ignore_index=True)
+        if parts
+        else pd.DataFrame({name: pd.Series([], dtype=object) for name in CANONICAL})
+    )
+    cases = schema.validate(frame, authorities=list(study.authorities))
+    cases = cases[[*CANONICAL, "risk_score"]]
+    result = Merged(
+        study=study,
+        errors=errors,
+        cases=cases,
+        issues=issues.frame(),
+        returns=pd.DataFrame(
+            summary,
+            columns=[
+                "authority",
+                "file",
+                "sheet",
+                "layout",
+                "rows_filled",
+                "rows_valid",
+                "merged",
+            ],
+        ),
+    )
+    if errors == "raise" and len(result.issues):
+        per = result.issues.groupby("authority", sort=True).size()
+        listed = ", ".join(f"{a or 'unidentified'}: {n}" for a, n in per.items())
+        raise ReturnsError(
+            f"{len(result.issues)} problem(s) in the returns ({listed}); no case table "
+            "merged (errors='drop' merges the valid rows)",
+            result,
+        )
+    return result
