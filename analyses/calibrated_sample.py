@@ -1,8 +1,10 @@
-"""The calibrated synthetic South East sample and the published findings it reproduces.
+"""The case data and the published findings recomputed from their rows.
 
-Every figure recomputed here from the sample's rows matches the published one by
-construction (the generator was fitted to them): evidence that the definitions are right,
-not that the data are. The relationships between the figures are the generator's."""
+On the calibrated synthetic South East sample every recomputed figure matches the
+published one by construction (the generator was fitted to them): evidence that the
+definitions are right, not that the data are, and the relationships between the figures
+are the generator's. On a user's own table the same figures are findings about that
+table, set beside the published ones; a difference is a result, not a failure."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from lacstats import datasets, findings, regression, schema, synthetic
+from lacstats import findings, regression, schema, synthetic
 from lacstats.units import WEEKS_PER_YEAR
 
 NAME = "calibrated_sample"
@@ -32,38 +34,61 @@ DFE_GROUPS = {
 
 
 def run(ctx) -> None:
-    cases = synthetic.complex_lac(rng=ctx.seed)
-    ctx.options.update({"rng": ctx.seed, "sample_cases": len(cases)})
-
-    table = findings.compare(cases, by_construction=True)
-    ctx.findings(table)
-    ctx.table("findings", table)
-    ctx.numbers(
-        **{
-            row.finding.replace(".", "__"): (row.reproduced, row.unit)
-            for row in table.itertuples()
-        }
+    cases = ctx.cases()
+    ctx.options.update(
+        {"rng": ctx.seed, "sample_cases": len(cases), "data": ctx.study.data_source}
     )
+    evidence = ctx.case_evidence
+    published = ctx.study.published_figures()
+    if published is None:
+        ctx.not_run("comparison with published figures", "the study names none")
+        table = None
+    else:
+        table = findings.compare(cases, published, by_construction=ctx.by_construction)
+        ctx.findings(table)
+        ctx.table("findings", table)
+        ctx.numbers(
+            evidence=evidence,
+            **{
+                row.finding.replace(".", "__"): (row.reproduced, row.unit)
+                for row in table.itertuples()
+                if row.reproduced is not None
+            },
+        )
+        ctx.numbers(
+            evidence=evidence,
+            findings_matched=(int(table["match"].sum()), "findings"),
+            findings_total=(len(table), "findings"),
+            findings_not_computable=(int(table["reproduced"].isna().sum()), "findings"),
+        )
     ctx.numbers(
-        findings_matched=(int(table["match"].sum()), "findings"),
-        findings_total=(len(table), "findings"),
+        evidence=evidence,
+        cases=(len(cases), "cases"),
+        authorities=(int(cases["authority"].nunique()), "authorities"),
         weekly_spend=(int(cases["weekly_cost"].sum()), "GBP per week"),
         mean_weekly_cost=(round(float(cases["weekly_cost"].mean()), 2), "GBP per week"),
         known_distance=(int(cases["distance_miles"].notna().sum()), "cases"),
     )
-    # the generator sets these: the weak risk-cost relationship, the UASC share
-    ctx.numbers(
-        evidence="synthetic_check",
-        spearman_all=(round(findings.spearman_risk_cost(cases), 3), "Spearman rho"),
-        spearman_high_cost=(
-            round(findings.spearman_risk_cost(cases, high_cost_only=True), 3),
-            "Spearman rho",
-        ),
-        uasc=(int(cases["uasc"].sum()), "children"),
-    )
+    # on synthetic data the generator sets these: the weak risk-cost relationship, UASC
+    relation = "synthetic_check" if ctx.synthetic else "real_data"
+    risk_absent = ctx.missing(cases, schema.RISK_FACTORS)
+    if risk_absent:
+        ctx.not_run("risk and cost", f"the data have no {', '.join(risk_absent)}")
+    else:
+        ctx.numbers(
+            evidence=relation,
+            spearman_all=(round(findings.spearman_risk_cost(cases), 3), "Spearman rho"),
+            spearman_high_cost=(
+                round(findings.spearman_risk_cost(cases, high_cost_only=True), 3),
+                "Spearman rho",
+            ),
+        )
+    if not ctx.missing(cases, ["uasc"]):
+        ctx.numbers(evidence=relation, uasc=(int(cases["uasc"].sum()), "children"))
+    thresholds = ctx.study.thresholds
     ctx.settings(
-        high_cost_threshold=(findings.HIGH_COST_THRESHOLD, "GBP per week"),
-        far_miles=(findings.FAR_MILES, "miles from home"),
+        high_cost_threshold=(thresholds.high_cost, "GBP per week"),
+        far_miles=(thresholds.far_miles, "miles from home"),
         annual_weeks=(WEEKS_PER_YEAR, "weeks in a year"),
         weak_correlation=(regression.WEAK_CORRELATION, "|Spearman rho| below which 'weak'"),
         need_items=(len(schema.NEED_ITEMS), "need items"),
@@ -73,10 +98,16 @@ def run(ctx) -> None:
         prevalence_score=(schema.PREVALENCE_SCORE, "lowest score of 'some prevalence'"),
     )
 
-    counts = synthetic.authority_counts()
-    ctx.table("authority_counts", counts)
+    if ctx.by_construction:
+        ctx.table("authority_counts", synthetic.authority_counts())
+    else:
+        design = ctx.study.design().table.set_index("stratum")["n"].rename("design_n")
+        returned = cases.groupby("authority", observed=True).size().rename("n")
+        counts = pd.concat([returned, design], axis=1).rename_axis("authority").reset_index()
+        ctx.table("authority_counts", counts.astype({"n": "Int64", "design_n": "Int64"}))
 
-    frame = datasets.south_east_authorities(2017)
+    frame = ctx.study.frame()
+    year = ctx.study.frame_year
     mix = []
     for group, settings in DFE_GROUPS.items():
         n = int(cases["placement_setting"].isin(settings).sum())
@@ -86,12 +117,12 @@ def run(ctx) -> None:
                 "dfe_group": group,
                 "synthetic_n": n,
                 "synthetic_share": n / len(cases),
-                "dfe_2017_all_ages_n": dfe,
+                f"dfe_{year}_all_ages_n": dfe,
             }
         )
-    mix = pd.DataFrame(mix).astype({"dfe_2017_all_ages_n": "Int64"})
-    total_dfe = mix["dfe_2017_all_ages_n"].sum()
-    mix["dfe_2017_all_ages_share"] = mix["dfe_2017_all_ages_n"] / total_dfe
+    mix = pd.DataFrame(mix).astype({f"dfe_{year}_all_ages_n": "Int64"})
+    total_dfe = mix[f"dfe_{year}_all_ages_n"].sum()
+    mix[f"dfe_{year}_all_ages_share"] = mix[f"dfe_{year}_all_ages_n"] / total_dfe
     ctx.table("setting_mix", mix.round(4))
 
     by_setting = (
@@ -108,6 +139,11 @@ def run(ctx) -> None:
     )
     ctx.table("cost_by_setting", by_setting)
 
+    if table is not None and ctx.by_construction:
+        ctx.diagnostic("all_findings_match", bool(table["match"].all()))
+    ctx.inputs.update(_inputs())
+    if risk_absent:
+        return
     bands = pd.cut(
         cases["risk_score"].astype(float),
         [6, 12, 16, 20, 24, 35],
@@ -117,14 +153,12 @@ def run(ctx) -> None:
     groups = [cases.loc[bands == b, "weekly_cost"].to_numpy() for b in bands.cat.categories]
     ax.boxplot(groups, tick_labels=list(bands.cat.categories), showfliers=False)
     ax.set_yscale("log")
-    ax.axhline(findings.HIGH_COST_THRESHOLD, color="firebrick", lw=1, ls="--")
+    ax.axhline(thresholds.high_cost, color="firebrick", lw=1, ls="--")
     ax.set_xlabel("risk score (sum of seven risk factors, 7-35)")
     ax.set_ylabel("weekly cost (GBP, log scale)")
-    ax.set_title("Weekly cost by risk score band (synthetic sample)")
+    ax.set_title(f"Weekly cost by risk score band ({ctx.study.data_source})")
     ctx.figure("cost_by_risk_band", fig)
     plt.close(fig)
-    ctx.diagnostic("all_findings_match", bool(table["match"].all()))
-    ctx.inputs.update(_inputs())
 
 
 def _inputs() -> dict[str, str]:

@@ -1,9 +1,11 @@
 """Commissioning cohorts from the rules, need profiles and their stability, and costs.
 
-On the synthetic sample, the two cohorts the project published (over 100 miles; children's
-homes at £4,800 a week or more) match by construction; every other cohort size, profile and
-cost is a property of the generator: a method check (profiles are compared with the
-generator's latent profiles), not a finding about real children."""
+The rules' thresholds are the study's. On the calibrated synthetic sample, the two cohorts
+the project published (over 100 miles; children's homes at £4,800 a week or more) match by
+construction; every other cohort size, profile and cost is a property of the generator: a
+method check (profiles are compared with the generator's latent profiles), not a finding
+about real children. On a user's own table they are findings about that table; cohorts
+and profiles whose columns the data lack are left out, saying why."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lacstats import cohorts, datasets, disclosure, findings, profiles, schema, synthetic
+from lacstats import cohorts, datasets, disclosure, findings, profiles, schema
 from lacstats.units import WEEKS_PER_YEAR
 
 NAME = "cohorts"
@@ -25,8 +27,19 @@ OBTAINED = "recomputed_from_rows"
 
 
 def run(ctx) -> None:
-    cases = synthetic.complex_lac(rng=ctx.seed)
-    flags = cohorts.assign(cases)
+    cases = ctx.cases()
+    thresholds = ctx.study.thresholds
+    rules = []
+    for rule in cohorts.DEFAULT_RULES:
+        absent = ctx.missing(cases, rule.requires)
+        if absent:
+            ctx.not_run(f"cohort {rule.name}", f"the data have no {', '.join(absent)}")
+        else:
+            rules.append(rule)
+    names = {r.name for r in rules}
+    overrides = {k: v for k, v in thresholds.cohort_overrides().items() if k in names}
+    flags = cohorts.assign(cases, rules, **overrides)
+    evidence = "synthetic_check" if ctx.synthetic else "real_data"
     summary = cohorts.summarise(cases, flags)
     ctx.table(
         "cohort_summary",
@@ -36,50 +49,67 @@ def run(ctx) -> None:
             dependent=["weekly_cost", "annual_cost", "mean_weekly_cost", "median_weekly_cost"],
         ),
     )
-    local20 = cohorts.assign(cases, keeping_local={"miles": cohorts.DFE_DISTANCE_MILES})
     everyone = summary[summary["group"] == "All"].set_index("cohort")
-    local = everyone.loc["keeping_local"]
     high = everyone.loc["high_cost_residential"]
-    # the two published cohorts: by construction on the synthetic sample
+    # the published cohorts: by construction on the calibrated sample
     ctx.numbers(
-        evidence="case_rows",
-        keeping_local_children=(int(local["n"]), "children"),
-        keeping_local_unknown_distance=(int(local["unknown"]), "children"),
-        keeping_local_percent=(
-            findings.percent_one_decimal(local["n"], len(cases) - local["unknown"]),
-            "percent of cases with a known distance",
-        ),
+        evidence=ctx.case_evidence,
         high_cost_children=(int(high["n"]), "children"),
         high_cost_weekly=(int(high["weekly_cost"]), "GBP per week"),
         high_cost_annual_millions=(round(high["annual_cost"] / 1e6, 1), "GBP million a year"),
     )
+    if "keeping_local" in names:
+        local = everyone.loc["keeping_local"]
+        local_dfe = cohorts.assign(
+            cases,
+            rules,
+            **{**overrides, "keeping_local": {"miles": cohorts.DFE_DISTANCE_MILES}},
+        )
+        ctx.numbers(
+            evidence=ctx.case_evidence,
+            keeping_local_children=(int(local["n"]), "children"),
+            keeping_local_unknown_distance=(int(local["unknown"]), "children"),
+            keeping_local_percent=(
+                findings.percent_one_decimal(local["n"], len(cases) - local["unknown"]),
+                "percent of cases with a known distance",
+            ),
+        )
+        ctx.numbers(
+            evidence=evidence,
+            keeping_local_20_miles=(int(local_dfe["keeping_local"].sum()), "children"),
+        )
     ctx.numbers(
-        keeping_local_20_miles=(int(local20["keeping_local"].sum()), "children"),
+        evidence=evidence,
         **{f"cohort_{name}": (int(row["n"]), "children") for name, row in everyone.iterrows()},
     )
     ctx.settings(
         annual_weeks=(WEEKS_PER_YEAR, "weeks"),
         dfe_distance_miles=(cohorts.DFE_DISTANCE_MILES, "miles: the DfE's 'at a distance'"),
+        high_cost_threshold=(thresholds.high_cost, "GBP a week"),
+        far_miles=(thresholds.far_miles, "miles from home"),
     )
-    # the cohort rules and the published definitions (lacstats.findings) must agree; the
-    # findings table already holds these figures, so this is a check, not a finding
-    published = datasets.published_findings()
-    far, costly = published["keeping_local"], published["high_cost_residential"]
-    ctx.diagnostic(
-        "cohort_rules_agree_with_published_definitions",
-        int(local["n"]) == far["children_over_100_miles"] and int(high["n"]) == costly["children"],
-    )
+    if ctx.by_construction and "keeping_local" in names:
+        # the cohort rules and the published definitions (lacstats.findings) must agree;
+        # the findings table already holds these figures, so this is a check, not a finding
+        published = datasets.published_findings()
+        far, costly = published["keeping_local"], published["high_cost_residential"]
+        ctx.diagnostic(
+            "cohort_rules_agree_with_published_definitions",
+            int(everyone.loc["keeping_local", "n"]) == far["children_over_100_miles"]
+            and int(high["n"]) == costly["children"],
+        )
+    ctx.options.update({"rng": ctx.seed, "rules": cohorts.parameters(rules, **overrides)})
+    absent = ctx.missing(cases, schema.NEED_ITEMS)
+    if absent:
+        ctx.not_run("need profiles", f"the data have no {', '.join(absent)}")
+    else:
+        _profiles(ctx, cases, flags, evidence)
+    _cohort_costs(ctx, everyone)
 
+
+def _profiles(ctx, cases: pd.DataFrame, flags: pd.DataFrame, evidence: str) -> None:
     n_init, n_boot = (3, 5) if ctx.fast else (5, 30)
-    ctx.options.update(
-        {
-            "rng": ctx.seed,
-            "lca_n_init": n_init,
-            "stability_n_boot": n_boot,
-            "k_range": [1, 6],
-            "rules": cohorts.parameters(),
-        }
-    )
+    ctx.options.update({"lca_n_init": n_init, "stability_n_boot": n_boot, "k_range": [1, 6]})
     rng = np.random.default_rng(ctx.seed)
     lca = profiles.NeedProfiles(
         method="lca", k_range=(1, 6), n_init=n_init, rng=rng, n_jobs=-1
@@ -96,10 +126,11 @@ def run(ctx) -> None:
         stab = model.stability(cases, n_boot=n_boot, rng=rng)
         ctx.table(f"{label}_stability", stab.round(4))
         ctx.numbers(
+            evidence=evidence,
             **{
                 f"{label}_profiles": (model.n_profiles_, "profiles (chosen by BIC)"),
                 f"{label}_stable_profiles": (int((stab["reading"] == "stable").sum()), "profiles"),
-            }
+            },
         )
         named = np.array(model.profiles_["name"])[model.labels_]
         crosstab = cohorts.by_profile(cases, flags, named)
@@ -115,23 +146,22 @@ def run(ctx) -> None:
             f"{label}_smallest_profile_at_least_5_percent",
             model.selection_.set_index("k").loc[model.n_profiles_, "smallest_share"] >= 0.05,
         )
-    truth = pd.crosstab(km.labels_, cases["need_profile"])
-    ctx.numbers(
-        kmeans_recovery=(
-            round(float(truth.max(axis=1).sum() / len(cases)), 3),
-            (
-                "share of children in the majority true profile of "
-                "their k-means profile (synthetic truth)"
-            ),
+    if "need_profile" in cases and cases["need_profile"].notna().all():
+        truth = pd.crosstab(km.labels_, cases["need_profile"])
+        ctx.numbers(
+            kmeans_recovery=(
+                round(float(truth.max(axis=1).sum() / len(cases)), 3),
+                (
+                    "share of children in the majority true profile of "
+                    "their k-means profile (synthetic truth)"
+                ),
+            )
         )
-    )
-    ctx.numbers(
-        obtained="generator_setting",
-        generator_profiles=(int(cases["need_profile"].nunique()), "latent need profiles"),
-    )
-
+        ctx.numbers(
+            obtained="generator_setting",
+            generator_profiles=(int(cases["need_profile"].nunique()), "latent need profiles"),
+        )
     _heatmap(ctx, km)
-    _cohort_costs(ctx, everyone)
 
 
 def _heatmap(ctx, model) -> None:

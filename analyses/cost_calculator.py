@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lacstats import costs, datasets, disclosure, findings, ssda903
+from lacstats import costs, disclosure, findings, ssda903
 
 NAME = "cost_calculator"
 TITLE = "Cost calculator: Dorset's sample report and the synthetic SSDA903 returns"
@@ -21,7 +21,9 @@ WEEKS_TOLERANCE = 0.15
 
 
 def run(ctx) -> None:
-    published = datasets.published_findings()
+    published = ctx.study.published_figures()
+    if published is None or "dorset_cost_calculator_sample" not in published:
+        ctx.skip("the study's published figures do not include Dorset's cost calculator report")
     sample = published["dorset_cost_calculator_sample"]
     rows = pd.DataFrame(
         sample["rows"],

@@ -69,7 +69,7 @@ def run(ctx) -> None:
     )
     _backtests(ctx, cleaned, draws)
 
-    published = datasets.published_findings()
+    published = ctx.study.published_figures()
     ctx.settings(
         months=(MONTHS, "months projected"),
         stock_interval=(INTERVAL, "share of simulations inside the interval"),
@@ -78,6 +78,12 @@ def run(ctx) -> None:
         projection_year=(PROJECTION_YEAR, "year of the population projection"),
         rate_confidence=(RATE_CONFIDENCE, "level of the rate's interval"),
     )
+    if published is None or "population_projection_south_east" not in published:
+        ctx.not_run(
+            "the source documents' projections (South East aged 10+, Nottinghamshire)",
+            "the study's published figures do not include them",
+        )
+        return
     frame = _south_east_population()
     by_authority = projection.rate_projection(
         frame[["authority", "children", "population"]],

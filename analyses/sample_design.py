@@ -1,6 +1,7 @@
-"""The South East sample design from DfE 2017, its audit against 1,253 (real public
-data), and what "most expensive placements" selection does to the headline proportions (a
-method check on populations simulated from the synthetic sample)."""
+"""The study's sample design from its DfE frame; for the South East, the audit of the
+published 1,253 against it (real public data); what "most expensive placements" selection
+does to the headline proportions, and how much of that bias weighting to known population
+margins removes (method checks on populations simulated from the case data)."""
 
 from __future__ import annotations
 
@@ -11,52 +12,96 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
-from lacstats import datasets, findings, sampling, synthetic
+from lacstats import datasets, findings, sampling, schema, synthetic
+from lacstats.errors import DataError
 
 NAME = "sample_design"
 TITLE = "Sample design, audit of the 1,253 total, purposive versus random selection"
 EXPECTED_SECONDS = 3  # on two cores; the longest analyses start first
 EVIDENCE = "real_data"
 OBTAINED = "recomputed_from_public_data"
-PUBLISHED_TOTAL = 1253
-FRAME_YEAR = 2017  # "LAC aged 10+ as at March 2017 (the latest published data at the time)"
 AUDIT_YEARS = (2015, 2016, 2017, 2018)
-MIN_AGE = 10  # the frame counts children aged 10 and over (lac_10_plus)
+MIN_AGES = {"lac_10_plus": 10, "lac_16_over": 16}  # the frame's youngest age, by column
 OUTCOMES = {
-    "over_100_miles": "placed more than 100 miles from home",
+    "far_from_home": "placed far from home (the study's distance)",
     "needs_met": "needs mostly or completely met",
-    "high_cost_residential": "children's home costing at least £4,800 a week",
+    "high_cost_residential": "children's home at the study's high-cost threshold or more",
+}
+#: Settings grouped as the DfE releases count placements: the margins an analyst knows.
+PLACEMENT_GROUPS = {
+    "foster": schema.FOSTER_SETTINGS,
+    "children's homes, secure, semi-independent": (
+        *schema.RESIDENTIAL_SETTINGS,
+        "secure_unit",
+        "semi_independent",
+        "unregistered",
+    ),
 }
 
 
 def run(ctx) -> None:
-    published = datasets.published_findings()["sample"]
-    frame = datasets.south_east_authorities(FRAME_YEAR)
-    plan = sampling.design(
-        frame, confidence=published["confidence"], interval=published["interval_points"]
-    )
-    ctx.table("design_2017", plan.to_frame().round(4))
+    study = ctx.study
+    frame = study.frame()
+    plan = study.design()
+    ctx.table("design", plan.to_frame().round(4))
     exact = sampling.design(
         frame,
-        confidence=published["confidence"],
-        interval=published["interval_points"],
+        population=study.population,
+        confidence=study.confidence,
+        interval=study.interval,
         convention="exact",
     )
+    ctx.numbers(
+        design_total=(plan.total, "cases"),
+        design_total_exact=(exact.total, "cases"),
+        population_frame=(int(frame[study.population].sum()), "children"),
+        smallest_n=(int(plan.table["n"].min()), "cases"),
+        largest_n=(int(plan.table["n"].max()), "cases"),
+    )
+    ctx.settings(
+        frame_year=(study.frame_year, "DfE release year of the sampling frame"),
+        confidence=(study.confidence, "confidence level of the design"),
+        interval_points=(study.interval, "+/- percentage points"),
+    )
+    if study.population in MIN_AGES:
+        ctx.settings(
+            frame_min_age=(
+                MIN_AGES[study.population],
+                "years: the frame counts children this age and over",
+            )
+        )
+    published = (study.published_figures() or {}).get("sample")
+    if published is None:
+        ctx.not_run("audit of a published total", "the study names no published sample")
+    else:
+        _audit(ctx, published, plan)
+    cases = ctx.cases()
+    _selection(ctx, cases, frame, plan)
 
-    years = {year: datasets.south_east_authorities(year) for year in AUDIT_YEARS}
+
+def _audit(ctx, published, plan) -> None:
+    """Which design gives the published total: the study's authorities in each DfE year."""
+    PUBLISHED_TOTAL = int(published["cases"])
+    FRAME_YEAR = ctx.study.frame_year
+    MIN_AGE = MIN_AGES.get(ctx.study.population, 0)
+    frame = ctx.study.frame()
+    years = {}
+    for year in AUDIT_YEARS:
+        try:
+            years[year] = datasets.authority_frame(year, list(ctx.study.authorities))
+        except DataError:
+            continue  # an authority renamed or recoded that year: the audit skips the year
     audit = sampling.explain_total(years, PUBLISHED_TOTAL)
     ctx.table("audit", audit)
     defaults = audit[audit["default_rounding"] & (audit["basis"] == "aged 10+")]
     best = audit.iloc[0]
     ctx.numbers(
         design_total_crs=(plan.total, "cases"),
-        design_total_exact=(exact.total, "cases"),
         published_total=(PUBLISHED_TOTAL, "cases"),
         shortfall_crs=(plan.total - PUBLISHED_TOTAL, "cases"),
         population_10_plus=(int(frame["lac_10_plus"].sum()), "children"),
-        smallest_n=(int(plan.table["n"].min()), "cases"),
-        largest_n=(int(plan.table["n"].max()), "cases"),
         closest_design=(
             f"{best['year']} {best['basis']}, {best['convention']}, rounding {best['rounding']}",
             "description",
@@ -70,13 +115,9 @@ def run(ctx) -> None:
     )
 
     ctx.settings(
-        frame_year=(FRAME_YEAR, "DfE release year of the sampling frame"),
-        frame_min_age=(MIN_AGE, "years: the frame counts children this age and over"),
-        audit_first_year=(AUDIT_YEARS[0], "first DfE year the audit tries"),
-        audit_last_year=(AUDIT_YEARS[-1], "last DfE year the audit tries"),
-        confidence=(published["confidence"], "confidence level of the design"),
-        interval_points=(published["interval_points"], "+/- percentage points"),
-        design_text=(published["text"], "the design as Evans (2020) states it"),
+        audit_first_year=(min(years), "first DfE year the audit tries"),
+        audit_last_year=(max(years), "last DfE year the audit tries"),
+        design_text=(published["text"], "the design as the source states it"),
         audit_combinations=(len(audit), "designs the audit tries"),
     )
     ctx.findings(
@@ -95,8 +136,8 @@ def run(ctx) -> None:
                     explanation=(
                         f"The published sample is {plan.total - PUBLISHED_TOTAL} cases short of "
                         f"the design it states. Of the {len(audit)} designs tried (conventions, "
-                        f"roundings, population bases, DfE years {AUDIT_YEARS[0]}-"
-                        f"{AUDIT_YEARS[-1]}), the closest gives {int(best['total'])} "
+                        f"roundings, population bases, DfE years {min(years)}-"
+                        f"{max(years)}), the closest gives {int(best['total'])} "
                         f"({best['year']} {best['basis']}, {best['convention']}, rounding "
                         f"{best['rounding']})."
                     ),
@@ -105,17 +146,29 @@ def run(ctx) -> None:
         )
     )
 
+
+def _selection(ctx, cases, frame, plan) -> None:
+    """Purposive versus random selection from a population simulated from the case data
+    (a stratified bootstrap to the frame's sizes), then weighting to known margins."""
     reps = 20 if ctx.fast else 200
-    ctx.options.update({"reps": reps, "rng": ctx.seed, "outcomes": list(OUTCOMES)})
-    ctx.settings(selection_reps=(reps, "simulated populations"))
-    cases = synthetic.complex_lac(rng=ctx.seed)
+    thresholds = ctx.study.thresholds
     population = synthetic.population_like(
-        cases, frame.set_index("authority")["lac_10_plus"], rng=ctx.seed + 1
+        cases, frame.set_index("authority")[ctx.study.population], rng=ctx.seed + 1
     )
-    population["over_100_miles"] = population["distance_miles"] > findings.FAR_MILES
-    population["needs_met"] = population["needs_met"].isin(["mostly", "completely"])
-    population["high_cost_residential"] = findings.high_cost_residential(population)
-    study = sampling.selection_study(population, plan, list(OUTCOMES), reps=reps, rng=ctx.seed + 2)
+    outcomes = {}
+    if not ctx.missing(cases, ["distance_miles"]):
+        outcomes["far_from_home"] = population["distance_miles"] > thresholds.far_miles
+    if not ctx.missing(cases, ["needs_met"]):
+        outcomes["needs_met"] = population["needs_met"].isin(["mostly", "completely"])
+    outcomes["high_cost_residential"] = population["placement_setting"].isin(
+        thresholds.residential_settings
+    ) & (population["weekly_cost"] >= thresholds.high_cost)
+    for name in set(OUTCOMES) - set(outcomes):
+        ctx.not_run(f"selection outcome {name}", "the data lack its column")
+    population = population.assign(**outcomes)
+    ctx.options.update({"reps": reps, "rng": ctx.seed, "outcomes": list(outcomes)})
+    ctx.settings(selection_reps=(reps, "simulated populations"))
+    study = sampling.selection_study(population, plan, list(outcomes), reps=reps, rng=ctx.seed + 2)
     summary = (
         study.groupby(["method", "outcome"])
         .agg(
@@ -145,7 +198,7 @@ def run(ctx) -> None:
     ctx.diagnostic("random_selection_coverage_near_nominal", bool(random_cov.min() >= 0.85))
 
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
-    labels = list(OUTCOMES)
+    labels = list(outcomes)
     x = np.arange(len(labels))
     methods = {"random": "random selection", "top_cost": "most expensive first"}
     for offset, method, colour in ((-0.18, "random", "#4c72b0"), (0.18, "top_cost", "#dd8452")):
@@ -163,3 +216,53 @@ def run(ctx) -> None:
     fig.suptitle(f"Most expensive placements first versus random selection ({reps} simulations)")
     ctx.figure("selection_bias", fig)
     plt.close(fig)
+    _weighting(ctx, population, plan, list(outcomes))
+
+
+def _weighting(ctx, population, plan, outcomes) -> None:
+    """Design weights, post-stratification and raking on the simulated population, where
+    the truth is known: how much of each selection's bias public margins remove."""
+    groups = np.full(len(population), "other placements", dtype=object)
+    for label, settings in PLACEMENT_GROUPS.items():
+        groups[population["placement_setting"].isin(settings).to_numpy()] = label
+    population = population.assign(
+        placement_group=groups,
+        age_band=np.where(population["age"].astype(float) >= 16, "16-17", "10-15"),
+    )
+    margins = {"placement": "placement_group", "age": "age_band"}
+    reps = 5 if ctx.fast else 50
+    parts = [
+        sampling.weighting_study(population, plan, outcomes, margins, method="top_cost"),
+        sampling.weighting_study(
+            population, plan, outcomes, margins, method="random", reps=reps, rng=ctx.seed + 3
+        ),
+    ]
+    study = pd.concat(parts, ignore_index=True)
+    summary = (
+        study.groupby(["method", "weighting", "outcome"])
+        .agg(
+            truth=("truth", "first"),
+            mean_estimate=("estimate", "mean"),
+            converged=("converged", "mean"),
+            mean_se=("se", "mean"),
+            bias_points=("error", "mean"),
+            ci_coverage=("ci_covers", "mean"),
+        )
+        .reset_index()
+        .round(4)
+    )
+    ctx.table("weighting_study", summary)
+    ctx.settings(weighting_reps=(reps, "random selections"))
+    for row in summary.itertuples():
+        key = f"{row.method}__{row.weighting.replace('-', '_')}__{row.outcome}"
+        ctx.numbers(
+            evidence="synthetic_check",
+            obtained="recomputed_from_rows",
+            **{
+                f"weighted_bias_{key}": (
+                    None if np.isnan(row.bias_points) else round(row.bias_points, 2),
+                    "percentage points",
+                ),
+                f"weighted_converged_{key}": (round(row.converged, 3), "share of selections"),
+            },
+        )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lacstats import costs, datasets, findings
+from lacstats import costs, findings
 
 NAME = "savings"
 TITLE = "Dorset's savings tables from their inputs, with timing and cost uncertainty"
@@ -34,7 +34,9 @@ def _alternatives(dorset: dict) -> list[str]:
 
 
 def run(ctx) -> None:
-    published = datasets.published_findings()
+    published = ctx.study.published_figures()
+    if published is None or "dorset_high_cost_review" not in published:
+        ctx.skip("the study's published figures do not include Dorset's savings tables")
     draws = 400 if ctx.fast else 4000
     rows = []
 

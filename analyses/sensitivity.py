@@ -1,8 +1,9 @@
 """Sensitivity of the headline figures to thresholds, design choices and selection.
 
-Cohort sizes at other thresholds and the selection errors are properties of the synthetic
-sample (only the published thresholds' sizes match by construction): method checks, not
-findings. The design totals come from the DfE 2017 counts: real data."""
+Cohort sizes at other thresholds and the selection errors are properties of the case data:
+on the synthetic sample method checks, not findings (only the published thresholds' sizes
+match by construction), on a user's own table findings about it. The design totals come
+from the study's DfE frame: real data."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from lacstats import datasets, sensitivity, synthetic
+from lacstats import sensitivity
 
 NAME = "sensitivity"
 TITLE = "Sensitivity: cohort thresholds, design conventions, purposive versus random selection"
@@ -23,13 +24,18 @@ NARROW_INTERVAL = 5
 
 
 def run(ctx) -> None:
-    cases = synthetic.complex_lac(rng=ctx.seed)
+    cases = ctx.cases()
+    high, far = ctx.study.thresholds.high_cost, ctx.study.thresholds.far_miles
+    evidence = "synthetic_check" if ctx.synthetic else "real_data"
     thresholds = sensitivity.threshold_sensitivity(
-        cases, high_cost=list(range(3600, 7201, 400)), miles=[20, 50, 75, 100, 150], progress=False
+        cases,
+        high_cost=sorted({*range(3600, 7201, 400), high}),
+        miles=sorted({20, 50, 75, 100, 150, far}),
+        progress=False,
     )
     ctx.table("thresholds", thresholds.drop(columns="error"))
     design = sensitivity.design_sensitivity(
-        datasets.south_east_authorities(2017),
+        ctx.study.frame(),
         confidence=[0.9, 0.95, 0.99],
         interval=[5, 7.5, 10, 12.5, 15],
         progress=False,
@@ -58,8 +64,9 @@ def run(ctx) -> None:
         design_total_99_10=(int(by_design[(0.99, 10, "crs")]), "cases"),
     )
     ctx.numbers(
-        high_cost_at_4000=(int(at[(HIGH_COST_LOWER, 100, "high_cost_residential_n")]), "children"),
-        keeping_local_at_20=(int(at[(4800, 20, "keeping_local_n")]), "children"),
+        evidence=evidence,
+        high_cost_at_4000=(int(at[(HIGH_COST_LOWER, far, "high_cost_residential_n")]), "children"),
+        keeping_local_at_20=(int(at[(high, 20, "keeping_local_n")]), "children"),
         selection_error_top_cost_high_cost=(
             round(float(errors[("top_cost", "error_high_cost_residential")]), 2),
             "points",
@@ -72,30 +79,30 @@ def run(ctx) -> None:
     # at the published thresholds the sizes match by construction (the 114, the 200, and
     # the 37 of them at £6,000 or more)
     ctx.numbers(
-        evidence="case_rows",
-        high_cost_at_6000=(int(at[(HIGH_COST_UPPER, 100, "high_cost_residential_n")]), "children"),
-        high_cost_at_4800=(int(at[(4800, 100, "high_cost_residential_n")]), "children"),
-        keeping_local_at_100=(int(at[(4800, 100, "keeping_local_n")]), "children"),
+        evidence=ctx.case_evidence,
+        high_cost_at_6000=(int(at[(HIGH_COST_UPPER, far, "high_cost_residential_n")]), "children"),
+        high_cost_at_4800=(int(at[(high, far, "high_cost_residential_n")]), "children"),
+        keeping_local_at_100=(int(at[(high, far, "keeping_local_n")]), "children"),
     )
 
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
     hc = thresholds[
-        (thresholds["miles"] == 100) & (thresholds["output"] == "high_cost_residential_n")
+        (thresholds["miles"] == far) & (thresholds["output"] == "high_cost_residential_n")
     ]
     axes[0].plot(hc["high_cost"], hc["value"], marker="o")
-    axes[0].axvline(4800, color="firebrick", ls="--", lw=1)
+    axes[0].axvline(high, color="firebrick", ls="--", lw=1)
     axes[0].set_xlabel("high-cost line (GBP a week)")
     axes[0].set_ylabel("children in high-cost residential care")
-    far = thresholds[
-        (thresholds["high_cost"] == 4800) & (thresholds["output"] == "keeping_local_n")
+    beyond = thresholds[
+        (thresholds["high_cost"] == high) & (thresholds["output"] == "keeping_local_n")
     ]
-    axes[1].plot(far["miles"], far["value"], marker="o")
-    axes[1].axvline(100, color="firebrick", ls="--", lw=1)
+    axes[1].plot(beyond["miles"], beyond["value"], marker="o")
+    axes[1].axvline(far, color="firebrick", ls="--", lw=1)
     axes[1].set_xlabel("distance line (miles from home)")
     axes[1].set_ylabel("children placed beyond it")
     for ax in axes:
         ax.grid(alpha=0.3)
-    fig.suptitle("Cohort sizes as the thresholds move (published lines dashed)")
+    fig.suptitle("Cohort sizes as the thresholds move (the study's lines dashed)")
     ctx.figure("thresholds", fig)
     plt.close(fig)
 

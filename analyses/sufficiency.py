@@ -38,8 +38,7 @@ REGIONS = (
 
 
 def run(ctx) -> None:
-    published = datasets.published_findings()
-    source = published["provision_south_east"]
+    published = ctx.study.published_figures()
     fostering = datasets.ofsted_fostering(OFSTED_YEAR)
     wide = (
         fostering[fostering["measure"].isin(PLACES.values()) & fostering["area"].isin(REGIONS)]
@@ -55,6 +54,22 @@ def run(ctx) -> None:
     ).round(1)
     # regions: LA fostering services; England: all sectors (the file's own convention)
     ctx.table("foster_places_by_region", wide.reset_index())
+    if ctx.study.region is not None:
+        mine = wide.loc[ctx.study.region]
+        ctx.numbers(
+            **{f"study_region_{k}": (int(mine[k]), "places") for k in PLACES},
+            study_region_not_available_percent=(
+                float(mine["not_available_percent"]),
+                "percent of approved places",
+            ),
+        )
+    if published is None or "provision_south_east" not in published:
+        ctx.not_run(
+            "comparisons with the source documents' figures",
+            "the study names no published figures to compare with",
+        )
+        return
+    source = published["provision_south_east"]
     region = wide.loc["South East"]
     places = {key: int(region[key]) for key in PLACES}
     ctx.table("south_east_foster_places", pd.DataFrame([places]))

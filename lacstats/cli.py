@@ -120,10 +120,15 @@ def _return_path(text: str) -> str:
 def _reproduce(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from lacstats import study
     from lacstats.reproduce import run_all
 
     def say(message: str) -> None:
         tqdm.write(message, file=sys.stderr)
+
+    chosen = study.load(args.study) if args.study else study.south_east()
+    if args.cases:
+        chosen = chosen.with_cases(args.cases)
 
     # a terminated run (a CI timeout, `kill`) cleans up as an interrupted one does: the
     # workers stop, the staging folder goes, the previous results stay (see main)
@@ -135,6 +140,7 @@ def _reproduce(args: argparse.Namespace) -> int:
         progress=None if args.quiet else say,
         bars=not args.quiet and sys.stderr.isatty(),
         jobs=args.jobs,
+        study=chosen,
     )
     print(summary.summary())
     # comparisons with real published figures may differ (findings.csv says why); a
@@ -584,6 +590,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=2019, help="seed of every random step")
     p.add_argument("--fast", action="store_true", help="shortened sampling (smoke test)")
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these analyses")
+    p.add_argument(
+        "--study", type=_file, help="a study file (TOML; default: the South East study)"
+    )
+    p.add_argument(
+        "--cases",
+        type=_file,
+        help="your own case table (CSV, XLSX or Parquet) in place of the study's data",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress messages")
     p.add_argument(
         "--jobs",

@@ -1,10 +1,11 @@
 """Commissioning cohorts as data: named rules with parameters, sources and predicates.
 
-The South East project turned its needs analysis into commissioning themes (seed
-``000_07fcf8ae04fdfcb4.txt``): keeping children local, preventing unregistered care,
-sufficiency (children placed far away for no obvious reason) and new placement options
-(hybrid and step-down); the March 2018 workshop (seed ``003_3919620b8e58e9dd.txt``) asked
-for categories such as frequent and costly placement moves and a history of violence.
+The South East project turned its needs analysis into commissioning themes (Evans 2020,
+"South East Needs DfE Project: SE Fostering Group"): keeping children local, preventing
+unregistered care, sufficiency (children placed far away for no obvious reason) and new
+placement options (hybrid and step-down); the March 2018 workshop (SESLIP 2018, "Complex
+LAC and Edge of Care Efficiencies Project") asked for categories such as frequent and
+costly placement moves and a history of violence.
 
 A :class:`Rule` is a predicate over the case table and the parameters it reads. Change a
 threshold with :func:`assign`'s overrides (``assign(cases, keeping_local={"miles": 20})``)
@@ -96,7 +97,7 @@ def _scores(cases: pd.DataFrame, items: Iterable[str]) -> pd.DataFrame:
     "keeping_local",
     "placed more than `miles` from home (100 in the seed; the DfE's 'at a distance' is 20); "
     "unknown distances are excluded and counted",
-    "000_07fcf8ae04fdfcb4.txt: 200 children, 16.5%, placed over 100 miles from home",
+    "Evans (2020): 200 children, 16.5%, placed over 100 miles from home",
     requires=("distance_miles",),
     miles=100,
 )
@@ -108,7 +109,7 @@ def _keeping_local(cases, p):
     "unregistered_care",
     "in an unregistered setting, or in any setting not regulated by Ofsted costing at least "
     "`min_weekly_cost` a week",
-    "000_07fcf8ae04fdfcb4.txt: 'a small but significant group of children placed in high "
+    "Evans (2020): 'a small but significant group of children placed in high "
     "cost settings that are not regulated'",
     min_weekly_cost=HIGH_COST,
 )
@@ -122,7 +123,7 @@ def _unregistered(cases, p):
     "high_cost_residential",
     "in a children's home (LA own, other LA, private or voluntary; not a residential school "
     "or secure unit) costing at least `min_weekly_cost` a week",
-    "000_07fcf8ae04fdfcb4.txt: 114 children in residential placements costing at least "
+    "Evans (2020): 114 children in residential placements costing at least "
     "£4,800 per week (excluding residential schools and secure units)",
     min_weekly_cost=HIGH_COST,
     settings=schema.RESIDENTIAL_SETTINGS,
@@ -140,9 +141,9 @@ def _high_cost_residential(cases, p):
     "mental health, self-harm) scored `min_score` or more, and not in a residential school "
     "or secure unit: specialist needs and specialist provision can justify distance, "
     "anything else points to placement availability",
-    "000_07fcf8ae04fdfcb4.txt: 'children from the South East placed in other distant "
+    "Evans (2020): 'children from the South East placed in other distant "
     "regions for no obvious good reason'; 'placement availability rather than need'",
-    requires=("distance_miles",),
+    requires=("distance_miles", "learning_disability", "mental_health", "risk_self_harm"),
     miles=100,
     specialist_items=("learning_disability", "mental_health", "risk_self_harm"),
     min_score=schema.PREVALENCE_SCORE,
@@ -159,7 +160,7 @@ def _distant_without_need(cases, p):
     "frequent_moves",
     "placement number at or above `min_placement_number` (the workshop heard of children "
     "on their 8th or 9th placement)",
-    "003_3919620b8e58e9dd.txt: 'those with frequent and costly placement moves'",
+    "SESLIP (2018): 'those with frequent and costly placement moves'",
     requires=("placement_number",),
     min_placement_number=4,
 )
@@ -170,7 +171,7 @@ def _frequent_moves(cases, p):
 @rule(
     "violence",
     "violence scored `min_score` or more (some or most prevalence)",
-    "003_3919620b8e58e9dd.txt: 'children and young people who have experienced violence or "
+    "SESLIP (2018): 'children and young people who have experienced violence or "
     "who exhibit violent behaviour'",
     requires=("risk_violence",),
     min_score=schema.PREVALENCE_SCORE,
@@ -183,7 +184,7 @@ def _violence(cases, p):
     "step_down_candidate",
     "in a children's home with no need item (risk factors, mental health, learning "
     "disability) scored `min_score` or more: a candidate to step down to foster care",
-    "000_07fcf8ae04fdfcb4.txt: new placement options, 'developing links between residential "
+    "Evans (2020): new placement options, 'developing links between residential "
     "and foster care'; 2 high-cost children had no prevalence of any factor",
     requires=schema.NEED_ITEMS,
     min_score=schema.PREVALENCE_SCORE,

@@ -45,6 +45,7 @@ __all__ = [
     "high_cost_residential",
     "percent_one_decimal",
     "percent_truncated",
+    "requirements",
     "row",
 ]
 
@@ -441,6 +442,28 @@ FINDINGS: tuple[Finding, ...] = (
 )
 
 
+#: Columns a finding needs beyond the case table's required ones, by key prefix: a
+#: finding whose columns the data lack (or leave empty) is listed as not computable.
+_NEEDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("high_cost_residential.needs_", ("needs_met",)),
+    ("high_cost_residential.placed_over_100", ("distance_miles",)),
+    ("high_cost_residential.over_100", ("distance_miles",)),
+    ("high_cost_residential.in_placement_under", ("months_in_placement",)),
+    ("high_cost_residential.under_1_year", ("months_in_placement",)),
+    ("high_cost_residential.placement_changes", ("previous_setting",)),
+    ("high_cost_residential.moved_", ("previous_setting",)),
+    ("high_cost_residential.changes_with", ("previous_setting", "previous_weekly_cost")),
+    ("high_cost_residential.no_prevalence", schema.NEED_ITEMS),
+    ("high_cost_residential.risk_cost", schema.RISK_FACTORS),
+    ("keeping_local.", ("distance_miles",)),
+)
+
+
+def requirements(finding: Finding) -> tuple[str, ...]:
+    """The optional columns ``finding`` is computed from."""
+    return next((cols for prefix, cols in _NEEDS if finding.key.startswith(prefix)), ())
+
+
 def compare(
     cases: pd.DataFrame,
     published: dict[str, Any] | None = None,
@@ -453,6 +476,8 @@ def compare(
     ``by_construction=True`` (the packaged synthetic sample, built to reproduce them) every
     row is evidence of kind ``case_rows`` and must match; otherwise (a user's own table)
     the rows are findings about that table (``real_data``), and a difference is a result.
+    A figure whose columns the data lack is listed with no reproduced value and says so;
+    a figure ``published`` does not hold is left out.
     """
     from lacstats.datasets import published_findings
 
@@ -461,10 +486,19 @@ def compare(
     rows = []
     for finding in FINDINGS:
         table = finding.key.split(".", 1)[0]
-        expected = finding.published(figures)
-        value = finding.compute(cases)
-        if isinstance(value, np.generic):
-            value = value.item()
+        try:
+            expected = finding.published(figures)
+        except (KeyError, StopIteration):
+            continue  # not among the figures to compare with
+        absent = [c for c in requirements(finding) if cases[c].isna().all()]
+        explanation = ""
+        if absent:
+            value = None
+            explanation = f"not computable: the data have no {', '.join(absent)}"
+        else:
+            value = finding.compute(cases)
+            if isinstance(value, np.generic):
+                value = value.item()
         rows.append(
             row(
                 finding.key,
@@ -477,6 +511,7 @@ def compare(
                 rule=finding.rule,
                 evidence="case_rows" if by_construction else "real_data",
                 must_match=by_construction,
+                explanation=explanation,
             )
             | {"source": citation(figures.get(table, {}).get("source", ""), figures)}
         )

@@ -1,10 +1,10 @@
 """Risk-to-cost correlations and frequentist regressions, built on scipy and statsmodels.
 
 The South East project reported "a weak correlation between risk score and cost of
-placement" (seed ``000_07fcf8ae04fdfcb4.txt``). :func:`risk_cost` answers that question
-side by side with correlations and four models; :func:`fit` and :func:`correlation` are the
-building blocks. No estimator is written by hand: OLS, GLM, MixedLM and QuantReg come from
-statsmodels, correlations from scipy.
+placement" (Evans 2020, "South East Needs DfE Project: SE Fostering Group").
+:func:`risk_cost` answers that question side by side with correlations and four models;
+:func:`fit` and :func:`correlation` are the building blocks. No estimator is written by
+hand: OLS, GLM, MixedLM and QuantReg come from statsmodels, correlations from scipy.
 
 Correlation intervals use Fisher's z transformation with the standard errors of
 Fieller, Hartley and Pearson (1957, Biometrika 44, 470-481): 1/sqrt(n - 3) for Pearson,
@@ -24,7 +24,7 @@ import pandas as pd
 import statsmodels.api as sm
 import statsmodels.formula.api as smf
 from scipy import stats
-from statsmodels.tools.sm_exceptions import ConvergenceWarning, DomainWarning
+from statsmodels.tools.sm_exceptions import ConvergenceWarning, DomainWarning, ModelWarning
 
 from lacstats.errors import ConvergenceError, DataError
 from lacstats.results import Result
@@ -432,10 +432,17 @@ def _fit_mixed(model_formula, frame, groups, alpha, formula) -> _Fitted:
             column=groups,
         )
     model = smf.mixedlm(model_formula, frame, groups=frame[groups])
+    # statsmodels' warnings (no convergence, a singular random-effects covariance when
+    # the groups do not differ, a boundary fit) are recorded with the fit, not lost
     with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ModelWarning)
         warnings.simplefilter("always", ConvergenceWarning)
         res = model.fit(reml=True)
-    notes = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    notes = [
+        str(w.message)
+        for w in caught
+        if issubclass(w.category, (ConvergenceWarning, ModelWarning))
+    ]
     if not (np.isfinite(res.llf) and np.all(np.isfinite(res.fe_params))):
         raise ConvergenceError(
             f"mixed model {formula!r} by {groups!r} did not converge "

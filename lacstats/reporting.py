@@ -1,12 +1,13 @@
 """Per-authority packs: the authority beside the rest of its region, safe to circulate.
 
-The South East project "produced a set of analysed data for each authority" (seed
-``000_07fcf8ae04fdfcb4.txt``). :func:`authority_tables` builds the tables of one pack from
-any case table; :func:`write_pack` writes them as a self-contained HTML page (styles and
-figures inline, no network requests) and an XLSX workbook with the same tables. Every count
-passes through :func:`lacstats.disclosure.suppress` (primary and secondary suppression
-against the published margins) and money and shares derived from a suppressed count are
-suppressed with it. No ``case_id`` and no child-level row reaches any output.
+The South East project "produced a set of analysed data for each authority" (Evans 2020,
+"South East Needs DfE Project: SE Fostering Group"). :func:`authority_tables` builds the
+tables of one pack from any case table; :func:`write_pack` writes them as a
+self-contained HTML page (styles and figures inline, no network requests) and an XLSX
+workbook with the same tables. Every count passes through
+:func:`lacstats.disclosure.suppress` (primary and secondary suppression against the
+published margins) and money and shares derived from a suppressed count are suppressed
+with it. No ``case_id`` and no child-level row reaches any output.
 """
 
 from __future__ import annotations

@@ -26,8 +26,9 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -40,6 +41,7 @@ from lacstats.evidence import EVIDENCE, OBTAINED
 from lacstats.evidence import FINDINGS_COLUMNS as _COLUMNS
 from lacstats.outputs import atomic_directory
 from lacstats.results import Result
+from lacstats.study import Study
 
 __all__ = ["Context", "RunSummary", "discover", "run_all"]
 
@@ -85,6 +87,53 @@ class Context:
     #: ``EVIDENCE`` and ``OBTAINED``), for figures recorded without their own.
     evidence: str | None = None
     obtained: str | None = None
+    #: The study the run is of (default: the seed study, the South East project).
+    study: Study | None = None
+    #: Parts of the analysis that did not run, and why (written to numbers.json).
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.study is None:
+            self.study = _seed_study()
+
+    def cases(self) -> pd.DataFrame:
+        """The study's case table: the user's file, or a synthetic sample drawn from the
+        seed (:func:`load_cases`)."""
+        return load_cases(self.study, self.seed).copy()
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether the case data are synthetic (no file of the user's)."""
+        return self.study.cases is None
+
+    @property
+    def by_construction(self) -> bool:
+        """Whether the case data are the calibrated sample, whose rows reproduce the
+        published figures by construction."""
+        return self.study.calibrated
+
+    @property
+    def case_evidence(self) -> str:
+        """The kind of evidence of figures computed from the case rows: ``case_rows`` on
+        the calibrated sample (they match the published ones by construction),
+        ``real_data`` on the user's own table, ``synthetic_check`` on an uncalibrated
+        synthetic sample (a demonstration, never a fact)."""
+        if self.by_construction:
+            return "case_rows"
+        return "synthetic_check" if self.synthetic else "real_data"
+
+    def missing(self, cases: pd.DataFrame, columns: Iterable[str]) -> list[str]:
+        """The ``columns`` that ``cases`` lack or leave entirely empty."""
+        return [c for c in columns if c not in cases or cases[c].isna().all()]
+
+    def not_run(self, part: str, reason: str) -> None:
+        """Record that a part of the analysis did not run, and why."""
+        self.skipped[part] = reason
+        self.progress(f"[{self.name}] not run: {part}: {reason}")
+
+    def skip(self, reason: str) -> None:
+        """Stop the analysis here: nothing it needs is in the data (``reason`` says what)."""
+        raise AnalysisSkipped(reason)
 
     def numbers(
         self, *, evidence: str | None = None, obtained: str | None = None, **figures: Any
@@ -257,6 +306,43 @@ def discover(folder: Path | None = None) -> dict[str, ModuleType]:
 MAX_DEFAULT_JOBS = 4
 
 
+class AnalysisSkipped(LacstatsError):
+    """Raised by :meth:`Context.skip`: the analysis cannot run on the study's data."""
+
+
+def _seed_study() -> Study:
+    from lacstats.study import south_east
+
+    return south_east()
+
+
+@lru_cache(maxsize=4)
+def load_cases(study: Study, seed: int) -> pd.DataFrame:
+    """The case table of ``study``: its file (read and validated, authorities checked
+    against the study's), else the calibrated South East sample or a synthetic sample of
+    the study, drawn from ``seed``."""
+    from lacstats import io, synthetic
+
+    if study.cases is not None:
+        return io.read_cases(study.cases, authorities=study.authorities)
+    if study.calibrated:
+        return synthetic.complex_lac(rng=seed)
+    return synthetic.sample(study, rng=seed)
+
+
+def case_data_record(study: Study, seed: int) -> dict[str, Any]:
+    """What the manifest says of the case data: path, hash and row count, or which
+    synthetic sample (never the content)."""
+    if study.cases is None:
+        return {"source": study.data_source, "seed": seed}
+    return {
+        "source": study.data_source,
+        "path": str(study.cases),
+        "sha256": provenance.file_hash(study.cases),
+        "rows": len(load_cases(study, seed)),
+    }
+
+
 def default_jobs() -> int:
     """Analyses run at once by default: one per core, at most :data:`MAX_DEFAULT_JOBS`."""
     return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_JOBS))
@@ -270,8 +356,13 @@ def _run_one(
     fast: bool,
     say: Callable[[str], None],
     bars: bool,
+    study: Study | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
-    """Run one analysis into ``folder``: its manifest, its findings and its summary row."""
+    """Run one analysis into ``folder``: its manifest, its findings and its summary row.
+
+    An analysis that stops with :meth:`Context.skip`, or leaves parts out with
+    :meth:`Context.not_run`, says why in its ``numbers.json`` (``not_run``) and manifest.
+    """
     module = _load(entry.path)
     folder.mkdir()
     ctx = Context(
@@ -283,11 +374,19 @@ def _run_one(
         bars=bars,
         evidence=getattr(module, "EVIDENCE", None),
         obtained=getattr(module, "OBTAINED", None),
+        study=study,
     )
     say(f"[{entry.name}] {entry.title}")
     t0 = time.perf_counter()
-    module.run(ctx)
+    try:
+        module.run(ctx)
+    except AnalysisSkipped as skipped:
+        ctx.not_run("analysis", str(skipped))
     seconds = time.perf_counter() - t0
+    if ctx.skipped:
+        ctx.numbers(
+            evidence="option", obtained="study_option", not_run=(dict(ctx.skipped), "reasons")
+        )
     (folder / "numbers.json").write_text(dumps(ctx._numbers), encoding="utf-8")
     manifest = {
         "analysis": entry.name,
@@ -298,6 +397,7 @@ def _run_one(
         "inputs": ctx.inputs,
         "outputs": sorted({*ctx.outputs, "numbers.json"}),
         "diagnostics": ctx.diagnostics,
+        "not_run": ctx.skipped,
         "wall_seconds": round(seconds, 3),
     }
     (folder / "manifest.json").write_text(dumps(manifest), encoding="utf-8")
@@ -309,6 +409,7 @@ def _run_one(
         "matched": int(found["match"].sum()) if len(found) else 0,
         "diagnostics": len(ctx.diagnostics),
         "diagnostics_passed": sum(ctx.diagnostics.values()),
+        "not_run": "; ".join(ctx.skipped) if ctx.skipped else "",
     }
     say(f"[{entry.name}] done in {seconds:.1f} s")
     interrupts.check()  # a signal swallowed inside a sampler stops the run here at the latest
@@ -354,10 +455,12 @@ def _say_to_parent(message: str) -> None:
     _to_parent.put(message)
 
 
-def _run_in_worker(entry: _Entry, folder: Path, seed: int, fast: bool):
+def _run_in_worker(entry: _Entry, folder: Path, seed: int, fast: bool, study: Study | None):
     """:func:`_run_one` in a worker process, its progress messages relayed to the parent."""
     try:
-        return _run_one(entry, folder, seed=seed, fast=fast, say=_say_to_parent, bars=False)
+        return _run_one(
+            entry, folder, seed=seed, fast=fast, say=_say_to_parent, bars=False, study=study
+        )
     finally:
         _release_pools()
 
@@ -380,8 +483,12 @@ def run_all(
     progress: Callable[[str], None] | None = None,
     bars: bool = False,
     jobs: int | None = None,
+    study: Study | None = None,
 ) -> RunSummary:
     """Run the analyses into ``out`` (atomically) and write the manifests and findings.
+
+    ``study`` is the study to run (default: the seed study, :func:`lacstats.study.south_east`);
+    its case table is read and checked before any analysis starts.
 
     ``jobs`` analyses run at once (default :func:`default_jobs`), longest first by their
     ``EXPECTED_SECONDS``: the longest in this process, the others on ``jobs - 1`` worker
@@ -407,10 +514,19 @@ def run_all(
     out = Path(out)
     from lacstats import datasets
 
+    study = study or _seed_study()
     inputs = [(folder or analyses_folder()), Path(datasets.__file__).parent]
+    inputs += [p for p in (study.cases, study.source) if p is not None]
     # --only into an existing full results folder updates those analyses inside it and
     # keeps the others (their folders, findings and manifests), never a partial folder
     previous = _previous_run(out, inputs) if only else None
+    if previous is not None and previous[1].get("study", {}).get("name") != study.name:
+        raise LacstatsError(
+            f"--only would mix studies in {out}: it holds the results of study "
+            f"{previous[1].get('study', {}).get('name')!r}, not {study.name!r}; "
+            "write to another --out"
+        )
+    load_cases(study, seed)  # the case table is read and checked before any work
     with atomic_directory(out, inputs=inputs, merge=previous is not None) as staging:
         from tqdm import tqdm
 
@@ -420,11 +536,11 @@ def run_all(
         if jobs == 1:
             for name, entry in selected.items():
                 results[name] = _run_one(
-                    entry, staging / name, seed=seed, fast=fast, say=say, bars=bars
+                    entry, staging / name, seed=seed, fast=fast, say=say, bars=bars, study=study
                 )
                 bar.update()
         else:
-            _run_parallel(selected, staging, seed, fast, jobs, say, bars, bar, results)
+            _run_parallel(selected, staging, seed, fast, jobs, say, bars, bar, results, study)
         bar.close()
         manifests = {name: results[name][0] for name in selected}
         found = [results[name][1] for name in selected]
@@ -461,6 +577,8 @@ def run_all(
                 "only": only or sorted(selected),
                 "jobs": jobs,
             },
+            "study": study.to_dict(),
+            "case_data": case_data_record(study, seed),
             "kept_from_previous_run": kept,
             "fast_note": "MCMC and simulations shortened for a smoke test" if fast else None,
             "packaged_data_sha256": provenance.packaged_data_hashes(),
@@ -492,7 +610,7 @@ def _previous_run(out: Path, inputs: list[Path]) -> tuple[pd.DataFrame, dict] | 
     return findings, manifest
 
 
-def _run_parallel(selected, staging, seed, fast, jobs, say, bars, bar, results) -> None:
+def _run_parallel(selected, staging, seed, fast, jobs, say, bars, bar, results, study) -> None:
     """Run the longest analysis here, with its progress bars, and the rest on ``jobs - 1``
     fresh worker processes, longest first; when this process is free again it takes the
     longest analysis no worker has started. On a failure (or an interrupt) the workers are
@@ -515,14 +633,16 @@ def _run_parallel(selected, staging, seed, fast, jobs, say, bars, bar, results) 
     )
     futures: dict[Any, _Entry] = {}
     try:
-        futures = {pool.submit(_run_in_worker, e, staging / e.name, seed, fast): e for e in rest}
+        futures = {
+            pool.submit(_run_in_worker, e, staging / e.name, seed, fast, study): e for e in rest
+        }
         for future in futures:
             future.add_done_callback(lambda f: f.cancelled() or bar.update())
         here = [first]
         while here:
             entry = here.pop()
             results[entry.name] = _run_one(
-                entry, staging / entry.name, seed=seed, fast=fast, say=say, bars=bars
+                entry, staging / entry.name, seed=seed, fast=fast, say=say, bars=bars, study=study
             )
             bar.update()
             # then the longest analysis no worker has started yet, if any

@@ -1,9 +1,9 @@
 """Sample sizes for estimating a proportion, stratified designs and their allocation.
 
 The South East Complex LAC project sized its sample per authority with "95% confidence
-level and confidence interval of 10" (seed ``000_07fcf8ae04fdfcb4.txt``), the wording of
-the Creative Research Systems (CRS) online calculator. Each convention the field uses is
-available through ``convention=``:
+level and confidence interval of 10" (Evans 2020, "South East Needs DfE Project: SE
+Fostering Group"), the wording of the Creative Research Systems (CRS) online calculator.
+Each convention the field uses is available through ``convention=``:
 
 ``"crs"``
     Creative Research Systems, "Sample Size Calculator" (surveysystem.com/sscalc.htm):
@@ -39,6 +39,8 @@ from lacstats.results import Result
 __all__ = [
     "CONVENTIONS",
     "ROUNDINGS",
+    "SELECTION_METHODS",
+    "WEIGHTINGS",
     "Allocation",
     "SampleDesign",
     "allocate",
@@ -49,6 +51,7 @@ __all__ = [
     "sample_size",
     "select",
     "selection_study",
+    "weighting_study",
 ]
 
 CONVENTIONS: tuple[str, ...] = ("crs", "exact", "krejcie-morgan", "cochran")
@@ -572,3 +575,112 @@ def selection_study(
                     }
                 )
     return pd.DataFrame(rows)
+
+
+#: The weightings :func:`weighting_study` compares.
+WEIGHTINGS: tuple[str, ...] = ("design", "post-stratified", "raked")
+
+
+def weighting_study(
+    population: pd.DataFrame,
+    plan: SampleDesign,
+    outcomes: list[str],
+    margins: dict[str, str],
+    *,
+    method: str = "top_cost",
+    reps: int = 1,
+    confidence: float = 0.95,
+    rng: int | np.random.Generator | None = None,
+) -> pd.DataFrame:
+    """How much of a selection's bias known population margins remove.
+
+    Selects from a known ``population`` by ``method`` (see :func:`select`) and estimates
+    each 0/1 outcome three ways: with the design weights N_h / n_h; post-stratified to the
+    population counts of stratum x the first margin; and raked to stratum x each margin
+    (:class:`lacstats.survey.Design`, linearisation standard errors). ``margins`` maps a
+    name to a population column (e.g. ``{"placement": "placement_group", "age":
+    "age_band"}``): the counts an analyst knows from public data, here taken from the
+    population itself. Cells the sample lacks cannot be weighted to: within a stratum,
+    such a cell is merged into the stratum's largest sampled cell (so a stratum whose
+    sample fills one cell keeps its design weights).
+
+    Returns one row per replicate, weighting and outcome: ``converged`` (False where the
+    sample cannot meet every margin at once, as raking a purposive sample often cannot:
+    then the estimate is missing), ``estimate``, ``se``, ``truth``, ``error`` (percentage
+    points) and ``ci_covers`` (the interval holds the truth).
+    """
+    from lacstats.survey import Design, numeric_values
+
+    if not margins:
+        raise DataError("weighting_study needs at least one margin", column="margins")
+    for column in (plan.stratum_column, *margins.values(), *outcomes):
+        if column not in population.columns:
+            raise DataError(f"population has no column {column!r}", column=column)
+    gen = np.random.default_rng(rng)
+    strata = population[plan.stratum_column].astype(str).to_numpy()
+    values = {o: numeric_values(population[o], o, zero_one=True).to_numpy() for o in outcomes}
+    truth = {o: float(values[o].mean()) for o in outcomes}
+    costs = population["weekly_cost"].to_numpy() if method == "top_cost" else None
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
+    rows = []
+    for rep in range(reps):
+        picked, weight = _pick(
+            population[plan.stratum_column].to_numpy(), plan, method, costs, gen
+        )
+        sample = pd.DataFrame({"stratum": strata[picked], "w": weight})
+        design = Design.from_frame(sample, weights="w", strata="stratum")
+        cells = {
+            name: _cells(strata, population[column].astype(str).to_numpy(), picked)
+            for name, column in margins.items()
+        }
+        first = next(iter(cells.values()))
+        weighted: dict[str, Design | None] = {
+            "design": design,
+            "post-stratified": design.post_stratify(first[0], first[1]),
+        }
+        try:
+            weighted["raked"] = design.rake(dict(cells))
+        except DataError:
+            weighted["raked"] = None  # the sample cannot meet every margin at once
+        for weighting, calibrated in weighted.items():
+            for outcome in outcomes:
+                if calibrated is None:
+                    point = se = np.nan
+                else:
+                    est = calibrated.mean(values[outcome][picked], variable=outcome)
+                    point, se = est.estimate, est.se
+                rows.append(
+                    {
+                        "rep": rep,
+                        "method": method,
+                        "weighting": weighting,
+                        "outcome": outcome,
+                        "converged": calibrated is not None,
+                        "estimate": point,
+                        "se": se,
+                        "truth": truth[outcome],
+                        "error": 100 * (point - truth[outcome]),
+                        "ci_covers": bool(abs(point - truth[outcome]) <= z * se),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _cells(
+    strata: np.ndarray, groups: np.ndarray, picked: np.ndarray
+) -> tuple[np.ndarray, pd.Series]:
+    """Sample labels and population counts of stratum x group cells; a cell the sample
+    lacks is merged into its stratum's largest sampled cell."""
+    cell = pd.Series(strata).str.cat(pd.Series(groups), sep=" | ")
+    sampled = cell.iloc[picked]
+    largest = (
+        pd.DataFrame({"stratum": strata[picked], "cell": sampled.to_numpy()})
+        .value_counts()
+        .rename("n")
+        .reset_index()
+        .sort_values(["stratum", "n", "cell"], ascending=[True, False, True])
+        .drop_duplicates("stratum")
+        .set_index("stratum")["cell"]
+    )
+    merged = cell.where(cell.isin(set(sampled)), pd.Series(strata).map(largest))
+    return merged.iloc[picked].to_numpy(), merged.value_counts()

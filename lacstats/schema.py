@@ -1,14 +1,14 @@
 """The case table: one row per child in a sample, its columns, types, units and codes.
 
 :func:`validate` turns any frame with these columns into a typed copy, or raises a
-:class:`~lacstats.errors.DataError` naming the column, the first offending rows (1-based data
-rows: the first row under the header is row 1) and their values. Every other module of
-lacstats takes its input through :func:`validate`.
+:class:`~lacstats.errors.DataError` naming the column, the first offending rows (1-based
+data rows: the first row under the header is row 1) and their values. Every other module
+of lacstats takes its input through :func:`validate`.
 
-Codes are fixed vocabularies shared by every tool of the package (SSDA903 reader, cohorts,
-reports). Need items are scored 1-5 as in the South East Complex LAC data collection
-(seed ``000_07fcf8ae04fdfcb4.txt``): 1 = none, 2-3 = low, 4 = some, 5 = most prevalence;
-"prevalence" means a score of 4 or 5.
+Codes are fixed vocabularies shared by every tool of the package (SSDA903 reader,
+cohorts, reports). Need items are scored 1-5 as in the South East Complex LAC data
+collection (Evans 2020, "South East Needs DfE Project: SE Fostering Group"): 1 = none,
+2-3 = low, 4 = some, 5 = most prevalence; "prevalence" means a score of 4 or 5.
 """
 
 from __future__ import annotations

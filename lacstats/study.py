@@ -36,7 +36,8 @@ writes its own by copying that file::
     figures = "none"               # "packaged" (the South East's), "none" or a TOML path
 
     [cases]
-    path = "synthetic"             # or a CSV, XLSX or Parquet case table
+    path = "synthetic"             # or a CSV, XLSX or Parquet case table; "calibrated"
+                                   # is the South East's calibrated synthetic sample
 
 Relative paths are read from the study file's folder. :func:`load` validates every key
 and value before anything runs, naming the file, the key and the value at fault.
@@ -60,8 +61,11 @@ __all__ = ["Study", "Thresholds", "load", "loads", "south_east"]
 
 #: The packaged published figures (the five source documents).
 PACKAGED = "packaged"
-#: The packaged synthetic sample, in place of a case table.
+#: An uncalibrated synthetic sample of the study (:func:`lacstats.synthetic.sample`).
 SYNTHETIC = "synthetic"
+#: The calibrated synthetic South East sample (:func:`lacstats.synthetic.complex_lac`),
+#: whose rows reproduce the South East project's published figures.
+CALIBRATED = "calibrated"
 _YEARS = (2015, 2016, 2017, 2018, 2019)
 _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "study": {"name": str, "title": str},
@@ -88,9 +92,9 @@ class Thresholds:
     """The thresholds cohorts and findings use."""
 
     #: a placement costing at least this much a week is high cost (GBP)
-    high_cost: float = 4800.0
+    high_cost: float = 4800
     #: a child placed further than this from home is far from home (miles)
-    far_miles: float = 100.0
+    far_miles: float = 100
     #: the settings counted as residential care (children's homes)
     residential_settings: tuple[str, ...] = schema.RESIDENTIAL_SETTINGS
 
@@ -127,8 +131,11 @@ class Study(Result):
     #: a TOML file of published figures in the format of ``published_findings.toml``, or
     #: None for a study with nothing to compare with
     published: Path | None = None
-    #: the case table, or None for the packaged synthetic sample
+    #: the case table, or None for a synthetic sample
     cases: Path | None = None
+    #: without a case table: the calibrated South East sample (True) or a synthetic
+    #: sample of the study (False)
+    calibrated: bool = False
     #: the study file, if the study was read from one
     source: Path | None = None
 
@@ -156,16 +163,28 @@ class Study(Result):
             return datasets.published_findings()
         return _read_toml(self.published)
 
-    def with_cases(self, path: str | Path | None) -> Study:
-        """The same study on another case table (None: the packaged synthetic sample)."""
-        return dataclasses.replace(self, cases=None if path is None else Path(path))
+    def with_cases(self, path: str | Path) -> Study:
+        """The same study on the user's own case table (CSV, XLSX or Parquet)."""
+        path = Path(path)
+        if not path.is_file():
+            raise DataError(f"no case table {str(path)!r}", column="cases", values=[str(path)])
+        return dataclasses.replace(self, cases=path, calibrated=False)
+
+    @property
+    def data_source(self) -> str:
+        """What the case data are, in words."""
+        if self.cases is not None:
+            return f"the case table {self.cases.name}"
+        if self.calibrated:
+            return "the calibrated synthetic South East sample"
+        return "an uncalibrated synthetic sample of the study's authorities"
 
     def to_frame(self) -> pd.DataFrame:
         frame = self.frame()
         return frame[["authority", "la_code", "authority_type", "region", self.population]]
 
     def summary(self) -> str:
-        data = "the packaged synthetic sample" if self.cases is None else str(self.cases)
+        data = self.data_source
         return (
             f"{self.title} ({self.name}): {len(self.authorities)} authorities"
             f"{f' of the {self.region}' if self.region else ''}; frame: {self.population} "
@@ -229,6 +248,13 @@ def loads(text: str, *, source: Path | None = None) -> Study:
     thresholds = _thresholds(data.get("thresholds", {}), fail)
     published = get("published", "figures", "none")
     cases = get("cases", "path", SYNTHETIC)
+    if cases == CALIBRATED and set(authorities) != set(datasets.SOUTH_EAST):
+        raise fail(
+            "cases.path",
+            cases,
+            "the calibrated sample is of the 19 South East authorities only; use "
+            f'"{SYNTHETIC}" for a synthetic sample of this study',
+        )
     return Study(
         name=name,
         title=get("study", "title", name),
@@ -243,6 +269,7 @@ def loads(text: str, *, source: Path | None = None) -> Study:
         thresholds=thresholds,
         published=_published_path(published, base, fail),
         cases=_cases_path(cases, base, fail),
+        calibrated=cases == CALIBRATED,
         source=source,
     )
 
@@ -308,10 +335,10 @@ def _authorities(table: dict[str, Any], fail) -> tuple[tuple[str, ...], str | No
 
 def _thresholds(table: dict[str, Any], fail) -> Thresholds:
     defaults = Thresholds()
-    high_cost = float(table.get("high_cost", defaults.high_cost))
+    high_cost = _number(table.get("high_cost", defaults.high_cost))
     if not 0 < high_cost < 100_000:
         raise fail("thresholds.high_cost", high_cost, "a weekly cost in GBP, above 0")
-    far = float(table.get("far_miles", defaults.far_miles))
+    far = _number(table.get("far_miles", defaults.far_miles))
     if not 0 < far < 1000:
         raise fail("thresholds.far_miles", far, "a distance in miles, above 0")
     settings = tuple(table.get("residential_settings", defaults.residential_settings))
@@ -323,6 +350,11 @@ def _thresholds(table: dict[str, Any], fail) -> Thresholds:
             f"settings are codes of the case table: {', '.join(schema.PLACEMENT_SETTINGS)}",
         )
     return Thresholds(high_cost, far, settings)
+
+
+def _number(value: float) -> float:
+    """A threshold as written: a whole number stays whole (4800, not 4800.0)."""
+    return int(value) if float(value).is_integer() else float(value)
 
 
 def _packaged_findings() -> Path:
@@ -342,7 +374,7 @@ def _published_path(value: str, base: Path, fail) -> Path | None:
 
 
 def _cases_path(value: str, base: Path, fail) -> Path | None:
-    if value == SYNTHETIC:
+    if value in (SYNTHETIC, CALIBRATED):
         return None
     path = _resolve(base, value)
     if not path.is_file():

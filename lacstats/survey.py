@@ -319,9 +319,11 @@ class Design(Result):
     def _residuals(self, scores: np.ndarray) -> np.ndarray:
         if self.calibration is None:
             return scores
-        X = self.calibration
-        sw = np.sqrt(self.base_weights)
-        beta, *_ = np.linalg.lstsq(X * sw[:, None], scores * sw, rcond=None)
+        X, w = self.calibration, self.base_weights
+        # the weighted least-squares fit through its p x p normal equations: calibration
+        # variables are few, cases many; pinv gives the (unique) fitted values even though
+        # raking's indicator blocks are collinear
+        beta = np.linalg.pinv(X.T @ (X * w[:, None])) @ (X.T @ (w * scores))
         return scores - X @ beta
 
     def _degrees_of_freedom(self) -> int:

@@ -50,6 +50,7 @@ from lacstats.datasets import (
     published_findings,
     south_east_authorities,
 )
+from lacstats.errors import DataError
 from lacstats.sampling import design, largest_remainder
 
 __all__ = [
@@ -723,7 +724,7 @@ def population_like(
     for name, size in sizes.items():
         members = np.flatnonzero(cases[stratum].to_numpy() == name)
         if len(members) == 0:
-            raise ValueError(f"no cases in stratum {name!r} to resample")
+            raise DataError(f"no cases in stratum {name!r} to resample", column=stratum)
         parts.append(cases.iloc[rng.choice(members, size=int(size), replace=True)])
     out = pd.concat(parts, ignore_index=True)
     out["case_id"] = [f"P{i + 1:06d}" for i in range(len(out))]

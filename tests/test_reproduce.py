@@ -394,9 +394,18 @@ def test_sample_design_analysis(fast_run):
     # the selection study: top-cost selection inflates the high-cost share (a method check)
     assert numbers["bias_top_cost__high_cost_residential"]["value"] > 10
     assert numbers["bias_top_cost__high_cost_residential"]["evidence"] == "synthetic_check"
-    assert abs(numbers["bias_random__over_100_miles"]["value"]) < 3
+    assert abs(numbers["bias_random__far_from_home"]["value"]) < 3
+    # weighting to known margins: random selection stays unbiased; top-cost selection is
+    # not rescued by post-stratification (its samples lack whole placement groups)
+    assert (
+        abs(numbers["weighted_bias_random__post_stratified__high_cost_residential"]["value"]) < 3
+    )
+    assert numbers["weighted_bias_top_cost__post_stratified__high_cost_residential"]["value"] > 10
+    weighting = pd.read_csv(folder / "weighting_study.csv")
+    assert set(weighting["weighting"]) == {"design", "post-stratified", "raked"}
     assert {
-        "design_2017.csv",
+        "design.csv",
+        "weighting_study.csv",
         "audit.csv",
         "selection_study.csv",
         "selection_bias.png",
