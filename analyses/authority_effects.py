@@ -9,14 +9,10 @@ about that table, shown by authority."""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
 import arviz as az
-import matplotlib.pyplot as plt
 import numpy as np
 
-from lacstats import synthetic
+from lacstats import plots, synthetic
 from lacstats.hierarchical import HierarchicalModel
 from lacstats.hierarchical.result import INTERVAL
 
@@ -64,9 +60,7 @@ def run(ctx) -> None:
     ctx.table("authority_effects", effects.round(5))
     predictive = partial.ppc(cases, rng=gen)
     ctx.table("posterior_predictive", predictive.to_frame().round(5))
-    ppc_fig = _ppc_figure(predictive)
-    ctx.figure("posterior_predictive", ppc_fig)
-    plt.close(ppc_fig)
+    ctx.figure("posterior_predictive", plots.posterior_predictive(predictive))
     if ctx.synthetic:
         ctx.not_run(
             "authority effects by name",
@@ -177,55 +171,15 @@ def _frame(record):
     return pd.DataFrame([record])
 
 
-def _ppc_figure(check):
-    """Histograms of the observed (log) response and of replicated data sets."""
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    bins = np.histogram_bin_edges(check.observed, bins=40)
-    for rep in check.replicated:
-        ax.hist(rep, bins=bins, histtype="step", color="#9ecae1", alpha=0.4, density=True)
-    ax.hist(
-        check.observed,
-        bins=bins,
-        histtype="step",
-        color="black",
-        lw=1.5,
-        density=True,
-        label="observed",
-    )
-    ax.set_xlabel(check.label)
-    ax.set_title(
-        f"Posterior predictive check (blue: {len(check.replicated)} replicated data sets)"
-    )
-    ax.legend(frameon=False)
-    return fig
-
-
 def _caterpillar(ctx, effects) -> None:
-    fig, ax = plt.subplots(figsize=(6.5, 5.5))
-    y = np.arange(len(effects))
-    pct = lambda v: 100 * (np.exp(v) - 1)
-    ax.errorbar(
-        pct(effects["mean"]),
-        y,
-        xerr=[
-            pct(effects["mean"]) - pct(effects["ci_low"]),
-            pct(effects["ci_high"]) - pct(effects["mean"]),
-        ],
-        fmt="o",
-        color="#4c72b0",
-        ecolor="#9ecae1",
-        capsize=0,
+    fig = plots.authority_effects(
+        effects,
+        with_n=True,
+        title="Authority effects (partial pooling)",
+        xlabel=f"authority effect on weekly cost, % ({INTERVAL:.0%} interval), same risk and "
+        "setting",
     )
-    ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(
-        y,
-        [f"{g} (n={n})" for g, n in zip(effects["group"], effects["n"], strict=True)],
-        fontsize=7,
-    )
-    ax.set_xlabel("authority effect on weekly cost, % (95% interval), same risk and setting")
-    ax.set_title("Authority effects (partial pooling)")
     ctx.figure("authority_effects", fig)
-    plt.close(fig)
 
 
 def _recovery(ctx, cases, effects) -> None:
@@ -254,25 +208,4 @@ def _recovery(ctx, cases, effects) -> None:
             "Pearson r, true and estimated effects",
         ),
     )
-    fig, ax = plt.subplots(figsize=(4.8, 4.2))
-    pct = lambda v: 100 * (np.exp(v) - 1)
-    ax.errorbar(
-        pct(frame["truth"]),
-        pct(frame["mean"]),
-        yerr=[
-            pct(frame["mean"]) - pct(frame["ci_low"]),
-            pct(frame["ci_high"]) - pct(frame["mean"]),
-        ],
-        fmt="o",
-        color="#4c72b0",
-        ecolor="#9ecae1",
-        capsize=0,
-    )
-    low = min(pct(frame["ci_low"]).min(), pct(frame["truth"]).min())
-    high = max(pct(frame["ci_high"]).max(), pct(frame["truth"]).max())
-    ax.plot([low, high], [low, high], color="black", lw=0.8, ls="--")
-    ax.set_xlabel("effect the generator set, %")
-    ax.set_ylabel("estimated effect, % (95% interval)")
-    ax.set_title("Authority effects: true versus estimated (synthetic)", fontsize=10)
-    ctx.figure("authority_effects_recovery", fig)
-    plt.close(fig)
+    ctx.figure("authority_effects_recovery", plots.true_versus_estimated(frame, level=INTERVAL))

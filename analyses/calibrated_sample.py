@@ -8,13 +8,9 @@ table, set beside the published ones; a difference is a result, not a failure.""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import pandas as pd
 
-from lacstats import findings, regression, schema, synthetic
+from lacstats import findings, plots, regression, schema, synthetic
 from lacstats.units import WEEKS_PER_YEAR
 
 NAME = "calibrated_sample"
@@ -144,21 +140,10 @@ def run(ctx) -> None:
     ctx.inputs.update(_inputs())
     if risk_absent:
         return
-    bands = pd.cut(
-        cases["risk_score"].astype(float),
-        [6, 12, 16, 20, 24, 35],
-        labels=["7-12", "13-16", "17-20", "21-24", "25-35"],
+    fig = plots.cost_by_risk_band(
+        cases, high_cost=thresholds.high_cost, data=ctx.study.data_source
     )
-    fig, ax = plt.subplots(figsize=(6, 4))
-    groups = [cases.loc[bands == b, "weekly_cost"].to_numpy() for b in bands.cat.categories]
-    ax.boxplot(groups, tick_labels=list(bands.cat.categories), showfliers=False)
-    ax.set_yscale("log")
-    ax.axhline(thresholds.high_cost, color="firebrick", lw=1, ls="--")
-    ax.set_xlabel("risk score (sum of seven risk factors, 7-35)")
-    ax.set_ylabel("weekly cost (GBP, log scale)")
-    ax.set_title(f"Weekly cost by risk score band ({ctx.study.data_source})")
     ctx.figure("cost_by_risk_band", fig)
-    plt.close(fig)
 
 
 def _inputs() -> dict[str, str]:

@@ -9,14 +9,10 @@ and profiles whose columns the data lack are left out, saying why."""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lacstats import cohorts, datasets, disclosure, findings, profiles, schema
+from lacstats import cohorts, datasets, disclosure, findings, plots, profiles, schema
 from lacstats.units import WEEKS_PER_YEAR
 
 NAME = "cohorts"
@@ -104,7 +100,7 @@ def run(ctx) -> None:
         ctx.not_run("need profiles", f"the data have no {', '.join(absent)}")
     else:
         _profiles(ctx, cases, flags, evidence)
-    _cohort_costs(ctx, everyone)
+    ctx.figure("cohort_costs", plots.cohort_sizes(everyone))
 
 
 def _profiles(ctx, cases: pd.DataFrame, flags: pd.DataFrame, evidence: str) -> None:
@@ -161,51 +157,6 @@ def _profiles(ctx, cases: pd.DataFrame, flags: pd.DataFrame, evidence: str) -> N
             obtained="generator_setting",
             generator_profiles=(int(cases["need_profile"].nunique()), "latent need profiles"),
         )
-    _heatmap(ctx, km)
-
-
-def _heatmap(ctx, model) -> None:
-    means = model.profiles_[[f"mean_{i}" for i in schema.NEED_ITEMS]].to_numpy()
-    fig, ax = plt.subplots(figsize=(7, 0.6 * len(means) + 1.6))
-    image = ax.imshow(means, cmap="viridis", vmin=1, vmax=5, aspect="auto")
-    ax.set_xticks(
-        range(len(schema.NEED_ITEMS)),
-        [i.replace("risk_", "").replace("_", " ") for i in schema.NEED_ITEMS],
-        rotation=40,
-        ha="right",
-        fontsize=8,
+    ctx.figure(
+        "profile_heatmap", plots.need_profiles(km.profiles_, schema.NEED_ITEMS, method="k-means")
     )
-    ax.set_yticks(
-        range(len(means)),
-        [
-            f"{n} ({s:.0%})"
-            for n, s in zip(model.profiles_["name"], model.profiles_["share"], strict=True)
-        ],
-        fontsize=8,
-    )
-    fig.colorbar(image, ax=ax, label="mean score (1-5)")
-    ax.set_title("Need profiles (k-means): mean item scores")
-    ctx.figure("profile_heatmap", fig)
-    plt.close(fig)
-
-
-def _cohort_costs(ctx, everyone: pd.DataFrame) -> None:
-    fig, ax1 = plt.subplots(figsize=(7, 3.6))
-    names = [n.replace("_", "\n") for n in everyone.index]
-    x = np.arange(len(names))
-    ax1.bar(x - 0.2, everyone["n"], width=0.4, color="#4c72b0", label="children")
-    ax1.set_ylabel("children")
-    ax2 = ax1.twinx()
-    ax2.bar(
-        x + 0.2,
-        everyone["weekly_cost"] / 1000,
-        width=0.4,
-        color="#dd8452",
-        label="weekly cost (£000)",
-    )
-    ax2.set_ylabel("weekly cost (£000)")
-    ax1.set_xticks(x, names, fontsize=7)
-    ax1.set_title("Commissioning cohorts: size and weekly cost")
-    fig.legend(loc="upper right", frameon=False, fontsize=8)
-    ctx.figure("cohort_costs", fig)
-    plt.close(fig)

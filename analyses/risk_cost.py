@@ -8,14 +8,10 @@ scores skips the analysis, saying so."""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lacstats import regression, schema, synthetic
+from lacstats import plots, regression, schema, synthetic
 
 NAME = "risk_cost"
 TITLE = "Risk score and weekly cost: correlations, OLS, gamma GLM, mixed model, median"
@@ -110,24 +106,21 @@ def run(ctx) -> None:
         family="lognormal",
     )
     ctx.table("fitted_by_setting", fitted.to_frame().round(6))
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
     grid = np.arange(7, 36)
-    for (label, _), colour in zip(GROUPS.items(), plt.cm.tab10.colors, strict=False):
+    lines = {}
+    for label in GROUPS:
         part = cases[cases["group"] == label]
         # binned means, not child-level points: nothing in results/ shows one child
         bins = part.groupby(
             pd.cut(part["risk_score"].astype(float), range(6, 37, 3)), observed=True
         )["weekly_cost"].agg(["mean", "size"])
         bins = bins[bins["size"] >= 5]
-        mids = [interval.mid for interval in bins.index]
-        ax.scatter(mids, bins["mean"], color=colour, s=12 + bins["size"], alpha=0.6)
-        line = fitted.predict(pd.DataFrame({"risk_score": grid, "group": label}))
-        ax.plot(grid, line, color=colour, label=label)
-    ax.set_yscale("log")
-    ax.set_xlabel("risk score (sum of seven risk factors)")
-    ax.set_ylabel("weekly cost, GBP (log scale)")
-    ax.set_title("Weekly cost and risk score: binned means and fitted lines")
-    ax.legend(frameon=False, fontsize=8)
-    ctx.figure("risk_cost", fig)
-    plt.close(fig)
+        lines[label] = {
+            "mids": [interval.mid for interval in bins.index],
+            "means": bins["mean"],
+            "sizes": bins["size"],
+            "grid": grid,
+            "fitted": fitted.predict(pd.DataFrame({"risk_score": grid, "group": label})),
+        }
+    ctx.figure("risk_cost", plots.risk_cost_lines(lines))
     ctx.options.update({"rng": ctx.seed, "formula": "weekly_cost ~ risk_score * C(group)"})

@@ -5,16 +5,10 @@ margins removes (method checks on populations simulated from the case data)."""
 
 from __future__ import annotations
 
-import textwrap
-
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from lacstats import datasets, findings, sampling, schema, synthetic
+from lacstats import datasets, findings, plots, sampling, schema, synthetic
 from lacstats.errors import DataError
 
 NAME = "sample_design"
@@ -197,25 +191,8 @@ def _selection(ctx, cases, frame, plan) -> None:
     random_cov = summary.loc[summary["method"] == "random", "ci_coverage"]
     ctx.diagnostic("random_selection_coverage_near_nominal", bool(random_cov.min() >= 0.85))
 
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
-    labels = list(outcomes)
-    x = np.arange(len(labels))
-    methods = {"random": "random selection", "top_cost": "most expensive first"}
-    for offset, method, colour in ((-0.18, "random", "#4c72b0"), (0.18, "top_cost", "#dd8452")):
-        part = summary[summary["method"] == method].set_index("outcome").reindex(labels)
-        name = methods[method]
-        axes[0].bar(x + offset, part["bias_points"], width=0.36, label=name, color=colour)
-        axes[1].bar(x + offset, part["strata_within_10"], width=0.36, label=name, color=colour)
-    axes[0].axhline(0, color="black", lw=0.8)
-    axes[0].set_ylabel("bias of regional estimate (points)")
-    axes[1].axhline(0.95, color="black", lw=0.8, ls="--")
-    axes[1].set_ylabel("authorities within +/-10 points")
-    for ax in axes:
-        ax.set_xticks(x, [textwrap.fill(OUTCOMES[label], 18) for label in labels], fontsize=7)
-    axes[0].legend(frameon=False)
-    fig.suptitle(f"Most expensive placements first versus random selection ({reps} simulations)")
+    fig = plots.selection_bias(summary, {o: OUTCOMES[o] for o in outcomes}, reps=reps)
     ctx.figure("selection_bias", fig)
-    plt.close(fig)
     _weighting(ctx, population, plan, list(outcomes))
 
 

@@ -7,12 +7,7 @@ from the study's DfE frame: real data."""
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
-
-from lacstats import sensitivity
+from lacstats import plots, sensitivity
 
 NAME = "sensitivity"
 TITLE = "Sensitivity: cohort thresholds, design conventions, purposive versus random selection"
@@ -85,39 +80,10 @@ def run(ctx) -> None:
         keeping_local_at_100=(int(at[(high, far, "keeping_local_n")]), "children"),
     )
 
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6))
-    hc = thresholds[
-        (thresholds["miles"] == far) & (thresholds["output"] == "high_cost_residential_n")
-    ]
-    axes[0].plot(hc["high_cost"], hc["value"], marker="o")
-    axes[0].axvline(high, color="firebrick", ls="--", lw=1)
-    axes[0].set_xlabel("high-cost line (GBP a week)")
-    axes[0].set_ylabel("children in high-cost residential care")
-    beyond = thresholds[
-        (thresholds["high_cost"] == high) & (thresholds["output"] == "keeping_local_n")
-    ]
-    axes[1].plot(beyond["miles"], beyond["value"], marker="o")
-    axes[1].axvline(far, color="firebrick", ls="--", lw=1)
-    axes[1].set_xlabel("distance line (miles from home)")
-    axes[1].set_ylabel("children placed beyond it")
-    for ax in axes:
-        ax.grid(alpha=0.3)
-    fig.suptitle("Cohort sizes as the thresholds move (the study's lines dashed)")
-    ctx.figure("thresholds", fig)
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(6, 3.6))
-    for conf, colour in zip([0.9, 0.95, 0.99], ["#9ecae1", "#4c72b0", "#08306b"], strict=True):
-        part = design[(design["confidence"] == conf) & (design["output"] == "crs")]
-        ax.plot(part["interval"], part["value"], marker="o", color=colour, label=f"{conf:.0%}")
-    ax.axhline(1253, color="firebrick", ls="--", lw=1, label="published 1,253")
-    ax.set_xlabel("interval (+/- percentage points)")
-    ax.set_ylabel("total sample (19 authorities)")
-    ax.set_yscale("log")
-    ax.legend(frameon=False, title="confidence")
-    ax.set_title("Design total by confidence and interval (CRS)")
+    ctx.figure("thresholds", plots.threshold_curves(thresholds, high_cost=high, miles=far))
+    published = (ctx.study.published_figures() or {}).get("sample", {}).get("cases")
+    fig = plots.design_totals(design, strata=len(ctx.study.authorities), published=published)
     ctx.figure("design", fig)
-    plt.close(fig)
     ctx.settings(
         thresholds_points=(int(thresholds["point"].nunique()), "points"),
         design_points=(int(design["point"].nunique()), "points"),

@@ -9,14 +9,11 @@ Run with ``lacstats reproduce --only validation_sbc`` (about 10 minutes on two c
 
 from __future__ import annotations
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from lacstats import plots
 from lacstats.hierarchical import HierarchicalModel
 
 NAME = "validation_sbc"
@@ -103,17 +100,5 @@ def run(ctx) -> None:
             }
         )
     ctx.diagnostic("ranks_uniform", bool((summary["uniformity_pvalue"] > 0.01).all()))
-    fig, axes = plt.subplots(1, len(PARAMETERS), figsize=(10, 2.6), sharey=True)
-    for ax, name in zip(axes, PARAMETERS, strict=True):
-        ax.hist(
-            table.loc[table["parameter"] == name, "rank"],
-            bins=10,
-            range=(0, draws + 1),
-            color="#4c72b0",
-        )
-        ax.axhline(sims / 10, color="black", ls="--", lw=0.8)
-        ax.set_title(name)
-    axes[0].set_ylabel("simulations")
-    fig.suptitle("SBC rank histograms (uniform if calibrated)", y=1.04)
-    ctx.figure("rank_histograms", fig)
-    plt.close(fig)
+    ranks = table[table["parameter"].isin(PARAMETERS)]
+    ctx.figure("rank_histograms", plots.rank_histograms(ranks, draws=draws, simulations=sims))
