@@ -349,12 +349,12 @@ def _ssda903(args: argparse.Namespace) -> int:
         return _ssda903_validate(args, args.paths[1:])
     import pandas as pd
 
-    from lacstats import costs, disclosure, outputs, projection, ssda903
+    from lacstats import costs, disclosure, io, outputs, projection, ssda903
     from lacstats.errors import DataError
 
     inputs = [*args.paths, *([args.unit_costs] if args.unit_costs else [])]
     outputs.check_output(args.out, inputs)  # before any work: outputs never replace inputs
-    units = _unit_costs(args.unit_costs) if args.unit_costs else costs.dorset_unit_costs()
+    units = io.read_unit_costs(args.unit_costs) if args.unit_costs else costs.dorset_unit_costs()
     if args.period and args.period[1] < args.period[0]:
         raise DataError(f"--period: ends ({args.period[1]}) before it starts ({args.period[0]})")
     data = ssda903.read(args.paths, year_from=args.year_from, errors=args.errors)
@@ -415,35 +415,6 @@ def _ssda903(args: argparse.Namespace) -> int:
     print(cleaned.report.to_string(index=False))
     print(f"{len(cases)} children looked after on {census}; tables in {args.out}")
     return 0
-
-
-def _unit_costs(path: str):
-    """A unit-cost table through the reader front door, costs parsed as money."""
-    from lacstats import io, schema
-    from lacstats.errors import DataError
-
-    (table,) = io.read_table(path, require_rows=True)
-    frame = table.frame.copy()
-    if "weekly_cost" not in frame:
-        raise DataError(f"{table.label}: no 'weekly_cost' column", column="weekly_cost")
-    try:
-        frame["weekly_cost"] = schema.parse_money(frame["weekly_cost"])
-    except DataError as err:
-        raise io._locate(err, table) from None
-    bad = ~frame["weekly_cost"].between(0, schema.MAX_WEEKLY_COST).to_numpy()
-    if bad.any():
-        raise io._locate(
-            DataError.at(
-                f"column 'weekly_cost': a unit cost outside 0 to {schema.MAX_WEEKLY_COST:,.0f}",
-                "weekly_cost",
-                bad,
-                table.frame["weekly_cost"],
-            ),
-            table,
-        )
-    for column in frame.columns.drop("weekly_cost"):
-        frame[column] = frame[column].map(lambda v: v.strip() if isinstance(v, str) else v)
-    return frame
 
 
 def _ssda903_validate(args: argparse.Namespace, paths: Sequence[str]) -> int:

@@ -31,7 +31,7 @@ import pandas as pd
 from lacstats import schema
 from lacstats.errors import DataError
 
-__all__ = ["Sheet", "read_cases", "read_table", "sheet_names"]
+__all__ = ["Sheet", "read_cases", "read_table", "read_unit_costs", "sheet_names"]
 
 SUFFIXES = {".csv": "csv", ".xlsx": "excel", ".xlsm": "excel", ".parquet": "parquet"}
 
@@ -353,6 +353,35 @@ def read_cases(
         return schema.validate(table.frame, authorities=authorities)
     except DataError as err:
         raise _locate(err, table) from None
+
+
+def read_unit_costs(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """A table of unit costs (``weekly_cost`` with ``placement_type`` or
+    ``placement_setting``, optionally ``provider`` and ``location``; see
+    :func:`lacstats.costs.unit_cost`) through the front door: costs parsed as money and
+    within 0 to :data:`lacstats.schema.MAX_WEEKLY_COST`, a bad cell named by its place."""
+    (table,) = read_table(path, require_rows=True)
+    frame = table.frame.copy()
+    if "weekly_cost" not in frame:
+        raise DataError(f"{table.label}: no 'weekly_cost' column", column="weekly_cost")
+    try:
+        frame["weekly_cost"] = schema.parse_money(frame["weekly_cost"])
+    except DataError as err:
+        raise _locate(err, table) from None
+    bad = ~frame["weekly_cost"].between(0, schema.MAX_WEEKLY_COST).to_numpy()
+    if bad.any():
+        raise _locate(
+            DataError.at(
+                f"column 'weekly_cost': a unit cost outside 0 to {schema.MAX_WEEKLY_COST:,.0f}",
+                "weekly_cost",
+                bad,
+                table.frame["weekly_cost"],
+            ),
+            table,
+        )
+    for column in frame.columns.drop("weekly_cost"):
+        frame[column] = frame[column].map(lambda v: v.strip() if isinstance(v, str) else v)
+    return frame
 
 
 def _locate(err: DataError, table: Sheet) -> DataError:

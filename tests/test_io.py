@@ -98,3 +98,24 @@ def test_atomic_directory_keeps_old_results_on_failure(tmp_path):
         interrupted_build()
     assert (target / "a.txt").read_text() == "first"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
+def test_read_unit_costs_parses_money_and_names_a_bad_cell(tmp_path):
+    from lacstats import costs
+    from lacstats.errors import DataError
+    from lacstats.io import read_unit_costs
+
+    path = tmp_path / "units.csv"
+    path.write_text(
+        'placement_type,provider,weekly_cost\nFoster care, LA ,"£1,200"\nResidential,Agency,4800.50\n',
+        encoding="utf-8",
+    )
+    units = read_unit_costs(path)
+    assert units["weekly_cost"].tolist() == [1200.0, 4800.5]
+    assert units["provider"].tolist() == ["LA", "Agency"]  # typed spaces trimmed
+    # usable as costs.unit_cost's table
+    placements = pd.DataFrame({"placement_type": ["Residential"], "provider": ["Agency"]})
+    assert costs.unit_cost(placements, units).tolist() == [4800.5]
+    path.write_text("placement_type,weekly_cost\nFoster care,four hundred\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"units\.csv.*B2.*four hundred"):
+        read_unit_costs(path)
