@@ -245,6 +245,49 @@ def test_interrupt_swallowed_inside_a_sampler_stops_the_run(tmp_path, signum, co
     assert sorted(p.name for p in tmp_path.iterdir()) == ["analyses", "ready", "results"]
 
 
+@pytest.mark.slow
+def test_interrupt_during_real_nutpie_sampling_stops_the_run(tmp_path):
+    """SIGINT while nutpie samples the hierarchical models of a real (fast) run: exit 130,
+    the previous results untouched, no staging folder left."""
+    out = tmp_path / "results"
+    with outputs.atomic_directory(out) as staging:
+        (staging / "previous.txt").write_text("previous results")
+    before = _digest(out)
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "lacstats",
+            "reproduce",
+            "--only",
+            "authority_effects",
+            "--fast",
+            "--jobs",
+            "1",
+            "--out",
+            str(out),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    started = time.monotonic()
+    seen = []
+    for line in child.stderr:  # progress messages, one a line
+        seen.append(line)
+        if "sampling far_from_home" in line:
+            break
+        assert time.monotonic() - started < 600, seen
+    assert child.poll() is None, seen
+    time.sleep(1.0)  # compiled by now or soon: the signal lands in compilation or sampling
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=300)
+    assert child.returncode == 130, "".join(seen) + err
+    assert "Traceback" not in err
+    assert _digest(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results"]
+
+
 # --- disclosure across all the packs of a region --------------------------------------------
 
 
