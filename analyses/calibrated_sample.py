@@ -14,7 +14,7 @@ from lacstats import findings, plots, regression, schema, synthetic
 from lacstats.units import WEEKS_PER_YEAR
 
 NAME = "calibrated_sample"
-TITLE = "Calibrated synthetic sample: cases per authority, setting mix, published findings"
+TITLE = "The case data: cases per authority, setting mix, the published findings recomputed"
 EVIDENCE = "case_rows"
 OBTAINED = "recomputed_from_rows"
 

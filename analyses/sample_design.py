@@ -12,7 +12,7 @@ from lacstats import datasets, findings, plots, sampling, schema, synthetic
 from lacstats.errors import DataError
 
 NAME = "sample_design"
-TITLE = "Sample design, audit of the 1,253 total, purposive versus random selection"
+TITLE = "Sample design, audit of a published total, selection and weighting"
 EXPECTED_SECONDS = 3  # on two cores; the longest analyses start first
 EVIDENCE = "real_data"
 OBTAINED = "recomputed_from_public_data"
