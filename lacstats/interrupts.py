@@ -5,13 +5,17 @@ may be raised inside a ctypes callback, where Python prints "Exception ignored" 
 on: the run would finish and swap its results into place as if nothing had happened.
 :func:`stop_on_signals` installs handlers that first record the signal and then raise, and
 :func:`check`, called after each fit and before any result is swapped into place, raises
-again if a signal was recorded, whatever happened to the first exception.
+again if a signal was recorded, whatever happened to the first exception. Under
+:func:`stop_on_signals` the interrupt that such a callback (or a weak-reference callback)
+swallows is not printed as "Exception ignored ... Traceback": the run stops with its one
+line all the same.
 """
 
 from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 
@@ -30,6 +34,20 @@ def _record(signum: int, frame: object) -> None:
     global _pending
     _pending = signum
     _raise_for(signum)
+
+
+def _quiet_unraisable(default):
+    """An unraisable hook that drops the interrupts this module raised (they are recorded
+    and raised again by :func:`check`) and passes anything else to ``default``."""
+
+    def hook(unraisable) -> None:
+        if _pending is not None and issubclass(
+            unraisable.exc_type, (KeyboardInterrupt, SystemExit)
+        ):
+            return
+        default(unraisable)
+
+    return hook
 
 
 def pending() -> int | None:
@@ -55,11 +73,14 @@ def stop_on_signals() -> Iterator[None]:
     wanted = [signal.SIGINT, signal.SIGTERM]
     previous = {s: signal.getsignal(s) for s in wanted}
     _pending = None
+    hook = sys.unraisablehook
+    sys.unraisablehook = _quiet_unraisable(hook)
     for s in wanted:
         signal.signal(s, _record)
     try:
         yield
     finally:
+        sys.unraisablehook = hook
         for s, handler in previous.items():
             with contextlib.suppress(TypeError, ValueError):
                 signal.signal(s, handler if handler is not None else signal.SIG_DFL)
