@@ -32,6 +32,7 @@ __all__ = [
     "data_path",
     "dfe_cla",
     "english_authorities",
+    "national_panel",
     "ofsted_fostering",
     "ons_population",
     "published_findings",
@@ -133,6 +134,9 @@ DFE_COLUMNS: dict[str, str] = {
     "CLA_OutLA_GT20": "outside_over_20_miles",
     "CLA_InLA_NoInfo": "inside_distance_unknown",
     "CLA_OutLA_NoInfo": "outside_distance_unknown",
+    "CLA_LTE20": "within_20_miles",
+    "CLA_GT20": "over_20_miles",
+    "CLA_NoInfo": "distance_unknown",
 }
 
 
@@ -415,3 +419,6 @@ def ons_population(year: int = 2019, *, ages: tuple[int, int] | None = None) -> 
             raise DataError(f"ages must be 0 <= lo <= hi <= 89, got {ages!r}", column="ages")
         out["population"] = out[[f"age_{a}" for a in range(lo, hi + 1)]].sum(axis=1)
     return out
+
+
+from lacstats.datasets.panel import national_panel  # uses the loaders above
