@@ -7,7 +7,9 @@ Model on the scaled data (``design.py``):
   eta_i = F_i beta_F + Z_i c[g_i] (+ log exposure),   c_g ~ MVN(mu, Sigma)
 
 where Z_i holds the intercept and the varying columns, F_i the other (fixed) columns and
-mu the means of the varying coefficients (the intercept first). Centred groups draw c_g
+mu the means of the varying coefficients (the intercept first). With nested grouping
+(``group=("region", "authority")``) the intercept's mean is mu_0 + r[region of g], with
+region effects r_k = tau_r z_k, z_k ~ N(0, 1) (non-centred: regions are few). Centred groups draw c_g
 around mu itself (hierarchical centring, Gelfand, Sahu and Carlin 1995, Biometrika 82,
 479-488), so the intercept and the mean of the effects form no ridge; non-centred groups
 use c_g = mu + L z_g (Papaspiliopoulos, Roberts and Skold 2007, Statistical Science 22,
@@ -113,16 +115,24 @@ def build(
                 L = pt.diag(pm.Exponential("tau_", rate, shape=q))
             pm.Deterministic("L", L)
             G = len(d.levels)
+            centre = pt.zeros((G, q)) + mu  # each group's mean: mu (+ its outer effect)
+            if d.outer is not None:
+                tau_r = pm.Exponential("tau_outer", rate)
+                z_r = pm.Normal("r_z", 0.0, 1.0, shape=len(d.outer_levels))
+                r = pm.Deterministic("r", tau_r * z_r)
+                centre = pt.set_subtensor(centre[:, 0], mu[0] + r[d.outer])
             c = pt.zeros((G, q))
             if len(idx_c):
                 if q == 1:
-                    c_c = pm.Normal("c_centred", mu[0], L[0, 0], shape=(len(idx_c), 1))
+                    c_c = pm.Normal("c_centred", centre[idx_c, 0], L[0, 0], shape=len(idx_c))[
+                        :, None
+                    ]
                 else:
-                    c_c = pm.MvNormal("c_centred", mu, chol=L, shape=(len(idx_c), q))
+                    c_c = pm.MvNormal("c_centred", centre[idx_c], chol=L, shape=(len(idx_c), q))
                 c = pt.set_subtensor(c[idx_c], c_c)
             if len(idx_n):
                 z = pm.Normal("c_z", 0.0, 1.0, shape=(len(idx_n), q))
-                c = pt.set_subtensor(c[idx_n], mu + pt.dot(z, L.T))
+                c = pt.set_subtensor(c[idx_n], centre[idx_n] + pt.dot(z, L.T))
             pm.Deterministic("c", c)
             eta = eta + pt.sum(Zd * c[g], axis=1)
         else:

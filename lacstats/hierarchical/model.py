@@ -14,7 +14,13 @@ import pandas as pd
 from lacstats import interrupts
 from lacstats.errors import ConvergenceError, DataError
 from lacstats.hierarchical import collapsed, full
-from lacstats.hierarchical.design import FAMILIES, SCALED_RESPONSE, Design, build_design
+from lacstats.hierarchical.design import (
+    FAMILIES,
+    SCALED_RESPONSE,
+    Design,
+    build_design,
+    split_group,
+)
 from lacstats.hierarchical.result import HierarchicalResult, diagnostics
 
 DEFAULT_PRIORS = {
@@ -38,7 +44,10 @@ class HierarchicalModel:
     Parameters
     ----------
     formula : patsy formula of the fixed part, e.g. ``"weekly_cost ~ risk_score"``.
-    group : the grouping column (``None``: a pooled model).
+    group : the grouping column (``None``: a pooled model), or two columns ``(outer,
+        inner)`` for groups nested in larger ones, e.g. ``("region", "authority")``: an
+        intercept per region and, within it, an intercept (and the ``varying`` slopes) per
+        authority (full likelihood only; every inner level must lie in one outer level).
     family : one of ``lognormal``, ``gaussian``, ``student_t``, ``gamma``, ``bernoulli``,
         ``binomial`` (with ``trials``), ``poisson`` or ``negative_binomial`` (optionally
         with ``exposure``).
@@ -67,7 +76,7 @@ class HierarchicalModel:
         self,
         formula: str,
         *,
-        group: str | None = "authority",
+        group: str | tuple[str, str] | None = "authority",
         family: str = "lognormal",
         varying: tuple[str, ...] = (),
         correlated: bool = True,
@@ -117,11 +126,30 @@ class HierarchicalModel:
             raise DataError(
                 f"unknown prior(s) {unknown}; known: {sorted(DEFAULT_PRIORS)}", column="priors"
             )
-        if self.fast_path is True and (self.family not in COLLAPSIBLE or not self.group):
+        if self.fast_path is True and (
+            self.family not in COLLAPSIBLE or not self.group or self.nested
+        ):
             raise DataError(
-                "the sufficient-statistics path is for gaussian and lognormal models with a group",
+                "the sufficient-statistics path is for gaussian and lognormal models with "
+                "one grouping column",
                 column="fast_path",
             )
+        split_group(self.group)
+
+    @property
+    def nested(self) -> bool:
+        """True when groups are nested in outer groups (``group=(outer, inner)``)."""
+        return split_group(self.group)[0] is not None
+
+    @property
+    def group_column(self) -> str | None:
+        """The innermost grouping column (the groups of ``group_effects``)."""
+        return split_group(self.group)[1]
+
+    @property
+    def outer_column(self) -> str | None:
+        """The outer grouping column of a nested model (else ``None``)."""
+        return split_group(self.group)[0]
 
     @property
     def _scales(self) -> dict[str, float]:
@@ -142,7 +170,12 @@ class HierarchicalModel:
         )
 
     def _collapsed(self) -> bool:
-        return bool(self.group) and self.family in COLLAPSIBLE and self.fast_path in (True, "auto")
+        return (
+            bool(self.group)
+            and not self.nested
+            and self.family in COLLAPSIBLE
+            and self.fast_path in (True, "auto")
+        )
 
     # -- fit ------------------------------------------------------------------------------
     def fit(
@@ -189,6 +222,7 @@ class HierarchicalModel:
                 self.correlated,
                 d.offset is not None,
                 tuple(sorted(scales.items())),
+                None if d.outer is None else tuple(d.outer),
             )
             make = lambda: full.build(
                 d,
@@ -365,6 +399,7 @@ def _dataset(trace, variables: dict[str, tuple[tuple[str, ...], np.ndarray]], d:
         "draw": np.asarray(post["draw"]),
         "term": list(d.names),
         "group": [str(g) for g in d.levels],
+        "outer": [str(g) for g in d.outer_levels],
         "coef": coef,
         "pair": [
             f"{coef[i]}:{coef[k]}" for i, k in zip(*np.triu_indices(len(coef), 1), strict=True)
@@ -412,7 +447,13 @@ def _full_posterior(trace, d: Design, grouped: bool, correlated: bool):
     variables: dict[str, Any] = {"alpha": ((), mu[..., 0]), "beta": (("term",), beta)}
     if grouped:
         c = _array(trace, "c")
-        variables["b"] = (("group", "coef"), c - mu[:, :, None, :])
+        centre = np.repeat(mu[:, :, None, :], c.shape[2], axis=2)
+        if d.outer is not None:
+            r = _array(trace, "r")
+            centre[..., 0] += r[:, :, d.outer]
+            variables["r"] = (("outer",), r)
+            variables["tau_outer"] = ((), _array(trace, "tau_outer"))
+        variables["b"] = (("group", "coef"), c - centre)
         tau, corr = _tau_corr(_array(trace, "L"))
         variables["tau"] = (("coef",), tau)
         if mu.shape[-1] > 1 and correlated:
