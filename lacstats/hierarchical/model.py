@@ -211,6 +211,7 @@ class HierarchicalModel:
         else:
             centred = full.centred_groups(d, self.family, self.centred_threshold, bool(self.group))
             values = full.data_values(d, bool(self.group))
+            outer_centred = d.outer is not None and full.centre_outer(d, self.family)
             key = (
                 "full",
                 self.family,
@@ -223,6 +224,7 @@ class HierarchicalModel:
                 d.offset is not None,
                 tuple(sorted(scales.items())),
                 None if d.outer is None else tuple(d.outer),
+                outer_centred,
             )
             make = lambda: full.build(
                 d,
@@ -231,6 +233,7 @@ class HierarchicalModel:
                 correlated=self.correlated,
                 centred=centred,
                 scales=scales,
+                outer_centred=outer_centred,
             )
         built = time.perf_counter()
         trace, compile_seconds, reused, sample_seconds = self._sample(
@@ -274,6 +277,7 @@ class HierarchicalModel:
                 "centred_groups": int(centred.sum()),
                 "non_centred_groups": int((~centred).sum()) if self.group and not collapse else 0,
                 "compiled_model_reused": reused,
+                "outer_centred": bool(not collapse and d.outer is not None and outer_centred),
             },
             timings=timings,
         )
