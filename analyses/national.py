@@ -145,6 +145,19 @@ def run(ctx) -> None:
     ctx.table("national_positions", pd.concat(positions, ignore_index=True).round(5))
     numbers.update(_sufficiency(ctx, panel))
     ctx.numbers(**numbers)
+    ctx.settings(
+        interval=(PROB, "central posterior interval"),
+        latest_year=(LATEST, "year of the positions"),
+        first_year=(int(panel["year"].min()), "first release"),
+        distance_first_year=(SHARES["far"][2][0], "first release with distance bands"),
+        south_east_authorities=(
+            int(panel.loc[panel["year"] == LATEST, "south_east"].sum()),
+            "authorities",
+        ),
+        homes_year=(2016, "Ofsted providers and places, 31 March"),
+        draws=(sampling["draws"], "draws per chain"),
+        chains=(sampling["chains"], "chains"),
+    )
 
 
 # -- the panel and the published totals ----------------------------------------------------
