@@ -172,3 +172,35 @@ def test_nested_binomial_with_slopes_covers_at_nominal_rate():
     assert np.mean(hits["trend"]) >= 9 / 12
     assert np.mean(hits["authority_sd"]) >= 9 / 12
     assert np.mean(hits["region_sd"]) >= 9 / 12
+
+
+def test_observation_effects_absorb_extra_binomial_variation():
+    # 40 authorities x 5 years, logit p = -1 + authority (SD 0.5) + year-to-year noise
+    # (SD 0.3) with 400 trials a row: the noise SD is recovered, and without the
+    # observation effects the authorities' intervals are too narrow to cover
+    gen = np.random.default_rng(8)
+    a = gen.normal(0, 0.5, 40)
+    rows = []
+    for g in range(40):
+        for t in range(5):
+            eta = -1 + a[g] + gen.normal(0, 0.3)
+            rows.append((f"A{g:02d}", t, 400, gen.binomial(400, 1 / (1 + np.exp(-eta)))))
+    data = pd.DataFrame(rows, columns=["authority", "year", "n", "y"])
+    kwargs = {"group": "authority", "family": "binomial", "trials": "n"}
+    with_obs = HierarchicalModel("y ~ 1", observation_effects=True, **kwargs).fit(
+        data, rng=1, progress=False
+    )
+    sds = with_obs.variance_components(prob=0.9).set_index("term")
+    assert sds.loc["observation", "ci_low"] < 0.3 < sds.loc["observation", "ci_high"]
+    authority = sds.loc["authority (intercept)"]
+    assert authority["ci_low"] < a.std(ddof=1) < authority["ci_high"]  # the realised SD
+    plain = HierarchicalModel("y ~ 1", **kwargs).fit(data, rng=1, progress=False, check=False)
+    widths = [
+        (fit.group_effects(0.9)["ci_high"] - fit.group_effects(0.9)["ci_low"]).mean()
+        for fit in (with_obs, plain)
+    ]
+    assert widths[0] > 1.3 * widths[1]
+    from lacstats.errors import DataError
+
+    with pytest.raises(DataError, match="observation_effects is for the binomial and poisson"):
+        HierarchicalModel("y ~ 1", family="gaussian", observation_effects=True).design(data)

@@ -107,9 +107,13 @@ def build(
     centred: np.ndarray,
     scales: dict[str, float],
     outer_centred: bool = False,
+    observation_effects: bool = False,
 ):
     """The PyMC model with its data in ``pm.Data`` containers (their values may be swapped
-    for another data set of the same structure)."""
+    for another data set of the same structure). ``observation_effects`` adds one normal
+    effect per row on the link scale, e_i = sigma_obs z_i (non-centred), for variation
+    beyond the binomial or Poisson (an observation-level random effect: Harrison 2014,
+    PeerJ 2:e616; Browne et al. 2005, JRSS A 168, 599-613)."""
     import pymc as pm
     import pytensor.tensor as pt
 
@@ -181,6 +185,9 @@ def build(
         pm.Deterministic("beta_fixed", beta_f)
         if d.offset is not None:
             eta = eta + pm.Data("offset", values["offset"])
+        if observation_effects:
+            sigma_obs = pm.Exponential("sigma_obs", 1.0 / scales["group_sd"])
+            eta = eta + sigma_obs * pm.Normal("obs_z", 0.0, 1.0, shape=len(d.y))
         _likelihood(pm, pt, family, eta, y, d, scales)
     return model
 

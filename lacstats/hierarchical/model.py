@@ -67,6 +67,11 @@ class HierarchicalModel:
     centred_threshold : for the full likelihood, ``"auto"`` centres a group when its own
         data outweigh the prior (``full.centred_groups``); an integer centres groups with
         at least that many rows.
+    observation_effects : for ``binomial`` and ``poisson``, one normal effect per row on the
+        link scale (an observation-level random effect) for variation beyond the family's
+        own, e.g. an authority's share moving between years more than binomial sampling
+        allows; predictions of ``kind="mean"`` and ``"linear"`` leave it out (a group's
+        level), ``"response"`` draws it anew.
     autoscale : centre and scale predictors (and a gaussian-type response) so that the
         priors are weakly informative whatever the units; ``False`` applies them to the
         data as given (simulation-based calibration needs this).
@@ -88,6 +93,7 @@ class HierarchicalModel:
         fast_path: bool | str = "auto",
         target_accept: float = 0.9,
         autoscale: bool = True,
+        observation_effects: bool = False,
     ) -> None:
         self.formula = formula
         self.group = group
@@ -102,6 +108,7 @@ class HierarchicalModel:
         self.fast_path = fast_path
         self.target_accept = target_accept
         self.autoscale = autoscale
+        self.observation_effects = observation_effects
 
     def __repr__(self) -> str:
         return (
@@ -135,6 +142,11 @@ class HierarchicalModel:
                 column="fast_path",
             )
         split_group(self.group)
+        if self.observation_effects and self.family not in ("binomial", "poisson"):
+            raise DataError(
+                "observation_effects is for the binomial and poisson families",
+                column="observation_effects",
+            )
 
     @property
     def nested(self) -> bool:
@@ -175,6 +187,7 @@ class HierarchicalModel:
             and not self.nested
             and self.family in COLLAPSIBLE
             and self.fast_path in (True, "auto")
+            and not self.observation_effects
         )
 
     # -- fit ------------------------------------------------------------------------------
@@ -225,6 +238,7 @@ class HierarchicalModel:
                 tuple(sorted(scales.items())),
                 None if d.outer is None else tuple(d.outer),
                 outer_centred,
+                self.observation_effects,
             )
             make = lambda: full.build(
                 d,
@@ -234,6 +248,7 @@ class HierarchicalModel:
                 centred=centred,
                 scales=scales,
                 outer_centred=outer_centred,
+                observation_effects=self.observation_effects,
             )
         built = time.perf_counter()
         trace, compile_seconds, reused, sample_seconds = self._sample(
@@ -462,7 +477,10 @@ def _full_posterior(trace, d: Design, grouped: bool, correlated: bool):
         variables["tau"] = (("coef",), tau)
         if mu.shape[-1] > 1 and correlated:
             variables["corr"] = (("pair",), corr)
-    for name in ("sigma", "nu", "shape", "phi"):
+    for name in ("sigma", "nu", "shape", "phi", "sigma_obs"):
         if name in trace["posterior"].data_vars:
             variables[name] = ((), _array(trace, name))
+    if "obs_z" in trace["posterior"].data_vars:
+        e = _array(trace, "obs_z") * _array(trace, "sigma_obs")[..., None]
+        variables["obs_effect"] = (("row",), e)
     return _dataset(trace, variables, d)

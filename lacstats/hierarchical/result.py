@@ -29,7 +29,20 @@ RHAT_MAX = 1.01
 ESS_MIN = 400
 INTERVAL = 0.95
 #: Posterior variables the gate checks (internal reparameterisations are left out).
-GATED = ("alpha", "beta", "b", "tau", "corr", "r", "tau_outer", "sigma", "nu", "shape", "phi")
+GATED = (
+    "alpha",
+    "beta",
+    "b",
+    "tau",
+    "corr",
+    "r",
+    "tau_outer",
+    "sigma",
+    "nu",
+    "shape",
+    "phi",
+    "sigma_obs",
+)
 
 
 @dataclass(frozen=True)
@@ -254,6 +267,8 @@ class HierarchicalResult(Result):
             sds = np.sqrt(np.einsum("sii->si", self._covariance()))
             for k, name in enumerate(self._coef_names):
                 out[f"{self.model.group_column} ({name})"] = sds[:, k]
+        if getattr(self.model, "observation_effects", False):
+            out["observation"] = self._draws("sigma_obs")
         return out
 
     def variance_components(self, prob: float = INTERVAL) -> pd.DataFrame:
@@ -290,6 +305,8 @@ class HierarchicalResult(Result):
             rows.append({**_row("residual", self._draws("sigma") * self._unit), "component": "sd"})
         if self.model.family == "negative_binomial":
             rows.append({**_row("phi (overdispersion)", self._draws("phi")), "component": "shape"})
+        if getattr(self.model, "observation_effects", False):
+            rows.append({**_row("observation", self._draws("sigma_obs"), prob), "component": "sd"})
         return pd.DataFrame(rows)
 
     def outer_effects(self, prob: float = INTERVAL) -> pd.DataFrame:
@@ -394,6 +411,8 @@ class HierarchicalResult(Result):
                 f"argument 'kind' must be mean, linear or response; got {kind!r}", column="kind"
             )
         gen = np.random.default_rng(rng)
+        if getattr(self.model, "observation_effects", False):
+            eta = eta + self._draws("sigma_obs")[:, None] * gen.standard_normal(eta.shape)
         if fam == "lognormal":
             return np.exp(eta + sigma * gen.standard_normal(eta.shape))
         if fam == "gaussian":
@@ -475,6 +494,8 @@ class HierarchicalResult(Result):
             eta += np.einsum("sng,ng->sn", b[:, d.groups, :], Z)
         if d.outer is not None:
             eta += self._draws("r")[:, d.outer[d.groups]]
+        if "obs_effect" in self.idata["posterior"].data_vars:
+            eta += self._draws("obs_effect")
         if d.offset is not None:
             eta += d.offset
         fam = self.model.family
