@@ -385,7 +385,6 @@ def _summarise(ctx, key, fit, rows, response, trials, label, transform):
         f"{key}_below": (int(table["below_national"].sum()), "authorities"),
         f"{key}_south_east_above": (int(se["above_national"].sum()), "authorities"),
         f"{key}_south_east_below": (int(se["below_national"].sum()), "authorities"),
-        f"{key}_diagnostics_passed": (bool(fit.diagnostics.passed), "convergence gate"),
     }
     for _, row in shares.iterrows():
         extra[f"{key}_share_{row['component']}"] = (round(100 * row["share"], 1), "percent")
