@@ -21,12 +21,22 @@ from matplotlib.figure import Figure
 __all__ = [
     "PALETTE",
     "authority_effects",
+    "cohort_sizes",
+    "cost_by_risk_band",
+    "design_totals",
     "fan_chart",
     "national_caterpillar",
+    "need_profiles",
     "pit_histogram",
     "png",
+    "posterior_predictive",
+    "rank_histograms",
     "regional_sufficiency",
+    "risk_cost_lines",
+    "selection_bias",
     "setting_shares",
+    "threshold_curves",
+    "true_versus_estimated",
 ]
 
 #: Colours used across the figures: the authority in focus, the others, interval lines.
@@ -59,35 +69,44 @@ def setting_shares(shares: pd.DataFrame, *, label: str, other_label: str) -> Fig
 
 
 def authority_effects(
-    effects: pd.DataFrame, *, highlight: str | None = None, xlabel: str | None = None
+    effects: pd.DataFrame,
+    *,
+    highlight: str | None = None,
+    xlabel: str | None = None,
+    title: str | None = None,
+    with_n: bool = False,
 ) -> Figure:
     """Caterpillar plot of group effects on log cost, as percentage differences.
 
     ``effects`` has ``group``, ``mean``, ``ci_low`` and ``ci_high`` on the log scale (as
-    :meth:`lacstats.hierarchical.HierarchicalResult.group_effects` gives them); each is
-    drawn as ``100 (exp(v) - 1)``. ``highlight`` names a group to draw in the focus colour.
+    :meth:`lacstats.hierarchical.HierarchicalResult.group_effects` gives them, with ``n``
+    for ``with_n``); each is drawn as ``100 (exp(v) - 1)``. ``highlight`` names a group to
+    draw in the focus colour.
     """
     ordered = effects.sort_values("mean")
-
-    def pct(values: pd.Series) -> np.ndarray:
-        return 100 * (np.exp(values.to_numpy(dtype=float)) - 1)
-
-    mean = pct(ordered["mean"])
+    mean = _percent(ordered["mean"])
     fig = Figure(figsize=(6.5, 0.22 * len(ordered) + 1.2))
     ax = fig.subplots()
     y = np.arange(len(ordered))
     ax.errorbar(
         mean,
         y,
-        xerr=[mean - pct(ordered["ci_low"]), pct(ordered["ci_high"]) - mean],
+        xerr=[mean - _percent(ordered["ci_low"]), _percent(ordered["ci_high"]) - mean],
         fmt="none",
         ecolor=PALETTE["interval"],
     )
     colours = [PALETTE["focus"] if g == highlight else PALETTE["main"] for g in ordered["group"]]
     ax.scatter(mean, y, c=colours, zorder=3, s=18)
-    ax.set_yticks(y, ordered["group"], fontsize=7)
+    labels = (
+        [f"{g} (n={n})" for g, n in zip(ordered["group"], ordered["n"], strict=True)]
+        if with_n
+        else list(ordered["group"])
+    )
+    ax.set_yticks(y, labels, fontsize=7)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_xlabel(xlabel or "weekly cost versus the regional mean (%), same risk and setting")
+    if title:
+        ax.set_title(title)
     return fig
 
 
@@ -151,6 +170,250 @@ def pit_histogram(backtest: Any, *, title: str | None = None) -> Figure:
     axes[0].set_ylabel("share of authority-months")
     if title:
         fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def _percent(values: Any) -> np.ndarray:
+    """Effects on the log scale as percentage differences, 100 (exp(v) - 1)."""
+    return 100 * (np.exp(np.asarray(values, dtype=float)) - 1)
+
+
+def posterior_predictive(check: Any) -> Figure:
+    """Histograms of the observed (log) response and of replicated data sets, from a
+    :class:`lacstats.hierarchical.PosteriorPredictiveCheck`."""
+    fig = Figure(figsize=(6, 3.5))
+    ax = fig.subplots()
+    bins = np.histogram_bin_edges(check.observed, bins=40)
+    for rep in check.replicated:
+        ax.hist(rep, bins=bins, histtype="step", color="#9ecae1", alpha=0.4, density=True)
+    ax.hist(
+        check.observed,
+        bins=bins,
+        histtype="step",
+        color="black",
+        lw=1.5,
+        density=True,
+        label="observed",
+    )
+    ax.set_xlabel(check.label)
+    ax.set_title(
+        f"Posterior predictive check (blue: {len(check.replicated)} replicated data sets)"
+    )
+    ax.legend(frameon=False)
+    return fig
+
+
+def true_versus_estimated(recovery: pd.DataFrame, *, level: float) -> Figure:
+    """Method check: effects the generator set (``truth``) against their estimates
+    (``mean``, ``ci_low``, ``ci_high``), all on the log scale, drawn as percentages; no
+    group is named."""
+    truth, mean = _percent(recovery["truth"]), _percent(recovery["mean"])
+    low, high = _percent(recovery["ci_low"]), _percent(recovery["ci_high"])
+    fig = Figure(figsize=(4.8, 4.2))
+    ax = fig.subplots()
+    ax.errorbar(
+        truth,
+        mean,
+        yerr=[mean - low, high - mean],
+        fmt="o",
+        color=PALETTE["main"],
+        ecolor="#9ecae1",
+        capsize=0,
+    )
+    lo, hi = min(low.min(), truth.min()), max(high.max(), truth.max())
+    ax.plot([lo, hi], [lo, hi], color="black", lw=0.8, ls="--")
+    ax.set_xlabel("effect the generator set, %")
+    ax.set_ylabel(f"estimated effect, % ({level:.0%} interval)")
+    ax.set_title("Authority effects: true versus estimated (synthetic)", fontsize=10)
+    return fig
+
+
+def cost_by_risk_band(cases: pd.DataFrame, *, high_cost: float, data: str) -> Figure:
+    """Box plots of weekly cost (log scale) by band of risk score, without outliers (no
+    single child is drawn), with the high-cost line."""
+    bands = pd.cut(
+        cases["risk_score"].astype(float),
+        [6, 12, 16, 20, 24, 35],
+        labels=["7-12", "13-16", "17-20", "21-24", "25-35"],
+    )
+    fig = Figure(figsize=(6, 4))
+    ax = fig.subplots()
+    groups = [cases.loc[bands == b, "weekly_cost"].to_numpy() for b in bands.cat.categories]
+    ax.boxplot(groups, tick_labels=list(bands.cat.categories), showfliers=False)
+    ax.set_yscale("log")
+    ax.axhline(high_cost, color="firebrick", lw=1, ls="--")
+    ax.set_xlabel("risk score (sum of seven risk factors, 7-35)")
+    ax.set_ylabel("weekly cost (GBP, log scale)")
+    ax.set_title(f"Weekly cost by risk score band ({data})")
+    return fig
+
+
+def risk_cost_lines(lines: dict[str, dict[str, Any]]) -> Figure:
+    """Weekly cost against risk score by setting group: binned means (``mids``,
+    ``means``, ``sizes``: bins of at least five children) and a fitted line (``grid``,
+    ``fitted``) per group."""
+    import matplotlib
+
+    fig = Figure(figsize=(6.5, 4.2))
+    ax = fig.subplots()
+    colours = matplotlib.colormaps["tab10"].colors
+    for (label, line), colour in zip(lines.items(), colours, strict=False):
+        ax.scatter(
+            line["mids"],
+            line["means"],
+            color=colour,
+            s=12 + np.asarray(line["sizes"]),
+            alpha=0.6,
+        )
+        ax.plot(line["grid"], line["fitted"], color=colour, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("risk score (sum of seven risk factors)")
+    ax.set_ylabel("weekly cost, GBP (log scale)")
+    ax.set_title("Weekly cost and risk score: binned means and fitted lines")
+    ax.legend(frameon=False, fontsize=8)
+    return fig
+
+
+def need_profiles(profiles: pd.DataFrame, items: tuple[str, ...], *, method: str) -> Figure:
+    """Heat map of each need profile's mean item scores (a ``NeedProfiles.profiles_``
+    table: ``name``, ``share`` and ``mean_<item>``)."""
+    means = profiles[[f"mean_{i}" for i in items]].to_numpy()
+    fig = Figure(figsize=(7, 0.6 * len(means) + 1.6))
+    ax = fig.subplots()
+    image = ax.imshow(means, cmap="viridis", vmin=1, vmax=5, aspect="auto")
+    ax.set_xticks(
+        range(len(items)),
+        [i.replace("risk_", "").replace("_", " ") for i in items],
+        rotation=40,
+        ha="right",
+        fontsize=8,
+    )
+    ax.set_yticks(
+        range(len(means)),
+        [f"{n} ({s:.0%})" for n, s in zip(profiles["name"], profiles["share"], strict=True)],
+        fontsize=8,
+    )
+    fig.colorbar(image, ax=ax, label="mean score (1-5)")
+    ax.set_title(f"Need profiles ({method}): mean item scores")
+    return fig
+
+
+def cohort_sizes(summary: pd.DataFrame) -> Figure:
+    """Each cohort's children and weekly cost (a ``cohorts.summarise`` table for all
+    cases, indexed by cohort)."""
+    fig = Figure(figsize=(7, 3.6))
+    left = fig.subplots()
+    names = [n.replace("_", "\n") for n in summary.index]
+    x = np.arange(len(names))
+    left.bar(x - 0.2, summary["n"], width=0.4, color=PALETTE["main"], label="children")
+    left.set_ylabel("children")
+    right = left.twinx()
+    right.bar(
+        x + 0.2,
+        summary["weekly_cost"] / 1000,
+        width=0.4,
+        color="#dd8452",
+        label="weekly cost (£000)",
+    )
+    right.set_ylabel("weekly cost (£000)")
+    left.set_xticks(x, names, fontsize=7)
+    left.set_title("Commissioning cohorts: size and weekly cost")
+    fig.legend(loc="upper right", frameon=False, fontsize=8)
+    return fig
+
+
+def selection_bias(summary: pd.DataFrame, labels: dict[str, str], *, reps: int) -> Figure:
+    """Random versus most-expensive selection: bias of the regional estimate and the share
+    of strata within the design's interval, per outcome (a ``selection_study`` summary)."""
+    import textwrap
+
+    fig = Figure(figsize=(9, 3.6))
+    axes = fig.subplots(1, 2)
+    names = list(labels)
+    x = np.arange(len(names))
+    methods = {"random": "random selection", "top_cost": "most expensive first"}
+    for offset, method, colour in ((-0.18, "random", "#4c72b0"), (0.18, "top_cost", "#dd8452")):
+        part = summary[summary["method"] == method].set_index("outcome").reindex(names)
+        axes[0].bar(
+            x + offset, part["bias_points"], width=0.36, label=methods[method], color=colour
+        )
+        axes[1].bar(
+            x + offset, part["strata_within_10"], width=0.36, label=methods[method], color=colour
+        )
+    axes[0].axhline(0, color="black", lw=0.8)
+    axes[0].set_ylabel("bias of regional estimate (points)")
+    axes[1].axhline(0.95, color="black", lw=0.8, ls="--")
+    axes[1].set_ylabel("authorities within the design's interval")
+    for ax in axes:
+        ax.set_xticks(x, [textwrap.fill(labels[n], 18) for n in names], fontsize=7)
+    axes[0].legend(frameon=False)
+    fig.suptitle(f"Most expensive placements first versus random selection ({reps} simulations)")
+    return fig
+
+
+def threshold_curves(thresholds: pd.DataFrame, *, high_cost: float, miles: float) -> Figure:
+    """Cohort sizes as the high-cost and distance lines move (a
+    ``threshold_sensitivity`` table), the study's lines dashed."""
+    fig = Figure(figsize=(9.5, 3.6))
+    axes = fig.subplots(1, 2)
+    hc = thresholds[
+        (thresholds["miles"] == miles) & (thresholds["output"] == "high_cost_residential_n")
+    ]
+    axes[0].plot(hc["high_cost"], hc["value"], marker="o")
+    axes[0].axvline(high_cost, color="firebrick", ls="--", lw=1)
+    axes[0].set_xlabel("high-cost line (GBP a week)")
+    axes[0].set_ylabel("children in high-cost residential care")
+    beyond = thresholds[
+        (thresholds["high_cost"] == high_cost) & (thresholds["output"] == "keeping_local_n")
+    ]
+    axes[1].plot(beyond["miles"], beyond["value"], marker="o")
+    axes[1].axvline(miles, color="firebrick", ls="--", lw=1)
+    axes[1].set_xlabel("distance line (miles from home)")
+    axes[1].set_ylabel("children placed beyond it")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    fig.suptitle("Cohort sizes as the thresholds move (the study's lines dashed)")
+    return fig
+
+
+def design_totals(design: pd.DataFrame, *, strata: int, published: int | None = None) -> Figure:
+    """Design totals by confidence and interval (a ``design_sensitivity`` table, CRS
+    convention), with a published total if there is one."""
+    fig = Figure(figsize=(6, 3.6))
+    ax = fig.subplots()
+    levels = sorted(design["confidence"].unique())
+    colours = ["#9ecae1", "#4c72b0", "#08306b", "#041a3d"]
+    for conf, colour in zip(levels, colours, strict=False):
+        part = design[(design["confidence"] == conf) & (design["output"] == "crs")]
+        ax.plot(part["interval"], part["value"], marker="o", color=colour, label=f"{conf:.0%}")
+    if published is not None:
+        ax.axhline(published, color="firebrick", ls="--", lw=1, label=f"published {published:,}")
+    ax.set_xlabel("interval (+/- percentage points)")
+    ax.set_ylabel(f"total sample ({strata} authorities)")
+    ax.set_yscale("log")
+    ax.legend(frameon=False, title="confidence")
+    ax.set_title("Design total by confidence and interval (CRS)")
+    return fig
+
+
+def rank_histograms(ranks: pd.DataFrame, *, draws: int, simulations: int) -> Figure:
+    """Simulation-based calibration: one rank histogram per parameter (``parameter``,
+    ``rank``), uniform if the sampler is calibrated."""
+    names = list(dict.fromkeys(ranks["parameter"]))
+    fig = Figure(figsize=(10, 2.6))
+    axes = np.atleast_1d(fig.subplots(1, len(names), sharey=True))
+    for ax, name in zip(axes, names, strict=True):
+        ax.hist(
+            ranks.loc[ranks["parameter"] == name, "rank"],
+            bins=10,
+            range=(0, draws + 1),
+            color=PALETTE["main"],
+        )
+        ax.axhline(simulations / 10, color="black", ls="--", lw=0.8)
+        ax.set_title(name)
+    axes[0].set_ylabel("simulations")
+    fig.suptitle("SBC rank histograms (uniform if calibrated)", y=1.04)
+    return fig
 
 
 def national_caterpillar(
