@@ -245,8 +245,19 @@ def _report(args: argparse.Namespace) -> int:
         cases = synthetic.complex_lac(rng=args.seed)
         source = f"the packaged synthetic South East sample (seed {args.seed})"
     names = None if args.all else [args.authority]
+    national = None
+    if args.national:
+        from lacstats.io import read_table
+
+        national = read_table(args.national)
     written = reporting.write_all(
-        cases, args.out, source=source, fast=args.fast, rng=args.seed, authorities=names
+        cases,
+        args.out,
+        source=source,
+        fast=args.fast,
+        rng=args.seed,
+        authorities=names,
+        national=national,
     )
     for path in written:
         print(path)
@@ -599,6 +610,11 @@ def parser() -> argparse.ArgumentParser:
         help="case table (CSV, XLSX, Parquet); default: the packaged synthetic sample",
     )
     p.add_argument("--out", required=True, help="folder for the packs")
+    p.add_argument(
+        "--national",
+        type=_file,
+        help="results/national/national_positions.csv: add each authority's national position",
+    )
     p.add_argument(
         "--fast", action="store_true", help="frequentist authority effects instead of MCMC"
     )

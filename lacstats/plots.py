@@ -25,11 +25,13 @@ __all__ = [
     "cost_by_risk_band",
     "design_totals",
     "fan_chart",
+    "national_caterpillar",
     "need_profiles",
     "pit_histogram",
     "png",
     "posterior_predictive",
     "rank_histograms",
+    "regional_sufficiency",
     "risk_cost_lines",
     "selection_bias",
     "setting_shares",
@@ -411,4 +413,68 @@ def rank_histograms(ranks: pd.DataFrame, *, draws: int, simulations: int) -> Fig
         ax.set_title(name)
     axes[0].set_ylabel("simulations")
     fig.suptitle("SBC rank histograms (uniform if calibrated)", y=1.04)
+    return fig
+
+
+def national_caterpillar(
+    estimates: pd.DataFrame,
+    *,
+    national: float,
+    xlabel: str,
+    marked_label: str = "South East",
+) -> Figure:
+    """Caterpillar plot of every authority's partial-pooling estimate and interval.
+
+    ``estimates`` has ``authority``, ``estimate``, ``ci_low``, ``ci_high`` and ``marked``
+    (bool: drawn in the focus colour and listed in the legend as ``marked_label``);
+    ``national`` draws the national level as a vertical line.
+    """
+    ordered = estimates.sort_values("estimate").reset_index(drop=True)
+    fig = Figure(figsize=(6.5, 0.085 * len(ordered) + 1.4))
+    ax = fig.subplots()
+    y = np.arange(len(ordered))
+    marked = ordered["marked"].to_numpy(dtype=bool)
+    for mask, colour, label in (
+        (~marked, PALETTE["main"], "other authorities"),
+        (marked, PALETTE["focus"], marked_label),
+    ):
+        ax.hlines(
+            y[mask],
+            ordered.loc[mask, "ci_low"],
+            ordered.loc[mask, "ci_high"],
+            color=colour,
+            alpha=0.45,
+            lw=0.8,
+        )
+        ax.scatter(
+            ordered.loc[mask, "estimate"], y[mask], color=colour, s=6, zorder=3, label=label
+        )
+    ax.axvline(national, color="black", lw=0.8, label="national level")
+    ax.set_yticks(y, ordered["authority"], fontsize=3.2)
+    ax.set_ylim(-1, len(ordered))
+    ax.set_xlabel(xlabel, fontsize=8)
+    ax.legend(frameon=False, fontsize=7, loc="lower right")
+    return fig
+
+
+def regional_sufficiency(table: pd.DataFrame, *, places: str, children: str, title: str) -> Figure:
+    """Places beside children by region: ``table`` has ``region`` and the two count
+    columns named by ``places`` and ``children``."""
+    fig = Figure(figsize=(6.5, 3.4))
+    ax = fig.subplots()
+    y = np.arange(len(table))
+    ax.barh(
+        y - 0.2, table[places], height=0.4, color=PALETTE["main"], label=places.replace("_", " ")
+    )
+    ax.barh(
+        y + 0.2,
+        table[children],
+        height=0.4,
+        color=PALETTE["others"],
+        label=children.replace("_", " "),
+    )
+    ax.set_yticks(y, table["region"], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_title(title, fontsize=9)
+    ax.legend(frameon=False, fontsize=7)
     return fig

@@ -30,7 +30,14 @@ from lacstats.outputs import atomic_write_bytes
 from lacstats.results import Result, jsonable
 from lacstats.sampling import margin_of_error, sample_size
 
-__all__ = ["Pack", "authority_effects", "authority_tables", "write_all", "write_pack"]
+__all__ = [
+    "Pack",
+    "authority_effects",
+    "authority_tables",
+    "national_position",
+    "write_all",
+    "write_pack",
+]
 
 SETTING_GROUPS = {
     "foster care": schema.FOSTER_SETTINGS,
@@ -217,6 +224,7 @@ def authority_tables(
     effects: pd.DataFrame | None = None,
     threshold: int = 5,
     region: dict[str, disclosure.Suppressed] | None = None,
+    national: pd.DataFrame | None = None,
 ) -> Pack:
     """The disclosure-controlled tables of ``authority``'s pack (see the module docstring).
 
@@ -307,6 +315,8 @@ def authority_tables(
     )
     if effects is not None:
         tables["authority effect"] = _effect_table(effects, authority)
+    if national is not None:
+        tables["national position"] = national_position(national, authority)
 
     record = (
         pd.concat(log, ignore_index=True)
@@ -364,6 +374,47 @@ def authority_effects(
     fit_ = HierarchicalModel(FORMULA, group="authority").fit(cases, rng=rng, progress=False)
     out = fit_.group_effects()[["group", "mean", "ci_low", "ci_high", "n"]]
     return out.assign(method="Bayesian hierarchical model, 95% central interval")
+
+
+NATIONAL_MEASURES = {
+    "far": ("placed over 20 miles from home (% of known distance)", 100),
+    "residential": ("in children's homes, secure units, semi-independent (%)", 100),
+    "private": ("placed with private providers (%)", 100),
+    "rate": ("looked after per 10,000 children", 1),
+}
+
+
+def national_position(positions: pd.DataFrame, authority: str) -> pd.DataFrame:
+    """The authority among every English authority (``results/national/
+    national_positions.csv``, real public data): for each measure its partial-pooling
+    estimate and 90% interval, its rank interval (1 = highest) and whether it is credibly
+    above or below the national level. Published aggregates of public releases: no
+    suppression applies beyond the releases' own."""
+    mine = positions[positions["authority"] == authority]
+    if mine.empty:
+        return pd.DataFrame([{"measure": "national position", "estimate": "not estimated"}])
+    rows = []
+    for _, row in mine.iterrows():
+        label, scale = NATIONAL_MEASURES.get(row["measure"], (row["measure"], 1))
+        position = (
+            "above national"
+            if row["above_national"]
+            else "below national"
+            if row["below_national"]
+            else "not credibly different"
+        )
+        rows.append(
+            {
+                "measure": f"{label}, {int(row['year'])}",
+                "estimate": round(scale * row["estimate"], 1),
+                "90% interval low": round(scale * row["ci_low"], 1),
+                "90% interval high": round(scale * row["ci_high"], 1),
+                "rank interval": f"{int(row['rank_low'])} to {int(row['rank_high'])}",
+                "authorities": int((positions["measure"] == row["measure"]).sum()),
+                "versus national": position,
+            }
+        )
+    return pd.DataFrame(rows).set_index("measure")
 
 
 def _effect_table(effects: pd.DataFrame, authority: str) -> pd.DataFrame:
@@ -483,9 +534,11 @@ def write_all(
     rng: int | np.random.Generator | None = None,
     authorities: list[str] | None = None,
     threshold: int = 5,
+    national: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Packs for ``authorities`` (default: every authority in ``cases``), suppressed as
-    one set over the region (:func:`region_suppression`).
+    one set over the region (:func:`region_suppression`); ``national`` (the national
+    analysis's positions table) adds each authority's national position.
 
     Every pack is built before anything is written; all of them are then written into a
     staging folder beside ``out`` and moved into ``out`` together, so a run that fails or
@@ -499,7 +552,10 @@ def write_all(
     effects = authority_effects(cases, fast=fast, rng=rng)
     region = region_suppression(cases, threshold=threshold)
     names = authorities or sorted(cases["authority"].astype(str).unique())
-    packs = [authority_tables(cases, name, effects=effects, region=region) for name in names]
+    packs = [
+        authority_tables(cases, name, effects=effects, region=region, national=national)
+        for name in names
+    ]
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise DataError(f"{out}: an existing file, not a folder")

@@ -153,3 +153,35 @@ def test_a_pack_is_a_frozen_result_with_one_face(cases):
     json.dumps(pack.to_dict())  # JSON-safe
     assert "case_id" not in json.dumps(pack.to_dict())
     assert pack.summary().startswith("One authority's pack")
+
+
+def test_national_position_table():
+    from lacstats.reporting import national_position
+
+    positions = pd.DataFrame(
+        {
+            "authority": ["Kent", "Kent", "Slough"],
+            "measure": ["far", "rate", "far"],
+            "year": [2019, 2019, 2019],
+            "estimate": [0.25, 48.0, 0.1],
+            "ci_low": [0.2, 45.0, 0.05],
+            "ci_high": [0.3, 51.0, 0.15],
+            "rank_low": [10.0, 100.0, 120.0],
+            "rank_high": [30.0, 120.0, 140.0],
+            "above_national": [True, False, False],
+            "below_national": [False, True, False],
+        }
+    )
+    table = national_position(positions, "Kent")
+    assert table.shape == (2, 6)
+    far = table.iloc[0]
+    assert (far["estimate"], far["90% interval low"], far["90% interval high"]) == (
+        25.0,
+        20.0,
+        30.0,
+    )
+    assert far["rank interval"] == "10 to 30"
+    assert far["authorities"] == 2
+    assert far["versus national"] == "above national"
+    assert table.iloc[1]["versus national"] == "below national"
+    assert national_position(positions, "Dorset").iloc[0]["estimate"] == "not estimated"

@@ -302,6 +302,7 @@ def test_fast_run_covers_every_analysis(fast_run):
         "projection",
         "cohorts",
         "authority_effects",
+        "national",
     }
     assert len(summary.unmatched()) == 0
     manifest = json.loads((out / "manifest.json").read_text())
@@ -355,7 +356,10 @@ def test_findings_are_honestly_counted(fast_run):
     )
     # no source document is named by its file name
     assert not table["source"].str.contains(r"\d{3}_[0-9a-f]{16}").any()
-    assert set(table["source"]) == {
+    # the national analysis cites the DfE releases whose totals it checks
+    releases = table["source"].str.startswith("DfE children looked after 20")
+    assert set(table.loc[releases, "analysis"]) == {"national"}
+    assert set(table.loc[~releases, "source"]) == {
         "Evans, Mark (2020), South East Needs DfE Project: SE Fostering Group",
         (
             "Dorset County Council (2017), Looked After Children: Current Position, "
@@ -632,24 +636,17 @@ def test_paper_fails_on_a_figure_of_the_wrong_kind(fast_run, tmp_path):
 
 
 def test_paper_reports_the_national_analysis_when_it_is_there(fast_run, tmp_path):
+    # the fast run has the national analysis; a copy without it says it was not run
     out, _ = fast_run
+    assert (out / "national" / "numbers.json").is_file()
     copy = tmp_path / "results"
     shutil.copytree(out, copy)
-    (copy / "national").mkdir()
-    (copy / "national" / "numbers.json").write_text(
-        json.dumps(
-            {
-                "authorities": {
-                    "value": 152,
-                    "unit": "authorities",
-                    "evidence": "real_data",
-                    "obtained": "recomputed_from_public_data",
-                }
-            }
-        )
-    )
-    with_national = paper.build(copy, tmp_path / "with.pdf").read_bytes()
-    without = paper.build(out, tmp_path / "without.pdf").read_bytes()
+    shutil.rmtree(copy / "national")
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["analyses"].pop("national", None)
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with_national = paper.build(out, tmp_path / "with.pdf").read_bytes()
+    without = paper.build(copy, tmp_path / "without.pdf").read_bytes()
     assert with_national != without
 
 
@@ -677,3 +674,33 @@ def test_paper_pages_are_filled(fast_run, tmp_path):
     blank = {page.name: round(_blank_share(page), 2) for page in pages[:-1]}
     # no page but the last is more than half blank (a float pushed off, a table not split)
     assert max(blank.values()) <= 0.5, blank
+
+
+def test_national_analysis(fast_run):
+    out, summary = fast_run
+    folder = out / "national"
+    numbers = json.loads((folder / "numbers.json").read_text())
+    positions = pd.read_csv(folder / "national_positions.csv")
+    rate = positions[positions["measure"] == "rate"]
+    assert len(rate) == 152  # every authority, 2019
+    assert rate["marked"].sum() == 19  # the South East
+    assert (rate["ci_low"] <= rate["estimate"]).all()
+    assert (rate["estimate"] <= rate["ci_high"]).all()
+    assert (rate["rank_low"] <= rate["rank_high"]).all()
+    assert positions.groupby("measure").size().to_dict() == {
+        "far": 150,  # the Isles of Scilly place no child; one authority's distances all suppressed
+        "private": 151,
+        "rate": 152,
+        "residential": 151,
+    }
+    # England's rate per 10,000 from the LA rows equals the release's, every year
+    found = summary.findings.set_index("finding")
+    for year in range(2015, 2020):
+        assert found.loc[f"national.england.rate_per_10000.{year}", "match"]
+    assert found.loc["national.england.rate_per_10000.2019", "published"] == 65
+    assert numbers["totals_checked"]["value"] > 150
+    # sufficiency: Ofsted's 2016 children's homes places in the South East
+    assert numbers["south_east_homes_places_2016"]["value"] > 1000
+    table = pd.read_csv(folder / "sufficiency_by_region.csv")
+    assert len(table) == 9
+    assert {"caterpillar_far.png", "caterpillar_rate.svg"} <= {p.name for p in folder.iterdir()}

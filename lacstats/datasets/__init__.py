@@ -32,7 +32,9 @@ __all__ = [
     "data_path",
     "dfe_cla",
     "english_authorities",
+    "national_panel",
     "ofsted_fostering",
+    "ofsted_providers",
     "ons_population",
     "published_findings",
     "region_of",
@@ -133,6 +135,9 @@ DFE_COLUMNS: dict[str, str] = {
     "CLA_OutLA_GT20": "outside_over_20_miles",
     "CLA_InLA_NoInfo": "inside_distance_unknown",
     "CLA_OutLA_NoInfo": "outside_distance_unknown",
+    "CLA_LTE20": "within_20_miles",
+    "CLA_GT20": "over_20_miles",
+    "CLA_NoInfo": "distance_unknown",
 }
 
 
@@ -384,6 +389,43 @@ def ofsted_fostering(year: int = 2019) -> pd.DataFrame:
     return tidy.drop(columns="text")
 
 
+_OFSTED_PROVIDERS = {2016: "Ofsted_providers_at_31_Mar_2016.csv"}
+
+
+def ofsted_providers(year: int = 2016) -> pd.DataFrame:
+    """Ofsted's children's social care providers and places at 31 March ``year``
+    (provider level; names and addresses redacted in the release): ``urn``,
+    ``provision_type`` (``Children's home``, ``Secure children's home``, ``Independent
+    Fostering Agency``, ...; the release's own spelling, trimmed, "Children's Home" read as
+    "Children's home"), ``registration_status``, ``region`` (Government Office Region),
+    ``local_authority`` (where the provider is), ``sector`` and ``places`` (nullable
+    integer; missing where the release gives none, e.g. agencies)."""
+    raw = _packaged_csv(_OFSTED_PROVIDERS, year, "Ofsted providers", header=1)
+    raw.columns = [c.strip().lstrip("\ufeff") for c in raw.columns]
+    raw = raw[raw["URN"].str.strip() != ""]
+    out = pd.DataFrame(
+        {
+            "urn": raw["URN"].str.strip(),
+            "provision_type": raw["Provision type"]
+            .str.strip()
+            .replace({"Children's Home": "Children's home"}),
+            "registration_status": raw["Registration status"].str.strip(),
+            "region": raw["Government Office Region"].str.strip(),
+            "local_authority": raw["Local authority"].str.strip(),
+            "sector": raw["Sector"].str.strip(),
+        }
+    )
+    places = raw["Places"].str.strip()
+    numbers = pd.to_numeric(places.where(places != ""), errors="coerce")
+    if (numbers.isna() & (places != "")).any():
+        bad = raw.loc[numbers.isna() & (places != ""), "URN"].iloc[0]
+        raise DataError(
+            f"Ofsted providers {year}: unreadable places for URN {bad}", column="Places"
+        )
+    out["places"] = numbers.astype("Int64")
+    return out.reset_index(drop=True)
+
+
 _ONS_FILES = {
     2019: "ONS_MYE_population19_utla19_single_year_of_age_via_demographr.csv",
     2020: "ONS_MYE_population20_utla20_single_year_of_age_via_demographr.csv",
@@ -415,3 +457,6 @@ def ons_population(year: int = 2019, *, ages: tuple[int, int] | None = None) -> 
             raise DataError(f"ages must be 0 <= lo <= hi <= 89, got {ages!r}", column="ages")
         out["population"] = out[[f"age_{a}" for a in range(lo, hi + 1)]].sum(axis=1)
     return out
+
+
+from lacstats.datasets.panel import national_panel  # uses the loaders above

@@ -52,6 +52,8 @@ class Design:
     offset: np.ndarray | None  # log exposure of count families
     n_dropped: int
     response: str
+    outer: np.ndarray | None = None  # outer-level code of each group (nested grouping)
+    outer_levels: tuple[Any, ...] = ()
 
     @property
     def q(self) -> int:
@@ -75,12 +77,46 @@ class Design:
         return T
 
 
+def split_group(group: str | tuple[str, ...] | None) -> tuple[str | None, str | None]:
+    """``(outer, inner)`` of a grouping: ``"authority"`` -> ``(None, "authority")``,
+    ``("region", "authority")`` -> authorities nested in regions."""
+    if group is None or isinstance(group, str):
+        return None, group
+    parts = tuple(group)
+    if len(parts) == 1:
+        return None, str(parts[0])
+    if len(parts) != 2 or not all(isinstance(p, str) for p in parts) or parts[0] == parts[1]:
+        raise DataError(
+            f"argument 'group': a column or two columns (outer, inner); got {group!r}",
+            column="group",
+        )
+    return parts[0], parts[1]
+
+
+def _nesting(complete: pd.DataFrame, outer: str, inner: str, levels) -> tuple:
+    """The outer level of each inner level; an inner level under two outer ones is an
+    error naming it."""
+    pairs = complete[[inner, outer]].drop_duplicates()
+    counts = pairs[inner].value_counts()
+    if (counts > 1).any():
+        bad = counts[counts > 1].index[0]
+        seen = sorted(map(str, pairs.loc[pairs[inner] == bad, outer]))
+        raise DataError(
+            f"group {inner!r} is not nested in {outer!r}: {bad!r} is in {seen}",
+            column=inner,
+            values=[bad],
+        )
+    mapping = pairs.set_index(inner)[outer]
+    codes, outer_levels = pd.factorize(mapping.reindex(list(levels)), sort=True)
+    return np.asarray(codes, dtype=np.int64), tuple(outer_levels)
+
+
 def build_design(
     formula: str,
     data: pd.DataFrame,
     *,
     family: str,
-    group: str | None,
+    group: str | tuple[str, str] | None,
     varying: tuple[str, ...],
     autoscale: bool,
     trials: str | None,
@@ -88,11 +124,13 @@ def build_design(
 ) -> Design:
     """Validate the data and build the scaled design (raises :class:`DataError`)."""
     response, columns = formula_columns(formula, data)
+    outer, group = split_group(group)
     extra = [c for c in (trials, exposure) if c]
-    for column in ([group] if group else []) + extra:
+    groups = [c for c in (outer, group) if c]
+    for column in groups + extra:
         if column not in data.columns:
             raise DataError(f"data have no column {column!r}", column=column)
-    needed = columns + ([group] if group else []) + extra
+    needed = columns + groups + extra
     complete = model_frame(data, needed).dropna()
     y_frame, X_frame = patsy.dmatrices(
         formula, complete, return_type="dataframe", NA_action="raise"
@@ -167,6 +205,7 @@ def build_design(
         levels = tuple(levels)
     else:
         codes, levels = np.zeros(len(y), dtype=np.int64), ("all",)
+    outer_codes, outer_levels = _nesting(complete, outer, group, levels) if outer else (None, ())
     return Design(
         y=y,
         X=X,
@@ -183,6 +222,8 @@ def build_design(
         offset=offset,
         n_dropped=len(data) - len(complete),
         response=response,
+        outer=outer_codes,
+        outer_levels=outer_levels,
     )
 
 

@@ -7,11 +7,18 @@ Model on the scaled data (``design.py``):
   eta_i = F_i beta_F + Z_i c[g_i] (+ log exposure),   c_g ~ MVN(mu, Sigma)
 
 where Z_i holds the intercept and the varying columns, F_i the other (fixed) columns and
-mu the means of the varying coefficients (the intercept first). Centred groups draw c_g
+mu the means of the varying coefficients (the intercept first). With nested grouping
+(``group=("region", "authority")``) the intercept's mean is mu_0 + r[region of g], with
+region effects r_k ~ N(0, tau_r): centred (the region's mean intercept m_k ~ N(mu_0,
+tau_r), r_k = m_k - mu_0) when at least half the groups are centred, else non-centred
+(r_k = tau_r z_k). Centred groups draw c_g
 around mu itself (hierarchical centring, Gelfand, Sahu and Carlin 1995, Biometrika 82,
 479-488), so the intercept and the mean of the effects form no ridge; non-centred groups
 use c_g = mu + L z_g (Papaspiliopoulos, Roberts and Skold 2007, Statistical Science 22,
-59-73). Fixed columns are sampled through the QR decomposition of the Stan manual
+59-73). With varying slopes a centred group centres its intercept only: c_g0 ~ N(mu_0,
+L_00) and the slopes are non-centred given it, c_g = mu + L z with z_0 = (c_g0 - mu_0) /
+L_00 and the other z standard normal (the same MVN(mu, L L') prior; a group's slope is
+seldom well identified by its own few rows, so its SD would otherwise form a funnel). Fixed columns are sampled through the QR decomposition of the Stan manual
 (section 1.2); their normal prior applies to beta itself.
 """
 
@@ -53,6 +60,33 @@ def pilot_variances(d: Design, family: str) -> tuple[float, np.ndarray]:
     return max((between - within) / n0, 0.0), within / n
 
 
+def centre_outer(d: Design, family: str) -> bool:
+    """Whether to centre the outer groups' effects of a nested model: when the moment
+    estimate of their variance (the spread of the outer groups' mean pilot intercepts,
+    less its sampling part) is at least twice the sampling variance of one outer mean (as for
+    :func:`centred_groups`, one level up)."""
+    tau2, sampling = pilot_variances(d, family)
+    G = len(d.levels)
+    n = np.maximum(d.counts, 1)
+    if family in ("bernoulli", "binomial", "poisson", "negative_binomial"):
+        events = np.bincount(d.groups, weights=d.y, minlength=G)
+        if family in ("bernoulli", "binomial"):
+            trials = d.trials if d.trials is not None else np.ones(len(d.y))
+            total = np.bincount(d.groups, weights=trials, minlength=G)
+            est = np.log((events + 0.5) / (total - events + 0.5))
+        else:
+            exposure = np.exp(d.offset) if d.offset is not None else np.ones(len(d.y))
+            est = np.log((events + 0.5) / np.bincount(d.groups, weights=exposure, minlength=G))
+    else:
+        est = np.bincount(d.groups, weights=d.y, minlength=G) / n
+    R = len(d.outer_levels)
+    k = np.bincount(d.outer, minlength=R)
+    means = np.bincount(d.outer, weights=est, minlength=R) / np.maximum(k, 1)
+    noise = (tau2 + sampling.mean()) / np.maximum(k, 1)  # variance of an outer mean
+    between = float(np.var(means, ddof=1) - noise.mean()) if R > 1 else 0.0
+    return between >= 2 * float(noise.mean())
+
+
 def centred_groups(d: Design, family: str, threshold: int | str, grouped: bool) -> np.ndarray:
     """Which groups to centre (see :func:`pilot_variances`); an integer threshold centres
     groups with at least that many rows instead."""
@@ -72,9 +106,14 @@ def build(
     correlated: bool,
     centred: np.ndarray,
     scales: dict[str, float],
+    outer_centred: bool = False,
+    observation_effects: bool = False,
 ):
     """The PyMC model with its data in ``pm.Data`` containers (their values may be swapped
-    for another data set of the same structure)."""
+    for another data set of the same structure). ``observation_effects`` adds one normal
+    effect per row on the link scale, e_i = sigma_obs z_i (non-centred), for variation
+    beyond the binomial or Poisson (an observation-level random effect: Harrison 2014,
+    PeerJ 2:e616; Browne et al. 2005, JRSS A 168, 599-613)."""
     import pymc as pm
     import pytensor.tensor as pt
 
@@ -113,16 +152,31 @@ def build(
                 L = pt.diag(pm.Exponential("tau_", rate, shape=q))
             pm.Deterministic("L", L)
             G = len(d.levels)
+            centre = pt.zeros((G, q)) + mu  # each group's mean: mu (+ its outer effect)
+            if d.outer is not None:
+                tau_r = pm.Exponential("tau_outer", rate)
+                R = len(d.outer_levels)
+                if outer_centred:  # outer means centred on mu (centre_outer)
+                    m = pm.Normal("outer_mean", mu[0], tau_r, shape=R)
+                    r = pm.Deterministic("r", m - mu[0])
+                else:
+                    r = pm.Deterministic("r", tau_r * pm.Normal("r_z", 0.0, 1.0, shape=R))
+                centre = pt.set_subtensor(centre[:, 0], mu[0] + r[d.outer])
             c = pt.zeros((G, q))
             if len(idx_c):
                 if q == 1:
-                    c_c = pm.Normal("c_centred", mu[0], L[0, 0], shape=(len(idx_c), 1))
-                else:
-                    c_c = pm.MvNormal("c_centred", mu, chol=L, shape=(len(idx_c), q))
+                    c_c = pm.Normal("c_centred", centre[idx_c, 0], L[0, 0], shape=len(idx_c))[
+                        :, None
+                    ]
+                else:  # intercept centred, slopes non-centred given it (see the docstring)
+                    c0 = pm.Normal("c_centred", centre[idx_c, 0], L[0, 0], shape=len(idx_c))
+                    z_rest = pm.Normal("c_centred_z", 0.0, 1.0, shape=(len(idx_c), q - 1))
+                    z = pt.concatenate([((c0 - centre[idx_c, 0]) / L[0, 0])[:, None], z_rest], 1)
+                    c_c = centre[idx_c] + pt.dot(z, L.T)
                 c = pt.set_subtensor(c[idx_c], c_c)
             if len(idx_n):
                 z = pm.Normal("c_z", 0.0, 1.0, shape=(len(idx_n), q))
-                c = pt.set_subtensor(c[idx_n], mu + pt.dot(z, L.T))
+                c = pt.set_subtensor(c[idx_n], centre[idx_n] + pt.dot(z, L.T))
             pm.Deterministic("c", c)
             eta = eta + pt.sum(Zd * c[g], axis=1)
         else:
@@ -131,6 +185,9 @@ def build(
         pm.Deterministic("beta_fixed", beta_f)
         if d.offset is not None:
             eta = eta + pm.Data("offset", values["offset"])
+        if observation_effects:
+            sigma_obs = pm.Exponential("sigma_obs", 1.0 / scales["group_sd"])
+            eta = eta + sigma_obs * pm.Normal("obs_z", 0.0, 1.0, shape=len(d.y))
         _likelihood(pm, pt, family, eta, y, d, scales)
     return model
 

@@ -14,7 +14,13 @@ import pandas as pd
 from lacstats import interrupts
 from lacstats.errors import ConvergenceError, DataError
 from lacstats.hierarchical import collapsed, full
-from lacstats.hierarchical.design import FAMILIES, SCALED_RESPONSE, Design, build_design
+from lacstats.hierarchical.design import (
+    FAMILIES,
+    SCALED_RESPONSE,
+    Design,
+    build_design,
+    split_group,
+)
 from lacstats.hierarchical.result import HierarchicalResult, diagnostics
 
 DEFAULT_PRIORS = {
@@ -38,7 +44,10 @@ class HierarchicalModel:
     Parameters
     ----------
     formula : patsy formula of the fixed part, e.g. ``"weekly_cost ~ risk_score"``.
-    group : the grouping column (``None``: a pooled model).
+    group : the grouping column (``None``: a pooled model), or two columns ``(outer,
+        inner)`` for groups nested in larger ones, e.g. ``("region", "authority")``: an
+        intercept per region and, within it, an intercept (and the ``varying`` slopes) per
+        authority (full likelihood only; every inner level must lie in one outer level).
     family : one of ``lognormal``, ``gaussian``, ``student_t``, ``gamma``, ``bernoulli``,
         ``binomial`` (with ``trials``), ``poisson`` or ``negative_binomial`` (optionally
         with ``exposure``).
@@ -58,6 +67,11 @@ class HierarchicalModel:
     centred_threshold : for the full likelihood, ``"auto"`` centres a group when its own
         data outweigh the prior (``full.centred_groups``); an integer centres groups with
         at least that many rows.
+    observation_effects : for ``binomial`` and ``poisson``, one normal effect per row on the
+        link scale (an observation-level random effect) for variation beyond the family's
+        own, e.g. an authority's share moving between years more than binomial sampling
+        allows; predictions of ``kind="mean"`` and ``"linear"`` leave it out (a group's
+        level), ``"response"`` draws it anew.
     autoscale : centre and scale predictors (and a gaussian-type response) so that the
         priors are weakly informative whatever the units; ``False`` applies them to the
         data as given (simulation-based calibration needs this).
@@ -67,7 +81,7 @@ class HierarchicalModel:
         self,
         formula: str,
         *,
-        group: str | None = "authority",
+        group: str | tuple[str, str] | None = "authority",
         family: str = "lognormal",
         varying: tuple[str, ...] = (),
         correlated: bool = True,
@@ -79,6 +93,7 @@ class HierarchicalModel:
         fast_path: bool | str = "auto",
         target_accept: float = 0.9,
         autoscale: bool = True,
+        observation_effects: bool = False,
     ) -> None:
         self.formula = formula
         self.group = group
@@ -93,6 +108,7 @@ class HierarchicalModel:
         self.fast_path = fast_path
         self.target_accept = target_accept
         self.autoscale = autoscale
+        self.observation_effects = observation_effects
 
     def __repr__(self) -> str:
         return (
@@ -117,11 +133,35 @@ class HierarchicalModel:
             raise DataError(
                 f"unknown prior(s) {unknown}; known: {sorted(DEFAULT_PRIORS)}", column="priors"
             )
-        if self.fast_path is True and (self.family not in COLLAPSIBLE or not self.group):
+        if self.fast_path is True and (
+            self.family not in COLLAPSIBLE or not self.group or self.nested
+        ):
             raise DataError(
-                "the sufficient-statistics path is for gaussian and lognormal models with a group",
+                "the sufficient-statistics path is for gaussian and lognormal models with "
+                "one grouping column",
                 column="fast_path",
             )
+        split_group(self.group)
+        if self.observation_effects and self.family not in ("binomial", "poisson"):
+            raise DataError(
+                "observation_effects is for the binomial and poisson families",
+                column="observation_effects",
+            )
+
+    @property
+    def nested(self) -> bool:
+        """True when groups are nested in outer groups (``group=(outer, inner)``)."""
+        return split_group(self.group)[0] is not None
+
+    @property
+    def group_column(self) -> str | None:
+        """The innermost grouping column (the groups of ``group_effects``)."""
+        return split_group(self.group)[1]
+
+    @property
+    def outer_column(self) -> str | None:
+        """The outer grouping column of a nested model (else ``None``)."""
+        return split_group(self.group)[0]
 
     @property
     def _scales(self) -> dict[str, float]:
@@ -142,7 +182,13 @@ class HierarchicalModel:
         )
 
     def _collapsed(self) -> bool:
-        return bool(self.group) and self.family in COLLAPSIBLE and self.fast_path in (True, "auto")
+        return (
+            bool(self.group)
+            and not self.nested
+            and self.family in COLLAPSIBLE
+            and self.fast_path in (True, "auto")
+            and not self.observation_effects
+        )
 
     # -- fit ------------------------------------------------------------------------------
     def fit(
@@ -178,6 +224,7 @@ class HierarchicalModel:
         else:
             centred = full.centred_groups(d, self.family, self.centred_threshold, bool(self.group))
             values = full.data_values(d, bool(self.group))
+            outer_centred = d.outer is not None and full.centre_outer(d, self.family)
             key = (
                 "full",
                 self.family,
@@ -189,6 +236,9 @@ class HierarchicalModel:
                 self.correlated,
                 d.offset is not None,
                 tuple(sorted(scales.items())),
+                None if d.outer is None else tuple(d.outer),
+                outer_centred,
+                self.observation_effects,
             )
             make = lambda: full.build(
                 d,
@@ -197,6 +247,8 @@ class HierarchicalModel:
                 correlated=self.correlated,
                 centred=centred,
                 scales=scales,
+                outer_centred=outer_centred,
+                observation_effects=self.observation_effects,
             )
         built = time.perf_counter()
         trace, compile_seconds, reused, sample_seconds = self._sample(
@@ -240,6 +292,7 @@ class HierarchicalModel:
                 "centred_groups": int(centred.sum()),
                 "non_centred_groups": int((~centred).sum()) if self.group and not collapse else 0,
                 "compiled_model_reused": reused,
+                "outer_centred": bool(not collapse and d.outer is not None and outer_centred),
             },
             timings=timings,
         )
@@ -365,6 +418,7 @@ def _dataset(trace, variables: dict[str, tuple[tuple[str, ...], np.ndarray]], d:
         "draw": np.asarray(post["draw"]),
         "term": list(d.names),
         "group": [str(g) for g in d.levels],
+        "outer": [str(g) for g in d.outer_levels],
         "coef": coef,
         "pair": [
             f"{coef[i]}:{coef[k]}" for i, k in zip(*np.triu_indices(len(coef), 1), strict=True)
@@ -412,12 +466,21 @@ def _full_posterior(trace, d: Design, grouped: bool, correlated: bool):
     variables: dict[str, Any] = {"alpha": ((), mu[..., 0]), "beta": (("term",), beta)}
     if grouped:
         c = _array(trace, "c")
-        variables["b"] = (("group", "coef"), c - mu[:, :, None, :])
+        centre = np.repeat(mu[:, :, None, :], c.shape[2], axis=2)
+        if d.outer is not None:
+            r = _array(trace, "r")
+            centre[..., 0] += r[:, :, d.outer]
+            variables["r"] = (("outer",), r)
+            variables["tau_outer"] = ((), _array(trace, "tau_outer"))
+        variables["b"] = (("group", "coef"), c - centre)
         tau, corr = _tau_corr(_array(trace, "L"))
         variables["tau"] = (("coef",), tau)
         if mu.shape[-1] > 1 and correlated:
             variables["corr"] = (("pair",), corr)
-    for name in ("sigma", "nu", "shape", "phi"):
+    for name in ("sigma", "nu", "shape", "phi", "sigma_obs"):
         if name in trace["posterior"].data_vars:
             variables[name] = ((), _array(trace, name))
+    if "obs_z" in trace["posterior"].data_vars:
+        e = _array(trace, "obs_z") * _array(trace, "sigma_obs")[..., None]
+        variables["obs_effect"] = (("row",), e)
     return _dataset(trace, variables, d)

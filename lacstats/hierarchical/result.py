@@ -29,7 +29,20 @@ RHAT_MAX = 1.01
 ESS_MIN = 400
 INTERVAL = 0.95
 #: Posterior variables the gate checks (internal reparameterisations are left out).
-GATED = ("alpha", "beta", "b", "tau", "corr", "sigma", "nu", "shape", "phi")
+GATED = (
+    "alpha",
+    "beta",
+    "b",
+    "tau",
+    "corr",
+    "r",
+    "tau_outer",
+    "sigma",
+    "nu",
+    "shape",
+    "phi",
+    "sigma_obs",
+)
 
 
 @dataclass(frozen=True)
@@ -134,16 +147,22 @@ def _interval(draws: np.ndarray, prob: float = INTERVAL) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def _row(term: str, draws: np.ndarray) -> dict[str, Any]:
-    lo, hi = _interval(draws)
+def _row(term: str, draws: np.ndarray, prob: float = INTERVAL) -> dict[str, Any]:
+    lo, hi = _interval(draws, prob)
     return {
         "term": term,
         "mean": float(draws.mean()),
         "sd": float(draws.std(ddof=1)),
         "ci_low": lo,
         "ci_high": hi,
-        "prob": INTERVAL,
+        "prob": prob,
     }
+
+
+def _check_prob(prob: float) -> float:
+    if not 0 < prob < 1:
+        raise DataError(f"argument 'prob' must lie strictly between 0 and 1; got {prob!r}")
+    return float(prob)
 
 
 @dataclass(frozen=True)
@@ -228,31 +247,57 @@ class HierarchicalResult(Result):
     def _coef_names(self) -> list[str]:
         return ["intercept", *self.model.varying]
 
-    def fixed_effects(self) -> pd.DataFrame:
+    def fixed_effects(self, prob: float = INTERVAL) -> pd.DataFrame:
         """Fixed effects: ``term``, ``mean``, ``sd``, ``ci_low``, ``ci_high`` (central
         interval) and ``prob`` (its probability)."""
-        rows = [_row("Intercept", self._intercept())]
+        prob = _check_prob(prob)
+        rows = [_row("Intercept", self._intercept(), prob)]
         betas = self._betas()
-        rows += [_row(name, betas[:, j]) for j, name in enumerate(self.design.names)]
+        rows += [_row(name, betas[:, j], prob) for j, name in enumerate(self.design.names)]
         return pd.DataFrame(rows)
 
-    def variance_components(self) -> pd.DataFrame:
-        """Group SDs of the intercept (at x = 0) and of each varying slope, their
-        correlations, and the residual SD; ``component`` is ``sd`` or ``corr``."""
+    def sd_draws(self) -> dict[str, np.ndarray]:
+        """Posterior draws of the group SDs on the user's (link) scale: ``"{group}
+        ({coef})"`` for the intercept and each varying slope and, when nested,
+        ``"{outer} (intercept)"``."""
+        out: dict[str, np.ndarray] = {}
+        if self.model.outer_column:
+            out[f"{self.model.outer_column} (intercept)"] = self._draws("tau_outer") * self._unit
+        if self.model.group:
+            sds = np.sqrt(np.einsum("sii->si", self._covariance()))
+            for k, name in enumerate(self._coef_names):
+                out[f"{self.model.group_column} ({name})"] = sds[:, k]
+        if getattr(self.model, "observation_effects", False):
+            out["observation"] = self._draws("sigma_obs")
+        return out
+
+    def variance_components(self, prob: float = INTERVAL) -> pd.DataFrame:
+        """Group SDs of the intercept (at x = 0) and of each varying slope (and of the outer
+        groups' intercepts when nested), their correlations, and the residual SD;
+        ``component`` is ``sd`` or ``corr``."""
+        prob = _check_prob(prob)
         rows = []
-        group = self.model.group
+        group = self.model.group_column
         if group:
             cov = self._covariance()
             sds = np.sqrt(np.einsum("sii->si", cov))
             names = self._coef_names
+            if self.model.outer_column:
+                outer_sd = self._draws("tau_outer") * self._unit
+                rows.append(
+                    {
+                        **_row(f"{self.model.outer_column} (intercept)", outer_sd, prob),
+                        "component": "sd",
+                    }
+                )
             for k, name in enumerate(names):
-                rows.append({**_row(f"{group} ({name})", sds[:, k]), "component": "sd"})
+                rows.append({**_row(f"{group} ({name})", sds[:, k], prob), "component": "sd"})
             for i in range(len(names)):
                 for k in range(i + 1, len(names)):
                     corr = cov[:, i, k] / (sds[:, i] * sds[:, k])
                     rows.append(
                         {
-                            **_row(f"{group} corr({names[i]}, {names[k]})", corr),
+                            **_row(f"{group} corr({names[i]}, {names[k]})", corr, prob),
                             "component": "corr",
                         }
                     )
@@ -260,13 +305,35 @@ class HierarchicalResult(Result):
             rows.append({**_row("residual", self._draws("sigma") * self._unit), "component": "sd"})
         if self.model.family == "negative_binomial":
             rows.append({**_row("phi (overdispersion)", self._draws("phi")), "component": "shape"})
+        if getattr(self.model, "observation_effects", False):
+            rows.append({**_row("observation", self._draws("sigma_obs"), prob), "component": "sd"})
         return pd.DataFrame(rows)
 
-    def group_effects(self) -> pd.DataFrame:
+    def outer_effects(self, prob: float = INTERVAL) -> pd.DataFrame:
+        """A nested model's outer groups (e.g. regions): each intercept's deviation from the
+        fixed intercept, one row per outer group (``group``, ``mean``, ``sd``, ``ci_low``,
+        ``ci_high``, ``prob``, ``n`` rows of data)."""
+        prob = _check_prob(prob)
+        if not self.model.outer_column:
+            raise DataError("a model without nested groups has no outer effects", column="group")
+        r = self._draws("r") * self._unit
+        d = self.design
+        rows_per = np.bincount(d.outer[d.groups], minlength=len(d.outer_levels))
+        rows = []
+        for k, level in enumerate(d.outer_levels):
+            row = _row(str(level), r[:, k], prob)
+            row["group"] = row.pop("term")
+            row["n"] = int(rows_per[k])
+            rows.append(row)
+        return pd.DataFrame(rows)[["group", "mean", "sd", "ci_low", "ci_high", "prob", "n"]]
+
+    def group_effects(self, prob: float = INTERVAL) -> pd.DataFrame:
         """One row per group and varying coefficient (``term``): its deviation from the
-        fixed effect (for the intercept: at x = 0), ``n`` rows of data, and ``shrinkage``:
+        fixed effect (for the intercept: at x = 0; when nested, from the fixed intercept
+        plus its outer group's effect), ``n`` rows of data, and ``shrinkage``:
         posterior variance of the deviation over the group variance (for normal models
         with intercepts only exactly sigma^2 / (sigma^2 + n tau^2): 1 = fully pooled)."""
+        prob = _check_prob(prob)
         if not self.model.group:
             raise DataError("a pooled model has no group effects", column="group")
         b = self._group_draws()
@@ -274,7 +341,7 @@ class HierarchicalResult(Result):
         rows = []
         for k, name in enumerate(self._coef_names):
             for g, level in enumerate(self.design.levels):
-                row = _row(str(level), b[:, g, k])
+                row = _row(str(level), b[:, g, k], prob)
                 row["group"] = row.pop("term")
                 row["term"] = name
                 row["n"] = int(self.design.counts[g])
@@ -289,9 +356,19 @@ class HierarchicalResult(Result):
         X = patsy.dmatrix(self.model.formula.split("~", 1)[1], new, return_type="dataframe")
         X = X.reindex(columns=list(d.names), fill_value=0.0).to_numpy(dtype=float)
         eta = self._intercept()[:, None] + self._betas() @ X.T
+        if self.model.outer_column:
+            r = self._draws("r") * self._unit
+            outer = {level: k for k, level in enumerate(d.outer_levels)}
+            if self.model.outer_column in new:
+                k_new = np.array([outer.get(v, -1) for v in new[self.model.outer_column]])
+            else:  # from the inner group's own outer level
+                inner = {level: d.outer[i] for i, level in enumerate(d.levels)}
+                k_new = np.array([inner.get(v, -1) for v in new[self.model.group_column]])
+            seen = k_new >= 0
+            eta[:, seen] += r[:, k_new[seen]]
         if self.model.group:
             lookup = {level: i for i, level in enumerate(d.levels)}
-            idx = np.array([lookup.get(v, -1) for v in new[self.model.group]])
+            idx = np.array([lookup.get(v, -1) for v in new[self.model.group_column]])
             known = idx >= 0
             b = self._group_draws()[:, idx[known], :]
             Z = np.column_stack([np.ones(len(X)), X[:, list(d.varying)]])[known]
@@ -304,10 +381,15 @@ class HierarchicalResult(Result):
         self, new: pd.DataFrame, kind: str = "mean", rng: int | np.random.Generator | None = None
     ) -> np.ndarray:
         """``kind="mean"``: posterior mean of the expected response per row (a group not in
-        the data gets the overall mean; binomial: the probability, times ``trials`` if
-        ``new`` has that column; count families: the rate, times the exposure if ``new``
-        has it); ``kind="response"``: posterior predictive draws, shape (draws, rows)."""
+        the data gets the overall mean, or its outer group's when nested; binomial: the
+        probability, times ``trials`` if ``new`` has that column; count families: the
+        rate, times the exposure if ``new`` has it); ``kind="linear"``: posterior draws of
+        the linear predictor (link scale, with the log exposure if ``new`` has it), shape
+        (draws, rows); ``kind="response"``: posterior predictive draws, shape (draws,
+        rows)."""
         eta = self._linear(new)
+        if kind == "linear":
+            return eta
         fam = self.model.family
         sigma = self._draws("sigma")[:, None] * self._unit if fam in SCALED_RESPONSE else None
         trials = (
@@ -326,9 +408,11 @@ class HierarchicalResult(Result):
             return eta.mean(axis=0)
         if kind != "response":
             raise DataError(
-                f"argument 'kind' must be mean or response; got {kind!r}", column="kind"
+                f"argument 'kind' must be mean, linear or response; got {kind!r}", column="kind"
             )
         gen = np.random.default_rng(rng)
+        if getattr(self.model, "observation_effects", False):
+            eta = eta + self._draws("sigma_obs")[:, None] * gen.standard_normal(eta.shape)
         if fam == "lognormal":
             return np.exp(eta + sigma * gen.standard_normal(eta.shape))
         if fam == "gaussian":
@@ -408,6 +492,10 @@ class HierarchicalResult(Result):
             b = self._draws("b")
             Z = np.column_stack([np.ones(len(d.y)), d.X[:, list(d.varying)]])
             eta += np.einsum("sng,ng->sn", b[:, d.groups, :], Z)
+        if d.outer is not None:
+            eta += self._draws("r")[:, d.outer[d.groups]]
+        if "obs_effect" in self.idata["posterior"].data_vars:
+            eta += self._draws("obs_effect")
         if d.offset is not None:
             eta += d.offset
         fam = self.model.family
@@ -475,7 +563,8 @@ class HierarchicalResult(Result):
         return {
             "family": self.model.family,
             "formula": self.model.formula,
-            "group": self.model.group,
+            "group": self.model.group_column,
+            "outer_group": self.model.outer_column,
             "varying": list(self.model.varying),
             "groups": len(self.design.levels),
             "rows": len(self.design.y),
@@ -494,8 +583,13 @@ class HierarchicalResult(Result):
             [
                 (
                     f"{self.model.family} hierarchical model: {self.model.formula} | "
-                    f"{self.model.group} ({len(self.design.levels)} groups, "
-                    f"{len(self.design.y)} rows{', ' + paths if paths else ''})"
+                    f"{self.model.group_column} ({len(self.design.levels)} groups"
+                    + (
+                        f" in {len(self.design.outer_levels)} {self.model.outer_column}, "
+                        if self.model.outer_column
+                        else ", "
+                    )
+                    + f"{len(self.design.y)} rows{', ' + paths if paths else ''})"
                 ),
                 self.to_frame().to_string(index=False, float_format=lambda v: f"{v:.4g}"),
                 "diagnostics: " + self.diagnostics.summary(),

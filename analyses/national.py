@@ -1,0 +1,478 @@
+"""Every English authority, 2015-2019, from the public releases (kind of evidence: real
+public data; DfE children looked after, ONS population, Ofsted providers and fostering).
+
+Three shares of each authority's children looked after at 31 March, by year, with
+partial pooling: placed more than 20 miles from home (of those with a known distance,
+2017-2019), placed in children's homes, secure units and semi-independent living (DfE's
+"secure units, children's homes and semi-independent living accommodation"), and placed
+with private providers; and the rate of children looked after per 10,000 children with
+the ONS population under 18 as exposure. Each is a hierarchical model with a national
+trend, region effects and authority effects nested in them, each authority with its own
+trend (binomial with trials and an effect per authority and year for movement beyond
+binomial sampling; negative binomial with exposure for the rate). Suppressed
+cells are missing data: the rows drop out of that model, never enter as zeros.
+
+It reports the shrunken estimate of every authority for 2019 with its 90% interval and
+rank interval, the South East's 19 authorities marked, the variance shares of region,
+authority and year, the authorities credibly above or below the national level, and
+checks that the releases' published national and regional totals equal the sums of their
+LA rows within the releases' rounding. Sufficiency: Ofsted's foster places (2018-19) and
+children's homes places (31 March 2016) by region beside the children the region's
+authorities placed in those settings at the same dates.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from lacstats import datasets, findings, plots
+from lacstats.hierarchical import HierarchicalModel
+
+NAME = "national"
+TITLE = "Every English authority 2015-2019: partial pooling of placement shares and rates"
+EXPECTED_SECONDS = 70  # on two cores; the longest analyses start first
+EVIDENCE = "real_data"
+OBTAINED = "recomputed_from_public_data"
+PROB = 0.9
+#: draws per chain where 1,000 leave the gate's bulk ESS of 400 too close (benchmarks/
+#: bench_national.py: bulk ESS about 0.45 per draw for these two, 0.9 for the others)
+MORE_DRAWS = {"far": 1500, "rate": 1500}
+CENTRE_YEAR = 2017  # year_c = year - 2017
+LATEST = 2019
+RULE = "recomputed_from_public_data"
+
+#: measure -> (response, trials, years, label)
+SHARES = {
+    "far": ("over_20_miles", "distance_known", (2017, 2018, 2019), "placed over 20 miles"),
+    "residential": (
+        "secure_homes_hostels",
+        "lac_total",
+        (2015, 2016, 2017, 2018, 2019),
+        "in children's homes, secure units and semi-independent living",
+    ),
+    "private": (
+        "provider_private",
+        "lac_total",
+        (2015, 2016, 2017, 2018, 2019),
+        "placed with private providers",
+    ),
+}
+#: tidy measure -> the release's column, for the checks against published totals
+PUBLISHED = {
+    "lac_total": "CLA_Mar{year}",
+    "foster": "CLA_Fost",
+    "secure_homes_hostels": "CLA_Secure",
+    "provider_private": "CLA_Priv",
+    "over_20_miles": "CLA_GT20",
+}
+
+
+def run(ctx) -> None:
+    panel = datasets.national_panel()
+    panel["year_c"] = panel["year"] - CENTRE_YEAR
+    # the study's authorities are marked (the South East's 19 for the seed study)
+    panel["south_east"] = panel["authority"].isin(ctx.study.authorities) | panel["region"].eq(
+        ctx.study.region
+    )
+    sampling = (
+        {"draws": 200, "tune": 200, "chains": 2}
+        if ctx.fast
+        else {"draws": 1000, "tune": 800, "chains": 4}
+    )
+    check = not ctx.fast
+    ctx.options.update(
+        {"rng": ctx.seed, "check": check, **sampling, "interval": PROB, "evidence": EVIDENCE}
+    )
+    gen = np.random.default_rng(ctx.seed)
+    ctx.table("panel_summary", _panel_summary(panel))
+    _published_checks(ctx, panel)
+
+    numbers: dict = {}
+    positions = []
+    for key, (response, trials, years, label) in SHARES.items():
+        rows = panel[panel["year"].isin(years)]
+        rows = rows[rows[trials].fillna(0) > 0]
+        model = HierarchicalModel(
+            f"{response} ~ year_c",
+            group=("region", "authority"),
+            family="binomial",
+            trials=trials,
+            varying=("year_c",),
+            observation_effects=True,  # an authority's year beyond binomial sampling
+        )
+        ctx.progress(f"[{NAME}] sampling {key}")
+        options = {**sampling, "draws": MORE_DRAWS.get(key, sampling["draws"])}
+        if ctx.fast:
+            options = sampling
+        fit = model.fit(rows, rng=gen, progress=ctx.bars, check=check, **options)
+        table, extra = _summarise(ctx, key, fit, rows, response, trials, label, special.expit)
+        positions.append(table)
+        numbers.update(extra)
+        ctx.figure(
+            f"caterpillar_{key}",
+            plots.national_caterpillar(
+                table.assign(
+                    estimate=100 * table["estimate"],
+                    ci_low=100 * table["ci_low"],
+                    ci_high=100 * table["ci_high"],
+                ),
+                national=100 * extra[f"{key}_national_{LATEST}"][0],
+                xlabel=f"% {label}, {LATEST} (partial pooling, {PROB:.0%} intervals)",
+            ),
+        )
+
+    rates = panel.dropna(subset=["lac_total_revised", "population_under_18"])
+    model = HierarchicalModel(
+        "lac_total_revised ~ year_c",
+        group=("region", "authority"),
+        family="negative_binomial",
+        exposure="population_under_18",
+        varying=("year_c",),
+    )
+    ctx.progress(f"[{NAME}] sampling rate")
+    options = sampling if ctx.fast else {**sampling, "draws": MORE_DRAWS["rate"]}
+    fit = model.fit(rates, rng=gen, progress=ctx.bars, check=check, **options)
+    table, extra = _summarise(
+        ctx,
+        "rate",
+        fit,
+        rates,
+        "lac_total_revised",
+        "population_under_18",
+        "looked after per 10,000 children",
+        lambda eta: 1e4 * np.exp(eta),
+    )
+    positions.append(table)
+    numbers.update(extra)
+    ctx.figure(
+        "caterpillar_rate",
+        plots.national_caterpillar(
+            table,
+            national=extra[f"rate_national_{LATEST}"][0],
+            xlabel=f"looked after per 10,000 children, {LATEST} ({PROB:.0%} intervals)",
+        ),
+    )
+    ctx.table("national_positions", pd.concat(positions, ignore_index=True).round(5))
+    numbers.update(_sufficiency(ctx, panel))
+    ctx.numbers(**numbers)
+    ctx.settings(
+        interval=(PROB, "central posterior interval"),
+        latest_year=(LATEST, "year of the positions"),
+        first_year=(int(panel["year"].min()), "first release"),
+        distance_first_year=(SHARES["far"][2][0], "first release with distance bands"),
+        south_east_authorities=(
+            int(panel.loc[panel["year"] == LATEST, "south_east"].sum()),
+            "authorities",
+        ),
+        homes_year=(2016, "Ofsted providers and places, 31 March"),
+        draws=(sampling["draws"], "draws per chain (1,500 for far and rate)"),
+        chains=(sampling["chains"], "chains"),
+    )
+
+
+# -- the panel and the published totals ----------------------------------------------------
+def _panel_summary(panel: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for year, group in panel.groupby("year"):
+        rows.append(
+            {
+                "year": year,
+                "authorities": len(group),
+                "lac_total": int(group["lac_total"].sum()),
+                "missing_over_20_miles": int(group["over_20_miles"].isna().sum()),
+                "missing_secure_homes_hostels": int(group["secure_homes_hostels"].isna().sum()),
+                "missing_provider_private": int(group["provider_private"].isna().sum()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _published_checks(ctx, panel: pd.DataFrame) -> None:
+    """Each published national and regional total (rounded to the nearest 10) against the
+    sum of its LA rows: the true total lies in [sum, sum + 5 per suppressed LA cell] (a
+    suppressed count "x" is 1 to 5; 2019's "c" may hide more, so only the sum bounds it
+    there), the published one within 5 of it."""
+    table, rows = [], []
+    for year in sorted(panel["year"].unique()):
+        release = datasets.dfe_cla(int(year))
+        totals = release[release["level"].isin(["NATIONAL", "REGION"])]
+        las = panel[panel["year"] == year]
+        for measure, column in PUBLISHED.items():
+            column = column.format(year=year)
+            published = totals[totals["measure"] == column]
+            if published.empty:
+                continue
+            for _, cell in published.iterrows():
+                if cell["area"].upper() in ("INNER LONDON", "OUTER LONDON"):
+                    continue  # London's halves: membership not in the package's table
+                if cell["level"] == "NATIONAL":
+                    area, members = "England", las
+                else:
+                    area = datasets.region_of(cell["area"])
+                    members = las[las["region"] == area]
+                known = int(members[measure].sum())
+                hidden = int(members[f"{measure}_suppressed"].sum())
+                value = cell["value"]
+                # 2019 marks suppression "c", which may hide larger, secondary cells:
+                # only the lower bound holds there
+                upper = known + 5 * hidden if year < 2019 or hidden == 0 else np.inf
+                match = bool(known <= value + 5 and upper >= value - 5)
+                table.append(
+                    {
+                        "year": int(year),
+                        "area": area,
+                        "measure": measure,
+                        "dfe_column": column,
+                        "published": value,
+                        "sum_of_la_rows": known,
+                        "suppressed_la_cells": hidden,
+                        "upper_bound": upper,
+                        "within_rounding": match,
+                    }
+                )
+    checks = pd.DataFrame(table)
+    ctx.table("published_totals_check", checks)
+    national = checks[checks["area"] == "England"]
+    for _, row in national.iterrows():
+        reproduced = (
+            f"{row['sum_of_la_rows']}"
+            if row["suppressed_la_cells"] == 0
+            else f"{row['sum_of_la_rows']} to {row['upper_bound']:.0f}"
+        )
+        rows.append(
+            findings.row(
+                f"national.england.{row['measure']}.{row['year']}",
+                f"England {row['dfe_column']} as the sum of the LA rows of the DfE "
+                f"{row['year']} release (a suppressed cell counts 1 to 5)",
+                "children",
+                int(row["published"]),
+                reproduced,
+                f"DfE children looked after {row['year']}, LA-level underlying data",
+                rule="published total (rounded to 10) within 5 of the LA sum",
+                obtained=RULE,
+                match=bool(row["within_rounding"]),
+                explanation=(
+                    "the release's England total is not the sum of its LA rows within "
+                    "its rounding and suppression: DfE computes totals from child-level "
+                    "returns and may revise them"
+                    if not row["within_rounding"]
+                    else ""
+                ),
+            )
+        )
+    regional = checks[checks["area"] != "England"]
+    for year, group in regional.groupby("year"):
+        rows.append(
+            findings.row(
+                f"national.regions_within_rounding.{year}",
+                "regional totals (9 regions, each checked measure) equal to the sum of "
+                "their LA rows within the release's rounding",
+                "region totals",
+                len(group),
+                int(group["within_rounding"].sum()),
+                f"DfE children looked after {year}, LA-level underlying data",
+                rule="every regional total within rounding",
+                obtained=RULE,
+                explanation=(
+                    "some regional totals differ from their LA rows by more than the "
+                    "rounding and suppression allow (published_totals_check.csv)"
+                    if int(group["within_rounding"].sum()) != len(group)
+                    else ""
+                ),
+            )
+        )
+    rows.extend(_rate_checks(panel))
+    ctx.findings(findings.frame(rows))
+    ctx.numbers(
+        totals_checked=(len(checks), "published totals (national and regional)"),
+        totals_within_rounding=(int(checks["within_rounding"].sum()), "published totals"),
+    )
+
+
+def _rate_checks(panel: pd.DataFrame) -> list[dict]:
+    """England's rate per 10,000 from the LA rows against the 2019 release's own."""
+    release = datasets.dfe_cla(2019)
+    rows = []
+    for year, group in panel.groupby("year"):
+        published = release[
+            (release["level"] == "NATIONAL") & (release["measure"] == f"CLA_Rate{year}")
+        ]["value"].item()
+        rate = 1e4 * group["lac_total_revised"].sum() / group["population_under_18"].sum()
+        rows.append(
+            findings.row(
+                f"national.england.rate_per_10000.{year}",
+                "England's children looked after per 10,000 under 18: the LA rows' counts "
+                "over their ONS populations (2019 release series)",
+                "per 10,000",
+                int(published),
+                int(np.floor(rate + 0.5)),
+                "DfE children looked after 2019, LA-level underlying data (CLA_Rate)",
+                rule="rounded to a whole number",
+                obtained=RULE,
+                explanation="",
+            )
+        )
+    return rows
+
+
+# -- model summaries --------------------------------------------------------------------------
+def _summarise(ctx, key, fit, rows, response, trials, label, transform):
+    """Positions of every authority in the latest year, variance shares, region effects."""
+    ctx.diagnostic(key, fit.diagnostics.passed)
+    ctx.table(f"diagnostics_{key}", fit.diagnostics.to_frame())
+    ctx.table(f"fixed_effects_{key}", fit.fixed_effects(PROB).round(5))
+    ctx.table(f"variance_components_{key}", fit.variance_components(PROB).round(5))
+    ctx.table(f"region_effects_{key}", fit.outer_effects(PROB).round(5))
+    t = LATEST - CENTRE_YEAR
+    areas = rows.drop_duplicates("authority")[["authority", "region", "south_east"]]
+    areas = areas.sort_values("authority").reset_index(drop=True)
+    new = areas.assign(year_c=t)
+    eta = fit.predict(new, kind="linear")
+    national = pd.DataFrame({"authority": ["(England)"], "region": ["(England)"]})
+    eta0 = fit.predict(national.assign(year_c=t), kind="linear")[:, 0]
+    slope = eta0 - fit.predict(national.assign(year_c=t - 1), kind="linear")[:, 0]
+    value = transform(eta)
+    lo, hi = (1 - PROB) / 2, 1 - (1 - PROB) / 2
+    diff = eta - eta0[:, None]
+    ranks = (-value).argsort(axis=1).argsort(axis=1) + 1  # 1 = highest
+    latest = rows[rows["year"] == LATEST].set_index("authority")
+    observed = latest[response].astype(float) / latest[trials].astype(float)
+    table = areas.assign(
+        measure=key,
+        year=LATEST,
+        estimate=value.mean(axis=0),
+        ci_low=np.quantile(value, lo, axis=0),
+        ci_high=np.quantile(value, hi, axis=0),
+        rank_low=np.quantile(ranks, lo, axis=0),
+        rank_high=np.quantile(ranks, hi, axis=0),
+        observed=areas["authority"].map(observed * (1e4 if key == "rate" else 1)),
+        above_national=np.quantile(diff, lo, axis=0) > 0,
+        below_national=np.quantile(diff, hi, axis=0) < 0,
+    ).rename(columns={"south_east": "marked"})
+    sds = fit.sd_draws()
+    var_t = float(np.var(np.sort(rows["year_c"].unique())))  # the panel's years, equally
+    components = {
+        "region": sds["region (intercept)"] ** 2,
+        "authority": sds["authority (intercept)"] ** 2,
+        "authority_trend": sds["authority (year_c)"] ** 2 * var_t,
+        "year": slope**2 * var_t,
+    }
+    if "observation" in sds:  # an authority's own year-to-year movement
+        components["authority_year"] = sds["observation"] ** 2
+    total = sum(components.values())
+    shares = pd.DataFrame(
+        [
+            {
+                "measure": key,
+                "component": name,
+                "share": float(np.mean(v / total)),
+                "ci_low": float(np.quantile(v / total, lo)),
+                "ci_high": float(np.quantile(v / total, hi)),
+            }
+            for name, v in components.items()
+        ]
+    )
+    ctx.table(f"variance_shares_{key}", shares.round(5))
+    se = table[table["marked"]]
+    scale = 100 if key != "rate" else 1
+    unit = "percent" if key != "rate" else "per 10,000 children"
+    national_value = float(np.mean(transform(eta0)))
+    extra = {
+        f"{key}_national_{LATEST}": (national_value, f"{label}: national level, fraction"),
+        f"{key}_national_{LATEST}_display": (round(scale * national_value, 1), unit),
+        f"{key}_trend_per_year": (
+            round(float(np.mean(slope)), 4),
+            "change in the log-odds (log rate) a year",
+        ),
+        f"{key}_trend_ci_low": (round(float(np.quantile(slope, lo)), 4), "log scale"),
+        f"{key}_trend_ci_high": (round(float(np.quantile(slope, hi)), 4), "log scale"),
+        f"{key}_authorities": (len(table), "authorities"),
+        f"{key}_rows": (int(len(fit.design.y)), "authority-years"),
+        f"{key}_rows_missing": (int(fit.design.n_dropped), "authority-years suppressed"),
+        f"{key}_above": (int(table["above_national"].sum()), "authorities"),
+        f"{key}_below": (int(table["below_national"].sum()), "authorities"),
+        f"{key}_south_east_above": (int(se["above_national"].sum()), "authorities"),
+        f"{key}_south_east_below": (int(se["below_national"].sum()), "authorities"),
+    }
+    for _, row in shares.iterrows():
+        extra[f"{key}_share_{row['component']}"] = (round(100 * row["share"], 1), "percent")
+    return table, extra
+
+
+# -- sufficiency by region ----------------------------------------------------------------------
+FOSTER = {
+    "foster_places_approved": "Number of approved foster places",
+    "foster_places_filled": "Number of filled places",
+    "foster_places_vacant": "Number of vacant places",
+    "foster_places_not_available": "Number of places not available",
+}
+HOMES = ("Children's home", "Secure children's home")
+
+
+def _sufficiency(ctx, panel: pd.DataFrame) -> dict:
+    """Ofsted's places by region beside the children the region's authorities placed."""
+    fostering = datasets.ofsted_fostering(2019)
+    foster = (
+        fostering[fostering["measure"].isin(FOSTER.values())]
+        .pivot_table(index="area", columns="measure", values="value", aggfunc="first")
+        .rename(columns={v: k for k, v in FOSTER.items()})
+    )
+    providers = datasets.ofsted_providers(2016)
+    homes = providers[
+        providers["provision_type"].isin(HOMES)
+        | providers["provision_type"].str.contains("registered as a children's home")
+    ]
+    home_places = homes.groupby("region")["places"].sum()
+    lac19 = panel[panel["year"] == 2019].groupby("region")
+    lac16 = panel[panel["year"] == 2016].groupby("region")
+    table = pd.DataFrame({"region": list(datasets.REGIONS)})
+    for column in FOSTER:
+        table[column] = table["region"].map(foster[column]).astype("Int64")
+    table["fostered_children_2019"] = table["region"].map(lac19["foster"].sum()).astype("Int64")
+    table["fostered_children_2019_suppressed"] = table["region"].map(
+        lac19["foster_suppressed"].sum()
+    )
+    table["childrens_homes_places_2016"] = table["region"].map(home_places).astype("Int64")
+    table["residential_children_2016"] = (
+        table["region"].map(lac16["secure_homes_hostels"].sum()).astype("Int64")
+    )
+    table["residential_children_2016_suppressed"] = table["region"].map(
+        lac16["secure_homes_hostels_suppressed"].sum()
+    )
+    table["homes_places_per_child"] = (
+        table["childrens_homes_places_2016"] / table["residential_children_2016"]
+    ).round(2)
+    table["la_foster_places_per_fostered_child"] = (
+        table["foster_places_approved"] / table["fostered_children_2019"]
+    ).round(2)
+    ctx.table("sufficiency_by_region", table)
+    ctx.figure(
+        "sufficiency_homes",
+        plots.regional_sufficiency(
+            table,
+            places="childrens_homes_places_2016",
+            children="residential_children_2016",
+            title="Children's homes places (Ofsted, 31 March 2016) and children placed in "
+            "homes, secure units and semi-independent living by the region's authorities",
+        ),
+    )
+    se = table.set_index("region").loc["South East"]
+    ranked = table.sort_values("homes_places_per_child", ascending=False)["region"].tolist()
+    return {
+        "south_east_homes_places_2016": (int(se["childrens_homes_places_2016"]), "places"),
+        "south_east_residential_children_2016": (
+            int(se["residential_children_2016"]),
+            "children (sum of LA rows; suppressed cells omitted)",
+        ),
+        "south_east_homes_places_per_child": (float(se["homes_places_per_child"]), "ratio"),
+        "homes_places_per_child_highest_region": (ranked[0], "region"),
+        "homes_places_per_child_lowest_region": (ranked[-1], "region"),
+        "south_east_homes_places_rank": (ranked.index("South East") + 1, "of 9 regions"),
+        "england_homes_places_2016": (int(table["childrens_homes_places_2016"].sum()), "places"),
+        "england_residential_children_2016": (
+            int(table["residential_children_2016"].sum()),
+            "children (sum of LA rows)",
+        ),
+    }
