@@ -70,6 +70,7 @@ def run(ctx) -> None:
     else:
         _caterpillar(ctx, effects)
         ctx.numbers(
+            evidence=evidence,
             highest_authority=(effects.iloc[-1]["group"], "authority"),
             highest_effect_percent=(round(100 * (np.exp(effects.iloc[-1]["mean"]) - 1), 1), "%"),
             lowest_authority=(effects.iloc[0]["group"], "authority"),
@@ -97,6 +98,7 @@ def run(ctx) -> None:
         rhat_max=(round(partial.diagnostics.rhat_max, 4), "R-hat"),
         ess_bulk_min=(round(partial.diagnostics.ess_bulk_min), "draws"),
     )
+    ctx.settings(interval=(INTERVAL, "level of the posterior intervals"))
     if ctx.missing(cases, ["distance_miles"]):
         ctx.not_run("placement far from home", "the data have no distances from home")
     else:
@@ -199,7 +201,6 @@ def _recovery(ctx, cases, effects) -> None:
         generator_authority_sd=(synthetic.AUTHORITY_EFFECT_SD, "log weekly cost"),
         realised_authority_sd=(round(float(np.std(truth, ddof=1)), 4), "log weekly cost"),
     )
-    ctx.settings(interval=(INTERVAL, "level of the posterior intervals"))
     ctx.numbers(
         authorities=(len(frame), "authorities"),
         effects_covered=(int(frame["covers_truth"].sum()), "authorities"),

@@ -58,6 +58,7 @@ def run(ctx) -> None:
         frame_year=(study.frame_year, "DfE release year of the sampling frame"),
         confidence=(study.confidence, "confidence level of the design"),
         interval_points=(study.interval, "+/- percentage points"),
+        frame_population=(study.frame_description, "the sampling frame in words"),
     )
     if study.population in MIN_AGES:
         ctx.settings(

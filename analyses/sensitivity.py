@@ -37,7 +37,19 @@ def run(ctx) -> None:
     )
     ctx.table("design", design.drop(columns="error"))
     reps = 10 if ctx.fast else 100
-    selection = sensitivity.selection_sensitivity(cases, reps=reps, rng=ctx.seed, progress=False)
+    selection = sensitivity.selection_sensitivity(
+        cases,
+        reps=reps,
+        rng=ctx.seed,
+        progress=False,
+        population=ctx.study.frame().set_index("authority")[ctx.study.population],
+        far_miles=far,
+        high_cost=high,
+        settings=ctx.study.thresholds.residential_settings,
+    )
+    for outcome, column in (("over_100_miles", "distance_miles"), ("needs_met", "needs_met")):
+        if f"error_{outcome}" not in set(selection["output"]):
+            ctx.not_run(f"selection error of {outcome}", f"the data have no {column}")
     ctx.table("selection", selection.drop(columns="error"))
     ctx.options.update({"rng": ctx.seed, "selection_reps": reps})
     for table, name in ((thresholds, "thresholds"), (design, "design"), (selection, "selection")):

@@ -233,17 +233,28 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from lacstats import reporting, synthetic
-    from lacstats.io import read_cases
+    from lacstats import reporting, study
     from lacstats.outputs import check_output
+    from lacstats.reproduce import load_cases
 
-    check_output(args.out, [args.cases] if args.cases else [], replace=False)
+    chosen = study.load(args.study) if args.study else study.south_east()
     if args.cases:
-        cases = read_cases(args.cases)
-        source = f"case table {args.cases}"
+        chosen = chosen.with_cases(args.cases)
+    inputs = [p for p in (chosen.cases, chosen.source, args.national) if p is not None]
+    check_output(args.out, inputs, replace=False)
+    if args.authority and args.authority not in chosen.authorities:
+        raise LacstatsError(
+            f"--authority {args.authority!r} is not an authority of the study "
+            f"{chosen.name!r}: {', '.join(chosen.authorities)}"
+        )
+    cases = load_cases(chosen, args.seed).copy()
+    if chosen.cases is not None:
+        source = f"{chosen.title}: case table {args.cases or chosen.cases}"
     else:
-        cases = synthetic.complex_lac(rng=args.seed)
-        source = f"the packaged synthetic South East sample (seed {args.seed})"
+        source = (
+            f"{chosen.title}: {chosen.data_source} (seed {args.seed}); the data are "
+            "synthetic, so nothing in these packs is a fact about the authorities named"
+        )
     names = None if args.all else [args.authority]
     national = None
     if args.national:
@@ -258,6 +269,7 @@ def _report(args: argparse.Namespace) -> int:
         rng=args.seed,
         authorities=names,
         national=national,
+        study=chosen,
     )
     for path in written:
         print(path)
@@ -605,9 +617,13 @@ def parser() -> argparse.ArgumentParser:
     who.add_argument("--authority", help="the authority to report on")
     who.add_argument("--all", action="store_true", help="a pack for every authority")
     p.add_argument(
+        "--study", type=_file, help="a study file (TOML; default: the South East study)"
+    )
+    p.add_argument(
         "--cases",
         type=_file,
-        help="case table (CSV, XLSX, Parquet); default: the packaged synthetic sample",
+        help="case table (CSV, XLSX, Parquet); default: the study's data (the South East "
+        "study's: the calibrated synthetic sample)",
     )
     p.add_argument("--out", required=True, help="folder for the packs")
     p.add_argument(

@@ -1,24 +1,32 @@
-"""Compile the methods paper (``paper/paper.typ``) from a results folder with typst.
+"""Compile the paper of a results folder with typst: the methods paper or a study's report.
 
-The paper reads every number, table and figure from the results folder and cites its
-sources from ``paper/references.bib``; this module only checks that the folder is complete
-and runs the typst compiler (the ``typst`` package from PyPI: no TeX, no network). It tells
-the paper which analyses the folder holds (typst cannot ask whether a file exists), so a
-section whose analysis was not run says so. The PDF's timestamp is fixed, so the same
-results give the same PDF.
+Two templates read the same results folder: ``paper/paper.typ``, the methods paper of the
+seed study (the South East project on its calibrated synthetic sample, compared with the
+packaged published figures), and ``paper/study.typ``, the report of any other run (another
+region's study, the South East study on an authority's own table, a run of some analyses
+only). :func:`template` chooses between them from the run's manifest. Both read every
+number, table and figure from the results folder and cite their sources from
+``paper/references.bib``; this module only checks that the folder is complete and runs the
+typst compiler (the ``typst`` package from PyPI: no TeX, no network). It tells the paper
+which analyses the folder holds (typst cannot ask whether a file exists), so a section
+whose analysis was not run is left out or says so. The PDF's timestamp is fixed, so the
+same results give the same PDF.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 from pathlib import Path
+from typing import Any
 
+from lacstats import datasets
 from lacstats.errors import LacstatsError
 
-__all__ = ["REQUIRED", "build"]
+__all__ = ["REQUIRED", "build", "is_seed_run", "source", "template"]
 
-#: Analyses whose results the paper reads.
+#: Analyses whose results the methods paper (``paper.typ``) reads.
 REQUIRED = (
     "calibrated_sample",
     "sample_design",
@@ -33,13 +41,64 @@ REQUIRED = (
 )
 #: Analyses the paper reports when their results are there, and says were not run when not.
 OPTIONAL = ("national",)
+#: The templates: the methods paper of the seed run, and the report of any other run.
+SEED, STUDY = "paper.typ", "study.typ"
 _EPOCH = dt.datetime(2019, 10, 1, tzinfo=dt.UTC)  # the project's October 2019 circulation
 
 
-def source() -> Path:
-    """``paper/paper.typ`` beside the package (a source checkout) or in the working dir."""
-    here = Path(__file__).resolve().parents[1] / "paper" / "paper.typ"
-    return here if here.is_file() else Path.cwd() / "paper" / "paper.typ"
+def source(name: str = SEED) -> Path:
+    """``paper/<name>`` beside the package (a source checkout) or in the working dir."""
+    here = Path(__file__).resolve().parents[1] / "paper" / name
+    return here if here.is_file() else Path.cwd() / "paper" / name
+
+
+def _manifest(results: Path) -> dict[str, Any]:
+    path = results / "manifest.json"
+    if not path.is_file():
+        raise LacstatsError(
+            f"results folder {results} is incomplete (missing: manifest.json); run "
+            "`lacstats reproduce` first"
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as err:
+        raise LacstatsError(f"{path}: not a readable manifest ({err})") from None
+    if not isinstance(manifest.get("analyses"), dict) or "study" not in manifest:
+        raise LacstatsError(
+            f"{path}: not the manifest of a `lacstats reproduce` run of a study; run it again"
+        )
+    return manifest
+
+
+def _present(results: Path, manifest: dict[str, Any]) -> list[str]:
+    """The analyses whose results the folder holds, in the paper's order."""
+    order = (*REQUIRED, *OPTIONAL)
+    names = sorted(
+        {*manifest["analyses"], *OPTIONAL},
+        key=lambda n: (order.index(n) if n in order else len(order), n),
+    )
+    return [name for name in names if (results / name / "numbers.json").is_file()]
+
+
+def is_seed_run(manifest: dict[str, Any]) -> bool:
+    """Whether a run's manifest is of the seed study: the calibrated synthetic South East
+    sample compared with the packaged published figures (what ``paper.typ`` is written for)."""
+    study = manifest.get("study", {})
+    published = study.get("published")
+    packaged = Path(str(datasets.data_path("published_findings.toml"))).resolve()
+    return bool(study.get("calibrated")) and published is not None and (
+        Path(published).resolve() == packaged
+    )
+
+
+def template(results: str | os.PathLike[str] = "results") -> Path:
+    """The template for ``results``: ``paper.typ`` for a complete run of the seed study,
+    ``study.typ`` for any other run."""
+    results = Path(results).resolve()
+    manifest = _manifest(results)
+    present = _present(results, manifest)
+    seed = is_seed_run(manifest) and all(name in present for name in REQUIRED)
+    return source(SEED if seed else STUDY)
 
 
 def build(
@@ -47,24 +106,32 @@ def build(
     out: str | os.PathLike[str] | None = None,
     typ: str | os.PathLike[str] | None = None,
 ) -> Path:
-    """Compile the paper from ``results`` into ``out`` (default ``paper/paper.pdf``)."""
+    """Compile the paper of ``results`` into ``out`` (default ``paper/paper.pdf``).
+
+    ``typ`` is the template (default :func:`template`: the methods paper for the seed run,
+    the study report for any other).
+    """
     import typst
 
     results = Path(results).resolve()
-    typ = Path(typ).resolve() if typ else source().resolve()
+    manifest = _manifest(results)
+    present = _present(results, manifest)
+    typ = Path(typ).resolve() if typ else template(results).resolve()
     if not typ.is_file():
         raise LacstatsError(f"no paper source at {typ}")
-    missing = [name for name in REQUIRED if not (results / name / "numbers.json").is_file()]
-    if not (results / "manifest.json").is_file() or missing:
+    missing = [name for name in REQUIRED if name not in present]
+    if typ.name == SEED and missing:
         raise LacstatsError(
-            f"results folder {results} is incomplete (missing: "
-            f"{', '.join(missing) or 'manifest.json'}); run `lacstats reproduce` first"
+            f"results folder {results} is incomplete for the methods paper (missing: "
+            f"{', '.join(missing)}); run `lacstats reproduce` first"
         )
-    out = Path(out).resolve() if out else typ.with_suffix(".pdf")
+    if not present:
+        raise LacstatsError(
+            f"results folder {results} is incomplete (no analysis has results); run "
+            "`lacstats reproduce` first"
+        )
+    out = Path(out).resolve() if out else source(SEED).with_suffix(".pdf")
     root = Path(os.path.commonpath([typ.parent, results]))
-    present = [
-        name for name in (*REQUIRED, *OPTIONAL) if (results / name / "numbers.json").is_file()
-    ]
     try:
         typst.compile(
             str(typ),

@@ -8,6 +8,12 @@ workbook with the same tables. Every count passes through
 :func:`lacstats.disclosure.suppress` (primary and secondary suppression against the
 published margins) and money and shares derived from a suppressed count are suppressed
 with it. No ``case_id`` and no child-level row reaches any output.
+
+The packs are of a study (:class:`lacstats.study.Study`, default the South East project):
+its frame (DfE year and population column) and design give the sample design table, its
+thresholds the distance bands and the commissioning cohorts, its data source the note on
+every pack. Tables whose columns the case data lack (need items, placement numbers) are
+left out of every pack, and each pack says which and why.
 """
 
 from __future__ import annotations
@@ -24,11 +30,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lacstats import cohorts, disclosure, plots, schema, synthetic
+from lacstats import cohorts, disclosure, plots, schema
+from lacstats import study as studies
 from lacstats.errors import DataError
 from lacstats.outputs import atomic_write_bytes
 from lacstats.results import Result, jsonable
 from lacstats.sampling import margin_of_error, sample_size
+from lacstats.study import Study
 
 __all__ = [
     "Pack",
@@ -48,6 +56,7 @@ SETTING_GROUPS = {
     "unregistered": ("unregistered",),
     "with parents or other": ("with_parents", "other"),
 }
+#: The distance bands of the seed study (far from home: over 100 miles).
 DISTANCE_BANDS = [
     (0, 20, "up to 20 miles"),
     (20, 50, "20 to 50 miles"),
@@ -55,6 +64,48 @@ DISTANCE_BANDS = [
     (100, np.inf, "over 100 miles"),
 ]
 FORMULA = "weekly_cost ~ risk_score + C(placement_setting)"
+#: The model of cost without risk scores, for case data that have none.
+FORMULA_WITHOUT_RISK = "weekly_cost ~ C(placement_setting)"
+
+
+def distance_bands(far_miles: float = 100) -> list[tuple[float, float, str]]:
+    """The distance bands of a pack: up to 20 miles (the DfE's "at a distance"), 20 to 50,
+    50 to the study's far-from-home line and over it (:data:`DISTANCE_BANDS` at 100); the
+    bands end at the line whatever it is, so the last band is the far-from-home cohort."""
+    edges = sorted({edge for edge in (0, 20, 50) if edge < far_miles} | {far_miles})
+    bands = [
+        (lo, hi, f"up to {hi:g} miles" if lo == 0 else f"{lo:g} to {hi:g} miles")
+        for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+    ]
+    return [*bands, (edges[-1], np.inf, f"over {edges[-1]:g} miles")]
+
+
+def _study(study: Study | None) -> Study:
+    return studies.south_east() if study is None else study
+
+
+def _missing(cases: pd.DataFrame, columns) -> list[str]:
+    return [c for c in columns if c not in cases or cases[c].isna().all()]
+
+
+def _rules(cases: pd.DataFrame, study: Study) -> tuple[list, dict[str, Any], list[str]]:
+    """The cohort rules the case data support, the study's overrides of them, and a note
+    for each rule left out."""
+    rules, notes = [], []
+    for rule in cohorts.DEFAULT_RULES:
+        absent = _missing(cases, rule.requires)
+        if absent:
+            notes.append(f"cohort {rule.name}: the data have no {', '.join(absent)}")
+        else:
+            rules.append(rule)
+    names = {r.name for r in rules}
+    overrides = {k: v for k, v in study.thresholds.cohort_overrides().items() if k in names}
+    return rules, overrides, notes
+
+
+def _members(cases: pd.DataFrame, study: Study) -> pd.DataFrame:
+    rules, overrides, _ = _rules(cases, study)
+    return cohorts.assign(cases, rules, **overrides).fillna(False).astype(bool)
 
 
 @dataclass(frozen=True)
@@ -65,6 +116,11 @@ class Pack(Result):
     tables: dict[str, pd.DataFrame]
     figures: dict[str, bytes] = field(default_factory=dict)  # PNG bytes
     suppression: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: what the pack leaves out, and why (a table whose columns the data lack)
+    notes: tuple[str, ...] = ()
+    #: the study's title and the DfE release of its frame (for the pack's notes)
+    study: str = ""
+    frame_year: int = 2017
 
     def to_frame(self) -> pd.DataFrame:
         """Every published cell, long: ``table``, ``row``, ``column``, ``value`` (as shown,
@@ -89,6 +145,9 @@ class Pack(Result):
             "tables": {name: jsonable(t.reset_index()) for name, t in self.tables.items()},
             "figures": sorted(self.figures),
             "suppression": jsonable(self.suppression),
+            "notes": list(self.notes),
+            "study": self.study,
+            "frame_year": self.frame_year,
         }
 
 
@@ -113,17 +172,21 @@ def _setting_group(cases: pd.DataFrame) -> pd.Series:
     return out
 
 
-def _distance_band(cases: pd.DataFrame) -> pd.Series:
+def _distance_band(cases: pd.DataFrame, bands=DISTANCE_BANDS) -> pd.Series:
     miles = cases["distance_miles"]
     out = pd.Series("distance unknown", index=cases.index)
-    for lo, hi, label in DISTANCE_BANDS:
+    for lo, hi, label in bands:
         out[((miles > lo) | (lo == 0)) & (miles <= hi)] = label
     return out
 
 
-def _region_counts(cases: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, bool]]:
+def _region_counts(
+    cases: pd.DataFrame, study: Study | None = None
+) -> dict[str, tuple[pd.DataFrame, bool]]:
     """Every count table of the packs over the whole region: categories x authorities,
-    and whether its rows are exclusive (a column total means something)."""
+    and whether its rows are exclusive (a column total means something). Tables whose
+    columns the data lack are left out."""
+    study = _study(study)
     names = cases["authority"].astype(str)
     authorities = sorted(set(names))
 
@@ -131,25 +194,31 @@ def _region_counts(cases: pd.DataFrame) -> dict[str, tuple[pd.DataFrame, bool]]:
         table = pd.crosstab(labels, names).reindex(index=order, columns=authorities)
         return table.fillna(0).astype(int)
 
-    bands = _distance_band(cases)
-    prevalent = cases[list(schema.NEED_ITEMS)].astype(float) >= schema.PREVALENCE_SCORE
-    needs = prevalent.groupby(names.to_numpy()).sum().T.reindex(columns=authorities)
-    needs.index = [i.replace("risk_", "").replace("_", " ") for i in needs.index]
-    member = cohorts.assign(cases).fillna(False).astype(bool)
-    cohort_counts = member.groupby(names.to_numpy()).sum().T.reindex(columns=authorities)
-    return {
+    tables = {
         "placement settings": (crosstab(_setting_group(cases), list(SETTING_GROUPS)), True),
-        "distance from home": (
-            crosstab(bands, [label for *_, label in DISTANCE_BANDS] + ["distance unknown"]),
-            True,
-        ),
-        "needs scored 4-5": (needs.fillna(0).astype(int), False),
-        "commissioning cohorts": (cohort_counts.fillna(0).astype(int), False),
     }
+    if not _missing(cases, ["distance_miles"]):
+        bands = distance_bands(study.thresholds.far_miles)
+        tables["distance from home"] = (
+            crosstab(
+                _distance_band(cases, bands),
+                [label for *_, label in bands] + ["distance unknown"],
+            ),
+            True,
+        )
+    if not _missing(cases, schema.NEED_ITEMS):
+        prevalent = cases[list(schema.NEED_ITEMS)].astype(float) >= schema.PREVALENCE_SCORE
+        needs = prevalent.groupby(names.to_numpy()).sum().T.reindex(columns=authorities)
+        needs.index = [i.replace("risk_", "").replace("_", " ") for i in needs.index]
+        tables["needs scored 4-5"] = (needs.fillna(0).astype(int), False)
+    member = _members(cases, study)
+    cohort_counts = member.groupby(names.to_numpy()).sum().T.reindex(columns=authorities)
+    tables["commissioning cohorts"] = (cohort_counts.fillna(0).astype(int), False)
+    return tables
 
 
 def region_suppression(
-    cases: pd.DataFrame, *, threshold: int = 5
+    cases: pd.DataFrame, *, threshold: int = 5, study: Study | None = None
 ) -> dict[str, disclosure.Suppressed]:
     """Disclosure control of every pack of a region as one set.
 
@@ -159,14 +228,15 @@ def region_suppression(
     the rest of the region and the regional total, hiding "the rest of the region" wherever
     the authority's cell or the regional total is hidden. So the packs together publish
     exactly the region's suppressed table: no cell hidden in one pack can be recovered by
-    differencing the others and the regional totals.
+    differencing the others and the regional totals. ``study`` (default the South East
+    project) gives the distance bands and the cohorts' thresholds.
     """
     if not isinstance(threshold, int | np.integer) or threshold < 2:
         raise DataError(f"argument 'threshold' must be a whole number >= 2; got {threshold!r}")
     cases = schema.validate(cases, authorities=cases["authority"].astype(str).unique())
     return {
         name: disclosure.suppress(counts, threshold=threshold)
-        for name, (counts, _) in _region_counts(cases).items()
+        for name, (counts, _) in _region_counts(cases, study).items()
     }
 
 
@@ -225,14 +295,18 @@ def authority_tables(
     threshold: int = 5,
     region: dict[str, disclosure.Suppressed] | None = None,
     national: pd.DataFrame | None = None,
+    study: Study | None = None,
 ) -> Pack:
     """The disclosure-controlled tables of ``authority``'s pack (see the module docstring).
 
-    ``region`` is :func:`region_suppression` of the same cases (computed when not given):
-    every pack of a region is suppressed as one set.
+    ``region`` is :func:`region_suppression` of the same cases and study (computed when
+    not given): every pack of a region is suppressed as one set. ``study`` (default the
+    South East project) gives the frame and design of the sample design table, the
+    distance bands and the cohorts' thresholds.
     """
+    study = _study(study)
     if region is None:
-        region = region_suppression(cases, threshold=threshold)
+        region = region_suppression(cases, threshold=threshold, study=study)
     threshold = next(iter(region.values())).threshold
     cases = schema.validate(cases, authorities=cases["authority"].astype(str).unique())
     names = cases["authority"].astype(str)
@@ -247,17 +321,32 @@ def authority_tables(
 
     n = int(mine.sum())
     n_hidden = bool(region["placement settings"].mask.loc[disclosure.TOTAL, authority])
-    population = _population(authority)
+    population = _population(authority, study)
     design = {"authority": authority, "cases in the sample": "c" if n_hidden else n}
     if population is not None:
+        conf = f"{study.confidence:.0%}"
         design.update(
             {
-                "looked-after children aged 10+ (31 March 2017)": population,
-                "design sample (CRS, 95%, +/-10)": int(sample_size(population)),
-                "achieved interval (+/- points, 95%)": (
+                f"frame: {study.frame_description}": population,
+                f"design sample ({study.convention.upper()}, {conf}, +/-{study.interval:g})": int(
+                    sample_size(
+                        population,
+                        confidence=study.confidence,
+                        interval=study.interval,
+                        convention=study.convention,
+                    )
+                ),
+                f"achieved interval (+/- points, {conf})": (
                     "c"
                     if n_hidden
-                    else round(float(margin_of_error(min(n, population), population)), 1)
+                    else round(
+                        float(
+                            margin_of_error(
+                                min(n, population), population, confidence=study.confidence
+                            )
+                        ),
+                        1,
+                    )
                 ),
             }
         )
@@ -280,14 +369,23 @@ def authority_tables(
     cost_mask.columns = cost.columns
     tables["weekly cost by setting"] = disclosure.apply(cost.round(0).astype("Int64"), cost_mask)
 
-    tables["distance from home"] = _controlled(
-        "distance from home", region["distance from home"], authority, log
-    ).table
-    tables["needs scored 4-5"] = _controlled(
-        "needs scored 4-5", region["needs scored 4-5"], authority, log, drop_total_row=True
-    ).table
+    notes = []
+    if "distance from home" in region:
+        tables["distance from home"] = _controlled(
+            "distance from home", region["distance from home"], authority, log
+        ).table
+    else:
+        notes.append("distance from home: the data have no distance_miles")
+    if "needs scored 4-5" in region:
+        tables["needs scored 4-5"] = _controlled(
+            "needs scored 4-5", region["needs scored 4-5"], authority, log, drop_total_row=True
+        ).table
+    else:
+        absent = _missing(cases, schema.NEED_ITEMS)
+        notes.append(f"needs scored 4-5: the data have no {', '.join(absent)}")
+    notes.extend(_rules(cases, study)[2])
 
-    member = cohorts.assign(cases).fillna(False).astype(bool)
+    member = _members(cases, study)
     cohort_result = _controlled(
         "commissioning cohorts",
         region["commissioning cohorts"],
@@ -324,35 +422,44 @@ def authority_tables(
         else pd.DataFrame(columns=["row", "column", "reason", "table"])
     )
     figures = _figures(authority, settings, controlled, effects)
-    return Pack(authority, tables, figures=figures, suppression=record)
+    return Pack(
+        authority,
+        tables,
+        figures=figures,
+        suppression=record,
+        notes=tuple(notes),
+        study=study.title,
+        frame_year=study.frame_year,
+    )
 
 
-def _population(authority: str) -> int | None:
-    counts = synthetic.authority_counts()
-    row = counts[counts["authority"] == authority]
-    if len(row):
-        return int(row["lac_10_plus"].iloc[0])
-    from lacstats.datasets import dfe_cla
+def _population(authority: str, study: Study) -> int | None:
+    """``authority``'s children in the study's frame (None when it is not in the frame or
+    the release suppressed its count)."""
+    from lacstats.datasets import authority_frame
 
-    wide = dfe_cla(2017, form="wide")
-    la = wide[(wide["level"] == "LA") & (wide["area"] == authority)]
-    if la.empty or la[["CLA_10to15", "CLA_16over"]].isna().any(axis=None):
+    try:
+        frame = authority_frame(study.frame_year, [authority])
+    except DataError:
         return None
-    return int(la["CLA_10to15"].iloc[0] + la["CLA_16over"].iloc[0])
+    value = frame[study.population].iloc[0]
+    return None if pd.isna(value) else int(value)
 
 
 def authority_effects(
     cases: pd.DataFrame, *, fast: bool = False, rng: int | np.random.Generator | None = None
 ) -> pd.DataFrame:
-    """Authority effects on log weekly cost, adjusted for risk and setting: the Bayesian
-    hierarchical model, or with ``fast`` the frequentist mixed model (statsmodels MixedLM,
-    with conditional standard errors). Columns ``group``, ``mean``, ``ci_low``, ``ci_high``,
-    ``n``, ``method``."""
+    """Authority effects on log weekly cost, adjusted for risk (when the data have risk
+    scores) and setting: the Bayesian hierarchical model, or with ``fast`` the frequentist
+    mixed model (statsmodels MixedLM, with conditional standard errors). Columns
+    ``group``, ``mean``, ``ci_low``, ``ci_high``, ``n``, ``method``, ``adjusted_for``."""
     cases = cases.assign(authority=cases["authority"].astype(str))
+    formula = FORMULA if not _missing(cases, ["risk_score"]) else FORMULA_WITHOUT_RISK
+    adjusted = "risk and setting" if formula == FORMULA else "setting"
     if fast:
         from lacstats.regression import fit
 
-        res = fit(cases, FORMULA, family="lognormal", groups="authority").model
+        res = fit(cases, formula, family="lognormal", groups="authority").model
         blups = {g: float(v.iloc[0]) for g, v in res.random_effects.items()}
         sds = {g: float(np.sqrt(np.asarray(c)[0, 0])) for g, c in res.random_effects_cov.items()}
         counts = cases["authority"].value_counts()
@@ -368,12 +475,14 @@ def authority_effects(
             }
             for g, m in blups.items()
         ]
-        return pd.DataFrame(rows)
+        return pd.DataFrame(rows).assign(adjusted_for=adjusted)
     from lacstats.hierarchical import HierarchicalModel
 
-    fit_ = HierarchicalModel(FORMULA, group="authority").fit(cases, rng=rng, progress=False)
+    fit_ = HierarchicalModel(formula, group="authority").fit(cases, rng=rng, progress=False)
     out = fit_.group_effects()[["group", "mean", "ci_low", "ci_high", "n"]]
-    return out.assign(method="Bayesian hierarchical model, 95% central interval")
+    return out.assign(
+        method="Bayesian hierarchical model, 95% central interval", adjusted_for=adjusted
+    )
 
 
 NATIONAL_MEASURES = {
@@ -428,7 +537,10 @@ def _effect_table(effects: pd.DataFrame, authority: str) -> pd.DataFrame:
         [
             {
                 "authority": authority,
-                "weekly cost versus the regional mean, same risk and setting (%)": pct(r["mean"]),
+                (
+                    "weekly cost versus the regional mean, same "
+                    f"{r.get('adjusted_for', 'risk and setting')} (%)"
+                ): pct(r["mean"]),
                 "95% interval low (%)": pct(r["ci_low"]),
                 "95% interval high (%)": pct(r["ci_high"]),
                 "rank (1 = highest cost)": int(row.index[0]) + 1,
@@ -473,6 +585,7 @@ def render_html(pack: Pack, *, source: str) -> str:
         f"<title>{html.escape(pack.authority)}: looked-after children pack</title>",
         f"<style>{_STYLE}</style></head><body>",
         f"<h1>{html.escape(pack.authority)}: placements, costs and needs beside the region</h1>",
+        *([f"<p>{html.escape(pack.study)}</p>"] if pack.study else []),
         (
             f"<p class='note'>Source: {html.escape(source)}. Counts from 1 to 4 are shown as "
             "<b>c</b> (suppressed), with further cells suppressed where a total would reveal "
@@ -480,6 +593,9 @@ def render_html(pack: Pack, *, source: str) -> str:
             "data are included.</p>"
         ),
     ]
+    if pack.notes:
+        items = "".join(f"<li>{html.escape(note)}</li>" for note in pack.notes)
+        parts.append(f"<p class='note'>Not in this pack:</p><ul class='note'>{items}</ul>")
     for name, table in pack.tables.items():
         parts.append(f"<h2>{html.escape(name.capitalize())}</h2>")
         parts.append(table.to_html(na_rep="", border=0, escape=True))
@@ -488,7 +604,7 @@ def render_html(pack: Pack, *, source: str) -> str:
             parts.append(f"<img alt='{html.escape(name)}' src='data:image/png;base64,{encoded}'>")
     parts.append(
         "<p class='note'>Contains public sector information licensed under the "
-        "Open Government Licence v3.0 (DfE children looked after, 2017).</p>"
+        f"Open Government Licence v3.0 (DfE children looked after, {pack.frame_year}).</p>"
     )
     parts.append("</body></html>")
     return "\n".join(parts)
@@ -508,6 +624,7 @@ def write_pack(pack: Pack, out: str | Path, *, source: str) -> tuple[Path, Path]
             {
                 "note": [
                     f"{pack.authority}: pack built from {source}.",
+                    *(f"Not in this pack: {note}." for note in pack.notes),
                     (
                         "Counts from 1 to 4 are shown as c; further cells are suppressed where a total "
                         "would reveal them; costs and shares from suppressed counts are suppressed too."
@@ -535,10 +652,12 @@ def write_all(
     authorities: list[str] | None = None,
     threshold: int = 5,
     national: pd.DataFrame | None = None,
+    study: Study | None = None,
 ) -> list[Path]:
     """Packs for ``authorities`` (default: every authority in ``cases``), suppressed as
-    one set over the region (:func:`region_suppression`); ``national`` (the national
-    analysis's positions table) adds each authority's national position.
+    one set over the region (:func:`region_suppression`), of ``study`` (default the South
+    East project: see :func:`authority_tables`); ``national`` (the national analysis's
+    positions table) adds each authority's national position.
 
     Every pack is built before anything is written; all of them are then written into a
     staging folder beside ``out`` and moved into ``out`` together, so a run that fails or
@@ -549,11 +668,22 @@ def write_all(
 
     from lacstats import interrupts
 
+    study = _study(study)
+    present = sorted(cases["authority"].astype(str).unique())
+    names = authorities or present
+    absent = [name for name in names if name not in present]
+    if absent:
+        raise DataError(
+            f"no cases for authorities {absent}; authorities in the data: {present}",
+            column="authority",
+            values=absent,
+        )
+    region = region_suppression(cases, threshold=threshold, study=study)
     effects = authority_effects(cases, fast=fast, rng=rng)
-    region = region_suppression(cases, threshold=threshold)
-    names = authorities or sorted(cases["authority"].astype(str).unique())
     packs = [
-        authority_tables(cases, name, effects=effects, region=region, national=national)
+        authority_tables(
+            cases, name, effects=effects, region=region, national=national, study=study
+        )
         for name in names
     ]
     out = Path(out)

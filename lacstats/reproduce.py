@@ -23,6 +23,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
+import math
 import os
 import sys
 import time
@@ -52,16 +53,36 @@ UNCLASSIFIED = "unclassified"
 
 def _json_default(value: Any) -> Any:
     if hasattr(value, "item"):
-        return value.item()
+        return _finite(value.item())
     if isinstance(value, Path):
         return str(value)
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
+def _finite(data: Any) -> Any:
+    """``data`` with every NaN or infinite float as None: JSON has no NaN, and the paper's
+    reader (typst) refuses a file that writes one."""
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(value) for value in data]
+    return data
+
+
 def dumps(data: Any) -> str:
-    """Deterministic JSON: sorted keys, two-space indent, trailing newline."""
+    """Deterministic JSON: sorted keys, two-space indent, trailing newline; a figure that
+    could not be computed (NaN) is ``null``."""
     return (
-        json.dumps(data, indent=2, sort_keys=True, default=_json_default, ensure_ascii=False)
+        json.dumps(
+            _finite(data),
+            indent=2,
+            sort_keys=True,
+            default=_json_default,
+            ensure_ascii=False,
+            allow_nan=False,
+        )
         + "\n"
     )
 
@@ -343,6 +364,14 @@ def case_data_record(study: Study, seed: int) -> dict[str, Any]:
     }
 
 
+def study_file_record(study: Study) -> dict[str, str] | None:
+    """What the manifest says of the study file: its path and hash (None for a study
+    built in code)."""
+    if study.source is None:
+        return None
+    return {"path": str(study.source), "sha256": provenance.file_hash(study.source)}
+
+
 def default_jobs() -> int:
     """Analyses run at once by default: one per core, at most :data:`MAX_DEFAULT_JOBS`."""
     return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_JOBS))
@@ -578,6 +607,7 @@ def run_all(
                 "jobs": jobs,
             },
             "study": study.to_dict(),
+            "study_file": study_file_record(study),
             "case_data": case_data_record(study, seed),
             "kept_from_previous_run": kept,
             "fast_note": "MCMC and simulations shortened for a smoke test" if fast else None,

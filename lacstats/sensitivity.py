@@ -292,23 +292,51 @@ def selection_sensitivity(
     reps: int = 50,
     methods: Sequence[str] = ("random", "top_cost"),
     rng: int | np.random.Generator | None = None,
+    population: pd.Series | None = None,
+    far_miles: float | None = None,
+    high_cost: float | None = None,
+    settings: Sequence[str] | None = None,
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Error (points) of the headline proportions under purposive and random selection,
-    one replicate per point, from a population shaped like ``cases``."""
-    from lacstats import findings, synthetic
+    one replicate per point, from a population shaped like ``cases``.
+
+    ``population`` gives each authority's children in the frame (indexed by authority;
+    default the South East's looked-after children aged 10+ in 2017); ``far_miles``,
+    ``high_cost`` and ``settings`` are the study's lines (default the South East
+    project's). A proportion whose column ``cases`` lack (``distance_miles``,
+    ``needs_met``) is left out.
+    """
+    from lacstats import cohorts, findings, synthetic
     from lacstats.sampling import design
 
-    counts = synthetic.authority_counts()
+    if population is None:
+        counts = synthetic.authority_counts()
+        population = counts.set_index("authority")["lac_10_plus"]
+    far_miles = findings.FAR_MILES if far_miles is None else far_miles
+    high_cost = cohorts.HIGH_COST if high_cost is None else high_cost
     gen = np.random.default_rng(rng)
-    population = synthetic.population_like(
-        cases, counts.set_index("authority")["lac_10_plus"], rng=gen
+    frame = population.rename("children").rename_axis("authority").reset_index()
+    population = synthetic.population_like(cases, population, rng=gen)
+    outcomes = []
+    if "distance_miles" in population and population["distance_miles"].notna().any():
+        population["over_100_miles"] = population["distance_miles"] > far_miles
+        outcomes.append("over_100_miles")
+    if "needs_met" in population and population["needs_met"].notna().any():
+        population["needs_met"] = population["needs_met"].isin(["mostly", "completely"])
+        outcomes.append("needs_met")
+    rule = {"min_weekly_cost": high_cost}
+    if settings is not None:
+        rule["settings"] = tuple(settings)
+    costly = [r for r in cohorts.DEFAULT_RULES if r.name == "high_cost_residential"]
+    population["high_cost_residential"] = (
+        cohorts.assign(population, costly, high_cost_residential=rule)["high_cost_residential"]
+        .fillna(False)
+        .astype(bool)
+        .to_numpy()
     )
-    population["over_100_miles"] = population["distance_miles"] > findings.FAR_MILES
-    population["needs_met"] = population["needs_met"].isin(["mostly", "completely"])
-    population["high_cost_residential"] = findings.high_cost_residential(population)
-    plan = design(counts)
-    outcomes = ["over_100_miles", "needs_met", "high_cost_residential"]
+    outcomes.append("high_cost_residential")
+    plan = design(frame, population="children")
     grid = {"method": list(methods), "rep": list(range(reps))}
     func = _Bound(
         _drop_rep,

@@ -171,6 +171,12 @@ class Study(Result):
         return dataclasses.replace(self, cases=path, calibrated=False)
 
     @property
+    def frame_description(self) -> str:
+        """The sampling frame in words: who, when, from which release."""
+        who = datasets.FRAME_POPULATIONS.get(self.population, self.population)
+        return f"{who} at 31 March {self.frame_year} (DfE {self.frame_year} release)"
+
+    @property
     def data_source(self) -> str:
         """What the case data are, in words."""
         if self.cases is not None:

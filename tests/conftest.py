@@ -21,3 +21,54 @@ def cases():
 def small_cases(cases):
     """A small valid case table (copied, safe to modify)."""
     return cases.head(12).copy()
+
+
+@pytest.fixture
+def page_blankness(tmp_path):
+    """A function giving, for each page of a PDF but the last, the share of its pixel rows
+    between the margins with no ink (rendered by Debian's pdftoppm, poppler-utils)."""
+    import shutil
+    import subprocess
+
+    from PIL import Image
+
+    if shutil.which("pdftoppm") is None:
+        pytest.skip(
+            "pdftoppm is not installed (Debian: apt-get install poppler-utils; .ci/run "
+            "installs it in CI): the paper's pages are not rendered"
+        )
+
+    def blankness(pdf) -> dict[str, float]:
+        folder = tmp_path / f"pages-{pdf.stem}"
+        folder.mkdir()
+        subprocess.run(["pdftoppm", "-r", "40", "-gray", str(pdf), str(folder / "page")], check=True)
+        shares = {}
+        for page in sorted(folder.glob("page-*.pgm"))[:-1]:
+            pixels = np.asarray(Image.open(page).convert("L"))
+            height = pixels.shape[0]
+            body = pixels[int(0.08 * height) : int(0.92 * height)]  # inside the margins
+            shares[page.name] = round(float(1 - (body < 200).any(axis=1).mean()), 2)
+        return shares
+
+    return blankness
+
+
+@pytest.fixture
+def pdf_text():
+    """A function giving a PDF's text (Debian's pdftotext, poppler-utils), its lines
+    joined and words broken at a line end put back together."""
+    import re
+    import shutil
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext is not installed (Debian: poppler-utils): no text check")
+
+    def text(pdf) -> str:
+        raw = subprocess.run(
+            ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True
+        ).stdout.decode("utf-8")
+        raw = re.sub(r"-\n(?=[a-z])", "", raw)
+        return re.sub(r"\s+", " ", raw)
+
+    return text

@@ -13,6 +13,8 @@ from lacstats.datasets import published_findings
 
 ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "paper" / "paper.typ"
+#: The report of any other study's run (lacstats.paper chooses it from the manifest).
+STUDY = ROOT / "paper" / "study.typ"
 BIB = ROOT / "paper" / "references.bib"
 
 #: What may carry a digit in paper.typ, and why. Anything else is a number typed into the
@@ -53,8 +55,9 @@ def typed_numbers(text: str) -> list[str]:
     return found
 
 
-def test_the_paper_types_no_number():
-    assert typed_numbers(PAPER.read_text(encoding="utf-8")) == []
+@pytest.mark.parametrize("template", [PAPER, STUDY], ids=["paper", "study"])
+def test_the_paper_types_no_number(template):
+    assert typed_numbers(template.read_text(encoding="utf-8")) == []
 
 
 @pytest.mark.parametrize(
@@ -90,11 +93,19 @@ def _plain(text: str) -> str:
     return re.sub(r"[{}]", "", text)
 
 
-def test_every_citation_is_in_the_bibliography():
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        (PAPER, {"seslip2020needs", "dfe2017sfr50", "ofsted2019fostering", "ons2020mye"}),
+        (STUDY, {"seslip2020needs", "dfe2019cla", "ofsted2019fostering", "crs2012calculator"}),
+    ],
+    ids=["paper", "study"],
+)
+def test_every_citation_is_in_the_bibliography(template, expected):
     keys = set(_bib_entries(BIB.read_text(encoding="utf-8")))
-    cited = set(re.findall(r"@([a-z]+\d{4}[a-z0-9]*)", _strip_comments(PAPER.read_text())))
+    cited = set(re.findall(r"@([a-z]+\d{4}[a-z0-9]*)", _strip_comments(template.read_text())))
     assert cited <= keys, cited - keys
-    assert {"seslip2020needs", "dfe2017sfr50", "ofsted2019fostering", "ons2020mye"} <= cited
+    assert expected <= cited
 
 
 def test_source_documents_are_cited_as_their_entries_give_them():
@@ -126,6 +137,7 @@ SEED_FILE = re.compile(r"\d{3}_[0-9a-f]{16}\.txt")
 def test_no_seed_file_name_in_the_paper_the_readme_or_the_packaged_data():
     for path in (
         PAPER,
+        STUDY,
         BIB,
         ROOT / "README.md",
         ROOT / "lacstats" / "datasets" / "data" / "published_findings.toml",

@@ -15,7 +15,7 @@ import pytest
 from lacstats import cli, datasets, paper, synthetic
 from lacstats.errors import LacstatsError
 from lacstats.evidence import EVIDENCE, FINDINGS_OBTAINED, OBTAINED
-from lacstats.reproduce import run_all
+from lacstats.reproduce import dumps, run_all
 
 
 @pytest.fixture(scope="module")
@@ -650,28 +650,11 @@ def test_paper_reports_the_national_analysis_when_it_is_there(fast_run, tmp_path
     assert with_national != without
 
 
-def _blank_share(page) -> float:
-    """Share of the page's pixel rows between the margins with no ink."""
-    from PIL import Image
-
-    pixels = np.asarray(Image.open(page).convert("L"))
-    height = pixels.shape[0]
-    body = pixels[int(0.08 * height) : int(0.92 * height)]  # inside the margins, no folio
-    return float(1 - (body < 200).any(axis=1).mean())
-
-
-def test_paper_pages_are_filled(fast_run, tmp_path):
-    if shutil.which("pdftoppm") is None:
-        pytest.skip(
-            "pdftoppm is not installed (Debian: apt-get install poppler-utils; .ci/run "
-            "installs it in CI): the paper's pages are not rendered"
-        )
+def test_paper_pages_are_filled(fast_run, tmp_path, page_blankness):
     out, _ = fast_run
     pdf = paper.build(out, tmp_path / "paper.pdf")
-    subprocess.run(["pdftoppm", "-r", "40", "-gray", str(pdf), str(tmp_path / "page")], check=True)
-    pages = sorted(tmp_path.glob("page-*.pgm"))
-    assert len(pages) >= 6
-    blank = {page.name: round(_blank_share(page), 2) for page in pages[:-1]}
+    blank = page_blankness(pdf)
+    assert len(blank) >= 5
     # no page but the last is more than half blank (a float pushed off, a table not split)
     assert max(blank.values()) <= 0.5, blank
 
@@ -704,3 +687,35 @@ def test_national_analysis(fast_run):
     table = pd.read_csv(folder / "sufficiency_by_region.csv")
     assert len(table) == 9
     assert {"caterpillar_far.png", "caterpillar_rate.svg"} <= {p.name for p in folder.iterdir()}
+
+
+def test_the_seed_run_gets_the_methods_paper_and_any_other_the_study_report(fast_run):
+    out, _ = fast_run
+    assert paper.template(out).name == "paper.typ"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert paper.is_seed_run(manifest)
+    assert manifest["study_file"]["path"].endswith("south_east.toml")
+    assert len(manifest["study_file"]["sha256"]) == 64
+    assert not paper.is_seed_run({**manifest, "study": {**manifest["study"], "published": None}})
+
+
+def test_the_study_report_compiles_on_the_seed_run(fast_run, tmp_path, page_blankness, pdf_text):
+    # study.typ reads any run: on the seed run every section is there, its case-row
+    # figures of kind case_rows and its estimates method checks
+    out, _ = fast_run
+    pdf = paper.build(out, tmp_path / "study.pdf", typ=paper.source(paper.STUDY))
+    text = pdf_text(pdf)
+    assert "South East Complex LAC needs analysis" in text
+    assert "the calibrated synthetic South East sample" in text
+    for heading in ("Risk and cost", "Authority effects", "Commissioning cohorts", "Colophon"):
+        assert heading in text
+    assert "The study file is south_east.toml" in text
+    assert max(page_blankness(pdf).values()) <= 0.5
+
+
+def test_numbers_json_writes_a_figure_that_is_not_a_number_as_null():
+    # JSON has no NaN: json.dumps would write one that typst (the paper) cannot read
+    text = dumps({"rho": float("nan"), "n": np.float64("inf"), "ok": [1.5, np.float64(2)]})
+    assert json.loads(text) == {"n": None, "ok": [1.5, 2.0], "rho": None}
+    assert "NaN" not in text
+    assert "Infinity" not in text

@@ -1,14 +1,20 @@
 """Studies end to end: another region's study, the South East study on a user's table
-that lacks columns, and study files that are wrong (errors before any work)."""
+that lacks columns, and study files that are wrong (errors before any work); the paper and
+the per-authority packs of each."""
 
 from __future__ import annotations
 
 import json
+import shutil
+from io import StringIO
 
+import numpy as np
+import openpyxl
 import pandas as pd
 import pytest
 
-from lacstats import cli, schema, synthetic
+from lacstats import cli, datasets, paper, provenance, reporting, schema, synthetic
+from lacstats.errors import LacstatsError
 
 NORTH_WEST = """
 [study]
@@ -18,33 +24,74 @@ title = "North West complex needs study"
 region = "North West"
 [frame]
 year = 2019
+[thresholds]
+far_miles = 75
 [cases]
 path = "synthetic"
 """
+#: The analyses of the North West run: every section of the study report but the MCMC
+#: fits and the latent classes, which the seed run's tests cover.
+NORTH_WEST_ANALYSES = [
+    "calibrated_sample",
+    "sample_design",
+    "sufficiency",
+    "cost_calculator",
+    "risk_cost",
+    "sensitivity",
+]
+#: The analyses of the run on a user's thin table (authority effects: see the seed run).
+THIN_ANALYSES = [
+    "calibrated_sample",
+    "sample_design",
+    "risk_cost",
+    "cohorts",
+    "sensitivity",
+    "sufficiency",
+    "savings",
+]
 
 
 def _numbers(out, name):
     return json.loads((out / name / "numbers.json").read_text())
 
 
-def test_a_north_west_study_on_its_synthetic_sample(tmp_path, capsys):
-    path = tmp_path / "nw.toml"
+@pytest.fixture(scope="module")
+def north_west_study(tmp_path_factory):
+    path = tmp_path_factory.mktemp("study") / "nw.toml"
     path.write_text(NORTH_WEST, encoding="utf-8")
-    out = tmp_path / "results"
-    only = ["calibrated_sample", "sample_design", "sufficiency", "cost_calculator", "risk_cost"]
-    args = ["reproduce", "--study", str(path), "--out", str(out), "--fast", "--quiet"]
-    assert cli.main([*args, "--jobs", "1", "--only", *only]) == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def north_west(north_west_study):
+    """One `lacstats reproduce --study nw.toml --fast` of the quicker analyses."""
+    out = north_west_study.parent / "results"
+    args = ["reproduce", "--study", str(north_west_study), "--out", str(out), "--fast"]
+    assert cli.main([*args, "--quiet", "--jobs", "2", "--only", *NORTH_WEST_ANALYSES]) == 0
+    return out
+
+
+def test_a_north_west_study_on_its_synthetic_sample(north_west):
+    out = north_west
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["study"]["name"] == "north_west"
     assert manifest["study"]["region"] == "North West"
     assert len(manifest["study"]["authorities"]) == 23
     assert manifest["case_data"]["source"].startswith("an uncalibrated synthetic sample")
+    assert manifest["study_file"]["path"].endswith("nw.toml")
     # the sample has the design's size, drawn for the study's authorities
     cal = _numbers(out, "calibrated_sample")
     design = _numbers(out, "sample_design")
     assert cal["cases"]["value"] == design["design_total"]["value"]
     assert cal["authorities"]["value"] == 23
     assert cal["cases"]["evidence"] == "synthetic_check"
+    # no high-cost residential case in this sample: the correlation within that group is
+    # not a number, written as null (JSON has no NaN)
+    assert cal["spearman_high_cost"]["value"] is None
+    assert "NaN" not in (out / "calibrated_sample" / "numbers.json").read_text()
+    assert design["frame_population"]["value"] == (
+        "children looked after aged 10 and over at 31 March 2019 (DfE 2019 release)"
+    )
     # no published figures: no comparison, and the reason is written down
     assert "comparison with published figures" in cal["not_run"]["value"]
     assert "audit of a published total" in design["not_run"]["value"]
@@ -58,6 +105,57 @@ def test_a_north_west_study_on_its_synthetic_sample(tmp_path, capsys):
     rc = _numbers(out, "risk_cost")
     assert "recovery of the generator's risk-cost slope" in rc["not_run"]["value"]
     assert rc["spearman"]["evidence"] == "synthetic_check"
+    # the sensitivity analysis simulates the study's authorities at the study's lines
+    se = _numbers(out, "sensitivity")
+    selection = pd.read_csv(out / "sensitivity" / "selection.csv")
+    assert set(selection["output"]) == {"error_over_100_miles", "error_high_cost_residential"}
+    assert "selection error of needs_met" in se["not_run"]["value"]
+    thresholds = pd.read_csv(out / "sensitivity" / "thresholds.csv")
+    assert 75 in set(thresholds["miles"])
+
+
+def test_the_north_west_report(north_west, tmp_path, page_blankness, pdf_text):
+    out = north_west
+    assert paper.template(out).name == "study.typ"
+    pdf = paper.build(out, tmp_path / "nw.pdf")
+    text = pdf_text(pdf)
+    # title, region, authorities, frame, design and thresholds from the results
+    assert text.startswith("North West complex needs study")
+    assert "the whole North West region" in text
+    assert "Blackburn with Darwen, Blackpool, Bolton" in text
+    assert "children looked after aged 10 and over at 31 March 2019 (DfE 2019 release)" in text
+    assert "more than 75 miles from home" in text
+    assert "£4,800 a week or more" in text
+    design = _numbers(out, "sample_design")
+    assert f"gives {design['design_total']['value']:,} cases" in text
+    # the kind of its case-row figures: demonstrations on an uncalibrated synthetic sample
+    assert "demonstrates the methods (kind b)" in text
+    # sections only for the analyses that ran; those skipped or left out say why
+    assert "Authority effects" not in text
+    assert "Comparison with published figures" not in text
+    assert "What was not run, and why" in text
+    assert "do not include Dorset's cost calculator report" in text
+    assert "the study names no published sample" in text
+    # the colophon names the study file, its hash and the sample's seed
+    sha = provenance.file_hash(out.parent / "nw.toml")
+    assert f"The study file is nw.toml (SHA-256 {sha})" in text
+    assert "drawn from seed 2019" in text
+    blank = page_blankness(pdf)
+    assert len(blank) >= 4
+    assert max(blank.values()) <= 0.5, blank
+
+
+def test_the_study_report_checks_each_figures_kind(north_west, tmp_path):
+    # a synthetic sample's count presented as a figure recomputed by construction stops
+    # the build, as in the methods paper
+    copy = tmp_path / "results"
+    shutil.copytree(north_west, copy)
+    numbers = copy / "calibrated_sample" / "numbers.json"
+    figures = json.loads(numbers.read_text())
+    figures["cases"]["evidence"] = "case_rows"
+    numbers.write_text(json.dumps(figures))
+    with pytest.raises(LacstatsError, match="cases is evidence of kind case_rows, not synthetic"):
+        paper.build(copy, tmp_path / "paper.pdf")
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +177,18 @@ def thin_table(tmp_path_factory):
     return path
 
 
-def test_the_south_east_study_on_a_table_without_needs(tmp_path, thin_table, capsys):
-    out = tmp_path / "results"
+@pytest.fixture(scope="module")
+def thin_run(thin_table):
+    """One `lacstats reproduce --cases our_cases.csv --fast` (the South East study)."""
+    out = thin_table.parent / "results"
     args = ["reproduce", "--cases", str(thin_table), "--out", str(out), "--fast", "--quiet"]
-    only = ["calibrated_sample", "risk_cost", "cohorts"]
     # differences from the published figures are findings about the table: exit 0
-    assert cli.main([*args, "--jobs", "1", "--only", *only]) == 0
+    assert cli.main([*args, "--jobs", "2", "--only", *THIN_ANALYSES]) == 0
+    return out
+
+
+def test_the_south_east_study_on_a_table_without_needs(thin_run, thin_table):
+    out = thin_run
     manifest = json.loads((out / "manifest.json").read_text())
     data = manifest["case_data"]
     assert data["path"] == str(thin_table)
@@ -111,6 +215,36 @@ def test_the_south_east_study_on_a_table_without_needs(tmp_path, thin_table, cap
     missing = row.loc["high_cost_residential.needs_mostly_or_completely_met"]
     assert missing["reproduced"] == ""
     assert missing["explanation"] == "not computable: the data have no needs_met"
+    # the selection errors need no needs-met judgement the table does not have
+    se = _numbers(out, "sensitivity")
+    assert se["not_run"]["value"] == {"selection error of needs_met": "the data have no needs_met"}
+
+
+def test_the_report_on_a_users_table_says_what_was_not_run(
+    thin_run, thin_table, tmp_path, page_blankness, pdf_text
+):
+    out = thin_run
+    assert paper.template(out).name == "study.typ"  # the seed study, but not its sample
+    pdf = paper.build(out, tmp_path / "ours.pdf")
+    text = pdf_text(pdf)
+    assert text.startswith("South East Complex LAC needs analysis")
+    assert "Its case data are the case table our_cases.csv, a table of 1,253 cases" in text
+    assert "findings about that table (kind c)" in text
+    # the analyses and parts the table cannot support, each with its reason
+    assert "Not run: the data have no risk scores (risk_violence" in text
+    assert "need profiles (the data have no risk_violence" in text
+    assert "selection error of needs_met (the data have no needs_met)" in text
+    # the published figures beside the table's: a difference is a finding, not a failure
+    assert "Comparison with published figures" in text
+    findings = pd.read_csv(out / "findings.csv", dtype=str, keep_default_na=False)
+    rows = findings[findings["obtained"] == "recomputed_from_rows"]
+    uncomputable = int((rows["reproduced"] == "").sum())
+    assert uncomputable == 10
+    assert "and ten cannot be computed from these data" in text
+    assert "not computable: the data have no needs_met" in text
+    sha = provenance.file_hash(thin_table)
+    assert f"our_cases.csv, 1,253 rows, SHA-256 {sha}" in text
+    assert max(page_blankness(pdf).values()) <= 0.5
 
 
 @pytest.mark.parametrize(
@@ -131,3 +265,86 @@ def test_a_wrong_study_file_stops_before_any_work(tmp_path, capsys, change, mess
     assert message in err
     assert "Traceback" not in err
     assert not out.exists()
+
+
+# ---------------------------------------------------------------- per-authority packs
+
+
+def test_distance_bands_follow_the_far_from_home_line():
+    assert reporting.distance_bands(100) == reporting.DISTANCE_BANDS
+    assert [label for *_, label in reporting.distance_bands(75)] == [
+        "up to 20 miles",
+        "20 to 50 miles",
+        "50 to 75 miles",
+        "over 75 miles",
+    ]
+    assert [label for *_, label in reporting.distance_bands(30)] == [
+        "up to 20 miles",
+        "20 to 30 miles",
+        "over 30 miles",
+    ]
+
+
+def _counts_are_safe(frame: pd.DataFrame) -> bool:
+    columns = [c for c in frame.columns if str(c).startswith("children") or c == "Total"]
+    values = [v for c in columns for v in frame[c].tolist()]
+    shown = [float(v) for v in values if v not in ("c", None) and not pd.isna(v)]
+    return all(v == 0 or v >= 5 for v in shown)
+
+
+def test_packs_for_a_north_west_study(north_west_study, tmp_path, capsys):
+    out = tmp_path / "packs"
+    args = ["report", "--study", str(north_west_study), "--all", "--fast", "--out", str(out)]
+    assert cli.main(args) == 0
+    written = capsys.readouterr().out.split()
+    assert len(written) == 46  # 23 authorities x (HTML, XLSX)
+    html = (out / "Blackpool.html").read_text()
+    tables = pd.read_html(StringIO(html))
+    assert all(_counts_are_safe(t) for t in tables)
+    # the design table: the study's frame (DfE 2019, aged 10+) and design
+    book = openpyxl.load_workbook(out / "Blackpool.xlsx")
+    header, row = ([c.value for c in r] for r in book["sample design"].iter_rows(max_row=2))
+    design = dict(zip(header, row, strict=True))
+    frame = datasets.authority_frame(2019, ["Blackpool"])
+    label = "frame: children looked after aged 10 and over at 31 March 2019 (DfE 2019 release)"
+    assert design[label] == int(frame["lac_10_plus"].iloc[0])
+    assert design["design sample (CRS, 95%, +/-10)"] == 74
+    # the study's far-from-home line makes the top distance band, and the cohort
+    distance = [c.value for c in book["distance from home"]["A"]]
+    assert "over 75 miles" in distance
+    assert "over 100 miles" not in distance
+    assert "North West complex needs study" in html
+    assert "nothing in these packs is a fact about the authorities named" in html
+    assert "DfE children looked after, 2019" in html
+    notes = [c.value for c in book["notes"]["A"]]
+    assert "Not in this pack: cohort frequent_moves: the data have no placement_number." in notes
+
+
+def test_packs_on_a_users_table_say_what_they_leave_out(thin_table, tmp_path, capsys):
+    out = tmp_path / "packs"
+    args = ["report", "--cases", str(thin_table), "--authority", "Kent", "--fast"]
+    assert cli.main([*args, "--out", str(out)]) == 0
+    book = openpyxl.load_workbook(out / "Kent.xlsx")
+    assert "needs scored 4-5" not in book.sheetnames
+    assert {"placement settings", "distance from home", "commissioning cohorts"} <= set(
+        book.sheetnames
+    )
+    cohorts = [c.value for c in book["commissioning cohorts"]["A"]]
+    assert "keeping_local" in cohorts
+    assert "violence" not in cohorts
+    html = (out / "Kent.html").read_text()
+    assert "needs scored 4-5: the data have no risk_violence" in html
+    assert f"case table {thin_table}" in html
+    # authority effects adjusted for what the data hold: setting, not risk
+    effect = pd.read_html(StringIO(html))[-1]
+    assert effect["authorities"].iloc[0] == 19
+    share = effect["weekly cost versus the regional mean, same setting (%)"].iloc[0]
+    assert np.isfinite(share)
+
+
+def test_a_pack_for_an_authority_outside_the_study_is_refused(north_west_study, tmp_path, capsys):
+    args = ["report", "--study", str(north_west_study), "--authority", "Kent"]
+    assert cli.main([*args, "--out", str(tmp_path / "packs")]) == 2
+    err = capsys.readouterr().err
+    assert "'Kent' is not an authority of the study 'north_west'" in err
+    assert not (tmp_path / "packs").exists()

@@ -24,6 +24,7 @@ from lacstats.errors import DataError
 __all__ = [
     "ATTRIBUTION",
     "DFE_COLUMNS",
+    "FRAME_POPULATIONS",
     "PUBLISHED_SETTING_LABELS",
     "REGIONS",
     "SOUTH_EAST",
@@ -138,6 +139,18 @@ DFE_COLUMNS: dict[str, str] = {
     "CLA_LTE20": "within_20_miles",
     "CLA_GT20": "over_20_miles",
     "CLA_NoInfo": "distance_unknown",
+}
+
+#: The population columns of :func:`authority_frame` that can be a sampling frame, in
+#: words (children looked after at 31 March of the release's year).
+FRAME_POPULATIONS: dict[str, str] = {
+    "lac_total": "all children looked after",
+    "lac_under_1": "children looked after aged under 1",
+    "lac_1_4": "children looked after aged 1 to 4",
+    "lac_5_9": "children looked after aged 5 to 9",
+    "lac_10_15": "children looked after aged 10 to 15",
+    "lac_16_over": "children looked after aged 16 and over",
+    "lac_10_plus": "children looked after aged 10 and over",
 }
 
 
