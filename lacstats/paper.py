@@ -86,8 +86,10 @@ def is_seed_run(manifest: dict[str, Any]) -> bool:
     study = manifest.get("study", {})
     published = study.get("published")
     packaged = Path(str(datasets.data_path("published_findings.toml"))).resolve()
-    return bool(study.get("calibrated")) and published is not None and (
-        Path(published).resolve() == packaged
+    return (
+        bool(study.get("calibrated"))
+        and published is not None
+        and (Path(published).resolve() == packaged)
     )
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import itertools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,7 +76,7 @@ def distance_bands(far_miles: float = 100) -> list[tuple[float, float, str]]:
     edges = sorted({edge for edge in (0, 20, 50) if edge < far_miles} | {far_miles})
     bands = [
         (lo, hi, f"up to {hi:g} miles" if lo == 0 else f"{lo:g} to {hi:g} miles")
-        for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+        for lo, hi in itertools.pairwise(edges)
     ]
     return [*bands, (edges[-1], np.inf, f"over {edges[-1]:g} miles")]
 

@@ -41,7 +41,9 @@ def page_blankness(tmp_path):
     def blankness(pdf) -> dict[str, float]:
         folder = tmp_path / f"pages-{pdf.stem}"
         folder.mkdir()
-        subprocess.run(["pdftoppm", "-r", "40", "-gray", str(pdf), str(folder / "page")], check=True)
+        subprocess.run(
+            ["pdftoppm", "-r", "40", "-gray", str(pdf), str(folder / "page")], check=True
+        )
         shares = {}
         for page in sorted(folder.glob("page-*.pgm"))[:-1]:
             pixels = np.asarray(Image.open(page).convert("L"))

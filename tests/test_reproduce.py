@@ -6,7 +6,6 @@ import json
 import re
 import shutil
 import signal
-import subprocess
 
 import numpy as np
 import pandas as pd
