@@ -58,7 +58,7 @@ def page_blankness(tmp_path):
 @pytest.fixture
 def pdf_text():
     """A function giving a PDF's text (Debian's pdftotext, poppler-utils), its lines
-    joined and words broken at a line end put back together."""
+    joined and the words typst hyphenated at a line end put back together."""
     import re
     import shutil
     import subprocess
@@ -70,7 +70,8 @@ def pdf_text():
         raw = subprocess.run(
             ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True
         ).stdout.decode("utf-8")
-        raw = re.sub(r"-\n(?=[a-z])", "", raw)
+        raw = re.sub("\u00ad\n", "", raw)  # a word typst hyphenated at a line end
+        raw = re.sub(r"-\n", "-", raw)  # a hyphen of the text at a line end
         return re.sub(r"\s+", " ", raw)
 
     return text
