@@ -58,7 +58,8 @@ def page_blankness(tmp_path):
 @pytest.fixture
 def pdf_text():
     """A function giving a PDF's text (Debian's pdftotext, poppler-utils), its lines
-    joined and the words typst hyphenated at a line end put back together."""
+    joined, the words typst hyphenated at a line end put back together and its curly
+    quotes straight."""
     import re
     import shutil
     import subprocess
@@ -72,6 +73,7 @@ def pdf_text():
         ).stdout.decode("utf-8")
         raw = re.sub("\u00ad\n", "", raw)  # a word typst hyphenated at a line end
         raw = re.sub(r"-\n", "-", raw)  # a hyphen of the text at a line end
+        raw = raw.translate(str.maketrans("\u2018\u2019\u201c\u201d", "''\"\""))  # smart quotes
         return re.sub(r"\s+", " ", raw)
 
     return text
