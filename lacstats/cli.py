@@ -637,7 +637,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=_seed, default=2019)
     p.set_defaults(func=_report)
 
-    p = sub.add_parser("paper", help="compile the methods paper from a results folder")
+    p = sub.add_parser(
+        "paper",
+        help="compile the paper of a results folder: the methods paper for the seed study, "
+        "the study's report for any other run",
+    )
     p.add_argument("--results", default="results", help="results folder (default: results)")
     p.add_argument("--out", help="PDF to write (default: paper/paper.pdf)")
     p.set_defaults(func=_paper)

@@ -116,10 +116,12 @@ def test_a_north_west_study_on_its_synthetic_sample(north_west):
     assert 75 in set(thresholds["miles"])
 
 
-def test_the_north_west_report(north_west, tmp_path, page_blankness, pdf_text):
+def test_the_north_west_report(north_west, tmp_path, capsys, page_blankness, pdf_text):
     out = north_west
     assert paper.template(out).name == "study.typ"
-    pdf = paper.build(out, tmp_path / "nw.pdf")
+    pdf = tmp_path / "nw.pdf"
+    assert cli.main(["paper", "--results", str(out), "--out", str(pdf)]) == 0
+    assert capsys.readouterr().out.strip() == str(pdf)
     text = pdf_text(pdf)
     # title, region, authorities, frame, design and thresholds from the results
     assert text.startswith("North West complex needs study")
