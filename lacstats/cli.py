@@ -270,6 +270,7 @@ def _report(args: argparse.Namespace) -> int:
         authorities=names,
         national=national,
         study=chosen,
+        synthetic=chosen.cases is None,
     )
     for path in written:
         print(path)

@@ -654,11 +654,14 @@ def write_all(
     threshold: int = 5,
     national: pd.DataFrame | None = None,
     study: Study | None = None,
+    synthetic: bool = False,
 ) -> list[Path]:
     """Packs for ``authorities`` (default: every authority in ``cases``), suppressed as
     one set over the region (:func:`region_suppression`), of ``study`` (default the South
     East project: see :func:`authority_tables`); ``national`` (the national analysis's
-    positions table) adds each authority's national position.
+    positions table) adds each authority's national position. With ``synthetic`` (the
+    cases are a synthetic sample) no authority effect is estimated: it would be the
+    generator's draw printed beside a real council's name.
 
     Every pack is built before anything is written; all of them are then written into a
     staging folder beside ``out`` and moved into ``out`` together, so a run that fails or
@@ -680,7 +683,7 @@ def write_all(
             values=absent,
         )
     region = region_suppression(cases, threshold=threshold, study=study)
-    effects = authority_effects(cases, fast=fast, rng=rng)
+    effects = None if synthetic else authority_effects(cases, fast=fast, rng=rng)
     packs = [
         authority_tables(
             cases, name, effects=effects, region=region, national=national, study=study

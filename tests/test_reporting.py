@@ -134,6 +134,11 @@ def test_cli_report_all_fast(tmp_path, capsys):
     written = capsys.readouterr().out.split()
     assert len(written) == 38  # 19 authorities x (HTML, XLSX)
     assert (tmp_path / "Isle_of_Wight.html").is_file()
+    # on the synthetic sample no pack names an authority's effect: it would be the
+    # generator's draw printed beside a real council
+    book = openpyxl.load_workbook(tmp_path / "Kent.xlsx")
+    assert "authority effect" not in book.sheetnames
+    assert "synthetic" in (tmp_path / "Kent.html").read_text()
 
 
 def test_a_pack_is_a_frozen_result_with_one_face(cases):
