@@ -246,3 +246,17 @@ def test_errors_before_sampling(radon):
     counts = radon.assign(k=2, n=1)
     with pytest.raises(DataError, match="trials must be whole numbers at least"):
         HierarchicalModel("k ~ 1", group="county", family="binomial", trials="n").fit(counts)
+
+
+def test_the_pymc_sampler_is_pymcs_own_nuts():
+    # sampler="pymc" must not hand the model to nutpie through pm.sample's default
+    rng = np.random.default_rng(3)
+    g = np.repeat(np.arange(6), 20)
+    data = pd.DataFrame(
+        {"y": rng.normal(rng.normal(0, 1, 6)[g], 1), "g": g.astype(str), "x": rng.normal(size=120)}
+    )
+    fit = HierarchicalModel("y ~ x", group="g", family="gaussian", sampler="pymc").fit(
+        data, rng=1, draws=200, tune=200, chains=2, progress=False, check=False
+    )
+    stats = fit.idata.sample_stats
+    assert "tree_depth" in stats  # PyMC's NUTS statistics (nutpie names it "depth")
