@@ -23,18 +23,7 @@ PLACES = {
     "foster_places_vacant": "Number of vacant places",
     "foster_places_not_available": "Number of places not available",
 }
-REGIONS = (
-    "North East",
-    "North West",
-    "Yorkshire and The Humber",
-    "East Midlands",
-    "West Midlands",
-    "East of England",
-    "London",
-    "South East",
-    "South West",
-    "England",
-)
+REGIONS = (*datasets.REGIONS, "England")
 
 
 def run(ctx) -> None:
