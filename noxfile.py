@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -34,6 +35,8 @@ def tests(session: nox.Session) -> None:
         session.log("chromium not found: the browser test of the packs will be skipped")
     if shutil.which("soffice") is None:
         session.log("soffice not found: the LibreOffice test of the workbooks will be skipped")
+    # pyproject's testpaths are tests/ and lacstats/ with --doctest-modules: the
+    # docstrings' examples (>>>) run with the tests
     session.run("pytest", *session.posargs)
 
 
@@ -46,6 +49,28 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("lint-imports")
+
+
+@nox.session(python=PYTHON)
+def docs(session: nox.Session) -> None:
+    """Build the documentation into docs/_build/html, offline, warnings as errors.
+
+    Every tutorial is executed (MyST-NB); then open docs/_build/html/index.html.
+    """
+    _install(session, "-e", ".[docs]")
+    out = Path("docs/_build/html")
+    # a fresh build each time: stale pages of a renamed file never linger
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree("docs/_build/tutorial-work", ignore_errors=True)
+    session.run(
+        "python", "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", "docs", str(out)
+    )
+    # nothing in the pages may load from the network (no CDN, no remote image)
+    remote = re.compile(r"""<(?:script|link|img)[^>]+(?:src|href)=["'](?:https?:)?//""")
+    offenders = [str(p) for p in out.rglob("*.html") if remote.search(p.read_text("utf-8"))]
+    if offenders:
+        session.error(f"pages load from the network: {', '.join(offenders)}")
+    session.log(f"open {(out / 'index.html').resolve()}")
 
 
 @nox.session(python=PYTHON)

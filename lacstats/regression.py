@@ -50,7 +50,7 @@ _FISHER_SE = {
     "kendall": lambda n: np.sqrt(0.437 / (n - 4)),
 }
 MIN_GROUPS = 3
-#: |rho| below this is called "weak" (Cohen 1988's 0.3 for a medium effect).
+#: ``|rho|`` below this is called "weak" (Cohen 1988's 0.3 for a medium effect).
 WEAK_CORRELATION = 0.3
 
 

@@ -1,0 +1,91 @@
+"""Sphinx configuration of the lacstats documentation (built offline by ``nox -s docs``).
+
+Nothing is fetched at build time: no intersphinx, no MathJax from a CDN, no remote images;
+the theme's assets ship with the theme. The tutorials are executed on every build
+(MyST-NB), so their outputs are real runs of the code beside them.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "_ext"))
+
+import lacstats  # noqa: E402
+
+project = "lacstats"
+author = "The lacstats developers"
+copyright = "the lacstats developers; public data Crown copyright (OGL v3.0)"  # noqa: A001
+version = release = lacstats.__version__
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.viewcode",
+    "sphinx_copybutton",
+    "myst_nb",
+]
+
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "jupyter_execute"]
+source_suffix = {".rst": "restructuredtext", ".md": "myst-nb"}
+root_doc = "index"
+templates_path = ["_templates"]
+
+# -- API reference -------------------------------------------------------------------------
+autosummary_generate = False  # the API pages list their names by hand; a test checks them
+autodoc_default_options = {"members": True, "show-inheritance": False}
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+autodoc_typehints_format = "short"
+autodoc_preserve_defaults = True
+autodoc_class_signature = "mixed"
+napoleon_numpy_docstring = True
+napoleon_google_docstring = False
+napoleon_use_rtype = False
+napoleon_custom_sections = [("Returns", "params_style")]
+# no intersphinx: the build never touches the network, so outside names stay plain text
+nitpicky = False
+
+# -- Notebooks (MyST-NB) ---------------------------------------------------------------------
+nb_execution_mode = "force"  # every build runs every tutorial; nothing executed is committed
+nb_execution_timeout = 900
+nb_execution_raise_on_error = True
+nb_execution_show_tb = True
+nb_execution_allow_errors = False
+nb_merge_streams = True
+nb_ipywidgets_js = {}  # no widget JavaScript from a CDN
+myst_enable_extensions = ["colon_fence", "deflist", "dollarmath"]
+myst_heading_anchors = 3
+
+# -- HTML -------------------------------------------------------------------------------------
+html_theme = "pydata_sphinx_theme"
+html_title = f"lacstats {version}"
+html_static_path = ["_static"]
+html_css_files = ["lacstats.css"]
+html_last_updated_fmt = None
+html_theme_options = {
+    "navbar_align": "left",
+    "show_toc_level": 2,
+    "navigation_with_keys": False,
+    "footer_start": ["copyright"],
+    "footer_end": [],
+    "secondary_sidebar_items": ["page-toc"],
+}
+html_show_sourcelink = False
+html_copy_source = False
+
+
+def _no_borrowed_docstrings(app, what, name, obj, options, lines):
+    """A constant without a ``#:`` comment would show its type's docstring (``dict()`` ...):
+    show nothing instead."""
+    if what in ("data", "attribute") and lines:
+        borrowed = type(obj).__doc__ or ""
+        if lines[0].strip() and borrowed.strip().startswith(lines[0].strip()):
+            lines[:] = []
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _no_borrowed_docstrings)
