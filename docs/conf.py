@@ -13,11 +13,11 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
 
-import lacstats  # noqa: E402
+import lacstats
 
 project = "lacstats"
 author = "The lacstats developers"
-copyright = "the lacstats developers; public data Crown copyright (OGL v3.0)"  # noqa: A001
+copyright = "the lacstats developers; public data Crown copyright (OGL v3.0)"
 version = release = lacstats.__version__
 
 extensions = [

@@ -17,7 +17,18 @@ MAX_ROWS_SHOWN = 5
 
 
 class LacstatsError(Exception):
-    """Base class of every error that lacstats raises on purpose."""
+    """Base class of every error that lacstats raises on purpose.
+
+    Examples
+    --------
+    >>> from lacstats import LacstatsError, sampling
+    >>> try:
+    ...     sampling.sample_size(900, confidence=1.5)
+    ... except LacstatsError as error:
+    ...     print(type(error).__name__, "-", error)
+    ...
+    DataError - argument 'confidence' must be strictly between 0 and 1, got np.float64(1.5)
+    """
 
 
 class DataError(LacstatsError, ValueError):
@@ -31,6 +42,17 @@ class DataError(LacstatsError, ValueError):
         Row numbers of the first offending rows (1-based data rows, the header not counted).
     values:
         The offending values, in the same order as ``rows``.
+
+    Examples
+    --------
+    >>> from lacstats.errors import DataError
+    >>> error = DataError("weekly_cost must be a number", column="weekly_cost", rows=[3, 7], values=["four thousand", "n/a"])
+    >>> print(error)
+    weekly_cost must be a number (row 3: 'four thousand', row 7: 'n/a')
+    >>> error.column, error.rows, error.n_bad
+    ('weekly_cost', [3, 7], 2)
+    >>> isinstance(error, ValueError)
+    True
     """
 
     def __init__(
@@ -84,11 +106,33 @@ class DataError(LacstatsError, ValueError):
 
 
 class NotFittedError(LacstatsError, ValueError, AttributeError):
-    """An estimator was used before ``fit`` (the bases of scikit-learn's own error)."""
+    """An estimator was used before ``fit`` (the bases of scikit-learn's own error).
+
+    Examples
+    --------
+    >>> from lacstats.profiles import NeedProfiles
+    >>> from lacstats.errors import NotFittedError
+    >>> try:
+    ...     NeedProfiles().predict(None)
+    ... except NotFittedError as error:
+    ...     print(type(error).__name__)
+    ...
+    NotFittedError
+    """
 
 
 class ConvergenceError(LacstatsError):
-    """An MCMC fit failed its convergence gate; ``diagnostics`` says how."""
+    """An MCMC fit failed its convergence gate; ``diagnostics`` says how.
+
+    Examples
+    --------
+    >>> from lacstats.errors import ConvergenceError
+    >>> error = ConvergenceError("R-hat 1.08 > 1.01: run more draws", diagnostics={"rhat_max": 1.08})
+    >>> print(error)
+    R-hat 1.08 > 1.01: run more draws
+    >>> error.diagnostics["rhat_max"]
+    1.08
+    """
 
     def __init__(self, message: str, diagnostics: Any = None) -> None:
         self.diagnostics = diagnostics

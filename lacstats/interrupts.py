@@ -51,13 +51,26 @@ def _quiet_unraisable(default):
 
 
 def pending() -> int | None:
-    """The signal received under :func:`stop_on_signals` and not yet cleared, if any."""
+    """The signal received under :func:`stop_on_signals` and not yet cleared, if any.
+
+    Examples
+    --------
+    >>> from lacstats import interrupts
+    >>> print(interrupts.pending())
+    None
+    """
     return _pending
 
 
 def check() -> None:
     """Raise ``KeyboardInterrupt`` (SIGINT) or ``SystemExit(128 + signum)`` if a signal was
-    recorded, even if the exception its handler raised was swallowed."""
+    recorded, even if the exception its handler raised was swallowed.
+
+    Examples
+    --------
+    >>> from lacstats import interrupts
+    >>> interrupts.check()  # nothing recorded: returns quietly
+    """
     if _pending is not None:
         _raise_for(_pending)
 
@@ -65,7 +78,18 @@ def check() -> None:
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
     """Record and raise on SIGINT and SIGTERM for the duration of the block (main thread
-    only; elsewhere the block runs unchanged). The previous handlers come back after."""
+    only; elsewhere the block runs unchanged). The previous handlers come back after.
+
+    Examples
+    --------
+    >>> from lacstats import interrupts
+    >>> with interrupts.stop_on_signals():
+    ...     interrupts.pending() is None
+    ...
+    True
+    >>> interrupts.pending() is None
+    True
+    """
     global _pending
     if threading.current_thread() is not threading.main_thread():
         yield

@@ -36,7 +36,15 @@ MARKER = ".lacstats-output"
 
 
 class OutputError(LacstatsError):
-    """An output path that would destroy or mix with an input, or cannot be written."""
+    """An output path that would destroy or mix with an input, or cannot be written.
+
+    Examples
+    --------
+    >>> from lacstats.outputs import OutputError
+    >>> from lacstats import LacstatsError
+    >>> issubclass(OutputError, LacstatsError)
+    True
+    """
 
 
 def _resolved(path: str | os.PathLike[str]) -> Path:
@@ -68,6 +76,21 @@ def check_output(
     not make (no :data:`MARKER` in it), unless ``replace`` is false (files are added to the
     folder, not the folder replaced); without ``folder``, an existing folder. Called
     before any work, so nothing is computed for a write that cannot happen.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats.outputs import OutputError, check_output
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     cases = Path(folder) / "cases.csv"
+    ...     _ = cases.write_text("case_id\\nA1\\n")
+    ...     try:
+    ...         check_output(cases, inputs=[cases], folder=False)
+    ...     except OutputError as error:
+    ...         print("refused")
+    ...
+    refused
     """
     target = _resolved(out)
     for given in inputs:
@@ -109,7 +132,20 @@ def _umask() -> int:
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and an atomic rename."""
+    """Write ``data`` to ``path`` through a temporary file and an atomic rename.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats.outputs import atomic_write_bytes
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     target = Path(folder) / "table.csv"
+    ...     atomic_write_bytes(target, b"n\\n12\\n")
+    ...     print(target.read_bytes())
+    ...
+    b'n\\n12\\n'
+    """
     path = Path(path)
     if path.is_dir():
         raise OutputError(f"{path}: an existing folder, not a file")
@@ -128,7 +164,20 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str) -> None:
-    """Write UTF-8 text atomically (see :func:`atomic_write_bytes`)."""
+    """Write UTF-8 text atomically (see :func:`atomic_write_bytes`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats.outputs import atomic_write_text
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     target = Path(folder) / "note.txt"
+    ...     atomic_write_text(target, "Weekly cost (£)")
+    ...     print(target.read_text(encoding="utf-8"))
+    ...
+    Weekly cost (£)
+    """
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
@@ -176,6 +225,21 @@ def atomic_directory(
     temporary directory is removed and ``target`` is untouched. With ``merge``, entries of
     an existing ``target`` that the block did not make are carried over into the new one.
     The folder gets the usual permissions (not mkdtemp's 0700) and a :data:`MARKER` file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats.outputs import atomic_directory
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     out = Path(folder) / "results"
+    ...     with atomic_directory(out) as staging:
+    ...         _ = (staging / "numbers.json").write_text("{}")
+    ...         print(out.exists())
+    ...     print(sorted(p.name for p in out.iterdir() if not p.name.startswith(".")))
+    ...
+    False
+    ['numbers.json']
     """
     target = Path(target)
     check_output(target, inputs)

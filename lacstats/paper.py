@@ -112,6 +112,18 @@ def build(
 
     ``typ`` is the template (default :func:`template`: the methods paper for the seed run,
     the study report for any other).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lacstats import LacstatsError, paper
+    >>> with tempfile.TemporaryDirectory() as empty:
+    ...     try:
+    ...         paper.build(results=empty)
+    ...     except LacstatsError as error:
+    ...         print(str(error).split("(")[0].replace(empty, "<folder>"))
+    ...
+    results folder <folder> is incomplete
     """
     import typst
 

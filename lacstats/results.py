@@ -31,7 +31,16 @@ __all__ = ["Result", "jsonable"]
 def jsonable(value: Any) -> Any:
     """``value`` with every part made JSON-safe: NumPy scalars and arrays to Python numbers
     and lists, NaN and NA to ``None``, dates to ISO text, frames to lists of records, series
-    to dicts, results to their ``to_dict()``, tuples and sets to lists."""
+    to dicts, results to their ``to_dict()``, tuples and sets to lists.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from lacstats.results import jsonable
+    >>> jsonable({"n": np.int64(87), "share": np.float64(0.25), "missing": np.nan, "when": pd.Timestamp("2017-03-31"), "sizes": (1, 2)})
+    {'n': 87, 'share': 0.25, 'missing': None, 'when': '2017-03-31T00:00:00', 'sizes': [1, 2]}
+    """
     if isinstance(value, Result):
         return value.to_dict()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -63,7 +72,29 @@ def jsonable(value: Any) -> Any:
 
 class Result:
     """Base of every result: subclasses are ``@dataclass(frozen=True)`` and define
-    :meth:`to_frame`."""
+    :meth:`to_frame`.
+
+    Examples
+    --------
+    >>> from dataclasses import dataclass
+    >>> import pandas as pd
+    >>> from lacstats.results import Result
+    >>> @dataclass(frozen=True)
+    ... class Count(Result):
+    ...     "Children counted by setting."
+    ...     table: pd.DataFrame
+    ...     def to_frame(self):
+    ...         return self.table
+    ...
+    >>> count = Count(pd.DataFrame({"setting": ["foster_ifa", "residential_private"], "n": [12, 5]}))
+    >>> print(count.summary())
+    Children counted by setting
+                setting  n
+             foster_ifa 12
+    residential_private  5
+    >>> count.to_dict()
+    {'table': [{'setting': 'foster_ifa', 'n': 12}, {'setting': 'residential_private', 'n': 5}]}
+    """
 
     def to_frame(self) -> pd.DataFrame:
         """The result as a tidy table."""
