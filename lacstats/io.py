@@ -59,6 +59,14 @@ class Sheet:
     ``frame`` has one column per header cell (object dtype: text from CSV, cell values from
     Excel, typed values from Parquet); ``rows`` gives the spreadsheet row (CSV line, Excel
     row; 1 = the header) of each data row, or is empty for Parquet.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats.io import Sheet
+    >>> sheet = Sheet(label="cases.csv", frame=pd.DataFrame({"n": ["3"]}), rows=(2,), kind="csv")
+    >>> sheet.label, sheet.rows
+    ('cases.csv', (2,))
     """
 
     label: str  # "cases.csv", "book.xlsx, sheet 'Cases'"
@@ -85,6 +93,23 @@ def read_table(
     ``sheet`` names (or numbers, from 0) one Excel sheet, the first by default;
     ``all_sheets`` reads every sheet. With ``require_rows`` a table with a header and no
     data rows is an error. Blank lines and wholly blank rows are skipped.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats import io
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "returns.csv"
+    ...     _ = path.write_text("case_id,weekly_cost\\nKEN-001,950\\n\\nKEN-002,5200\\n")
+    ...     sheet, = io.read_table(path)
+    ...
+    >>> sheet.kind, sheet.rows
+    ('csv', (2, 4))
+    >>> sheet.frame
+       case_id weekly_cost
+    0  KEN-001         950
+    1  KEN-002        5200
     """
     path = Path(path)
     kind = SUFFIXES.get(path.suffix.lower())
@@ -119,7 +144,23 @@ def read_table(
 
 def sheet_names(path: str | os.PathLike[str]) -> list[str]:
     """The names of an Excel workbook's sheets, in order, without reading their cells; a
-    damaged or protected workbook is a :class:`DataError` naming the file."""
+    damaged or protected workbook is a :class:`DataError` naming the file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import pandas as pd
+    >>> from lacstats import io
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "returns.xlsx"
+    ...     with pd.ExcelWriter(path) as writer:
+    ...         pd.DataFrame({"n": [1]}).to_excel(writer, sheet_name="Cases")
+    ...         pd.DataFrame({"n": [2]}).to_excel(writer, sheet_name="Notes")
+    ...     print(io.sheet_names(path))
+    ...
+    ['Cases', 'Notes']
+    """
     path = Path(path)
     if SUFFIXES.get(path.suffix.lower()) != "excel":
         raise DataError(f"{path.name}: not an Excel workbook (.xlsx)")
@@ -345,6 +386,21 @@ def read_cases(
     Raises :class:`DataError` for a missing, empty, unreadable or header-only file, an
     unsupported extension, a missing sheet, or any validation failure; messages name the
     file and, for CSV and Excel, the spreadsheet cell (header in row 1).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats import io
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "cases.csv"
+    ...     _ = path.write_text("case_id,authority,authority_type,placement_setting,weekly_cost\\nKEN-001,Kent,County,foster_ifa,£950\\nKEN-002,Kent,County,residential_private,\\"£5,200\\"\\n", encoding="utf-8")
+    ...     cases = io.read_cases(path)
+    ...
+    >>> cases[["case_id", "weekly_cost"]]
+       case_id  weekly_cost
+    0  KEN-001        950.0
+    1  KEN-002       5200.0
     """
     (table,) = read_table(path, sheet=sheet, require_rows=True)
     if len(table.frame.columns) == 0:

@@ -94,7 +94,15 @@ MAX_MILES = 900.0
 
 @dataclass(frozen=True)
 class Column:
-    """One column of the case table."""
+    """One column of the case table.
+
+    Examples
+    --------
+    >>> from lacstats import schema
+    >>> cost = next(column for column in schema.COLUMNS if column.name == "weekly_cost")
+    >>> cost.kind, cost.unit, cost.required, cost.minimum
+    ('money', 'GBP per week', True, 0)
+    """
 
     name: str
     kind: str  # "id" | "text" | "code" | "int" | "float" | "money" | "bool" | "score"
@@ -189,6 +197,14 @@ def risk_score(frame: pd.DataFrame) -> pd.Series:
 
     Missing if any risk factor is missing. Mental health and learning disability are needs,
     not risks, and are not part of the score.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import schema
+    >>> needs = pd.DataFrame({factor: [1, 5] for factor in schema.RISK_FACTORS})
+    >>> schema.risk_score(needs).tolist()
+    [7, 35]
     """
     return frame[list(RISK_FACTORS)].sum(axis=1, min_count=len(RISK_FACTORS)).astype("Int64")
 
@@ -283,6 +299,13 @@ def parse_money(series: pd.Series, column: str = "weekly_cost") -> pd.Series:
     with NaN for missing cells (:data:`NA_SPELLINGS`); text that is not an amount, a
     true/false cell, or an infinite amount is a :class:`DataError` naming the cell. Bounds
     are checked by :func:`validate` (0 to :data:`MAX_WEEKLY_COST`).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import schema
+    >>> schema.parse_money(pd.Series(["4800", "£4,800", "£ 4,800.50", None])).tolist()
+    [4800.0, 4800.0, 4800.5, nan]
     """
     if not isinstance(series, pd.Series):
         series = pd.Series(series, dtype=object)
@@ -297,7 +320,22 @@ def parse_date(value: object, name: str = "date") -> pd.Timestamp:
     """A date typed by a user: ``dd/mm/yyyy`` (as the SSDA903 guide writes dates) or ISO
     ``yyyy-mm-dd``, never month-first; a ``date``, ``datetime`` or ``Timestamp`` is taken
     as it is. Anything else, or a day that does not exist, is a :class:`DataError` naming
-    ``name``."""
+    ``name``.
+
+    Examples
+    --------
+    >>> from lacstats import LacstatsError, schema
+    >>> schema.parse_date("31/03/2024")
+    Timestamp('2024-03-31 00:00:00')
+    >>> schema.parse_date("2024-03-31")
+    Timestamp('2024-03-31 00:00:00')
+    >>> try:
+    ...     schema.parse_date("03/31/2024", "census date")
+    ... except LacstatsError as error:
+    ...     print(error)
+    ...
+    census date: no such day: '03/31/2024' (dates are dd/mm/yyyy or yyyy-mm-dd)
+    """
     import datetime as _dt
 
     if isinstance(value, (pd.Timestamp, _dt.datetime, _dt.date, np.datetime64)) and not (
@@ -468,6 +506,24 @@ def validate(
     DataError
         For a missing required column, a wrong type, a score outside 1-5, a negative or
         missing cost, an unknown authority, setting or code, or a duplicate ``case_id``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import LacstatsError, schema
+    >>> frame = pd.DataFrame({"case_id": ["KEN-001", "KEN-002"], "authority": ["Kent", "Kent"], "authority_type": ["County", "County"], "placement_setting": ["foster_ifa", "residential_private"], "weekly_cost": ["£950", "5,200"]})
+    >>> cases = schema.validate(frame)
+    >>> cases[["case_id", "placement_setting", "weekly_cost"]]
+       case_id    placement_setting  weekly_cost
+    0  KEN-001           foster_ifa        950.0
+    1  KEN-002  residential_private       5200.0
+    >>> frame.loc[1, "placement_setting"] = "castle"
+    >>> try:
+    ...     schema.validate(frame)
+    ... except LacstatsError as error:
+    ...     print(error)
+    ...
+    column 'placement_setting': unknown code; allowed: foster_in_house, foster_ifa, foster_kinship, residential_la_own, residential_other_la, residential_private, residential_school, secure_unit, semi_independent, unregistered, with_parents, other (row 2: 'castle')
     """
     if not isinstance(frame, pd.DataFrame):
         raise DataError(f"expected a pandas DataFrame, got {type(frame).__name__}")

@@ -89,7 +89,15 @@ _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
 
 @dataclass(frozen=True)
 class Thresholds:
-    """The thresholds cohorts and findings use."""
+    """The thresholds cohorts and findings use.
+
+    Examples
+    --------
+    >>> from lacstats.study import Thresholds
+    >>> thresholds = Thresholds(high_cost=5000, far_miles=50)
+    >>> thresholds.cohort_overrides()["keeping_local"]
+    {'miles': 50}
+    """
 
     #: a placement costing at least this much a week is high cost (GBP)
     high_cost: float = 4800
@@ -113,7 +121,22 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Study(Result):
-    """A study: authorities, sampling frame, design, thresholds, published figures, data."""
+    """A study: authorities, sampling frame, design, thresholds, published figures, data.
+
+    Examples
+    --------
+    >>> from lacstats import study
+    >>> se = study.south_east()
+    >>> se.name, len(se.authorities), se.frame_year, se.population
+    ('south_east', 19, 2017, 'lac_10_plus')
+    >>> se.design().table[["stratum", "population", "n"]].head(3)
+                 stratum  population   n
+    0   Bracknell Forest          83  45
+    1  Brighton and Hove         313  74
+    2    Buckinghamshire         288  72
+    >>> int(se.design().table["n"].sum())
+    1268
+    """
 
     name: str
     title: str
@@ -202,12 +225,37 @@ class Study(Result):
 
 
 def south_east() -> Study:
-    """The seed study: the South East Complex LAC project (``studies/south_east.toml``)."""
+    """The seed study: the South East Complex LAC project (``studies/south_east.toml``).
+
+    Examples
+    --------
+    >>> from lacstats import study
+    >>> print(study.south_east().summary())
+    South East Complex LAC needs analysis (south_east): 19 authorities of the South East; frame: lac_10_plus from the DfE 2017 release; design: crs, 95% confidence, +/-10 points; high cost >= GBP 4,800 a week, far > 100 miles; data: the calibrated synthetic South East sample
+    """
     return load(Path(__file__).parent / "studies" / "south_east.toml")
 
 
 def load(path: str | Path) -> Study:
-    """Read and validate a study file (see the module docstring for its keys)."""
+    """Read and validate a study file (see the module docstring for its keys).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats import study
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "kent_medway.toml"
+    ...     _ = path.write_text('[study]\\nname = "kent_medway"\\n[authorities]\\nlist = ["Kent", "Medway"]\\n')
+    ...     kent_medway = study.load(path)
+    ...
+    >>> kent_medway.authorities
+    ('Kent', 'Medway')
+    >>> kent_medway.design().table[["stratum", "population", "n"]]
+      stratum  population   n
+    0    Kent        1456  90
+    1  Medway         228  68
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"no study file {str(path)!r}", column="study", values=[str(path)])
@@ -215,7 +263,21 @@ def load(path: str | Path) -> Study:
 
 
 def loads(text: str, *, source: Path | None = None) -> Study:
-    """A study from TOML text; relative paths are read from ``source``'s folder."""
+    """A study from TOML text; relative paths are read from ``source``'s folder.
+
+    Examples
+    --------
+    >>> from lacstats import LacstatsError, study
+    >>> north_west = study.loads('[study]\\nname = "north_west"\\n[authorities]\\nregion = "North West"\\n[frame]\\nyear = 2019\\n')
+    >>> len(north_west.authorities), north_west.frame_year
+    (23, 2019)
+    >>> try:
+    ...     study.loads('[study]\\nname = "x"\\n[authorities]\\nregion = "South East"\\n[design]\\nconfidence = 95\\n')
+    ... except LacstatsError as error:
+    ...     print(error)
+    ...
+    study: design.confidence = 95.0: must be between 0 and 1
+    """
     where = str(source) if source is not None else "study"
     try:
         data = tomllib.loads(text)

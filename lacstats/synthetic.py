@@ -275,6 +275,18 @@ def authority_counts(year: int = 2017) -> pd.DataFrame:
 
     Columns ``authority``, ``authority_type``, ``lac_10_plus``, ``design_n`` (CRS, 95%,
     +/-10) and ``n`` (largest-remainder share of 1,253 in proportion to ``design_n``).
+
+    Examples
+    --------
+    >>> from lacstats import synthetic
+    >>> counts = synthetic.authority_counts(2017)
+    >>> counts.head(3)
+               authority authority_type  lac_10_plus  design_n   n
+    0   Bracknell Forest        Unitary           83        45  45
+    1  Brighton and Hove        Unitary          313        74  73
+    2    Buckinghamshire         County          288        72  71
+    >>> int(counts["n"].sum())
+    1253
     """
 
     frame = south_east_authorities(year)
@@ -293,6 +305,13 @@ def fit_to_total(
     Every value is multiplied by one common factor (found by bisection) and clipped to its
     bounds; rounding leftovers go, one unit each, to the values with the largest rounding
     remainders that still have room. Raises ``ValueError`` if the total is out of reach.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lacstats import synthetic
+    >>> synthetic.fit_to_total(np.array([10.0, 20.0, 30.0]), lower=np.zeros(3), upper=np.array([5, 50, 50]), total=100)
+    array([ 5, 45, 50])
     """
     x = np.asarray(values, dtype=float)
     lo = np.ceil(np.asarray(lower, dtype=float))
@@ -399,6 +418,16 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
 
     Each step below draws from the one generator in turn, always in the same order, so
     the same ``rng`` gives the same table.
+
+    Examples
+    --------
+    >>> from lacstats import synthetic
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> len(cases)
+    1253
+    >>> high_cost = (cases["placement_setting"].isin(["residential_la_own", "residential_other_la", "residential_private"]) & (cases["weekly_cost"] >= 4800))
+    >>> int(high_cost.sum())
+    114
     """
     rng = np.random.default_rng(rng)
     targets = _targets()
@@ -717,6 +746,14 @@ def population_like(
 
     Rows are drawn with replacement within each stratum (a stratified bootstrap
     population), given fresh ``case_id`` values, for simulation studies of selection.
+
+    Examples
+    --------
+    >>> from lacstats import synthetic
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> population = synthetic.population_like(cases, {"Kent": 300, "Medway": 120}, rng=1)
+    >>> population["authority"].value_counts().to_dict()
+    {'Kent': 300, 'Medway': 120}
     """
     rng = np.random.default_rng(rng)
     sizes = pd.Series(sizes)
@@ -772,6 +809,16 @@ def sample(study: Any, *, rng: int | np.random.Generator | None = None) -> pd.Da
     profiles of :data:`PROFILES`, costs each setting's distribution. Case ids are the
     authority's three-letter code and a number (``KEN-001``). Nothing is calibrated to a
     published finding: never present a figure from this table as a fact.
+
+    Examples
+    --------
+    >>> from lacstats import study, synthetic
+    >>> kent_medway = study.loads('[study]\\nname = "km"\\n[authorities]\\nlist = ["Kent", "Medway"]\\n')
+    >>> cases = synthetic.sample(kent_medway, rng=1)
+    >>> cases.groupby("authority").size().to_dict()
+    {'Kent': 90, 'Medway': 68}
+    >>> cases["case_id"].iloc[0]
+    'KEN-001'
     """
     gen = np.random.default_rng(rng)
     frame = study.frame()

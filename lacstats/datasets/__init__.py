@@ -155,7 +155,14 @@ FRAME_POPULATIONS: dict[str, str] = {
 
 
 def data_path(name: str) -> resources.abc.Traversable:
-    """The packaged data file ``name`` (under ``lacstats/datasets/data``)."""
+    """The packaged data file ``name`` (under ``lacstats/datasets/data``).
+
+    Examples
+    --------
+    >>> from lacstats import datasets
+    >>> datasets.data_path("SFR50_CLA2017.csv").name
+    'SFR50_CLA2017.csv'
+    """
     path = resources.files("lacstats.datasets") / "data" / name
     if not path.is_file():
         raise DataError(f"no packaged data file {name!r}")
@@ -192,6 +199,15 @@ def dfe_cla(year: int = 2017, *, form: str = "long") -> pd.DataFrame:
     suppression)
     and ``status`` (``value``, ``suppressed``, ``not_available``, ``missing``).
     ``form="wide"``: one row per geography, measures as float columns.
+
+    Examples
+    --------
+    >>> from lacstats import datasets
+    >>> cla = datasets.dfe_cla(2017)
+    >>> cla.loc[cla["area"] == "ENGLAND", ["measure", "value"]].head(2)
+             measure     value
+    0    CLA_Mar2017   72670.0
+    163     CLA_2017  102590.0
     """
     raw = _raw_dfe(year)
     ids = {"New_geog_code": "la_code", "geog_l": "level", "geog_n": "area"}
@@ -244,12 +260,27 @@ def authorities() -> pd.DataFrame:
     Ofsted's "Fostering in England 2018-19" LA-level data list each authority.
     ``authority_type`` is ``County`` for shire counties (ONS codes E10) and ``Unitary``
     for unitary authorities, metropolitan districts and London boroughs.
+
+    Examples
+    --------
+    >>> from lacstats import datasets
+    >>> table = datasets.authorities()
+    >>> table.loc[table["authority"] == "Kent", ["la_code", "authority", "region", "short"]]
+          la_code authority      region short
+    97  E10000016      Kent  South East   KEN
     """
     return _authority_table().copy()
 
 
 def short_code(authority: str) -> str:
-    """The three-letter code of an authority's name (:func:`authorities`)."""
+    """The three-letter code of an authority's name (:func:`authorities`).
+
+    Examples
+    --------
+    >>> from lacstats import datasets
+    >>> datasets.short_code("Kent"), datasets.short_code("Brighton and Hove")
+    ('KEN', 'BHO')
+    """
     table = _authority_table()
     found = table.loc[table["authority"] == authority, "short"]
     if found.empty:
@@ -259,14 +290,29 @@ def short_code(authority: str) -> str:
 
 def english_authorities() -> pd.DataFrame:
     """English local authorities of the DfE releases 2015-2019: ``authority``,
-    ``la_code``, ``authority_type`` and ``region`` (see :func:`authorities`)."""
+    ``la_code``, ``authority_type`` and ``region`` (see :func:`authorities`).
+
+    Examples
+    --------
+    >>> from lacstats import datasets
+    >>> english = datasets.english_authorities()
+    >>> len(english) > 140, english.columns.tolist()
+    (True, ['authority', 'la_code', 'authority_type', 'region'])
+    """
     table = _authority_table().sort_values(["authority", "last_year"], kind="stable")
     return table[["authority", "la_code", "authority_type", "region"]].reset_index(drop=True)
 
 
 def region_of(name: str) -> str:
     """The region's name as the releases write it, for any capitalisation, "and The"
-    or "and the", or the ONS code (E12000001-E12000009)."""
+    or "and the", or the ONS code (E12000001-E12000009).
+
+    Examples
+    --------
+    >>> from lacstats import datasets
+    >>> datasets.region_of("yorkshire and the humber")
+    'Yorkshire and The Humber'
+    """
     wanted = " ".join(str(name).split()).lower().replace(" and the ", " and ")
     for code, region in enumerate(REGIONS, start=1):
         if wanted in (region.lower().replace(" and the ", " and "), f"e1200000{code}"):
@@ -288,6 +334,15 @@ def authority_frame(year: int = 2017, authorities: Any = None) -> pd.DataFrame:
     (from 2015) and the boundary and distance columns (distance bands from 2017), as
     nullable integers: missing where the release suppressed or did not publish a count
     (:data:`DFE_COLUMNS` maps the release's names).
+
+    Examples
+    --------
+    >>> from lacstats import datasets
+    >>> frame = datasets.authority_frame(2017, ["Kent", "Medway"])
+    >>> frame[["authority", "authority_type", "lac_total", "lac_10_plus"]]
+      authority authority_type  lac_total  lac_10_plus
+    0      Kent         County       1898         1456
+    1    Medway        Unitary        390          228
     """
     wide = dfe_cla(year, form="wide")
     wide = wide[wide["level"] == "LA"]
@@ -330,7 +385,15 @@ def authority_frame(year: int = 2017, authorities: Any = None) -> pd.DataFrame:
 
 def south_east_authorities(year: int = 2017) -> pd.DataFrame:
     """The 19 South East authorities of the Complex LAC project: :func:`authority_frame`
-    for ``year`` restricted to :data:`SOUTH_EAST`, without the ``region`` column."""
+    for ``year`` restricted to :data:`SOUTH_EAST`, without the ``region`` column.
+
+    Examples
+    --------
+    >>> from lacstats import datasets
+    >>> frame = datasets.south_east_authorities(2017)
+    >>> len(frame), int(frame["lac_10_plus"].sum())
+    (19, 6557)
+    """
     return authority_frame(year, list(SOUTH_EAST)).drop(columns="region")
 
 
@@ -350,7 +413,15 @@ PUBLISHED_SETTING_LABELS = {
 
 
 def published_findings() -> dict[str, Any]:
-    """The figures published in the seed documents, each table naming its source file."""
+    """The figures published in the seed documents, each table naming its source file.
+
+    Examples
+    --------
+    >>> from lacstats import datasets
+    >>> published = datasets.published_findings()
+    >>> "high_cost_residential" in published, "sources" in published
+    (True, True)
+    """
     import copy
 
     return copy.deepcopy(_findings())
@@ -371,6 +442,13 @@ def ofsted_fostering(year: int = 2019) -> pd.DataFrame:
     label columns, carried down), ``area`` (England, a region or a local authority),
     ``value`` (missing where not published) and ``status``. Region and LA columns cover
     local authority fostering services; Ofsted rounds counts to the nearest 5.
+
+    Examples
+    --------
+    >>> from lacstats import datasets
+    >>> fostering = datasets.ofsted_fostering(2019)
+    >>> sorted(fostering.columns)[:4]
+    ['area', 'measure', 'status', 'subtopic']
     """
     raw = _raw_ofsted(year)
     areas = raw.iloc[0, 3:].str.strip()
@@ -457,6 +535,14 @@ def ons_population(year: int = 2019, *, ages: tuple[int, int] | None = None) -> 
     Columns ``la_code``, ``authority`` and ``age_0`` ... ``age_89``, ``age_90_plus``,
     ``total``; with ``ages=(lo, hi)``, a ``population`` column sums the single years
     ``lo`` to ``hi`` inclusive (``(10, 17)``: the ages of looked-after children of 10+).
+
+    Examples
+    --------
+    >>> from lacstats import datasets
+    >>> population = datasets.ons_population(2019, ages=(10, 17))
+    >>> population.loc[population["authority"] == "Kent", ["la_code", "population"]]
+           la_code  population
+    132  E10000016    152528.0
     """
     raw = _raw_ons(year)
     out = pd.DataFrame({"la_code": raw.iloc[:, 0], "authority": raw.iloc[:, 1]})
