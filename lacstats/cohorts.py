@@ -36,7 +36,17 @@ DFE_DISTANCE_MILES = 20
 
 @dataclass(frozen=True)
 class Rule:
-    """A commissioning cohort: who is in it, with which thresholds, and why."""
+    """A commissioning cohort: who is in it, with which thresholds, and why.
+
+    Examples
+    --------
+    >>> from lacstats import cohorts
+    >>> keeping_local = next(rule for rule in cohorts.DEFAULT_RULES if rule.name == "keeping_local")
+    >>> dict(keeping_local.params)
+    {'miles': 100}
+    >>> dict(keeping_local.with_params(miles=20).params)
+    {'miles': 20}
+    """
 
     name: str
     description: str
@@ -81,7 +91,23 @@ class Rule:
 
 
 def rule(name: str, description: str, source: str, requires: tuple[str, ...] = (), **params):
-    """Decorator: turn ``predicate(cases, params)`` into a :class:`Rule`."""
+    """Decorator: turn ``predicate(cases, params)`` into a :class:`Rule`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import cohorts
+    >>> @cohorts.rule("young_in_residential", "aged under 12 in a children's home", source="illustration", age=12)
+    ... def young_in_residential(cases, p):
+    ...     return (cases["age"] < p["age"]) & cases["placement_setting"].str.startswith("residential")
+    ...
+    >>> cases = pd.DataFrame({"age": [10, 14, 9], "placement_setting": ["residential_private", "residential_private", "foster_ifa"]})
+    >>> cohorts.assign(cases, [young_in_residential])
+       young_in_residential
+    0                  True
+    1                 False
+    2                 False
+    """
 
     def wrap(predicate: Callable[[pd.DataFrame, Mapping[str, Any]], pd.Series]) -> Rule:
         return Rule(name, description, predicate, params, source, requires)
@@ -253,6 +279,16 @@ def assign(
     ``assign(cases, keeping_local={"miles": 20})``. Cases whose membership is unknown (a
     required value such as the distance is missing) are ``<NA>``: :func:`summarise`
     counts them and leaves them out of the share.
+
+    Examples
+    --------
+    >>> from lacstats import cohorts, synthetic
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> flags = cohorts.assign(cases)
+    >>> int(flags["keeping_local"].sum()), int(flags["high_cost_residential"].sum())
+    (200, 114)
+    >>> int(cohorts.assign(cases, keeping_local={"miles": 20})["keeping_local"].sum())
+    638
     """
     resolved = _resolve(rules, overrides)
     return pd.DataFrame({r.name: r.evaluate(cases) for r in resolved}, index=cases.index)
@@ -262,7 +298,14 @@ def parameters(
     rules: Iterable[Rule] = DEFAULT_RULES, **overrides: Mapping[str, Any]
 ) -> dict[str, dict[str, Any]]:
     """Each rule's parameters after ``overrides``, as :func:`assign` applies them (for a
-    manifest: ``parameters(keeping_local={"miles": 20})``)."""
+    manifest: ``parameters(keeping_local={"miles": 20})``).
+
+    Examples
+    --------
+    >>> from lacstats import cohorts
+    >>> cohorts.parameters(keeping_local={"miles": 20})["keeping_local"]
+    {'miles': 20}
+    """
     return {r.name: dict(r.params) for r in _resolve(rules, overrides)}
 
 
@@ -279,6 +322,15 @@ def summarise(
     is known), ``unknown`` (cases whose membership could not be decided), ``weekly_cost`` (total, GBP),
     ``annual_cost`` (weekly x ``weeks``, 52.143 = 365/7 by default), ``mean_weekly_cost``,
     ``median_weekly_cost`` and, per need item, ``prevalence_<item>``: the share scored 4-5.
+
+    Examples
+    --------
+    >>> from lacstats import cohorts, synthetic
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> table = cohorts.summarise(cases, cohorts.assign(cases), by=None)
+    >>> table.loc[table["cohort"] == "keeping_local", ["cohort", "n", "share"]]
+              cohort    n     share
+    0  keeping_local  200  0.165017
     """
     if not flags.index.equals(cases.index):
         raise DataError("flags and cases must share an index (use assign(cases))", column="flags")
@@ -325,6 +377,19 @@ def by_profile(
     One row per cohort and profile: ``n``, ``share_of_cohort``, ``weekly_cost`` (total),
     ``mean_weekly_cost``. ``profiles`` is one label per case (e.g. ``NeedProfiles.labels_``
     mapped to names).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lacstats import cohorts, synthetic
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> flags = cohorts.assign(cases)
+    >>> profiles = np.where(cases["risk_score"] >= 20, "higher need", "lower need")
+    >>> table = cohorts.by_profile(cases, flags, profiles)
+    >>> table[table["cohort"] == "high_cost_residential"][["cohort", "profile", "n"]]
+                      cohort      profile   n
+    4  high_cost_residential  higher need  67
+    5  high_cost_residential   lower need  47
     """
     labels = pd.Series(np.asarray(profiles), index=cases.index, name="profile")
     rows = []

@@ -57,7 +57,14 @@ FAR_MILES = 100
 def citation(key: str, published: dict[str, Any] | None = None) -> str:
     """A source document cited by author, year and title, from its key in the published
     findings' ``[sources]`` table (as ``shared/reference/sources.bib`` gives it); a key
-    that is not there is returned as it is (a user's own source)."""
+    that is not there is returned as it is (a user's own source).
+
+    Examples
+    --------
+    >>> from lacstats import findings
+    >>> findings.citation("seslip2020needs")
+    'Evans, Mark (2020), South East Needs DfE Project: SE Fostering Group'
+    """
     if published is None:
         from lacstats.datasets import published_findings
 
@@ -92,6 +99,13 @@ def row(
     ``explanation`` says why a comparison does not match, or what its rule allows.
     ``source`` is a key of the published findings' ``[sources]`` table, printed as a
     citation.
+
+    Examples
+    --------
+    >>> from lacstats import findings
+    >>> entry = findings.row("sample_total", "cases in the sample", "children", 1253, 1253, "seslip2020needs", obtained="recomputed_from_rows")
+    >>> entry["match"], entry["evidence"]
+    (True, 'real_data')
     """
     if obtained not in FINDINGS_OBTAINED:
         raise LacstatsError(
@@ -121,19 +135,42 @@ def row(
 
 def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Rows from :func:`row` as a table, each value as it was given (no common dtype: a
-    whole number stays whole beside a decimal one)."""
+    whole number stays whole beside a decimal one).
+
+    Examples
+    --------
+    >>> from lacstats import findings
+    >>> rows = [findings.row("sample_total", "cases in the sample", "children", 1253, 1253, "seslip2020needs", obtained="recomputed_from_rows")]
+    >>> findings.frame(rows)[["finding", "published", "reproduced", "match"]]
+            finding published reproduced  match
+    0  sample_total      1253       1253   True
+    """
     columns = [c for c in FINDINGS_COLUMNS if c != "analysis"]
     out = pd.DataFrame(rows, columns=columns, dtype=object)
     return out.astype({"match": bool, "must_match": bool})
 
 
 def percent_truncated(numerator: float, denominator: float) -> str:
-    """Whole-number percentage, truncated as Evans (2020) prints them ("26%" for 26.7%)."""
+    """Whole-number percentage, truncated as Evans (2020) prints them ("26%" for 26.7%).
+
+    Examples
+    --------
+    >>> from lacstats import findings
+    >>> findings.percent_truncated(267, 1000)
+    '26%'
+    """
     return f"{math.floor(100 * numerator / denominator + 1e-9)}%"
 
 
 def percent_one_decimal(numerator: float, denominator: float) -> str:
-    """Percentage to one decimal, rounded half up ("9.1%" for 9.098%)."""
+    """Percentage to one decimal, rounded half up ("9.1%" for 9.098%).
+
+    Examples
+    --------
+    >>> from lacstats import findings
+    >>> findings.percent_one_decimal(114, 1253)
+    '9.1%'
+    """
     value = Decimal(repr(float(100 * numerator / denominator))).quantize(
         Decimal("0.1"), rounding=ROUND_HALF_UP
     )
@@ -147,7 +184,14 @@ def _millions(amount: float) -> str:
 
 def high_cost_residential(cases: pd.DataFrame) -> np.ndarray:
     """Boolean mask of the high-cost residential group: the default ``high_cost_residential``
-    rule of :mod:`lacstats.cohorts` (children's homes at £4,800 a week or more)."""
+    rule of :mod:`lacstats.cohorts` (children's homes at £4,800 a week or more).
+
+    Examples
+    --------
+    >>> from lacstats import findings, synthetic
+    >>> int(findings.high_cost_residential(synthetic.complex_lac(rng=2019)).sum())
+    114
+    """
     rule = next(r for r in cohorts.DEFAULT_RULES if r.name == "high_cost_residential")
     return rule.evaluate(cases).to_numpy(dtype=bool, na_value=False)
 
@@ -180,7 +224,15 @@ def _cell(cases: pd.DataFrame, kind: str, setting: str | None) -> pd.Series:
 
 @dataclass(frozen=True)
 class Finding:
-    """One published figure: where it is, what it says, and how to recompute it."""
+    """One published figure: where it is, what it says, and how to recompute it.
+
+    Examples
+    --------
+    >>> from lacstats import findings
+    >>> first = findings.FINDINGS[0]
+    >>> first.key, first.unit
+    ('sample.cases', 'cases')
+    """
 
     key: str  # "<table>.<field>" in published_findings.toml, or a derived name
     definition: str
@@ -478,6 +530,18 @@ def compare(
     the rows are findings about that table (``real_data``), and a difference is a result.
     A figure whose columns the data lack is listed with no reproduced value and says so;
     a figure ``published`` does not hold is left out.
+
+    Examples
+    --------
+    >>> from lacstats import findings, synthetic
+    >>> table = findings.compare(synthetic.complex_lac(rng=2019), by_construction=True)
+    >>> bool(table["match"].all()), len(table) > 40
+    (True, True)
+    >>> table[["finding", "published", "reproduced"]].head(3)
+                              finding published reproduced
+    0                    sample.cases      1253       1253
+    1              sample.authorities        19         19
+    2  high_cost_residential.children       114        114
     """
     from lacstats.datasets import published_findings
 

@@ -55,13 +55,30 @@ WEAK_CORRELATION = 0.3
 
 
 def strength(rho: float) -> str:
-    """``"weak"`` when ``|rho| <`` :data:`WEAK_CORRELATION`, else ``"not weak"``."""
+    """``"weak"`` when ``|rho| <`` :data:`WEAK_CORRELATION`, else ``"not weak"``.
+
+    Examples
+    --------
+    >>> from lacstats import regression
+    >>> regression.strength(0.12), regression.strength(-0.45)
+    ('weak', 'not weak')
+    """
     return "weak" if abs(rho) < WEAK_CORRELATION else "not weak"
 
 
 @dataclass(frozen=True)
 class CorrelationResult(Result):
-    """A correlation coefficient with its interval."""
+    """A correlation coefficient with its interval.
+
+    Examples
+    --------
+    >>> from lacstats import regression, synthetic
+    >>> result = regression.correlation(synthetic.complex_lac(rng=2019), method="spearman")
+    >>> result.method, result.n, result.x, result.y
+    ('spearman', 1253, 'risk_score', 'weekly_cost')
+    >>> result.to_frame().columns.tolist()
+    ['method', 'estimate', 'ci_low', 'ci_high', 'pvalue', 'n', 'confidence', 'interval', 'x', 'y']
+    """
 
     method: str
     estimate: float
@@ -105,7 +122,19 @@ def correlation(
     bootstrap: int = 0,
     rng: int | np.random.Generator | None = None,
 ) -> CorrelationResult:
-    """Correlation of ``x`` and ``y`` (rows with either missing are dropped)."""
+    """Correlation of ``x`` and ``y`` (rows with either missing are dropped).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import regression
+    >>> data = pd.DataFrame({"risk_score": [8, 12, 15, 20, 22, 30], "weekly_cost": [900, 1100, 1000, 3000, 2600, 5200]})
+    >>> result = regression.correlation(data)
+    >>> round(result.estimate, 3), round(result.ci_low, 3), round(result.ci_high, 3)
+    (0.948, 0.59, 0.994)
+    >>> round(regression.correlation(data, method="spearman").estimate, 3)
+    0.886
+    """
     if method not in _FISHER_SE:
         raise DataError(
             f"argument 'method' must be pearson, spearman or kendall; got {method!r}",
@@ -139,7 +168,21 @@ def correlation(
 
 @dataclass(frozen=True)
 class RegressionResult(Result):
-    """A fitted model: tidy coefficients, fit statistics and the options used."""
+    """A fitted model: tidy coefficients, fit statistics and the options used.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import regression
+    >>> data = pd.DataFrame({"risk_score": [8, 12, 15, 20, 22, 30], "weekly_cost": [900, 1100, 1000, 3000, 2600, 5200]})
+    >>> result = regression.fit(data, "weekly_cost ~ risk_score")
+    >>> result.coefficients[["term", "estimate"]].round(2)
+             term  estimate
+    0   Intercept  -1309.01
+    1  risk_score    202.37
+    >>> result.family, result.method
+    ('gaussian', 'ols')
+    """
 
     formula: str
     family: str
@@ -212,7 +255,16 @@ _KNOWN = {
 
 def formula_columns(formula: str, data: pd.DataFrame) -> tuple[str, list[str]]:
     """The response and the data columns a patsy formula names, in order; a column the
-    data do not have raises a :class:`DataError` naming it."""
+    data do not have raises a :class:`DataError` naming it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import regression
+    >>> data = pd.DataFrame({"weekly_cost": [1.0], "risk_score": [7], "placement_setting": ["foster_ifa"]})
+    >>> regression.formula_columns("np.log(weekly_cost) ~ risk_score + C(placement_setting)", data)
+    ('np.log(weekly_cost)', ['weekly_cost', 'risk_score', 'placement_setting'])
+    """
     if "~" not in formula:
         raise DataError(f"formula {formula!r} has no '~'", column="formula")
     lhs, _rhs = formula.split("~", 1)
@@ -236,7 +288,17 @@ def formula_columns(formula: str, data: pd.DataFrame) -> tuple[str, list[str]]:
 
 def model_frame(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """A copy of ``columns`` in the types patsy expects: categories as text, nullable
-    integers, floats and flags as float (missing as NaN)."""
+    integers, floats and flags as float (missing as NaN).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import regression
+    >>> data = pd.DataFrame({"risk_score": pd.array([7, None], dtype="Int64"), "placement_setting": pd.Categorical(["foster_ifa", "other"])})
+    >>> frame = regression.model_frame(data, ["risk_score", "placement_setting"])
+    >>> frame.dtypes.astype(str).to_dict()
+    {'risk_score': 'float64', 'placement_setting': 'str'}
+    """
     frame = data[list(dict.fromkeys(columns))].copy()
     for column in frame.columns:
         if isinstance(frame[column].dtype, pd.CategoricalDtype):
@@ -284,6 +346,20 @@ def fit(
     BIC), then the estimator's own: ``r2`` and ``residual_sd`` (OLS), ``deviance`` and
     ``dispersion`` (GLM), ``groups``, ``group_sd`` and ``residual_sd`` (mixed model),
     ``pseudo_r2`` (quantile regression).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import regression
+    >>> exact = pd.DataFrame({"x": [1.0, 2, 3, 4], "y": [3.0, 5, 7, 9]})
+    >>> regression.fit(exact, "y ~ x").coefficients["estimate"].round(6).tolist()
+    [1.0, 2.0]
+    >>> data = pd.DataFrame({"risk_score": [8, 12, 15, 20, 22, 30], "weekly_cost": [900, 1100, 1000, 3000, 2600, 5200]})
+    >>> gamma = regression.fit(data, "weekly_cost ~ risk_score", family="gamma", link="log")
+    >>> gamma.coefficients[["term", "estimate"]].round(3)
+             term  estimate
+    0   Intercept     5.998
+    1  risk_score     0.087
     """
     _check_arguments(data, formula, confidence)
     _check_options(family, cov, cluster, groups, quantile)
@@ -549,7 +625,15 @@ def _check_rank(formula: str, frame: pd.DataFrame) -> None:
 
 @dataclass(frozen=True)
 class RiskCost(Result):
-    """The risk-cost question answered side by side: correlations and models."""
+    """The risk-cost question answered side by side: correlations and models.
+
+    Examples
+    --------
+    >>> from lacstats import regression, synthetic
+    >>> answer = regression.risk_cost(synthetic.complex_lac(rng=2019))
+    >>> list(answer.table["analysis"].unique())
+    ['pearson correlation', 'spearman correlation', 'kendall correlation', 'log-cost OLS, authority-clustered SE', 'gamma GLM, log link', 'mixed model, authority intercepts', 'median regression of log cost']
+    """
 
     #: one row per correlation or model: ``analysis``, ``subset``, ``term``, ``estimate``,
     #: ``ci_low``, ``ci_high``, ``pvalue``, ``n``
@@ -583,6 +667,15 @@ def risk_cost(
     a mixed model with authority intercepts and a median regression of log cost, each
     adjusted for setting. Finally the restriction of range: the Spearman correlation among
     the most expensive half and the most expensive tenth of the cases, beside the whole.
+
+    Examples
+    --------
+    >>> from lacstats import regression, synthetic
+    >>> answer = regression.risk_cost(synthetic.complex_lac(rng=2019))
+    >>> len(answer.table) >= 4, "estimate" in answer.table.columns
+    (True, True)
+    >>> print(answer.text.splitlines()[0])
+    Spearman correlation of risk_score and weekly_cost: 0.22 (95% CI 0.17 to 0.28, n = 1253): weak.
     """
     rows: list[dict[str, Any]] = []
 

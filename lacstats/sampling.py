@@ -123,6 +123,18 @@ def sample_size(
     integer array otherwise. See the module docstring for the conventions and sources.
     ``rounding`` (``half_up``, ``up`` or ``down``) overrides the convention's own rule, for
     audits of how a published total was reached.
+
+    Examples
+    --------
+    >>> from lacstats import sampling
+    >>> sampling.sample_size(900)  # Hampshire's 900 children aged 10+, CRS convention
+    87
+    >>> sampling.sample_size(900, convention="exact"), sampling.sample_size(900, convention="krejcie-morgan")
+    (87, 87)
+    >>> sampling.sample_size([83, 313, 1456], confidence=0.99, interval=5)
+    array([ 74, 213, 457])
+    >>> sampling.sample_size()  # an infinite population: 1.96^2 x 0.25 / 0.1^2, rounded
+    96
     """
     if rounding is not None and rounding not in ROUNDINGS:
         raise DataError(
@@ -180,6 +192,14 @@ def margin_of_error(
 
     z sqrt(p (1 - p) / n) sqrt((N - n) / (N - 1)), with the exact normal quantile; no
     correction when ``population`` is None. Zero when n = N (a census).
+
+    Examples
+    --------
+    >>> from lacstats import sampling
+    >>> round(sampling.margin_of_error(87, 900), 2)
+    9.99
+    >>> round(sampling.margin_of_error(1253), 2)
+    2.77
     """
     conf = _check_unit_interval("confidence", confidence)
     p = _check_unit_interval("proportion", proportion)
@@ -203,6 +223,14 @@ def largest_remainder(shares: Any, total: int) -> np.ndarray:
     """Integers proportional to ``shares`` that sum exactly to ``total`` (Hamilton's method).
 
     Ties in the remainders go to the earlier entry, so the result is deterministic.
+
+    Examples
+    --------
+    >>> from lacstats import sampling
+    >>> sampling.largest_remainder([1, 1, 1], 10)
+    array([4, 3, 3])
+    >>> sampling.largest_remainder([0.5, 0.3, 0.2], 7)
+    array([4, 2, 1])
     """
     try:
         weights = np.asarray(shares, dtype=float)
@@ -237,7 +265,18 @@ def largest_remainder(shares: Any, total: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Allocation(Result):
-    """A sample total shared among strata."""
+    """A sample total shared among strata.
+
+    Examples
+    --------
+    >>> from lacstats import sampling
+    >>> allocation = sampling.allocate(100, [500, 300, 200])
+    >>> allocation.to_frame()
+       stratum   n  share
+    0        0  50   50.0
+    1        1  30   30.0
+    2        2  20   20.0
+    """
 
     method: str
     total: int
@@ -270,6 +309,16 @@ def allocate(
     ``proportional``: n_h ∝ N_h; ``neyman``: n_h ∝ N_h S_h (Cochran 1977, eq. 5.60), with
     ``sd`` the stratum standard deviations; ``equal``: the same number per stratum. Integers
     by largest remainder, summing exactly to ``total``; ``shares`` are the unrounded ones.
+
+    Examples
+    --------
+    >>> from lacstats import sampling
+    >>> sampling.allocate(100, [500, 300, 200]).allocation
+    array([50, 30, 20])
+    >>> sampling.allocate(100, [500, 300, 200], method="neyman", sd=[1.0, 2.0, 4.0]).allocation
+    array([26, 32, 42])
+    >>> sampling.allocate(100, [500, 300, 200], method="equal").allocation
+    array([34, 33, 33])
     """
     N = np.asarray(populations, dtype=float)
     if method == "proportional":
@@ -299,7 +348,19 @@ def allocate(
 
 @dataclass(frozen=True)
 class SampleDesign(Result):
-    """A stratified design: per-stratum population, sample size and design weight."""
+    """A stratified design: per-stratum population, sample size and design weight.
+
+    Examples
+    --------
+    >>> from lacstats import datasets, sampling
+    >>> plan = sampling.design(datasets.south_east_authorities(2017))
+    >>> plan.confidence, plan.interval, plan.convention
+    (0.95, 10.0, 'crs')
+    >>> int(plan.table["n"].sum())
+    1268
+    >>> plan.table.columns.tolist()
+    ['stratum', 'population', 'n', 'sampling_fraction', 'design_weight', 'achieved_interval']
+    """
 
     table: pd.DataFrame
     confidence: float
@@ -348,7 +409,18 @@ def design(
     interval: float = 10,
     convention: str = "crs",
 ) -> SampleDesign:
-    """Size each stratum of ``frame`` as its own survey (the South East project's design)."""
+    """Size each stratum of ``frame`` as its own survey (the South East project's design).
+
+    Examples
+    --------
+    >>> from lacstats import datasets, sampling
+    >>> frame = datasets.authority_frame(2017, ["Kent", "Medway", "Slough"])
+    >>> sampling.design(frame).table[["stratum", "population", "n", "design_weight"]]
+      stratum  population   n  design_weight
+    0    Kent        1456  90      16.177778
+    1  Medway         228  68       3.352941
+    2  Slough         132  56       2.357143
+    """
     for name in (population, stratum):
         if name not in frame.columns:
             raise DataError(f"design frame has no column {name!r}", column=name)
@@ -403,6 +475,25 @@ def select(
     order. A stratum with fewer cases than its ``n`` gives all of them. The result has a
     ``design_weight`` column, N_h / n_h with N_h the design's stratum population and n_h the
     number selected, and a ``selection`` column naming the method. Rows keep their order.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import sampling
+    >>> population = pd.DataFrame({"authority": ["A"] * 6 + ["B"] * 4, "weekly_cost": [100, 900, 300, 700, 500, 200, 50, 400, 800, 600]})
+    >>> plan = sampling.design(pd.DataFrame({"authority": ["A", "B"], "lac_10_plus": [6, 4]}), interval=40)
+    >>> plan.table[["stratum", "population", "n"]]
+      stratum  population  n
+    0       A           6  3
+    1       B           4  3
+    >>> sampling.select(population, plan, method="top_cost")[["authority", "weekly_cost", "design_weight"]]
+      authority  weekly_cost  design_weight
+    1         A          900       2.000000
+    3         A          700       2.000000
+    4         A          500       2.000000
+    7         B          400       1.333333
+    8         B          800       1.333333
+    9         B          600       1.333333
     """
     if method not in SELECTION_METHODS:
         raise DataError(
@@ -467,6 +558,15 @@ def explain_total(
     (``bases``: label -> column; by default aged 10+, all ages and 10-15), convention and
     rounding rule, the design total and its distance from ``target``. Sorted by that
     distance, then by the order of conventions and roundings.
+
+    Examples
+    --------
+    >>> from lacstats import datasets, sampling
+    >>> audit = sampling.explain_total({2017: datasets.south_east_authorities(2017)}, 1253)
+    >>> audit.columns.tolist()
+    ['year', 'basis', 'convention', 'rounding', 'default_rounding', 'total', 'difference', 'abs_difference']
+    >>> audit.iloc[0][["year", "basis", "convention", "rounding", "total", "difference"]].to_dict()
+    {'year': 2017, 'basis': 'aged 10+', 'convention': 'cochran', 'rounding': 'down', 'total': 1254, 'difference': 1}
     """
     if isinstance(frames, pd.DataFrame):
         frames = {None: frames}
@@ -524,6 +624,21 @@ def selection_study(
     ``truth``, ``error`` (percentage points), ``ci_covers`` (the design-based 95% interval
     holds the truth) and ``strata_within_interval`` (share of strata whose own estimate is within
     the design's nominal +/- interval of the stratum truth).
+
+    Examples
+    --------
+    >>> from lacstats import sampling, synthetic
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> cases["far"] = (cases["distance_miles"] > 100).astype(float)
+    >>> kent_medway = cases[cases["authority"].isin(["Kent", "Medway"])]
+    >>> population = synthetic.population_like(kent_medway, {"Kent": 400, "Medway": 150}, rng=1)
+    >>> plan = sampling.design(population.groupby("authority").size().rename("lac_10_plus").reset_index())
+    >>> study = sampling.selection_study(population, plan, ["far"], reps=20, rng=1)
+    >>> study.groupby("method")["error"].mean().round(1)
+    method
+    random      -1.1
+    top_cost    20.6
+    Name: error, dtype: float64
     """
     from lacstats.survey import numeric_values, stratified
 

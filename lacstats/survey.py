@@ -33,7 +33,19 @@ KINDS = ("proportion", "mean", "total")
 
 @dataclass(frozen=True)
 class Estimate(Result):
-    """A design-based estimate."""
+    """A design-based estimate.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import survey
+    >>> cases = pd.DataFrame({"authority": ["A", "A", "A", "B", "B", "B"], "far": [1, 0, 0, 1, 1, 0], "design_weight": [10.0] * 3 + [5.0] * 3})
+    >>> result = survey.estimate(cases, "far")
+    >>> round(result.estimate, 4), round(result.se, 4), result.n
+    (0.4444, 0.2331, 6)
+    >>> result.to_frame().columns.tolist()[:5]
+    ['variable', 'kind', 'estimate', 'se', 'ci_low']
+    """
 
     variable: str
     kind: str
@@ -61,7 +73,16 @@ class Estimate(Result):
 
 @dataclass(frozen=True)
 class Stratified(Result):
-    """Cochran's stratified mean of one sample, its variance and each stratum's mean."""
+    """Cochran's stratified mean of one sample, its variance and each stratum's mean.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lacstats import survey
+    >>> result = survey.stratified(np.array([1.0, 0, 0, 1, 1, 0]), np.array([0, 0, 0, 1, 1, 1]), np.array([30.0, 15.0]))
+    >>> round(result.mean, 4), round(result.variance, 5), result.stratum_means.round(3)
+    (0.4444, 0.05432, array([0.333, 0.667]))
+    """
 
     mean: float
     variance: float
@@ -103,6 +124,15 @@ def stratified(
 
     The single implementation behind :func:`estimate` and the selection study's replicates;
     ``labels`` (one per stratum) and ``column`` name strata in errors.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lacstats import survey
+    >>> y = np.array([2.0, 4.0, 6.0, 10.0, 14.0])
+    >>> result = survey.stratified(y, np.array([0, 0, 0, 1, 1]), np.array([60.0, 40.0]))
+    >>> round(result.mean, 2), round(result.variance, 3)
+    (7.2, 1.064)
     """
     H = len(N_h)
     n_h = np.bincount(codes, minlength=H)
@@ -168,6 +198,16 @@ def estimate(
 
     ``population`` gives N_h per stratum; by default N_h is the sum of the design weights
     in the stratum (exact for weights N_h / n_h). Every stratum needs at least two cases.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import survey
+    >>> cases = pd.DataFrame({"authority": ["A", "A", "A", "B", "B", "B"], "far": [1, 0, 0, 1, 1, 0], "weekly_cost": [900, 1200, 4000, 3000, 800, 950]})
+    >>> print(survey.estimate(cases, "far", population={"A": 30, "B": 15}).summary())
+    proportion of far: 0.4444 (SE 0.233; 95% CI -0.2027 to 1.092; deff 1.07; n = 6 in 2 strata, N = 45)
+    >>> round(survey.estimate(cases, "weekly_cost", kind="mean", population={"A": 30, "B": 15}).estimate, 1)
+    1883.3
     """
     if kind not in KINDS:
         raise DataError(
@@ -232,6 +272,18 @@ class Design(Result):
     the design weights before calibration (Deville and Sarndal 1992; Lumley 2010, section
     7.4), as R's ``survey`` package computes for ``postStratify``, ``rake`` and
     ``calibrate``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import survey
+    >>> data = pd.DataFrame({"stratum": ["A", "A", "A", "B", "B"], "w": [10.0, 10, 10, 20, 20], "fpc": [30, 30, 30, 40, 40], "cost": [900.0, 1200, 4000, 3000, 800]})
+    >>> design = survey.Design.from_frame(data, weights="w", strata="stratum", fpc="fpc")
+    >>> print(design.summary())
+    design weights: 5 cases in 5 PSUs and 2 strata; weights sum to 70.0
+    >>> total = design.total(data["cost"], variable="cost")
+    >>> round(total.estimate), round(total.se, 1)
+    (137000, 51268.9)
     """
 
     weights: np.ndarray
