@@ -54,6 +54,20 @@ def nottinghamshire_unit_costs(*, by_setting: bool = False) -> pd.DataFrame:
     (internal fostering = in-house foster care; external residential = private and other
     authorities' children's homes), ready for :func:`unit_cost`; settings the seed does not
     price are absent.
+
+    Examples
+    --------
+    >>> from lacstats import costs
+    >>> costs.nottinghamshire_unit_costs()[["placement", "weekly_cost"]]
+                  placement  weekly_cost
+    0    internal_fostering          465
+    1    external_fostering          829
+    2  internal_residential         3952
+    3  external_residential         2711
+    >>> costs.nottinghamshire_unit_costs(by_setting=True)[["placement_setting", "weekly_cost"]].head(2)
+      placement_setting  weekly_cost
+    0   foster_in_house        465.0
+    1        foster_ifa        829.0
     """
     from lacstats.datasets import published_findings
 
@@ -88,7 +102,18 @@ def dorset_unit_costs() -> pd.DataFrame:
     "not using current Dorset data"): average cost a week by placement type, provider
     and location, plus the weeks-weighted averages by type and provider and by type
     alone (blank provider or location), so that :func:`unit_cost` can fall back when a
-    return does not record the location. Averages are total / weeks of the table."""
+    return does not record the location. Averages are total / weeks of the table.
+
+    Examples
+    --------
+    >>> from lacstats import costs
+    >>> table = costs.dorset_unit_costs()
+    >>> table.head(3).round(2)
+      placement_type provider location  weekly_cost  weeks
+    0       Adoption       LA    IN LA       834.75   20.4
+    1    Foster care   Agency    IN LA      1408.56  138.6
+    2    Foster care   Agency   Out LA      1364.32  167.9
+    """
     from lacstats.datasets import published_findings
 
     rows = published_findings()["dorset_cost_calculator_sample"]["rows"]
@@ -138,6 +163,14 @@ def unit_cost(
     then type alone (a row with a blank provider or location matches any). Placements
     with no matching row are NaN, or with ``unpriced="error"`` a :class:`DataError` that
     names them.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import costs
+    >>> placements = pd.DataFrame({"placement_setting": ["foster_ifa", "residential_private", "secure_unit"]})
+    >>> costs.unit_cost(placements, costs.nottinghamshire_unit_costs(by_setting=True)).tolist()
+    [829.0, 2711.0, nan]
     """
     key, extra = _check_unit_costs(unit_costs)
     if key not in placements:
@@ -181,6 +214,15 @@ class Savings(Result):
     avoided), then ``in_year_saving`` when the changes take ``delay_weeks`` on average to
     complete within a ``horizon`` of weeks, and with ``draws`` simulations its
     ``in_year_low``/``in_year_high`` interval and mean.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import costs
+    >>> changes = pd.DataFrame({"change": ["to in-house foster care"], "children": [10], "weekly_cost": [10 * 829.0], "new_weekly_cost": [10 * 465.0]})
+    >>> result = costs.savings(changes, delay_weeks=26)
+    >>> result.to_frame().columns.tolist()[:6]
+    ['change', 'children', 'weekly_cost', 'new_weekly_cost', 'weekly_saving', 'annual_saving']
     """
 
     changes: pd.DataFrame
@@ -270,6 +312,19 @@ def savings(
     and new weekly costs are scaled by independent lognormal factors of mean 1 and
     coefficient of variation ``cost_cv``; the result reports the mean and the central
     ``interval`` of the in-year saving.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import costs
+    >>> changes = pd.DataFrame({"change": ["IFA to in-house foster care"], "children": [10], "weekly_cost": [10 * 829.0], "new_weekly_cost": [10 * 465.0]})
+    >>> now = costs.savings(changes)
+    >>> row = now.to_frame().iloc[0]
+    >>> float(row["weekly_saving"]), float(row["annual_saving"])
+    (3640.0, 189280.0)
+    >>> later = costs.savings(changes, delay_weeks=26, delay_sd=0)
+    >>> float(later.to_frame().iloc[0]["in_year_saving"])
+    94640.0
     """
     missing = [c for c in SAVINGS_COLUMNS if c not in changes.columns]
     if missing:
@@ -353,6 +408,16 @@ def high_cost_review(
     ``annual_saving / weeks``; :func:`savings` then adds the in-year saving when the
     changes take ``delay_weeks`` on average to complete ("on average 6 months"), and its
     uncertainty with ``draws=`` and the other options of :func:`savings`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import costs
+    >>> review = pd.DataFrame({"change": ["step down to fostering"], "children": [4], "annual_saving": [520000.0]})
+    >>> result = costs.high_cost_review(review, delay_weeks=26, delay_sd=0)
+    >>> result.to_frame()[["change", "weekly_saving", "in_year_saving"]]
+                       change  weekly_saving  in_year_saving
+    0  step down to fostering        10000.0        260000.0
     """
     missing = [c for c in ("change", "children", "annual_saving") if c not in changes]
     if missing:
@@ -400,6 +465,19 @@ def cost_table(
     ``by`` columns, ``children`` (distinct), ``episodes``, ``weeks``, ``total`` and
     ``average_weekly`` (= total / weeks), ordered by ``by``, then a last row for all
     placement types (``ALL_TYPES``). Unpriced episodes are counted in ``unpriced_weeks``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import costs
+    >>> cases = pd.DataFrame({"placement_type": ["Foster care", "Foster care", "Residential"], "provider": ["LA", "Agency", "Agency"], "location": ["IN LA", "IN LA", "Out LA"], "weekly_cost": [450.0, 850.0, 5200.0]})
+    >>> table = costs.cost_table(cases)
+    >>> table[["placement_type", "provider", "children", "weekly_total", "annual_total"]]
+            placement_type provider  children  weekly_total  annual_total
+    0          Foster care   Agency         1         850.0       44200.0
+    1          Foster care       LA         1         450.0       23400.0
+    2          Residential   Agency         1        5200.0      270400.0
+    3  All placement types                  3        6500.0      338000.0
     """
     frame, snapshot = _cost_frame(episodes_or_cases, period)
     missing = [c for c in by if c not in frame]

@@ -33,7 +33,18 @@ TOTAL = "Total"
 
 @dataclass(frozen=True)
 class Suppressed(Result):
-    """A suppressed table: what to publish, which cells were hidden, and why."""
+    """A suppressed table: what to publish, which cells were hidden, and why.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import disclosure
+    >>> result = disclosure.suppress(pd.DataFrame({"Kent": [12, 3], "Medway": [7, 9]}, index=["foster", "residential"]))
+    >>> result.threshold, int(result.mask.to_numpy().sum())
+    (5, 4)
+    >>> result.record.columns.tolist()
+    ['row', 'column', 'reason']
+    """
 
     table: pd.DataFrame  # counts with "c" where suppressed, margins included
     mask: pd.DataFrame  # True where suppressed (same shape as ``table``)
@@ -100,6 +111,23 @@ def suppress(
 
     ``table`` holds the interior counts (rows x columns, no totals). The result's table has
     a ``Total`` row and column when ``totals`` is true. Suppressed cells read ``"c"``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import disclosure
+    >>> counts = pd.DataFrame({"Kent": [12, 3, 40], "Medway": [7, 9, 15]}, index=["foster_ifa", "residential_private", "foster_in_house"])
+    >>> disclosure.suppress(counts).table
+                        Kent Medway Total
+    foster_ifa             c      c    19
+    residential_private    c      c    12
+    foster_in_house       40     15    55
+    Total                 55     31    86
+    >>> disclosure.suppress(counts, secondary=False, totals=False).table
+                        Kent Medway
+    foster_ifa            12      7
+    residential_private    c      9
+    foster_in_house       40     15
     """
     _check_threshold(threshold)
     counts = _check_counts(table)
@@ -162,7 +190,19 @@ def _secondary(full: np.ndarray, mask: np.ndarray, reasons: dict) -> None:
 
 def apply(values: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
     """Suppress ``values`` (money, shares, rates) wherever ``mask`` is true; aligned on
-    labels, so ``values`` may omit the margins."""
+    labels, so ``values`` may omit the margins.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import disclosure
+    >>> counts = pd.DataFrame({"Kent": [12, 3], "Medway": [7, 9]}, index=["foster", "residential"])
+    >>> hidden = disclosure.suppress(counts, totals=False).mask
+    >>> disclosure.apply(counts * 950.0, hidden)
+                    Kent  Medway
+    foster       11400.0  6650.0
+    residential        c  8550.0
+    """
     aligned = mask.reindex(
         index=values.index.map(str), columns=values.columns.map(str), fill_value=False
     )
@@ -185,7 +225,19 @@ def suppress_small_counts(
     For long tables whose rows publish no margin; use :func:`suppress` for cross-tabs.
     ``total`` marks (boolean, aligned on rows) a total row that sums the others: it is
     never suppressed itself, and a lone suppressed row gets a second, the smallest other
-    non-zero row (secondary suppression), so that it cannot be recovered by subtraction."""
+    non-zero row (secondary suppression), so that it cannot be recovered by subtraction.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import disclosure
+    >>> table = pd.DataFrame({"setting": ["foster_ifa", "secure_unit", "other"], "n": [40, 2, 0], "weekly_cost": [34000.0, 11000.0, 0.0]})
+    >>> disclosure.suppress_small_counts(table, "n", dependent=["weekly_cost"])
+           setting   n weekly_cost  suppressed
+    0   foster_ifa  40     34000.0       False
+    1  secure_unit   c           c        True
+    2        other   0         0.0       False
+    """
     _check_threshold(threshold)
     if count not in table:
         raise DataError(f"no column {count!r} of counts", column=count)

@@ -44,7 +44,18 @@ PALETTE = {"focus": "#c44e52", "main": "#4c72b0", "others": "#bbbbbb", "interval
 
 
 def png(fig: Figure, *, dpi: int = 110) -> bytes:
-    """The figure as PNG bytes, with no software or date stamp (same figure, same bytes)."""
+    """The figure as PNG bytes, with no software or date stamp (same figure, same bytes).
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> from lacstats import plots
+    >>> figure = Figure(figsize=(2, 2))
+    >>> _ = figure.subplots().plot([0, 1], [0, 1])
+    >>> data = plots.png(figure, dpi=50)
+    >>> data[:8], data == plots.png(figure, dpi=50)
+    (b'\\x89PNG\\r\\n\\x1a\\n', True)
+    """
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight", metadata={"Software": None})
     return buffer.getvalue()
@@ -55,6 +66,15 @@ def setting_shares(shares: pd.DataFrame, *, label: str, other_label: str) -> Fig
 
     ``shares`` has one row per setting group and two columns (the authority's share and
     the others'); a missing share (suppressed) draws no bar.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import plots
+    >>> shares = pd.DataFrame({"Kent": [0.6, 0.3, 0.1], "rest of region": [0.7, 0.2, 0.1]}, index=["foster care", "children's homes", "other"])
+    >>> figure = plots.setting_shares(shares, label="Kent", other_label="rest of region")
+    >>> len(figure.axes)
+    1
     """
     fig = Figure(figsize=(6.5, 3.2))
     ax = fig.subplots()
@@ -82,6 +102,15 @@ def authority_effects(
     :meth:`lacstats.hierarchical.HierarchicalResult.group_effects` gives them, with ``n``
     for ``with_n``); each is drawn as ``100 (exp(v) - 1)``. ``highlight`` names a group to
     draw in the focus colour.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import plots
+    >>> effects = pd.DataFrame({"group": ["Kent", "Medway", "Slough"], "mean": [0.05, -0.02, 0.10], "ci_low": [-0.05, -0.15, -0.04], "ci_high": [0.15, 0.11, 0.25]})
+    >>> figure = plots.authority_effects(effects, highlight="Kent")
+    >>> figure.axes[0].get_xlabel()
+    'weekly cost versus the regional mean (%), same risk and setting'
     """
     ordered = effects.sort_values("mean")
     mean = _percent(ordered["mean"])

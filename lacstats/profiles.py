@@ -53,7 +53,14 @@ def _spawn(gen: np.random.Generator, n: int) -> list[np.random.SeedSequence]:
 
 
 def stability_reading(jaccard: float) -> str:
-    """Hennig's (2007) reading of a mean bootstrap Jaccard similarity."""
+    """Hennig's (2007) reading of a mean bootstrap Jaccard similarity.
+
+    Examples
+    --------
+    >>> from lacstats import profiles
+    >>> profiles.stability_reading(0.82), profiles.stability_reading(0.65), profiles.stability_reading(0.4)
+    ('stable', 'pattern', 'unstable')
+    """
     if jaccard >= 0.75:
         return "stable"
     if jaccard >= 0.6:
@@ -67,6 +74,14 @@ def name_profiles(means: pd.DataFrame, overall: pd.Series, *, threshold: float =
     An item dominates when the profile's mean score exceeds the overall mean by at least
     ``threshold`` points; the two largest excesses name the profile ("violence and
     offending"); a profile with none is "lower need". Duplicates get a number.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import profiles
+    >>> means = pd.DataFrame({"risk_violence": [4.5, 1.5], "risk_offending": [4.0, 1.4], "mental_health": [2.0, 2.1]})
+    >>> profiles.name_profiles(means, means.mean())
+    ['violence and offending', 'lower need']
     """
     names = []
     for _, row in means.iterrows():
@@ -100,6 +115,19 @@ class NeedProfiles(ClusterMixin, BaseEstimator):
     ``labels_``, ``probabilities_`` and ``profiles_`` (sizes, names, mean scores and
     prevalence of each profile). The training data are not kept: :meth:`stability` takes
     them again.
+
+    Examples
+    --------
+    >>> from lacstats import synthetic
+    >>> from lacstats.profiles import NeedProfiles
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> model = NeedProfiles(method="kmeans", n_profiles=3, n_init=5, rng=1).fit(cases)
+    >>> model.n_profiles_, len(model.labels_)
+    (3, 1253)
+    >>> model.profiles_.columns.tolist()[:3]
+    ['profile', 'size', 'share']
+    >>> int(model.profiles_["size"].sum())
+    1253
     """
 
     def __init__(

@@ -40,7 +40,14 @@ BACKENDS = ("local", "dask")
 
 def grid_points(grid: Mapping[str, Sequence[Any]] | pd.DataFrame) -> list[dict[str, Any]]:
     """The points of a grid: the Cartesian product of a dict of lists (in key order, the
-    last key varying fastest) or the rows of a DataFrame."""
+    last key varying fastest) or the rows of a DataFrame.
+
+    Examples
+    --------
+    >>> from lacstats import sensitivity
+    >>> sensitivity.grid_points({"high_cost": [4800, 5200], "miles": [20, 100]})
+    [{'high_cost': 4800, 'miles': 20}, {'high_cost': 4800, 'miles': 100}, {'high_cost': 5200, 'miles': 20}, {'high_cost': 5200, 'miles': 100}]
+    """
     if isinstance(grid, pd.DataFrame):
         return [
             {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
@@ -87,6 +94,20 @@ def sweep(
     is ``"error"`` and the message names the exception). ``client`` is a
     ``dask.distributed.Client`` or a scheduler address; without one a ``LocalCluster`` is
     started for the sweep and closed after it.
+
+    Examples
+    --------
+    >>> from lacstats import sensitivity, sampling
+    >>> def size(population, interval, rng=None):
+    ...     return {"n": sampling.sample_size(population, interval=interval)}
+    ...
+    >>> table = sensitivity.sweep(size, {"population": [100, 900], "interval": [5, 10]}, rng=1, n_jobs=1, progress=False)
+    >>> table
+       point  population  interval output  value error
+    0      0         100         5      n     80  None
+    1      1         100        10      n     49  None
+    2      2         900         5      n    269  None
+    3      3         900        10      n     87  None
     """
     if backend not in BACKENDS:
         raise DataError(
@@ -123,7 +144,19 @@ def sweep(
 
 
 def failed(table: pd.DataFrame) -> pd.DataFrame:
-    """The points of a :func:`sweep` table that raised, with their parameters and error."""
+    """The points of a :func:`sweep` table that raised, with their parameters and error.
+
+    Examples
+    --------
+    >>> from lacstats import sensitivity, sampling
+    >>> def size(population, rng=None):
+    ...     return {"n": sampling.sample_size(population)}
+    ...
+    >>> table = sensitivity.sweep(size, {"population": [900, -5]}, rng=1, n_jobs=1, progress=False)
+    >>> sensitivity.failed(table)[["population", "output"]]
+       population output
+    1          -5  error
+    """
     if table.empty:
         return table
     return table[table["output"] == "error"]
@@ -205,7 +238,18 @@ def threshold_sensitivity(
     miles: Sequence[float] = (20, 50, 100, 150),
     **kwargs: Any,
 ) -> pd.DataFrame:
-    """Cohort sizes, shares and weekly costs as the high-cost and distance lines move."""
+    """Cohort sizes, shares and weekly costs as the high-cost and distance lines move.
+
+    Examples
+    --------
+    >>> from lacstats import sensitivity, synthetic
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> table = sensitivity.threshold_sensitivity(cases, high_cost=[4800], miles=[20, 100], n_jobs=1, progress=False)
+    >>> table[table["output"] == "keeping_local_n"][["high_cost", "miles", "value"]]
+        high_cost  miles  value
+    3        4800     20  638.0
+    12       4800    100  200.0
+    """
     return sweep(
         _Bound(_cohort_point, cases=cases),
         {"high_cost": list(high_cost), "miles": list(miles)},
@@ -230,7 +274,18 @@ def design_sensitivity(
     interval: Sequence[float] = (5, 7.5, 10, 12.5, 15),
     **kwargs: Any,
 ) -> pd.DataFrame:
-    """Total sample size of the stratified design by confidence, interval and convention."""
+    """Total sample size of the stratified design by confidence, interval and convention.
+
+    Examples
+    --------
+    >>> from lacstats import datasets, sensitivity
+    >>> frame = datasets.south_east_authorities(2017)
+    >>> table = sensitivity.design_sensitivity(frame, confidence=[0.95], interval=[5, 10], n_jobs=1, progress=False)
+    >>> table[table["output"] == "crs"][["confidence", "interval", "value"]]
+       confidence  interval   value
+    0        0.95         5  2925.0
+    4        0.95        10  1268.0
+    """
     return sweep(
         _Bound(_design_point, frame=frame),
         {"confidence": list(confidence), "interval": list(interval)},
@@ -270,7 +325,16 @@ def prior_sensitivity(
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Authority effects as the prior scales of the hierarchical model move (on the scaled
-    data: 1 = one response SD; see :mod:`lacstats.hierarchical`)."""
+    data: 1 = one response SD; see :mod:`lacstats.hierarchical`).
+
+    Examples
+    --------
+    >>> from lacstats import sensitivity, synthetic
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> table = sensitivity.prior_sensitivity(cases, group_sd=[0.5], beta=[2.5], formula="weekly_cost ~ risk_score", chains=4, rng=1, n_jobs=1, progress=False)
+    >>> sorted(table["output"].unique())
+    ['authority_sd', 'diagnostics_passed', 'largest_effect']
+    """
     fit_options = {"draws": draws, "tune": tune, "chains": chains}
     return sweep(
         _Bound(_prior_point, cases=cases, formula=formula, fit_options=fit_options),
@@ -306,6 +370,16 @@ def selection_sensitivity(
     ``high_cost`` and ``settings`` are the study's lines (default the South East
     project's). A proportion whose column ``cases`` lack (``distance_miles``,
     ``needs_met``) is left out.
+
+    Examples
+    --------
+    >>> from lacstats import sensitivity, synthetic
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> table = sensitivity.selection_sensitivity(cases, reps=2, rng=1, n_jobs=1, progress=False)
+    >>> sorted(table["output"].unique())
+    ['error_high_cost_residential', 'error_needs_met', 'error_over_100_miles']
+    >>> len(table)
+    12
     """
     from lacstats import cohorts, findings, synthetic
     from lacstats.sampling import design

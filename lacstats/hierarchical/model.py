@@ -80,6 +80,26 @@ class HierarchicalModel:
     autoscale : centre and scale predictors (and a gaussian-type response) so that the
         priors are weakly informative whatever the units; ``False`` applies them to the
         data as given (simulation-based calibration needs this).
+
+    Examples
+    --------
+    >>> from lacstats import ConvergenceError, synthetic
+    >>> from lacstats.hierarchical import HierarchicalModel
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> model = HierarchicalModel("weekly_cost ~ risk_score", group="authority")
+    >>> try:  # far too few draws: the convergence gate refuses the numbers
+    ...     model.fit(cases, draws=100, tune=100, chains=2, rng=1, progress=False)
+    ... except ConvergenceError as error:
+    ...     print(str(error).splitlines()[0][:40])
+    ...
+    the fit failed the convergence gate (R-h
+    >>> fit = model.fit(cases, draws=500, tune=500, chains=4, rng=1, progress=False)
+    >>> fit.diagnostics.passed
+    True
+    >>> fit.fixed_effects()[["term", "mean"]].round(2)
+             term  mean
+    0   Intercept  7.00
+    1  risk_score  0.04
     """
 
     def __init__(

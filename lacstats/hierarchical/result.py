@@ -49,7 +49,18 @@ GATED = (
 class Diagnostics(Result):
     """Convergence diagnostics of a fit and whether it passes the gate (R-hat <= 1.01,
     bulk and tail ESS >= 400, no divergences; Vehtari et al. 2021, Bayesian Analysis 16,
-    667-718)."""
+    667-718).
+
+    Examples
+    --------
+    >>> from lacstats.hierarchical import Diagnostics
+    >>> ok = Diagnostics(rhat_max=1.003, ess_bulk_min=1450, ess_tail_min=1210, divergences=0, draws=1000, chains=4)
+    >>> ok.passed
+    True
+    >>> poor = Diagnostics(rhat_max=1.04, ess_bulk_min=180, ess_tail_min=390, divergences=3, draws=200, chains=2)
+    >>> poor.passed, poor.problems()
+    (False, ['R-hat 1.040 > 1.01', 'bulk ESS 180 < 400', 'tail ESS 390 < 400', '3 divergent transitions'])
+    """
 
     rhat_max: float
     ess_bulk_min: float
@@ -116,7 +127,18 @@ class Diagnostics(Result):
 
 
 def diagnostics(idata, chains: int, draws: int) -> Diagnostics:
-    """The gate's numbers over the reported parameters of a fit's posterior."""
+    """The gate's numbers over the reported parameters of a fit's posterior.
+
+    Examples
+    --------
+    >>> from lacstats import synthetic
+    >>> from lacstats.hierarchical import HierarchicalModel, diagnostics
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=500, tune=500, chains=4, rng=1, progress=False)
+    >>> again = diagnostics(fit.idata, chains=4, draws=500)
+    >>> again == fit.diagnostics
+    True
+    """
     import arviz as az
 
     posterior = idata["posterior"]
@@ -169,7 +191,20 @@ def _check_prob(prob: float) -> float:
 class PosteriorPredictiveCheck(Result):
     """Observed statistics of the (log) response beside their replicated distribution,
     with the posterior predictive p-value P(T(y_rep) >= T(y)); ``observed`` and
-    ``replicated`` (a few replicated data sets) are kept for plotting."""
+    ``replicated`` (a few replicated data sets) are kept for plotting.
+
+    Examples
+    --------
+    >>> from lacstats import synthetic
+    >>> from lacstats.hierarchical import HierarchicalModel
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=500, tune=500, chains=4, rng=1, progress=False)
+    >>> check = fit.ppc(cases, n_draws=100, rng=1)
+    >>> check.table.columns.tolist()
+    ['statistic', 'observed', 'replicated_mean', 'ci_low', 'ci_high', 'ppp']
+    >>> check.label
+    'log weekly_cost'
+    """
 
     table: pd.DataFrame
     observed: np.ndarray = field(repr=False)
@@ -196,7 +231,22 @@ class HierarchicalResult(Result):
 
     ``timings`` holds wall seconds: ``build`` (design and sufficient statistics),
     ``compile`` (0 when a compiled model of the same structure was reused), ``sample`` and
-    ``post`` (exact draws of integrated-out coefficients and diagnostics)."""
+    ``post`` (exact draws of integrated-out coefficients and diagnostics).
+
+    Examples
+    --------
+    >>> from lacstats import synthetic
+    >>> from lacstats.hierarchical import HierarchicalModel
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=500, tune=500, chains=4, rng=1, progress=False)
+    >>> effects = fit.group_effects()
+    >>> len(effects), effects.columns.tolist()[:4]
+    (19, ['group', 'term', 'mean', 'sd'])
+    >>> fit.variance_components()["term"].tolist()
+    ['authority (intercept)', 'residual']
+    >>> sorted(fit.timings)
+    ['build', 'compile', 'post', 'sample']
+    """
 
     model: HierarchicalModel
     design: Design = field(repr=False)
