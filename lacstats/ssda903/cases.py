@@ -86,7 +86,14 @@ def need_group(disability: Any, ebd: Any, uasc: Any, offender: Any) -> pd.Series
     """Dorset's need groups (Dorset County Council 2017, "Analysis of Costs by Age, Needs and Time Looked
     after"): ``00: None``, ``01: Disabilities only``, ``02: EBD only``, ``03: UASC only``,
     ``04: Offender only``, then pairs ``05``-``10`` (``09: EBD+Offender``,
-    ``10: UASC+Offender``), triples ``11``-``14`` and ``15`` for all four."""
+    ``10: UASC+Offender``), triples ``11``-``14`` and ``15`` for all four.
+
+    Examples
+    --------
+    >>> from lacstats import ssda903
+    >>> ssda903.need_group([False, True, False], [False, True, True], [False, False, False], [False, False, True]).tolist()
+    ['00: None', '05: Disabilities+EBD', '09: EBD+Offender']
+    """
     flags = [np.asarray(x, dtype=bool) for x in (disability, ebd, uasc, offender)]
     bits = sum(flag.astype(np.int64) << i for i, flag in enumerate(flags))
     return pd.Series(np.asarray(_need_labels(), dtype=object)[bits])
@@ -94,13 +101,34 @@ def need_group(disability: Any, ebd: Any, uasc: Any, offender: Any) -> pd.Series
 
 def child_values(cleaned: Cleaned, rows: pd.DataFrame, column: str) -> pd.Series:
     """``column`` of :attr:`Cleaned.children` (DOB, SEX, authority, ...) for each row of a
-    table with a ``child_key``; children of different authorities never mix."""
+    table with a ``child_key``; children of different authorities never mix.
+
+    Examples
+    --------
+    >>> from lacstats import ssda903
+    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    >>> ssda903.child_values(cleaned, cleaned.episodes.head(3), "SEX").tolist()
+    ['1', '1', '1']
+    """
     return rows["child_key"].map(cleaned.children[column])
 
 
 def episode_attributes(cleaned: Cleaned) -> pd.DataFrame:
     """Each cleaned episode with its placement setting and type, provider group, location
-    (``IN LA``, ``Out LA`` or ``Unknown``), age at start, need group and distance status."""
+    (``IN LA``, ``Out LA`` or ``Unknown``), age at start, need group and distance status.
+
+    Examples
+    --------
+    >>> from lacstats import ssda903
+    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    >>> attributes = ssda903.episode_attributes(cleaned)
+    >>> attributes["placement_type"].value_counts().head(3)
+    placement_type
+    Foster care     1699
+    Residential      302
+    Kinship care     259
+    Name: count, dtype: int64
+    """
     episodes = cleaned.episodes
     mapped = _map_settings(episodes["PLACE"], episodes["PLACE_PROVIDER"])
     out = episodes.join(mapped)
@@ -126,6 +154,22 @@ def episode_table(cleaned: Cleaned, *, period: tuple[Any, Any] | None = None) ->
     DEC as ``start`` and ``end`` (empty while open) and ``age`` at the later of the
     episode's start and the start of ``period`` (default: the years the returns cover), as
     Dorset's cost calculator counts ages.
+
+    Examples
+    --------
+    >>> from lacstats import costs, ssda903
+    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    >>> year = ("2019-04-01", "2020-03-31")
+    >>> episodes = ssda903.episode_table(cleaned, period=year)
+    >>> episodes[["placement_type", "provider", "location", "age", "need_group"]].head(3)
+      placement_type provider location  age             need_group
+    0   Kinship care       LA  Unknown   11  01: Disabilities only
+    1    Foster care       LA  Unknown   11  01: Disabilities only
+    2    Foster care       LA  Unknown   11  01: Disabilities only
+    >>> table = costs.cost_table(episodes, unit_costs=costs.dorset_unit_costs(), period=year)
+    >>> table[["placement_type", "children", "weeks", "total"]].tail(1).round()
+             placement_type  children    weeks       total
+    18  All placement types       350  14261.0  15853329.0
     """
     episodes = episode_attributes(cleaned).rename(columns={"DECOM": "start", "DEC": "end"})
     first = cleaned.coverage[0] if period is None else schema.parse_date(period[0], "period start")
@@ -155,7 +199,15 @@ def _location(episodes: pd.DataFrame, la_code: Any = None) -> pd.Series:
 
 
 def age_in_years(dob: pd.Series, when: pd.Series | pd.Timestamp) -> pd.Series:
-    """Age in completed years on ``when`` (a date or one date per row); missing stays NA."""
+    """Age in completed years on ``when`` (a date or one date per row); missing stays NA.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import ssda903
+    >>> ssda903.age_in_years(pd.Series(pd.to_datetime(["2008-04-01", "2008-03-31", None])), pd.Timestamp("2024-03-31")).tolist()
+    [15, 16, <NA>]
+    """
     when = pd.Series(when, index=dob.index) if isinstance(when, pd.Timestamp) else when
     years = when.dt.year - dob.dt.year
     before_birthday = (when.dt.month < dob.dt.month) | (
@@ -179,6 +231,14 @@ class CaseTable(Result):
     placement has no unit cost (``unpriced="drop"``); ``not_covered`` names the
     authorities whose returns do not cover the census date. ``to_frame()`` counts the
     children by authority and placement setting.
+
+    Examples
+    --------
+    >>> from lacstats import ssda903
+    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    >>> result = ssda903.case_table(cleaned, census_date="2020-03-31")
+    >>> result.census_date, len(result.cases)
+    (Timestamp('2020-03-31 00:00:00'), 211)
     """
 
     cases: pd.DataFrame
@@ -237,7 +297,21 @@ def to_cases(
     unpriced: str = "error",
 ) -> pd.DataFrame:
     """The case table (:mod:`lacstats.schema`) of the children looked after on ``census_date``:
-    ``case_table(...).cases`` (see :func:`case_table`, which also says who was left out)."""
+    ``case_table(...).cases`` (see :func:`case_table`, which also says who was left out).
+
+    Examples
+    --------
+    >>> from lacstats import schema, ssda903
+    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    >>> cases = ssda903.to_cases(cleaned, census_date="2020-03-31")
+    >>> len(cases)
+    211
+    >>> cases[["authority", "age", "placement_setting", "distance_status"]].head(3)
+                 authority  age placement_setting distance_status
+    0  Synthetic authority   12   foster_in_house    not recorded
+    1  Synthetic authority   13   foster_in_house    not recorded
+    2  Synthetic authority   15             other    not recorded
+    """
     return case_table(
         data,
         episodes,
@@ -285,6 +359,20 @@ def case_table(
     error naming it, or with ``unpriced="drop"`` is left out and counted in
     ``unpriced``. Authorities whose returns do not cover the census date are listed in
     ``not_covered``; the date must fall within some authority's returns.
+
+    Examples
+    --------
+    >>> from lacstats import costs, ssda903
+    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    >>> result = ssda903.case_table(cleaned, census_date="31/03/2020")
+    >>> print(result.summary().splitlines()[0])
+    211 children looked after on 2020-03-31 in 1 authority
+    >>> result.cases["placement_setting"].value_counts().head(3)
+    placement_setting
+    foster_in_house        75
+    foster_ifa             63
+    residential_private    18
+    Name: count, dtype: int64
     """
     if unpriced not in ("error", "drop"):
         raise DataError(f"unpriced must be 'error' or 'drop', got {unpriced!r}", column="unpriced")

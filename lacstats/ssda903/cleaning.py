@@ -44,6 +44,15 @@ class Cleaned(Result):
     dates); ``ledger`` the rows each step changed by authority and collection year (with
     the rows :func:`~lacstats.ssda903.read` left out with ``errors="drop"``);
     ``authorities`` one row per authority with the years its returns cover.
+
+    Examples
+    --------
+    >>> from lacstats import ssda903
+    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    >>> cleaned.years
+    (2018, 2019, 2020, 2021, 2022)
+    >>> len(cleaned.children), len(cleaned.episodes), len(cleaned.placements)
+    (820, 2827, 2245)
     """
 
     episodes: pd.DataFrame
@@ -131,6 +140,30 @@ def clean(
     DataError
         For returns read with ``errors="report"`` that have problems: read them with
         ``errors="drop"`` (or fix them) first.
+
+    Examples
+    --------
+    >>> from lacstats import ssda903
+    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    >>> print(cleaned.summary())
+    Cleaned SSDA903 returns, 2017-18 to 2021-22: 820 children, 2827 episodes, 2245 placements
+                                                               step  count
+                                       exact duplicate rows dropped      0
+                         DEC after the collection year end, blanked      3
+            episodes repeated across or within returns, latest kept    910
+                      open episodes followed by a later one, closed      2
+                                    overlapping episodes, truncated     40
+                      episodes starting at or after age 18, dropped      0
+               episodes running past age 18, closed on the birthday      0
+    stale open episodes (child absent from the next return), closed     25
+                       placements after merging continuing episodes   2245
+                                            episodes after cleaning   2827
+    >>> cleaned.ledger.groupby("step", sort=False)["count"].sum().head(3)
+    step
+    exact duplicate rows dropped                                 0
+    DEC after the collection year end, blanked                   3
+    episodes repeated across or within returns, latest kept    910
+    Name: count, dtype: int64
     """
     if not isinstance(data, Return):
         raise DataError(
@@ -293,7 +326,15 @@ def _close_stale(episodes, data, last_year, ledger) -> pd.DataFrame:
 
 
 def same_as(values: pd.Series, shift: int) -> pd.Series:
-    """Whether each value equals its neighbour ``shift`` rows away (False at the ends)."""
+    """Whether each value equals its neighbour ``shift`` rows away (False at the ends).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import ssda903
+    >>> ssda903.same_as(pd.Series(["a", "a", "b"]), 1).tolist()
+    [False, True, False]
+    """
     array = values.to_numpy()
     out = np.zeros(len(array), dtype=bool)
     if shift < 0:

@@ -48,7 +48,15 @@ __all__ = [
 @dataclass(frozen=True)
 class TableSpec:
     """One table of the return: its required and optional columns, dates, coded columns and
-    columns the specification requires to be filled."""
+    columns the specification requires to be filled.
+
+    Examples
+    --------
+    >>> from lacstats import ssda903
+    >>> header = ssda903.TABLES["header"]
+    >>> header.required, header.dates
+    (('CHILD', 'SEX', 'DOB', 'ETHNIC'), ('DOB', 'MC_DOB', 'DUC'))
+    """
 
     name: str
     required: tuple[str, ...]
@@ -116,6 +124,12 @@ class ReturnError(DataError):
     ``table``, ``file``, ``column``, ``rows`` and ``values`` describe the first problem;
     ``problems`` lists every problem found (one row per cell: authority, table, file, year,
     row, column, value, rule, message), so one read reports all of them.
+
+    Examples
+    --------
+    >>> from lacstats import LacstatsError, ssda903
+    >>> issubclass(ssda903.ReturnError, LacstatsError)
+    True
     """
 
     def __init__(
@@ -140,7 +154,19 @@ class ReturnError(DataError):
 
 
 def code_lists(path: str | Path | None = None) -> dict[str, dict[str, dict[str, Any]]]:
-    """The SSDA903 code lists: ``{field: {code: {"label", "from"?, "until"?}}}``."""
+    """The SSDA903 code lists: ``{field: {code: {"label", "from"?, "until"?}}}``.
+
+    Examples
+    --------
+    >>> from lacstats import ssda903
+    >>> codes = ssda903.code_lists()
+    >>> sorted(codes)[:4]
+    ['CIN', 'ETHNIC', 'LS', 'PLACE']
+    >>> codes["PLACE"]["K3"]
+    {'label': 'Supported accommodation registered with Ofsted', 'from': 2025}
+    >>> codes["PLACE"]["Z1"]["until"]
+    2025
+    """
     if path is None:
         text = data_path("ssda903/codes.toml").read_text(encoding="utf-8")
     else:
@@ -157,7 +183,16 @@ def _settings() -> pd.DataFrame:
 
 
 def placement_settings() -> pd.DataFrame:
-    """The PLACE x PLACE_PROVIDER mapping (``*`` matches any provider), as packaged."""
+    """The PLACE x PLACE_PROVIDER mapping (``*`` matches any provider), as packaged.
+
+    Examples
+    --------
+    >>> from lacstats import ssda903
+    >>> table = ssda903.placement_settings()
+    >>> table[table["PLACE"] == "U1"]
+       PLACE PLACE_PROVIDER placement_setting placement_type  registered
+    24    U1              *    foster_kinship   Kinship care        True
+    """
     return _settings().copy()
 
 
@@ -169,31 +204,76 @@ def _providers() -> tuple[tuple[str, str], ...]:
 
 
 def provider_groups() -> dict[str, str]:
-    """PLACE_PROVIDER to the provider groups of Dorset's cost calculator."""
+    """PLACE_PROVIDER to the provider groups of Dorset's cost calculator.
+
+    Examples
+    --------
+    >>> from lacstats import ssda903
+    >>> ssda903.provider_groups()["PR4"]
+    'Agency'
+    """
     return dict(_providers())
 
 
 def fake903_path() -> Path:
-    """The folder of the packaged synthetic returns (Social Finance Ltd, MIT)."""
+    """The folder of the packaged synthetic returns (Social Finance Ltd, MIT).
+
+    Examples
+    --------
+    >>> from lacstats import ssda903
+    >>> sorted(p.name for p in ssda903.fake903_path().iterdir())[:3]
+    ['2017-episodes.csv', '2017-header.csv', '2017-uasc.csv']
+    """
     return Path(str(data_path("ssda903/fake903/LICENSE"))).parent
 
 
 def year_label(year: int) -> str:
-    """``2025`` -> ``"2024-25"``."""
+    """``2025`` -> ``"2024-25"``.
+
+    Examples
+    --------
+    >>> from lacstats import ssda903
+    >>> ssda903.year_label(2025)
+    '2024-25'
+    """
     return f"{year - 1}-{year % 100:02d}"
 
 
 def year_end(year: int) -> pd.Timestamp:
+    """31 March of collection year ``year`` (the end year): the last day of the collection.
+
+    Examples
+    --------
+    >>> from lacstats import ssda903
+    >>> ssda903.year_end(2025)
+    Timestamp('2025-03-31 00:00:00')
+    """
     return pd.Timestamp(year=year, month=3, day=31)
 
 
 def year_ends(years: pd.Series) -> pd.Series:
-    """31 March of each collection (end) year, vectorised; missing stays NaT."""
+    """31 March of each collection (end) year, vectorised; missing stays NaT.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats.ssda903.codes import year_ends
+    >>> year_ends(pd.Series([2019, 2025])).tolist()
+    [Timestamp('2019-03-31 00:00:00'), Timestamp('2025-03-31 00:00:00')]
+    """
     frame = pd.DataFrame({"year": years.astype("Int64"), "month": 3, "day": 31})
     return pd.to_datetime(frame, errors="coerce").astype("datetime64[ns]")
 
 
 def year_start(year: int) -> pd.Timestamp:
+    """1 April of the year before ``year``: the first day of the collection ending in ``year``.
+
+    Examples
+    --------
+    >>> from lacstats import ssda903
+    >>> ssda903.year_start(2025)
+    Timestamp('2024-04-01 00:00:00')
+    """
     return pd.Timestamp(year=year - 1, month=4, day=1)
 
 

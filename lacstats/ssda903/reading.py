@@ -83,6 +83,13 @@ class Return(Result):
     was dated (``dated_by``); ``errors`` the problems found (see
     :data:`lacstats.ssda903.validation.RULES`); ``ledger`` the rows ``errors="drop"``
     left out, by authority and year; ``authorities`` how each label was matched.
+
+    Examples
+    --------
+    >>> from lacstats import ssda903
+    >>> data = ssda903.read(ssda903.fake903_path())
+    >>> len(data.header), len(data.episodes), len(data.uasc)
+    (2123, 3737, 82)
     """
 
     header: pd.DataFrame
@@ -417,6 +424,20 @@ def read(
         them all); in every mode, when no Header, Episodes or UASC table or no header at
         all is found, or a file cannot be read. Nothing is returned until every file has
         been checked.
+
+    Examples
+    --------
+    >>> from lacstats import ssda903
+    >>> data = ssda903.read(ssda903.fake903_path())
+    >>> print(data.summary())
+    SSDA903 return, 5 year(s) 2017-18, 2018-19, 2019-20, 2020-21, 2021-22: 820 children, 3737 episodes
+    >>> data.years
+    [2018, 2019, 2020, 2021, 2022]
+    >>> data.files[["file", "table", "year"]].head(3)
+                    file     table  year
+    0  2017-episodes.csv  episodes  2018
+    1    2017-header.csv    header  2018
+    2      2017-uasc.csv      uasc  2018
     """
     _check_options(year_from, errors)
     lists = codes if isinstance(codes, dict) else code_lists(codes)
@@ -461,6 +482,24 @@ def from_frames(
     files. Cells may be text (dates dd/mm/yyyy or ISO), datetimes (``NaT`` for none),
     ``None``/``NA``/``NaN``, numbers (``123456.0`` is child ``123456``) and pandas'
     nullable or Arrow strings; ``LA`` and ``YEAR`` columns hold many authorities and years.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import ssda903
+    >>> header = pd.DataFrame({"CHILD": ["101", "102"], "SEX": ["1", "2"], "DOB": ["01/06/2008", "15/01/2010"], "ETHNIC": ["WBRI", "AIND"]})
+    >>> episodes = pd.DataFrame({"CHILD": ["101", "102"], "DECOM": ["01/05/2019", "03/09/2019"], "RNE": ["S", "S"], "LS": ["C2", "V2"], "CIN": ["N1", "N4"], "PLACE": ["U1", "K2"], "PLACE_PROVIDER": ["PR1", "PR4"], "DEC": [None, None], "REC": [None, None], "REASON_PLACE_CHANGE": [None, None], "HOME_POST": ["BN1 1", "BN2 2"], "PL_POST": ["BN1 2", "TN1 1"], "URN": ["SC1", "SC2"], "PL_DISTANCE": ["2.1", "38.0"], "PL_LA": ["E06000043", "E10000016"], "PL_LOCATION": ["IN", "OUT"]})
+    >>> data = ssda903.from_frames(header, episodes, year=2020)
+    >>> print(data.summary())
+    SSDA903 return, 1 year(s) 2019-20: 2 children, 2 episodes
+    >>> episodes.loc[1, "PLACE"] = "ZZ"
+    >>> try:
+    ...     ssda903.from_frames(header, episodes, year=2020)
+    ... except ssda903.ReturnError as error:
+    ...     print(error.problems[["row", "column", "value", "rule"]])
+    ...
+       row column value  rule
+    0    2  PLACE    ZZ  code
     """
     _check_options("data", errors)
     lists = codes if isinstance(codes, dict) else code_lists(codes)

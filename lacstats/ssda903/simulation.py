@@ -52,6 +52,15 @@ def simulate(
     ``{year: {"header": ..., "episodes": ...}}`` (``year`` the collection's end year),
     dates as dd/mm/yyyy text, ready for :func:`write`. Child identifiers are six-digit
     numbers from ``first_id``. Not calibrated to anything: never use it for findings.
+
+    Examples
+    --------
+    >>> from lacstats import ssda903
+    >>> returns = ssda903.simulate(years=[2023, 2024], children=50, rng=1)
+    >>> sorted(returns), sorted(returns[2024])
+    ([2023, 2024], ['episodes', 'header'])
+    >>> returns[2024]["episodes"].columns.tolist()[:6]
+    ['CHILD', 'DECOM', 'RNE', 'LS', 'CIN', 'PLACE']
     """
     header, episodes = _children_and_episodes(
         np.random.default_rng(rng), years, children, mean_stay_years, move_every_days, first_id
@@ -76,7 +85,17 @@ def simulate_region(
     year, with ``LA`` and ``YEAR`` columns (the layout of the regional pipelines) and
     dates as datetimes. ``authorities`` maps names to the children looked after at a
     year end; the rates may differ by authority (a mapping) or be shared (a number).
-    Identifiers repeat across authorities, as they do in real extracts."""
+    Identifiers repeat across authorities, as they do in real extracts.
+
+    Examples
+    --------
+    >>> from lacstats import ssda903
+    >>> extract = ssda903.simulate_region({"Kent": 120, "Medway": 40}, years=[2023, 2024], rng=1)
+    >>> sorted(extract)
+    ['episodes', 'header']
+    >>> sorted(extract["episodes"]["LA"].unique())
+    ['Kent', 'Medway']
+    """
     generator = np.random.default_rng(rng)
     headers, episodes = [], []
     for name, size in authorities.items():
@@ -182,7 +201,22 @@ def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write(returns: dict[int, dict[str, pd.DataFrame]], folder: str | Path) -> list[Path]:
-    """Write returns as ``<year>-<table>.csv`` (year = end year of the collection)."""
+    """Write returns as ``<year>-<table>.csv`` (year = end year of the collection).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from lacstats import ssda903
+    >>> returns = ssda903.simulate(years=[2024], children=30, rng=1)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     written = ssda903.write(returns, folder)
+    ...     data = ssda903.read(folder)
+    ...
+    >>> [path.name for path in written]
+    ['2024-header.csv', '2024-episodes.csv']
+    >>> data.years
+    [2024]
+    """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []

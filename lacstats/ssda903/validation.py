@@ -85,7 +85,14 @@ MAX_DISTANCE = 999.9
 
 
 def no_problems() -> pd.DataFrame:
-    """An empty problems table."""
+    """An empty problems table.
+
+    Examples
+    --------
+    >>> from lacstats.ssda903.validation import no_problems
+    >>> no_problems().columns.tolist()
+    ['authority', 'table', 'file', 'year', 'row', 'column', 'value', 'rule', 'message']
+    """
     return pd.DataFrame(
         {c: pd.Series(dtype="Int64" if c in ("year", "row") else object) for c in PROBLEM_COLUMNS}
     )
@@ -177,7 +184,17 @@ def _spread(codes: np.ndarray, per_unique: np.ndarray, missing: Any) -> np.ndarr
 
 def detect_date_format(texts: Sequence[pd.Series]) -> str | None:
     """The date format of a file: the one most of its written dates follow (the
-    specification's dd/mm/yyyy on a tie); ``None`` when it writes no dates as text."""
+    specification's dd/mm/yyyy on a tie); ``None`` when it writes no dates as text.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats.ssda903.validation import detect_date_format
+    >>> detect_date_format([pd.Series(["01/05/2019", "2019-06-01", "03/09/2019"])])
+    'dd/mm/yyyy'
+    >>> detect_date_format([pd.Series(["2019-05-01"])])
+    'yyyy-mm-dd'
+    """
     counts = dict.fromkeys(DATE_FORMATS, 0)
     for values in texts:
         tally = values.value_counts()
@@ -225,6 +242,21 @@ def check_table(
     each row's authority, table, file, year and row number, ``fmt`` the file's date format.
     Dates become datetimes, PL_DISTANCE a number; a cell that fails a check is missing in
     the typed table.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import ssda903
+    >>> from lacstats.ssda903.validation import check_table
+    >>> cells = pd.DataFrame({"CHILD": ["101", "102"], "SEX": ["1", "3"], "DOB": ["01/06/2008", "31/02/2010"], "ETHNIC": ["WBRI", "AIND"]})
+    >>> meta = pd.DataFrame({"authority": "Kent", "_table": "header", "_file": "2020-header.csv", "YEAR": 2020, "_row": [1, 2]})
+    >>> typed, problems = check_table(cells, {}, ssda903.TABLES["header"], meta, "dd/mm/yyyy", ssda903.code_lists())
+    >>> typed["DOB"].tolist()
+    [Timestamp('2008-06-01 00:00:00'), NaT]
+    >>> pd.concat(problems)[["row", "column", "value", "rule"]]
+       row column       value         rule
+    0    2    SEX           3         code
+    0    2    DOB  31/02/2010  date_format
     """
     found: list[pd.DataFrame] = []
     out = pd.DataFrame(index=cells.index)
@@ -415,7 +447,22 @@ def check_consistency(
 ) -> list[pd.DataFrame]:
     """Rules across tables, within each authority's return of a year: episodes and UASC
     records of children absent from the header, header records of one child that disagree,
-    and dates of birth after an episode starts."""
+    and dates of birth after an episode starts.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats.ssda903.validation import check_consistency
+    >>> def meta(frame):
+    ...     return frame.assign(authority="Kent", YEAR=2020, _file="2020.csv", _row=range(1, len(frame) + 1))
+    ...
+    >>> header = meta(pd.DataFrame({"CHILD": ["101"], "DOB": pd.to_datetime(["2008-06-01"]), "SEX": ["1"]}))
+    >>> episodes = meta(pd.DataFrame({"CHILD": ["101", "999"], "DECOM": pd.to_datetime(["2019-05-01", "2019-09-03"])}))
+    >>> found = check_consistency(header, episodes, meta(pd.DataFrame({"CHILD": pd.Series([], dtype=str)})))
+    >>> pd.concat(found)[["row", "column", "value", "rule"]]
+       row column value                    rule
+    0    2  CHILD   999  episode_without_header
+    """
     found = []
     heads, spells, flags = _return_keys(header, episodes, uasc)
     known = np.sort(heads[heads >= 0])
@@ -501,7 +548,19 @@ MAX_LINES = 40
 
 def problem_error(problems: pd.DataFrame) -> ReturnError:
     """One error listing every problem: a line per file, column and message with the first
-    rows and values; the whole table as ``.problems``."""
+    rows and values; the whole table as ``.problems``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats.ssda903.validation import PROBLEM_COLUMNS, problem_error
+    >>> problems = pd.DataFrame([["Kent", "episodes", "2020-episodes.csv", 2020, 4, "PLACE", "ZZ", "code", "not a PLACE code of 2019-20"]], columns=PROBLEM_COLUMNS)
+    >>> error = problem_error(problems)
+    >>> print(str(error).splitlines()[0])
+    Kent: episodes table 2020-episodes.csv (2019-20), column 'PLACE': not a PLACE code of 2019-20 (row 4: 'ZZ')
+    >>> len(error.problems)
+    1
+    """
     keys = ["authority", "table", "file", "year", "column", "rule", "message"]
     ordered = problems.reset_index(drop=True)
     groups = ordered.groupby(
