@@ -512,7 +512,17 @@ _NEEDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def requirements(finding: Finding) -> tuple[str, ...]:
-    """The optional columns ``finding`` is computed from."""
+    """The optional columns ``finding`` is computed from.
+
+    Examples
+    --------
+    >>> from lacstats import findings
+    >>> needs = {finding.key: findings.requirements(finding) for finding in findings.FINDINGS}
+    >>> needs["sample.cases"]
+    ()
+    >>> sorted({column for columns in needs.values() for column in columns})[:3]
+    ['distance_miles', 'learning_disability', 'mental_health']
+    """
     return next((cols for prefix, cols in _NEEDS if finding.key.startswith(prefix)), ())
 
 

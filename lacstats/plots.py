@@ -142,7 +142,16 @@ def authority_effects(
 def fan_chart(projection: Any, *, title: str | None = None, largest: int = 4) -> Figure:
     """Children looked after projected month by month (mean and interval), in all and for
     the ``largest`` placement types, from a :class:`lacstats.projection.Projection`'s
-    publishable stock table (the sum over its authorities)."""
+    publishable stock table (the sum over its authorities).
+
+    Examples
+    --------
+    >>> from lacstats import plots, projection, ssda903
+    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    >>> figure = plots.fan_chart(projection.stock_and_flow(cleaned, months=12, draws=100, rng=1))
+    >>> len(figure.axes)
+    2
+    """
     table = projection.publishable()
     region = table["authority"].iloc[-1]
     table = table[table["authority"] == region]
@@ -178,7 +187,16 @@ def fan_chart(projection: Any, *, title: str | None = None, largest: int = 4) ->
 
 def pit_histogram(backtest: Any, *, title: str | None = None) -> Figure:
     """The PIT histogram of a :class:`lacstats.projection.Backtest`, one panel per
-    pooling: flat when the projection's intervals are calibrated."""
+    pooling: flat when the projection's intervals are calibrated.
+
+    Examples
+    --------
+    >>> from lacstats import plots, projection, ssda903
+    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    >>> tested = projection.backtest(cleaned, origin="2021-04-01", horizon_months=6, history_years=1, draws=100, rng=1)
+    >>> len(plots.pit_histogram(tested).axes)
+    2
+    """
     pit = backtest.pit
     poolings = list(dict.fromkeys(pit["pooling"]))
     fig = Figure(figsize=(3.2 * len(poolings) + 0.5, 3))

@@ -111,7 +111,17 @@ def _members(cases: pd.DataFrame, study: Study) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class Pack(Result):
-    """One authority's pack: disclosure-controlled tables, figures and notes."""
+    """One authority's pack: disclosure-controlled tables, figures and notes.
+
+    Examples
+    --------
+    >>> from lacstats import reporting, synthetic
+    >>> pack = reporting.authority_tables(synthetic.complex_lac(rng=2019), "Medway")
+    >>> pack.authority
+    'Medway'
+    >>> "case_id" in pack.to_frame().columns
+    False
+    """
 
     authority: str
     tables: dict[str, pd.DataFrame]
@@ -304,6 +314,14 @@ def authority_tables(
     not given): every pack of a region is suppressed as one set. ``study`` (default the
     South East project) gives the frame and design of the sample design table, the
     distance bands and the cohorts' thresholds.
+
+    Examples
+    --------
+    >>> from lacstats import reporting, synthetic
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> pack = reporting.authority_tables(cases, "Medway")
+    >>> sorted(pack.tables)[:4]
+    ['commissioning cohorts', 'commissioning cohorts (weekly cost)', 'distance from home', 'needs scored 4-5']
     """
     study = _study(study)
     if region is None:
@@ -453,7 +471,17 @@ def authority_effects(
     """Authority effects on log weekly cost, adjusted for risk (when the data have risk
     scores) and setting: the Bayesian hierarchical model, or with ``fast`` the frequentist
     mixed model (statsmodels MixedLM, with conditional standard errors). Columns
-    ``group``, ``mean``, ``ci_low``, ``ci_high``, ``n``, ``method``, ``adjusted_for``."""
+    ``group``, ``mean``, ``ci_low``, ``ci_high``, ``n``, ``method``, ``adjusted_for``.
+
+    Examples
+    --------
+    >>> from lacstats import reporting, synthetic
+    >>> effects = reporting.authority_effects(synthetic.complex_lac(rng=2019), fast=True)
+    >>> effects.columns.tolist()
+    ['group', 'mean', 'ci_low', 'ci_high', 'n', 'method', 'adjusted_for']
+    >>> len(effects), effects["method"].iloc[0]
+    (19, 'mixed model (REML), conditional 95% interval')
+    """
     cases = cases.assign(authority=cases["authority"].astype(str))
     formula = FORMULA if not _missing(cases, ["risk_score"]) else FORMULA_WITHOUT_RISK
     adjusted = "risk and setting" if formula == FORMULA else "setting"
@@ -612,7 +640,20 @@ def render_html(pack: Pack, *, source: str) -> str:
 
 
 def write_pack(pack: Pack, out: str | Path, *, source: str) -> tuple[Path, Path]:
-    """Write ``<authority>.html`` and ``<authority>.xlsx`` into ``out`` (atomically)."""
+    """Write ``<authority>.html`` and ``<authority>.xlsx`` into ``out`` (atomically).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats import reporting, synthetic
+    >>> pack = reporting.authority_tables(synthetic.complex_lac(rng=2019), "Medway")
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     html, xlsx = reporting.write_pack(pack, Path(folder) / "packs", source="the calibrated synthetic sample")
+    ...     print(html.name, xlsx.name)
+    ...
+    Medway.html Medway.xlsx
+    """
     out = Path(out)
     stem = "".join(ch if ch.isalnum() else "_" for ch in pack.authority).strip("_")
     html_path, xlsx_path = out / f"{stem}.html", out / f"{stem}.xlsx"
@@ -666,6 +707,18 @@ def write_all(
     Every pack is built before anything is written; all of them are then written into a
     staging folder beside ``out`` and moved into ``out`` together, so a run that fails or
     is interrupted half-way leaves ``out`` as it was.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats import reporting, synthetic
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     written = reporting.write_all(cases, Path(folder) / "packs", source="the calibrated synthetic sample", fast=True, authorities=["Medway", "Slough"])
+    ...     print(sorted(path.name for path in written))
+    ...
+    ['Medway.html', 'Medway.xlsx', 'Slough.html', 'Slough.xlsx']
     """
     import shutil
     import tempfile

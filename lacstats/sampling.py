@@ -723,6 +723,23 @@ def weighting_study(
     sample cannot meet every margin at once, as raking a purposive sample often cannot:
     then the estimate is missing), ``estimate``, ``se``, ``truth``, ``error`` (percentage
     points) and ``ci_covers`` (the interval holds the truth).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lacstats import sampling, synthetic
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> cases["far"] = (cases["distance_miles"] > 100).astype(float)
+    >>> cases["placement_group"] = np.where(cases["placement_setting"].str.startswith("foster"), "foster", "other")
+    >>> kent_medway = cases[cases["authority"].isin(["Kent", "Medway"])]
+    >>> population = synthetic.population_like(kent_medway, {"Kent": 400, "Medway": 150}, rng=1)
+    >>> plan = sampling.design(population.groupby("authority").size().rename("lac_10_plus").reset_index())
+    >>> study = sampling.weighting_study(population, plan, ["far"], {"placement": "placement_group"}, rng=1)
+    >>> study[["weighting", "converged", "estimate", "truth", "error"]].round(3)
+             weighting  converged  estimate  truth   error
+    0           design       True     0.349  0.144  20.558
+    1  post-stratified       True     0.349  0.144  20.558
+    2            raked       True     0.349  0.144  20.558
     """
     from lacstats.survey import Design, numeric_values
 

@@ -51,7 +51,28 @@ ERRORS = ("raise", "drop")
 
 class ReturnsError(DataError):
     """Returns with problems, under ``errors="raise"``: ``merged`` holds the issues list
-    (``merged.issues``) and what ``errors="drop"`` would have merged."""
+    (``merged.issues``) and what ``errors="drop"`` would have merged.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats import collect, study, synthetic
+    >>> kent_medway = study.loads('[study]\\nname = "km"\\n[authorities]\\nlist = ["Kent", "Medway"]\\n')
+    >>> cases = synthetic.sample(kent_medway, rng=1)
+    >>> cases = cases.astype({"placement_setting": str})
+    >>> cases.loc[0, "placement_setting"] = "castle"
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     for name, part in cases.groupby("authority", observed=True):
+    ...         _ = part.to_csv(Path(folder) / f"{name}.csv", index=False)
+    ...     try:
+    ...         collect.merge([folder], study=kent_medway)
+    ...     except collect.ReturnsError as error:
+    ...         print(error.merged.issues[["cell", "column", "value"]].to_string(index=False))
+    ...
+    cell            column  value
+      G2 placement_setting castle
+    """
 
     def __init__(self, message: str, merged: Merged) -> None:
         self.merged = merged
@@ -60,7 +81,22 @@ class ReturnsError(DataError):
 
 @dataclass(frozen=True)
 class Merged(Result):
-    """Returned case data, merged and checked."""
+    """Returned case data, merged and checked.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats import collect, study, synthetic
+    >>> kent_medway = study.loads('[study]\\nname = "km"\\n[authorities]\\nlist = ["Kent", "Medway"]\\n')
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     for name, part in synthetic.sample(kent_medway, rng=1).groupby("authority", observed=True):
+    ...         _ = part.to_csv(Path(folder) / f"{name}.csv", index=False)
+    ...     merged = collect.merge([folder], study=kent_medway)
+    ...
+    >>> print(merged.summary().splitlines()[0])
+    Returns for km: 2 table(s), 158 valid case rows, 0 problem(s)
+    """
 
     #: the study (a :class:`lacstats.study.Study`)
     study: Any
@@ -209,6 +245,25 @@ def merge(
     -------
     Merged
         The merged case table, the issues list and one row per table read.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats import collect, study, synthetic
+    >>> kent_medway = study.loads('[study]\\nname = "km"\\n[authorities]\\nlist = ["Kent", "Medway"]\\n')
+    >>> cases = synthetic.sample(kent_medway, rng=1)
+    >>> cases.loc[3, "weekly_cost"] = -40.0
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     for name, part in cases.groupby("authority", observed=True):
+    ...         _ = part.to_csv(Path(folder) / f"{name}.csv", index=False)
+    ...     merged = collect.merge([folder], study=kent_medway, errors="drop")
+    ...
+    >>> len(merged.cases), len(merged.issues)
+    (157, 1)
+    >>> merged.issues[["authority", "file", "cell", "column", "value", "effect"]]
+      authority      file cell       column  value          effect
+    0      Kent  Kent.csv   I5  weekly_cost  -40.0  row not merged
     """
     if errors not in ERRORS:
         raise DataError(f"errors must be 'raise' or 'drop', got {errors!r}", column="errors")

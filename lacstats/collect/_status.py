@@ -26,7 +26,24 @@ __all__ = ["CollectionStatus", "status"]
 
 @dataclass(frozen=True)
 class CollectionStatus(Result):
-    """Collection status: rows returned and valid against the study's design."""
+    """Collection status: rows returned and valid against the study's design.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats import collect, study, synthetic
+    >>> kent_medway = study.loads('[study]\\nname = "km"\\n[authorities]\\nlist = ["Kent", "Medway"]\\n')
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     for name, part in synthetic.sample(kent_medway, rng=1).groupby("authority", observed=True):
+    ...         _ = part.to_csv(Path(folder) / f"{name}.csv", index=False)
+    ...     progress = collect.status(collect.merge([folder], study=kent_medway))
+    ...
+    >>> progress.confidence, progress.interval
+    (0.95, 10.0)
+    >>> progress.table.columns.tolist()
+    ['authority', 'population', 'required', 'returned', 'valid', 'problems', 'margin_of_error', 'target_met']
+    """
 
     study: str
     title: str
@@ -138,7 +155,27 @@ _STYLE = (
 
 def status(merged: Any) -> CollectionStatus:
     """The collection status of a :class:`~lacstats.collect.Merged` result (best made
-    with ``errors="drop"``, so that the valid rows are counted)."""
+    with ``errors="drop"``, so that the valid rows are counted).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats import collect, study, synthetic
+    >>> kent_medway = study.loads('[study]\\nname = "km"\\n[authorities]\\nlist = ["Kent", "Medway"]\\n')
+    >>> cases = synthetic.sample(kent_medway, rng=1)
+    >>> returned = cases[(cases["authority"] == "Medway") | (cases.index < 50)]
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     for name, part in returned.groupby("authority", observed=True):
+    ...         _ = part.to_csv(Path(folder) / f"{name}.csv", index=False)
+    ...     merged = collect.merge([folder], study=kent_medway, errors="drop")
+    ...
+    >>> progress = collect.status(merged)
+    >>> progress.table.iloc[:, :5]
+      authority  population  required  returned  valid
+    0      Kent        1456        90        50     50
+    1    Medway         228        68        68     68
+    """
     study = merged.study
     plan = study.design().table.set_index("stratum")
     returns = merged.returns

@@ -122,7 +122,14 @@ _TITLE_MAX, _PROMPT_MAX, _ERROR_MAX = 32, 255, 225
 
 
 def header(column: schema.Column) -> str:
-    """The human header of ``column``: its label and unit, ``"Weekly cost (£)"``."""
+    """The human header of ``column``: its label and unit, ``"Weekly cost (£)"``.
+
+    Examples
+    --------
+    >>> from lacstats import collect, schema
+    >>> collect.header(next(column for column in schema.COLUMNS if column.name == "weekly_cost"))
+    'Weekly cost (£)'
+    """
     label = LABELS.get(column.name, column.name.replace("_", " ").capitalize())
     if column.kind == "bool":
         return f"{label} (yes/no)"
@@ -134,7 +141,14 @@ def header(column: schema.Column) -> str:
 
 def case_ids(authority: str, n: int) -> list[str]:
     """The pseudonymous case ids of an authority's ``n`` rows: ``KEN-001`` ... (the
-    authority's three-letter code, :func:`lacstats.datasets.short_code`)."""
+    authority's three-letter code, :func:`lacstats.datasets.short_code`).
+
+    Examples
+    --------
+    >>> from lacstats import collect
+    >>> collect.case_ids("Kent", 3)
+    ['KEN-001', 'KEN-002', 'KEN-003']
+    """
     code = datasets.short_code(authority)
     width = max(3, len(str(n)))
     return [f"{code}-{i:0{width}d}" for i in range(1, n + 1)]
@@ -142,7 +156,23 @@ def case_ids(authority: str, n: int) -> list[str]:
 
 @dataclass(frozen=True)
 class Templates(Result):
-    """Collection workbooks, one per authority of a study."""
+    """Collection workbooks, one per authority of a study.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats import collect, study
+    >>> kent_medway = study.loads('[study]\\nname = "km"\\n[authorities]\\nlist = ["Kent", "Medway"]\\n')
+    >>> templates = collect.template(kent_medway)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     written = templates.write(Path(folder) / "templates")
+    ...     print(sorted(path.name for path in written))
+    ...
+    ['km_Kent.xlsx', 'km_Medway.xlsx']
+    >>> templates.workbooks == collect.template(kent_medway).workbooks  # the same study, the same bytes
+    True
+    """
 
     study: str
     #: one row per workbook: authority, file, population, rows, first and last case id
@@ -188,6 +218,16 @@ def template(
     ``authorities`` limits them to some of the study's authorities; ``return_to`` (who to
     send the workbook to) and ``deadline`` (a date, ``dd/mm/yyyy`` or ``yyyy-mm-dd``) go
     into the instructions. The bytes of each workbook depend only on these arguments.
+
+    Examples
+    --------
+    >>> from lacstats import collect, study
+    >>> kent_medway = study.loads('[study]\\nname = "km"\\n[authorities]\\nlist = ["Kent", "Medway"]\\n')
+    >>> templates = collect.template(kent_medway, deadline="31/01/2026")
+    >>> templates.table[["authority", "file", "rows", "first_case_id"]]
+      authority            file  rows first_case_id
+    0      Kent    km_Kent.xlsx    90       KEN-001
+    1    Medway  km_Medway.xlsx    68       MED-001
     """
     chosen = list(study.authorities) if authorities is None else list(authorities)
     outside = [a for a in chosen if a not in study.authorities]

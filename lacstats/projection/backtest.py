@@ -44,6 +44,18 @@ class Backtest(Result):
     the mid-PIT; ``scores``: coverage of the 50% and 90% intervals, mean absolute error
     of the median and mean PIT by pooling and authority (and over every authority-month);
     ``pit``: the PIT histogram by pooling.
+
+    Examples
+    --------
+    >>> from lacstats import projection, ssda903
+    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    >>> tested = projection.backtest(cleaned, origin="2021-04-01", horizon_months=6, history_years=1, draws=100, rng=1)
+    >>> tested.overall()[["pooling", "coverage_50", "coverage_90"]]
+       pooling  coverage_50  coverage_90
+    0     none     0.500000          1.0
+    1  partial     0.166667          1.0
+    >>> tested.pit.columns.tolist()
+    ['pooling', 'bin_low', 'bin_high', 'count', 'share']
     """
 
     forecasts: pd.DataFrame
@@ -94,7 +106,18 @@ class Backtest(Result):
 
 
 def observed_stock(cleaned: ssda903.Cleaned, dates: Sequence[pd.Timestamp]) -> pd.DataFrame:
-    """Children looked after on each date, by authority (columns: dates)."""
+    """Children looked after on each date, by authority (columns: dates).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import projection, ssda903
+    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    >>> projection.observed_stock(cleaned, [pd.Timestamp("2019-03-31"), pd.Timestamp("2020-03-31")])
+               2019-03-31  2020-03-31
+    authority
+                      339         211
+    """
     episodes = cleaned.episodes
     counts = {}
     for date in dates:
@@ -123,6 +146,17 @@ def backtest(
 
     Only authorities whose returns cover the whole horizon are scored. Each pooling uses
     its own stream of random numbers from ``rng``.
+
+    Examples
+    --------
+    >>> from lacstats import projection, ssda903
+    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    >>> tested = projection.backtest(cleaned, origin="2021-04-01", horizon_months=12, history_years=1, draws=100, rng=1)
+    >>> print(tested.summary())
+    Back-test from 2021-04-01, 12 months ahead, 1 authorities
+    pooling  forecasts  coverage_50  coverage_90   mae
+       none         12        0.667        1.000 3.000
+    partial         12        0.500        1.000 2.917
     """
     if not isinstance(cleaned, ssda903.Cleaned):
         raise DataError(

@@ -65,6 +65,16 @@ class Flows:
     ``i`` to type ``j`` (``j < k``) or exits by route ``j - k``; ``window[a]``: months
     counted; ``entrants[a, age, i]``: entrants by age at entry and first type;
     ``stock[a, age, i]``: children looked after the day before ``start``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import ssda903
+    >>> from lacstats.projection.flows import count_flows
+    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    >>> flows = count_flows(cleaned, pd.Timestamp("2021-04-01"), 1, "placement_type")
+    >>> int(flows.window[0]), round(float(flows.mean_stock[0]), 1), int(flows.stock.sum())
+    (11, 172.0, 116)
     """
 
     authorities: tuple[str, ...]
@@ -86,7 +96,18 @@ class Flows:
 def count_flows(
     cleaned: ssda903.Cleaned, start: pd.Timestamp, history_years: float, types: str
 ) -> Flows:
-    """The flows of every authority whose returns cover the day before ``start``."""
+    """The flows of every authority whose returns cover the day before ``start``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import ssda903
+    >>> from lacstats.projection.flows import count_flows
+    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    >>> flows = count_flows(cleaned, pd.Timestamp("2021-04-01"), 1, "placement_type")
+    >>> flows.authorities, flows.exposure.shape == (1, len(flows.types))
+    (('',), True)
+    """
     episodes = ssda903.episode_attributes(cleaned)
     cover = cleaned.authorities.set_index("authority")
     census = start - pd.Timedelta(days=1)

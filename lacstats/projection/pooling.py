@@ -45,6 +45,15 @@ class GammaPoisson(Result):
     of rates; ``counts`` and ``exposure`` the data; ``loglik`` the maximised marginal
     log-likelihood; ``boundary`` says when ``shape`` reached :data:`MAX_SHAPE` (no
     detectable spread between units: complete pooling).
+
+    Examples
+    --------
+    >>> from lacstats import projection
+    >>> fit = projection.gamma_poisson([2, 30, 4, 40, 55], [100.0, 110.0, 60.0, 150.0, 320.0])
+    >>> round(fit.shape, 3), round(fit.mean, 4), round(fit.rate, 2)
+    (1.841, 0.1619, 11.37)
+    >>> fit.to_frame().columns.tolist()
+    ['unit', 'events', 'exposure', 'raw_rate', 'estimate', 'ci_low', 'ci_high', 'shrinkage']
     """
 
     shape: float
@@ -149,6 +158,13 @@ def gamma_poisson(
 
     Units with no exposure carry no information and are left out of the fit (they get the
     regional rate). At least two units with exposure and one event are needed.
+
+    Examples
+    --------
+    >>> from lacstats import projection
+    >>> fit = projection.gamma_poisson([12, 30, 4, 18, 55], [100.0, 210.0, 60.0, 150.0, 320.0], labels=["A", "B", "C", "D", "E"])
+    >>> round(fit.mean, 4), fit.boundary
+    (0.1406, False)
     """
     y = np.asarray(counts, dtype=float)
     e = np.asarray(exposure, dtype=float)
@@ -225,6 +241,17 @@ def posterior_draws(
     ``Gamma(y_a + 1/2, e_a)`` (Jeffreys), no rate for a unit with no exposure. Partial
     pooling falls back to complete pooling when the units' rates show no spread, and to
     none when fewer than two units have exposure.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lacstats import projection
+    >>> rates, fit = projection.posterior_draws([12, 30, 4], [100.0, 210.0, 60.0], 1000, np.random.default_rng(1))
+    >>> rates.shape, rates.mean(axis=0).round(3)
+    ((1000, 3), array([0.125, 0.125, 0.125]))
+    >>> rates, fit = projection.posterior_draws([12, 30, 4], [100.0, 210.0, 60.0], 1000, np.random.default_rng(1), pooling="none")
+    >>> fit is None
+    True
     """
     y = np.asarray(counts, dtype=float)
     e = np.asarray(exposure, dtype=float)

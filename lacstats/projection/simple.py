@@ -24,7 +24,21 @@ def growth_to_cap(
     start: float, *, per_month: float = 2, cap: float = 898, months: int = 36
 ) -> pd.DataFrame:
     """Children looked after, month by month: ``start`` plus ``per_month`` a month until
-    ``cap``, then level. Columns ``month`` (0 = now) and ``children``."""
+    ``cap``, then level. Columns ``month`` (0 = now) and ``children``.
+
+    Examples
+    --------
+    >>> from lacstats import projection
+    >>> projection.growth_to_cap(890, per_month=2, cap=898, months=6)
+       month  children
+    0      0       890
+    1      1       892
+    2      2       894
+    3      3       896
+    4      4       898
+    5      5       898
+    6      6       898
+    """
     if months < 0 or per_month < 0:
         raise DataError("months and per_month must be non-negative", column="months")
     steps = np.arange(months + 1)
@@ -40,6 +54,16 @@ def mix_cost(
     ``mix`` has one row per period and one column per placement type (children);
     ``unit_costs`` maps placement types to a weekly cost. Placement types without a unit
     cost are left out of the totals and listed in ``unpriced``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import projection
+    >>> mix = pd.DataFrame({"Foster care": [600, 610], "Residential": [60, 62], "Other": [5, 5]})
+    >>> projection.mix_cost(mix, {"Foster care": 800.0, "Residential": 4000.0})
+       period  children_priced  weekly_cost  annual_cost unpriced
+    0       0              660     720000.0   37542960.0    Other
+    1       1              672     736000.0   38377248.0    Other
     """
     costs = pd.Series(unit_costs, dtype=float)
     priced = [c for c in mix.columns if c in costs.index]
@@ -74,6 +98,16 @@ def rate_projection(
     uncertainty of the rate; it does not include uncertainty in the population
     projection. Columns: ``rate`` (per ``per`` children), ``rate_low``, ``rate_high``,
     ``projected``, ``projected_low``, ``projected_high``, ``change``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import projection
+    >>> observed = pd.DataFrame({"area": ["South East"], "children": [6557], "population": [1_000_000]})
+    >>> target = pd.DataFrame({"area": ["South East"], "population": [1_050_000]})
+    >>> projection.rate_projection(observed, target)[["area", "rate", "projected", "projected_low", "projected_high"]].round(1)
+             area  rate  projected  projected_low  projected_high
+    0  South East  65.6     6884.8         6719.2          7053.5
     """
     from scipy import stats
 

@@ -60,6 +60,16 @@ class Projection(Result):
     when pooled, the regional rate and the weight shrinking each authority towards it;
     ``draws`` the simulated counts summed over authorities, shape (draws, months + 1,
     types); ``by_authority`` shape (draws, months + 1, authorities, types).
+
+    Examples
+    --------
+    >>> from lacstats import projection, ssda903
+    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    >>> future = projection.stock_and_flow(cleaned, months=6, draws=100, rng=1)
+    >>> future.types[:3], future.start
+    (('Adoption', 'Foster care', 'Hospital'), Timestamp('2022-04-01 00:00:00'))
+    >>> future.stock.columns.tolist()
+    ['authority', 'placement_type', 'month', 'date', 'mean', 'low', 'median', 'high']
     """
 
     stock: pd.DataFrame
@@ -264,6 +274,17 @@ def stock_and_flow(
         Children in each authority's population (indexed by authority name), as the
         exposure of entries when pooling; by default the children looked after on an
         average day of the window.
+
+    Examples
+    --------
+    >>> from lacstats import projection, ssda903
+    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    >>> future = projection.stock_and_flow(cleaned, months=12, draws=100, rng=1)
+    >>> print(future.summary())
+    Stock-and-flow projection from 2022-04-01, pooling none; 100 simulations
+      All authorities: 62 children now, 37 (30 to 43) after 12 months
+    >>> future.draws.shape
+    (100, 13, 12)
     """
     # step 1: arguments
     start, pooling = _check(cleaned, start, months, draws, interval, types, pooling)
