@@ -87,5 +87,14 @@ def _no_borrowed_docstrings(app, what, name, obj, options, lines):
             lines[:] = []
 
 
+def _skip_borrowed_members(app, what, name, obj, skip, options):
+    """scikit-learn's metadata-routing setters (``set_fit_request``...) are not lacstats'
+    API and their docstrings point into scikit-learn's own documentation."""
+    if name.startswith("set_") and name.endswith("_request"):
+        return True
+    return None
+
+
 def setup(app):
     app.connect("autodoc-process-docstring", _no_borrowed_docstrings)
+    app.connect("autodoc-skip-member", _skip_borrowed_members)
