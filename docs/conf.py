@@ -56,6 +56,7 @@ nb_execution_raise_on_error = True
 nb_execution_show_tb = True
 nb_execution_allow_errors = False
 nb_merge_streams = True
+nb_render_markdown_format = "myst"  # tables in generated markdown (the explanation pages)
 nb_ipywidgets_js = {}  # no widget JavaScript from a CDN
 myst_enable_extensions = ["colon_fence", "deflist", "dollarmath"]
 myst_heading_anchors = 3
