@@ -69,6 +69,7 @@ html_css_files = ["lacstats.css"]
 html_last_updated_fmt = None
 html_theme_options = {
     "navbar_align": "left",
+    "header_links_before_dropdown": 4,
     "show_toc_level": 2,
     "navigation_with_keys": False,
     "footer_start": ["copyright"],
