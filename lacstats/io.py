@@ -415,7 +415,22 @@ def read_unit_costs(path: str | os.PathLike[str]) -> pd.DataFrame:
     """A table of unit costs (``weekly_cost`` with ``placement_type`` or
     ``placement_setting``, optionally ``provider`` and ``location``; see
     :func:`lacstats.costs.unit_cost`) through the front door: costs parsed as money and
-    within 0 to :data:`lacstats.schema.MAX_WEEKLY_COST`, a bad cell named by its place."""
+    within 0 to :data:`lacstats.schema.MAX_WEEKLY_COST`, a bad cell named by its place.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats import io
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "unit_costs.csv"
+    ...     _ = path.write_text("placement_setting,weekly_cost\\nfoster_in_house,£465\\nresidential_private,\\"£2,711\\"\\n", encoding="utf-8")
+    ...     print(io.read_unit_costs(path))
+    ...
+         placement_setting  weekly_cost
+    0      foster_in_house        465.0
+    1  residential_private       2711.0
+    """
     (table,) = read_table(path, require_rows=True)
     frame = table.frame.copy()
     if "weekly_cost" not in frame:

@@ -227,7 +227,18 @@ def _percent(values: Any) -> np.ndarray:
 
 def posterior_predictive(check: Any) -> Figure:
     """Histograms of the observed (log) response and of replicated data sets, from a
-    :class:`lacstats.hierarchical.PosteriorPredictiveCheck`."""
+    :class:`lacstats.hierarchical.PosteriorPredictiveCheck`.
+
+    Examples
+    --------
+    >>> from lacstats import plots, synthetic
+    >>> from lacstats.hierarchical import HierarchicalModel
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=500, tune=500, chains=4, rng=1, progress=False)
+    >>> figure = plots.posterior_predictive(fit.ppc(cases, n_draws=100, keep=10, rng=1))
+    >>> len(figure.axes) >= 1
+    True
+    """
     fig = Figure(figsize=(6, 3.5))
     ax = fig.subplots()
     bins = np.histogram_bin_edges(check.observed, bins=40)
@@ -253,7 +264,17 @@ def posterior_predictive(check: Any) -> Figure:
 def true_versus_estimated(recovery: pd.DataFrame, *, level: float) -> Figure:
     """Method check: effects the generator set (``truth``) against their estimates
     (``mean``, ``ci_low``, ``ci_high``), all on the log scale, drawn as percentages; no
-    group is named."""
+    group is named.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import plots
+    >>> recovery = pd.DataFrame({"truth": [-0.05, 0.0, 0.08], "mean": [-0.03, 0.01, 0.06], "ci_low": [-0.10, -0.06, -0.01], "ci_high": [0.04, 0.08, 0.13]})
+    >>> figure = plots.true_versus_estimated(recovery, level=0.9)
+    >>> len(figure.axes)
+    1
+    """
     truth, mean = _percent(recovery["truth"]), _percent(recovery["mean"])
     low, high = _percent(recovery["ci_low"]), _percent(recovery["ci_high"])
     fig = Figure(figsize=(4.8, 4.2))
@@ -277,7 +298,15 @@ def true_versus_estimated(recovery: pd.DataFrame, *, level: float) -> Figure:
 
 def cost_by_risk_band(cases: pd.DataFrame, *, high_cost: float, data: str) -> Figure:
     """Box plots of weekly cost (log scale) by band of risk score, without outliers (no
-    single child is drawn), with the high-cost line."""
+    single child is drawn), with the high-cost line.
+
+    Examples
+    --------
+    >>> from lacstats import plots, synthetic
+    >>> figure = plots.cost_by_risk_band(synthetic.complex_lac(rng=2019), high_cost=4800, data="the calibrated synthetic sample")
+    >>> figure.axes[0].get_yscale()
+    'log'
+    """
     bands = pd.cut(
         cases["risk_score"].astype(float),
         [6, 12, 16, 20, 24, 35],
@@ -298,7 +327,17 @@ def cost_by_risk_band(cases: pd.DataFrame, *, high_cost: float, data: str) -> Fi
 def risk_cost_lines(lines: dict[str, dict[str, Any]]) -> Figure:
     """Weekly cost against risk score by setting group: binned means (``mids``,
     ``means``, ``sizes``: bins of at least five children) and a fitted line (``grid``,
-    ``fitted``) per group."""
+    ``fitted``) per group.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lacstats import plots
+    >>> lines = {"foster care": {"mids": [10, 15, 20], "means": [800, 900, 1000], "sizes": [40, 60, 30], "grid": np.linspace(7, 35, 5), "fitted": np.linspace(750, 1200, 5)}}
+    >>> figure = plots.risk_cost_lines(lines)
+    >>> figure.axes[0].get_yscale()
+    'log'
+    """
     import matplotlib
 
     fig = Figure(figsize=(6.5, 4.2))
@@ -323,7 +362,17 @@ def risk_cost_lines(lines: dict[str, dict[str, Any]]) -> Figure:
 
 def need_profiles(profiles: pd.DataFrame, items: tuple[str, ...], *, method: str) -> Figure:
     """Heat map of each need profile's mean item scores (a ``NeedProfiles.profiles_``
-    table: ``name``, ``share`` and ``mean_<item>``)."""
+    table: ``name``, ``share`` and ``mean_<item>``).
+
+    Examples
+    --------
+    >>> from lacstats import plots, schema, synthetic
+    >>> from lacstats.profiles import NeedProfiles
+    >>> model = NeedProfiles(method="kmeans", n_profiles=3, n_init=5, rng=1).fit(synthetic.complex_lac(rng=2019))
+    >>> figure = plots.need_profiles(model.profiles_, schema.NEED_ITEMS, method="k-means")
+    >>> len(figure.axes) >= 1
+    True
+    """
     means = profiles[[f"mean_{i}" for i in items]].to_numpy()
     fig = Figure(figsize=(7, 0.6 * len(means) + 1.6))
     ax = fig.subplots()
@@ -347,7 +396,17 @@ def need_profiles(profiles: pd.DataFrame, items: tuple[str, ...], *, method: str
 
 def cohort_sizes(summary: pd.DataFrame) -> Figure:
     """Each cohort's children and weekly cost (a ``cohorts.summarise`` table for all
-    cases, indexed by cohort)."""
+    cases, indexed by cohort).
+
+    Examples
+    --------
+    >>> from lacstats import cohorts, plots, synthetic
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> summary = cohorts.summarise(cases, cohorts.assign(cases), by=None).set_index("cohort")
+    >>> figure = plots.cohort_sizes(summary)
+    >>> len(figure.axes)
+    2
+    """
     fig = Figure(figsize=(7, 3.6))
     left = fig.subplots()
     names = [n.replace("_", "\n") for n in summary.index]
@@ -371,7 +430,17 @@ def cohort_sizes(summary: pd.DataFrame) -> Figure:
 
 def selection_bias(summary: pd.DataFrame, labels: dict[str, str], *, reps: int) -> Figure:
     """Random versus most-expensive selection: bias of the regional estimate and the share
-    of strata within the design's interval, per outcome (a ``selection_study`` summary)."""
+    of strata within the design's interval, per outcome (a ``selection_study`` summary).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import plots
+    >>> summary = pd.DataFrame({"method": ["random", "top_cost"], "outcome": ["far", "far"], "bias_points": [-0.2, 8.8], "strata_within_10": [0.95, 0.42]})
+    >>> figure = plots.selection_bias(summary, {"far": "placed over 100 miles from home"}, reps=20)
+    >>> len(figure.axes)
+    2
+    """
     import textwrap
 
     fig = Figure(figsize=(9, 3.6))
@@ -400,7 +469,17 @@ def selection_bias(summary: pd.DataFrame, labels: dict[str, str], *, reps: int) 
 
 def threshold_curves(thresholds: pd.DataFrame, *, high_cost: float, miles: float) -> Figure:
     """Cohort sizes as the high-cost and distance lines move (a
-    ``threshold_sensitivity`` table), the study's lines dashed."""
+    ``threshold_sensitivity`` table), the study's lines dashed.
+
+    Examples
+    --------
+    >>> from lacstats import plots, sensitivity, synthetic
+    >>> cases = synthetic.complex_lac(rng=2019)
+    >>> table = sensitivity.threshold_sensitivity(cases, high_cost=[4400, 4800, 5200], miles=[50, 100], n_jobs=1, progress=False)
+    >>> figure = plots.threshold_curves(table, high_cost=4800, miles=100)
+    >>> len(figure.axes)
+    2
+    """
     fig = Figure(figsize=(9.5, 3.6))
     axes = fig.subplots(1, 2)
     hc = thresholds[
@@ -425,7 +504,17 @@ def threshold_curves(thresholds: pd.DataFrame, *, high_cost: float, miles: float
 
 def design_totals(design: pd.DataFrame, *, strata: int, published: int | None = None) -> Figure:
     """Design totals by confidence and interval (a ``design_sensitivity`` table, CRS
-    convention), with a published total if there is one."""
+    convention), with a published total if there is one.
+
+    Examples
+    --------
+    >>> from lacstats import datasets, plots, sensitivity
+    >>> frame = datasets.south_east_authorities(2017)
+    >>> table = sensitivity.design_sensitivity(frame, confidence=[0.95], interval=[5, 10, 15], n_jobs=1, progress=False)
+    >>> figure = plots.design_totals(table, strata=len(frame), published=1253)
+    >>> figure.axes[0].get_xlabel()
+    'interval (+/- percentage points)'
+    """
     fig = Figure(figsize=(6, 3.6))
     ax = fig.subplots()
     levels = sorted(design["confidence"].unique())
@@ -445,7 +534,19 @@ def design_totals(design: pd.DataFrame, *, strata: int, published: int | None = 
 
 def rank_histograms(ranks: pd.DataFrame, *, draws: int, simulations: int) -> Figure:
     """Simulation-based calibration: one rank histogram per parameter (``parameter``,
-    ``rank``), uniform if the sampler is calibrated."""
+    ``rank``), uniform if the sampler is calibrated.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from lacstats import plots
+    >>> gen = np.random.default_rng(1)
+    >>> ranks = pd.DataFrame({"parameter": np.repeat(["alpha", "beta"], 50), "rank": gen.integers(0, 101, 100)})
+    >>> figure = plots.rank_histograms(ranks, draws=100, simulations=50)
+    >>> len(figure.axes)
+    2
+    """
     names = list(dict.fromkeys(ranks["parameter"]))
     fig = Figure(figsize=(10, 2.6))
     axes = np.atleast_1d(fig.subplots(1, len(names), sharey=True))
@@ -475,6 +576,15 @@ def national_caterpillar(
     ``estimates`` has ``authority``, ``estimate``, ``ci_low``, ``ci_high`` and ``marked``
     (bool: drawn in the focus colour and listed in the legend as ``marked_label``);
     ``national`` draws the national level as a vertical line.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import plots
+    >>> estimates = pd.DataFrame({"authority": ["Kent", "Medway", "Leeds"], "estimate": [52.0, 61.0, 80.0], "ci_low": [49.0, 55.0, 75.0], "ci_high": [55.0, 67.0, 85.0], "marked": [True, True, False]})
+    >>> figure = plots.national_caterpillar(estimates, national=65.0, xlabel="looked after per 10,000 children")
+    >>> figure.axes[0].get_xlabel()
+    'looked after per 10,000 children'
     """
     ordered = estimates.sort_values("estimate").reset_index(drop=True)
     fig = Figure(figsize=(6.5, 0.085 * len(ordered) + 1.4))
@@ -506,7 +616,17 @@ def national_caterpillar(
 
 def regional_sufficiency(table: pd.DataFrame, *, places: str, children: str, title: str) -> Figure:
     """Places beside children by region: ``table`` has ``region`` and the two count
-    columns named by ``places`` and ``children``."""
+    columns named by ``places`` and ``children``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import plots
+    >>> table = pd.DataFrame({"region": ["South East", "London"], "places": [1200, 650], "children": [1500, 1900]})
+    >>> figure = plots.regional_sufficiency(table, places="places", children="children", title="Places and children")
+    >>> figure.axes[0].get_title()
+    'Places and children'
+    """
     fig = Figure(figsize=(6.5, 3.4))
     ax = fig.subplots()
     y = np.arange(len(table))

@@ -527,7 +527,22 @@ def national_position(positions: pd.DataFrame, authority: str) -> pd.DataFrame:
     national_positions.csv``, real public data): for each measure its partial-pooling
     estimate and 90% interval, its rank interval (1 = highest) and whether it is credibly
     above or below the national level. Published aggregates of public releases: no
-    suppression applies beyond the releases' own."""
+    suppression applies beyond the releases' own.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import reporting
+    >>> positions = pd.DataFrame({"authority": ["Kent", "Medway"], "measure": ["rate", "rate"], "year": [2019, 2019], "estimate": [52.1, 61.0], "ci_low": [49.8, 55.2], "ci_high": [54.5, 67.1], "rank_low": [90, 40], "rank_high": [110, 80], "above_national": [False, False], "below_national": [True, False]})
+    >>> reporting.national_position(positions, "Kent").T
+    measure           looked after per 10,000 children, 2019
+    estimate                                            52.1
+    90% interval low                                    49.8
+    90% interval high                                   54.5
+    rank interval                                  90 to 110
+    authorities                                            2
+    versus national                           below national
+    """
     mine = positions[positions["authority"] == authority]
     if mine.empty:
         return pd.DataFrame([{"measure": "national position", "estimate": "not estimated"}])

@@ -490,7 +490,16 @@ def ofsted_providers(year: int = 2016) -> pd.DataFrame:
     Fostering Agency``, ...; the release's own spelling, trimmed, "Children's Home" read as
     "Children's home"), ``registration_status``, ``region`` (Government Office Region),
     ``local_authority`` (where the provider is), ``sector`` and ``places`` (nullable
-    integer; missing where the release gives none, e.g. agencies)."""
+    integer; missing where the release gives none, e.g. agencies).
+
+    Examples
+    --------
+    >>> from lacstats import datasets
+    >>> providers = datasets.ofsted_providers(2016)
+    >>> homes = providers[providers["provision_type"] == "Children's home"]
+    >>> len(homes), int(homes["places"].sum())
+    (1884, 8518)
+    """
     raw = _packaged_csv(_OFSTED_PROVIDERS, year, "Ofsted providers", header=1)
     raw.columns = [c.strip().lstrip("\ufeff") for c in raw.columns]
     raw = raw[raw["URN"].str.strip() != ""]

@@ -143,6 +143,16 @@ def national_panel(years=range(2015, 2020)) -> pd.DataFrame:
 
     The Dorset, Bournemouth and Poole reorganisation (1 April 2019) and the Isles of
     Scilly: see :mod:`lacstats.datasets.panel`.
+
+    Examples
+    --------
+    >>> from lacstats import datasets
+    >>> panel = datasets.national_panel()
+    >>> panel.groupby("year").size().tolist()
+    [152, 152, 152, 152, 152]
+    >>> panel.loc[(panel["authority"] == "Kent") & (panel["year"] == 2017), ["la_number", "la_code", "lac_total"]]
+        la_number    la_code  lac_total
+    366       886  E10000016       1898
     """
     years = tuple(int(y) for y in years)
     bad = [y for y in years if y not in PANEL_YEARS]
