@@ -44,8 +44,8 @@ class HierarchicalModel:
     Parameters
     ----------
     formula : patsy formula of the fixed part, e.g. ``"weekly_cost ~ risk_score"``.
-    group : the grouping column (``None``: a pooled model), or two columns ``(outer,
-        inner)`` for groups nested in larger ones, e.g. ``("region", "authority")``: an
+    group : the grouping column (``None``: a pooled model), or two columns
+        ``(outer, inner)`` for groups nested in larger ones, e.g. ``("region", "authority")``: an
         intercept per region and, within it, an intercept (and the ``varying`` slopes) per
         authority (full likelihood only; every inner level must lie in one outer level).
     family : one of ``lognormal``, ``gaussian``, ``student_t``, ``gamma``, ``bernoulli``,
