@@ -76,6 +76,8 @@ html_theme_options = {
     "footer_end": [],
     "secondary_sidebar_items": ["page-toc"],
 }
+# the tutorials and explanations are single pages: no empty navigation column beside them
+html_sidebars = {"index": [], "tutorials/*": [], "explanation/*": []}
 html_show_sourcelink = False
 html_copy_source = False
 
