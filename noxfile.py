@@ -63,7 +63,18 @@ def docs(session: nox.Session) -> None:
     shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree("docs/_build/tutorial-work", ignore_errors=True)
     session.run(
-        "python", "-m", "sphinx", "-b", "html", "-W", "--keep-going", "-q", "-j", "auto", "docs", str(out)
+        "python",
+        "-m",
+        "sphinx",
+        "-b",
+        "html",
+        "-W",
+        "--keep-going",
+        "-q",
+        "-j",
+        "auto",
+        "docs",
+        str(out),
     )
     # nothing in the pages may load from the network (no CDN, no remote image)
     remote = re.compile(r"""<(?:script|link|img)[^>]+(?:src|href)=["'](?:https?:)?//""")
