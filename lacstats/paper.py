@@ -47,7 +47,14 @@ _EPOCH = dt.datetime(2019, 10, 1, tzinfo=dt.UTC)  # the project's October 2019 c
 
 
 def source(name: str = SEED) -> Path:
-    """``paper/<name>`` beside the package (a source checkout) or in the working dir."""
+    """``paper/<name>`` beside the package (a source checkout) or in the working dir.
+
+    Examples
+    --------
+    >>> from lacstats import paper
+    >>> paper.source().name, paper.source("study.typ").name
+    ('paper.typ', 'study.typ')
+    """
     here = Path(__file__).resolve().parents[1] / "paper" / name
     return here if here.is_file() else Path.cwd() / "paper" / name
 
@@ -82,7 +89,17 @@ def _present(results: Path, manifest: dict[str, Any]) -> list[str]:
 
 def is_seed_run(manifest: dict[str, Any]) -> bool:
     """Whether a run's manifest is of the seed study: the calibrated synthetic South East
-    sample compared with the packaged published figures (what ``paper.typ`` is written for)."""
+    sample compared with the packaged published figures (what ``paper.typ`` is written for).
+
+    Examples
+    --------
+    >>> from lacstats import datasets, paper
+    >>> packaged = str(datasets.data_path("published_findings.toml"))
+    >>> paper.is_seed_run({"study": {"calibrated": True, "published": packaged}})
+    True
+    >>> paper.is_seed_run({"study": {"calibrated": False, "published": None}})
+    False
+    """
     study = manifest.get("study", {})
     published = study.get("published")
     packaged = Path(str(datasets.data_path("published_findings.toml"))).resolve()
@@ -95,7 +112,20 @@ def is_seed_run(manifest: dict[str, Any]) -> bool:
 
 def template(results: str | os.PathLike[str] = "results") -> Path:
     """The template for ``results``: ``paper.typ`` for a complete run of the seed study,
-    ``study.typ`` for any other run."""
+    ``study.typ`` for any other run.
+
+    Examples
+    --------
+    >>> import json
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats import paper
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (Path(folder) / "manifest.json").write_text(json.dumps({"study": {"calibrated": False}, "analyses": {}}))
+    ...     print(paper.template(folder).name)
+    ...
+    study.typ
+    """
     results = Path(results).resolve()
     manifest = _manifest(results)
     present = _present(results, manifest)
