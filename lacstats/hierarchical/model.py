@@ -14,6 +14,7 @@ import pandas as pd
 from lacstats import interrupts
 from lacstats.errors import ConvergenceError, DataError
 from lacstats.hierarchical import collapsed, full
+from lacstats.hierarchical.compiled import compile_model
 from lacstats.hierarchical.design import (
     FAMILIES,
     SCALED_RESPONSE,
@@ -371,7 +372,7 @@ class HierarchicalModel:
                 pm.set_data(values, model=model)
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", category=UserWarning, module="pytensor")
-                compiled = nutpie.compile_pymc_model(model)
+                compiled = compile_model(model)
             with _LOCK:
                 _COMPILED[structural] = compiled
         elif values is not None:
