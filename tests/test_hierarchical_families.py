@@ -204,3 +204,42 @@ def test_observation_effects_absorb_extra_binomial_variation():
 
     with pytest.raises(DataError, match="observation_effects is for the binomial and poisson"):
         HierarchicalModel("y ~ 1", family="gaussian", observation_effects=True).design(data)
+
+
+@pytest.mark.parametrize("family", ["binomial", "poisson", "negative_binomial"])
+def test_sampled_likelihood_is_scipys_less_a_function_of_the_data(family):
+    # the sampler's likelihood term leaves out what depends on the data only (the binomial
+    # coefficient, log y!); the rest must be scipy's log pmf exactly
+    import types
+
+    import pymc as pm
+    import pytensor
+    import pytensor.tensor as pt
+    from scipy import special, stats
+
+    from lacstats.hierarchical import full
+
+    gen = np.random.default_rng(5)
+    trials = gen.integers(1, 60, 40)
+    y = gen.binomial(trials, 0.3) if family == "binomial" else gen.poisson(12, 40)
+    eta_value = gen.normal(-0.5 if family == "binomial" else 2.4, 0.6, 40)
+    d = types.SimpleNamespace(trials=trials)
+    with pm.Model() as model:
+        eta = pm.Data("eta", eta_value)
+        full._likelihood(pm, pt, family, eta, pm.Data("y", y), d, {})
+    point = model.initial_point()
+    if family == "negative_binomial":
+        point["inv_sqrt_phi_log__"] = np.log(0.4)
+    (expression,) = model.replace_rvs_by_values([model.potentials[0]])
+    function = pytensor.function(model.value_vars, expression, on_unused_input="ignore")
+    term = float(function(*(point[v.name] for v in model.value_vars)))
+    if family == "binomial":
+        expected = stats.binom.logpmf(y, trials, special.expit(eta_value))
+        expected -= np.log(special.comb(trials, y))
+    elif family == "poisson":
+        expected = stats.poisson.logpmf(y, np.exp(eta_value)) + special.gammaln(y + 1)
+    else:
+        phi = 1 / 0.4**2
+        mu = np.exp(eta_value)
+        expected = stats.nbinom.logpmf(y, phi, phi / (phi + mu)) + special.gammaln(y + 1)
+    assert term == pytest.approx(expected.sum(), rel=1e-10)

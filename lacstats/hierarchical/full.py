@@ -225,10 +225,23 @@ def _likelihood(pm, pt, family, eta, y, d: Design, scales) -> None:
         pm.Bernoulli("obs", logit_p=eta, observed=y)
     elif family == "binomial":
         trials = pm.Data("trials", d.trials.astype(np.int64))  # same as data_values
-        pm.Binomial("obs", n=trials, logit_p=eta, observed=y)
-    elif family == "poisson":
-        pm.Poisson("obs", mu=pt.exp(eta), observed=y)
+        # y log p + (n - y) log(1 - p) with logit p = eta, without the binomial
+        # coefficient (a function of the data only)
+        pm.Potential("obs", pt.sum(y * eta - trials * pt.softplus(eta)))
+    elif family == "poisson":  # y eta - exp(eta), without log y!
+        pm.Potential("obs", pt.sum(y * eta - pt.exp(eta)))
     else:  # negative binomial: var = mu + mu^2 / phi; 1 / sqrt(phi) ~ Exponential(1)
         inv_sqrt_phi = pm.Exponential("inv_sqrt_phi", 1.0)
         phi = pm.Deterministic("phi", 1.0 / inv_sqrt_phi**2)
-        pm.NegativeBinomial("obs", mu=pt.exp(eta), alpha=phi, observed=y)
+        # log Gamma(y + phi) - log Gamma(phi) + phi log phi + y eta - (y + phi) log(phi + mu),
+        # without log y! (mu = exp(eta))
+        pm.Potential(
+            "obs",
+            pt.sum(
+                pt.gammaln(y + phi)
+                - pt.gammaln(phi)
+                + phi * pt.log(phi)
+                + y * eta
+                - (y + phi) * pt.log(phi + pt.exp(eta))
+            ),
+        )
