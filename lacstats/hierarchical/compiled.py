@@ -12,7 +12,9 @@ layout, the data passed as an array of pointers and shapes, and registers that s
 PyTensor's numba cache under a key made of PyTensor's own keys for the two inner functions
 and of the data's types. A second process compiling a model of the same structure loads
 both callbacks from disk. The sampler is nutpie's, unchanged: the same seed gives the
-same draws as ``nutpie.compile_pymc_model`` (tested).
+same draws as ``nutpie.compile_pymc_model`` (tested). Both are compiled without fast-math
+flags (:func:`_exact_arithmetic`), so a run gives the same bits whether its code was just
+compiled or read from disk.
 
 The wrappers use four of nutpie's private helpers (``_make_functions``,
 ``_prepare_dims_and_coords``, ``_wrap_with_lock``, ``address_as_void_pointer``); the
@@ -94,8 +96,21 @@ def compile_model(model) -> Any:
             cp.CompiledPyMCModel,
         )
     except (ImportError, AttributeError):  # another nutpie or PyTensor: compile as nutpie does
-        return nutpie.compile_pymc_model(model)
-    return _compile(model, *helpers)
+        with _exact_arithmetic():
+            return nutpie.compile_pymc_model(model)
+    with _exact_arithmetic():
+        return _compile(model, *helpers)
+
+
+def _exact_arithmetic():
+    """PyTensor's numba code without fast-math flags (its default allows reassociation
+    and fused multiply-adds). With them, code that inlines PyTensor's cached functions
+    (compiled in this process) and code that calls them (read from disk) round
+    differently: the same seed gave other draws on a first run than on later ones
+    (tested)."""
+    import pytensor
+
+    return pytensor.config.change_flags(numba__fastmath=False)
 
 
 def _compile(model, make_functions, dims_and_coords, with_lock, as_pointer, base):
