@@ -116,7 +116,9 @@ def _far_from_home(ctx, cases, fit, cost, evidence) -> None:
         "far_from_home",
         HierarchicalModel(formula, group="authority", family="bernoulli"),
         far,
-        draws_factor=2,  # the authority SD of a rare outcome is weakly identified
+        # the authority SD of a rare outcome is weakly identified: at 2,000 draws a chain
+        # R-hat of 1.003 to 1.011 over seeds (the gate's limit is 1.01), at 3,000 1.003
+        draws_factor=3,
     )
     ctx.table("far_fixed_effects", logistic.fixed_effects().round(5))
     ctx.table("far_authority_effects", logistic.group_effects().round(5))
