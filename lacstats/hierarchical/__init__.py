@@ -15,8 +15,10 @@ Two ways to the posterior, chosen by the family:
 - the other families (``full.py``): the full likelihood, each group hierarchically centred
   where its data outweigh the prior and non-centred elsewhere.
 
-Models are compiled once per structure (nutpie, numba) and reused with new data; PyTensor
-keeps its compiled pieces on disk between processes. Every fit reports R-hat, bulk and
+Models are compiled once per structure (nutpie, numba) and reused with new data, and the
+compiled code is kept on disk, so a later process loads rather than compiles a structure
+it has seen (``compiled.py``; without fast-math flags, so the bits do not depend on which
+happened). Every fit reports R-hat, bulk and
 tail ESS and divergences and, with ``check=True``, refuses to return a fit that fails the
 gate (R-hat <= 1.01, bulk and tail ESS >= 400, no divergences), saying what to change.
 Numbers are reported on the user's scale (``result.py``).

@@ -65,11 +65,12 @@ class HierarchicalModel:
     fast_path : ``"auto"`` (default) fits gaussian and lognormal models from per-group
         sufficient statistics with every coefficient integrated out (``collapsed.py``);
         ``False`` samples the full likelihood (``full.py``).
-    sampler : ``"nutpie"`` (default): nutpie's NUTS, compiled through numba for each new
-        model structure in a process (about 9 s for a national random-intercept model) and
-        then reused with new data (under 2 s a fit); ``"pymc"``: PyMC's own NUTS on
-        PyTensor's C backend, whose compiled code is cached on disk across processes (the
-        same model about 8 s in a new process, 6-7 s a fit after that).
+    sampler : ``"nutpie"`` (default): nutpie's NUTS, compiled through numba once per model
+        structure and kept on disk (``compiled.compile_model``): the first compilation on a
+        machine takes 10-40 s, a later process loads it in about 2 s and a later fit in the
+        same process swaps in its data without compiling; ``"pymc"``: PyMC's own NUTS on
+        PyTensor's C backend (about 8 s for a national random-intercept model in a new
+        process, 6-7 s a fit after that).
     centred_threshold : for the full likelihood, ``"auto"`` centres a group when its own
         data outweigh the prior (``full.centred_groups``); an integer centres groups with
         at least that many rows.
