@@ -207,10 +207,15 @@ def _published_checks(ctx, panel: pd.DataFrame) -> None:
             if published.empty:
                 continue
             for _, cell in published.iterrows():
-                if cell["area"].upper() in ("INNER LONDON", "OUTER LONDON"):
-                    continue  # London's halves: membership not in the package's table
+                half = cell["area"].upper()
                 if cell["level"] == "NATIONAL":
                     area, members = "England", las
+                elif half in ("INNER LONDON", "OUTER LONDON"):  # datasets.INNER_LONDON
+                    area = half.title()
+                    inner = las["authority"].isin(datasets.INNER_LONDON)
+                    members = las[
+                        (las["region"] == "London") & (inner == (half == "INNER LONDON"))
+                    ]
                 else:
                     area = datasets.region_of(cell["area"])
                     members = las[las["region"] == area]
@@ -288,7 +293,10 @@ def _published_checks(ctx, panel: pd.DataFrame) -> None:
     rows.extend(_rate_checks(panel))
     ctx.findings(findings.frame(rows))
     ctx.numbers(
-        totals_checked=(len(checks), "published totals (national and regional)"),
+        totals_checked=(
+            len(checks),
+            "published totals (national, regional, Inner and Outer London)",
+        ),
         totals_within_rounding=(int(checks["within_rounding"].sum()), "published totals"),
     )
 

@@ -22,13 +22,14 @@ FILES = {
 }
 
 
-def raw_cell(year: int, area: str, column: str) -> str:
-    """The cell as printed in the release (csv module, not the package's reader)."""
+def raw_cell(year: int, area: str, column: str, level: str = "LA") -> str:
+    """The cell as printed in the release (csv module, not the package's reader); the area
+    by name in any capitals, at the release's ``geog_l`` level (LA, REGION, NATIONAL)."""
     path = resources.files("lacstats.datasets") / "data" / FILES[year]
     with path.open("r", encoding="latin-1", newline="") as handle:
         for row in csv.DictReader(handle):
             row = {k.strip(): v for k, v in row.items()}
-            if row["geog_n"].strip() == area and row["geog_l"].strip() == "LA":
+            if row["geog_n"].strip().upper() == area.upper() and row["geog_l"].strip() == level:
                 return row[column].strip()
     raise AssertionError(f"{area} not in {FILES[year]}")
 
@@ -166,3 +167,24 @@ def test_years_outside_the_releases_refused():
     with pytest.raises(DataError, match="the panel covers 2015-2019"):
         datasets.national_panel(years=[2014, 2015])
     assert datasets.national_panel(years=[2018])["year"].unique().tolist() == [2018]
+
+
+@pytest.mark.parametrize("year", sorted(FILES))
+def test_inner_and_outer_london_totals_are_the_sums_of_their_boroughs(panel, year):
+    # the releases print Inner and Outer London totals (rounded to the nearest 10); their
+    # boroughs are the statistical definition (datasets.INNER_LONDON), not the statutory one
+    rows = panel[(panel["year"] == year) & (panel["region"] == "London")]
+    assert len(rows) == 33
+    assert set(rows["authority"]) >= datasets.INNER_LONDON
+    inner = rows["authority"].isin(datasets.INNER_LONDON)
+    column = f"CLA_Mar{year}"
+    published = {
+        half: float(raw_cell(year, half, column, level="REGION").replace(",", ""))
+        for half in ("Inner London", "Outer London")
+    }
+    assert abs(rows.loc[inner, "lac_total"].sum() - published["Inner London"]) <= 5
+    assert abs(rows.loc[~inner, "lac_total"].sum() - published["Outer London"]) <= 5
+    # the London Government Act 1963's inner London (Greenwich in, Haringey and Newham out)
+    statutory = (datasets.INNER_LONDON - {"Haringey", "Newham"}) | {"Greenwich"}
+    other = rows["authority"].isin(statutory)
+    assert abs(rows.loc[other, "lac_total"].sum() - published["Inner London"]) > 100

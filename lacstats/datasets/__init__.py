@@ -25,6 +25,7 @@ __all__ = [
     "ATTRIBUTION",
     "DFE_COLUMNS",
     "FRAME_POPULATIONS",
+    "INNER_LONDON",
     "PUBLISHED_SETTING_LABELS",
     "REGIONS",
     "SOUTH_EAST",
@@ -99,6 +100,31 @@ REGIONS: tuple[str, ...] = (
     "London",
     "South East",
     "South West",
+)
+
+#: The London boroughs the DfE releases total as "Inner London" (the rest of London is
+#: "Outer London"): the statistical definition, NUTS 2 regions Inner London - West (UKI3)
+#: and Inner London - East (UKI4) of the 2016 NUTS (ONS, "International geographies"),
+#: which has Haringey and Newham inner and Greenwich outer (the London Government Act 1963
+#: has it the other way round). The sums of these boroughs' rows match the releases' Inner and
+#: Outer London totals of 2015-2019 within their rounding; the statutory ones do not (tested).
+INNER_LONDON: frozenset[str] = frozenset(
+    {
+        "Camden",
+        "City of London",
+        "Hackney",
+        "Hammersmith and Fulham",
+        "Haringey",
+        "Islington",
+        "Kensington and Chelsea",
+        "Lambeth",
+        "Lewisham",
+        "Newham",
+        "Southwark",
+        "Tower Hamlets",
+        "Wandsworth",
+        "Westminster",
+    }
 )
 
 #: DfE column -> tidy name, for every release 2015-2019: the one place where the releases'
