@@ -164,6 +164,8 @@ def _compile(model, make_functions, dims_and_coords, with_lock, as_pointer, base
     env = {"__name__": __name__, "numba": numba, "np": np, "as_ptr": as_pointer}
     env.update({f"dt{i}": getattr(np, a.dtype.name) for i, a in enumerate(arrays)})
     types = repr([(a.dtype.str, a.ndim) for a in arrays])
+    # numba invalidates its own entries when it changes; the rest say so in the key
+    versions = f"nutpie {_version('nutpie')}, pytensor {_version('pytensor')}"
     double = numba.types.CPointer(numba.types.double)
     u64 = numba.types.uint64
     callbacks = []
@@ -189,7 +191,7 @@ def _compile(model, make_functions, dims_and_coords, with_lock, as_pointer, base
         inner_key = CACHED_SRC_FUNCTIONS.get(inner.py_func)
         key = None
         if inner_key is not None:  # PyTensor could key the inner function: so can we
-            text = f"lacstats-{WRAPPER_VERSION}:{inner_key}:{types}:{code}"
+            text = f"lacstats-{WRAPPER_VERSION}:{versions}:{inner_key}:{types}:{code}"
             key = hashlib.sha256(text.encode()).hexdigest()
         callbacks.append(_callback(code, name, signature, {**env, "inner": inner}, key))
     dims, coords = dims_and_coords(model, shape_info, renamed)
@@ -212,6 +214,12 @@ def _compile(model, make_functions, dims_and_coords, with_lock, as_pointer, base
         expand_func=expand_pt,
         reparameterized_names=renamed,
     )
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import version
+
+    return version(package)
 
 
 def _callback(source: str, name: str, signature, env: dict, key: str | None):
