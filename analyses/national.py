@@ -41,6 +41,8 @@ PROB = 0.9
 #: weakly told apart) the group SDs' bulk ESS is 0.05 to 0.1 per draw and R-hat near 1.01
 #: at 1,500 draws; for rate about 0.45 per draw; the others about 0.9
 MORE_DRAWS = {"far": 3000, "rate": 1500}
+SAMPLING = {"draws": 1000, "tune": 800, "chains": 4}  # MORE_DRAWS aside
+FAST_SAMPLING = {"draws": 200, "tune": 200, "chains": 2}  # --fast: a smoke test
 CENTRE_YEAR = 2017  # year_c = year - 2017
 LATEST = 2019
 RULE = "recomputed_from_public_data"
@@ -71,18 +73,51 @@ PUBLISHED = {
 }
 
 
-def run(ctx) -> None:
+def national_panel() -> pd.DataFrame:
+    """The packaged panel with ``year_c``, the year centred at :data:`CENTRE_YEAR`."""
     panel = datasets.national_panel()
     panel["year_c"] = panel["year"] - CENTRE_YEAR
+    return panel
+
+
+def share_rows(panel: pd.DataFrame, key: str) -> pd.DataFrame:
+    """The authority-years of a share's model: its years, a known positive denominator."""
+    _response, trials, years, _label = SHARES[key]
+    rows = panel[panel["year"].isin(years)]
+    return rows[rows[trials].fillna(0) > 0]
+
+
+def share_model(key: str) -> HierarchicalModel:
+    """A share's model: binomial, region and authority intercepts, authority trends."""
+    response, trials, _years, _label = SHARES[key]
+    return HierarchicalModel(
+        f"{response} ~ year_c",
+        group=("region", "authority"),
+        family="binomial",
+        trials=trials,
+        varying=("year_c",),
+        observation_effects=True,  # an authority's year beyond binomial sampling
+    )
+
+
+def rate_model() -> HierarchicalModel:
+    """The looked-after rate's model: negative binomial with the population as exposure."""
+    return HierarchicalModel(
+        "lac_total_revised ~ year_c",
+        group=("region", "authority"),
+        family="negative_binomial",
+        exposure="population_under_18",
+        varying=("year_c",),
+    )
+
+
+def run(ctx) -> None:
+    panel = national_panel()
     # the study's authorities are marked (the South East's 19 for the seed study)
     panel["south_east"] = panel["authority"].isin(ctx.study.authorities) | panel["region"].eq(
         ctx.study.region
     )
-    sampling = (
-        {"draws": 200, "tune": 200, "chains": 2}
-        if ctx.fast
-        else {"draws": 1000, "tune": 800, "chains": 4}
-    )
+    sampling = FAST_SAMPLING if ctx.fast else SAMPLING
     check = not ctx.fast
     ctx.options.update(
         {"rng": ctx.seed, "check": check, **sampling, "interval": PROB, "evidence": EVIDENCE}
@@ -93,17 +128,9 @@ def run(ctx) -> None:
 
     numbers: dict = {}
     positions = []
-    for key, (response, trials, years, label) in SHARES.items():
-        rows = panel[panel["year"].isin(years)]
-        rows = rows[rows[trials].fillna(0) > 0]
-        model = HierarchicalModel(
-            f"{response} ~ year_c",
-            group=("region", "authority"),
-            family="binomial",
-            trials=trials,
-            varying=("year_c",),
-            observation_effects=True,  # an authority's year beyond binomial sampling
-        )
+    for key, (response, trials, _years, label) in SHARES.items():
+        rows = share_rows(panel, key)
+        model = share_model(key)
         ctx.progress(f"[{NAME}] sampling {key}")
         options = {**sampling, "draws": MORE_DRAWS.get(key, sampling["draws"])}
         if ctx.fast:
@@ -126,13 +153,7 @@ def run(ctx) -> None:
         )
 
     rates = panel.dropna(subset=["lac_total_revised", "population_under_18"])
-    model = HierarchicalModel(
-        "lac_total_revised ~ year_c",
-        group=("region", "authority"),
-        family="negative_binomial",
-        exposure="population_under_18",
-        varying=("year_c",),
-    )
+    model = rate_model()
     ctx.progress(f"[{NAME}] sampling rate")
     options = sampling if ctx.fast else {**sampling, "draws": MORE_DRAWS["rate"]}
     fit = model.fit(rates, rng=gen, progress=ctx.bars, check=check, **options)

@@ -12,7 +12,8 @@ The models of ``analyses/national.py`` on the packaged national panel (152 autho
 each with region intercepts and authority intercepts and year slopes nested in regions
 (``group=("region", "authority")``, ``varying=("year_c",)``; the binomial ones with an
 effect per authority and year, ``observation_effects=True``), 4 chains, 1,000 draws (3,000
-for far, 1,500 for rate) after 800 tuning steps (the analysis's settings). Goal: each passes the convergence gate in
+for far, 1,500 for rate) after 800 tuning steps: the analysis's own models, rows and settings
+(``share_model``, ``rate_model``, ``share_rows``, ``SAMPLING``, ``MORE_DRAWS``). Goal: each passes the convergence gate in
 under 10 s on two cores, compilation included.
 
 Peer, in the same run with ``--bambi`` (pip install -e '.[bench]'): Bambi's
@@ -25,6 +26,7 @@ PyMC's default sampler, same draws and chains; its wall time and minimum bulk ES
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import platform
@@ -32,53 +34,42 @@ import subprocess
 import sys
 import time
 from datetime import date
+from pathlib import Path
 
 MODELS = ("far", "residential", "private", "rate")
-SAMPLING = {"draws": 1000, "tune": 800, "chains": 4}
-MORE_DRAWS = {"far": 3000, "rate": 1500}  # as analyses/national.py
+ANALYSIS = Path(__file__).resolve().parents[1] / "analyses" / "national.py"
 
 
-def _rows(name: str):
-    from lacstats import datasets
+def _analysis():
+    """``analyses/national.py``: its models, rows and sampling settings are the ones timed."""
+    spec = importlib.util.spec_from_file_location("national_analysis", ANALYSIS)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
-    panel = datasets.national_panel()
-    panel["year_c"] = panel["year"] - 2017
+
+def _rows(national, name: str):
+    """The rows, response and denominator (trials or exposure) of a model."""
+    panel = national.national_panel()
     if name == "rate":
         return panel, "lac_total_revised", "population_under_18"
-    response, trials = {
-        "far": ("over_20_miles", "distance_known"),
-        "residential": ("secure_homes_hostels", "lac_total"),
-        "private": ("provider_private", "lac_total"),
-    }[name]
-    rows = panel[panel[trials].fillna(0) > 0]
-    return rows, response, trials
+    response, trials, _years, _label = national.SHARES[name]
+    return national.share_rows(panel, name), response, trials
 
 
 def one(name: str) -> dict:
     start = time.perf_counter()
-    from lacstats.hierarchical import HierarchicalModel
+    from lacstats.hierarchical import HierarchicalModel  # noqa: F401 (timed: the import)
 
     imported = time.perf_counter() - start
-    rows, response, other = _rows(name)
-    if name == "rate":
-        model = HierarchicalModel(
-            f"{response} ~ year_c",
-            group=("region", "authority"),
-            family="negative_binomial",
-            exposure=other,
-            varying=("year_c",),
-        )
-    else:
-        model = HierarchicalModel(
-            f"{response} ~ year_c",
-            group=("region", "authority"),
-            family="binomial",
-            trials=other,
-            varying=("year_c",),
-            observation_effects=True,
-        )
+    national = _analysis()
+    rows, _response, _other = _rows(national, name)
+    model = national.rate_model() if name == "rate" else national.share_model(name)
     t = time.perf_counter()
-    options = {**SAMPLING, "draws": MORE_DRAWS.get(name, SAMPLING["draws"])}
+    options = {
+        **national.SAMPLING,
+        "draws": national.MORE_DRAWS.get(name, national.SAMPLING["draws"]),
+    }
     fit = model.fit(rows, rng=2019, progress=False, check=False, **options)
     wall = time.perf_counter() - t
     return {
@@ -99,7 +90,8 @@ def bambi(name: str) -> dict:
     import arviz as az
     import bambi as bmb
 
-    rows, response, trials = _rows(name)
+    national = _analysis()
+    rows, response, trials = _rows(national, name)
     data = rows[["region", "authority", "year_c", response, trials]].dropna().copy()
     data[[response, trials]] = data[[response, trials]].astype(int)
     data["obs"] = [str(i) for i in range(len(data))]
@@ -111,9 +103,9 @@ def bambi(name: str) -> dict:
         family="binomial",
     )
     idata = model.fit(
-        draws=SAMPLING["draws"],
-        tune=SAMPLING["tune"],
-        chains=SAMPLING["chains"],
+        draws=national.SAMPLING["draws"],
+        tune=national.SAMPLING["tune"],
+        chains=national.SAMPLING["chains"],
         random_seed=2019,
         progressbar=False,
     )

@@ -26,7 +26,26 @@ from __future__ import annotations
 
 import numpy as np
 
-from lacstats.hierarchical.design import SCALED_RESPONSE, Design
+from lacstats.hierarchical.design import COUNT_FAMILIES, SCALED_RESPONSE, Design
+
+#: the families with a link-scale estimate from each group's events (``_link_estimates``)
+_DISCRETE = ("bernoulli", "binomial", *COUNT_FAMILIES)
+
+
+def _link_estimates(d: Design, family: str) -> tuple[np.ndarray, np.ndarray]:
+    """Each group's empirical estimate on the link scale (log odds with a half added to
+    events and non-events; log rate with a half added to events) and its approximate
+    sampling variance, for the discrete families."""
+    G = len(d.levels)
+    events = np.bincount(d.groups, weights=d.y, minlength=G)
+    if family in ("bernoulli", "binomial"):
+        trials = d.trials if d.trials is not None else np.ones(len(d.y))
+        total = np.bincount(d.groups, weights=trials, minlength=G)
+        est = np.log((events + 0.5) / (total - events + 0.5))
+        return est, 1 / (events + 0.5) + 1 / (total - events + 0.5)
+    exposure = np.exp(d.offset) if d.offset is not None else np.ones(len(d.y))
+    total = np.bincount(d.groups, weights=exposure, minlength=G)
+    return np.log((events + 0.5) / total), 1 / (events + 0.5)
 
 
 def pilot_variances(d: Design, family: str) -> tuple[float, np.ndarray]:
@@ -35,18 +54,8 @@ def pilot_variances(d: Design, family: str) -> tuple[float, np.ndarray]:
     (its data outweigh the prior: partial pooling shrinks it by less than half)."""
     G = len(d.levels)
     n = np.maximum(d.counts, 1)
-    if family in ("bernoulli", "binomial", "poisson", "negative_binomial"):
-        events = np.bincount(d.groups, weights=d.y, minlength=G)
-        if family in ("bernoulli", "binomial"):
-            trials = d.trials if d.trials is not None else np.ones(len(d.y))
-            total = np.bincount(d.groups, weights=trials, minlength=G)
-            est = np.log((events + 0.5) / (total - events + 0.5))
-            sampling = 1 / (events + 0.5) + 1 / (total - events + 0.5)
-        else:
-            exposure = np.exp(d.offset) if d.offset is not None else np.ones(len(d.y))
-            total = np.bincount(d.groups, weights=exposure, minlength=G)
-            est = np.log((events + 0.5) / total)
-            sampling = 1 / (events + 0.5)
+    if family in _DISCRETE:
+        est, sampling = _link_estimates(d, family)
         tau2 = max(float(np.var(est, ddof=1) - np.mean(sampling)), 0.0) if G > 1 else 0.0
         return tau2, sampling
     y = np.log(d.y) if family == "gamma" else d.y
@@ -66,19 +75,11 @@ def centre_outer(d: Design, family: str) -> bool:
     less its sampling part) is at least twice the sampling variance of one outer mean (as for
     :func:`centred_groups`, one level up)."""
     tau2, sampling = pilot_variances(d, family)
-    G = len(d.levels)
-    n = np.maximum(d.counts, 1)
-    if family in ("bernoulli", "binomial", "poisson", "negative_binomial"):
-        events = np.bincount(d.groups, weights=d.y, minlength=G)
-        if family in ("bernoulli", "binomial"):
-            trials = d.trials if d.trials is not None else np.ones(len(d.y))
-            total = np.bincount(d.groups, weights=trials, minlength=G)
-            est = np.log((events + 0.5) / (total - events + 0.5))
-        else:
-            exposure = np.exp(d.offset) if d.offset is not None else np.ones(len(d.y))
-            est = np.log((events + 0.5) / np.bincount(d.groups, weights=exposure, minlength=G))
+    if family in _DISCRETE:
+        est = _link_estimates(d, family)[0]
     else:
-        est = np.bincount(d.groups, weights=d.y, minlength=G) / n
+        est = np.bincount(d.groups, weights=d.y, minlength=len(d.levels))
+        est = est / np.maximum(d.counts, 1)
     R = len(d.outer_levels)
     k = np.bincount(d.outer, minlength=R)
     means = np.bincount(d.outer, weights=est, minlength=R) / np.maximum(k, 1)
