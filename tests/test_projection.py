@@ -206,7 +206,7 @@ def test_pooling_small_authorities_that_share_rates_lowers_error():
     assert pit["count"].sum() == 30 * 24
     assert pit["share"].max() < 0.25  # no bin holds the mass a biased projection piles up
     facts = result.to_dict()
-    assert facts["scores"]["partial"]["forecasts"] == 720
+    assert facts["scores"]["partial"]["total"]["forecasts"] == 720
     assert "All authorities" in set(result.forecasts["authority"])
 
 
