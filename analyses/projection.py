@@ -28,6 +28,19 @@ INTERVAL = 0.9
 RATE_CONFIDENCE = 0.95
 #: The back-test: from the same day, against the 2020-21 and 2021-22 returns.
 BACKTEST_MONTHS = 24
+#: The national test: each authority's 2018 and 2019 counts from the releases before.
+NATIONAL_ORIGINS = ((2017, (1, 2)), (2018, (1,)))
+NATIONAL_SERIES = (
+    "lac_total",
+    "foster",
+    "placed_for_adoption",
+    "with_parents",
+    "other_community",
+    "secure_homes_hostels",
+    "other_residential",
+    "residential_school",
+    "other_placement",
+)
 #: The simulated region of the pooling check: 30 authorities of 5 to 25 children.
 REGION_AUTHORITIES, REGION_SIZES = 30, (5, 25)
 
@@ -62,13 +75,14 @@ def run(ctx) -> None:
     ctx.numbers(
         stock_start=(int(total.loc[0, "mean"]), "children looked after at the start"),
         stock_end_mean=(round(float(total.loc[MONTHS, "mean"]), 1), "children"),
-        stock_end_low=(float(total.loc[MONTHS, "low"]), "children, 5th percentile"),
-        stock_end_high=(float(total.loc[MONTHS, "high"]), "children, 95th percentile"),
+        stock_end_low=(float(total.loc[MONTHS, "ci_low"]), "children, 5th percentile"),
+        stock_end_high=(float(total.loc[MONTHS, "ci_high"]), "children, 95th percentile"),
         annual_cost_start=(int(cost["annual_cost"].iloc[0]), "GBP a year"),
         annual_cost_end=(int(cost["annual_cost"].iloc[-1]), "GBP a year"),
         start=(str(result.start.date()), "date"),
     )
     _backtests(ctx, data, draws)
+    _national(ctx)
 
     published = ctx.study.published_figures()
     ctx.settings(
@@ -289,3 +303,60 @@ def _backtests(ctx, data, draws: int) -> None:
         obtained="generator_setting",
         pooling_check_children=(int(sizes.sum()), "children at a year end, simulated"),
     )
+
+
+def _national(ctx) -> None:
+    """Real data: each authority's children looked after at 31 March 2018 and 2019, in all
+    and by placement type, forecast from the DfE releases of the years before (as first
+    published) by the rate projection with year-to-year change, and scored against the
+    releases of the target years."""
+    panel = datasets.national_panel()
+    frames = []
+    for origin, horizons in NATIONAL_ORIGINS:
+        fit = projection.rate_forecast(
+            panel,
+            NATIONAL_SERIES,
+            origin_year=origin,
+            horizons=horizons,
+            population="population_under_18",
+            rng=ctx.seed,
+        )
+        frames.append(fit.forecasts)
+    table = pd.concat(frames, ignore_index=True)
+    table["kind"] = np.where(table["series"] == "lac_total", "total", "placement type")
+    rows = []
+    for (kind, horizon), group in table.groupby(["kind", "horizon"], sort=True):
+        rows.append({"kind": kind, "horizon_years": int(horizon), **_rate_score(group)})
+    scores = pd.DataFrame(rows)
+    ctx.table("national_rate_forecast_scores", scores.round(4))
+    figures = {}
+    for row in scores.itertuples(index=False):
+        key = "total" if row.kind == "total" else "types"
+        for name, value, unit in (
+            ("coverage_90", row.coverage_90, "share of authorities (90% interval)"),
+            ("coverage_50", row.coverage_50, "share of authorities (50% interval)"),
+            ("mape", row.mape, "mean absolute percentage error"),
+            ("forecasts", row.forecasts, "authority forecasts scored"),
+        ):
+            value = int(value) if name == "forecasts" else round(float(value), 3)
+            figures[f"national_{key}_h{row.horizon_years}_{name}"] = (value, unit)
+    ctx.numbers(evidence="real_data", obtained="recomputed_from_public_data", **figures)
+    ctx.settings(
+        national_level=(projection.LEVEL, "level of the forecast interval"),
+        national_first_target=(2018, "year"),
+        national_last_target=(2019, "year"),
+    )
+
+
+def _rate_score(rows: pd.DataFrame) -> dict:
+    rows = rows[rows["observed"].notna()]
+    y = rows["observed"].astype(float)
+    error = (y - rows["median"]).abs()
+    positive = y > 0
+    return {
+        "forecasts": len(rows),
+        "coverage_90": float(((rows["ci_low"] <= y) & (y <= rows["ci_high"])).mean()),
+        "coverage_50": float(((rows["q25"] <= y) & (y <= rows["q75"])).mean()),
+        "mape": float((error[positive] / y[positive]).mean()),
+        "mean_pit": float(rows["pit"].mean()),
+    }

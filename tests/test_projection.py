@@ -45,7 +45,9 @@ def test_stock_and_flow_matches_its_exact_expectation(tmp_path):
     # S_m = S_{m-1} exp(-R) + L, so E[S_m] = N (1 + m/X)^-(E+1/2)
     #   + (n + 1/2)/W * sum_{j<m} (1 + j/X)^-(E+1/2)   (the gamma Laplace transform)
     cleaned = _one_type_return(tmp_path)
-    result = projection.stock_and_flow(cleaned, months=24, draws=4000, rng=11)
+    result = projection.stock_and_flow(
+        cleaned, months=24, draws=4000, drift=False, groups=False, rng=11
+    )
     assert result.types == ("Foster care",)
     rates = result.rates.set_index("to")
     exits, exposure = rates.loc["adoption", "events"], rates.loc["adoption", "exposure_months"]
@@ -92,8 +94,9 @@ def test_stock_and_flow_on_the_synthetic_returns():
     cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
     result = projection.stock_and_flow(cleaned, start="2020-04-01", months=12, draws=200, rng=1)
     all_ = result.stock[result.stock["placement_type"] == "All"]
-    assert (all_["low"] <= all_["mean"]).all()
-    assert (all_["mean"] <= all_["high"]).all()
+    assert (all_["ci_low"] <= all_["mean"]).all()
+    assert (all_["mean"] <= all_["ci_high"]).all()
+    assert set(all_["level"]) == {0.9}
     parts = result.stock[result.stock["placement_type"] != "All"].groupby("month")["mean"].sum()
     np.testing.assert_allclose(parts.to_numpy(), all_["mean"].to_numpy())
     # publishable: no placement type with 1-4 children at the start shows alone
@@ -398,3 +401,140 @@ def test_backtest_does_not_see_returns_filed_after_the_origin():
     assert both.origins == (pd.Timestamp("2019-04-01"), pd.Timestamp("2020-04-01"))
     overall = both.overall().set_index("pooling")
     assert overall.loc["partial", "forecasts"] == 2 * 2 * 12
+
+
+# ------------------------------------------------------------------ intervals that cover
+
+
+def _coverage(result, months=(6, 12)):
+    """Coverage of the 90% and 50% intervals over the authorities' cells (origin x month
+    x total and placement types), and the number of cells."""
+    table = result.forecasts
+    cells = table[table["month"].isin(months) & (table["authority"] != projection.REGION)]
+    y = cells["observed"]
+    inside_90 = (cells["ci_low"] <= y) & (y <= cells["ci_high"])
+    inside_50 = (cells["q25"] <= y) & (y <= cells["q75"])
+    return float(inside_90.mean()), float(inside_50.mean()), len(cells)
+
+
+def _drifting(seed, *, drift, common, late=0.05, n=6):
+    sizes = {
+        f"LA {i}": int(s) for i, s in enumerate(np.random.default_rng(seed).integers(20, 300, n))
+    }
+    extract = projection.simulate_drifting_region(
+        sizes, years=range(2015, 2023), rng=seed, drift=drift, common_drift=common, late=late
+    )
+    return ssda903.from_frames(extract["header"], extract["episodes"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("drift", "common"), [(0.15, 0.1), (0.0, 0.0)])
+def test_intervals_cover_on_simulated_regions(drift, common):
+    # regions whose entry and leaving rates drift (a random walk on the log rates, each
+    # authority's own and the region's) and regions whose rates hold, with late records
+    # and sibling groups: the real-time 90% and 50% intervals cover 80-97% and 35-65% of
+    # the cells (authority x origin x 6 and 12 months x total and placement types), to
+    # within two binomial standard errors of the coverage
+    inside_90, inside_50, cells = [], [], 0
+    for seed in (11, 12, 13):
+        result = projection.backtest(
+            _drifting(seed, drift=drift, common=common),
+            origins=["2019-04-01", "2020-04-01", "2021-04-01"],
+            horizon_months=12,
+            draws=200,
+            pooling="partial",
+            rng=seed,
+        )
+        c90, c50, n = _coverage(result)
+        inside_90.append(c90 * n)
+        inside_50.append(c50 * n)
+        cells += n
+    c90, c50 = sum(inside_90) / cells, sum(inside_50) / cells
+    for got, level, band in ((c90, 0.9, (0.80, 0.97)), (c50, 0.5, (0.35, 0.65))):
+        se = np.sqrt(level * (1 - level) / cells)
+        assert band[0] - 2 * se <= got <= band[1] + 2 * se, (got, level, se)
+
+
+def test_kalman_local_level_matches_statsmodels():
+    # statsmodels 0.15: sm.tsa.UnobservedComponents(z, "llevel").smooth([0.5, 0.1]), its
+    # exact diffuse start: filtered level 0.997050 (variance 0.181376) at the last
+    # period, llf -4.564032 (the first observation is the diffuse burn-in)
+    import statsmodels.api as sm
+
+    from lacstats.projection.trend import kalman_local_level
+
+    z = np.array([1.0, 1.2, 0.9, 1.5, 1.1, 0.7])
+    m, p, loglik = kalman_local_level(
+        z[None], np.full((1, 1, 6), 0.5), np.array([[0.1]]), np.ones((1, 6), bool)
+    )
+    assert m[0, 0] == pytest.approx(0.997050, abs=1e-6)
+    assert p[0, 0] == pytest.approx(0.181376, abs=1e-6)
+    assert loglik[0] == pytest.approx(-4.564032, abs=1e-6)
+    peer = sm.tsa.UnobservedComponents(z, "llevel").smooth([0.5, 0.1])
+    assert m[0, 0] == pytest.approx(peer.filtered_state[0, -1], abs=1e-6)
+    assert loglik[0] == pytest.approx(peer.llf, abs=1e-6)
+    # a missing period: the level steps on unseen, as statsmodels does with NaN
+    gap = z.copy()
+    gap[3] = np.nan
+    seen = ~np.isnan(gap)
+    m, p, loglik = kalman_local_level(
+        np.nan_to_num(gap)[None], np.full((1, 1, 6), 0.5), np.array([[0.1]]), seen[None]
+    )
+    peer = sm.tsa.UnobservedComponents(gap, "llevel").smooth([0.5, 0.1])
+    assert m[0, 0] == pytest.approx(peer.filtered_state[0, -1], abs=1e-6)
+    assert loglik[0] == pytest.approx(peer.llf, abs=1e-6)
+
+
+def test_local_level_finds_the_year_to_year_change_it_was_given():
+    # quarterly log rates that follow a random walk with a year's step of sd 0.3, seen
+    # through Poisson counts of about 400 (40 units x 12 quarters): the grid posterior of
+    # tau centres near 0.3; rates that hold give tau near zero
+    from lacstats.projection.trend import level_factors, local_level
+
+    generator = np.random.default_rng(4)
+    walk = np.cumsum(generator.normal(0, 0.3 / 2, (40, 12)), axis=1)
+    exposure = np.full((40, 12), 100.0)
+    counts = generator.poisson(4.0 * np.exp(walk) * exposure)
+    tau, sigma = local_level(counts, exposure).posterior_mean()
+    assert 0.22 < tau < 0.38, tau
+    assert sigma < 0.1
+    steady = generator.poisson(4.0 * exposure)
+    assert local_level(steady, exposure).posterior_mean()[0] < 0.08
+    # a level that fell: the projection starts from where it is, not its average
+    fallen = np.tile(np.array([40, 38, 30, 26, 22, 20, 16, 15.0]), (1, 1))
+    fit = local_level(fallen, np.full((1, 8), 100.0))
+    factors = level_factors(fit, 4000, 12, np.random.default_rng(2))
+    assert np.median(factors[:, 0, 0]) * np.exp(fit.baseline[0]) * 100 == pytest.approx(16, abs=3)
+    # and its interval widens with the horizon
+    spread = np.log(factors[:, 0, :]).std(axis=0)
+    assert spread[11] > spread[0]
+
+
+def test_stock_revisions_and_the_drift_options(tmp_path):
+    data = ssda903.read(ssda903.fake903_path())
+    revisions = projection.stock_revisions(data, 2022)
+    # the children looked after on 31 March 2019: 234 as the 2018-19 return reported
+    # them, 287 as the 2019-20 return reports the same day (late records)
+    row = revisions.set_index("year").loc[2020]
+    assert (row["first"], row["revised"]) == (234, 287)
+    assert row["log_ratio"] == pytest.approx(np.log(287 / 234))
+    assert list(revisions["year"]) == [2019, 2020, 2021, 2022]
+    cleaned = ssda903.clean(projection.returns_up_to(data, 2020))
+    plain = projection.stock_and_flow(cleaned, months=3, draws=400, drift=False, rng=1)
+    revised = projection.stock_and_flow(
+        cleaned,
+        months=3,
+        draws=400,
+        drift=False,
+        revision=revisions[revisions["year"] <= 2020],
+        rng=1,
+    )
+    # the starting stock, 162 as recorded, is scaled by the revisions seen (2% and 20%)
+    assert plain.draws[:, 0].sum(axis=1).tolist() == [162] * 400
+    start = revised.draws[:, 0].sum(axis=1)
+    assert 162 * 1.05 < start.mean() < 162 * 1.2
+    assert start.std() > 5
+    drifting = projection.stock_and_flow(cleaned, months=3, draws=50, rng=1)
+    assert {"entry_tau", "leaving_tau"} <= set(drifting.options)
+    again = projection.stock_and_flow(cleaned, months=3, draws=50, rng=1)
+    np.testing.assert_array_equal(drifting.by_authority, again.by_authority)

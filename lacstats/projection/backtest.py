@@ -24,6 +24,7 @@ across authorities are scored side by side on the same data.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,16 @@ from lacstats.projection.flows import AGE_BANDS, MAX_AGE
 from lacstats.projection.stock_flow import POOLING, REGION, stock_and_flow
 from lacstats.results import Result, jsonable
 
-__all__ = ["LEVEL", "OVERALL", "TOTAL", "Backtest", "backtest", "observed_stock", "returns_up_to"]
+__all__ = [
+    "LEVEL",
+    "OVERALL",
+    "TOTAL",
+    "Backtest",
+    "backtest",
+    "observed_stock",
+    "returns_up_to",
+    "stock_revisions",
+]
 
 #: The label of the scores over every authority and month together.
 OVERALL = "every authority-month"
@@ -68,8 +78,8 @@ class Backtest(Result):
     >>> tested = projection.backtest(data, origin="2021-04-01", horizon_months=6, history_years=1, draws=100, rng=1)
     >>> tested.overall()[["pooling", "forecasts", "coverage_90"]]
        pooling  forecasts  coverage_90
-    0     none          6          0.0
-    1  partial          6          0.0
+    0     none          6          1.0
+    1  partial          6          1.0
     >>> tested.pit.columns.tolist()
     ['pooling', 'bin_low', 'bin_high', 'count', 'share']
     """
@@ -179,6 +189,57 @@ def returns_up_to(data: ssda903.Return, year: int) -> ssda903.Return:
     )
 
 
+def stock_revisions(
+    data: ssda903.Return,
+    year: int,
+    *,
+    continues: Sequence[str] = ssda903.CONTINUES_PLACEMENT,
+    cleaned_to: Any = None,
+) -> pd.DataFrame:
+    """How each return up to ``year`` revised the count of children looked after at the
+    end of the year before it: ``authority``, ``year`` (the revising return's),
+    ``first`` (the count the earlier return reported), ``revised`` (the count the later
+    one reports for the same day) and ``log_ratio``. Late records (a child's period of
+    care first reported a year late) make the ratio exceed one.
+
+    Examples
+    --------
+    >>> from lacstats import projection, ssda903
+    >>> data = ssda903.read(ssda903.fake903_path())
+    >>> projection.stock_revisions(data, 2020)[["year", "first", "revised"]]
+       year  first  revised
+    0  2019    430      439
+    1  2020    234      287
+    """
+    if cleaned_to is None:
+
+        def cleaned_to(y: int) -> ssda903.Cleaned:
+            return ssda903.clean(returns_up_to(data, y), continues=continues)
+
+    rows = []
+    known = [y for y in data.years if y <= year]
+    for earlier, later in itertools.pairwise(known):
+        if later != earlier + 1:
+            continue
+        day = [ssda903.year_end(earlier)]
+        first = observed_stock(cleaned_to(earlier), day).iloc[:, 0]
+        revised = observed_stock(cleaned_to(later), day).iloc[:, 0]
+        for authority in first.index.intersection(revised.index):
+            a, b = int(first[authority]), int(revised[authority])
+            if a > 0 and b > 0:
+                rows.append(
+                    {
+                        "authority": authority,
+                        "year": later,
+                        "first": a,
+                        "revised": b,
+                        "log_ratio": float(np.log(b / a)),
+                    }
+                )
+    columns = ["authority", "year", "first", "revised", "log_ratio"]
+    return pd.DataFrame(rows, columns=columns)
+
+
 def observed_stock(
     cleaned: ssda903.Cleaned, dates: Sequence[pd.Timestamp], *, by: str | None = None
 ) -> pd.DataFrame:
@@ -243,6 +304,9 @@ def backtest(
     types: str = "placement_type",
     population: pd.Series | None = None,
     continues: Sequence[str] = ssda903.CONTINUES_PLACEMENT,
+    drift: bool = True,
+    groups: bool = True,
+    revision: bool = True,
     bins: int = 10,
     rng: int | np.random.Generator | None = None,
 ) -> Backtest:
@@ -262,6 +326,11 @@ def backtest(
         year's end (1 April), ISO or dd/mm/yyyy.
     continues:
         RNE codes that continue a placement (passed to :func:`lacstats.ssda903.clean`).
+    drift, groups:
+        Passed to :func:`stock_and_flow`.
+    revision:
+        Scale the starting stock by the revisions the returns known at the origin show
+        (:func:`stock_revisions`; passed to :func:`stock_and_flow`).
 
     Only authorities whose returns cover the origin and every target date are scored.
     Each origin and pooling uses its own stream of random numbers from ``rng``.
@@ -273,9 +342,9 @@ def backtest(
     >>> tested = projection.backtest(data, origins=["2020-04-01", "2021-04-01"], horizon_months=12, history_years=1, draws=100, rng=1)
     >>> print(tested.summary())
     Back-test from 2020-04-01, 2021-04-01, 12 months ahead, 1 authorities
-    pooling  forecasts  coverage_50  coverage_90    mae
-       none         24        0.125        0.292 12.167
-    partial         24        0.167        0.375 11.792
+    pooling  forecasts  coverage_50  coverage_90   mae
+       none         24        0.875        1.000 3.521
+    partial         24        1.000        1.000 4.167
     """
     if isinstance(data, ssda903.Cleaned):
         raise DataError(
@@ -317,6 +386,7 @@ def backtest(
         years = [_collection_year(c) for c in census]
         truth = _truth(cleaned_to, census, years, types)
         known = cleaned_to(year)
+        revised = stock_revisions(data, year, cleaned_to=cleaned_to) if revision else None
         scored = [
             a
             for a in known.authorities["authority"]
@@ -333,6 +403,9 @@ def backtest(
                 types=types,
                 pooling=how,
                 population=population,
+                drift=drift,
+                groups=groups,
+                revision=revised,
                 rng=substream,
             )
             for frame in _forecasts(result, truth, census, scored, how, types):
@@ -353,6 +426,9 @@ def backtest(
             "authorities": int(table.loc[table["authority"] != REGION, "authority"].nunique()),
             "not_scored": sorted(not_scored),
             "real_time": True,
+            "drift": drift,
+            "groups": groups,
+            "revision": revision,
         },
     )
 

@@ -36,6 +36,7 @@ from lacstats import schema, ssda903
 from lacstats.errors import DataError
 from lacstats.projection.flows import AGE_BANDS, AGED_OUT, ROUTES, Flows, count_flows
 from lacstats.projection.pooling import posterior_draws
+from lacstats.projection.trend import level_factors, local_level
 from lacstats.results import Result, jsonable
 from lacstats.units import BUDGET_WEEKS_PER_YEAR
 
@@ -69,7 +70,7 @@ class Projection(Result):
     >>> future.types[:3], future.start
     (('Adoption', 'Foster care', 'Hospital'), Timestamp('2022-04-01 00:00:00'))
     >>> future.stock.columns.tolist()
-    ['authority', 'placement_type', 'month', 'date', 'mean', 'low', 'median', 'high']
+    ['authority', 'placement_type', 'month', 'date', 'mean', 'ci_low', 'median', 'ci_high', 'level']
     """
 
     stock: pd.DataFrame
@@ -119,12 +120,13 @@ class Projection(Result):
                     "month": np.arange(weekly.shape[1]),
                     "date": _month_dates(self.start, weekly.shape[1]),
                     "weekly_cost": weekly.mean(axis=0),
-                    "weekly_low": np.quantile(weekly, tail, axis=0),
-                    "weekly_high": np.quantile(weekly, 1 - tail, axis=0),
+                    "weekly_ci_low": np.quantile(weekly, tail, axis=0),
+                    "weekly_ci_high": np.quantile(weekly, 1 - tail, axis=0),
                 }
             )
-            for column in ("weekly_cost", "weekly_low", "weekly_high"):
+            for column in ("weekly_cost", "weekly_ci_low", "weekly_ci_high"):
                 frame[column.replace("weekly", "annual")] = frame[column] * weeks
+            frame["level"] = interval
             frames.append(frame)
         out = pd.concat(frames, ignore_index=True)
         out["unpriced"] = ", ".join(t for t in self.types if t not in costs.index)
@@ -165,7 +167,7 @@ class Projection(Result):
             first, last = rows.iloc[0], rows.iloc[-1]
             lines.append(
                 f"  {label}: {first['mean']:.0f} children now, {last['mean']:.0f} "
-                f"({last['low']:.0f} to {last['high']:.0f}) after {int(last['month'])} months"
+                f"({last['ci_low']:.0f} to {last['ci_high']:.0f}) after {int(last['month'])} months"
             )
         return "\n".join(lines)
 
@@ -185,8 +187,9 @@ class Projection(Result):
             out["stock"][str(label)] = {
                 "start": float(rows.loc[0, "mean"]),
                 "end_mean": float(rows.loc[months, "mean"]),
-                "end_low": float(rows.loc[months, "low"]),
-                "end_high": float(rows.loc[months, "high"]),
+                "end_ci_low": float(rows.loc[months, "ci_low"]),
+                "end_ci_high": float(rows.loc[months, "ci_high"]),
+                "level": float(rows.loc[months, "level"]),
             }
         return jsonable(out)
 
@@ -214,9 +217,10 @@ def _quantiles(counts: np.ndarray, tail: float, dates: list[str]) -> pd.DataFram
             "month": np.arange(counts.shape[1]),
             "date": dates,
             "mean": counts.mean(axis=0),
-            "low": np.quantile(counts, tail, axis=0),
+            "ci_low": np.quantile(counts, tail, axis=0),
             "median": np.median(counts, axis=0),
-            "high": np.quantile(counts, 1 - tail, axis=0),
+            "ci_high": np.quantile(counts, 1 - tail, axis=0),
+            "level": round(1 - 2 * tail, 10),
         }
     )
 
@@ -250,6 +254,9 @@ def stock_and_flow(
     types: str = "placement_type",
     pooling: str = "partial",
     population: pd.Series | None = None,
+    drift: bool = True,
+    groups: bool = True,
+    revision: pd.DataFrame | None = None,
     rng: int | np.random.Generator | None = None,
 ) -> Projection:
     """Project children looked after from cleaned SSDA903 episodes of one or many
@@ -274,6 +281,21 @@ def stock_and_flow(
         Children in each authority's population (indexed by authority name), as the
         exposure of entries when pooling; by default the children looked after on an
         average day of the window.
+    drift:
+        Let each authority's entry rate and rate of leaving care change from year to year
+        (:mod:`lacstats.projection.trend`): the level at the start is filtered from the
+        window's quarters, so a rate that fell for three years is not taken at its
+        three-year average, and it walks on with the year-to-year change the region's
+        history shows, with the quarters' over-dispersion. ``False``: the window's
+        average rates, fixed.
+    groups:
+        Children enter in groups of the sizes seen in the window (children of one
+        authority starting on one day: siblings, mostly), not one by one.
+    revision:
+        How later returns revised the count of children looked after at a year end
+        (:func:`lacstats.projection.stock_revisions`): the starting stock is scaled by a
+        factor drawn from the log ratios seen, so that the projection starts from the
+        count the next return will report.
 
     Examples
     --------
@@ -282,7 +304,7 @@ def stock_and_flow(
     >>> future = projection.stock_and_flow(cleaned, months=12, draws=100, rng=1)
     >>> print(future.summary())
     Stock-and-flow projection from 2022-04-01, pooling none; 100 simulations
-      All authorities: 62 children now, 37 (30 to 43) after 12 months
+      All authorities: 62 children now, 35 (22 to 48) after 12 months
     >>> future.draws.shape
     (100, 13, 12)
     """
@@ -295,8 +317,29 @@ def stock_and_flow(
     # step 3: rates drawn from their posterior
     leaving, rate_rows = _leaving_rates(flows, draws, used, generator)
     entry_rate, composition, entry_rows = _entry_rates(flows, draws, used, generator, population)
+    sizes = _group_sizes(flows) if groups else np.ones((len(flows.authorities), 1))
+    inflation = (sizes * np.arange(1, sizes.shape[1] + 1) ** 2).sum(axis=1) / (
+        sizes * np.arange(1, sizes.shape[1] + 1)
+    ).sum(axis=1)
+    factors, trend = None, {}
+    if drift:
+        entries = local_level(flows.quarter_entries, flows.quarter_months, inflation=inflation)
+        leaving_fit = local_level(flows.quarter_exits, flows.quarter_exposure)
+        factors = (
+            level_factors(entries, draws, months, generator),
+            level_factors(leaving_fit, draws, months, generator),
+        )
+        trend = {
+            "entry_tau": round(entries.posterior_mean()[0], 4),
+            "entry_sigma": round(entries.posterior_mean()[1], 4),
+            "leaving_tau": round(leaving_fit.posterior_mean()[0], 4),
+            "leaving_sigma": round(leaving_fit.posterior_mean()[1], 4),
+        }
+    stock0 = _revised_stock(flows, revision, draws, generator)
     # step 4: the simulation
-    history, exits = _simulate(flows.stock, leaving, entry_rate, composition, months, generator)
+    history, exits = _simulate(
+        stock0, leaving, entry_rate, composition, months, generator, factors, sizes
+    )
     # step 5: the tables
     tail = (1 - interval) / 2
     stock_table, exit_table = _tables(flows, history, exits, tail, months)
@@ -320,6 +363,10 @@ def stock_and_flow(
             "entry_exposure": "population" if population is not None else "children looked after",
             "continues": list(cleaned.continues),
             "not_covered": list(flows.not_covered),
+            "drift": drift,
+            "groups": groups,
+            "revision": revision is not None,
+            **trend,
         },
     )
 
@@ -500,22 +547,62 @@ def _categorical(flat: np.ndarray, width: int, row: np.ndarray, u: np.ndarray) -
     return np.searchsorted(flat, u + 2.0 * row, side="right") - row * width
 
 
-def _simulate(stock0, leaving, entry_rate, composition, months, generator):
+def _group_sizes(flows: Flows) -> np.ndarray:
+    """Each authority's distribution of the sizes of groups entering together (authorities
+    x sizes): its own groups with the region's worth :data:`PRIOR_ENTRANTS` groups as
+    prior."""
+    groups = flows.groups
+    region = groups.sum(axis=0)
+    if region.sum() == 0:
+        return np.ones((len(flows.authorities), 1))
+    share = region / region.sum()
+    weights = groups + PRIOR_ENTRANTS * share[None, :]
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def _revised_stock(flows: Flows, revision, draws: int, generator) -> np.ndarray:
+    """The starting stock (draws, authorities, ages, types), scaled in each draw by a
+    factor of revision drawn from the log ratios seen (normal, their mean and spread,
+    with the mean's uncertainty); the stock as recorded when there is none."""
+    n, ages, k = flows.stock.shape
+    stock = np.broadcast_to(flows.stock, (draws, n, ages, k)).copy()
+    if revision is None or len(revision) == 0:
+        return stock
+    ratios = pd.to_numeric(revision["log_ratio"], errors="coerce").dropna().to_numpy()
+    if len(ratios) == 0:
+        return stock
+    spread = ratios.std(ddof=1) if len(ratios) > 1 else abs(ratios[0])
+    scale = spread * np.sqrt(1 + 1 / len(ratios))
+    factor = np.exp(ratios.mean() + scale * generator.standard_normal((draws, n)))
+    grow = np.maximum(factor - 1, 0)[:, :, None, None]
+    keep = np.minimum(factor, 1)[:, :, None, None]
+    stock = generator.binomial(stock, np.broadcast_to(keep, stock.shape))
+    return stock + generator.poisson(flows.stock[None] * grow)
+
+
+def _simulate(stock0, leaving, entry_rate, composition, months, generator, factors, sizes):
     """Counts (draws, months + 1, authorities, types) and exits (draws, months + 1,
-    authorities, routes + aged out), month by month."""
+    authorities, routes + aged out), month by month. ``factors``: the entry and leaving
+    rates' levels month by month (draws, authorities, months), or None; ``sizes``: the
+    distribution of the sizes of groups entering together (authorities x sizes)."""
     draws, n, k, n_out = leaving.shape
-    ages = stock0.shape[1]
-    total = leaving.sum(axis=3)
-    leave = -np.expm1(-total)
-    destination = _flat(_cumulative(leaving))
     mix = _flat(composition)
     cells = composition.shape[2]
-    stock = np.broadcast_to(stock0, (draws, n, ages, k)).copy()
+    stock = stock0.copy()
     history = np.zeros((draws, months + 1, n, k), dtype=np.int64)
     history[:, 0] = stock.sum(axis=2)
     exits = np.zeros((draws, months + 1, n, len(ROUTES) + 1), dtype=np.int64)
     bands = composition.shape[1]
+    group_mix = _flat(_cumulative(sizes))
+    mean_size = (sizes * np.arange(1, sizes.shape[1] + 1)).sum(axis=1)
+    leave = -np.expm1(-leaving.sum(axis=3))
+    destination = _flat(_cumulative(leaving))
     for month in range(1, months + 1):
+        if factors is not None:
+            rates = leaving.copy()
+            rates[..., k:] *= factors[1][:, :, month - 1, None, None]
+            leave = -np.expm1(-rates.sum(axis=3))
+            destination = _flat(_cumulative(rates))
         # moves and exits: who leaves each cell, then where to
         left = generator.binomial(stock, leave[:, :, None, :])
         stock -= left
@@ -531,8 +618,22 @@ def _simulate(stock0, leaving, entry_rate, composition, months, generator):
         stock -= older
         exits[:, month, :, -1] += older[:, :, -1].sum(axis=2)
         stock[:, :, 1:] += older[:, :, :-1]
-        # entries, with their age and first type
-        new = generator.poisson(entry_rate)
+        # entries in groups, with their age band, age and first type
+        expected = entry_rate
+        if factors is not None:
+            expected = entry_rate * factors[0][:, :, month - 1, None]
+        total = expected.sum(axis=2)
+        count = generator.poisson(total / mean_size[None, :])
+        d, a = np.nonzero(count)
+        each = np.repeat(np.arange(len(d)), count[d, a])
+        size = 1 + _categorical(group_mix, sizes.shape[1], a[each], generator.random(len(each)))
+        children = np.zeros((draws, n), dtype=np.int64)
+        np.add.at(children, (d[each], a[each]), size)
+        share = np.divide(
+            expected, total[:, :, None], out=np.zeros_like(expected), where=total[:, :, None] > 0
+        )
+        share[total <= 0] = 1.0 / bands
+        new = generator.multinomial(children, share)
         d, a, b = np.nonzero(new)
         each = np.repeat(np.arange(len(d)), new[d, a, b])
         cell = _categorical(mix, cells, a[each] * bands + b[each], generator.random(len(each)))
