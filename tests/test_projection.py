@@ -264,6 +264,11 @@ def test_pooled_projection_of_a_region_and_its_faces():
     ]
     assert region["mean"].iloc[0] == result.by_authority[0, 0].sum()
     np.testing.assert_array_equal(result.draws, result.by_authority.sum(axis=2))
+    # the age bands add up to the total in every draw, month and authority
+    assert result.by_age.shape == (100, 7, 3, len(projection.AGE_BANDS))
+    np.testing.assert_array_equal(result.by_age.sum(axis=3), result.by_authority.sum(axis=3))
+    bands = result.ages[result.ages["authority"] == projection.REGION].groupby("month")["mean"]
+    np.testing.assert_allclose(bands.sum().to_numpy(), region["mean"].to_numpy())
     facts = result.to_dict()
     assert facts["stock"]["North"]["start"] == result.counts("North")[0, 0].sum()
     assert isinstance(facts["stock"][projection.REGION]["end_mean"], float)
@@ -316,6 +321,16 @@ def test_backtest_of_the_packaged_returns():
     np.testing.assert_allclose(
         types.groupby("month")["mean"].sum().to_numpy(), total["mean"].to_numpy()
     )
+    # and so do the DfE age bands
+    ages = result.forecasts[result.forecasts["series"] == "age_band"]
+    assert set(ages["category"]) == {band for band, _, _ in projection.AGE_BANDS}
+    np.testing.assert_array_equal(
+        ages.groupby("month")["observed"].sum().to_numpy(), observed.to_numpy()
+    )
+    np.testing.assert_allclose(
+        ages.groupby("month")["mean"].sum().to_numpy(), total["mean"].to_numpy()
+    )
+    assert set(result.scores["series"]) == {"total", "placement_type", "age_band"}
     assert result.forecasts["pit"].between(0, 1).all()
     assert set(result.forecasts["level"]) == {projection.LEVEL}
     assert "Back-test from 2020-04-01" in result.summary()
@@ -538,3 +553,42 @@ def test_stock_revisions_and_the_drift_options(tmp_path):
     assert {"entry_tau", "leaving_tau"} <= set(drifting.options)
     again = projection.stock_and_flow(cleaned, months=3, draws=50, rng=1)
     np.testing.assert_array_equal(drifting.by_authority, again.by_authority)
+
+
+def test_entries_scale_to_a_population_by_age_and_sex():
+    # three authorities; a population by single year of age and sex. Where the projected
+    # population under 5 doubles from 2021, the projected children under 5 entering
+    # double too; the bands' exposure is the band's population
+    cleaned = _region({"North": 60, "South": 90, "East": 40}, seed=5)
+    rows = [
+        {"authority": a, "age": age, "sex": sex, "year": year, "population": 500.0}
+        for a in ("East", "North", "South")
+        for age in range(18)
+        for sex in ("1", "2")
+        for year in (2021,)
+    ]
+    base = pd.DataFrame(rows)
+    grown = pd.concat(
+        [base, base.assign(year=2022, population=np.where(base["age"] < 5, 1000.0, 500.0))]
+    )
+    kwargs = {"start": "2021-04-01", "months": 12, "draws": 300, "drift": False, "groups": False}
+    flat = projection.stock_and_flow(cleaned, population=base, rng=4, **kwargs)
+    more = projection.stock_and_flow(cleaned, population=grown, rng=4, **kwargs)
+    entry = flat.rates[flat.rates["to"] == "entry, aged 1 to 4"].set_index("authority")
+    # 4 ages x 2 sexes x 500 children, over the window's months
+    window = flat.rates[flat.rates["to"] == "entry, aged under 1"].set_index("authority")
+    assert entry["exposure_months"].to_numpy() == pytest.approx(
+        4000 / 1000 * window["exposure_months"].to_numpy()
+    )
+    assert flat.options["entry_exposure"] == "population by age"
+    young = slice(0, 2)  # under 1, 1 to 4
+    # from January 2022 (the year's last three months) the under-5s enter twice as often:
+    # more under-5s are looked after at month 12; the older bands are unchanged
+    ratio = more.by_age[:, 12, :, young].sum() / flat.by_age[:, 12, :, young].sum()
+    assert 1.03 < ratio < 1.5
+    older = slice(3, 5)
+    np.testing.assert_allclose(
+        more.by_age[:, 12, :, older].mean(), flat.by_age[:, 12, :, older].mean(), rtol=0.05
+    )
+    with pytest.raises(DataError, match="lacks column 'age'"):
+        projection.stock_and_flow(cleaned, population=base.drop(columns="age"), **kwargs)

@@ -467,38 +467,50 @@ def _origin(data: ssda903.Return, value: Any, horizon: int) -> tuple[pd.Timestam
 def _truth(cleaned_to, census, years, types) -> dict[str, pd.DataFrame]:
     """Observed counts (authority, category) x census date, each date from the return
     covering it (cleaned with the returns up to its year)."""
-    out: dict[str, list[pd.DataFrame]] = {"total": [], types: []}
+    out: dict[str, list[pd.DataFrame]] = {"total": [], types: [], "age_band": []}
     for year in sorted(set(years)):
         dates = [c for c, y in zip(census, years, strict=True) if y == year]
         cleaned = cleaned_to(year)
         out["total"].append(observed_stock(cleaned, dates))
         out[types].append(observed_stock(cleaned, dates, by=types))
+        out["age_band"].append(observed_stock(cleaned, dates, by="age_band"))
     return {k: pd.concat(v, axis=1).fillna(0).astype(int) for k, v in out.items()}
 
 
 def _forecasts(result, truth, census, scored, how, types) -> list[pd.DataFrame]:
+    """Forecast rows of each scored authority and, with several, of their sum: the total,
+    each placement type and each DfE age band."""
     names = [a for a in result.authorities if a in scored]
-    frames = []
+    index = [result.authorities.index(a) for a in names]
     dates = [str(c.date()) for c in census]
-    by_type = truth[types]
-    labels = list(result.types)
-    for a in names:
-        counts = result.counts(a)[:, 1:]
-        frames.append(
-            _forecast(
-                counts.sum(axis=2), _row(truth["total"], a, census), dates, how, a, "total", TOTAL
-            )
-        )
-        seen = by_type.loc[a].index if a in by_type.index.get_level_values(0) else []
-        for t in sorted(set(labels) | set(seen)):
-            drawn = counts[:, :, labels.index(t)] if t in labels else np.zeros(counts.shape[:2])
-            observed = _row(by_type, (a, t), census)
-            frames.append(_forecast(drawn, observed, dates, how, a, types, t))
+    series = (
+        (types, list(result.types), result.by_authority[:, 1:]),
+        ("age_band", [band for band, _, _ in AGE_BANDS], result.by_age[:, 1:]),
+    )
+    who = [(a, [i]) for a, i in zip(names, index, strict=True)]
     if len(names) > 1:
-        index = [result.authorities.index(a) for a in names]
-        counts = result.by_authority[:, 1:, index].sum(axis=2)
-        observed = sum(_row(truth["total"], a, census) for a in names)
-        frames.append(_forecast(counts.sum(axis=2), observed, dates, how, REGION, "total", TOTAL))
+        who.append((REGION, index))
+    frames = []
+    for label, columns in who:
+        members = names if label == REGION else [label]
+        counts = result.by_authority[:, 1:, columns].sum(axis=2)
+        observed = sum(_row(truth["total"], a, census) for a in members)
+        frames.append(_forecast(counts.sum(axis=2), observed, dates, how, label, "total", TOTAL))
+        for name, labels, drawn in series:
+            table = truth[name]
+            seen = {
+                c
+                for a in members
+                if a in table.index.get_level_values(0)
+                for c in table.loc[a].index
+            }
+            for category in [*labels, *sorted(seen - set(labels))]:
+                if category in labels:
+                    values = drawn[:, :, columns, labels.index(category)].sum(axis=2)
+                else:
+                    values = np.zeros(drawn.shape[:2])
+                observed = sum(_row(table, (a, category), census) for a in members)
+                frames.append(_forecast(values, observed, dates, how, label, name, category))
     return frames
 
 

@@ -69,7 +69,8 @@ class Flows:
     ``quarter_entries[a, q]``, ``quarter_exits[a, q]`` (leaving care, 18th birthdays
     apart), ``quarter_exposure[a, q]`` (child-months) and ``quarter_months[a, q]`` (months
     of the quarter inside the window). ``groups[a, s - 1]``: entries of ``s`` children of
-    the authority on one day (siblings, mostly), over the window.
+    the authority on one day (siblings, mostly), over the window; ``entrant_sex[a, age,
+    s]``: entrants by age at entry and sex (SEX 1, 2).
 
     Examples
     --------
@@ -96,6 +97,7 @@ class Flows:
     quarter_months: np.ndarray
     groups: np.ndarray
     not_covered: tuple[str, ...] = ()
+    entrant_sex: np.ndarray | None = None
 
     @property
     def mean_stock(self) -> np.ndarray:
@@ -186,6 +188,18 @@ def count_flows(
         ),
         1,
     )
+    sex = ssda903.child_values(cleaned, episodes, "SEX").astype(str).to_numpy()
+    known = entrants & np.isin(sex, ["1", "2"])
+    entrant_sex = np.zeros((n, MAX_AGE, 2))
+    np.add.at(
+        entrant_sex,
+        (
+            a[known],
+            np.clip(_ages(dob, episodes["DECOM"])[known], 0, MAX_AGE - 1),
+            np.where(sex[known] == "2", 1, 0),
+        ),
+        1,
+    )
     stock = np.zeros((n, MAX_AGE, k), dtype=np.int64)
     current = now.to_numpy()
     ages = np.clip(_ages(dob, pd.Series(census, index=episodes.index)), 0, MAX_AGE - 1)
@@ -211,6 +225,7 @@ def count_flows(
         stock=stock[:, :, keep],
         **quarters,
         not_covered=tuple(sorted(set(cover.index) - set(names))),
+        entrant_sex=entrant_sex,
     )
 
 

@@ -34,7 +34,7 @@ import pandas as pd
 
 from lacstats import schema, ssda903
 from lacstats.errors import DataError
-from lacstats.projection.flows import AGE_BANDS, AGED_OUT, ROUTES, Flows, count_flows
+from lacstats.projection.flows import AGE_BANDS, AGED_OUT, MAX_AGE, ROUTES, Flows, count_flows
 from lacstats.projection.pooling import posterior_draws
 from lacstats.projection.trend import level_factors, local_level
 from lacstats.results import Result, jsonable
@@ -60,7 +60,10 @@ class Projection(Result):
     estimated monthly rates (moves, exits, entries) with their events and exposure and,
     when pooled, the regional rate and the weight shrinking each authority towards it;
     ``draws`` the simulated counts summed over authorities, shape (draws, months + 1,
-    types); ``by_authority`` shape (draws, months + 1, authorities, types).
+    types); ``by_authority`` shape (draws, months + 1, authorities, types); ``by_age``
+    shape (draws, months + 1, authorities, DfE age bands), the same children counted by
+    age band (:data:`~lacstats.projection.AGE_BANDS`; the demand model's brackets are the
+    same ages), and ``ages`` its table like ``stock``, by ``age_band``.
 
     Examples
     --------
@@ -82,6 +85,8 @@ class Projection(Result):
     draws: np.ndarray = field(repr=False)
     by_authority: np.ndarray = field(repr=False)
     options: dict[str, Any] = field(default_factory=dict)
+    by_age: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0, 0, 0)))
+    ages: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
     def counts(self, authority: str | None = None) -> np.ndarray:
         """Simulated counts (draws, months + 1, types) of one authority, or of all."""
@@ -278,9 +283,14 @@ def stock_and_flow(
         The episode column that defines the placement categories: ``placement_type``
         (Dorset's types) or ``placement_setting`` (the case table's settings).
     population:
-        Children in each authority's population (indexed by authority name), as the
-        exposure of entries when pooling; by default the children looked after on an
-        average day of the window.
+        Children in each authority's population (a Series indexed by authority name), as
+        the exposure of entries when pooling; by default the children looked after on an
+        average day of the window. Or a population by age (a frame with ``authority``,
+        ``age`` 0-17, ``population``, and optionally ``sex`` "1"/"2" and ``year``, e.g. the
+        ONS mid-year estimates and projections, :func:`lacstats.datasets.ons_population`):
+        each DfE age band's entries are then per child of the band's population, and
+        scaled month by month to the population of the year in force (each sex weighted by
+        its entrants' rate).
     drift:
         Let each authority's entry rate and rate of leaving care change from year to year
         (:mod:`lacstats.projection.trend`): the level at the start is filtered from the
@@ -336,13 +346,23 @@ def stock_and_flow(
             "leaving_sigma": round(leaving_fit.posterior_mean()[1], 4),
         }
     stock0 = _revised_stock(flows, revision, draws, generator)
+    growth = None
+    if isinstance(population, pd.DataFrame):
+        growth = _population_by_age(flows, population, start, months)[1]
+        if entry_rate.shape[2] == 1:  # one entry rate: its bands' growth, by the entrants
+            bands = np.array(
+                [flows.entrants[:, lo : hi + 1].sum(axis=(1, 2)) for _, lo, hi in AGE_BANDS]
+            ).T
+            share = (bands + 1e-9) / (bands + 1e-9).sum(axis=1, keepdims=True)
+            growth = (share[:, :, None] * growth).sum(axis=1, keepdims=True)
     # step 4: the simulation
-    history, exits = _simulate(
-        stock0, leaving, entry_rate, composition, months, generator, factors, sizes
+    history, exits, aged = _simulate(
+        stock0, leaving, entry_rate, composition, months, generator, factors, sizes, growth
     )
     # step 5: the tables
     tail = (1 - interval) / 2
     stock_table, exit_table = _tables(flows, history, exits, tail, months)
+    age_table = _age_table(flows, aged, tail, months)
     return Projection(
         stock=stock_table,
         exits=exit_table,
@@ -352,6 +372,8 @@ def stock_and_flow(
         start=start,
         draws=history.sum(axis=2),
         by_authority=history,
+        by_age=aged,
+        ages=age_table,
         options={
             "months": months,
             "history_years": history_years,
@@ -360,7 +382,13 @@ def stock_and_flow(
             "types": types,
             "pooling": pooling,
             "pooling_used": used,
-            "entry_exposure": "population" if population is not None else "children looked after",
+            "entry_exposure": (
+                "children looked after"
+                if population is None
+                else "population by age"
+                if isinstance(population, pd.DataFrame)
+                else "population"
+            ),
             "continues": list(cleaned.continues),
             "not_covered": list(flows.not_covered),
             "drift": drift,
@@ -479,13 +507,14 @@ def _entry_rates(flows: Flows, draws: int, pooling: str, generator, population):
             }
         )
         return rate[:, :, None], _cumulative(weights), rows
-    scale = _entry_scale(flows, population)
-    exposure = scale * flows.window
+    scales = _entry_scale(flows, population)
     rate = np.zeros((draws, n, len(AGE_BANDS)))
     weights = np.zeros((n, len(AGE_BANDS), ages * k))
     rows = []
     for b, (label, lo, hi) in enumerate(AGE_BANDS):
         counts = flows.entrants[:, lo : hi + 1].sum(axis=(1, 2))
+        scale = scales[:, b]
+        exposure = scale * flows.window
         drawn, fit = posterior_draws(counts, exposure, draws, generator, pooling=pooling)
         rate[:, :, b] = drawn * scale
         cells = np.zeros((n, ages, k))
@@ -513,9 +542,13 @@ def _entry_rates(flows: Flows, draws: int, pooling: str, generator, population):
     return rate, _cumulative(weights), pd.concat(rows, ignore_index=True)
 
 
-def _entry_scale(flows: Flows, population: pd.Series | None) -> np.ndarray:
+def _entry_scale(flows: Flows, population: Any) -> np.ndarray:
+    """The exposure of entries by authority and DfE age band (authorities x bands)."""
+    bands = len(AGE_BANDS)
     if population is None:
-        return flows.mean_stock
+        return np.repeat(flows.mean_stock[:, None], bands, axis=1)
+    if isinstance(population, pd.DataFrame):
+        return _population_by_age(flows, population, None, 0)[0]
     values = pd.Series(population, dtype=float).reindex(list(flows.authorities))
     if values.isna().any() or (values <= 0).any():
         missing = [a for a, v in values.items() if not v > 0]
@@ -524,7 +557,85 @@ def _entry_scale(flows: Flows, population: pd.Series | None) -> np.ndarray:
             column="population",
             values=missing[:5],
         )
-    return values.to_numpy()
+    return np.repeat(values.to_numpy()[:, None], bands, axis=1)
+
+
+def _population_by_age(flows: Flows, population: pd.DataFrame, start, months: int):
+    """From a population by ``authority``, single year of ``age`` (0-17), optionally
+    ``sex`` and ``year`` (mid-year estimates or projections): the population of each
+    authority's DfE age bands in the base year (the latest year up to the start's), and
+    the growth of its entries month by month ahead (authorities x bands x months): the
+    band's population in the year in force over the base year's, its sexes weighted by
+    the entrants' rate per child of each sex."""
+    needed = ["authority", "age", "population"]
+    missing = [c for c in needed if c not in population]
+    if missing:
+        raise DataError(f"population lacks column {missing[0]!r}", column=missing[0])
+    table = population.copy()
+    table["population"] = pd.to_numeric(table["population"], errors="coerce")
+    table["age"] = pd.to_numeric(table["age"], errors="coerce")
+    bad = (table["population"].isna() | (table["population"] < 0) | table["age"].isna()).to_numpy()
+    if bad.any():
+        raise DataError.at(
+            "population: needs a whole age and a number of children",
+            "population",
+            bad,
+            table["population"],
+        )
+    table = table[(table["age"] >= 0) & (table["age"] < MAX_AGE)]
+    if "year" not in table:
+        table["year"] = 0
+    if "sex" not in table:
+        table["sex"] = "all"
+    band_of = {age: b for b, (_, lo, hi) in enumerate(AGE_BANDS) for age in range(lo, hi + 1)}
+    table["band"] = table["age"].astype(int).map(band_of)
+    grid = table.groupby(["authority", "year", "sex", "band"])["population"].sum()
+    years = sorted(grid.index.get_level_values("year").unique())
+    first_year = start.year if start is not None else years[-1]
+    base_year = max([y for y in years if y <= first_year] or [years[0]])
+    sexes = sorted(grid.index.get_level_values("sex").unique())
+    n, bands = len(flows.authorities), len(AGE_BANDS)
+
+    def at(year):
+        values = grid.xs(year, level="year").reindex(
+            pd.MultiIndex.from_product(
+                [list(flows.authorities), sexes, range(bands)], names=["authority", "sex", "band"]
+            )
+        )
+        return values.to_numpy().reshape(n, len(sexes), bands)
+
+    base = at(base_year)
+    if np.isnan(base).any() or (base.sum(axis=1) <= 0).any():
+        lost = [a for i, a in enumerate(flows.authorities) if np.isnan(base[i]).any()]
+        raise DataError(
+            f"population: no children of every age band for {', '.join(lost[:3]) or 'a band'}",
+            column="population",
+            values=lost[:5],
+        )
+    weights = np.ones((n, len(sexes), bands))
+    if len(sexes) > 1 and flows.entrant_sex is not None:
+        counts = np.zeros((n, len(sexes), bands))
+        for j, sex in enumerate(sexes):
+            if sex in ("1", "2"):
+                for b, (_, lo, hi) in enumerate(AGE_BANDS):
+                    counts[:, j, b] = flows.entrant_sex[:, lo : hi + 1, int(sex) - 1].sum(axis=1)
+        weights = (counts + 0.5) / np.maximum(base, 1.0)
+    growth = np.ones((n, bands, months))
+    if start is not None:
+        reference = (weights * base).sum(axis=1)
+        for m in range(months):
+            when = (start + pd.DateOffset(months=m)).year
+            year = max([y for y in years if y <= when] or [base_year])
+            now = at(year)
+            if np.isnan(now).any():
+                continue
+            growth[:, :, m] = np.divide(
+                (weights * now).sum(axis=1),
+                reference,
+                out=np.ones((n, bands)),
+                where=reference > 0,
+            )
+    return base.sum(axis=1), growth
 
 
 def _cumulative(weights: np.ndarray) -> np.ndarray:
@@ -580,7 +691,9 @@ def _revised_stock(flows: Flows, revision, draws: int, generator) -> np.ndarray:
     return stock + generator.poisson(flows.stock[None] * grow)
 
 
-def _simulate(stock0, leaving, entry_rate, composition, months, generator, factors, sizes):
+def _simulate(
+    stock0, leaving, entry_rate, composition, months, generator, factors, sizes, growth=None
+):
     """Counts (draws, months + 1, authorities, types) and exits (draws, months + 1,
     authorities, routes + aged out), month by month. ``factors``: the entry and leaving
     rates' levels month by month (draws, authorities, months), or None; ``sizes``: the
@@ -591,6 +704,17 @@ def _simulate(stock0, leaving, entry_rate, composition, months, generator, facto
     stock = stock0.copy()
     history = np.zeros((draws, months + 1, n, k), dtype=np.int64)
     history[:, 0] = stock.sum(axis=2)
+    band_of = np.zeros(stock.shape[2], dtype=np.int64)
+    for b, (_, lo, hi) in enumerate(AGE_BANDS):
+        band_of[lo : hi + 1] = b
+    aged = np.zeros((draws, months + 1, n, len(AGE_BANDS)), dtype=np.int64)
+
+    def by_band(current):
+        out = np.zeros((draws, n, len(AGE_BANDS)), dtype=np.int64)
+        np.add.at(out, (slice(None), slice(None), band_of), current.sum(axis=3))
+        return out
+
+    aged[:, 0] = by_band(stock)
     exits = np.zeros((draws, months + 1, n, len(ROUTES) + 1), dtype=np.int64)
     bands = composition.shape[1]
     group_mix = _flat(_cumulative(sizes))
@@ -622,6 +746,8 @@ def _simulate(stock0, leaving, entry_rate, composition, months, generator, facto
         expected = entry_rate
         if factors is not None:
             expected = entry_rate * factors[0][:, :, month - 1, None]
+        if growth is not None:
+            expected = expected * growth[None, :, :, month - 1]
         total = expected.sum(axis=2)
         count = generator.poisson(total / mean_size[None, :])
         d, a = np.nonzero(count)
@@ -639,7 +765,23 @@ def _simulate(stock0, leaving, entry_rate, composition, months, generator, facto
         cell = _categorical(mix, cells, a[each] * bands + b[each], generator.random(len(each)))
         np.add.at(stock, (d[each], a[each], cell // k, cell % k), 1)
         history[:, month] = stock.sum(axis=2)
-    return history, exits
+        aged[:, month] = by_band(stock)
+    return history, exits, aged
+
+
+def _age_table(flows: Flows, aged, tail, months) -> pd.DataFrame:
+    dates = _month_dates(flows.start, months + 1)
+    series = [(a or REGION, aged[:, :, i]) for i, a in enumerate(flows.authorities)]
+    if len(flows.authorities) > 1:
+        series.append((REGION, aged.sum(axis=2)))
+    frames = [
+        _quantiles(counts[:, :, b], tail, dates).assign(authority=label, age_band=band)
+        for label, counts in series
+        for b, (band, _, _) in enumerate(AGE_BANDS)
+    ]
+    out = pd.concat(frames, ignore_index=True)
+    first = ["authority", "age_band"]
+    return out[[*first, *[c for c in out.columns if c not in first]]]
 
 
 def _tables(flows: Flows, history, exits, tail, months):
