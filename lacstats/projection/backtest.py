@@ -263,8 +263,10 @@ def observed_stock(
     16 and over          38
     """
     episodes = ssda903.episode_attributes(cleaned) if by not in (None, "age_band") else None
-    if episodes is None:
-        episodes = cleaned.episodes
+    return _counts(cleaned, cleaned.episodes if episodes is None else episodes, dates, by)
+
+
+def _counts(cleaned, episodes: pd.DataFrame, dates, by: str | None) -> pd.DataFrame:
     keys = ["authority"] if by is None else ["authority", by]
     counts = {}
     for date in dates:
@@ -275,7 +277,7 @@ def observed_stock(
             age = ssda903.age_in_years(dob, pd.Series(date, index=rows.index))
             rows = rows.assign(age_band=_band_labels(age))
         counts[date] = rows.groupby(keys)["child_key"].nunique()
-    table = pd.DataFrame(counts).fillna(0).astype(int)
+    table = pd.DataFrame(counts, columns=list(dates)).fillna(0).astype(int)
     if by is None:
         return table.reindex(sorted(set(cleaned.authorities["authority"]))).fillna(0).astype(int)
     if by == "age_band":
@@ -377,14 +379,19 @@ def backtest(
 
     filed = set(zip(data.files["authority"], data.files["year"].astype(int), strict=True))
     streams = np.random.default_rng(rng).spawn(len(parsed))
-    frames, not_scored = [], set()
-    for (start, year), stream in zip(parsed, streams, strict=True):
-        census = [
+    dates = {
+        start: [
             start + pd.DateOffset(months=m) - pd.Timedelta(days=1)
             for m in range(1, horizon_months + 1)
         ]
+        for start, _ in parsed
+    }
+    every = sorted({c for census in dates.values() for c in census})
+    truth = _truth(cleaned_to, every, [_collection_year(c) for c in every], types)
+    frames, not_scored = [], set()
+    for (start, year), stream in zip(parsed, streams, strict=True):
+        census = dates[start]
         years = [_collection_year(c) for c in census]
-        truth = _truth(cleaned_to, census, years, types)
         known = cleaned_to(year)
         revised = stock_revisions(data, year, cleaned_to=cleaned_to) if revision else None
         scored = [
@@ -469,11 +476,12 @@ def _truth(cleaned_to, census, years, types) -> dict[str, pd.DataFrame]:
     covering it (cleaned with the returns up to its year)."""
     out: dict[str, list[pd.DataFrame]] = {"total": [], types: [], "age_band": []}
     for year in sorted(set(years)):
-        dates = [c for c, y in zip(census, years, strict=True) if y == year]
+        dates = sorted({c for c, y in zip(census, years, strict=True) if y == year})
         cleaned = cleaned_to(year)
-        out["total"].append(observed_stock(cleaned, dates))
-        out[types].append(observed_stock(cleaned, dates, by=types))
-        out["age_band"].append(observed_stock(cleaned, dates, by="age_band"))
+        attributes = ssda903.episode_attributes(cleaned)
+        out["total"].append(_counts(cleaned, cleaned.episodes, dates, None))
+        out[types].append(_counts(cleaned, attributes, dates, types))
+        out["age_band"].append(_counts(cleaned, cleaned.episodes, dates, "age_band"))
     return {k: pd.concat(v, axis=1).fillna(0).astype(int) for k, v in out.items()}
 
 
