@@ -219,7 +219,9 @@ def _sensitivity(args: argparse.Namespace) -> int:
     if args.name != "design" and args.name != "threshold":
         options["rng"] = args.seed
     table = func(source, **grid, **options)
-    text = table.to_csv(index=False, lineterminator="\n")
+    from lacstats.cells import csv_text
+
+    text = csv_text(table)  # an error message may echo a grid value: made safe
     if args.out:
         from lacstats.outputs import atomic_write_text
 
@@ -334,9 +336,10 @@ def _design(args: argparse.Namespace) -> int:
     )
     print(plan.summary())
     if args.out:
+        from lacstats.cells import csv_text
         from lacstats.outputs import atomic_write_text
 
-        atomic_write_text(args.out, plan.to_frame().to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(args.out, csv_text(plan.to_frame()))
     return 0
 
 
@@ -373,7 +376,7 @@ def _ssda903(args: argparse.Namespace) -> int:
         return _ssda903_validate(args, args.paths[1:])
     import pandas as pd
 
-    from lacstats import costs, disclosure, io, outputs, projection, ssda903
+    from lacstats import cells, costs, disclosure, io, outputs, projection, ssda903
     from lacstats.errors import DataError
 
     inputs = [*args.paths, *([args.unit_costs] if args.unit_costs else [])]
@@ -434,7 +437,7 @@ def _ssda903(args: argparse.Namespace) -> int:
         tables["projection.csv"] = result.publishable().round(2)
     with outputs.atomic_directory(args.out, inputs=inputs) as folder:
         for name, frame in tables.items():
-            frame.to_csv(folder / name, index=False, lineterminator="\n")
+            (folder / name).write_text(cells.csv_text(frame), encoding="utf-8")
     print(data.summary())
     print(cleaned.report.to_string(index=False))
     print(f"{len(cases)} children looked after on {census}; tables in {args.out}")
@@ -444,11 +447,9 @@ def _ssda903(args: argparse.Namespace) -> int:
 def _ssda903_validate(args: argparse.Namespace, paths: Sequence[str]) -> int:
     """Write every problem of the returns, with counts by rule, as an XLSX workbook for
     the data team; exit 1 when there are problems."""
-    import io as stdio
-
     import pandas as pd
 
-    from lacstats import outputs, ssda903
+    from lacstats import cells, outputs, ssda903
     from lacstats.errors import DataError
 
     if not paths:
@@ -469,13 +470,11 @@ def _ssda903_validate(args: argparse.Namespace, paths: Sequence[str]) -> int:
         .rename("problems")
         .reset_index()
     )
-    buffer = stdio.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as book:
-        by_rule.to_excel(book, sheet_name="by rule", index=False)
-        by_file.to_excel(book, sheet_name="by file", index=False)
-        problems.to_excel(book, sheet_name="problems", index=False)
-        data.files.to_excel(book, sheet_name="files", index=False)
-    outputs.atomic_write_bytes(args.out, buffer.getvalue())
+    # the returns' cells, file and sheet names are echoed: every cell made safe, typed
+    report = cells.xlsx_bytes(
+        {"by rule": by_rule, "by file": by_file, "problems": problems, "files": data.files}
+    )
+    outputs.atomic_write_bytes(args.out, report)
     print(data.summary())
     if len(problems):
         shown = by_rule[by_rule["problems"] > 0][["rule", "problems"]]
@@ -547,6 +546,7 @@ def _collect_merge(args: argparse.Namespace) -> int:
 def _collect_status(args: argparse.Namespace) -> int:
     """Returns against the design: status.csv and status.html."""
     from lacstats import collect
+    from lacstats.cells import csv_text
     from lacstats.outputs import atomic_directory, check_output
 
     inputs = [*args.returned, *([args.study] if args.study else [])]
@@ -554,7 +554,7 @@ def _collect_status(args: argparse.Namespace) -> int:
     merged = collect.merge(args.returned, study=_study_of(args.study), errors="drop")
     result = collect.status(merged)
     with atomic_directory(args.out, inputs=inputs) as folder:
-        result.to_frame().to_csv(folder / "status.csv", index=False, lineterminator="\n")
+        (folder / "status.csv").write_text(csv_text(result.to_frame()), encoding="utf-8")
         (folder / "status.html").write_text(result.to_html(), encoding="utf-8")
     print(result.summary())
     return 0

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import itertools
 import os
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from scipy import stats
 
 from lacstats import cohorts, disclosure, plots, schema
 from lacstats import study as studies
+from lacstats.cells import xlsx_bytes
 from lacstats.errors import DataError
 from lacstats.outputs import atomic_write_bytes
 from lacstats.results import Result, jsonable
@@ -673,29 +673,26 @@ def write_pack(pack: Pack, out: str | Path, *, source: str) -> tuple[Path, Path]
     stem = "".join(ch if ch.isalnum() else "_" for ch in pack.authority).strip("_")
     html_path, xlsx_path = out / f"{stem}.html", out / f"{stem}.xlsx"
     atomic_write_bytes(html_path, render_html(pack, source=source).encode("utf-8"))
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, table in pack.tables.items():
-            table.to_excel(writer, sheet_name=name[:31])
-        notes = pd.DataFrame(
-            {
-                "note": [
-                    f"{pack.authority}: pack built from {source}.",
-                    *(f"Not in this pack: {note}." for note in pack.notes),
-                    (
-                        "Counts from 1 to 4 are shown as c; further cells are suppressed where a total "
-                        "would reveal them; costs and shares from suppressed counts are suppressed too."
-                    ),
-                    (
-                        "Contains public sector information licensed under the Open Government Licence "
-                        "v3.0."
-                    ),
-                ]
-            }
-        )
-        notes.to_excel(writer, sheet_name="notes", index=False)
-        pack.suppression.to_excel(writer, sheet_name="suppression record", index=False)
-    atomic_write_bytes(xlsx_path, buffer.getvalue())
+    notes = pd.DataFrame(
+        {
+            "note": [
+                f"{pack.authority}: pack built from {source}.",
+                *(f"Not in this pack: {note}." for note in pack.notes),
+                (
+                    "Counts from 1 to 4 are shown as c; further cells are suppressed where a total "
+                    "would reveal them; costs and shares from suppressed counts are suppressed too."
+                ),
+                (
+                    "Contains public sector information licensed under the Open Government Licence "
+                    "v3.0."
+                ),
+            ]
+        }
+    )
+    sheets = {**pack.tables, "notes": notes, "suppression record": pack.suppression}
+    # every cell typed and safe (a case table's path or label never runs as a formula)
+    workbook = xlsx_bytes(sheets, index={name: True for name in pack.tables}, limit=None)
+    atomic_write_bytes(xlsx_path, workbook)
     return html_path, xlsx_path
 
 
