@@ -158,22 +158,31 @@ class Merged(Result):
         and swapped in whole."""
         from lacstats.cells import csv_text
         from lacstats.collect._xlsx import workbook_bytes
-        from lacstats.outputs import atomic_directory
+        from lacstats.outputs import atomic_directory, inside
 
         if fmt not in ("xlsx", "csv"):
             raise DataError(f"issues format must be xlsx or csv, got {fmt!r}", column="fmt")
         written = []
+        names = {
+            authority: (
+                f"{self.study.name}_{file_stem(authority)}" if authority else "unidentified"
+            )
+            + f"_issues.{fmt}"
+            for authority in self.issues_by_authority()
+        }
+        for name in names.values():  # names are not paths: refused before any write
+            inside(out, name)
         with atomic_directory(out, inputs=inputs) as folder:
             # every echoed cell made safe: a return's text never runs in a spreadsheet
             (folder / "issues.csv").write_text(csv_text(_echoed(self.issues)), encoding="utf-8")
             written.append(Path(out) / "issues.csv")
             for authority, part in self.issues_by_authority().items():
-                stem = f"{self.study.name}_{file_stem(authority)}" if authority else "unidentified"
-                name = f"{stem}_issues.{fmt}"
+                name = names[authority]
                 if fmt == "csv":
-                    (folder / name).write_text(csv_text(_echoed(part)), encoding="utf-8")
+                    inside(folder, name).write_text(csv_text(_echoed(part)), encoding="utf-8")
                 else:
-                    (folder / name).write_bytes(workbook_bytes(_issues_book(part, authority)))
+                    data = workbook_bytes(_issues_book(part, authority))
+                    inside(folder, name).write_bytes(data)
                 written.append(Path(out) / name)
         return written
 
