@@ -9,6 +9,7 @@ interrupt is exit 130 (Ctrl-C) or 143 (SIGTERM), with nothing half-written left 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -219,7 +220,9 @@ def _sensitivity(args: argparse.Namespace) -> int:
     if args.name != "design" and args.name != "threshold":
         options["rng"] = args.seed
     table = func(source, **grid, **options)
-    text = table.to_csv(index=False, lineterminator="\n")
+    from lacstats.cells import csv_text
+
+    text = csv_text(table)  # an error message may echo a grid value: made safe
     if args.out:
         from lacstats.outputs import atomic_write_text
 
@@ -240,7 +243,7 @@ def _report(args: argparse.Namespace) -> int:
     chosen = study.load(args.study) if args.study else study.south_east()
     if args.cases:
         chosen = chosen.with_cases(args.cases)
-    inputs = [p for p in (chosen.cases, chosen.source, args.national) if p is not None]
+    inputs = [*_study_inputs(chosen), *([args.national] if args.national else [])]
     check_output(args.out, inputs, replace=False)
     if args.authority and args.authority not in chosen.authorities:
         raise LacstatsError(
@@ -310,9 +313,13 @@ def _design(args: argparse.Namespace) -> int:
     if args.out:
         from lacstats.outputs import check_output
 
-        check_output(args.out, folder=False)
+        # the study file, the authorities file and what the study reads stay untouched
+        given = [p for p in (args.study, args.authorities) if p]
+        check_output(args.out, given, folder=False)
     if args.study:
         chosen = study.load(args.study)
+        if args.out:
+            check_output(args.out, _study_inputs(chosen), folder=False)
         year, authorities = args.year or chosen.frame_year, list(chosen.authorities)
     else:
         year = args.year or 2017
@@ -334,9 +341,10 @@ def _design(args: argparse.Namespace) -> int:
     )
     print(plan.summary())
     if args.out:
+        from lacstats.cells import csv_text
         from lacstats.outputs import atomic_write_text
 
-        atomic_write_text(args.out, plan.to_frame().to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(args.out, csv_text(plan.to_frame()))
     return 0
 
 
@@ -373,7 +381,7 @@ def _ssda903(args: argparse.Namespace) -> int:
         return _ssda903_validate(args, args.paths[1:])
     import pandas as pd
 
-    from lacstats import costs, disclosure, io, outputs, projection, ssda903
+    from lacstats import cells, costs, disclosure, io, outputs, projection, ssda903
     from lacstats.errors import DataError
 
     inputs = [*args.paths, *([args.unit_costs] if args.unit_costs else [])]
@@ -434,7 +442,7 @@ def _ssda903(args: argparse.Namespace) -> int:
         tables["projection.csv"] = result.publishable().round(2)
     with outputs.atomic_directory(args.out, inputs=inputs) as folder:
         for name, frame in tables.items():
-            frame.to_csv(folder / name, index=False, lineterminator="\n")
+            (folder / name).write_text(cells.csv_text(frame), encoding="utf-8")
     print(data.summary())
     print(cleaned.report.to_string(index=False))
     print(f"{len(cases)} children looked after on {census}; tables in {args.out}")
@@ -444,11 +452,9 @@ def _ssda903(args: argparse.Namespace) -> int:
 def _ssda903_validate(args: argparse.Namespace, paths: Sequence[str]) -> int:
     """Write every problem of the returns, with counts by rule, as an XLSX workbook for
     the data team; exit 1 when there are problems."""
-    import io as stdio
-
     import pandas as pd
 
-    from lacstats import outputs, ssda903
+    from lacstats import cells, outputs, ssda903
     from lacstats.errors import DataError
 
     if not paths:
@@ -469,13 +475,11 @@ def _ssda903_validate(args: argparse.Namespace, paths: Sequence[str]) -> int:
         .rename("problems")
         .reset_index()
     )
-    buffer = stdio.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as book:
-        by_rule.to_excel(book, sheet_name="by rule", index=False)
-        by_file.to_excel(book, sheet_name="by file", index=False)
-        problems.to_excel(book, sheet_name="problems", index=False)
-        data.files.to_excel(book, sheet_name="files", index=False)
-    outputs.atomic_write_bytes(args.out, buffer.getvalue())
+    # the returns' cells, file and sheet names are echoed: every cell made safe, typed
+    report = cells.xlsx_bytes(
+        {"by rule": by_rule, "by file": by_file, "problems": problems, "files": data.files}
+    )
+    outputs.atomic_write_bytes(args.out, report)
     print(data.summary())
     if len(problems):
         shown = by_rule[by_rule["problems"] > 0][["rule", "problems"]]
@@ -491,15 +495,26 @@ def _study_of(path: str | None):
     return study.load(path) if path else study.south_east()
 
 
+def _study_inputs(chosen) -> list[Path]:
+    """Every file a study reads: the study file, its case table and published figures
+    (an output never equals, contains or lies inside any of them)."""
+    return [
+        Path(p)
+        for p in (chosen.source, chosen.cases, chosen.published)
+        if p is not None and Path(p).exists()
+    ]
+
+
 def _collect_template(args: argparse.Namespace) -> int:
     """One collection workbook per authority of the study."""
     from lacstats import collect
     from lacstats.outputs import check_output
 
-    inputs = [args.study] if args.study else []
+    chosen = _study_of(args.study)
+    inputs = _study_inputs(chosen) if args.study else []
     check_output(args.out, inputs)
     templates = collect.template(
-        _study_of(args.study),
+        chosen,
         authorities=args.authority,
         return_to=args.return_to,
         deadline=args.deadline,
@@ -519,11 +534,12 @@ def _collect_merge(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".parquet", ".csv"):
         raise DataError(f"--out {args.out}: write the case table as .parquet or .csv")
     issues = args.issues or str(out.with_name(f"{out.stem}_issues"))
-    inputs = [*args.returned, *([args.study] if args.study else [])]
+    chosen = _study_of(args.study)
+    inputs = [*args.returned, *(_study_inputs(chosen) if args.study else [])]
     check_output(out, inputs, folder=False)
     check_output(issues, [*inputs, out], what="--issues")
     try:
-        merged = collect.merge(args.returned, study=_study_of(args.study), errors=args.errors)
+        merged = collect.merge(args.returned, study=chosen, errors=args.errors)
     except collect.ReturnsError as err:
         err.merged.write_issues(issues, fmt=args.issues_format, inputs=inputs)
         raise DataError(
@@ -547,14 +563,16 @@ def _collect_merge(args: argparse.Namespace) -> int:
 def _collect_status(args: argparse.Namespace) -> int:
     """Returns against the design: status.csv and status.html."""
     from lacstats import collect
+    from lacstats.cells import csv_text
     from lacstats.outputs import atomic_directory, check_output
 
-    inputs = [*args.returned, *([args.study] if args.study else [])]
+    chosen = _study_of(args.study)
+    inputs = [*args.returned, *(_study_inputs(chosen) if args.study else [])]
     check_output(args.out, inputs)
-    merged = collect.merge(args.returned, study=_study_of(args.study), errors="drop")
+    merged = collect.merge(args.returned, study=chosen, errors="drop")
     result = collect.status(merged)
     with atomic_directory(args.out, inputs=inputs) as folder:
-        result.to_frame().to_csv(folder / "status.csv", index=False, lineterminator="\n")
+        (folder / "status.csv").write_text(csv_text(result.to_frame()), encoding="utf-8")
         (folder / "status.html").write_text(result.to_html(), encoding="utf-8")
     print(result.summary())
     return 0
@@ -600,6 +618,12 @@ def parser() -> argparse.ArgumentParser:
         help="analyses run at once (default: one per core, at most 4); the longest runs "
         "in this process, the others in worker processes",
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files in the output folder that lacstats did not write (inputs are "
+        "never replaced)",
+    )
     p.set_defaults(func=_reproduce)
 
     p = sub.add_parser("sensitivity", help="run a ready-made sensitivity sweep")
@@ -636,6 +660,12 @@ def parser() -> argparse.ArgumentParser:
         "--fast", action="store_true", help="frequentist authority effects instead of MCMC"
     )
     p.add_argument("--seed", type=_seed, default=2019)
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files in the output folder that lacstats did not write (inputs are "
+        "never replaced)",
+    )
     p.set_defaults(func=_report)
 
     p = sub.add_parser(
@@ -699,6 +729,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--draws", type=_positive, default=1000)
     p.add_argument("--seed", type=_seed, default=2019)
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files in the output folder that lacstats did not write (inputs are "
+        "never replaced)",
+    )
     p.set_defaults(func=_ssda903)
 
     p = sub.add_parser(
@@ -711,6 +747,12 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument("--authority", action="append", help="only this authority (repeat for more)")
     q.add_argument("--return-to", help="who the authorities send the workbook to")
     q.add_argument("--deadline", type=_date, help="return date, dd/mm/yyyy or yyyy-mm-dd")
+    q.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files in the output folder that lacstats did not write (inputs are "
+        "never replaced)",
+    )
     q.set_defaults(func=_collect_template)
     q = steps.add_parser("merge", help="check and merge returned workbooks into one table")
     q.add_argument(
@@ -729,6 +771,12 @@ def parser() -> argparse.ArgumentParser:
         help="raise: no case table while any problem remains (default); drop: write the "
         "valid rows",
     )
+    q.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files in the output folder that lacstats did not write (inputs are "
+        "never replaced)",
+    )
     q.set_defaults(func=_collect_merge)
     q = steps.add_parser("status", help="rows returned and valid against the design")
     q.add_argument(
@@ -736,6 +784,12 @@ def parser() -> argparse.ArgumentParser:
     )
     q.add_argument("--study", type=_file, help="a study file (TOML); default: the South East")
     q.add_argument("--out", required=True, help="folder for status.csv and status.html")
+    q.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files in the output folder that lacstats did not write (inputs are "
+        "never replaced)",
+    )
     q.set_defaults(func=_collect_status)
 
     p = sub.add_parser("sample-size", help="sample size for a proportion")
@@ -770,8 +824,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser().parse_args(argv)
     debug = args.debug or os.environ.get("LACSTATS_DEBUG") == "1"
+    from lacstats.outputs import allow_replacing
+
     try:
-        with interrupts.stop_on_signals():
+        with (
+            interrupts.stop_on_signals(),
+            allow_replacing() if getattr(args, "force", False) else contextlib.nullcontext(),
+        ):
             return args.func(args)
     except LacstatsError as err:
         if debug:
