@@ -28,7 +28,7 @@ __all__ = [
     "data_path",
     "dfe_cla",
     "english_authorities",
-        "ofsted_fostering",
+    "ofsted_fostering",
     "ofsted_providers",
     "ons_population",
     "published_findings",
@@ -584,4 +584,3 @@ def ons_population(year: int = 2019, *, ages: tuple[int, int] | None = None) -> 
             raise DataError(f"ages must be 0 <= lo <= hi <= 89, got {ages!r}", column="ages")
         out["population"] = out[[f"age_{a}" for a in range(lo, hi + 1)]].sum(axis=1)
     return out
-
