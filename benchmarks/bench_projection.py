@@ -37,6 +37,14 @@ from lacstats import projection, ssda903
 ORIGINS = (2018, 2019, 2020, 2021)
 HORIZONS = (6, 12)
 PEER = "cs-demand-model==0.5.1"
+#: The demand model's age brackets, as the DfE's age bands (the same ages).
+BRACKETS = {
+    "BIRTH_TO_ONE": "under 1",
+    "ONE_TO_FIVE": "1 to 4",
+    "FIVE_TO_TEN": "5 to 9",
+    "TEN_TO_SIXTEEN": "10 to 15",
+    "SIXTEEN_TO_EIGHTEEN": "16 and over",
+}
 #: Windows of history: the demand model's default, lacstats' default.
 WINDOWS = {"6 months": 0.5, "3 years": 3.0}
 
@@ -64,7 +72,10 @@ out = {"end": str(end.date()), "seconds": seconds, "total": {}, "by_age": {}}
 for t in targets:
     row = predicted.iloc[(pd.Timestamp(t) - end).days - 1][in_care]
     out["total"][t] = float(row.sum())
-    out["by_age"][t] = {k: float(v) for k, v in row.groupby(level=0).sum().items()}
+    ages = {}
+    for (age, _), value in row.items():
+        ages[str(age)] = ages.get(str(age), 0.0) + float(value)
+    out["by_age"][t] = ages
 print(json.dumps(out))
 """
 
@@ -132,40 +143,49 @@ def main() -> None:
                 rng=year,
             )
             seconds = time.perf_counter() - start
-            total = tested.forecasts[tested.forecasts["series"] == "total"].set_index("month")
+            forecasts = tested.forecasts
+            total = forecasts[forecasts["series"] == "total"].set_index("month")
+            bands = forecasts[forecasts["series"] == "age_band"]
             targets = [str(total.loc[h, "date"]) for h in HORIZONS]
             peer = run_peer(python, year, years, targets)
             for h, target in zip(HORIZONS, targets, strict=True):
-                row = total.loc[h]
-                observed = float(row["observed"])
-                for method, point, secs in (
-                    ("lacstats", float(row["median"]), seconds),
-                    ("demand model", peer["total"][target], peer["seconds"]),
-                ):
-                    rows.append(
-                        {
-                            "method": method,
-                            "window": label,
-                            "origin": str(origin.date()),
-                            "horizon": h,
-                            "observed": observed,
-                            "forecast": point,
-                            "ape": abs(point - observed) / observed,
-                            "ae": abs(point - observed),
-                            "in_90": (row["ci_low"] <= observed <= row["ci_high"])
-                            if method == "lacstats"
-                            else np.nan,
-                            "in_50": (row["q25"] <= observed <= row["q75"])
-                            if method == "lacstats"
-                            else np.nan,
-                            "seconds": secs,
-                        }
-                    )
+                cells = [("total", total.loc[h], peer["total"][target])]
+                for bracket, band in BRACKETS.items():
+                    row = bands[(bands["month"] == h) & (bands["category"] == band)].iloc[0]
+                    if row["observed"] > 0:
+                        cells.append(("age band", row, peer["by_age"][target].get(bracket, 0.0)))
+                for series, row, theirs in cells:
+                    observed = float(row["observed"])
+                    for method, point, secs in (
+                        ("lacstats", float(row["median"]), seconds),
+                        ("demand model", theirs, peer["seconds"]),
+                    ):
+                        ours = method == "lacstats"
+                        rows.append(
+                            {
+                                "method": method,
+                                "window": label,
+                                "series": series,
+                                "origin": str(origin.date()),
+                                "horizon": h,
+                                "observed": observed,
+                                "forecast": point,
+                                "ape": abs(point - observed) / observed,
+                                "ae": abs(point - observed),
+                                "in_90": (row["ci_low"] <= observed <= row["ci_high"])
+                                if ours
+                                else np.nan,
+                                "in_50": (row["q25"] <= observed <= row["q75"])
+                                if ours
+                                else np.nan,
+                                "seconds": secs,
+                            }
+                        )
     table = pd.DataFrame(rows)
     pd.set_option("display.width", 200)
-    print(table.round(3).to_string(index=False))
+    print(table[table["series"] == "total"].round(3).to_string(index=False))
     summary = (
-        table.groupby(["window", "method", "horizon"])
+        table.groupby(["series", "window", "method", "horizon"])
         .agg(
             cells=("ape", "size"),
             mape=("ape", "mean"),
@@ -178,7 +198,7 @@ def main() -> None:
     )
     print()
     print(summary.round(3).to_string(index=False))
-    overall = table.groupby(["window", "method"]).agg(
+    overall = table.groupby(["series", "window", "method"]).agg(
         mape=("ape", "mean"), coverage_90=("in_90", "mean"), seconds=("seconds", "mean")
     )
     print()

@@ -42,7 +42,16 @@ _SIGMA = np.linspace(0.0, 0.8, 17)
 class LocalLevel:
     """The grid posterior of ``tau`` and ``sigma`` and, at each grid point, every unit's
     filtered log level at the origin (``mean``, ``var``: grid points x units) and the log
-    of its average rate over the window (``baseline``)."""
+    of its average rate over the window (``baseline``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lacstats.projection.trend import local_level
+    >>> fit = local_level(np.array([[20, 22, 19, 21.0]]), np.full((1, 4), 100.0))
+    >>> fit.mean.shape == (len(fit.weights), 1), round(float(fit.weights.sum()), 6)
+    (True, 1.0)
+    """
 
     tau: np.ndarray
     sigma: np.ndarray
