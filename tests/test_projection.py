@@ -201,7 +201,10 @@ def test_pooling_small_authorities_that_share_rates_lowers_error():
     result = projection.backtest(data, origin="2019-04-01", horizon_months=24, draws=200, rng=0)
     scores = result.overall().set_index("pooling")
     assert scores.loc["partial", "mae"] < 0.95 * scores.loc["none", "mae"]
-    assert 0.8 <= scores.loc["partial", "coverage_90"] <= 0.98
+    # the band, 80-97%, to within two binomial standard errors of the 720 cells
+    # (counts of 5 to 25 children: whole-number intervals cover a little more than 90%)
+    se = np.sqrt(0.9 * 0.1 / 720)
+    assert 0.8 - 2 * se <= scores.loc["partial", "coverage_90"] <= 0.97 + 2 * se
     assert 0.4 <= scores.loc["partial", "coverage_50"] <= 0.75
     assert 0.35 <= scores.loc["partial", "mean_pit"] <= 0.65
     assert scores.loc["partial", "forecasts"] == 30 * 24

@@ -178,8 +178,12 @@ def returns_up_to(data: ssda903.Return, year: int) -> ssda903.Return:
         years = pd.to_numeric(frame[column], errors="coerce")
         return frame.loc[(years.isna() | (years <= year)).to_numpy()].reset_index(drop=True)
 
+    extra = {}
+    if isinstance(getattr(data, "tables", None), dict):  # every table of the return
+        extra["tables"] = {name: keep(frame, "YEAR") for name, frame in data.tables.items()}
     return dataclasses.replace(
         data,
+        **extra,
         header=keep(data.header, "YEAR"),
         episodes=keep(data.episodes, "YEAR"),
         uasc=keep(data.uasc, "YEAR"),
