@@ -456,7 +456,9 @@ def _leaving_rates(flows: Flows, draws: int, pooling: str, generator) -> tuple[n
                     counts, exposure, draws, generator, pooling=pooling
                 )
             rows.append(_rate_rows(flows, i, j, counts, exposure, rates[:, :, i, j], fit))
-    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    if not rows:
+        return rates, pd.DataFrame()
+    table = pd.DataFrame({key: np.concatenate([row[key] for row in rows]) for key in rows[0]})
     return rates, table
 
 
@@ -465,22 +467,22 @@ def _destination(flows: Flows, j: int) -> str:
     return flows.types[j] if j < k else ROUTES[j - k]
 
 
-def _rate_rows(flows, i, j, counts, exposure, drawn, fit) -> pd.DataFrame:
+def _rate_rows(flows, i, j, counts, exposure, drawn, fit) -> dict[str, np.ndarray]:
+    """The rows of one move or exit rate, column by column (one row per authority)."""
+    n = len(flows.authorities)
     with np.errstate(divide="ignore", invalid="ignore"):
         raw = np.where(exposure > 0, counts / exposure, np.nan)
-    return pd.DataFrame(
-        {
-            "authority": flows.authorities,
-            "from": flows.types[i],
-            "to": _destination(flows, j),
-            "events": counts,
-            "exposure_months": exposure,
-            "monthly_rate": raw,
-            "estimate": drawn.mean(axis=0),
-            "regional_rate": np.nan if fit is None else fit.mean,
-            "shrinkage": np.nan if fit is None else fit.rate / (fit.rate + exposure),
-        }
-    )
+    return {
+        "authority": np.array(flows.authorities, dtype=object),
+        "from": np.full(n, flows.types[i], dtype=object),
+        "to": np.full(n, _destination(flows, j), dtype=object),
+        "events": np.asarray(counts, dtype=float),
+        "exposure_months": np.asarray(exposure, dtype=float),
+        "monthly_rate": raw,
+        "estimate": drawn.mean(axis=0),
+        "regional_rate": np.full(n, np.nan if fit is None else fit.mean),
+        "shrinkage": np.full(n, np.nan) if fit is None else fit.rate / (fit.rate + exposure),
+    }
 
 
 def _entry_rates(flows: Flows, draws: int, pooling: str, generator, population):
