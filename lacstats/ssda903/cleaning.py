@@ -29,6 +29,21 @@ __all__ = ["CONTINUES_PLACEMENT", "LEAVING_AGE", "Cleaned", "clean", "same_as"]
 #: so it starts a new placement; pass ``continues=`` to :func:`clean` to choose otherwise.
 CONTINUES_PLACEMENT: tuple[str, ...] = ("L", "B", "U")
 LEAVING_AGE = 18
+#: ``episode_source`` of an episode no fix changed (liia-tools' word).
+ORIGINAL = "Original"
+#: REC of an episode closed by cleaning with the child leaving care, reason unknown (the
+#: code liia-tools writes; not a code of the DfE's list).
+CEASED_UNKNOWN = "E99"
+#: The fixes that change episodes, by the name ``episode_source`` records, and the step
+#: the ledger counts: liia-tools' rules by their names (RULE_1 ... RULE_5) and lacstats'
+#: own.
+STEPS: dict[str, str] = {
+    "RULE_1": "RULE_1: left open, the child still looked after: closed when the next starts",
+    "RULE_1A": "RULE_1A: left open, the child re-enters care later: closed before re-entry",
+    "RULE_2": "RULE_2: left open, absent from later returns: closed after its last 31 March",
+    "OPEN": "open episodes followed by a later one, closed",
+    "OVERLAP": "overlapping episodes, truncated",
+}
 
 
 @dataclass(frozen=True)
@@ -117,7 +132,9 @@ def clean(
 ) -> Cleaned:
     """Clean episodes across years and merge them into placements, each authority apart.
 
-    In order, each step counted in the ledger by authority and year:
+    In order, each step counted in the ledger by authority and year, and each change to
+    an episode recorded in its ``episode_source`` (``Original``, or the fixes that
+    changed it joined by `` | ``, as liia-tools' ``Episode_source``):
 
     1. exact duplicate rows within a return are dropped;
     2. a DEC after the end of the return's collection year is blanked (the episode was
@@ -125,12 +142,26 @@ def clean(
     3. an episode reported in several returns (same child and DECOM) is kept from the
        latest return, which has the final DEC; conflicting rows within a return keep the
        last;
-    4. an episode left open although a later one starts, or overlapping the next, is
-       closed on the next episode's DECOM;
-    5. episodes are cut at the 18th birthday (``leaving_age``), inferred from DOB;
-       episodes starting on or after it are dropped;
-    6. a stale open episode, whose child is missing from the authority's next return, is
-       closed at the end of the child's last collection year;
+    4. an episode left open by a return that no later return of its authority repeats
+       is closed (liia-tools' fixes, with the return's 31 March convention: it is closed
+       after the last 31 March on which a return reports it open, never on it, so every
+       count at 31 March is the count of the return that covers it):
+
+       - ``RULE_1``: the child's next episode continues care (RNE not S) and starts by
+         the end of the following collection year: closed when it starts, REC ``X1``
+         (REASON_PLACE_CHANGE ``LIIAF`` when the next episode changes placement);
+       - ``RULE_1A``: the next episode starts a new period of care (RNE S): closed the
+         day before it starts or on 1 April after the return's 31 March, whichever is
+         earlier (liia-tools: 31 March), REC ``E99``;
+       - ``RULE_2``: no next episode, or one that starts after a later 31 March that no
+         return reports the child on: closed on 1 April after the return's 31 March
+         (liia-tools: on 31 March, which drops the child from that return's count),
+         REC ``E99``;
+
+    5. an episode left open although a later one starts (``OPEN``), or overlapping the
+       next (``OVERLAP``), is closed on the next episode's DECOM;
+    6. episodes are cut at the 18th birthday (``leaving_age``, ``AGE``), inferred from
+       DOB; episodes starting on or after it are dropped;
     7. consecutive episodes whose RNE is in ``continues`` and which start the day the
        previous one ends are one placement; a new period of care starts with RNE S or
        after a gap.
@@ -147,17 +178,19 @@ def clean(
     >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
     >>> print(cleaned.summary())
     Cleaned SSDA903 returns, 2017-18 to 2021-22: 820 children, 2827 episodes, 2245 placements
-                                                               step  count
-                                       exact duplicate rows dropped      0
-                         DEC after the collection year end, blanked      3
-            episodes repeated across or within returns, latest kept    910
-                      open episodes followed by a later one, closed      2
-                                    overlapping episodes, truncated     40
-                      episodes starting at or after age 18, dropped      0
-               episodes running past age 18, closed on the birthday      0
-    stale open episodes (child absent from the next return), closed     25
-                       placements after merging continuing episodes   2245
-                                            episodes after cleaning   2827
+                                                                            step  count
+                                                    exact duplicate rows dropped      0
+                                      DEC after the collection year end, blanked      3
+                         episodes repeated across or within returns, latest kept    910
+    RULE_1: left open, the child still looked after: closed when the next starts      2
+      RULE_1A: left open, the child re-enters care later: closed before re-entry      0
+    RULE_2: left open, absent from later returns: closed after its last 31 March     25
+                                   open episodes followed by a later one, closed      0
+                                                 overlapping episodes, truncated     40
+                                   episodes starting at or after age 18, dropped      0
+                            episodes running past age 18, closed on the birthday      0
+                                    placements after merging continuing episodes   2245
+                                                         episodes after cleaning   2827
     >>> cleaned.ledger.groupby("step", sort=False)["count"].sum().head(3)
     step
     exact duplicate rows dropped                                 0
@@ -180,12 +213,13 @@ def clean(
     children = _children(data, heads, flags)
     episodes = data.episodes.drop(columns=["_row"])
     episodes.insert(0, "child_key", spells)
+    episodes["episode_source"] = ORIGINAL
     last_year = _last_years(data, spells, len(children))
     ledger = _Ledger()
     episodes = _drop_repeats(episodes, ledger)
+    episodes = _close_stale(episodes, ledger)
     episodes = _close_open_and_overlapping(episodes, ledger)
     episodes = _leaving_age(episodes, children, last_year, leaving_age, ledger)
-    episodes = _close_stale(episodes, data, last_year, ledger)
     episodes, placements = _placements(episodes, tuple(continues))
     ledger.count("placements after merging continuing episodes", placements)
     ledger.count("episodes after cleaning", episodes)
@@ -272,15 +306,67 @@ def _drop_repeats(episodes: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
     return episodes.loc[~repeated].reset_index(drop=True)
 
 
+def _fixed(episodes: pd.DataFrame, mask: np.ndarray, name: str) -> None:
+    """Record in ``episode_source`` that fix ``name`` changed the episodes in ``mask``
+    (liia-tools' convention: ``Original``, else the fixes joined by `` | ``)."""
+    if not mask.any():
+        return
+    before = episodes.loc[mask, "episode_source"]
+    episodes.loc[mask, "episode_source"] = np.where(
+        before.eq(ORIGINAL), name, before + " | " + name
+    )
+
+
+def _close_stale(episodes: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
+    """liia-tools' RULE_1, RULE_1A and RULE_2 with the 31 March convention of the return:
+    an episode left open by a return that no later return of its authority repeats is
+    closed after the last 31 March on which a return reports it open, never on it."""
+    episodes = episodes.reset_index(drop=True)
+    latest = episodes.groupby("authority")["YEAR"].transform("max")
+    has_next = same_as(episodes["child_key"], -1).to_numpy()
+    stale = (episodes["DEC"].isna() & (episodes["YEAR"] < latest)).to_numpy()
+    next_start = episodes["DECOM"].shift(-1)
+    next_rne = episodes["RNE"].shift(-1)
+    own_end = year_ends(episodes["YEAR"])
+    day_after = own_end + pd.Timedelta(days=1)
+    within_next_year = (next_start <= year_ends(episodes["YEAR"] + 1)).fillna(False).to_numpy()
+    re_enters = next_rne.eq("S").fillna(False).to_numpy()
+    rule_1 = stale & has_next & ~re_enters & within_next_year
+    rule_1a = stale & has_next & re_enters
+    rule_2 = stale & ~rule_1 & ~rule_1a
+    ledger.count(STEPS["RULE_1"], episodes[rule_1])
+    ledger.count(STEPS["RULE_1A"], episodes[rule_1a])
+    ledger.count(STEPS["RULE_2"], episodes[rule_2])
+    # RULE_1: the child stays looked after; the episode ends when the next one starts
+    episodes.loc[rule_1, "DEC"] = next_start[rule_1]
+    episodes.loc[rule_1, "REC"] = "X1"
+    moved = rule_1 & next_rne.isin(["P", "B", "T", "U"]).to_numpy()
+    episodes.loc[moved, "REASON_PLACE_CHANGE"] = "LIIAF"
+    # RULE_1A: the child leaves care and re-enters: closed the day before re-entry, or on
+    # 1 April after the return's 31 March, whichever is earlier (never on that 31 March)
+    before = next_start - pd.Timedelta(days=1)
+    closed = before.where(before < day_after, day_after)
+    closed = closed.where(closed != own_end, day_after)
+    episodes.loc[rule_1a, "DEC"] = closed[rule_1a]
+    # RULE_2: the child leaves care: on 1 April, the day after the return's 31 March
+    episodes.loc[rule_2, "DEC"] = day_after[rule_2]
+    episodes.loc[rule_1a | rule_2, "REC"] = CEASED_UNKNOWN
+    for name, mask in (("RULE_1", rule_1), ("RULE_1A", rule_1a), ("RULE_2", rule_2)):
+        _fixed(episodes, mask, name)
+    return episodes
+
+
 def _close_open_and_overlapping(episodes: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
     same_child = same_as(episodes["child_key"], -1)
     next_start = episodes["DECOM"].shift(-1)
     open_followed = (same_child & episodes["DEC"].isna()).to_numpy()
     overlapping = (same_child & (episodes["DEC"] > next_start).fillna(False)).to_numpy()
-    ledger.count("open episodes followed by a later one, closed", episodes[open_followed])
-    ledger.count("overlapping episodes, truncated", episodes[overlapping])
+    ledger.count(STEPS["OPEN"], episodes[open_followed])
+    ledger.count(STEPS["OVERLAP"], episodes[overlapping])
     fix = open_followed | overlapping
     episodes.loc[fix, "DEC"] = next_start[fix]
+    _fixed(episodes, open_followed, "OPEN")
+    _fixed(episodes, overlapping, "OVERLAP")
     return episodes
 
 
@@ -301,6 +387,7 @@ def _leaving_age(episodes, children, last_year, leaving_age, ledger) -> pd.DataF
         f"episodes running past age {leaving_age}, closed on the birthday", episodes[runs_on]
     )
     episodes.loc[runs_on, "DEC"] = birthday[runs_on]
+    _fixed(episodes, runs_on, "AGE")
     return episodes
 
 
@@ -309,20 +396,6 @@ def _last_years(data: Return, spells: np.ndarray, n: int) -> np.ndarray:
     last = np.zeros(n, dtype=np.int64)
     np.maximum.at(last, spells, data.episodes["YEAR"].to_numpy(dtype=np.int64))
     return last
-
-
-def _close_stale(episodes, data, last_year, ledger) -> pd.DataFrame:
-    final = data.episodes.groupby("authority")["YEAR"].max()
-    is_last = ~same_as(episodes["child_key"], -1)
-    child_last_year = pd.Series(last_year[episodes["child_key"].to_numpy()], index=episodes.index)
-    stale = (
-        is_last & episodes["DEC"].isna() & (child_last_year < episodes["authority"].map(final))
-    ).to_numpy()
-    ledger.count(
-        "stale open episodes (child absent from the next return), closed", episodes[stale]
-    )
-    episodes.loc[stale, "DEC"] = year_ends(child_last_year[stale])
-    return episodes
 
 
 def same_as(values: pd.Series, shift: int) -> pd.Series:
