@@ -381,7 +381,9 @@ def _ssda903(args: argparse.Namespace) -> int:
     units = io.read_unit_costs(args.unit_costs) if args.unit_costs else costs.dorset_unit_costs()
     if args.period and args.period[1] < args.period[0]:
         raise DataError(f"--period: ends ({args.period[1]}) before it starts ({args.period[0]})")
-    data = ssda903.read(args.paths, year_from=args.year_from, errors=args.errors)
+    data = ssda903.read(
+        args.paths, year_from=args.year_from, year_column=args.year_column, errors=args.errors
+    )
     cleaned = ssda903.clean(data)
     census = args.census or str(cleaned.coverage[1].date())
     period = args.period or (
@@ -458,7 +460,9 @@ def _ssda903_validate(args: argparse.Namespace, paths: Sequence[str]) -> int:
             f"--out {args.out}: the report is a workbook, name it .xlsx", column="--out"
         )
     outputs.check_output(args.out, paths, folder=False)  # before any work
-    data = ssda903.read(paths, year_from=args.year_from, errors="report")
+    data = ssda903.read(
+        paths, year_from=args.year_from, year_column=args.year_column, errors="report"
+    )
     problems = data.errors
     rules = pd.DataFrame({"rule": list(ssda903.RULES), "finds": list(ssda903.RULES.values())})
     counts = problems.groupby("rule").size().rename("problems")
@@ -689,7 +693,19 @@ def parser() -> argparse.ArgumentParser:
         help="CSV or XLSX of unit costs (default: Dorset's sample report)",
     )
     p.add_argument("--la-code", help="the authority's code, to place PL_LA in or out")
-    p.add_argument("--year-from", default="data", choices=["data", "start", "end"])
+    p.add_argument(
+        "--year-from",
+        default="data",
+        choices=["data", "start", "end"],
+        help="a calendar year in file names (and YEAR): as the dates say, or the "
+        "collection's start or end year",
+    )
+    p.add_argument(
+        "--year-column",
+        choices=["data", "start", "end"],
+        help="a calendar year in a YEAR column: as the dates say, or the collection's start "
+        "or end year (default: as --year-from)",
+    )
     p.add_argument(
         "--project",
         type=_non_negative,

@@ -245,7 +245,7 @@ def test_errors_name_table_file_row_column_and_value(tmp_path):
             None,
             "2,01/05/2018,S,C2,N1,U4,PR1,,,,,,,,\n",
             "CHILD",
-            "no record in that year's header",
+            "no record in the header table of any year",
         ),
         (None, "1,01/05/2018,S,C2,,U4,PR1,,,,,,,,\n", "CIN", "blank"),
         (

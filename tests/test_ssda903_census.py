@@ -162,3 +162,57 @@ def test_the_same_child_reappearing_does_not_change_the_closure():
         at_2020 = ssda903.to_cases(cleaned, census_date="2020-03-31")["case_id"].tolist()
         assert at_2020 == ["2"]
     assert closes == {False: pd.Timestamp("2019-04-01"), True: pd.Timestamp("2019-04-01")}
+
+
+def _latest_headers(header: pd.DataFrame) -> pd.DataFrame:
+    """Each child's header record only in the latest return that lists the child."""
+    latest = header.groupby(["LA", "CHILD"])["YEAR"].transform("max")
+    return header[header["YEAR"] == latest].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("convention", ["end", "start"])
+def test_extract_in_either_year_convention(tmp_path, convention):
+    # YEAR as the year the collection ends (liia-tools) or starts (the field's demand
+    # model's regional extracts); headers only in each child's latest return
+    extract = stale_extract(seed=11)
+    header = _latest_headers(extract["header"])
+    shift = 1 if convention == "start" else 0
+    for table, frame in (("Header", header), ("Episodes", extract["episodes"])):
+        frame.assign(YEAR=frame["YEAR"] - shift).to_csv(
+            tmp_path / f"SSDA903_{table}_merged.csv", index=False, date_format="%Y-%m-%d"
+        )
+    data = ssda903.read(tmp_path)  # defaults: nothing to raise
+    assert data.years == list(YEARS)
+    assert set(data.files["dated_by"]) == {f"YEAR column, {convention} year (its dates)"}
+    assert len(data.episodes) == len(extract["episodes"])
+    dropped = ssda903.read(tmp_path, errors="drop")
+    assert len(dropped.episodes) == len(extract["episodes"])  # every child has a header
+    assert dropped.ledger.empty
+    declared = ssda903.read(tmp_path, year_column=convention)
+    assert set(declared.files["dated_by"]) == {f"YEAR column, year_column='{convention}'"}
+    cleaned = ssda903.clean(data)
+    found = {}
+    for year in YEARS:
+        cases = ssda903.to_cases(cleaned, census_date=year_end(year))
+        found[year] = cases.groupby("authority").size()
+    counts = pd.DataFrame(found).stack()
+    counts.index = counts.index.set_names(["authority", "year"])
+    expected = return_counts(extract["episodes"])
+    pd.testing.assert_series_equal(
+        counts.sort_index(), expected.sort_index(), check_names=False, check_dtype=False
+    )
+    # year_from says how file names and, unless year_column is given, YEAR are read
+    assert ssda903.read(tmp_path, year_from=convention).years == list(YEARS)
+
+
+def test_a_child_with_no_header_in_any_year_is_the_only_problem(tmp_path):
+    extract = stale_extract(seed=11)
+    header = _latest_headers(extract["header"])
+    gone = header["CHILD"].iloc[0], header["LA"].iloc[0]
+    header = header.iloc[1:]
+    data = ssda903.from_frames(header, extract["episodes"], errors="report")
+    orphans = data.errors[data.errors["rule"] == "episode_without_header"]
+    mine = (extract["episodes"]["CHILD"] == gone[0]) & (extract["episodes"]["LA"] == gone[1])
+    assert len(orphans) == mine.sum() > 0
+    assert set(orphans["value"]) == {gone[0]}
+    assert set(data.errors["rule"]) == {"episode_without_header"}

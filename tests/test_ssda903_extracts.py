@@ -75,7 +75,7 @@ def test_extract_reads_as_each_authority_alone(region):
     folders, extract = region
     data = ssda903.read(extract)
     assert data.files["date_format"].unique().tolist() == ["yyyy-mm-dd"]
-    assert data.files["dated_by"].unique().tolist() == ["YEAR column"]
+    assert data.files["dated_by"].unique().tolist() == ["YEAR column, end year (its dates)"]
     assert data.years == list(YEARS)
     assert data.authority_names == ["Bracknell Forest", "Slough", "Synthetic"]
     matched = data.authorities.set_index("authority")
