@@ -38,11 +38,15 @@ CEASED_UNKNOWN = "E99"
 #: the ledger counts: liia-tools' rules by their names (RULE_1 ... RULE_5) and lacstats'
 #: own.
 STEPS: dict[str, str] = {
+    "RULE_3": "RULE_3: left open, restated by a later return: dropped",
+    "RULE_3A": "RULE_3A: left open, replaced in a later return: dropped",
     "RULE_1": "RULE_1: left open, the child still looked after: closed when the next starts",
     "RULE_1A": "RULE_1A: left open, the child re-enters care later: closed before re-entry",
     "RULE_2": "RULE_2: left open, absent from later returns: closed after its last 31 March",
     "OPEN": "open episodes followed by a later one, closed",
+    "RULE_4": "RULE_4: overlapping an episode of a later return, truncated",
     "OVERLAP": "overlapping episodes, truncated",
+    "RULE_5": "RULE_5: ended X1 with a gap before an episode of a later return, bridged",
 }
 
 
@@ -143,10 +147,16 @@ def clean(
        latest return, which has the final DEC; conflicting rows within a return keep the
        last;
     4. an episode left open by a return that no later return of its authority repeats
-       is closed (liia-tools' fixes, with the return's 31 March convention: it is closed
-       after the last 31 March on which a return reports it open, never on it, so every
-       count at 31 March is the count of the return that covers it):
+       is dropped or closed (liia-tools' stage 1, with the return's 31 March convention:
+       it is closed after the last 31 March on which a return reports it open, never on
+       it, so every count at 31 March is the count of the return that covers it):
 
+       - ``RULE_3``: the next or previous episode is the same placement (RNE, LS,
+         PLACE, PLACE_PROVIDER, PL_POST, URN) restated by a later return with another
+         DECOM, on or before this episode's 31 March: dropped (liia-tools drops it
+         whatever return the twin comes from);
+       - ``RULE_3A``: the previous episode comes from a later return (it replaced this
+         one): dropped;
        - ``RULE_1``: the child's next episode continues care (RNE not S) and starts by
          the end of the following collection year: closed when it starts, REC ``X1``
          (REASON_PLACE_CHANGE ``LIIAF`` when the next episode changes placement);
@@ -159,7 +169,11 @@ def clean(
          REC ``E99``;
 
     5. an episode left open although a later one starts (``OPEN``), or overlapping the
-       next (``OVERLAP``), is closed on the next episode's DECOM;
+       next (``RULE_4`` when the next comes from a later return, else ``OVERLAP``), is
+       closed on the next episode's DECOM; an episode ended ``X1`` with a gap before
+       the next one, from a later return, is bridged to it (``RULE_5``) when the next
+       starts by the 31 March of the episode's own return (liia-tools bridges any gap,
+       which adds the child to the count of a return that says they had left);
     6. episodes are cut at the 18th birthday (``leaving_age``, ``AGE``), inferred from
        DOB; episodes starting on or after it are dropped;
     7. consecutive episodes whose RNE is in ``continues`` and which start the day the
@@ -182,11 +196,15 @@ def clean(
                                                     exact duplicate rows dropped      0
                                       DEC after the collection year end, blanked      3
                          episodes repeated across or within returns, latest kept    910
+                          RULE_3: left open, restated by a later return: dropped      0
+                         RULE_3A: left open, replaced in a later return: dropped      0
     RULE_1: left open, the child still looked after: closed when the next starts      2
       RULE_1A: left open, the child re-enters care later: closed before re-entry      0
     RULE_2: left open, absent from later returns: closed after its last 31 March     25
                                    open episodes followed by a later one, closed      0
-                                                 overlapping episodes, truncated     40
+                     RULE_4: overlapping an episode of a later return, truncated      6
+                                                 overlapping episodes, truncated     34
+        RULE_5: ended X1 with a gap before an episode of a later return, bridged      0
                                    episodes starting at or after age 18, dropped      0
                             episodes running past age 18, closed on the birthday      0
                                     placements after merging continuing episodes   2245
@@ -317,26 +335,58 @@ def _fixed(episodes: pd.DataFrame, mask: np.ndarray, name: str) -> None:
     )
 
 
+def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Equal, or both blank (liia-tools' comparison of two episodes' cells)."""
+    return ((a == b) | (a.isna() & b.isna())).to_numpy(dtype=bool)
+
+
+#: The cells liia-tools compares to call two episodes the same placement (RULE_3).
+TWIN_COLUMNS = ("RNE", "LS", "PLACE", "PLACE_PROVIDER", "PL_POST", "URN")
+
+
 def _close_stale(episodes: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
-    """liia-tools' RULE_1, RULE_1A and RULE_2 with the 31 March convention of the return:
-    an episode left open by a return that no later return of its authority repeats is
-    closed after the last 31 March on which a return reports it open, never on it."""
+    """liia-tools' stage 1 (RULE_3, RULE_3A, RULE_1, RULE_1A, RULE_2) on the episodes
+    left open by a return that no later return of their authority repeats, with the 31
+    March convention of the return: nothing is dropped or closed that would take a child
+    out of the count of a return that reports them open on its 31 March."""
     episodes = episodes.reset_index(drop=True)
     latest = episodes.groupby("authority")["YEAR"].transform("max")
     has_next = same_as(episodes["child_key"], -1).to_numpy()
+    has_previous = same_as(episodes["child_key"], 1).to_numpy()
     stale = (episodes["DEC"].isna() & (episodes["YEAR"] < latest)).to_numpy()
+    own_end = year_ends(episodes["YEAR"])
+    year = episodes["YEAR"].to_numpy()
+    twin = {}
+    for step, ok in ((-1, has_next), (1, has_previous)):
+        other = episodes.shift(step)
+        alike = ok & (episodes["DECOM"] != other["DECOM"]).to_numpy()
+        for column in TWIN_COLUMNS:
+            if column in episodes:
+                alike &= _same(episodes[column], other[column])
+        # a restatement: the twin comes from a later return and was open on this
+        # episode's 31 March (liia-tools drops the episode whatever its twin's return)
+        later = (other["YEAR"].to_numpy() > year) & (other["DECOM"] <= own_end).to_numpy()
+        twin[step] = alike & later
+    rule_3 = stale & (twin[-1] | twin[1])
+    previous_year = episodes["YEAR"].shift(1).to_numpy()
+    rule_3a = stale & ~rule_3 & has_previous & (previous_year > year)
     next_start = episodes["DECOM"].shift(-1)
     next_rne = episodes["RNE"].shift(-1)
-    own_end = year_ends(episodes["YEAR"])
     day_after = own_end + pd.Timedelta(days=1)
     within_next_year = (next_start <= year_ends(episodes["YEAR"] + 1)).fillna(False).to_numpy()
     re_enters = next_rne.eq("S").fillna(False).to_numpy()
-    rule_1 = stale & has_next & ~re_enters & within_next_year
-    rule_1a = stale & has_next & re_enters
-    rule_2 = stale & ~rule_1 & ~rule_1a
-    ledger.count(STEPS["RULE_1"], episodes[rule_1])
-    ledger.count(STEPS["RULE_1A"], episodes[rule_1a])
-    ledger.count(STEPS["RULE_2"], episodes[rule_2])
+    closing = stale & ~rule_3 & ~rule_3a
+    rule_1 = closing & has_next & ~re_enters & within_next_year
+    rule_1a = closing & has_next & re_enters
+    rule_2 = closing & ~rule_1 & ~rule_1a
+    for name, mask in (
+        ("RULE_3", rule_3),
+        ("RULE_3A", rule_3a),
+        ("RULE_1", rule_1),
+        ("RULE_1A", rule_1a),
+        ("RULE_2", rule_2),
+    ):
+        ledger.count(STEPS[name], episodes[mask])
     # RULE_1: the child stays looked after; the episode ends when the next one starts
     episodes.loc[rule_1, "DEC"] = next_start[rule_1]
     episodes.loc[rule_1, "REC"] = "X1"
@@ -353,20 +403,41 @@ def _close_stale(episodes: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
     episodes.loc[rule_1a | rule_2, "REC"] = CEASED_UNKNOWN
     for name, mask in (("RULE_1", rule_1), ("RULE_1A", rule_1a), ("RULE_2", rule_2)):
         _fixed(episodes, mask, name)
-    return episodes
+    # RULE_3 and RULE_3A: the episode was restated or replaced by a later return
+    return episodes.loc[~(rule_3 | rule_3a)].reset_index(drop=True)
 
 
 def _close_open_and_overlapping(episodes: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
-    same_child = same_as(episodes["child_key"], -1)
+    """liia-tools' stage 2 (RULE_4, RULE_5) and lacstats' own closures: an episode
+    overlapping the next is truncated at its start (RULE_4 when the next comes from a
+    later return, else OVERLAP); an episode left open although a later one starts is
+    closed on its start (OPEN); an episode ended ``X1`` (the child stays looked after)
+    with a gap before the next one of a later return is bridged to it (RULE_5), unless
+    the gap holds the 31 March of the episode's own return, which reports the child no
+    longer looked after that day (liia-tools bridges it, adding the child to that count)."""
+    same_child = same_as(episodes["child_key"], -1).to_numpy()
     next_start = episodes["DECOM"].shift(-1)
-    open_followed = (same_child & episodes["DEC"].isna()).to_numpy()
-    overlapping = (same_child & (episodes["DEC"] > next_start).fillna(False)).to_numpy()
+    later = same_child & (episodes["YEAR"].shift(-1) > episodes["YEAR"]).to_numpy()
+    open_followed = same_child & episodes["DEC"].isna().to_numpy()
+    overlapping = same_child & (episodes["DEC"] > next_start).fillna(False).to_numpy()
+    gap = (episodes["DEC"] < next_start).fillna(False).to_numpy()
+    own_end = year_ends(episodes["YEAR"])
+    bridged = (
+        later
+        & gap
+        & episodes["REC"].eq("X1").fillna(False).to_numpy()
+        & (next_start <= own_end).fillna(False).to_numpy()
+    )
     ledger.count(STEPS["OPEN"], episodes[open_followed])
-    ledger.count(STEPS["OVERLAP"], episodes[overlapping])
-    fix = open_followed | overlapping
+    ledger.count(STEPS["RULE_4"], episodes[overlapping & later])
+    ledger.count(STEPS["OVERLAP"], episodes[overlapping & ~later])
+    ledger.count(STEPS["RULE_5"], episodes[bridged])
+    fix = open_followed | overlapping | bridged
     episodes.loc[fix, "DEC"] = next_start[fix]
     _fixed(episodes, open_followed, "OPEN")
-    _fixed(episodes, overlapping, "OVERLAP")
+    _fixed(episodes, overlapping & later, "RULE_4")
+    _fixed(episodes, overlapping & ~later, "OVERLAP")
+    _fixed(episodes, bridged, "RULE_5")
     return episodes
 
 
