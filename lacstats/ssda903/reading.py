@@ -485,7 +485,15 @@ def _object_cells(values: pd.Series) -> tuple[pd.Series, pd.Series | None]:
 # --------------------------------------------------------------------------- reading
 
 
-def _check_options(year_from: str, errors: str, year_column: str | None = None) -> None:
+#: Which rules :func:`read` checks: lacstats' own (which reading needs), or also the DfE's.
+RULE_SETS = ("lacstats", "all")
+
+
+def _check_options(
+    year_from: str, errors: str, year_column: str | None = None, rules: str = "lacstats"
+) -> None:
+    if rules not in RULE_SETS:
+        raise DataError(f"rules must be 'lacstats' or 'all', got {rules!r}", column="rules")
     if year_from not in ("data", "start", "end"):
         raise DataError(
             f"year_from must be 'data', 'start' or 'end', got {year_from!r}", column="year_from"
@@ -510,6 +518,7 @@ def read(
     errors: str = "raise",
     authority: str | None = None,
     year_column: str | None = None,
+    rules: str = "lacstats",
 ) -> Return:
     """Read and validate SSDA903 returns: a folder (of files, or of one folder per
     authority), a file, or a list of them.
@@ -540,6 +549,12 @@ def read(
         Code lists to validate against (default: the packaged ``codes.toml``).
     errors:
         ``"raise"``, ``"report"`` or ``"drop"`` (see the module's documentation).
+    rules:
+        ``"lacstats"`` (default): lacstats' own rules, which reading needs (blank
+        required cells, dates, code lists, ...); ``"all"``: also every rule of the
+        DfE's validator for each return's collection year (:mod:`lacstats.ssda903.dfe`),
+        reported by the DfE's code; with ``errors="raise"`` a flag of any of them stops
+        the read, with ``"drop"`` the flagged rows are left out.
     authority:
         The authority of files that name none (no ``LA`` column, no authority folder).
 
@@ -565,7 +580,7 @@ def read(
     1    2017-header.csv    header  2018
     2      2017-uasc.csv      uasc  2018
     """
-    _check_options(year_from, errors, year_column)
+    _check_options(year_from, errors, year_column, rules)
     lists = codes if isinstance(codes, dict) else code_lists(codes)
     sources: list[_Source] = []
     skipped = []
@@ -606,6 +621,7 @@ def read(
         authority,
         tuple(empty),
         year_column,
+        rules,
     )
 
 
@@ -620,6 +636,7 @@ def from_frames(
     authority: str | None = None,
     year_column: str = "data",
     tables: dict[str, pd.DataFrame] | None = None,
+    rules: str = "lacstats",
 ) -> Return:
     """Returns from tables already in memory, validated exactly as :func:`read` validates
     files. Cells may be text (dates dd/mm/yyyy or ISO), datetimes (``NaT`` for none),
@@ -647,7 +664,7 @@ def from_frames(
        row column value  rule
     0    2  PLACE    ZZ  code
     """
-    _check_options("data", errors, year_column)
+    _check_options("data", errors, year_column, rules)
     lists = codes if isinstance(codes, dict) else code_lists(codes)
     sources = []
     given = [("header", header), ("episodes", episodes), ("uasc", uasc)]
@@ -688,7 +705,16 @@ class _Part:
 
 
 def _assemble(
-    sources, year, year_from, lists, skipped, errors, authority, empty=(), year_column=None
+    sources,
+    year,
+    year_from,
+    lists,
+    skipped,
+    errors,
+    authority,
+    empty=(),
+    year_column=None,
+    rules="lacstats",
 ) -> Return:
     if not sources:
         raise ReturnError(
@@ -788,6 +814,12 @@ def _assemble(
     found.extend(
         validation.check_consistency(*(combined[k] for k in ("header", "episodes", "uasc")))
     )
+    if rules == "all":
+        # the DfE's rules, on the tables as typed (cells that failed a check are blank)
+        from lacstats.ssda903 import dfe
+
+        read = {s.table for s in sources if not s.missing}
+        found.append(dfe.run(combined, present=read))
     problems = _problems(found)
     if len(problems) and errors == "raise":
         raise validation.problem_error(problems)
