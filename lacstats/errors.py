@@ -14,6 +14,8 @@ __all__ = ["ConvergenceError", "DataError", "LacstatsError", "NotFittedError"]
 
 #: How many offending rows an error message lists before saying "and N more".
 MAX_ROWS_SHOWN = 5
+#: How many characters of an offending value an error message shows.
+MAX_VALUE_SHOWN = 80
 
 
 class LacstatsError(Exception):
@@ -95,7 +97,7 @@ class DataError(LacstatsError, ValueError):
         parts = [message]
         if self.rows:
             shown = ", ".join(
-                f"row {r}: {v!r}"
+                f"row {r}: {_shown(v)}"
                 for r, v in zip(
                     self.rows[:MAX_ROWS_SHOWN], self.values[:MAX_ROWS_SHOWN], strict=False
                 )
@@ -103,6 +105,15 @@ class DataError(LacstatsError, ValueError):
             more = self.n_bad - min(len(self.rows), MAX_ROWS_SHOWN)
             parts.append(f"({shown}{f'; and {more} more' if more > 0 else ''})")
         return " ".join(parts)
+
+
+def _shown(value: Any) -> str:
+    """A value as an error message shows it: its repr, cut to :data:`MAX_VALUE_SHOWN`
+    characters (a 200 MB cell is named, not copied)."""
+    text = repr(value)
+    if len(text) <= MAX_VALUE_SHOWN:
+        return text
+    return f"{text[:MAX_VALUE_SHOWN]}… ({len(text):,} characters)"
 
 
 class NotFittedError(LacstatsError, ValueError, AttributeError):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import html
-import io
 import itertools
 import os
 from dataclasses import dataclass, field
@@ -33,8 +32,15 @@ from scipy import stats
 
 from lacstats import cohorts, disclosure, plots, schema
 from lacstats import study as studies
+from lacstats.cells import xlsx_bytes
 from lacstats.errors import DataError
-from lacstats.outputs import atomic_write_bytes
+from lacstats.outputs import (
+    MARKER,
+    atomic_write_bytes,
+    inside,
+    record_files,
+    replacing_allowed,
+)
 from lacstats.results import Result, jsonable
 from lacstats.sampling import margin_of_error, sample_size
 from lacstats.study import Study
@@ -670,32 +676,29 @@ def write_pack(pack: Pack, out: str | Path, *, source: str) -> tuple[Path, Path]
     Medway.html Medway.xlsx
     """
     out = Path(out)
-    stem = "".join(ch if ch.isalnum() else "_" for ch in pack.authority).strip("_")
-    html_path, xlsx_path = out / f"{stem}.html", out / f"{stem}.xlsx"
+    stem = _stem(pack.authority)
+    html_path, xlsx_path = inside(out, f"{stem}.html"), inside(out, f"{stem}.xlsx")
     atomic_write_bytes(html_path, render_html(pack, source=source).encode("utf-8"))
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for name, table in pack.tables.items():
-            table.to_excel(writer, sheet_name=name[:31])
-        notes = pd.DataFrame(
-            {
-                "note": [
-                    f"{pack.authority}: pack built from {source}.",
-                    *(f"Not in this pack: {note}." for note in pack.notes),
-                    (
-                        "Counts from 1 to 4 are shown as c; further cells are suppressed where a total "
-                        "would reveal them; costs and shares from suppressed counts are suppressed too."
-                    ),
-                    (
-                        "Contains public sector information licensed under the Open Government Licence "
-                        "v3.0."
-                    ),
-                ]
-            }
-        )
-        notes.to_excel(writer, sheet_name="notes", index=False)
-        pack.suppression.to_excel(writer, sheet_name="suppression record", index=False)
-    atomic_write_bytes(xlsx_path, buffer.getvalue())
+    notes = pd.DataFrame(
+        {
+            "note": [
+                f"{pack.authority}: pack built from {source}.",
+                *(f"Not in this pack: {note}." for note in pack.notes),
+                (
+                    "Counts from 1 to 4 are shown as c; further cells are suppressed where a total "
+                    "would reveal them; costs and shares from suppressed counts are suppressed too."
+                ),
+                (
+                    "Contains public sector information licensed under the Open Government Licence "
+                    "v3.0."
+                ),
+            ]
+        }
+    )
+    sheets = {**pack.tables, "notes": notes, "suppression record": pack.suppression}
+    # every cell typed and safe (a case table's path or label never runs as a formula)
+    workbook = xlsx_bytes(sheets, index={name: True for name in pack.tables}, limit=None)
+    atomic_write_bytes(xlsx_path, workbook)
     return html_path, xlsx_path
 
 
@@ -750,6 +753,8 @@ def write_all(
             column="authority",
             values=absent,
         )
+    out = Path(os.path.realpath(os.path.expanduser(os.fspath(out))))  # a link, resolved once
+    _check_replacing(out, [f"{_stem(name)}.{ext}" for name in names for ext in ("html", "xlsx")])
     region = region_suppression(cases, threshold=threshold, study=study)
     effects = None if synthetic else authority_effects(cases, fast=fast, rng=rng)
     packs = [
@@ -758,7 +763,6 @@ def write_all(
         )
         for name in names
     ]
-    out = Path(out)
     if out.exists() and not out.is_dir():
         raise DataError(f"{out}: an existing file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
@@ -773,6 +777,36 @@ def write_all(
             final = out / path.name
             os.replace(path, final)
             written.append(final)
+        record_files(out, [path.name for path in written])  # the next run may replace these
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+def _stem(authority: str) -> str:
+    """The file name (without suffix) of an authority's pack."""
+    return "".join(ch if ch.isalnum() else "_" for ch in authority).strip("_")
+
+
+def _check_replacing(out: Path, names: list[str]) -> None:
+    """Refuse, before any work, to replace a file in ``out`` that lacstats did not write
+    there (a user's own ``Kent.html``), unless ``--force`` (:func:`outputs.allow_replacing`)."""
+    from lacstats.outputs import OutputError, foreign_files
+
+    if not out.is_dir() or replacing_allowed():
+        return
+    listed = (
+        {entry.split(" (")[0] for entry in foreign_files(out)}
+        if (out / MARKER).is_file()
+        else None
+    )
+    theirs = [
+        name for name in names if (out / name).exists() and (listed is None or name in listed)
+    ]
+    if theirs:
+        raise OutputError(
+            f"{out}: would replace {', '.join(theirs[:5])}"
+            f"{f' and {len(theirs) - 5} more' if len(theirs) > 5 else ''}, which lacstats did "
+            "not write (or which changed since); move them, choose another folder, or pass "
+            "--force"
+        )

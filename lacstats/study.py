@@ -46,6 +46,7 @@ and value before anything runs, naming the file, the key and the value at fault.
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,9 @@ SYNTHETIC = "synthetic"
 #: whose rows reproduce the South East project's published figures.
 CALIBRATED = "calibrated"
 _YEARS = (2015, 2016, 2017, 2018, 2019)
+#: A study's name: a simple identifier, since it names the files lacstats writes
+#: (``<name>_<authority>.xlsx``); never a path.
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "study": {"name": str, "title": str},
     "authorities": {"region": str, "list": list},
@@ -295,6 +299,14 @@ def loads(text: str, *, source: Path | None = None) -> Study:
     name = get("study", "name")
     if not name:
         raise fail("study.name", name, "every study needs a name")
+    if not NAME.fullmatch(name):
+        raise fail(
+            "study.name",
+            name,
+            "a study's name names its files, so it is a simple identifier: letters, digits, "
+            "_ and - (at most 64, beginning with a letter or digit), no spaces, dots or "
+            "slashes; put anything else in study.title",
+        )
     authorities, region = _authorities(data.get("authorities", {}), fail)
     year = get("frame", "year", 2017)
     if year not in _YEARS:

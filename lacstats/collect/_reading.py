@@ -162,13 +162,18 @@ def _position(cell: str) -> tuple[int, int]:
 
 
 def _show(value: Any) -> str:
+    """A cell as the issues list shows it: text, cut to a readable length (the issue names
+    the cell, so a 200 MB string is not copied)."""
+    from lacstats.cells import MAX_ECHO
+
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return str(value)
+    text = str(value)
+    return text if len(text) <= MAX_ECHO else f"{text[:MAX_ECHO]}… ({len(text):,} characters)"
 
 
 def blank(value: Any) -> bool:

@@ -196,12 +196,15 @@ class Templates(Result):
     def write(self, out: str | Path, *, inputs: Iterable[str | Path] = ()) -> list[Path]:
         """Write the workbooks and ``templates.csv`` (this table) into the folder ``out``,
         built aside and swapped in whole (:func:`lacstats.outputs.atomic_directory`)."""
-        from lacstats.outputs import atomic_directory
+        from lacstats.cells import csv_text
+        from lacstats.outputs import atomic_directory, inside
 
+        for name in self.workbooks:  # names are not paths: refused before any write
+            inside(out, name)
         with atomic_directory(out, inputs=inputs) as folder:
             for name, data in self.workbooks.items():
-                (folder / name).write_bytes(data)
-            self.table.to_csv(folder / "templates.csv", index=False, lineterminator="\n")
+                inside(folder, name).write_bytes(data)
+            (folder / "templates.csv").write_text(csv_text(self.table), encoding="utf-8")
         return [Path(out) / name for name in self.workbooks]
 
 
