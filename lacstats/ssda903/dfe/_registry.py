@@ -21,7 +21,15 @@ class Rule:
     """One validation rule: ``code`` and ``message`` (the DfE's, or lacstats' own),
     the ``fields`` it reports, the ``tables`` it needs, the collection years it applies
     in (``first``..``last``, end years) and ``check``, which returns the rows it flags by
-    table (boolean arrays aligned with the context's tables)."""
+    table (boolean arrays aligned with the context's tables).
+
+    Examples
+    --------
+    >>> from lacstats.ssda903 import dfe
+    >>> rule = dfe.REGISTRY["148"][0]
+    >>> rule.code, rule.fields, rule.first, rule.applies(2019)
+    ('148', ('DEC', 'REC'), 2018, True)
+    """
 
     code: str
     message: str
