@@ -34,7 +34,7 @@ from lacstats.ssda903.dfe import (  # noqa: F401 - the rules register themselves
 )
 from lacstats.ssda903.dfe._context import Context
 from lacstats.ssda903.dfe._registry import FIRST_YEAR, LAST_YEAR, REGISTRY, Rule, as_mask
-from lacstats.ssda903.validation import RULES, no_problems, problems_at
+from lacstats.ssda903.validation import PROBLEM_COLUMNS, RULES, no_problems
 
 __all__ = ["FIRST_YEAR", "LAST_YEAR", "NOT_IMPLEMENTED", "REGISTRY", "Rule", "rule_table", "run"]
 
@@ -145,22 +145,37 @@ def run(
                 if not mask.any():
                     continue
                 column = next((f for f in version.fields if f in frame), "CHILD")
-                meta = pd.DataFrame(
-                    {
-                        "authority": frame["authority"],
-                        "_table": table,
-                        "_file": frame.get("_file", None),
-                        "YEAR": frame["YEAR"],
-                        "_row": frame["_row"] if "_row" in frame else np.arange(1, len(frame) + 1),
-                    },
-                    index=frame.index,
-                )
-                found.append(
-                    problems_at(meta, mask, column, code, version.message, _written(frame[column]))
-                )
+                at = np.flatnonzero(mask)
+                found.append((table, column, code, version.message, at))
+    return _problems(context, found)
+
+
+def _problems(context: Context, found: list) -> pd.DataFrame:
+    """The problems table of the flagged rows, built once from arrays."""
     if not found:
         return no_problems()
-    return pd.concat(found, ignore_index=True)
+    parts: dict[str, list[np.ndarray]] = {c: [] for c in PROBLEM_COLUMNS}
+    for table, column, code, message, at in found:
+        frame = context.t[table]
+        n = len(at)
+        parts["authority"].append(frame["authority"].to_numpy(dtype=object)[at])
+        parts["table"].append(np.full(n, table, dtype=object))
+        files = frame["_file"].to_numpy(dtype=object)[at] if "_file" in frame else None
+        parts["file"].append(files if files is not None else np.full(n, None, dtype=object))
+        parts["year"].append(frame["YEAR"].to_numpy(dtype=np.int64)[at])
+        rows = frame["_row"].to_numpy(dtype=np.int64)[at] if "_row" in frame else at + 1
+        parts["row"].append(rows)
+        parts["column"].append(np.full(n, column, dtype=object))
+        values = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            written = _written(values.iloc[at]).to_numpy(dtype=object)
+        else:
+            written = values.to_numpy(dtype=object)[at]
+        parts["value"].append(written)
+        parts["rule"].append(np.full(n, code, dtype=object))
+        parts["message"].append(np.full(n, message, dtype=object))
+    out = pd.DataFrame({c: np.concatenate(v) for c, v in parts.items()})
+    return out.astype({"year": "Int64", "row": "Int64"})
 
 
 def _written(values: pd.Series) -> pd.Series:

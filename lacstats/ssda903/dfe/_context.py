@@ -57,10 +57,11 @@ CODED = {
 
 
 def _upper(values: pd.Series) -> pd.Series:
-    """Text in upper case, each distinct value once."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    """Text in upper case (as object), each distinct value once."""
+    array = values.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(array, use_na_sentinel=True)
     if not len(uniques):
-        return values.astype(object)
+        return pd.Series(array, index=values.index, dtype=object)
     upper = np.array([str(u).upper() for u in uniques] + [None], dtype=object)
     return pd.Series(upper[codes], index=values.index, dtype=object)
 
