@@ -83,9 +83,19 @@ def _child(task: str, folder: str) -> None:
         }
     elif task == "lacstats-fake":
         from lacstats import ssda903
+        from lacstats.ssda903 import dfe
 
-        data = ssda903.read(folder, year=2018, rules="all", errors="report")
-        figures = {"flags": len(data.errors), "episodes": len(data.episodes)}
+        start = time.perf_counter()
+        data = ssda903.read(folder, year=2018, errors="report")
+        read_at = time.perf_counter()
+        tables = {t: data.table(t) for t in ssda903.TABLES}
+        found = dfe.run(tables, present=set(data.files["table"]))
+        figures = {
+            "read": read_at - start,
+            "rules_s": time.perf_counter() - read_at,
+            "flags": len(found),
+            "episodes": len(data.episodes),
+        }
     else:
         import pandas as pd
 
@@ -116,19 +126,28 @@ import json, logging, resource, sys, time
 from pathlib import Path
 logging.disable(logging.CRITICAL)
 clock, cpu = time.perf_counter(), time.process_time()
-from lac_validator import lac_validator
-from lac_validator.ingress import read_files
+from lac_validator import datastore
+from lac_validator.ingress import read_files, read_from_text
 from lac_validator.rules.lac2022_23 import registry
 files = read_files([str(p) for p in sorted(Path(sys.argv[1]).glob("*.csv"))])
-chosen = None if sys.argv[3] == "all" else sys.argv[3].split(",")
-v = lac_validator.LacValidator(
-    metadata={"collectionYear": sys.argv[2], "localAuthority": "E09000027"},
-    files=files, registry=registry, selected_rules=chosen)
-flags = sum(int((f[c] == True).sum()) for f in v.ds_results.values() if hasattr(f, "columns")
-            for c in f.columns if c.startswith("ERR_"))
-print(json.dumps({"wall": time.perf_counter() - clock, "cpu": time.process_time() - cpu,
+read_at = time.perf_counter()
+tables, extra = read_from_text(files)
+store = datastore.create_datastore(
+    tables, {"collectionYear": sys.argv[2], "localAuthority": "E09000027", **extra})
+rules_at = time.perf_counter()
+chosen = {c: r for c, r in registry.items() if sys.argv[3] == "all" or c in sys.argv[3].split(",")}
+flags = 0
+for code, rule in chosen.items():  # as LacValidator.validate runs them
+    try:
+        found = rule.func(datastore.copy_datastore(store))
+    except Exception:
+        continue
+    flags += sum(len(set(v)) for v in found.values())
+done = time.perf_counter()
+print(json.dumps({"wall": done - clock, "read": rules_at - read_at, "rules_s": done - rules_at,
+                  "cpu": time.process_time() - cpu,
                   "peak_gb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6,
-                  "flags": flags, "rules": len(chosen or registry)}))
+                  "flags": flags, "rules": len(chosen)}))
 """
 
 
@@ -154,13 +173,16 @@ def _peer(venv: Path) -> None:
     best = min(ours, key=lambda r: r["wall"])
     print(
         f"DfE validator (csc-validator-be-903) on its fake return, the {same['rules']} rules "
-        f"lacstats implements: {same['wall']:.1f} s wall, {same['cpu']:.1f} s CPU, "
-        f"{same['flags']:,} flags; all {every['rules']} of its rules: {every['wall']:.1f} s"
+        f"lacstats implements: {same['wall']:.1f} s wall in a fresh process (import, read "
+        f"and postcodes {same['read']:.1f} s, rules {same['rules_s']:.2f} s), {same['flags']:,} "
+        f"flags; all {every['rules']} of its rules: {every['wall']:.1f} s (rules "
+        f"{every['rules_s']:.1f} s)"
     )
     print(
-        f"lacstats on the same files, read and every rule (best of 3, fresh processes): "
-        f"{best['wall']:.1f} s wall, {best['cpu']:.1f} s CPU, {best['flags']:,} problems "
-        f"-- {same['wall'] / best['wall']:.0f}x faster on the same rules (goal >= 10x)"
+        f"lacstats on the same files (best of 3 fresh processes): {best['wall']:.1f} s wall "
+        f"(read {best['read']:.2f} s, the same rules {best['rules_s']:.2f} s), "
+        f"{best['flags']:,} flags -- the rules {same['rules_s'] / best['rules_s']:.1f}x "
+        f"faster, the whole run {same['wall'] / best['wall']:.1f}x (goal >= 10x)"
     )
 
 

@@ -96,9 +96,13 @@ class Context:
         self.t: dict[str, pd.DataFrame] = {}
         for i, name in enumerate(names):
             frame = frames[name].copy()
-            for column in CODED.get(name, ()):
-                if column in frame:
+            coded = CODED.get(name, ())
+            for column in frame.columns:
+                if column in coded:
                     frame[column] = _upper(frame[column])
+                elif pd.api.types.is_string_dtype(frame[column].dtype) and column != "_file":
+                    # plain object arrays: many small operations are faster on them
+                    frame[column] = frame[column].to_numpy(dtype=object)
             frame["_ret"] = ret[bounds[i] : bounds[i + 1]]
             frame["_key"] = key[bounds[i] : bounds[i + 1]]
             self.t[name] = frame
