@@ -819,7 +819,9 @@ def _assemble(
         from lacstats.ssda903 import dfe
 
         read = {s.table for s in sources if not s.missing}
-        found.append(dfe.run(combined, present=read))
+        known = names.dropna(subset=["la_code"])
+        la_codes = dict(zip(known["authority"], known["la_code"], strict=True))
+        found.append(dfe.run(combined, present=read, la_codes=la_codes))
     problems = _problems(found)
     if len(problems) and errors == "raise":
         raise validation.problem_error(problems)

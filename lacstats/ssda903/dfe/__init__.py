@@ -39,7 +39,10 @@ from lacstats.ssda903.validation import PROBLEM_COLUMNS, RULES, no_problems
 __all__ = ["FIRST_YEAR", "LAST_YEAR", "NOT_IMPLEMENTED", "REGISTRY", "Rule", "rule_table", "run"]
 
 #: DfE rules lacstats does not run, with why.
-NOT_IMPLEMENTED: dict[str, str] = {}
+NOT_IMPLEMENTED: dict[str, str] = {
+    "392c": "checks each postcode against the ONS postcode directory (NSPL), which the DfE's "
+    "validator ships and lacstats does not",
+}
 
 
 def versions(year: int) -> dict[str, Rule]:
@@ -104,11 +107,14 @@ def run(
     *,
     present: Iterable[str] | None = None,
     codes: Iterable[str] | None = None,
+    la_codes: dict[str, str] | None = None,
 ) -> pd.DataFrame:
     """The DfE's rules on typed tables (as :attr:`lacstats.ssda903.Return.tables`, the
     core tables included): one problem per flagged row, ``rule`` the DfE's code. Rows are
     flagged only in the collection years the rule applies in; a rule needing a table that
-    was not read (``present``) is not run. ``codes`` picks rules by code.
+    was not read (``present``) is not run. ``codes`` picks rules by code; ``la_codes``
+    gives each authority's ONS code (the rules that compare PL_LA with the authority's
+    own code check only the authorities it names).
 
     Examples
     --------
@@ -122,7 +128,7 @@ def run(
     0  episodes    3    DEC  148
     1  episodes    5    DEC  148
     """
-    context = Context(tables, set(present) if present is not None else None)
+    context = Context(tables, set(present) if present is not None else None, la_codes)
     wanted = None if codes is None else {str(c) for c in codes}
     years = sorted(
         {int(y) for frame in context.t.values() for y in frame["YEAR"].dropna().unique()}

@@ -73,8 +73,14 @@ class Context:
     read is not run, as the DfE's validator skips it).
     """
 
-    def __init__(self, tables: dict[str, pd.DataFrame], present: set[str] | None = None):
+    def __init__(
+        self,
+        tables: dict[str, pd.DataFrame],
+        present: set[str] | None = None,
+        la_codes: dict[str, str] | None = None,
+    ):
         self.present = set(present if present is not None else tables)
+        self.la_codes = dict(la_codes or {})
         frames = {}
         for name in TABLES:
             frame = tables.get(name)
@@ -115,6 +121,10 @@ class Context:
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         return self.t[name]
+
+    def la_code(self, frame: pd.DataFrame) -> pd.Series:
+        """The ONS code of each row's authority (missing when not known)."""
+        return frame["authority"].map(self.la_codes)
 
     def start(self, frame: pd.DataFrame) -> pd.Series:
         """1 April that opens each row's collection year."""

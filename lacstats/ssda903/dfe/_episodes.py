@@ -523,3 +523,322 @@ def _199(c: Context):
     out = np.zeros(len(e), dtype=bool)
     out[order] = flag
     return {"episodes": out}
+
+
+@rule(
+    "385",
+    "Date episode ceased must be on or before the end of the current collection year.",
+    fields=("DEC",),
+)
+def _385(c: Context):
+    e = c["episodes"]
+    return {"episodes": e["DEC"] > c.end(e)}
+
+
+def _ceased_too_young(c: Context, reasons: tuple[str, ...], years: int, *, dated: bool) -> dict:
+    """Episodes ceased for ``reasons`` before the child's birthday ``years`` (with
+    ``dated``, only those with a DEC)."""
+    e = c["episodes"]
+    birthday = c.value(e, "header", "DOB") + pd.DateOffset(years=years)
+    old_enough = (birthday <= e["DEC"]).fillna(False)
+    flagged = e["REC"].isin(reasons) & ~old_enough
+    if dated:
+        flagged &= e["DEC"].notna()
+    return {"episodes": flagged}
+
+
+rule(
+    "387",
+    "Reason episode ceased is child moved into independent living arrangement, but the child "
+    "is aged under 14.",
+    fields=("REC",),
+    needs=("episodes", "header"),
+)(lambda c: _ceased_too_young(c, ("E5", "E6"), 14, dated=True))
+rule(
+    "389",
+    "Reason episode ceased is that child transferred to care of adult social care services, "
+    "but child is aged under 16.",
+    fields=("REC",),
+    needs=("episodes", "header"),
+)(lambda c: _ceased_too_young(c, ("E7",), 16, dated=False))
+
+
+@rule(
+    "460",
+    "Reason episode ceased is that child stayed with current carers at age 18 (or above), but "
+    "child is aged under 18.",
+    fields=("DEC", "REC"),
+    needs=("episodes", "header"),
+)
+def _460(c: Context):
+    e = c["episodes"]
+    birthday = c.value(e, "header", "DOB") + pd.DateOffset(years=18)
+    return {"episodes": e["REC"].eq("E17") & (birthday > e["DEC"])}
+
+
+@rule(
+    "390",
+    "Reason episode ceased is adopted but child has not been previously placed for adoption.",
+    fields=("PLACE", "REC"),
+)
+def _390(c: Context):
+    e = c["episodes"]
+    return {"episodes": e["REC"].isin(["E11", "E12"]) & ~e["PLACE"].isin(["A3", "A4", "A5", "A6"])}
+
+
+@rule(
+    "426",
+    "A child receiving respite care cannot be recorded under a legal status of V3 and V4 in "
+    "the same year.",
+    fields=("LS",),
+)
+def _426(c: Context):
+    e = c["episodes"]
+    v3, v4 = e["LS"].eq("V3"), e["LS"].eq("V4")
+    both = c.per_child(e, v3, "any") & c.per_child(e, v4, "any")
+    return {"episodes": both & (v3 | v4)}
+
+
+@rule(
+    "431",
+    "The reason for new episode is started to be looked after, but the previous episode ended "
+    "on the same day.",
+    fields=("RNE", "DECOM"),
+)
+def _431(c: Context):
+    e = c["episodes"]
+    return {"episodes": c.has_previous & e["RNE"].eq("S") & (e["DECOM"] <= c.previous("DEC"))}
+
+
+#: Reasons an episode ceased that end the period of care (every REC but X1).
+LEFT_CARE = (
+    "E2", "E3", "E4A", "E4B", "E5", "E6", "E7", "E8", "E9", "E11", "E12", "E13", "E14",
+    "E15", "E16", "E17", "E41", "E45", "E46", "E47", "E48",
+)  # fmt: skip
+
+
+@rule(
+    "432",
+    "The child ceased to be looked after at the end of the previous episode but the reason for "
+    "the new episode is not started to be looked after.",
+    fields=("RNE",),
+)
+def _432(c: Context):
+    e = c["episodes"]
+    return {"episodes": c.has_previous & c.previous("REC").isin(LEFT_CARE) & e["RNE"].ne("S")}
+
+
+@rule(
+    "433",
+    "The reason for new episode suggests that this is a continuation episode, but the episode "
+    "does not start on the same day as the last episode finished.",
+    fields=("RNE", "DECOM"),
+)
+def _433(c: Context):
+    e = c["episodes"]
+    before = c.previous("DEC")
+    mismatch = (before != e["DECOM"]) | before.isna() | e["DECOM"].isna()
+    ongoing = e["RNE"].isin(["P", "L", "T", "U", "B"])
+    return {"episodes": c.has_previous & ongoing & mismatch}
+
+
+PLACEMENT = ("PLACE", "PL_POST", "URN", "PLACE_PROVIDER")
+
+
+def _same_placement(c: Context, *, blank_equal: bool) -> pd.Series:
+    e = c["episodes"]
+    same = pd.Series(True, index=e.index)
+    for column in PLACEMENT:
+        here, before = e[column], c.previous(column)
+        equal = here == before
+        if blank_equal:
+            equal |= here.isna() & before.isna()
+        same &= equal
+    return same
+
+
+@rule(
+    "434",
+    "Reason for new episode is that child's legal status has changed but not the placement, "
+    "but this is not reflected in the episode data.",
+    fields=("RNE", "LS", "PLACE", "PL_POST", "URN", "PLACE_PROVIDER"),
+)
+def _434(c: Context):
+    e = c["episodes"]
+    same_status = e["LS"] == c.previous("LS")
+    moved = ~_same_placement(c, blank_equal=True)
+    return {"episodes": c.has_previous & e["RNE"].eq("L") & (same_status | moved)}
+
+
+@rule(
+    "435",
+    "Reason for new episode is that child’s placement has changed but not the legal status, "
+    "but this is not reflected in the episode data recorded.",
+    fields=("LS", "PLACE", "PL_POST", "URN", "PLACE_PROVIDER"),
+)
+def _435(c: Context):
+    e = c["episodes"]
+    status_changed = e["LS"] != c.previous("LS")
+    stayed = _same_placement(c, blank_equal=False)
+    return {"episodes": c.has_previous & e["RNE"].isin(["P", "T"]) & (status_changed | stayed)}
+
+
+@rule(
+    "436",
+    "Reason for new episode is that both child’s placement and legal status have changed, but "
+    "this is not reflected in the episode data.",
+    fields=("RNE", "LS", "PLACE", "PL_POST", "URN", "PLACE_PROVIDER"),
+)
+def _436(c: Context):
+    e = c["episodes"]
+    before = c.previous("LS")
+    same_status = (e["LS"] == before) | (e["LS"].isna() & before.isna())
+    stayed = _same_placement(c, blank_equal=True)
+    return {"episodes": c.has_previous & e["RNE"].isin(["U", "B"]) & (same_status | stayed)}
+
+
+@rule(
+    "437",
+    "Reason episode ceased is child has died or is aged 18 or over but there are further "
+    "episodes.",
+    fields=("REC",),
+)
+def _437(c: Context):
+    e = c["episodes"]
+    return {"episodes": e["REC"].isin(["E2", "E15"]) & c.has_next & e["DECOM"].notna()}
+
+
+@rule(
+    "501",
+    "A new episode has started before the end date of the previous episode.",
+    fields=("DECOM", "DEC"),
+)
+def _501(c: Context):
+    e = c["episodes"]
+    return {"episodes": c.has_previous & (e["DECOM"] < c.previous("DEC"))}
+
+
+@rule(
+    "516",
+    "The episode data submitted for this child does not show that he/she was with their former "
+    "foster carer(s) during the year.If the code in the reason episode ceased is E45 or E46 the "
+    "child must have a placement code of U1 to U6.",
+    fields=("REC", "PLACE"),
+)
+def _516(c: Context):
+    e = c["episodes"]
+    fostered = e["PLACE"].isin(["U1", "U2", "U3", "U4", "U5", "U6"])
+    return {"episodes": e["REC"].isin(["E45", "E46"]) & ~fostered}
+
+
+#: Why the rules on the fields the DfE derives from postcodes may flag other rows.
+DERIVED = (
+    "the DfE derives PL_LA, PL_LOCATION and PL_DISTANCE from HOME_POST and PL_POST with the "
+    "ONS postcode directory, which lacstats does not ship: lacstats checks these fields as "
+    "the return or extract writes them, in the returns that write them"
+)
+
+
+def _written_in(c: Context, column: str) -> pd.Series:
+    """Whether each episode's return writes ``column`` at all (a field the DfE derives
+    from postcodes is absent from an authority's own files)."""
+    e = c["episodes"]
+    written = e[column].notna().groupby(e["_ret"].to_numpy()).transform("max")
+    return pd.Series(written.to_numpy(dtype=bool), index=e.index)
+
+
+def _uasc_children(c: Context, frame: pd.DataFrame) -> np.ndarray:
+    """Whether each row's child is (or was, in an earlier return read) unaccompanied and
+    asylum-seeking: UASC 1 in a header record of the same authority."""
+    h = c["header"]
+    flagged = h["UASC"].astype(str).isin(["1", "True", "TRUE"])
+    return c.has(frame, "header", flagged)
+
+
+@rule(
+    "169",
+    "Local Authority (LA) of placement is not valid or is missing. Please check a valid "
+    "postcode has been entered.",
+    fields=("PL_LA",),
+    note=DERIVED,
+)
+def _169(c: Context):
+    e = c["episodes"]
+    return {"episodes": ~e["LS"].isin(SHORT_BREAKS) & e["PL_LA"].isna() & _written_in(c, "PL_LA")}
+
+
+@rule("179", "Placement location code is not a valid code.", fields=("PL_LOCATION",), note=DERIVED)
+def _179(c: Context):
+    e = c["episodes"]
+    blank = e["PL_LOCATION"].isna() & _written_in(c, "PL_LOCATION")
+    return {"episodes": ~e["LS"].isin(SHORT_BREAKS) & blank}
+
+
+@rule(
+    "420",
+    "LA of placement completed but child is looked after under legal status V3 or V4.",
+    fields=("PL_LA",),
+    note=DERIVED,
+)
+def _420(c: Context):
+    e = c["episodes"]
+    return {"episodes": e["LS"].isin(SHORT_BREAKS) & e["PL_LA"].notna()}
+
+
+@rule(
+    "392a",
+    "Child is looked after but no distance is recorded. [NOTE: This check may result in false "
+    "positives for children formerly UASC]",
+    fields=("PL_DISTANCE",),
+    needs=("episodes", "header"),
+    note=DERIVED,
+)
+def _392a(c: Context):
+    e = c["episodes"]
+    missing = ~e["LS"].isin(SHORT_BREAKS) & e["PL_DISTANCE"].isna() & _written_in(c, "PL_DISTANCE")
+    return {"episodes": missing & ~_uasc_children(c, e)}
+
+
+@rule(
+    "392b",
+    "Child is looked after but no postcodes are recorded. [NOTE: This check may result in false "
+    "positives for children formerly UASC, particularly if current & prior year UASC data not "
+    "loaded]",
+    fields=("HOME_POST", "PL_POST"),
+    needs=("episodes", "header"),
+)
+def _392b(c: Context):
+    e = c["episodes"]
+    blank = e["HOME_POST"].isna() | e["PL_POST"].isna()
+    return {"episodes": ~e["LS"].isin(SHORT_BREAKS) & blank & ~_uasc_children(c, e)}
+
+
+@rule(
+    "406",
+    "Child is Unaccompanied Asylum-Seeking Child (UASC) or was formerly UASC. Distance should "
+    "be blank. [NOTE: This check will result in false negatives for children formerly UASC not "
+    "identified as such in loaded data]",
+    fields=("PL_DISTANCE",),
+    needs=("episodes", "header"),
+    note=DERIVED,
+)
+def _406(c: Context):
+    e = c["episodes"]
+    return {"episodes": _uasc_children(c, e) & e["PL_DISTANCE"].notna()}
+
+
+@rule(
+    "1015",
+    "Placement provider is own provision but child not placed in own LA.",
+    fields=("PL_LA",),
+    last=2025,
+    note=DERIVED + "; and the authority's own code, known only for authorities lacstats "
+    "matches to the DfE's list",
+)
+def _1015(c: Context):
+    e = c["episodes"]
+    fostering = e["PLACE"].isin(["A3", "A4", "A5", "A6", "U1", "U2", "U3", "U4", "U5", "U6"])
+    own = e["PLACE_PROVIDER"].eq("PR1") & ~e["LS"].isin(SHORT_BREAKS) & ~fostering
+    own &= e["LS"].notna() & e["PLACE"].notna()
+    la = c.la_code(e)
+    return {"episodes": own & la.notna() & e["PL_LA"].ne(la)}

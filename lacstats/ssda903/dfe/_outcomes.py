@@ -193,3 +193,65 @@ def _3001(c: Context):
     seventeen = c.value(o, "header", "DOB") + pd.DateOffset(years=17)
     in_year = (seventeen <= c.end(o)) & (seventeen >= c.start(o))
     return {"oc3": o["ACCOM"].isin(["Z1", "Z2"]) & in_year}
+
+
+@rule(
+    "1007",
+    "Care leaver information is not required for 17- or 18-year olds who are still looked "
+    "after [on their 17th or 18th birthday.]",
+    fields=("IN_TOUCH", "ACTIV", "ACCOM"),
+    needs=("episodes", "oc3"),
+)
+def _1007(c: Context):
+    o, e = c["oc3"], c["episodes"]
+    end = c.end(o)
+    aged = (o["DOB"] + pd.DateOffset(years=17) <= end) & (o["DOB"] + pd.DateOffset(years=19) > end)
+    # the birthday in the collection year, as the DfE's validator counts it
+    dob = c.value(e, "oc3", "DOB")
+    years = c.end(e).dt.year
+    birthday = pd.to_datetime(
+        pd.DataFrame({"year": years, "month": dob.dt.month, "day": dob.dt.day}), errors="coerce"
+    )
+    birthday = birthday.where(birthday <= c.end(e), birthday - pd.DateOffset(years=1))
+    on_birthday = (e["DECOM"] <= birthday) & (e["DEC"] > birthday)
+    return {
+        "oc3": aged & c.has(o, "episodes", on_birthday) & _any(o, ("IN_TOUCH", "ACTIV", "ACCOM"))
+    }
+
+
+@rule(
+    "132",
+    "Data entry for activity after leaving care is invalid.",
+    fields=("ACTIV",),
+    needs=("oc3",),
+)
+def _132(c: Context):
+    o = c["oc3"]
+    codes = ("F1", "P1", "F2", "P2", "F4", "P4", "F5", "P5", "G4", "G5", "G6", "0")
+    return {"oc3": ~o["ACTIV"].astype(str).isin(codes)}
+
+
+@rule(
+    "133",
+    "Data entry for accommodation after leaving care is invalid. If reporting on a childs "
+    "accommodation after leaving care the data entry must be valid",
+    fields=("ACCOM",),
+    needs=("oc3",),
+)
+def _133(c: Context):
+    o = c["oc3"]
+    codes = [f"{letter}{n}" for letter in "BCDEGHKRTUVWYZ" for n in (1, 2)]
+    codes += ["S2", "X2", "0"]
+    return {"oc3": ~o["ACCOM"].isin(codes)}
+
+
+@rule(
+    "391",
+    "Young person was not 17, 18, 19, 20 or 21 during the current collection year. ",
+    fields=("DOB", "IN_TOUCH", "ACTIV", "ACCOM"),
+    needs=("oc3",),
+)
+def _391(c: Context):
+    o = c["oc3"]
+    young = o["DOB"] + pd.DateOffset(years=17) > c.end(o)
+    return {"oc3": young & _any(o, ("IN_TOUCH", "ACTIV", "ACCOM"))}
