@@ -19,6 +19,7 @@ left out of every pack, and each pack says which and why.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import itertools
 import os
@@ -197,41 +198,63 @@ def _distance_band(cases: pd.DataFrame, bands=DISTANCE_BANDS) -> pd.Series:
     return out
 
 
+def _region_indicators(
+    cases: pd.DataFrame, study: Study | None = None
+) -> dict[str, tuple[pd.DataFrame, bool]]:
+    """Every count table of the packs as who each row counts (cases x rows, booleans),
+    and whether its rows are exclusive (a column total means something). Tables whose
+    columns the data lack are left out."""
+    study = _study(study)
+
+    def one_hot(labels: pd.Series, order: list[str]) -> pd.DataFrame:
+        return pd.DataFrame({label: (labels == label).to_numpy() for label in order})
+
+    tables = {
+        "placement settings": (one_hot(_setting_group(cases), list(SETTING_GROUPS)), True),
+    }
+    if not _missing(cases, ["distance_miles"]):
+        bands = distance_bands(study.thresholds.far_miles)
+        order = [label for *_, label in bands] + ["distance unknown"]
+        tables["distance from home"] = (one_hot(_distance_band(cases, bands), order), True)
+    if not _missing(cases, schema.NEED_ITEMS):
+        prevalent = cases[list(schema.NEED_ITEMS)].astype(float) >= schema.PREVALENCE_SCORE
+        prevalent.columns = [i.replace("risk_", "").replace("_", " ") for i in prevalent.columns]
+        tables["needs scored 4-5"] = (prevalent.reset_index(drop=True), False)
+    tables["commissioning cohorts"] = (_members(cases, study).reset_index(drop=True), False)
+    return tables
+
+
 def _region_counts(
     cases: pd.DataFrame, study: Study | None = None
 ) -> dict[str, tuple[pd.DataFrame, bool]]:
     """Every count table of the packs over the whole region: categories x authorities,
-    and whether its rows are exclusive (a column total means something). Tables whose
-    columns the data lack are left out."""
-    study = _study(study)
-    names = cases["authority"].astype(str)
+    and whether its rows are exclusive."""
+    names = cases["authority"].astype(str).to_numpy()
     authorities = sorted(set(names))
-
-    def crosstab(labels: pd.Series, order: list[str]) -> pd.DataFrame:
-        table = pd.crosstab(labels, names).reindex(index=order, columns=authorities)
-        return table.fillna(0).astype(int)
-
-    tables = {
-        "placement settings": (crosstab(_setting_group(cases), list(SETTING_GROUPS)), True),
-    }
-    if not _missing(cases, ["distance_miles"]):
-        bands = distance_bands(study.thresholds.far_miles)
-        tables["distance from home"] = (
-            crosstab(
-                _distance_band(cases, bands),
-                [label for *_, label in bands] + ["distance unknown"],
-            ),
-            True,
+    return {
+        name: (
+            who.groupby(names).sum().T.reindex(columns=authorities).fillna(0).astype(int),
+            exclusive,
         )
-    if not _missing(cases, schema.NEED_ITEMS):
-        prevalent = cases[list(schema.NEED_ITEMS)].astype(float) >= schema.PREVALENCE_SCORE
-        needs = prevalent.groupby(names.to_numpy()).sum().T.reindex(columns=authorities)
-        needs.index = [i.replace("risk_", "").replace("_", " ") for i in needs.index]
-        tables["needs scored 4-5"] = (needs.fillna(0).astype(int), False)
-    member = _members(cases, study)
-    cohort_counts = member.groupby(names.to_numpy()).sum().T.reindex(columns=authorities)
-    tables["commissioning cohorts"] = (cohort_counts.fillna(0).astype(int), False)
-    return tables
+        for name, (who, exclusive) in _region_indicators(cases, study).items()
+    }
+
+
+def _same_counts(
+    indicators: dict[str, tuple[pd.DataFrame, bool]],
+) -> list[list[tuple[str, str]]]:
+    """Groups of published rows, across tables, that count the same children (the distance
+    sheet's last band and the keeping_local cohort, violence among the needs and the
+    cohorts, every exclusive table's Total): each is one quantity, in every column."""
+    by_members: dict[bytes, list[tuple[str, str]]] = {}
+    for name, (who, exclusive) in indicators.items():
+        rows = {str(row): who[row].to_numpy(dtype=bool) for row in who.columns}
+        if exclusive:
+            rows[disclosure.TOTAL] = np.ones(len(who), dtype=bool)
+        for row, members in rows.items():
+            if members.any():
+                by_members.setdefault(np.packbits(members).tobytes(), []).append((name, row))
+    return [group for group in by_members.values() if len({t for t, _ in group}) > 1]
 
 
 def region_suppression(
@@ -245,16 +268,25 @@ def region_suppression(
     the rest of the region and the regional total, hiding "the rest of the region" wherever
     the authority's cell or the regional total is hidden. So the packs together publish
     exactly the region's suppressed table: no cell hidden in one pack can be recovered by
-    differencing the others and the regional totals. ``study`` (default the South East
-    project) gives the distance bands and the cohorts' thresholds.
+    differencing the others and the regional totals. A count that appears in more than one
+    table (the same children counted: the distance sheet's far band and the keeping_local
+    cohort, violence among the needs and the cohorts, the Total of every exclusive table)
+    is suppressed in all of them wherever it is suppressed in one; then an attacker holding
+    every pack solves for each hidden count (:func:`lacstats.disclosure.suppress_tables`)
+    and more is suppressed until none from 1 to 4 can be recovered. ``study`` (default the
+    South East project) gives the distance bands and the cohorts' thresholds.
     """
     if not isinstance(threshold, int | np.integer) or threshold < 2:
         raise DataError(f"argument 'threshold' must be a whole number >= 2; got {threshold!r}")
     cases = schema.validate(cases, authorities=cases["authority"].astype(str).unique())
-    return {
-        name: disclosure.suppress(counts, threshold=threshold)
-        for name, (counts, _) in _region_counts(cases, study).items()
-    }
+    indicators = _region_indicators(cases, study)
+    counts = _region_counts(cases, study)
+    return disclosure.suppress_tables(
+        {name: table for name, (table, _) in counts.items()},
+        threshold=threshold,
+        margins={name: exclusive for name, (_, exclusive) in counts.items()},
+        same=_same_counts(indicators),
+    )
 
 
 def _controlled(
@@ -461,14 +493,20 @@ def authority_tables(
 def _population(authority: str, study: Study) -> int | None:
     """``authority``'s children in the study's frame (None when it is not in the frame or
     the release suppressed its count)."""
+    frame = _frame_of(study.frame_year)
+    rows = frame[frame["authority"] == authority]
+    if rows.empty or study.population not in frame:
+        return None
+    value = rows[study.population].iloc[0]
+    return None if pd.isna(value) else int(value)
+
+
+@functools.lru_cache(maxsize=8)
+def _frame_of(year: int) -> pd.DataFrame:
+    """Every authority of the DfE release of ``year`` (read once for all the packs)."""
     from lacstats.datasets import authority_frame
 
-    try:
-        frame = authority_frame(study.frame_year, [authority])
-    except DataError:
-        return None
-    value = frame[study.population].iloc[0]
-    return None if pd.isna(value) else int(value)
+    return authority_frame(year)
 
 
 def authority_effects(
