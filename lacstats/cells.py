@@ -255,10 +255,12 @@ def xlsx_bytes(
     *,
     index: bool | Mapping[str, bool] = False,
     limit: int | None = MAX_ECHO * 5,
+    thousands: bool = False,
 ) -> bytes:
     """A workbook of ``sheets`` (title -> frame), every cell safe and text cut to ``limit``
     characters, as bytes with fixed timestamps (:func:`workbook_bytes`). ``index`` writes
-    the frames' index (for all, or by title). The one call for a report that echoes other
+    the frames' index (for all, or by title); ``thousands`` shows numbers with thousands
+    separators (``1,253``; they stay numbers). The one call for a report that echoes other
     people's cells (an SSDA903 validation report, an issues list, a pack).
 
     Examples
@@ -279,4 +281,12 @@ def xlsx_bytes(
             with_index = index.get(title, False) if isinstance(index, Mapping) else index
             safe = safe_frame(frame, limit=limit)
             safe.to_excel(writer, sheet_name=sheet_title(title), index=with_index)
-    return workbook_bytes(load_workbook(io.BytesIO(buffer.getvalue())))
+    book = load_workbook(io.BytesIO(buffer.getvalue()))
+    if thousands:
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                        whole = float(cell.value).is_integer()
+                        cell.number_format = "#,##0" if whole else "#,##0.0##"
+    return workbook_bytes(book)

@@ -72,6 +72,10 @@ DISTANCE_BANDS = [
     (100, np.inf, "over 100 miles"),
 ]
 FORMULA = "weekly_cost ~ risk_score + C(placement_setting)"
+#: What a pack shows where a mean would be over no children (never ``<NA>`` or ``nan``).
+NO_CHILDREN = "no children"
+#: What a pack shows where a figure is not available.
+NOT_AVAILABLE = "not available"
 #: The model of cost without risk scores, for case data that have none.
 FORMULA_WITHOUT_RISK = "weekly_cost ~ C(placement_setting)"
 
@@ -424,7 +428,9 @@ def authority_tables(
     cost.columns = [f"mean weekly cost (GBP): {authority}", "mean weekly cost (GBP): others"]
     cost_mask = controlled.mask.iloc[:-1, :2].copy()
     cost_mask.columns = cost.columns
-    tables["weekly cost by setting"] = disclosure.apply(cost.round(0).astype("Int64"), cost_mask)
+    tables["weekly cost by setting"] = disclosure.apply(
+        cost.round(0).astype("Int64"), cost_mask
+    ).map(lambda v: NO_CHILDREN if v is pd.NA else v)  # a mean over no children is no cost
 
     notes = []
     if "distance from home" in region:
@@ -473,6 +479,7 @@ def authority_tables(
     if national is not None:
         tables["national position"] = national_position(national, authority)
 
+    tables = {name: _no_missing(table) for name, table in tables.items()}
     record = (
         pd.concat(log, ignore_index=True)
         if log
@@ -488,6 +495,25 @@ def authority_tables(
         study=study.title,
         frame_year=study.frame_year,
     )
+
+
+def _no_missing(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every missing cell (``<NA>``, ``nan``, ``None``) said in words."""
+    if not table.isna().to_numpy().any():
+        return table
+    return table.astype(object).where(table.notna(), NOT_AVAILABLE)
+
+
+def _shown(value: Any) -> Any:
+    """A cell as a pack's page shows it: whole numbers with thousands separators, others
+    with as many decimals as they have (at most three), text as it is."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        return value
+    if pd.isna(value):
+        return NOT_AVAILABLE
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{float(value):,.3f}".rstrip("0").rstrip(".")
 
 
 def _population(authority: str, study: Study) -> int | None:
@@ -686,7 +712,7 @@ def render_html(pack: Pack, *, source: str) -> str:
         parts.append(f"<p class='note'>Not in this pack:</p><ul class='note'>{items}</ul>")
     for name, table in pack.tables.items():
         parts.append(f"<h2>{html.escape(name.capitalize())}</h2>")
-        parts.append(table.to_html(na_rep="", border=0, escape=True))
+        parts.append(table.map(_shown).to_html(border=0, escape=True))
         if name in pack.figures:
             encoded = base64.b64encode(pack.figures[name]).decode("ascii")
             parts.append(f"<img alt='{html.escape(name)}' src='data:image/png;base64,{encoded}'>")
@@ -735,7 +761,9 @@ def write_pack(pack: Pack, out: str | Path, *, source: str) -> tuple[Path, Path]
     )
     sheets = {**pack.tables, "notes": notes, "suppression record": pack.suppression}
     # every cell typed and safe (a case table's path or label never runs as a formula)
-    workbook = xlsx_bytes(sheets, index={name: True for name in pack.tables}, limit=None)
+    workbook = xlsx_bytes(
+        sheets, index={name: True for name in pack.tables}, limit=None, thousands=True
+    )
     atomic_write_bytes(xlsx_path, workbook)
     return html_path, xlsx_path
 
