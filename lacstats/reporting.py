@@ -349,8 +349,10 @@ def authority_tables(
     region: dict[str, disclosure.Suppressed] | None = None,
     national: pd.DataFrame | None = None,
     study: Study | None = None,
+    notes: tuple[str, ...] = (),
 ) -> Pack:
     """The disclosure-controlled tables of ``authority``'s pack (see the module docstring).
+    ``notes`` are added to what the pack says it leaves out, and why.
 
     ``region`` is :func:`region_suppression` of the same cases and study (computed when
     not given): every pack of a region is suppressed as one set. ``study`` (default the
@@ -432,7 +434,8 @@ def authority_tables(
         cost.round(0).astype("Int64"), cost_mask
     ).map(lambda v: NO_CHILDREN if v is pd.NA else v)  # a mean over no children is no cost
 
-    notes = []
+    left_out = list(notes)
+    notes = left_out
     if "distance from home" in region:
         tables["distance from home"] = _controlled(
             "distance from home", region["distance from home"], authority, log
@@ -822,10 +825,18 @@ def write_all(
     out = Path(os.path.realpath(os.path.expanduser(os.fspath(out))))  # a link, resolved once
     _check_replacing(out, [f"{_stem(name)}.{ext}" for name in names for ext in ("html", "xlsx")])
     region = region_suppression(cases, threshold=threshold, study=study)
-    effects = None if synthetic else authority_effects(cases, fast=fast, rng=rng)
+    effects, said = None, ()
+    if not synthetic:
+        effects, said = _effects_if_possible(cases, fast=fast, rng=rng)
     packs = [
         authority_tables(
-            cases, name, effects=effects, region=region, national=national, study=study
+            cases,
+            name,
+            effects=effects,
+            region=region,
+            national=national,
+            study=study,
+            notes=said,
         )
         for name in names
     ]
@@ -847,6 +858,27 @@ def write_all(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+def _effects_if_possible(
+    cases: pd.DataFrame, *, fast: bool, rng
+) -> tuple[pd.DataFrame | None, tuple[str, ...]]:
+    """The authority effects, or none and the reason when the model cannot be fitted (two
+    authorities, a handful of cases, a fit that does not converge): the packs are written
+    without it and say so."""
+    from lacstats.errors import LacstatsError
+
+    model = "the mixed model" if fast else "the hierarchical model"
+    try:
+        effects = authority_effects(cases, fast=fast, rng=rng)
+    except (LacstatsError, np.linalg.LinAlgError, ValueError) as err:
+        return None, (f"authority effect: {model} of cost could not be fitted ({err})",)
+    numbers = effects[["mean", "ci_low", "ci_high"]].to_numpy(dtype=float)
+    if not np.isfinite(numbers).all():
+        return None, (
+            f"authority effect: {model} of cost did not converge (its intervals are not finite)",
+        )
+    return effects, ()
 
 
 def _stem(authority: str) -> str:

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -263,7 +262,10 @@ def load(path: str | Path) -> Study:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"no study file {str(path)!r}", column="study", values=[str(path)])
-    return loads(path.read_text(encoding="utf-8"), source=path)
+    from lacstats.io import read_toml
+
+    # any encoding refused with a message naming it, before any work (io.read_toml)
+    return _from_data(read_toml(path, what="study file"), source=path)
 
 
 def loads(text: str, *, source: Path | None = None) -> Study:
@@ -282,11 +284,14 @@ def loads(text: str, *, source: Path | None = None) -> Study:
     ...
     study: design.confidence = 95.0: must be between 0 and 1
     """
+    from lacstats.io import toml_text
+
     where = str(source) if source is not None else "study"
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise DataError(f"{where}: not valid TOML ({err})", column="study") from err
+    return _from_data(toml_text(text, label=where, what="study"), source=source)
+
+
+def _from_data(data: dict[str, Any], *, source: Path | None) -> Study:
+    where = str(source) if source is not None else "study"
     _check_keys(data, where)
     base = source.parent if source is not None else Path.cwd()
 
@@ -463,13 +468,9 @@ def _cases_path(value: str, base: Path, fail) -> Path | None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise DataError(
-            f"published figures {str(path)!r}: not readable TOML ({err})", column="published"
-        ) from err
+    from lacstats.io import read_toml
+
+    return read_toml(path, what="published figures")
 
 
 def _resolve(base: Path, value: str) -> Path:
