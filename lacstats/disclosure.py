@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lacstats.errors import DataError
+from lacstats.errors import DataError, frame_argument
 from lacstats.results import Result, jsonable
 
 __all__ = [
@@ -226,6 +226,8 @@ def apply(values: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
     foster       11400.0  6650.0
     residential        c  8550.0
     """
+    frame_argument(values, "values")
+    frame_argument(mask, "mask")
     aligned = mask.reindex(
         index=values.index.map(str), columns=values.columns.map(str), fill_value=False
     )
@@ -261,6 +263,7 @@ def suppress_small_counts(
     1  secure_unit   c           c        True
     2        other   0         0.0       False
     """
+    frame_argument(table, "table")
     _check_threshold(threshold)
     if count not in table:
         raise DataError(f"no column {count!r} of counts", column=count)

@@ -31,7 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from lacstats import schema
-from lacstats.errors import DataError
+from lacstats.errors import DataError, path_argument
 
 __all__ = [
     "Sheet",
@@ -131,6 +131,7 @@ def read_table(
     0  KEN-001         950
     1  KEN-002        5200
     """
+    path_argument(path, "path")
     path = Path(path)
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
@@ -515,6 +516,7 @@ def read_cases(
     0  KEN-001        950.0
     1  KEN-002       5200.0
     """
+    path_argument(path, "path")
     (table,) = read_table(path, sheet=sheet, require_rows=True)
     if len(table.frame.columns) == 0:
         raise DataError(f"{table.label}: the file has no columns")

@@ -34,7 +34,7 @@ from scipy import stats
 from lacstats import cohorts, disclosure, plots, schema
 from lacstats import study as studies
 from lacstats.cells import xlsx_bytes
-from lacstats.errors import DataError
+from lacstats.errors import DataError, frame_argument, path_argument
 from lacstats.outputs import (
     MARKER,
     atomic_write_bytes,
@@ -367,6 +367,7 @@ def authority_tables(
     >>> sorted(pack.tables)[:4]
     ['commissioning cohorts', 'commissioning cohorts (weekly cost)', 'distance from home', 'needs scored 4-5']
     """
+    frame_argument(cases, "cases")
     study = _study(study)
     if region is None:
         region = region_suppression(cases, threshold=threshold, study=study)
@@ -616,6 +617,7 @@ def national_position(positions: pd.DataFrame, authority: str) -> pd.DataFrame:
     authorities                                            2
     versus national                           below national
     """
+    frame_argument(positions, "positions")
     mine = positions[positions["authority"] == authority]
     if mine.empty:
         return pd.DataFrame([{"measure": "national position", "estimate": "not estimated"}])
@@ -807,6 +809,8 @@ def write_all(
     ...
     ['Medway.html', 'Medway.xlsx', 'Slough.html', 'Slough.xlsx']
     """
+    frame_argument(cases, "cases")
+    path_argument(out, "out")
     import shutil
     import tempfile
 

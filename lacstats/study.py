@@ -54,7 +54,7 @@ from typing import Any
 import pandas as pd
 
 from lacstats import datasets, sampling, schema
-from lacstats.errors import DataError
+from lacstats.errors import DataError, path_argument
 from lacstats.results import Result
 
 __all__ = ["Study", "Thresholds", "load", "loads", "south_east"]
@@ -191,6 +191,7 @@ class Study(Result):
 
     def with_cases(self, path: str | Path) -> Study:
         """The same study on the user's own case table (CSV, XLSX or Parquet)."""
+        path_argument(path, "path")
         path = Path(path)
         if not path.is_file():
             raise DataError(f"no case table {str(path)!r}", column="cases", values=[str(path)])
@@ -259,6 +260,7 @@ def load(path: str | Path) -> Study:
     0    Kent        1456  90
     1  Medway         228  68
     """
+    path_argument(path, "path")
     path = Path(path)
     if not path.is_file():
         raise DataError(f"no study file {str(path)!r}", column="study", values=[str(path)])
@@ -284,6 +286,11 @@ def loads(text: str, *, source: Path | None = None) -> Study:
     ...
     study: design.confidence = 95.0: must be between 0 and 1
     """
+    if not isinstance(text, str):
+        raise DataError(
+            f"argument 'text' must be TOML text (str), got {type(text).__name__}; study.load reads a file",
+            column="text",
+        )
     from lacstats.io import toml_text
 
     where = str(source) if source is not None else "study"

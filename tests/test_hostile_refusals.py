@@ -16,7 +16,21 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from lacstats import cli, collect, reporting, study, synthetic
+from lacstats import (
+    cli,
+    cohorts,
+    collect,
+    costs,
+    datasets,
+    disclosure,
+    findings,
+    profiles,
+    regression,
+    reporting,
+    sampling,
+    study,
+    synthetic,
+)
 from lacstats import io as lio
 from lacstats.errors import DataError
 
@@ -203,3 +217,113 @@ def test_read_toml_names_a_missing_file(tmp_path):
         lio.read_toml(tmp_path / "none.toml")
     with pytest.raises(DataError, match="a folder"):
         lio.read_toml(Path(tmp_path))
+
+
+# --- every argument of the Python API checked ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return sampling.design(datasets.authority_frame(2017, ["Kent", "Medway"]))
+
+
+#: Each misuse a probe of the public API found raising a bare Python error (TypeError,
+#: AttributeError, ValueError, ZeroDivisionError, KeyError), with the argument its
+#: LacstatsError now names.
+MISUSES = [
+    (
+        "sample_size(population='abc')",
+        lambda c, p: sampling.sample_size(population="abc"),
+        "population",
+    ),
+    (
+        "sample_size(interval='x')",
+        lambda c, p: sampling.sample_size(900, interval="x"),
+        "interval",
+    ),
+    ("margin_of_error('x')", lambda c, p: sampling.margin_of_error("x"), "'n'"),
+    ("allocate(10, 'ab')", lambda c, p: sampling.allocate(10, "ab"), "populations"),
+    ("design(None)", lambda c, p: sampling.design(None), "frame"),
+    ("select(None, plan)", lambda c, p: sampling.select(None, p), "cases"),
+    ("explain_total('x')", lambda c, p: sampling.explain_total("x"), "frames"),
+    (
+        "NeedProfiles(n_profiles=0)",
+        lambda c, p: profiles.NeedProfiles(n_profiles=0).fit(c),
+        "n_profiles",
+    ),
+    (
+        "NeedProfiles(k_range=(5, 1))",
+        lambda c, p: profiles.NeedProfiles(k_range=(5, 1)).fit(c),
+        "k_range",
+    ),
+    ("NeedProfiles(n_init=0)", lambda c, p: profiles.NeedProfiles(n_init=0).fit(c), "n_init"),
+    ("NeedProfiles().fit(None)", lambda c, p: profiles.NeedProfiles().fit(None), "cases"),
+    ("read_cases(None)", lambda c, p: lio.read_cases(None), "path"),
+    ("read_cases(123)", lambda c, p: lio.read_cases(123), "path"),
+    ("read_table(None)", lambda c, p: lio.read_table(None), "path"),
+    (
+        "fit(text response)",
+        lambda c, p: regression.fit(c, "placement_setting ~ risk_score"),
+        "placement_setting.*text",
+    ),
+    ("fit(None, formula)", lambda c, p: regression.fit(None, "weekly_cost ~ risk_score"), "data"),
+    (
+        "correlation(bootstrap=-1)",
+        lambda c, p: regression.correlation(c, bootstrap=-1),
+        "bootstrap",
+    ),
+    ("risk_cost(None)", lambda c, p: regression.risk_cost(None), "cases"),
+    ("risk_cost(min_cases=-1)", lambda c, p: regression.risk_cost(c, min_cases=-1), "min_cases"),
+    ("cohorts.assign(None)", lambda c, p: cohorts.assign(None), "cases"),
+    (
+        "summarise(weeks=-1)",
+        lambda c, p: cohorts.summarise(c, cohorts.assign(c), weeks=-1),
+        "weeks",
+    ),
+    (
+        "summarise(by='nope')",
+        lambda c, p: cohorts.summarise(c, cohorts.assign(c), by="nope"),
+        "'by'",
+    ),
+    ("costs.savings(None)", lambda c, p: costs.savings(None), "changes"),
+    ("findings.compare(None)", lambda c, p: findings.compare(None), "cases"),
+    ("percent_truncated(1, 0)", lambda c, p: findings.percent_truncated(1, 0), "denominator"),
+    ("complex_lac(rng='x')", lambda c, p: synthetic.complex_lac(rng="x"), "rng"),
+    ("complex_lac(rng=-1)", lambda c, p: synthetic.complex_lac(rng=-1), "rng"),
+    ("synthetic.sample(None)", lambda c, p: synthetic.sample(None), "study"),
+    (
+        "population_like(sizes=-1)",
+        lambda c, p: synthetic.population_like(c, {"Kent": -1}),
+        "sizes",
+    ),
+    ("suppress_small_counts(None)", lambda c, p: disclosure.suppress_small_counts(None), "table"),
+    ("disclosure.apply(None, None)", lambda c, p: disclosure.apply(None, None), "values"),
+    ("study.load(None)", lambda c, p: study.load(None), "path"),
+    ("study.loads(None)", lambda c, p: study.loads(None), "text"),
+    ("study.loads(b'...')", lambda c, p: study.loads(b"x"), "text"),
+    ("with_cases(None)", lambda c, p: study.south_east().with_cases(None), "path"),
+    (
+        "authority_tables(None, 'Kent')",
+        lambda c, p: reporting.authority_tables(None, "Kent"),
+        "cases",
+    ),
+    ("write_all(cases, None)", lambda c, p: reporting.write_all(c, None, source="x"), "out"),
+    (
+        "national_position(None, 'Kent')",
+        lambda c, p: reporting.national_position(None, "Kent"),
+        "positions",
+    ),
+    ("collect.template(None)", lambda c, p: collect.template(None), "study"),
+    ("collect.status(None)", lambda c, p: collect.status(None), "merged"),
+    ("collect.merge(123)", lambda c, p: collect.merge(123), "returned"),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "message"), [(m[1], m[2]) for m in MISUSES], ids=[m[0] for m in MISUSES]
+)
+def test_api_misuse_is_a_lacstats_error_naming_the_argument(cases, plan, call, message):
+    from lacstats.errors import LacstatsError
+
+    with pytest.raises(LacstatsError, match=message):
+        call(cases.copy(), plan)
