@@ -19,6 +19,13 @@ from pathlib import Path
 
 from lacstats.errors import LacstatsError
 
+#: The top-level help's description (plain text: --help shows no markup).
+DESCRIPTION = (
+    "lacstats: placement sufficiency and commissioning statistics for English local "
+    "authorities' looked-after children. Each command parses its options, calls the Python "
+    "API and prints or writes; a mistake is one line (lacstats: error: ...), exit status 2."
+)
+
 #: Seeds are numpy seeds: whole numbers from 0 to 2**32 - 1.
 MAX_SEED = 2**32 - 1
 
@@ -310,15 +317,43 @@ def _design(args: argparse.Namespace) -> int:
         from lacstats.outputs import check_output
 
         # the study file, the authorities file and what the study reads stay untouched
-        given = [p for p in (args.study, args.authorities) if p]
-        check_output(args.out, given, folder=False)
+        inputs = [p for p in (args.study, args.authorities) if p]
+        check_output(args.out, inputs, folder=False)
+    # each design setting: the option when given, else the study's (as Study.design()), else
+    # the seed study's defaults; an option that overrides the study file says so
+    settings = {
+        "year": args.year,
+        "population": args.population_column,
+        "convention": args.convention,
+        "confidence": args.confidence,
+        "interval": args.interval,
+    }
     if args.study:
         chosen = study.load(args.study)
         if args.out:
             check_output(args.out, _study_inputs(chosen), folder=False)
-        year, authorities = args.year or chosen.frame_year, list(chosen.authorities)
+        authorities = list(chosen.authorities)
+        own = {
+            "year": chosen.frame_year,
+            "population": chosen.population,
+            "convention": chosen.convention,
+            "confidence": chosen.confidence,
+            "interval": chosen.interval,
+        }
+        for key, value in settings.items():
+            if value is not None and value != own[key]:
+                given, theirs = (
+                    f"{v:g}" if isinstance(v, float) else v for v in (value, own[key])
+                )
+                print(
+                    f"lacstats design: {_DESIGN_OPTIONS[key]} {given} in place of the study "
+                    f"file's {theirs}",
+                    file=sys.stderr,
+                )
+        settings = {k: own[k] if v is None else v for k, v in settings.items()}
     else:
-        year = args.year or 2017
+        settings = {k: _DESIGN_DEFAULTS[k] if v is None else v for k, v in settings.items()}
+        year = settings["year"]
         if args.region:
             region = datasets.region_of(args.region)
             known = datasets.authority_frame(year)
@@ -327,13 +362,13 @@ def _design(args: argparse.Namespace) -> int:
             authorities = _authority_list(args.authorities)
         else:
             authorities = list(study.south_east().authorities)
-    frame = datasets.authority_frame(year, authorities)
+    frame = datasets.authority_frame(settings["year"], authorities)
     plan = design(
         frame,
-        population=args.population_column,
-        confidence=args.confidence,
-        interval=args.interval,
-        convention=args.convention,
+        population=settings["population"],
+        confidence=settings["confidence"],
+        interval=settings["interval"],
+        convention=settings["convention"],
     )
     print(plan.summary())
     if args.out:
@@ -342,6 +377,24 @@ def _design(args: argparse.Namespace) -> int:
 
         atomic_write_text(args.out, csv_text(plan.to_frame()))
     return 0
+
+
+#: ``lacstats design``'s settings without --study: the seed study's (studies/south_east.toml).
+_DESIGN_DEFAULTS = {
+    "year": 2017,
+    "population": "lac_10_plus",
+    "convention": "crs",
+    "confidence": 0.95,
+    "interval": 10.0,
+}
+#: The option that sets each of ``lacstats design``'s settings.
+_DESIGN_OPTIONS = {
+    "year": "--year",
+    "population": "--population-column",
+    "convention": "--convention",
+    "confidence": "--confidence",
+    "interval": "--interval",
+}
 
 
 def _authority_list(path: str) -> list[str]:
@@ -579,25 +632,93 @@ def _collect_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_design_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--confidence", type=_fraction, default=0.95, help="confidence level (0.95)")
+def _add_design_options(p: argparse.ArgumentParser, *, study: bool = False) -> None:
+    """--confidence, --interval and --convention; with ``study``, their defaults are the
+    study file's (``lacstats design --study``), else the seed study's."""
+    default = "the study file's, else " if study else ""
     p.add_argument(
-        "--interval", type=_points, default=10, help="half-width in percentage points (10 = +/-10)"
+        "--confidence",
+        type=_fraction,
+        default=None if study else 0.95,
+        help=f"confidence level, between 0 and 1 (default: {default}0.95)",
     )
     p.add_argument(
-        "--convention", default="crs", choices=["crs", "exact", "krejcie-morgan", "cochran"]
+        "--interval",
+        type=_points,
+        default=None if study else 10,
+        help="half-width of the interval in percentage points, 10 for +/-10 (default: "
+        f"{default}10)",
     )
+    p.add_argument(
+        "--convention",
+        default=None if study else "crs",
+        choices=["crs", "exact", "krejcie-morgan", "cochran"],
+        help="sample size convention: crs (the Creative Research Systems calculator: "
+        "z rounded, finite-population correction, rounding half up), exact (the exact "
+        "normal quantile, rounding up), krejcie-morgan, cochran "
+        f"(default: {default}crs)",
+    )
+
+
+def _ssda903_validate_parser() -> argparse.ArgumentParser:
+    """The help of ``lacstats ssda903 validate`` (parsed by the ssda903 parser: its first
+    path is the word validate)."""
+    p = _Parser(
+        prog="lacstats ssda903 validate",
+        description="Write every problem of SSDA903 returns, with counts by rule, by file "
+        "and the files read, as the workbook an analyst sends back to the data team; exit "
+        "status 1 when there are problems. The report names files, rows and cell values: "
+        "it is for the data's owner, not for publication.",
+    )
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="RETURNS",
+        help="folder(s) or files: CSV, XLSX or XML (one authority's returns, a regional "
+        "extract with LA and YEAR columns, or a folder per authority)",
+    )
+    p.add_argument("--out", required=True, help="the report to write (.xlsx)")
+    p.add_argument(
+        "--year-from",
+        default="data",
+        choices=["data", "start", "end"],
+        help="how to read a four-digit year in a file name: data (date each return from "
+        "its episodes; default), start or end (the collection's first or second year)",
+    )
+    return p
+
+
+class _Ssda903Help(argparse.Action):
+    """``-h`` of ``lacstats ssda903``: the help of ``ssda903 validate`` after the word
+    validate, else ssda903's own."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        kwargs.pop("default", None)
+        kwargs.pop("nargs", None)
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        paths = getattr(namespace, "paths", None) or []
+        shown = _ssda903_validate_parser() if paths[:1] == ["validate"] else parser
+        shown.print_help()
+        parser.exit()
 
 
 def parser() -> argparse.ArgumentParser:
     from lacstats import __version__
 
-    top = _Parser(prog="lacstats", description=__doc__.split("\n")[0])
+    top = _Parser(prog="lacstats", description=DESCRIPTION)
     top.add_argument("--version", action="version", version=f"lacstats {__version__}")
     top.add_argument(
         "--debug", action="store_true", help="show the traceback of an error (for reports)"
     )
-    sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = top.add_subparsers(
+        dest="command",
+        required=True,
+        parser_class=_Parser,
+        metavar="COMMAND",
+        help="one of the commands below; lacstats COMMAND --help for its options",
+    )
 
     p = sub.add_parser("reproduce", help="rebuild every finding into a results folder")
     p.add_argument("--out", default="results", help="results folder (default: results)")
@@ -628,14 +749,25 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_reproduce)
 
     p = sub.add_parser("sensitivity", help="run a ready-made sensitivity sweep")
-    p.add_argument("name", choices=["threshold", "design", "prior", "selection"])
+    p.add_argument(
+        "name",
+        choices=["threshold", "design", "prior", "selection"],
+        help="the sweep: threshold (cohort sizes by high-cost and distance lines), design "
+        "(sample sizes by confidence and interval), prior (authority effects by prior), "
+        "selection (error of most-expensive versus random selection)",
+    )
     p.add_argument("--grid", type=_file, help="TOML file: parameter = [values, ...]")
-    p.add_argument("--backend", default="local", choices=["local", "dask"])
+    p.add_argument(
+        "--backend",
+        default="local",
+        choices=["local", "dask"],
+        help="local: every core of this machine (default); dask: a dask.distributed cluster",
+    )
     p.add_argument("--scheduler", help="address of a dask scheduler (with --backend dask)")
-    p.add_argument("--seed", type=_seed, default=2019)
+    p.add_argument("--seed", type=_seed, default=2019, help="seed of every random step (2019)")
     p.add_argument("--year", type=_year, default=2017, help="DfE year for the design sweep")
     p.add_argument("--out", help="CSV file to write (default: standard output)")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_sensitivity)
 
     p = sub.add_parser("report", help="per-authority packs (HTML and XLSX)")
@@ -660,7 +792,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--fast", action="store_true", help="frequentist authority effects instead of MCMC"
     )
-    p.add_argument("--seed", type=_seed, default=2019)
+    p.add_argument(
+        "--seed",
+        type=_seed,
+        default=2019,
+        help="seed of the synthetic sample and of every random step (2019)",
+    )
     p.add_argument(
         "--force",
         action="store_true",
@@ -683,8 +820,11 @@ def parser() -> argparse.ArgumentParser:
         help="validate and clean SSDA903 returns; cost and projection tables",
         description="lacstats ssda903 RETURNS... --out FOLDER writes aggregate tables; "
         "lacstats ssda903 validate RETURNS... --out report.xlsx writes every problem of "
-        "the returns, with counts by rule, for the data team (exit status 1 if any).",
+        "the returns, with counts by rule, for the data team (exit status 1 if any; "
+        "lacstats ssda903 validate --help for its options).",
+        add_help=False,
     )
+    p.add_argument("-h", "--help", action=_Ssda903Help, help="show this help message and exit")
     p.add_argument(
         "paths",
         nargs="+",
@@ -720,7 +860,13 @@ def parser() -> argparse.ArgumentParser:
         help="CSV or XLSX of unit costs (default: Dorset's sample report)",
     )
     p.add_argument("--la-code", help="the authority's code, to place PL_LA in or out")
-    p.add_argument("--year-from", default="data", choices=["data", "start", "end"])
+    p.add_argument(
+        "--year-from",
+        default="data",
+        choices=["data", "start", "end"],
+        help="how to read a four-digit year in a file name: data (date each return from "
+        "its episodes; default), start or end (the collection's first or second year)",
+    )
     p.add_argument(
         "--project",
         type=_non_negative,
@@ -728,8 +874,12 @@ def parser() -> argparse.ArgumentParser:
         metavar="MONTHS",
         help="also project children looked after this many months ahead",
     )
-    p.add_argument("--draws", type=_positive, default=1000)
-    p.add_argument("--seed", type=_seed, default=2019)
+    p.add_argument(
+        "--draws", type=_positive, default=1000, help="simulations of the projection (1000)"
+    )
+    p.add_argument(
+        "--seed", type=_seed, default=2019, help="seed of the projection's simulations (2019)"
+    )
     p.add_argument(
         "--force",
         action="store_true",
@@ -741,7 +891,13 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "collect", help="collection workbooks for a study; merge and check the returns"
     )
-    steps = p.add_subparsers(dest="step", required=True, parser_class=_Parser)
+    steps = p.add_subparsers(
+        dest="step",
+        required=True,
+        parser_class=_Parser,
+        metavar="STEP",
+        help="template, merge or status; lacstats collect STEP --help for its options",
+    )
     q = steps.add_parser("template", help="one XLSX workbook per authority of the study")
     q.add_argument("--study", type=_file, help="a study file (TOML); default: the South East")
     q.add_argument("--out", required=True, help="folder for the workbooks")
@@ -764,7 +920,12 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument(
         "--issues", help="folder for the issues lists (default: beside --out, NAME_issues)"
     )
-    q.add_argument("--issues-format", default="xlsx", choices=["xlsx", "csv"])
+    q.add_argument(
+        "--issues-format",
+        default="xlsx",
+        choices=["xlsx", "csv"],
+        help="the issues lists as workbooks (default) or CSV files",
+    )
     q.add_argument(
         "--errors",
         default="raise",
@@ -800,21 +961,47 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="population size N, a whole number (omit, or inf, for infinite)",
     )
-    p.add_argument("--proportion", type=_fraction, default=0.5)
+    p.add_argument(
+        "--proportion",
+        type=_fraction,
+        default=0.5,
+        help="the proportion expected, between 0 and 1 (default 0.5, the largest sample)",
+    )
     _add_design_options(p)
     p.set_defaults(func=_sample_size)
 
     p = sub.add_parser(
-        "design", help="a stratified design from DfE data (default: the South East study)"
+        "design",
+        help="a stratified design from DfE data (default: the South East study)",
+        description="A stratified sample design, one stratum per authority, from a packaged "
+        "DfE release. With --study, the study file's authorities, frame (year and "
+        "population) and design (convention, confidence, interval), the same design as "
+        "lacstats.study.load(FILE).design(); an option given here overrides the study "
+        "file's setting, and says so.",
     )
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--study", help="a study file (TOML): its authorities and frame year")
+    where.add_argument(
+        "--study",
+        help="a study file (TOML): its authorities, frame year and population, convention, "
+        "confidence and interval",
+    )
     where.add_argument("--region", help='an English region, e.g. "North West"')
     where.add_argument("--authorities", help="a file of authority names or ONS codes")
-    p.add_argument("--year", type=_year, default=None, help="DfE year, 2015-2019 (2017)")
-    p.add_argument("--population-column", default="lac_10_plus")
+    p.add_argument(
+        "--year",
+        type=_year,
+        default=None,
+        help="DfE release year, 2015-2019 (default: the study file's, else 2017)",
+    )
+    p.add_argument(
+        "--population-column",
+        default=None,
+        metavar="COLUMN",
+        help="the frame's population: lac_10_plus, lac_16_over, lac_total, ... (default: "
+        "the study file's, else lac_10_plus)",
+    )
     p.add_argument("--out", help="write the per-authority table to this CSV file")
-    _add_design_options(p)
+    _add_design_options(p, study=True)
     p.set_defaults(func=_design)
     return top
 

@@ -192,8 +192,8 @@ def pit_histogram(backtest: Any, *, title: str | None = None) -> Figure:
     Examples
     --------
     >>> from lacstats import plots, projection, ssda903
-    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
-    >>> tested = projection.backtest(cleaned, origin="2021-04-01", horizon_months=6, history_years=1, draws=100, rng=1)
+    >>> data = ssda903.read(ssda903.fake903_path())
+    >>> tested = projection.backtest(data, origin="2021-04-01", horizon_months=6, history_years=1, draws=100, rng=1)
     >>> len(plots.pit_histogram(tested).axes)
     2
     """

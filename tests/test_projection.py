@@ -177,9 +177,13 @@ def test_posterior_draws_carry_the_regional_rates_uncertainty():
     assert (alone[:, 2] == 0).all()
 
 
-def _region(sizes, *, seed, stay=2.2, years=tuple(range(2016, 2022))):
+def _region_returns(sizes, *, seed, stay=2.2, years=tuple(range(2016, 2022))):
     extract = ssda903.simulate_region(sizes, years=years, rng=seed, mean_stay_years=stay)
-    return ssda903.clean(ssda903.from_frames(extract["header"], extract["episodes"]))
+    return ssda903.from_frames(extract["header"], extract["episodes"])
+
+
+def _region(sizes, *, seed, stay=2.2, years=tuple(range(2016, 2022))):
+    return ssda903.clean(_region_returns(sizes, seed=seed, stay=stay, years=years))
 
 
 @pytest.mark.slow
@@ -190,8 +194,8 @@ def test_pooling_small_authorities_that_share_rates_lowers_error():
     sizes = {
         f"LA {i:02d}": int(n) for i, n in enumerate(np.random.default_rng(0).integers(5, 25, 30))
     }
-    cleaned = _region(sizes, seed=0)
-    result = projection.backtest(cleaned, origin="2019-04-01", horizon_months=24, draws=200, rng=0)
+    data = _region_returns(sizes, seed=0)
+    result = projection.backtest(data, origin="2019-04-01", horizon_months=24, draws=200, rng=0)
     scores = result.overall().set_index("pooling")
     assert scores.loc["partial", "mae"] < 0.95 * scores.loc["none", "mae"]
     assert 0.8 <= scores.loc["partial", "coverage_90"] <= 0.98
@@ -202,7 +206,7 @@ def test_pooling_small_authorities_that_share_rates_lowers_error():
     assert pit["count"].sum() == 30 * 24
     assert pit["share"].max() < 0.25  # no bin holds the mass a biased projection piles up
     facts = result.to_dict()
-    assert facts["scores"]["partial"]["forecasts"] == 720
+    assert facts["scores"]["partial"]["total"]["forecasts"] == 720
     assert "All authorities" in set(result.forecasts["authority"])
 
 
@@ -213,7 +217,8 @@ def test_pooling_keeps_genuinely_different_rates_apart():
     names = [f"LA {i:02d}" for i in range(10)]
     sizes = dict(zip(names, np.random.default_rng(1).integers(60, 150, 10).tolist(), strict=True))
     stay = {n: (1.0 if i < 5 else 4.0) for i, n in enumerate(names)}
-    cleaned = _region(sizes, seed=1, stay=stay)
+    data = _region_returns(sizes, seed=1, stay=stay)
+    cleaned = ssda903.clean(data)
 
     def exit_rates(pooling):
         result = projection.stock_and_flow(
@@ -231,7 +236,7 @@ def test_pooling_keeps_genuinely_different_rates_apart():
     assert exit_rates("partial") > 2.5
     assert exit_rates("complete") == pytest.approx(1, abs=0.1)
     result = projection.backtest(
-        cleaned,
+        data,
         origin="2019-04-01",
         horizon_months=24,
         draws=200,
@@ -286,20 +291,110 @@ def test_pooled_projection_of_a_region_and_its_faces():
 
 
 def test_backtest_of_the_packaged_returns():
-    cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
+    data = ssda903.read(ssda903.fake903_path())
     result = projection.backtest(
-        cleaned, origin="2020-04-01", horizon_months=12, draws=100, pooling="none", rng=4
+        data, origin="2020-04-01", horizon_months=12, draws=100, pooling="none", rng=4
     )
-    # one authority: nothing to pool, so one row of forecasts a month
-    assert len(result.forecasts) == 12
-    observed = result.forecasts.set_index("month")["observed"]
-    # children looked after on 31 March 2021, as the cleaned returns record them
-    assert (
-        observed[12] == projection.observed_stock(cleaned, [pd.Timestamp("2021-03-31")]).iloc[0, 0]
+    total = result.forecasts[result.forecasts["series"] == "total"]
+    # one authority: nothing to pool, so one row of totals a month
+    assert len(total) == 12
+    observed = total.set_index("month")["observed"]
+    # children looked after on 31 March 2021 as the 2020-21 return reported them (103),
+    # not as later returns revised them (116)
+    known = ssda903.clean(projection.returns_up_to(data, 2021))
+    march = [pd.Timestamp("2021-03-31")]
+    assert observed[12] == projection.observed_stock(known, march).iloc[0, 0] == 103
+    assert projection.observed_stock(ssda903.clean(data), march).iloc[0, 0] == 116
+    # the placement types add up to the total in every month, observed and projected
+    types = result.forecasts[result.forecasts["series"] == "placement_type"]
+    np.testing.assert_array_equal(
+        types.groupby("month")["observed"].sum().to_numpy(), observed.to_numpy()
+    )
+    np.testing.assert_allclose(
+        types.groupby("month")["mean"].sum().to_numpy(), total["mean"].to_numpy()
     )
     assert result.forecasts["pit"].between(0, 1).all()
+    assert set(result.forecasts["level"]) == {projection.LEVEL}
     assert "Back-test from 2020-04-01" in result.summary()
+    assert result.to_dict()["scores"]["none"]["total"]["forecasts"] == 12
     with pytest.raises(DataError, match="runs past the returns"):
-        projection.backtest(cleaned, origin="2021-06-01", horizon_months=12)
+        projection.backtest(data, origin="2021-04-01", horizon_months=13)
+    with pytest.raises(DataError, match="day after a return's collection year"):
+        projection.backtest(data, origin="2021-06-01", horizon_months=3)
+    with pytest.raises(DataError, match="no return for the year"):
+        projection.backtest(data, origin="2017-04-01", horizon_months=3)
     with pytest.raises(DataError, match="pooling must be among"):
-        projection.backtest(cleaned, origin="2019-04-01", pooling=("all",))
+        projection.backtest(data, origin="2019-04-01", pooling=("all",))
+    with pytest.raises(DataError, match="not cleaned"):
+        projection.backtest(ssda903.clean(data), origin="2019-04-01")
+    with pytest.raises(DataError, match="one origin"):
+        projection.backtest(data)
+
+
+def _plant(extract, year, children, *, start="2018-06-01", first_id=990000):
+    """``children`` new children in ``year``'s return, in care since ``start`` and still
+    there at its end: episodes a late return reports from before the origin."""
+    header, episodes = extract["header"], extract["episodes"]
+    new = [str(first_id + i) for i in range(children)]
+    heads = pd.DataFrame(
+        {
+            "CHILD": new,
+            "SEX": "1",
+            "DOB": pd.Timestamp("2010-01-01"),
+            "ETHNIC": "WBRI",
+            "LA": "North",
+            "YEAR": year,
+        }
+    )
+    row = episodes[episodes["LA"] == "North"].iloc[0]
+    eps = pd.DataFrame([row] * children).reset_index(drop=True)
+    eps = eps.assign(
+        CHILD=new, DECOM=pd.Timestamp(start), RNE="S", DEC=pd.NaT, REC=None, YEAR=year
+    )
+    return {
+        "header": pd.concat([header, heads], ignore_index=True),
+        "episodes": pd.concat([episodes, eps], ignore_index=True),
+    }
+
+
+def test_backtest_does_not_see_returns_filed_after_the_origin():
+    extract = ssda903.simulate_region(
+        {"North": 60, "South": 40}, years=tuple(range(2017, 2022)), rng=8
+    )
+    plain = ssda903.from_frames(extract["header"], extract["episodes"])
+    # 2020-21 (filed after every target date) reports 40 children in care since 2018
+    late = _plant(extract, 2021, 40)
+    planted = ssda903.from_frames(late["header"], late["episodes"])
+    origin = pd.Timestamp("2019-04-01")
+    # it would change the answer of a test that cleaned every return: 40 more children
+    # at the start
+    before = projection.stock_and_flow(ssda903.clean(plain), start=origin, months=1, draws=5)
+    after = projection.stock_and_flow(ssda903.clean(planted), start=origin, months=1, draws=5)
+    assert after.counts("North")[0, 0].sum() == before.counts("North")[0, 0].sum() + 40
+    # the real-time back-test does not see it: projections and truths are identical
+    kwargs = {"origin": origin, "horizon_months": 12, "draws": 60, "pooling": ("none", "partial")}
+    a = projection.backtest(plain, rng=3, **kwargs)
+    b = projection.backtest(planted, rng=3, **kwargs)
+    pd.testing.assert_frame_equal(a.forecasts, b.forecasts)
+    pd.testing.assert_frame_equal(a.scores, b.scores)
+    # planted in the return covering the targets (2019-20), it changes what is observed
+    # (40 more children on every target date) but not what was projected
+    covering = _plant(extract, 2020, 40)
+    c = projection.backtest(
+        ssda903.from_frames(covering["header"], covering["episodes"]), rng=3, **kwargs
+    )
+    north = (a.forecasts["authority"] == "North") & (a.forecasts["series"] == "total")
+    np.testing.assert_array_equal(
+        c.forecasts.loc[north, "observed"], a.forecasts.loc[north, "observed"] + 40
+    )
+    pd.testing.assert_frame_equal(
+        c.forecasts.drop(columns=["observed", "pit"]),
+        a.forecasts.drop(columns=["observed", "pit"]),
+    )
+    # several origins pool their scores
+    both = projection.backtest(
+        plain, origins=["2019-04-01", "2020-04-01"], horizon_months=12, draws=60, rng=3
+    )
+    assert both.origins == (pd.Timestamp("2019-04-01"), pd.Timestamp("2020-04-01"))
+    overall = both.overall().set_index("pooling")
+    assert overall.loc["partial", "forecasts"] == 2 * 2 * 12

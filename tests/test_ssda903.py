@@ -280,8 +280,12 @@ def test_missing_column_and_file_errors(tmp_path):
     empty.mkdir()
     with pytest.raises(ReturnError, match="no CSV, XLSX or XML"):
         ssda903.read(empty)
+    (empty / "2019-notes.csv").write_text("NOTE,BY\n")
+    with pytest.raises(ReturnError, match="no table of the SSDA903 return found"):
+        ssda903.read(empty)
+    # a reviews table lacking a column is a table of the return: its column is missing
     (empty / "2019-reviews.csv").write_text("CHILD,DOB,REVIEW\n")
-    with pytest.raises(ReturnError, match="no Header, Episodes or UASC"):
+    with pytest.raises(ReturnError, match=r"missing column.*REVIEW_CODE"):
         ssda903.read(empty)
     (tmp_path / "bad.xml").write_text("<CHILD><CHILDID>1</CHILD>")
     with pytest.raises(ReturnError, match="not well-formed XML"):

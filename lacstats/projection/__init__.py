@@ -14,7 +14,15 @@ towards the region's; :mod:`~lacstats.projection.stock_flow` draws the rates and
 simulates; :mod:`~lacstats.projection.backtest` scores.
 """
 
-from lacstats.projection.backtest import OVERALL, Backtest, backtest, observed_stock
+from lacstats.projection.backtest import (
+    LEVEL,
+    OVERALL,
+    TOTAL,
+    Backtest,
+    backtest,
+    observed_stock,
+    returns_up_to,
+)
 from lacstats.projection.flows import AGE_BANDS, AGED_OUT, EXIT_ROUTES, MAX_AGE, ROUTES
 from lacstats.projection.pooling import GammaPoisson, gamma_poisson, posterior_draws
 from lacstats.projection.simple import growth_to_cap, mix_cost, rate_projection
@@ -30,12 +38,14 @@ __all__ = [
     "AGED_OUT",
     "AGE_BANDS",
     "EXIT_ROUTES",
+    "LEVEL",
     "MAX_AGE",
     "OVERALL",
     "POOLING",
     "PRIOR_ENTRANTS",
     "REGION",
     "ROUTES",
+    "TOTAL",
     "Backtest",
     "GammaPoisson",
     "Projection",
@@ -46,5 +56,6 @@ __all__ = [
     "observed_stock",
     "posterior_draws",
     "rate_projection",
+    "returns_up_to",
     "stock_and_flow",
 ]

@@ -1,8 +1,10 @@
 """The statutory SSDA903 return: read, validate, clean, and derive the case table.
 
 Every English authority files the SSDA903 return on its looked-after children each year
-(DfE, "Children looked after return: guide to submitting data"). This package reads the
-Header, Episodes and UASC tables of one or many authorities' returns, as each authority
+(DfE, "Children looked after return: guide to submitting data"). This package reads every
+table of one or many authorities' returns (Header, Episodes and UASC, which the cases use,
+and AD1, placed for adoption, previous permanence, OC2, OC3, reviews, missing and social
+worker episodes), as each authority
 writes them (CSV, XLSX or the XML upload), as regional extracts write them (one file per
 table with ``LA`` and ``YEAR`` columns, or one folder per authority) or as frames already
 in memory; validates them against the right year's code lists and the guide's rules,
@@ -48,6 +50,7 @@ from lacstats.ssda903.cases import (
 )
 from lacstats.ssda903.cleaning import CONTINUES_PLACEMENT, LEAVING_AGE, Cleaned, clean, same_as
 from lacstats.ssda903.codes import (
+    CORE_TABLES,
     NO_PROVIDER,
     TABLES,
     ReturnError,
@@ -66,6 +69,7 @@ from lacstats.ssda903.validation import RULES
 
 __all__ = [
     "CONTINUES_PLACEMENT",
+    "CORE_TABLES",
     "DISTANCE_UNKNOWN",
     "ERRORS",
     "LEAVING_AGE",

@@ -1,6 +1,12 @@
 """Reading SSDA903 returns as the field writes them, every problem listed.
 
-What is read:
+What is read: every table of the return (:data:`~lacstats.ssda903.TABLES`): Header,
+Episodes and UASC, which the cases, costs and projections use, and AD1, placed for
+adoption, previous permanence, OC2, OC3, reviews, missing and social worker episodes,
+which are read, typed and validated. A file of one of these tables with no header row (an
+empty file) is noted in ``Return.empty``, not fatal; a file of no table of the return is
+listed in ``Return.skipped``. Returns with no Header or no Episodes table are a problem.
+The layouts:
 
 - one authority's returns: a folder or a list of files, one file (or workbook sheet) per
   table and year, CSV, XLSX or the XML upload;
@@ -37,6 +43,7 @@ and counts them in ``Return.ledger`` by authority and year.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +59,7 @@ from lacstats.results import Result, jsonable
 from lacstats.ssda903 import validation
 from lacstats.ssda903.authorities import resolve
 from lacstats.ssda903.codes import (
+    CORE_TABLES,
     TABLES,
     ReturnError,
     TableSpec,
@@ -75,7 +83,10 @@ LEDGER_COLUMNS = ("authority", "year", "step", "count")
 class Return(Result):
     """Returns of one or many authorities and years, validated.
 
-    Each table has the specification's columns and ``authority`` (the DfE name, or the
+    ``header``, ``episodes`` and ``uasc`` are tables; the other tables of the return are
+    in ``tables`` by name (see :meth:`table`), and ``empty`` names the files of a table
+    that had no header row. Each table has the specification's columns and ``authority``
+    (the DfE name, or the
     label written when it matches no English authority; empty for a single authority's
     returns that do not name it), ``YEAR`` (the collection's end year) and the ``_file``
     and ``_row`` each record came from (row 1 = the first row under the header).
@@ -101,6 +112,31 @@ class Return(Result):
     authorities: pd.DataFrame = field(default_factory=lambda: resolve([""]))
     skipped: tuple[str, ...] = ()
     mode: str = "raise"
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    empty: tuple[str, ...] = ()
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Any table of the return by name (:data:`~lacstats.ssda903.TABLES`): ``header``,
+        ``episodes``, ``uasc`` and the others (``ad1``, ``placed_for_adoption``,
+        ``previous_permanence``, ``oc2``, ``oc3``, ``reviews``, ``missing``,
+        ``sw_episodes``), with no rows when none was read.
+
+        Examples
+        --------
+        >>> from lacstats import ssda903
+        >>> data = ssda903.read(ssda903.fake903_path())
+        >>> len(data.table("episodes")), len(data.table("reviews"))
+        (3737, 0)
+        """
+        if name not in TABLES:
+            raise DataError(
+                f"no table {name!r} in the SSDA903 return; the tables are {', '.join(TABLES)}",
+                column="name",
+            )
+        if name in ("header", "episodes", "uasc"):
+            return getattr(self, name)
+        found = self.tables.get(name)
+        return _empty(TABLES[name]) if found is None else found
 
     @property
     def years(self) -> list[int]:
@@ -111,10 +147,12 @@ class Return(Result):
         return sorted(set(self.header["authority"]) | set(self.episodes["authority"]))
 
     def to_frame(self) -> pd.DataFrame:
-        """Rows read and problems found, by authority and year."""
+        """Rows read and problems found, by authority and year (the other tables' rows
+        where any were read)."""
         parts = []
-        for name in ("header", "episodes", "uasc"):
-            table = getattr(self, name)
+        others = [t for t in TABLES if t not in CORE_TABLES and len(self.table(t))]
+        for name in (*CORE_TABLES, *others):
+            table = self.table(name)
             parts.append(table.groupby(["authority", "YEAR"]).size().rename(f"{name}_rows"))
         counts = pd.concat(parts, axis=1).fillna(0).astype(int)
         if len(self.errors):
@@ -138,8 +176,13 @@ class Return(Result):
         )
         if len(self.errors):
             text += f"; {len(self.errors)} problem(s) ({self.mode})"
+        others = [t for t in TABLES if t not in CORE_TABLES and len(self.table(t))]
+        if others:
+            text += f"; other tables: {', '.join(others)}"
+        if self.empty:
+            text += f"; {len(self.empty)} empty file(s) noted"
         if self.skipped:
-            text += f"; skipped {len(self.skipped)} file(s) of other tables"
+            text += f"; skipped {len(self.skipped)} file(s) of no table of the return"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -157,6 +200,8 @@ class Return(Result):
                     str(x) for x in self.files["date_format"].dropna().unique()
                 ),
                 "skipped": list(self.skipped),
+                "empty": list(self.empty),
+                "rows": {name: int(len(self.table(name))) for name in TABLES},
             }
         )
 
@@ -214,21 +259,54 @@ def _table_files(folder: Path) -> list[Path]:
     )
 
 
+#: How each table's files are named (letters and digits only, lower case), most specific
+#: first: ``SSDA903_SWEpisodes.csv`` is social worker episodes, not episodes.
+TABLE_NAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("sw_episodes", ("swepisode", "socialworker")),
+    ("placed_for_adoption", ("placedforadoption", "placedadoption", "sbpfa")),
+    ("previous_permanence", ("previouspermanence", "prevperm", "permanence")),
+    ("episodes", ("episode",)),
+    ("header", ("header",)),
+    ("uasc", ("uasc",)),
+    ("ad1", ("ad1",)),
+    ("oc2", ("oc2",)),
+    ("oc3", ("oc3",)),
+    ("reviews", ("review",)),
+    ("missing", ("missing",)),
+)
+
+
+def _named(name: str) -> str | None:
+    """The table a file or sheet name names, if any."""
+    key = re.sub(r"[^a-z0-9]", "", name.lower())
+    for table, words in TABLE_NAMES:
+        if any(word in key for word in words):
+            return table
+    return None
+
+
 def _identify(columns: Sequence[str], name: str) -> tuple[str | None, tuple[str, ...]]:
     """The table a file holds (by its name, then its columns) and the required columns it
-    lacks; ``(None, ())`` for a file of another table."""
+    lacks; ``(None, ())`` for a file of no table of the return."""
     present = set(columns)
-    lower = name.lower()
-    for table in ("episodes", "header", "uasc"):
-        if table in lower and set(TABLES[table].required) <= present:
-            return table, ()
-    for table in ("episodes", "header", "uasc"):
-        if set(TABLES[table].required) <= present:
-            return table, ()
-    for table in ("episodes", "header", "uasc"):
-        if table in lower:
-            return table, tuple(c for c in TABLES[table].required if c not in present)
+    named = _named(name)
+    if named is not None and set(TABLES[named].required) <= present:
+        return named, ()
+    # by its columns: the table whose required columns it has, the most of them
+    fitting = [t for t in TABLES if set(TABLES[t].required) <= present]
+    if fitting:
+        return max(fitting, key=lambda t: len(TABLES[t].required)), ()
+    if named is not None:
+        return named, tuple(c for c in TABLES[named].required if c not in present)
     return None, ()
+
+
+def _blank_file(path: Path) -> bool:
+    """A CSV file with nothing in it but a byte-order mark, blanks and separators (no
+    header row)."""
+    if path.suffix.lower() != ".csv" or path.stat().st_size > 4096:
+        return False
+    return not path.read_bytes().strip(b"\xef\xbb\xbf \t\r\n,;")
 
 
 def _read_tabular(path: Path) -> list[tuple[str, pd.DataFrame]]:
@@ -242,41 +320,72 @@ def _read_tabular(path: Path) -> list[tuple[str, pd.DataFrame]]:
     return out
 
 
+#: XML groups under a child that are rows of the return's other tables.
+XML_GROUPS = {
+    "EPISODE": "episodes",
+    "AREVIEW": "reviews",
+    "AMISSING": "missing",
+    "AD_PLACED": "placed_for_adoption",
+    "PERMANENCE": "previous_permanence",
+    "OC2": "oc2",
+}
+#: Tables whose items sit with the header: a row when the first item is present.
+XML_HEADER_TABLES = {"ad1": "DATE_INT", "oc3": "IN_TOUCH"}
+
+
 def _read_xml(path: Path) -> list[tuple[str, pd.DataFrame]]:
     """The XML upload: one element per child (tag ``CHILD``) holding the header items as
-    leaves (``CHILDID`` for CHILD, possibly grouped, e.g. under ``HEADER``), and one
-    ``EPISODE`` element per episode (``PL`` for PLACE). UASC items (``DUC``) sit with the
-    header."""
+    leaves (``CHILDID`` for CHILD, possibly grouped, e.g. under ``HEADER``), one
+    ``EPISODE`` element per episode (``PL`` for PLACE), and the groups of the other tables
+    (``AREVIEW``, ``AMISSING``, ``AD_PLACED``, ``PERMANENCE``, ``OC2``); UASC (``DUC``),
+    adoption (AD1) and care leaver (OC3) items sit with the header. Each row of another
+    table carries the child's CHILD and DOB."""
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as err:
         raise ReturnError(f"{path.name}: not well-formed XML ({err})", file=path.name) from err
     headers: list[dict[str, str]] = []
-    episodes: list[dict[str, str]] = []
+    rows: dict[str, list[dict[str, str]]] = {t: [] for t in XML_GROUPS.values()}
+    for name in XML_HEADER_TABLES:
+        rows[name] = []
     for child in root.iter("CHILD"):
         if len(child) == 0:
             continue
         record: dict[str, str] = {}
-        child_episodes = []
+        groups: list[tuple[str, dict[str, str]]] = []
         stack = list(child)
         while stack:
             element = stack.pop(0)
-            if element.tag == "EPISODE":
-                child_episodes.append(
-                    {XML_NAMES.get(e.tag, e.tag): (e.text or "").strip() for e in element}
+            if element.tag in XML_GROUPS:
+                groups.append(
+                    (
+                        XML_GROUPS[element.tag],
+                        {
+                            XML_NAMES.get(e.tag, e.tag): (e.text or "").strip()
+                            for e in element.iter()
+                            if len(e) == 0 and e is not element
+                        },
+                    )
                 )
             elif len(element):
                 stack.extend(list(element))
             else:
                 record[XML_NAMES.get(element.tag, element.tag)] = (element.text or "").strip()
         headers.append(record)
-        for episode in child_episodes:
-            episodes.append({"CHILD": record.get("CHILD", ""), **episode})
+        who = {"CHILD": record.get("CHILD", "")}
+        for table, items in groups:
+            extra = {} if table == "episodes" else {"DOB": record.get("DOB", "")}
+            rows[table].append({**who, **extra, **items})
+        for table, first in XML_HEADER_TABLES.items():
+            if record.get(first):
+                columns = (*TABLES[table].required, *TABLES[table].optional)
+                rows[table].append({c: record.get(c, "") for c in columns})
     if not headers:
         raise ReturnError(f"{path.name}: no CHILD elements", file=path.name)
     out = [(f"{path.name}[header]", pd.DataFrame(headers).replace("", np.nan))]
-    if episodes:
-        out.append((f"{path.name}[episodes]", pd.DataFrame(episodes).replace("", np.nan)))
+    for table, found in rows.items():
+        if found:
+            out.append((f"{path.name}[{table}]", pd.DataFrame(found).replace("", np.nan)))
     return out
 
 
@@ -397,9 +506,12 @@ def read(
     authority), a file, or a list of them.
 
     Files are CSV, XLSX (one table per sheet) or XML; tables are recognised by their file
-    or sheet name (``header``, ``episodes``, ``uasc``) or else by their columns; files of
-    the other tables (reviews, missing, OC2, OC3, ...) are listed in ``skipped``. See the
-    module's documentation for the layouts, dates and years understood.
+    or sheet name (``header``, ``episodes``, ``uasc``, ``ad1``, ``placed_for_adoption``
+    or ``PlacedAdoption``, ``previous_permanence`` or ``PrevPerm``, ``oc2``, ``oc3``,
+    ``reviews``, ``missing``, ``sw_episodes`` or ``SWEpisodes``) or else by their
+    columns. An empty file of one of these tables is listed in ``empty``; files of no
+    table of the return in ``skipped``. See the module's documentation for the layouts,
+    dates and years understood.
 
     Parameters
     ----------
@@ -421,8 +533,8 @@ def read(
     ------
     ReturnError
         With ``errors="raise"``, one error listing every problem (``.problems`` holds
-        them all); in every mode, when no Header, Episodes or UASC table or no header at
-        all is found, or a file cannot be read. Nothing is returned until every file has
+        them all); in every mode, when no table of the return is found, or a file cannot
+        be read. Nothing is returned until every file has
         been checked.
 
     Examples
@@ -443,8 +555,13 @@ def read(
     lists = codes if isinstance(codes, dict) else code_lists(codes)
     sources: list[_Source] = []
     skipped = []
+    empty = []
     for file, folder in _files(path):
         suffix = file.suffix.lower()
+        if _blank_file(file):
+            # an empty file of one of the return's tables is noted, not fatal
+            (empty if _named(file.name) else skipped).append(file.name)
+            continue
         loaded = _read_xml(file) if suffix == ".xml" else _read_tabular(file)
         named, how = collection_year(file.name)
         for name, frame in loaded:
@@ -465,7 +582,9 @@ def read(
                 )
             )
         loaded = frame = None  # the cells as read: only their typed copy is kept
-    return _assemble(sources, year, year_from, lists, tuple(skipped), errors, authority)
+    return _assemble(
+        sources, year, year_from, lists, tuple(skipped), errors, authority, tuple(empty)
+    )
 
 
 def from_frames(
@@ -531,9 +650,13 @@ class _Part:
     dated_by: pd.Series
 
 
-def _assemble(sources, year, year_from, lists, skipped, errors, authority) -> Return:
+def _assemble(sources, year, year_from, lists, skipped, errors, authority, empty=()) -> Return:
     if not sources:
-        raise ReturnError("no Header, Episodes or UASC table found", column="path")
+        raise ReturnError(
+            "no table of the SSDA903 return found (Header, Episodes, UASC, ...)"
+            + (f"; empty files: {', '.join(empty)}" if empty else ""),
+            column="path",
+        )
     found: list[pd.DataFrame] = []
     parts = []
     for source in sources:
@@ -613,6 +736,15 @@ def _assemble(sources, year, year_from, lists, skipped, errors, authority) -> Re
                 column="DOB",
             )
         )
+    if not any(s.table == "episodes" for s in sources):
+        found.append(
+            validation.structural(
+                "missing_table",
+                "no Episodes table: the children's episodes of care are needed",
+                table="episodes",
+                column="DECOM",
+            )
+        )
     found.extend(
         validation.check_consistency(*(combined[k] for k in ("header", "episodes", "uasc")))
     )
@@ -631,6 +763,8 @@ def _assemble(sources, year, year_from, lists, skipped, errors, authority) -> Re
         header=combined["header"],
         episodes=combined["episodes"],
         uasc=combined["uasc"],
+        tables={k: v for k, v in combined.items() if k not in CORE_TABLES},
+        empty=empty,
         files=pd.DataFrame(
             files,
             columns=["file", "table", "authority", "year", "rows", "date_format", "dated_by"],

@@ -43,7 +43,7 @@ __all__ = [
 
 #: Every rule, by name, with what it finds.
 RULES: dict[str, str] = {
-    "missing_table": "no Header table: children's dates of birth are needed",
+    "missing_table": "no Header or no Episodes table: the return cannot be used",
     "missing_column": "a required column is missing: the table cannot be read",
     "duplicate_table": "more than one table of a kind for one authority and year",
     "undated": "the collection year of a group of files cannot be told",
@@ -224,7 +224,8 @@ def parse_dates(values: pd.Series, fmt: str | None) -> pd.Series:
 
 
 def _label(file: Any, year: Any) -> str:
-    return f"{file} ({year_label(int(year))})" if pd.notna(year) else f"{file}"
+    name = "" if file is None or (not isinstance(file, str) and pd.isna(file)) else f" {file}"
+    return f"{name} ({year_label(int(year))})" if pd.notna(year) else name
 
 
 def check_table(
@@ -572,7 +573,7 @@ def problem_error(problems: pd.DataFrame) -> ReturnError:
         head = group.iloc[0]
         rows = [int(r) for r in group["row"].dropna()]
         values = list(group["value"])
-        where = f"{head['table']} table {_label(head['file'], head['year'])}"
+        where = f"{head['table']} table{_label(head['file'], head['year'])}"
         if head["authority"] not in (None, "") and pd.notna(head["authority"]):
             where = f"{head['authority']}: {where}"
         column = f", column {head['column']!r}" if head["column"] else ""
