@@ -87,8 +87,9 @@ def is_formula(text: Any) -> bool:
 
 def safe_text(text: str, *, limit: int | None = MAX_ECHO) -> str:
     """``text`` cut to ``limit`` characters (saying how long it was) and, if a spreadsheet
-    would evaluate it, prefixed with a single quote; control characters that a workbook
-    cannot hold are shown as U+FFFD.
+    would evaluate it, prefixed with a single quote; a carriage return becomes a line feed
+    (so a CSV writer quotes the cell and no row starts inside it); control characters that
+    a workbook cannot hold are shown as U+FFFD.
 
     Examples
     --------
@@ -100,8 +101,10 @@ def safe_text(text: str, *, limit: int | None = MAX_ECHO) -> str:
     >>> safe_text("-12.5"), safe_text("Kent")
     ('-12.5', 'Kent')
     """
-    # control characters a workbook cannot hold (a CSV return may) shown as U+FFFD
-    text = _CONTROL.sub("\ufffd", str(text))
+    # a carriage return is a line break (a CSV writer ending lines with \n would not quote
+    # it, and a spreadsheet would start a row at it); control characters a workbook cannot
+    # hold (a CSV return may) shown as U+FFFD
+    text = _CONTROL.sub("\ufffd", str(text).replace("\r\n", "\n").replace("\r", "\n"))
     if limit is not None and len(text) > limit:
         text = f"{text[:limit]}… ({len(text):,} characters)"
     if len(text) > MAX_CELL - 1:  # Excel's own limit, whatever ``limit`` says
