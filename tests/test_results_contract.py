@@ -149,7 +149,12 @@ EXAMPLES: dict[str, Callable[[Path], Result]] = {
     ),
     "Projection": lambda _: projection.stock_and_flow(_cleaned(), months=3, draws=20, rng=1),
     "Backtest": lambda _: projection.backtest(
-        _cleaned(), origin="2021-04-01", horizon_months=3, history_years=1, draws=20, rng=1
+        ssda903.read(ssda903.fake903_path()),
+        origin="2021-04-01",
+        horizon_months=3,
+        history_years=1,
+        draws=20,
+        rng=1,
     ),
     "Study": lambda _: study.south_east(),
     "Pack": lambda _: reporting.authority_tables(synthetic.complex_lac(rng=2019), "Medway"),
