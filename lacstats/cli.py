@@ -120,9 +120,22 @@ def _input(text: str) -> str:
     return text
 
 
+def _collection_year(text: str) -> int:
+    """A collection year: its end year (2019) or both years (2018-19)."""
+    from lacstats.ssda903 import collection_year
+
+    end, how = collection_year(text.strip())
+    if end is None or (how == "year" and not text.strip().isdigit()):
+        raise argparse.ArgumentTypeError(
+            f"not a collection year: {text!r} (write 2019 or 2018-19)"
+        )
+    return end
+
+
 def _return_path(text: str) -> str:
-    """A return's file or folder, or the word ``validate`` (the report of problems)."""
-    return text if text == "validate" else _input(text)
+    """A return's file or folder, or the word ``validate`` (the report of problems) or
+    ``rules`` (the rules checked)."""
+    return text if text in ("validate", "rules") else _input(text)
 
 
 def _reproduce(args: argparse.Namespace) -> int:
@@ -176,8 +189,6 @@ GRID_KEYS = {
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
-    import tomllib
-
     from lacstats import datasets, sensitivity, synthetic
     from lacstats.errors import DataError
 
@@ -194,11 +205,9 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
         check_output(args.out, [args.grid] if args.grid else [], folder=False)
     if args.grid:
-        try:
-            with open(args.grid, "rb") as handle:
-                grid = tomllib.load(handle)
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-            raise DataError(f"{args.grid}: not a TOML file ({err})") from None
+        from lacstats.io import read_toml
+
+        grid = read_toml(args.grid, what="grid")
         allowed = GRID_KEYS[args.name]
         unknown = sorted(set(grid) - set(allowed))
         if unknown:
@@ -432,6 +441,19 @@ def _ssda903(args: argparse.Namespace) -> int:
     with ``validate`` first, the report of every problem for the data team."""
     if args.paths[0] == "validate":
         return _ssda903_validate(args, args.paths[1:])
+    if args.paths[0] == "rules":
+        if len(args.paths) > 1:
+            from lacstats.errors import DataError
+
+            raise DataError(
+                "lacstats ssda903 rules takes no returns: --year picks a collection year",
+                column="paths",
+            )
+        return _ssda903_rules(args)
+    if not args.out:
+        from lacstats.errors import DataError
+
+        raise DataError("lacstats ssda903 needs --out FOLDER for the tables", column="--out")
     import pandas as pd
 
     from lacstats import cells, costs, disclosure, io, outputs, projection, ssda903
@@ -442,7 +464,9 @@ def _ssda903(args: argparse.Namespace) -> int:
     units = io.read_unit_costs(args.unit_costs) if args.unit_costs else costs.dorset_unit_costs()
     if args.period and args.period[1] < args.period[0]:
         raise DataError(f"--period: ends ({args.period[1]}) before it starts ({args.period[0]})")
-    data = ssda903.read(args.paths, year_from=args.year_from, errors=args.errors)
+    data = ssda903.read(
+        args.paths, year_from=args.year_from, year_column=args.year_column, errors=args.errors
+    )
     cleaned = ssda903.clean(data)
     census = args.census or str(cleaned.coverage[1].date())
     period = args.period or (
@@ -503,11 +527,9 @@ def _ssda903(args: argparse.Namespace) -> int:
 
 
 def _ssda903_validate(args: argparse.Namespace, paths: Sequence[str]) -> int:
-    """Write every problem of the returns, with counts by rule, as an XLSX workbook for
-    the data team; exit 1 when there are problems."""
-    import pandas as pd
-
-    from lacstats import cells, outputs, ssda903
+    """Write every problem of the returns (lacstats' rules and the DfE's), with counts by
+    rule, as an XLSX workbook for the data team; exit 1 when there are problems."""
+    from lacstats import outputs, ssda903
     from lacstats.errors import DataError
 
     if not paths:
@@ -517,28 +539,41 @@ def _ssda903_validate(args: argparse.Namespace, paths: Sequence[str]) -> int:
             f"--out {args.out}: the report is a workbook, name it .xlsx", column="--out"
         )
     outputs.check_output(args.out, paths, folder=False)  # before any work
-    data = ssda903.read(paths, year_from=args.year_from, errors="report")
-    problems = data.errors
-    rules = pd.DataFrame({"rule": list(ssda903.RULES), "finds": list(ssda903.RULES.values())})
-    counts = problems.groupby("rule").size().rename("problems")
-    by_rule = rules.assign(problems=rules["rule"].map(counts).fillna(0).astype(int))
-    by_file = (
-        problems.groupby(["authority", "file", "year", "rule"], dropna=False)
-        .size()
-        .rename("problems")
-        .reset_index()
+    report = ssda903.validate(
+        paths, year=args.year, year_from=args.year_from, year_column=args.year_column
     )
-    # the returns' cells, file and sheet names are echoed: every cell made safe, typed
-    report = cells.xlsx_bytes(
-        {"by rule": by_rule, "by file": by_file, "problems": problems, "files": data.files}
+    # the report's cells echo the returns' text: ValidationReport.to_xlsx writes them safe
+    outputs.atomic_write_bytes(args.out, report.to_xlsx())
+    print(report.summary())
+    print(f"{report.n_problems} problem(s); report in {args.out}")
+    return 1 if report.n_problems else 0
+
+
+def _ssda903_rules(args: argparse.Namespace) -> int:
+    """List the rules lacstats checks (its own and the DfE's), for one collection year
+    with --year; with --out, write them as CSV."""
+    from lacstats import cells, outputs, ssda903
+
+    table = ssda903.rule_table(args.year)
+    if args.out:
+        outputs.check_output(args.out, [], folder=False)
+        outputs.atomic_write_text(args.out, cells.csv_text(table))
+    shown = table.assign(
+        years=table["first_year"]
+        .astype(object)
+        .where(table["first_year"].notna(), "all")
+        .astype(str)
+        .str.cat(table["last_year"].astype(object).fillna("").astype(str), sep="-")
+        .str.rstrip("-"),
+        message=table["message"].str.slice(0, 90),
     )
-    outputs.atomic_write_bytes(args.out, report)
-    print(data.summary())
-    if len(problems):
-        shown = by_rule[by_rule["problems"] > 0][["rule", "problems"]]
-        print(shown.to_string(index=False))
-    print(f"{len(problems)} problem(s); report in {args.out}")
-    return 1 if len(problems) else 0
+    which = f" in {ssda903.year_label(args.year)}" if args.year else ""
+    print(
+        f"{len(table)} rules{which}: {int((table['source'] == 'DfE').sum())} of the DfE's "
+        f"validator, {int((table['source'] == 'lacstats').sum())} of lacstats' own"
+    )
+    print(shown[["code", "source", "years", "message"]].to_string(index=False))
+    return 0
 
 
 def _study_of(path: str | None):
@@ -600,6 +635,11 @@ def _collect_merge(args: argparse.Namespace) -> int:
             "list per authority); no case table written (--errors drop writes the valid rows)"
         ) from None
     merged.write_issues(issues, fmt=args.issues_format, inputs=inputs)
+    if not len(merged.cases):
+        raise DataError(
+            f"nothing merged: no valid case row in the returns ({len(merged.issues)} "
+            f"problem(s) listed in {issues}); no case table written"
+        )
     merged.write_cases(out, inputs=inputs)
     print(merged.to_frame().to_string(index=False))
     print(f"{len(merged.cases):,} valid case rows written to {out}")
@@ -683,6 +723,15 @@ def _ssda903_validate_parser() -> argparse.ArgumentParser:
         choices=["data", "start", "end"],
         help="how to read a four-digit year in a file name: data (date each return from "
         "its episodes; default), start or end (the collection's first or second year)",
+    )
+    p.add_argument(
+        "--year-column",
+        choices=["data", "start", "end"],
+        help="a calendar year in a YEAR column: data (as the dates say), start or end "
+        "(default: as --year-from)",
+    )
+    p.add_argument(
+        "--year", help="the collection year of files that name none (end year, or 2018-19)"
     )
     return p
 
@@ -819,8 +868,9 @@ def parser() -> argparse.ArgumentParser:
         help="validate and clean SSDA903 returns; cost and projection tables",
         description="lacstats ssda903 RETURNS... --out FOLDER writes aggregate tables; "
         "lacstats ssda903 validate RETURNS... --out report.xlsx writes every problem of "
-        "the returns, with counts by rule, for the data team (exit status 1 if any; "
-        "lacstats ssda903 validate --help for its options).",
+        "the returns, by lacstats' rules and the DfE's, with counts by rule, for the data "
+        "team (exit status 1 if any; lacstats ssda903 validate --help for its options); "
+        "lacstats ssda903 rules [--year YEAR] lists the rules.",
         add_help=False,
     )
     p.add_argument("-h", "--help", action=_Ssda903Help, help="show this help message and exit")
@@ -833,7 +883,14 @@ def parser() -> argparse.ArgumentParser:
         "write the problem report",
     )
     p.add_argument(
-        "--out", required=True, help="folder for the aggregate tables (validate: an .xlsx)"
+        "--out",
+        help="folder for the aggregate tables (required; validate: an .xlsx; rules: a .csv)",
+    )
+    p.add_argument(
+        "--year",
+        type=_collection_year,
+        help="the collection year of files that name none (end year, 2019, or 2018-19); "
+        "for 'rules', the rules of that year",
     )
     p.add_argument(
         "--errors",
@@ -863,8 +920,15 @@ def parser() -> argparse.ArgumentParser:
         "--year-from",
         default="data",
         choices=["data", "start", "end"],
-        help="how to read a four-digit year in a file name: data (date each return from "
-        "its episodes; default), start or end (the collection's first or second year)",
+        help="a calendar year in file names (and in YEAR, unless --year-column): data "
+        "(as each return's episodes say; default), start or end (the collection's first or "
+        "second year)",
+    )
+    p.add_argument(
+        "--year-column",
+        choices=["data", "start", "end"],
+        help="a calendar year in a YEAR column: data (as the dates say), start or end "
+        "(default: as --year-from)",
     )
     p.add_argument(
         "--project",

@@ -80,7 +80,7 @@ class Flows:
     >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
     >>> flows = count_flows(cleaned, pd.Timestamp("2021-04-01"), 1, "placement_type")
     >>> int(flows.window[0]), round(float(flows.mean_stock[0]), 1), int(flows.stock.sum())
-    (11, 172.0, 116)
+    (11, 172.0, 137)
     """
 
     authorities: tuple[str, ...]

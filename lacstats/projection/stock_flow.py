@@ -314,7 +314,7 @@ def stock_and_flow(
     >>> future = projection.stock_and_flow(cleaned, months=12, draws=100, rng=1)
     >>> print(future.summary())
     Stock-and-flow projection from 2022-04-01, pooling none; 100 simulations
-      All authorities: 62 children now, 35 (22 to 48) after 12 months
+      All authorities: 62 children now, 34 (22 to 50) after 12 months
     >>> future.draws.shape
     (100, 13, 12)
     """

@@ -37,6 +37,7 @@ A collection year runs from 1 April to 31 March and is named by its end year; ho
 file was dated is in ``Return.files`` (see :mod:`lacstats.ssda903.reading`).
 """
 
+from lacstats.ssda903 import dfe
 from lacstats.ssda903.cases import (
     DISTANCE_UNKNOWN,
     CaseTable,
@@ -63,9 +64,12 @@ from lacstats.ssda903.codes import (
     year_label,
     year_start,
 )
-from lacstats.ssda903.reading import ERRORS, Return, from_frames, read
+from lacstats.ssda903.reading import ERRORS, RULE_SETS, Return, from_frames, read
+from lacstats.ssda903.report import ValidationReport, validate
 from lacstats.ssda903.simulation import simulate, simulate_region, write
 from lacstats.ssda903.validation import RULES
+
+rule_table = dfe.rule_table
 
 __all__ = [
     "CONTINUES_PLACEMENT",
@@ -75,17 +79,20 @@ __all__ = [
     "LEAVING_AGE",
     "NO_PROVIDER",
     "RULES",
+    "RULE_SETS",
     "TABLES",
     "CaseTable",
     "Cleaned",
     "Return",
     "ReturnError",
+    "ValidationReport",
     "age_in_years",
     "case_table",
     "child_values",
     "clean",
     "code_lists",
     "collection_year",
+    "dfe",
     "episode_attributes",
     "episode_table",
     "fake903_path",
@@ -94,10 +101,12 @@ __all__ = [
     "placement_settings",
     "provider_groups",
     "read",
+    "rule_table",
     "same_as",
     "simulate",
     "simulate_region",
     "to_cases",
+    "validate",
     "write",
     "year_end",
     "year_label",

@@ -11,7 +11,7 @@ The layouts:
 - one authority's returns: a folder or a list of files, one file (or workbook sheet) per
   table and year, CSV, XLSX or the XML upload;
 - regional extracts of many authorities and years: one file per table with ``LA`` (the
-  authority's name or ONS code) and ``YEAR`` (the collection's end year, or a code such
+  authority's name or ONS code) and ``YEAR`` (a year of the collection, or a code such
   as ``2019-20``) columns, in the layout the regional pipelines and demand models write
   (``SSDA903_Episodes_merged.csv``), or one folder per authority;
 - tables already in memory (:func:`from_frames`), with parsed dates, ``NaT``/``NA``/``None``,
@@ -23,7 +23,10 @@ other format, or in none, is a problem. Child identifiers written as numbers
 (``123456.0``) are read as ``123456``; a child identifier is unique only within an
 authority.
 
-A return's collection year comes, in this order, from the ``YEAR`` column, the ``year``
+A return's collection year comes, in this order, from the ``YEAR`` column (a two-year
+code as written; one calendar year read by ``year_column``: by default as each
+authority's DECOMs say, since the field's demand model writes the year a collection
+starts and liia-tools the year it ends), the ``year``
 argument, a two-year code in the file name (``1920``, ``2122``, ``2019-20``: end year
 2020 and 2022 and 2020), a four-digit year in the file name read by ``year_from``
 (``"start"``: ``2017-episodes.csv`` is 2017-18, the convention of the synthetic returns in
@@ -482,10 +485,23 @@ def _object_cells(values: pd.Series) -> tuple[pd.Series, pd.Series | None]:
 # --------------------------------------------------------------------------- reading
 
 
-def _check_options(year_from: str, errors: str) -> None:
+#: Which rules :func:`read` checks: lacstats' own (which reading needs), or also the DfE's.
+RULE_SETS = ("lacstats", "all")
+
+
+def _check_options(
+    year_from: str, errors: str, year_column: str | None = None, rules: str = "lacstats"
+) -> None:
+    if rules not in RULE_SETS:
+        raise DataError(f"rules must be 'lacstats' or 'all', got {rules!r}", column="rules")
     if year_from not in ("data", "start", "end"):
         raise DataError(
             f"year_from must be 'data', 'start' or 'end', got {year_from!r}", column="year_from"
+        )
+    if year_column not in (None, "data", "start", "end"):
+        raise DataError(
+            f"year_column must be 'data', 'start' or 'end', got {year_column!r}",
+            column="year_column",
         )
     if errors not in ERRORS:
         raise DataError(
@@ -501,6 +517,8 @@ def read(
     codes: dict[str, dict[str, dict[str, Any]]] | str | Path | None = None,
     errors: str = "raise",
     authority: str | None = None,
+    year_column: str | None = None,
+    rules: str = "lacstats",
 ) -> Return:
     """Read and validate SSDA903 returns: a folder (of files, or of one folder per
     authority), a file, or a list of them.
@@ -519,13 +537,24 @@ def read(
         The collection year (end year, ``2018`` for 2017-18) of files with no ``YEAR``
         column.
     year_from:
-        How to read a calendar year in the file names: ``"data"`` (date the return from
-        its DECOMs), ``"start"`` or ``"end"`` (the first or the second year of the
-        collection).
+        How to read a calendar year in the file names (and in a ``YEAR`` column, unless
+        ``year_column`` says otherwise): ``"data"`` (as the return's DECOMs say),
+        ``"start"`` or ``"end"`` (the first or the second year of the collection).
+    year_column:
+        How to read a calendar year in a ``YEAR`` column: ``"data"`` (as each
+        authority's DECOMs say: the regional pipelines of the field's demand model write
+        the year a collection starts, liia-tools the year it ends), ``"start"`` or
+        ``"end"``; by default as ``year_from``. A two-year code (``2019-20``) is exact.
     codes:
         Code lists to validate against (default: the packaged ``codes.toml``).
     errors:
         ``"raise"``, ``"report"`` or ``"drop"`` (see the module's documentation).
+    rules:
+        ``"lacstats"`` (default): lacstats' own rules, which reading needs (blank
+        required cells, dates, code lists, ...); ``"all"``: also every rule of the
+        DfE's validator for each return's collection year (:mod:`lacstats.ssda903.dfe`),
+        reported by the DfE's code; with ``errors="raise"`` a flag of any of them stops
+        the read, with ``"drop"`` the flagged rows are left out.
     authority:
         The authority of files that name none (no ``LA`` column, no authority folder).
 
@@ -551,7 +580,7 @@ def read(
     1    2017-header.csv    header  2018
     2      2017-uasc.csv      uasc  2018
     """
-    _check_options(year_from, errors)
+    _check_options(year_from, errors, year_column, rules)
     lists = codes if isinstance(codes, dict) else code_lists(codes)
     sources: list[_Source] = []
     skipped = []
@@ -583,7 +612,16 @@ def read(
             )
         loaded = frame = None  # the cells as read: only their typed copy is kept
     return _assemble(
-        sources, year, year_from, lists, tuple(skipped), errors, authority, tuple(empty)
+        sources,
+        year,
+        year_from,
+        lists,
+        tuple(skipped),
+        errors,
+        authority,
+        tuple(empty),
+        year_column,
+        rules,
     )
 
 
@@ -596,11 +634,17 @@ def from_frames(
     codes: dict[str, dict[str, dict[str, Any]]] | str | Path | None = None,
     errors: str = "raise",
     authority: str | None = None,
+    year_column: str = "data",
+    tables: dict[str, pd.DataFrame] | None = None,
+    rules: str = "lacstats",
 ) -> Return:
     """Returns from tables already in memory, validated exactly as :func:`read` validates
     files. Cells may be text (dates dd/mm/yyyy or ISO), datetimes (``NaT`` for none),
     ``None``/``NA``/``NaN``, numbers (``123456.0`` is child ``123456``) and pandas'
-    nullable or Arrow strings; ``LA`` and ``YEAR`` columns hold many authorities and years.
+    nullable or Arrow strings; ``LA`` and ``YEAR`` columns hold many authorities and years
+    (a ``YEAR`` of one calendar year read as ``year_column`` says: by default as the
+    dates say). ``tables`` holds the return's other tables by name (``reviews``,
+    ``missing``, ...).
 
     Examples
     --------
@@ -620,10 +664,19 @@ def from_frames(
        row column value  rule
     0    2  PLACE    ZZ  code
     """
-    _check_options("data", errors)
+    _check_options("data", errors, year_column, rules)
     lists = codes if isinstance(codes, dict) else code_lists(codes)
     sources = []
-    for kind, frame in (("header", header), ("episodes", episodes), ("uasc", uasc)):
+    given = [("header", header), ("episodes", episodes), ("uasc", uasc)]
+    for kind, frame in (tables or {}).items():
+        if kind not in TABLES or kind in CORE_TABLES:
+            raise ReturnError(
+                f"tables: {kind!r} is not one of the return's other tables "
+                f"({', '.join(t for t in TABLES if t not in CORE_TABLES)})",
+                table=kind,
+            )
+        given.append((kind, frame))
+    for kind, frame in given:
         if frame is None:
             continue
         if not isinstance(frame, pd.DataFrame):
@@ -634,7 +687,7 @@ def from_frames(
         frame.columns = [str(c).strip() for c in frame.columns]
         missing = tuple(c for c in TABLES[kind].required if c not in frame.columns)
         sources.append(_Source(label=kind, table=kind, **_written(frame), missing=missing))
-    return _assemble(sources, year, "data", lists, (), errors, authority)
+    return _assemble(sources, year, "data", lists, (), errors, authority, year_column=year_column)
 
 
 @dataclass
@@ -648,9 +701,21 @@ class _Part:
     labels: pd.Series
     years: pd.Series  # float, NaN until dated
     dated_by: pd.Series
+    tokens: pd.Series | None = None  # a calendar year written in the YEAR column
 
 
-def _assemble(sources, year, year_from, lists, skipped, errors, authority, empty=()) -> Return:
+def _assemble(
+    sources,
+    year,
+    year_from,
+    lists,
+    skipped,
+    errors,
+    authority,
+    empty=(),
+    year_column=None,
+    rules="lacstats",
+) -> Return:
     if not sources:
         raise ReturnError(
             "no table of the SSDA903 return found (Header, Episodes, UASC, ...)"
@@ -673,6 +738,7 @@ def _assemble(sources, year, year_from, lists, skipped, errors, authority, empty
             )
             continue
         parts.append(_part(source, year, authority, found))
+    _date_year_columns(parts, year_column or year_from)
     _date_groups(parts, year_from, found)
     names = resolve(
         pd.concat([p.labels for p in parts], ignore_index=True).dropna().unique()
@@ -748,6 +814,14 @@ def _assemble(sources, year, year_from, lists, skipped, errors, authority, empty
     found.extend(
         validation.check_consistency(*(combined[k] for k in ("header", "episodes", "uasc")))
     )
+    if rules == "all":
+        # the DfE's rules, on the tables as typed (cells that failed a check are blank)
+        from lacstats.ssda903 import dfe
+
+        read = {s.table for s in sources if not s.missing}
+        known = names.dropna(subset=["la_code"])
+        la_codes = dict(zip(known["authority"], known["la_code"], strict=True))
+        found.append(dfe.run(combined, present=read, la_codes=la_codes))
     problems = _problems(found)
     if len(problems) and errors == "raise":
         raise validation.problem_error(problems)
@@ -795,14 +869,21 @@ def _part(source: _Source, year, authority, found) -> _Part:
     else:
         labels = pd.Series(source.folder or authority or "", index=index)
     labels = labels.astype(object)
+    tokens = None
     if YEAR_COLUMN in text:
         written = text[YEAR_COLUMN]
         years = pd.Series(np.nan, index=index)
+        tokens = pd.Series(np.nan, index=index)
+        dated_by = pd.Series("", index=index, dtype=object)
         for value in written.dropna().unique():
             end, how = collection_year(value)
-            if end is not None and (how == "code" or value.strip().isdigit()):
-                years[(written == value).to_numpy()] = end
-        bad = years.isna().to_numpy()
+            rows = (written == value).to_numpy()
+            if end is not None and how == "code":
+                years[rows] = end
+                dated_by[rows] = "YEAR column (two-year code)"
+            elif end is not None and value.strip().isdigit():
+                tokens[rows] = end  # the start or the end year: the dates will say
+        bad = (years.isna() & tokens.isna()).to_numpy()
         if bad.any():
             found.append(
                 validation.problems_at(
@@ -810,11 +891,10 @@ def _part(source: _Source, year, authority, found) -> _Part:
                     bad,
                     YEAR_COLUMN,
                     "year",
-                    "not a collection year (write the end year, 2020, or 2019-20)",
+                    "not a collection year (write 2020 or 2019-20)",
                     written,
                 )
             )
-        dated_by = pd.Series("YEAR column", index=index, dtype=object)
     elif year is not None:
         years = pd.Series(float(year), index=index)
         dated_by = pd.Series("year argument", index=index, dtype=object)
@@ -824,7 +904,93 @@ def _part(source: _Source, year, authority, found) -> _Part:
     else:
         years = pd.Series(np.nan, index=index)
         dated_by = pd.Series("", index=index, dtype=object)
-    return _Part(source, text, stamps, fmt, labels.where(~labels.isna()), years, dated_by)
+    return _Part(source, text, stamps, fmt, labels.where(~labels.isna()), years, dated_by, tokens)
+
+
+def _date_year_columns(parts: list[_Part], how: str) -> None:
+    """Date the rows whose YEAR column holds one calendar year: as the start or the end
+    year of the collection as ``how`` says, or (``"data"``) as each authority's episodes
+    say: the collection year their DECOMs reach (see :func:`_data_year`) against the
+    year written, the convention most of its returns follow. An authority with no
+    episodes takes the convention of the others; with none at all, the end year."""
+    pending = [p for p in parts if p.tokens is not None and p.tokens.notna().any()]
+    if not pending:
+        return
+    offsets: dict[str, int] = {}
+    if how == "data":
+        votes = []
+        for part in pending:
+            if part.source.table != "episodes" or "DECOM" not in part.text:
+                continue
+            rows = part.tokens.notna().to_numpy()
+            decom = validation.parse_dates(part.text["DECOM"][rows], part.fmt)
+            if "DECOM" in part.stamps:
+                decom = decom.fillna(part.stamps["DECOM"][rows])
+            votes.append(
+                pd.DataFrame(
+                    {
+                        "label": part.labels[rows].fillna("").to_numpy(),
+                        "token": part.tokens[rows].to_numpy(),
+                        "end": (decom.dt.year + (decom.dt.month > 3)).to_numpy(),
+                    }
+                ).dropna()
+            )
+        if votes:
+            offsets = _year_offsets(pd.concat(votes, ignore_index=True))
+    tally = pd.Series(list(offsets.values()), dtype="int64").value_counts()
+    common = int(max(tally.index, key=lambda o: (tally[o], -o))) if len(tally) else None
+    for part in pending:
+        rows = part.tokens.notna().to_numpy()
+        labels = part.labels.fillna("")
+        if how in ("start", "end"):
+            offset = pd.Series(int(how == "start"), index=part.tokens.index)
+            why = pd.Series(f"YEAR column, year_column='{how}'", index=part.tokens.index)
+        else:
+            known = labels.map(offsets)
+            offset = known.fillna(common if common is not None else 0)
+            why = pd.Series(
+                np.where(
+                    known.notna(),
+                    "YEAR column, " + np.where(offset == 1, "start", "end") + " year (its dates)",
+                    "YEAR column, "
+                    + np.where(offset == 1, "start", "end")
+                    + (
+                        " year (as the other authorities' dates)"
+                        if common is not None
+                        else " year (no episodes to tell)"
+                    ),
+                ),
+                index=part.tokens.index,
+            )
+        part.years[rows] = (part.tokens + offset)[rows]
+        part.dated_by[rows] = why[rows]
+
+
+def _year_offsets(votes: pd.DataFrame) -> dict[str, int]:
+    """For each authority label, whether its YEAR column writes the start (1) or the end
+    (0) year of the collection: each (label, year written) group's DECOMs reach a
+    collection year (the busiest one, followed on without a gap, as
+    :func:`_data_year`), which is the year written or the one after it; the offset most
+    of the label's groups show (the end year on a tie)."""
+    counts = votes.groupby(["label", "token", "end"]).size().rename("n").reset_index()
+    counts = counts.sort_values(
+        ["label", "token", "n", "end"], ascending=[True, True, False, False]
+    )
+    busiest = counts.drop_duplicates(["label", "token"])[["label", "token", "end"]]
+    present = set(zip(counts["label"], counts["token"], counts["end"], strict=True))
+    reached = busiest["end"].to_numpy(dtype=np.int64).copy()
+    keys = list(zip(busiest["label"], busiest["token"], strict=True))
+    for i, (label, token) in enumerate(keys):
+        while (label, token, reached[i] + 1) in present:
+            reached[i] += 1
+    offset = reached - busiest["token"].to_numpy(dtype=np.int64)
+    frame = pd.DataFrame({"label": busiest["label"].to_numpy(), "offset": offset})
+    frame = frame[frame["offset"].isin([0, 1])]
+    out = {}
+    for label, group in frame.groupby("label"):
+        tally = group["offset"].value_counts()
+        out[str(label)] = int(max(tally.index, key=lambda o: (tally[o], -o)))
+    return out
 
 
 def _raw_meta(source: _Source, labels: pd.Series, year: float) -> pd.DataFrame:
