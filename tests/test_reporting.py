@@ -129,6 +129,7 @@ def test_html_renders_in_headless_chromium(packs, tmp_path):
     assert (pixels[..., :3] < 0.5).mean() > 0.005  # dark ink on the page
 
 
+@pytest.mark.slow
 def test_cli_report_all_fast(tmp_path, capsys):
     assert cli.main(["report", "--all", "--fast", "--out", str(tmp_path)]) == 0
     written = capsys.readouterr().out.split()

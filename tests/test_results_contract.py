@@ -156,6 +156,16 @@ EXAMPLES: dict[str, Callable[[Path], Result]] = {
         draws=20,
         rng=1,
     ),
+    "RateForecast": lambda _: projection.rate_forecast(
+        pd.DataFrame(
+            {"area": ["a", "a", "b", "b"], "year": [2018, 2019] * 2, "n": [10, 12, 30, 28]}
+        ).assign(population=1000),
+        "n",
+        origin_year=2018,
+        unit="area",
+        draws=50,
+        rng=1,
+    ),
     "Study": lambda _: study.south_east(),
     "Pack": lambda _: reporting.authority_tables(synthetic.complex_lac(rng=2019), "Medway"),
     "RunSummary": _run_summary,
