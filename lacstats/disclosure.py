@@ -389,7 +389,7 @@ def _audit(tables, result, margins, groups, threshold):
                 )
                 if shown.mask.loc[row, column]:
                     if 1 <= value < threshold:
-                        sensitive.append((name, row, column, members))
+                        sensitive.append((name, row, column, members, value))
                     continue
                 equations.append(members)
                 values.append(float(full.loc[row, column]))
@@ -413,18 +413,19 @@ def _audit(tables, result, margins, groups, threshold):
         else:
             matrix[k, members] = 1
     b = np.array(values)
-    for *_, members in sensitive:
+    for *_, members, value in sensitive:
         target = np.zeros(size)
         target[members] = 1
         low = linprog(target, A_eq=matrix, b_eq=b, bounds=(0, None), method="highs")
+        if low.status != 0 or value - low.fun >= 1 - 1e-6:
+            continue  # the true value and one at least 1 below it both agree: protected
         high = linprog(-target, A_eq=matrix, b_eq=b, bounds=(0, None), method="highs")
-        if low.status != 0 or high.status != 0 or -high.fun - low.fun >= 1 - 1e-6:
+        if high.status != 0 or -high.fun - low.fun >= 1 - 1e-6:
             continue
+        duals = np.abs(low.eqlin.marginals) + np.abs(high.eqlin.marginals)
         involved = [
             sources[k]
-            for k in np.flatnonzero(
-                (np.abs(low.eqlin.marginals) > 1e-9) | (np.abs(high.eqlin.marginals) > 1e-9)
-            )
+            for k in np.flatnonzero(duals > 1e-9)
             if sources[k] is not None and sources[k][3] > 0
         ]
         interior = [s for s in involved if TOTAL not in (s[1], s[2])]

@@ -190,7 +190,7 @@ def _typed_workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
 
 
 @settings(
-    max_examples=12,
+    max_examples=8,
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture],
