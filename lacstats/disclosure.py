@@ -27,6 +27,7 @@ from lacstats.results import Result, jsonable
 
 __all__ = ["SUPPRESSED", "Suppressed", "apply", "suppress", "suppress_small_counts"]
 
+#: The mark of a suppressed cell, as the DfE's releases write it.
 SUPPRESSED = "c"
 TOTAL = "Total"
 
