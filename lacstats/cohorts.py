@@ -221,6 +221,7 @@ def _step_down(cases, p):
     return (cases["placement_setting"].isin(p["settings"]) & none_prevalent).to_numpy()
 
 
+#: The commissioning cohorts' rules, with the South East project's thresholds and sources.
 DEFAULT_RULES: tuple[Rule, ...] = (
     _keeping_local,
     _unregistered,

@@ -34,6 +34,7 @@ __all__ = [
     "suppress_tables",
 ]
 
+#: The mark of a suppressed cell, as the DfE's releases write it.
 SUPPRESSED = "c"
 TOTAL = "Total"
 

@@ -349,6 +349,7 @@ def _known_distance(c: pd.DataFrame) -> int:
     return int(c["distance_miles"].notna().sum())
 
 
+#: Every published case-level figure, with how to recompute it from case rows.
 FINDINGS: tuple[Finding, ...] = (
     _count("sample.cases", "Cases in the sample", len, "cases"),
     _count(

@@ -54,6 +54,7 @@ __all__ = [
     "weighting_study",
 ]
 
+#: Sample size conventions: CRS calculator, exact normal, Krejcie-Morgan, Cochran.
 CONVENTIONS: tuple[str, ...] = ("crs", "exact", "krejcie-morgan", "cochran")
 _CRS_Z = {0.95: 1.96, 0.99: 2.58}
 
@@ -113,6 +114,7 @@ def _population(population: Any) -> np.ndarray:
     return arr
 
 
+#: How a sample size is rounded to a whole number.
 ROUNDINGS: tuple[str, ...] = ("half_up", "up", "down")
 _DEFAULT_ROUNDING = {"crs": "half_up", "exact": "up", "krejcie-morgan": "half_up", "cochran": "up"}
 
@@ -467,6 +469,7 @@ def design(
     )
 
 
+#: Ways cases are selected: at random, or each authority's most expensive.
 SELECTION_METHODS: tuple[str, ...] = ("random", "top_cost")
 
 

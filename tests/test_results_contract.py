@@ -166,6 +166,7 @@ EXAMPLES: dict[str, Callable[[Path], Result]] = {
         draws=50,
         rng=1,
     ),
+    "ValidationReport": lambda _: ssda903.validate(ssda903.fake903_path()),
     "Study": lambda _: study.south_east(),
     "Pack": lambda _: reporting.authority_tables(synthetic.complex_lac(rng=2019), "Medway"),
     "RunSummary": _run_summary,

@@ -24,6 +24,7 @@ from lacstats.hierarchical.design import (
 )
 from lacstats.hierarchical.result import HierarchicalResult, diagnostics
 
+#: Default prior scales of the hierarchical models' parameters (override with ``priors=``).
 DEFAULT_PRIORS = {
     "intercept": 2.5,
     "beta": 2.5,

@@ -38,6 +38,7 @@ EXIT_ROUTES: dict[str, str] = {
     "E5": "independent living",
     "E6": "independent living",
 }
+#: Exit routes, in the order tables and figures show them.
 ROUTES: tuple[str, ...] = (
     "adoption",
     "SGO or child arrangements order",
@@ -45,7 +46,9 @@ ROUTES: tuple[str, ...] = (
     "independent living",
     "other",
 )
+#: The exit route of a child who reaches :data:`MAX_AGE` while looked after.
 AGED_OUT = "aged 18"
+#: The age at which a child leaves care in the projection.
 MAX_AGE = 18
 #: The DfE's age bands of children looked after: (label, first age, last age).
 AGE_BANDS: tuple[tuple[str, int, int], ...] = (

@@ -28,6 +28,8 @@ from lacstats.results import Result, jsonable
 
 __all__ = ["DRIFT", "RateForecast", "rate_forecast"]
 
+#: The choices of :func:`rate_forecast`'s ``drift``: the whole panel's common change per
+#: year added to each unit's random walk, or none.
 DRIFT = ("common", "none")
 
 

@@ -42,6 +42,7 @@ from lacstats.units import BUDGET_WEEKS_PER_YEAR
 
 __all__ = ["POOLING", "PRIOR_ENTRANTS", "REGION", "Projection", "stock_and_flow"]
 
+#: Ways to pool authorities' rates: towards the region's, not at all, or fully.
 POOLING = ("partial", "none", "complete")
 #: How many entrants the region's mix of entrants' ages and types counts for in an
 #: authority's mix within an age band (partial pooling).

@@ -20,6 +20,7 @@ from lacstats.ssda903.codes import year_end, year_start
 
 __all__ = ["EPISODE_COLUMNS", "simulate", "simulate_region", "write"]
 
+#: The columns of a simulated episodes table.
 EPISODE_COLUMNS = (
     "CHILD",
     "DECOM",
