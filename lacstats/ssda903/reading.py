@@ -822,6 +822,10 @@ def _assemble(
         known = names.dropna(subset=["la_code"])
         la_codes = dict(zip(known["authority"], known["la_code"], strict=True))
         found.append(dfe.run(combined, present=read, la_codes=la_codes))
+    for kind, frame in combined.items():
+        kept = [c for c in frame.columns if c.endswith(validation.UNCHECKED)]
+        if kept:
+            combined[kind] = frame.drop(columns=kept)
     problems = _problems(found)
     if len(problems) and errors == "raise":
         raise validation.problem_error(problems)

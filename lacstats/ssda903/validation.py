@@ -420,8 +420,15 @@ def _out_of_range(out: pd.DataFrame, table: TableSpec, meta: pd.DataFrame, fmt) 
                     out[column].dt.strftime("%Y-%m-%d").astype(object),
                 )
             )
+            # the date as written, for the DfE's rules (which judge it themselves)
+            out[f"_{column}{UNCHECKED}"] = out[column]
             out.loc[late, column] = pd.NaT
     return found
+
+
+#: The suffix of the columns that keep a date out of range as written, until the DfE's
+#: rules have seen it (dropped from the tables a read returns).
+UNCHECKED = "_as_written"
 
 
 def _return_keys(*frames: pd.DataFrame) -> list[np.ndarray]:

@@ -27,6 +27,7 @@ import pandas as pd
 
 from lacstats.ssda903.dfe import (  # noqa: F401 - the rules register themselves
     _adoption,
+    _codes,
     _episodes,
     _header,
     _outcomes,

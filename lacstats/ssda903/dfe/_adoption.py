@@ -298,3 +298,67 @@ def _525(c: Context):
         "placed_for_adoption": reversed_ & c.has(p, "ad1", adopted),
         "ad1": adopted & c.has(a, "placed_for_adoption", reversed_),
     }
+
+
+@rule(
+    "119",
+    "If the decision is made that a child should no longer be placed for adoption, then the "
+    "date of this decision and the reason why this decision was made must be completed.",
+    fields=("REASON_PLACED_CEASED", "DATE_PLACED_CEASED"),
+    needs=("placed_for_adoption",),
+)
+def _119(c: Context):
+    p = c["placed_for_adoption"]
+    return {
+        "placed_for_adoption": p["DATE_PLACED_CEASED"].isna() != p["REASON_PLACED_CEASED"].isna()
+    }
+
+
+@rule(
+    "630",
+    "Information on previous permanence option should be returned.",
+    fields=("RNE",),
+    needs=("episodes", "previous_permanence"),
+)
+def _630(c: Context):
+    e, pp = c["episodes"], c["previous_permanence"]
+    entered = e["RNE"].eq("S") & (e["DECOM"] >= c.start(e))
+    incomplete = (pp["PREV_PERM"].ne("Z1") & pp[["LA_PERM", "DATE_PERM"]].isna().any(axis=1)) | pp[
+        "PREV_PERM"
+    ].isna()
+    absent = ~c.has(e, "previous_permanence")
+    return {"episodes": entered & (absent | c.has(e, "previous_permanence", incomplete))}
+
+
+def partial_date(text: pd.Series) -> pd.Series:
+    """A date that may be partly unknown (``ZZ/06/2015``, ``ZZ/ZZ/2015``) as the latest
+    day it can be; not a date (``NaT``) otherwise."""
+    parts = text.astype(object).str.upper().str.split("/", expand=True)
+    if parts.shape[1] != 3:
+        return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    day, month, year = parts[0], parts[1], parts[2]
+    unknown_day, unknown_month = day.eq("ZZ"), month.eq("ZZ")
+    year = year.where(~year.eq("ZZZZ"), "2000")
+    joined = day.where(~unknown_day, "01") + "/" + month.where(~unknown_month, "01") + "/" + year
+    when = pd.to_datetime(joined, format="%d/%m/%Y", errors="coerce")
+    # an unknown month is the year's last day; an unknown day, the month's
+    when = when.where(~unknown_month, when + pd.DateOffset(years=1, days=-1))
+    when = when.where(~(unknown_day & ~unknown_month), when + pd.DateOffset(months=1, days=-1))
+    return when.where(parts.notna().all(axis=1))
+
+
+@rule(
+    "632",
+    "Date of previous permanence order not a valid value. NOTE: This rule may result in false "
+    "negatives where the period of care started before the current collection year",
+    fields=("DATE_PERM", "DECOM"),
+    needs=("episodes", "previous_permanence"),
+)
+def _632(c: Context):
+    e, pp = c["episodes"], c["previous_permanence"]
+    first = _first_or_last(c, e["DECOM"].notna(), "min")
+    began = pd.Series(e.loc[first, "DECOM"].to_numpy(), index=e.loc[first, "_key"].to_numpy())
+    when = partial_date(pp["DATE_PERM"])
+    bad = (when >= c.spread(pp, began, fill=None)) | (pp["DATE_PERM"].notna() & when.isna())
+    bad &= c.has(pp, "episodes", first)
+    return {"episodes": first & c.has(e, "previous_permanence", bad), "previous_permanence": bad}

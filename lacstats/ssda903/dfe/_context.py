@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from lacstats.ssda903.codes import TABLES
+from lacstats.ssda903.validation import UNCHECKED
 
 #: Columns holding codes that the DfE's validator upper-cases before checking.
 CODED = {
@@ -102,6 +103,11 @@ class Context:
         self.t: dict[str, pd.DataFrame] = {}
         for i, name in enumerate(names):
             frame = frames[name].copy()
+            for kept in [c for c in frame.columns if c.endswith(UNCHECKED)]:
+                # a date lacstats' own rules left out (after the year): the DfE's see it
+                column = kept[1 : -len(UNCHECKED)]
+                frame[column] = frame[column].fillna(frame[kept])
+                frame = frame.drop(columns=[kept])
             coded = CODED.get(name, ())
             for column in frame.columns:
                 if column in coded:

@@ -842,3 +842,15 @@ def _1015(c: Context):
     own &= e["LS"].notna() & e["PLACE"].notna()
     la = c.la_code(e)
     return {"episodes": own & la.notna() & e["PL_LA"].ne(la)}
+
+
+@rule(
+    "504",
+    "The category of need code differs from that reported at start of current period of being "
+    "looked after",
+    fields=("CIN",),
+)
+def _504(c: Context):
+    e = c["episodes"]
+    continues = c.previous("REC").eq("X1") & (c.previous("DEC") == e["DECOM"])
+    return {"episodes": c.has_previous & continues & (e["CIN"] != c.previous("CIN"))}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from lacstats.ssda903.dfe._context import Context
 from lacstats.ssda903.dfe._registry import rule
 
@@ -88,3 +90,73 @@ def _168(c: Context):
         r"(^((?![IOS])[A-Z]){1}(\d{12}|\d{11}[A-Z]{1})$)|^(UN[1-5])$", na=False
     )
     return {"header": ~valid.astype(bool) & h["UPN"].notna()}
+
+
+@rule(
+    "174",
+    "Mother's child date of birth is recorded but gender shows that the child is a male.",
+    fields=("SEX", "MC_DOB"),
+    needs=("header",),
+    last=2024,
+)
+def _174(c: Context):
+    h = c["header"]
+    return {"header": h["SEX"].astype(str).eq("1") & h["MC_DOB"].notna()}
+
+
+@rule(
+    "611",
+    "Date of birth field is blank, but child is a mother.",
+    fields=("MC_DOB",),
+    needs=("header",),
+)
+def _611(c: Context):
+    h = c["header"]
+    return {"header": h["MOTHER"].astype(str).eq("1") & h["MC_DOB"].isna()}
+
+
+@rule("301", "Date of birth falls after the year ended.", fields=("DOB",), needs=("header",))
+def _301(c: Context):
+    h = c["header"]
+    return {"header": h["DOB"] > c.end(h)}
+
+
+@rule(
+    "351",
+    "Child was over 25 at the start of the current collection year.",
+    fields=("DOB",),
+    needs=("header",),
+)
+def _351(c: Context):
+    h = c["header"]
+    return {"header": c.start(h) > h["DOB"] + pd.DateOffset(years=25)}
+
+
+@rule(
+    "302",
+    "First episode starts before child was born.",
+    fields=("DECOM", "DOB"),
+    needs=("header", "episodes"),
+)
+def _302(c: Context):
+    e, h = c["episodes"], c["header"]
+    dated = e["DECOM"].notna()
+    first = dated & (e["DECOM"] == c.per_child(e, e["DECOM"].where(dated), "min"))
+    first &= ~pd.Series(first.to_numpy(), index=e.index).groupby(e["_key"].to_numpy()).cumsum().gt(
+        1
+    )
+    early = first & (c.value(e, "header", "DOB") > e["DECOM"])
+    return {"episodes": early, "header": c.has(h, "episodes", early)}
+
+
+@rule(
+    "386",
+    "Reason episode ceased is adopted but child has reached age 18.",
+    fields=("REC",),
+    needs=("header", "episodes"),
+)
+def _386(c: Context):
+    e = c["episodes"]
+    eighteen = c.value(e, "header", "DOB") + pd.DateOffset(years=18)
+    known = eighteen.notna() & e["DEC"].notna()
+    return {"episodes": known & e["REC"].isin(["E11", "E12"]) & ~(eighteen > e["DEC"])}

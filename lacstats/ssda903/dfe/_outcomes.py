@@ -255,3 +255,119 @@ def _391(c: Context):
     o = c["oc3"]
     young = o["DOB"] + pd.DateOffset(years=17) > c.end(o)
     return {"oc3": young & _any(o, ("IN_TOUCH", "ACTIV", "ACCOM"))}
+
+
+@rule(
+    "180",
+    "Data entry for the strengths and difficulties questionnaire (SDQ) score is invalid.",
+    fields=("SDQ_SCORE",),
+    needs=("oc2",),
+)
+def _180(c: Context):
+    o = c["oc2"]
+    score = pd.to_numeric(o["SDQ_SCORE"], errors="coerce")
+    whole = score.isin(list(range(41)))
+    return {"oc2": o["SDQ_SCORE"].notna() & ~whole}
+
+
+@rule(
+    "181",
+    "Data items relating to children looked after continuously for 12 months should be "
+    "completed with a 0 or 1.",
+    fields=TWELVE_MONTHS,
+    needs=("oc2",),
+)
+def _181(c: Context):
+    o = c["oc2"]
+    items = o[list(TWELVE_MONTHS)]
+    return {"oc2": (items.notna() & ~items.astype(str).isin(["0", "1"])).any(axis=1)}
+
+
+@rule(
+    "182",
+    "Data entries on immunisations, teeth checks, health assessments and substance misuse "
+    "problem identified should be completed or all OC2 fields should be left blank.",
+    fields=(
+        "IMMUNISATIONS",
+        "TEETH_CHECK",
+        "HEALTH_ASSESSMENT",
+        "SUBSTANCE_MISUSE",
+        "CONVICTED",
+        "HEALTH_CHECK",
+        "INTERVENTION_RECEIVED",
+        "INTERVENTION_OFFERED",
+    ),
+    needs=("oc2",),
+)
+def _182(c: Context):
+    o = c["oc2"]
+    blank = o[["IMMUNISATIONS", "TEETH_CHECK", "HEALTH_ASSESSMENT", "SUBSTANCE_MISUSE"]].isna()
+    others = o[["CONVICTED", "HEALTH_CHECK", "INTERVENTION_RECEIVED", "INTERVENTION_OFFERED"]]
+    return {"oc2": blank.any(axis=1) & ~others.isna().all(axis=1)}
+
+
+@rule(
+    "188",
+    "Child is aged under 4 years at the end of the year, but a Strengths and Difficulties (SDQ) "
+    "score or a reason for no SDQ score has been completed. ",
+    fields=("SDQ_SCORE", "SDQ_REASON"),
+    needs=("oc2",),
+)
+def _188(c: Context):
+    o = c["oc2"]
+    young = o["DOB"] + pd.DateOffset(years=4) > c.end(o)
+    return {"oc2": young & _any(o, ("SDQ_SCORE", "SDQ_REASON"))}
+
+
+@rule(
+    "191",
+    "Child has been looked after continuously for at least 12 months at 31 March but one or "
+    "more data items relating to children looked after for 12 months have been left blank.",
+    fields=("IMMUNISATIONS", "TEETH_CHECK", "HEALTH_ASSESSMENT", "SUBSTANCE_MISUSE", "CHILD"),
+    needs=("oc2", "episodes"),
+)
+def _191(c: Context):
+    o, e = c["oc2"], c["episodes"]
+    present = ["IMMUNISATIONS", "TEETH_CHECK", "HEALTH_ASSESSMENT", "SUBSTANCE_MISUSE"]
+    blank = c.continuously(o) & o[present].isna().any(axis=1)
+    dated = e["DECOM"].notna()
+    first = dated & (e["DECOM"] == c.per_child(e, e["DECOM"].where(dated), "min"))
+    first &= ~pd.Series(first.to_numpy(), index=e.index).groupby(e["_key"].to_numpy()).cumsum().gt(
+        1
+    )
+    without = first & c.continuously(e) & ~c.has(e, "oc2")
+    return {"oc2": blank, "episodes": without}
+
+
+@rule(
+    "197B",
+    "SDQ score or reason for no SDQ should be reported for 4- or 17-year-olds.",
+    fields=("SDQ_REASON", "DOB"),
+    needs=("oc2", "episodes"),
+)
+def _197b(c: Context):
+    o = c["oc2"]
+    start, end = c.start(o), c.end(o)
+    four, seventeen = o["DOB"] + pd.DateOffset(years=4), o["DOB"] + pd.DateOffset(years=17)
+    turning = ((four >= start) & (four <= end)) | ((seventeen >= start) & (seventeen <= end))
+    blank = o["SDQ_SCORE"].isna() & o["SDQ_REASON"].isna()
+    return {"oc2": turning & c.continuously(o) & blank}
+
+
+@rule(
+    "547",
+    "Any child who has health promotion information completed must also have immunisation, "
+    "teeth check, health assessment and substance misuse problem identified fields completed.",
+    fields=(
+        "HEALTH_CHECK",
+        "IMMUNISATIONS",
+        "TEETH_CHECK",
+        "HEALTH_ASSESSMENT",
+        "SUBSTANCE_MISUSE",
+    ),
+    needs=("oc2",),
+)
+def _547(c: Context):
+    o = c["oc2"]
+    blank = o[["IMMUNISATIONS", "TEETH_CHECK", "HEALTH_ASSESSMENT", "SUBSTANCE_MISUSE"]].isna()
+    return {"oc2": o["HEALTH_CHECK"].astype(str).eq("1") & blank.any(axis=1)}

@@ -191,3 +191,38 @@ def _581(c: Context):
     out = np.zeros(len(m), dtype=bool)
     out[anywhere.index.to_numpy()] = ~anywhere.to_numpy(dtype=bool)
     return {"missing": out}
+
+
+@rule(
+    "567",
+    "The date that the missing episode or episode that the child was away from placement "
+    "without authorisation ended is before the date that it started.",
+    fields=("MIS_END",),
+    needs=("missing",),
+)
+def _567(c: Context):
+    m = c["missing"]
+    return {"missing": m["MIS_START"] > m["MIS_END"]}
+
+
+@rule(
+    "571",
+    "The date that the child ceased to be missing or away from placement without "
+    "authorisation is before the start or after the end of the collection year.",
+    fields=("MIS_END",),
+    needs=("missing",),
+)
+def _571(c: Context):
+    m = c["missing"]
+    return {"missing": (m["MIS_END"] < c.start(m)) | (m["MIS_END"] > c.end(m))}
+
+
+@rule(
+    "586",
+    "Dates of missing periods are before child’s date of birth.",
+    fields=("MIS_START",),
+    needs=("missing",),
+)
+def _586(c: Context):
+    m = c["missing"]
+    return {"missing": m["MIS_START"].notna() & (m["MIS_START"] <= m["DOB"])}
