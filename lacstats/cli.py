@@ -9,6 +9,7 @@ interrupt is exit 130 (Ctrl-C) or 143 (SIGTERM), with nothing half-written left 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -17,6 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lacstats.errors import LacstatsError
+
+#: The top-level help's description (plain text: --help shows no markup).
+DESCRIPTION = (
+    "lacstats: placement sufficiency and commissioning statistics for English local "
+    "authorities' looked-after children. Each command parses its options, calls the Python "
+    "API and prints or writes; a mistake is one line (lacstats: error: ...), exit status 2."
+)
 
 #: Seeds are numpy seeds: whole numbers from 0 to 2**32 - 1.
 MAX_SEED = 2**32 - 1
@@ -112,9 +120,22 @@ def _input(text: str) -> str:
     return text
 
 
+def _collection_year(text: str) -> int:
+    """A collection year: its end year (2019) or both years (2018-19)."""
+    from lacstats.ssda903 import collection_year
+
+    end, how = collection_year(text.strip())
+    if end is None or (how == "year" and not text.strip().isdigit()):
+        raise argparse.ArgumentTypeError(
+            f"not a collection year: {text!r} (write 2019 or 2018-19)"
+        )
+    return end
+
+
 def _return_path(text: str) -> str:
-    """A return's file or folder, or the word ``validate`` (the report of problems)."""
-    return text if text == "validate" else _input(text)
+    """A return's file or folder, or the word ``validate`` (the report of problems) or
+    ``rules`` (the rules checked)."""
+    return text if text in ("validate", "rules") else _input(text)
 
 
 def _reproduce(args: argparse.Namespace) -> int:
@@ -168,8 +189,6 @@ GRID_KEYS = {
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
-    import tomllib
-
     from lacstats import datasets, sensitivity, synthetic
     from lacstats.errors import DataError
 
@@ -186,11 +205,9 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
         check_output(args.out, [args.grid] if args.grid else [], folder=False)
     if args.grid:
-        try:
-            with open(args.grid, "rb") as handle:
-                grid = tomllib.load(handle)
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-            raise DataError(f"{args.grid}: not a TOML file ({err})") from None
+        from lacstats.io import read_toml
+
+        grid = read_toml(args.grid, what="grid")
         allowed = GRID_KEYS[args.name]
         unknown = sorted(set(grid) - set(allowed))
         if unknown:
@@ -219,7 +236,9 @@ def _sensitivity(args: argparse.Namespace) -> int:
     if args.name != "design" and args.name != "threshold":
         options["rng"] = args.seed
     table = func(source, **grid, **options)
-    text = table.to_csv(index=False, lineterminator="\n")
+    from lacstats.cells import csv_text
+
+    text = csv_text(table)  # an error message may echo a grid value: made safe
     if args.out:
         from lacstats.outputs import atomic_write_text
 
@@ -240,7 +259,7 @@ def _report(args: argparse.Namespace) -> int:
     chosen = study.load(args.study) if args.study else study.south_east()
     if args.cases:
         chosen = chosen.with_cases(args.cases)
-    inputs = [p for p in (chosen.cases, chosen.source, args.national) if p is not None]
+    inputs = [*_study_inputs(chosen), *([args.national] if args.national else [])]
     check_output(args.out, inputs, replace=False)
     if args.authority and args.authority not in chosen.authorities:
         raise LacstatsError(
@@ -310,12 +329,44 @@ def _design(args: argparse.Namespace) -> int:
     if args.out:
         from lacstats.outputs import check_output
 
-        check_output(args.out, folder=False)
+        # the study file, the authorities file and what the study reads stay untouched
+        inputs = [p for p in (args.study, args.authorities) if p]
+        check_output(args.out, inputs, folder=False)
+    # each design setting: the option when given, else the study's (as Study.design()), else
+    # the seed study's defaults; an option that overrides the study file says so
+    settings = {
+        "year": args.year,
+        "population": args.population_column,
+        "convention": args.convention,
+        "confidence": args.confidence,
+        "interval": args.interval,
+    }
     if args.study:
         chosen = study.load(args.study)
-        year, authorities = args.year or chosen.frame_year, list(chosen.authorities)
+        if args.out:
+            check_output(args.out, _study_inputs(chosen), folder=False)
+        authorities = list(chosen.authorities)
+        own = {
+            "year": chosen.frame_year,
+            "population": chosen.population,
+            "convention": chosen.convention,
+            "confidence": chosen.confidence,
+            "interval": chosen.interval,
+        }
+        for key, value in settings.items():
+            if value is not None and value != own[key]:
+                given, theirs = (
+                    f"{v:g}" if isinstance(v, float) else v for v in (value, own[key])
+                )
+                print(
+                    f"lacstats design: {_DESIGN_OPTIONS[key]} {given} in place of the study "
+                    f"file's {theirs}",
+                    file=sys.stderr,
+                )
+        settings = {k: own[k] if v is None else v for k, v in settings.items()}
     else:
-        year = args.year or 2017
+        settings = {k: _DESIGN_DEFAULTS[k] if v is None else v for k, v in settings.items()}
+        year = settings["year"]
         if args.region:
             region = datasets.region_of(args.region)
             known = datasets.authority_frame(year)
@@ -324,20 +375,39 @@ def _design(args: argparse.Namespace) -> int:
             authorities = _authority_list(args.authorities)
         else:
             authorities = list(study.south_east().authorities)
-    frame = datasets.authority_frame(year, authorities)
+    frame = datasets.authority_frame(settings["year"], authorities)
     plan = design(
         frame,
-        population=args.population_column,
-        confidence=args.confidence,
-        interval=args.interval,
-        convention=args.convention,
+        population=settings["population"],
+        confidence=settings["confidence"],
+        interval=settings["interval"],
+        convention=settings["convention"],
     )
     print(plan.summary())
     if args.out:
+        from lacstats.cells import csv_text
         from lacstats.outputs import atomic_write_text
 
-        atomic_write_text(args.out, plan.to_frame().to_csv(index=False, lineterminator="\n"))
+        atomic_write_text(args.out, csv_text(plan.to_frame()))
     return 0
+
+
+#: ``lacstats design``'s settings without --study: the seed study's (studies/south_east.toml).
+_DESIGN_DEFAULTS = {
+    "year": 2017,
+    "population": "lac_10_plus",
+    "convention": "crs",
+    "confidence": 0.95,
+    "interval": 10.0,
+}
+#: The option that sets each of ``lacstats design``'s settings.
+_DESIGN_OPTIONS = {
+    "year": "--year",
+    "population": "--population-column",
+    "convention": "--convention",
+    "confidence": "--confidence",
+    "interval": "--interval",
+}
 
 
 def _authority_list(path: str) -> list[str]:
@@ -371,9 +441,22 @@ def _ssda903(args: argparse.Namespace) -> int:
     with ``validate`` first, the report of every problem for the data team."""
     if args.paths[0] == "validate":
         return _ssda903_validate(args, args.paths[1:])
+    if args.paths[0] == "rules":
+        if len(args.paths) > 1:
+            from lacstats.errors import DataError
+
+            raise DataError(
+                "lacstats ssda903 rules takes no returns: --year picks a collection year",
+                column="paths",
+            )
+        return _ssda903_rules(args)
+    if not args.out:
+        from lacstats.errors import DataError
+
+        raise DataError("lacstats ssda903 needs --out FOLDER for the tables", column="--out")
     import pandas as pd
 
-    from lacstats import costs, disclosure, io, outputs, projection, ssda903
+    from lacstats import cells, costs, disclosure, io, outputs, projection, ssda903
     from lacstats.errors import DataError
 
     inputs = [*args.paths, *([args.unit_costs] if args.unit_costs else [])]
@@ -381,7 +464,9 @@ def _ssda903(args: argparse.Namespace) -> int:
     units = io.read_unit_costs(args.unit_costs) if args.unit_costs else costs.dorset_unit_costs()
     if args.period and args.period[1] < args.period[0]:
         raise DataError(f"--period: ends ({args.period[1]}) before it starts ({args.period[0]})")
-    data = ssda903.read(args.paths, year_from=args.year_from, errors=args.errors)
+    data = ssda903.read(
+        args.paths, year_from=args.year_from, year_column=args.year_column, errors=args.errors
+    )
     cleaned = ssda903.clean(data)
     census = args.census or str(cleaned.coverage[1].date())
     period = args.period or (
@@ -434,7 +519,7 @@ def _ssda903(args: argparse.Namespace) -> int:
         tables["projection.csv"] = result.publishable().round(2)
     with outputs.atomic_directory(args.out, inputs=inputs) as folder:
         for name, frame in tables.items():
-            frame.to_csv(folder / name, index=False, lineterminator="\n")
+            (folder / name).write_text(cells.csv_text(frame), encoding="utf-8")
     print(data.summary())
     print(cleaned.report.to_string(index=False))
     print(f"{len(cases)} children looked after on {census}; tables in {args.out}")
@@ -442,12 +527,8 @@ def _ssda903(args: argparse.Namespace) -> int:
 
 
 def _ssda903_validate(args: argparse.Namespace, paths: Sequence[str]) -> int:
-    """Write every problem of the returns, with counts by rule, as an XLSX workbook for
-    the data team; exit 1 when there are problems."""
-    import io as stdio
-
-    import pandas as pd
-
+    """Write every problem of the returns (lacstats' rules and the DfE's), with counts by
+    rule, as an XLSX workbook for the data team; exit 1 when there are problems."""
     from lacstats import outputs, ssda903
     from lacstats.errors import DataError
 
@@ -458,30 +539,41 @@ def _ssda903_validate(args: argparse.Namespace, paths: Sequence[str]) -> int:
             f"--out {args.out}: the report is a workbook, name it .xlsx", column="--out"
         )
     outputs.check_output(args.out, paths, folder=False)  # before any work
-    data = ssda903.read(paths, year_from=args.year_from, errors="report")
-    problems = data.errors
-    rules = pd.DataFrame({"rule": list(ssda903.RULES), "finds": list(ssda903.RULES.values())})
-    counts = problems.groupby("rule").size().rename("problems")
-    by_rule = rules.assign(problems=rules["rule"].map(counts).fillna(0).astype(int))
-    by_file = (
-        problems.groupby(["authority", "file", "year", "rule"], dropna=False)
-        .size()
-        .rename("problems")
-        .reset_index()
+    report = ssda903.validate(
+        paths, year=args.year, year_from=args.year_from, year_column=args.year_column
     )
-    buffer = stdio.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as book:
-        by_rule.to_excel(book, sheet_name="by rule", index=False)
-        by_file.to_excel(book, sheet_name="by file", index=False)
-        problems.to_excel(book, sheet_name="problems", index=False)
-        data.files.to_excel(book, sheet_name="files", index=False)
-    outputs.atomic_write_bytes(args.out, buffer.getvalue())
-    print(data.summary())
-    if len(problems):
-        shown = by_rule[by_rule["problems"] > 0][["rule", "problems"]]
-        print(shown.to_string(index=False))
-    print(f"{len(problems)} problem(s); report in {args.out}")
-    return 1 if len(problems) else 0
+    # the report's cells echo the returns' text: ValidationReport.to_xlsx writes them safe
+    outputs.atomic_write_bytes(args.out, report.to_xlsx())
+    print(report.summary())
+    print(f"{report.n_problems} problem(s); report in {args.out}")
+    return 1 if report.n_problems else 0
+
+
+def _ssda903_rules(args: argparse.Namespace) -> int:
+    """List the rules lacstats checks (its own and the DfE's), for one collection year
+    with --year; with --out, write them as CSV."""
+    from lacstats import cells, outputs, ssda903
+
+    table = ssda903.rule_table(args.year)
+    if args.out:
+        outputs.check_output(args.out, [], folder=False)
+        outputs.atomic_write_text(args.out, cells.csv_text(table))
+    shown = table.assign(
+        years=table["first_year"]
+        .astype(object)
+        .where(table["first_year"].notna(), "all")
+        .astype(str)
+        .str.cat(table["last_year"].astype(object).fillna("").astype(str), sep="-")
+        .str.rstrip("-"),
+        message=table["message"].str.slice(0, 90),
+    )
+    which = f" in {ssda903.year_label(args.year)}" if args.year else ""
+    print(
+        f"{len(table)} rules{which}: {int((table['source'] == 'DfE').sum())} of the DfE's "
+        f"validator, {int((table['source'] == 'lacstats').sum())} of lacstats' own"
+    )
+    print(shown[["code", "source", "years", "message"]].to_string(index=False))
+    return 0
 
 
 def _study_of(path: str | None):
@@ -491,15 +583,26 @@ def _study_of(path: str | None):
     return study.load(path) if path else study.south_east()
 
 
+def _study_inputs(chosen) -> list[Path]:
+    """Every file a study reads: the study file, its case table and published figures
+    (an output never equals, contains or lies inside any of them)."""
+    return [
+        Path(p)
+        for p in (chosen.source, chosen.cases, chosen.published)
+        if p is not None and Path(p).exists()
+    ]
+
+
 def _collect_template(args: argparse.Namespace) -> int:
     """One collection workbook per authority of the study."""
     from lacstats import collect
     from lacstats.outputs import check_output
 
-    inputs = [args.study] if args.study else []
+    chosen = _study_of(args.study)
+    inputs = _study_inputs(chosen) if args.study else []
     check_output(args.out, inputs)
     templates = collect.template(
-        _study_of(args.study),
+        chosen,
         authorities=args.authority,
         return_to=args.return_to,
         deadline=args.deadline,
@@ -519,11 +622,12 @@ def _collect_merge(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".parquet", ".csv"):
         raise DataError(f"--out {args.out}: write the case table as .parquet or .csv")
     issues = args.issues or str(out.with_name(f"{out.stem}_issues"))
-    inputs = [*args.returned, *([args.study] if args.study else [])]
+    chosen = _study_of(args.study)
+    inputs = [*args.returned, *(_study_inputs(chosen) if args.study else [])]
     check_output(out, inputs, folder=False)
     check_output(issues, [*inputs, out], what="--issues")
     try:
-        merged = collect.merge(args.returned, study=_study_of(args.study), errors=args.errors)
+        merged = collect.merge(args.returned, study=chosen, errors=args.errors)
     except collect.ReturnsError as err:
         err.merged.write_issues(issues, fmt=args.issues_format, inputs=inputs)
         raise DataError(
@@ -531,6 +635,11 @@ def _collect_merge(args: argparse.Namespace) -> int:
             "list per authority); no case table written (--errors drop writes the valid rows)"
         ) from None
     merged.write_issues(issues, fmt=args.issues_format, inputs=inputs)
+    if not len(merged.cases):
+        raise DataError(
+            f"nothing merged: no valid case row in the returns ({len(merged.issues)} "
+            f"problem(s) listed in {issues}); no case table written"
+        )
     merged.write_cases(out, inputs=inputs)
     print(merged.to_frame().to_string(index=False))
     print(f"{len(merged.cases):,} valid case rows written to {out}")
@@ -547,38 +656,117 @@ def _collect_merge(args: argparse.Namespace) -> int:
 def _collect_status(args: argparse.Namespace) -> int:
     """Returns against the design: status.csv and status.html."""
     from lacstats import collect
+    from lacstats.cells import csv_text
     from lacstats.outputs import atomic_directory, check_output
 
-    inputs = [*args.returned, *([args.study] if args.study else [])]
+    chosen = _study_of(args.study)
+    inputs = [*args.returned, *(_study_inputs(chosen) if args.study else [])]
     check_output(args.out, inputs)
-    merged = collect.merge(args.returned, study=_study_of(args.study), errors="drop")
+    merged = collect.merge(args.returned, study=chosen, errors="drop")
     result = collect.status(merged)
     with atomic_directory(args.out, inputs=inputs) as folder:
-        result.to_frame().to_csv(folder / "status.csv", index=False, lineterminator="\n")
+        (folder / "status.csv").write_text(csv_text(result.to_frame()), encoding="utf-8")
         (folder / "status.html").write_text(result.to_html(), encoding="utf-8")
     print(result.summary())
     return 0
 
 
-def _add_design_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--confidence", type=_fraction, default=0.95, help="confidence level (0.95)")
+def _add_design_options(p: argparse.ArgumentParser, *, study: bool = False) -> None:
+    """--confidence, --interval and --convention; with ``study``, their defaults are the
+    study file's (``lacstats design --study``), else the seed study's."""
+    default = "the study file's, else " if study else ""
     p.add_argument(
-        "--interval", type=_points, default=10, help="half-width in percentage points (10 = +/-10)"
+        "--confidence",
+        type=_fraction,
+        default=None if study else 0.95,
+        help=f"confidence level, between 0 and 1 (default: {default}0.95)",
     )
     p.add_argument(
-        "--convention", default="crs", choices=["crs", "exact", "krejcie-morgan", "cochran"]
+        "--interval",
+        type=_points,
+        default=None if study else 10,
+        help="half-width of the interval in percentage points, 10 for +/-10 (default: "
+        f"{default}10)",
     )
+    p.add_argument(
+        "--convention",
+        default=None if study else "crs",
+        choices=["crs", "exact", "krejcie-morgan", "cochran"],
+        help="sample size convention: crs (the Creative Research Systems calculator: "
+        "z rounded, finite-population correction, rounding half up), exact (the exact "
+        "normal quantile, rounding up), krejcie-morgan, cochran "
+        f"(default: {default}crs)",
+    )
+
+
+def _ssda903_validate_parser() -> argparse.ArgumentParser:
+    """The help of ``lacstats ssda903 validate`` (parsed by the ssda903 parser: its first
+    path is the word validate)."""
+    p = _Parser(
+        prog="lacstats ssda903 validate",
+        description="Write every problem of SSDA903 returns, with counts by rule, by file "
+        "and the files read, as the workbook an analyst sends back to the data team; exit "
+        "status 1 when there are problems. The report names files, rows and cell values: "
+        "it is for the data's owner, not for publication.",
+    )
+    p.add_argument(
+        "paths",
+        nargs="+",
+        metavar="RETURNS",
+        help="folder(s) or files: CSV, XLSX or XML (one authority's returns, a regional "
+        "extract with LA and YEAR columns, or a folder per authority)",
+    )
+    p.add_argument("--out", required=True, help="the report to write (.xlsx)")
+    p.add_argument(
+        "--year-from",
+        default="data",
+        choices=["data", "start", "end"],
+        help="how to read a four-digit year in a file name: data (date each return from "
+        "its episodes; default), start or end (the collection's first or second year)",
+    )
+    p.add_argument(
+        "--year-column",
+        choices=["data", "start", "end"],
+        help="a calendar year in a YEAR column: data (as the dates say), start or end "
+        "(default: as --year-from)",
+    )
+    p.add_argument(
+        "--year", help="the collection year of files that name none (end year, or 2018-19)"
+    )
+    return p
+
+
+class _Ssda903Help(argparse.Action):
+    """``-h`` of ``lacstats ssda903``: the help of ``ssda903 validate`` after the word
+    validate, else ssda903's own."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        kwargs.pop("default", None)
+        kwargs.pop("nargs", None)
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        paths = getattr(namespace, "paths", None) or []
+        shown = _ssda903_validate_parser() if paths[:1] == ["validate"] else parser
+        shown.print_help()
+        parser.exit()
 
 
 def parser() -> argparse.ArgumentParser:
     from lacstats import __version__
 
-    top = _Parser(prog="lacstats", description=__doc__.split("\n")[0])
+    top = _Parser(prog="lacstats", description=DESCRIPTION)
     top.add_argument("--version", action="version", version=f"lacstats {__version__}")
     top.add_argument(
         "--debug", action="store_true", help="show the traceback of an error (for reports)"
     )
-    sub = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = top.add_subparsers(
+        dest="command",
+        required=True,
+        parser_class=_Parser,
+        metavar="COMMAND",
+        help="one of the commands below; lacstats COMMAND --help for its options",
+    )
 
     p = sub.add_parser("reproduce", help="rebuild every finding into a results folder")
     p.add_argument("--out", default="results", help="results folder (default: results)")
@@ -600,17 +788,34 @@ def parser() -> argparse.ArgumentParser:
         help="analyses run at once (default: one per core, at most 4); the longest runs "
         "in this process, the others in worker processes",
     )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files in the output folder that lacstats did not write (inputs are "
+        "never replaced)",
+    )
     p.set_defaults(func=_reproduce)
 
     p = sub.add_parser("sensitivity", help="run a ready-made sensitivity sweep")
-    p.add_argument("name", choices=["threshold", "design", "prior", "selection"])
+    p.add_argument(
+        "name",
+        choices=["threshold", "design", "prior", "selection"],
+        help="the sweep: threshold (cohort sizes by high-cost and distance lines), design "
+        "(sample sizes by confidence and interval), prior (authority effects by prior), "
+        "selection (error of most-expensive versus random selection)",
+    )
     p.add_argument("--grid", type=_file, help="TOML file: parameter = [values, ...]")
-    p.add_argument("--backend", default="local", choices=["local", "dask"])
+    p.add_argument(
+        "--backend",
+        default="local",
+        choices=["local", "dask"],
+        help="local: every core of this machine (default); dask: a dask.distributed cluster",
+    )
     p.add_argument("--scheduler", help="address of a dask scheduler (with --backend dask)")
-    p.add_argument("--seed", type=_seed, default=2019)
+    p.add_argument("--seed", type=_seed, default=2019, help="seed of every random step (2019)")
     p.add_argument("--year", type=_year, default=2017, help="DfE year for the design sweep")
     p.add_argument("--out", help="CSV file to write (default: standard output)")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_sensitivity)
 
     p = sub.add_parser("report", help="per-authority packs (HTML and XLSX)")
@@ -635,7 +840,18 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--fast", action="store_true", help="frequentist authority effects instead of MCMC"
     )
-    p.add_argument("--seed", type=_seed, default=2019)
+    p.add_argument(
+        "--seed",
+        type=_seed,
+        default=2019,
+        help="seed of the synthetic sample and of every random step (2019)",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files in the output folder that lacstats did not write (inputs are "
+        "never replaced)",
+    )
     p.set_defaults(func=_report)
 
     p = sub.add_parser(
@@ -652,8 +868,12 @@ def parser() -> argparse.ArgumentParser:
         help="validate and clean SSDA903 returns; cost and projection tables",
         description="lacstats ssda903 RETURNS... --out FOLDER writes aggregate tables; "
         "lacstats ssda903 validate RETURNS... --out report.xlsx writes every problem of "
-        "the returns, with counts by rule, for the data team (exit status 1 if any).",
+        "the returns, by lacstats' rules and the DfE's, with counts by rule, for the data "
+        "team (exit status 1 if any; lacstats ssda903 validate --help for its options); "
+        "lacstats ssda903 rules [--year YEAR] lists the rules.",
+        add_help=False,
     )
+    p.add_argument("-h", "--help", action=_Ssda903Help, help="show this help message and exit")
     p.add_argument(
         "paths",
         nargs="+",
@@ -663,7 +883,14 @@ def parser() -> argparse.ArgumentParser:
         "write the problem report",
     )
     p.add_argument(
-        "--out", required=True, help="folder for the aggregate tables (validate: an .xlsx)"
+        "--out",
+        help="folder for the aggregate tables (required; validate: an .xlsx; rules: a .csv)",
+    )
+    p.add_argument(
+        "--year",
+        type=_collection_year,
+        help="the collection year of files that name none (end year, 2019, or 2018-19); "
+        "for 'rules', the rules of that year",
     )
     p.add_argument(
         "--errors",
@@ -689,7 +916,20 @@ def parser() -> argparse.ArgumentParser:
         help="CSV or XLSX of unit costs (default: Dorset's sample report)",
     )
     p.add_argument("--la-code", help="the authority's code, to place PL_LA in or out")
-    p.add_argument("--year-from", default="data", choices=["data", "start", "end"])
+    p.add_argument(
+        "--year-from",
+        default="data",
+        choices=["data", "start", "end"],
+        help="a calendar year in file names (and in YEAR, unless --year-column): data "
+        "(as each return's episodes say; default), start or end (the collection's first or "
+        "second year)",
+    )
+    p.add_argument(
+        "--year-column",
+        choices=["data", "start", "end"],
+        help="a calendar year in a YEAR column: data (as the dates say), start or end "
+        "(default: as --year-from)",
+    )
     p.add_argument(
         "--project",
         type=_non_negative,
@@ -697,20 +937,42 @@ def parser() -> argparse.ArgumentParser:
         metavar="MONTHS",
         help="also project children looked after this many months ahead",
     )
-    p.add_argument("--draws", type=_positive, default=1000)
-    p.add_argument("--seed", type=_seed, default=2019)
+    p.add_argument(
+        "--draws", type=_positive, default=1000, help="simulations of the projection (1000)"
+    )
+    p.add_argument(
+        "--seed", type=_seed, default=2019, help="seed of the projection's simulations (2019)"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files in the output folder that lacstats did not write (inputs are "
+        "never replaced)",
+    )
     p.set_defaults(func=_ssda903)
 
     p = sub.add_parser(
         "collect", help="collection workbooks for a study; merge and check the returns"
     )
-    steps = p.add_subparsers(dest="step", required=True, parser_class=_Parser)
+    steps = p.add_subparsers(
+        dest="step",
+        required=True,
+        parser_class=_Parser,
+        metavar="STEP",
+        help="template, merge or status; lacstats collect STEP --help for its options",
+    )
     q = steps.add_parser("template", help="one XLSX workbook per authority of the study")
     q.add_argument("--study", type=_file, help="a study file (TOML); default: the South East")
     q.add_argument("--out", required=True, help="folder for the workbooks")
     q.add_argument("--authority", action="append", help="only this authority (repeat for more)")
     q.add_argument("--return-to", help="who the authorities send the workbook to")
     q.add_argument("--deadline", type=_date, help="return date, dd/mm/yyyy or yyyy-mm-dd")
+    q.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files in the output folder that lacstats did not write (inputs are "
+        "never replaced)",
+    )
     q.set_defaults(func=_collect_template)
     q = steps.add_parser("merge", help="check and merge returned workbooks into one table")
     q.add_argument(
@@ -721,13 +983,24 @@ def parser() -> argparse.ArgumentParser:
     q.add_argument(
         "--issues", help="folder for the issues lists (default: beside --out, NAME_issues)"
     )
-    q.add_argument("--issues-format", default="xlsx", choices=["xlsx", "csv"])
+    q.add_argument(
+        "--issues-format",
+        default="xlsx",
+        choices=["xlsx", "csv"],
+        help="the issues lists as workbooks (default) or CSV files",
+    )
     q.add_argument(
         "--errors",
         default="raise",
         choices=["raise", "drop"],
         help="raise: no case table while any problem remains (default); drop: write the "
         "valid rows",
+    )
+    q.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files in the output folder that lacstats did not write (inputs are "
+        "never replaced)",
     )
     q.set_defaults(func=_collect_merge)
     q = steps.add_parser("status", help="rows returned and valid against the design")
@@ -736,6 +1009,12 @@ def parser() -> argparse.ArgumentParser:
     )
     q.add_argument("--study", type=_file, help="a study file (TOML); default: the South East")
     q.add_argument("--out", required=True, help="folder for status.csv and status.html")
+    q.add_argument(
+        "--force",
+        action="store_true",
+        help="replace files in the output folder that lacstats did not write (inputs are "
+        "never replaced)",
+    )
     q.set_defaults(func=_collect_status)
 
     p = sub.add_parser("sample-size", help="sample size for a proportion")
@@ -745,21 +1024,47 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="population size N, a whole number (omit, or inf, for infinite)",
     )
-    p.add_argument("--proportion", type=_fraction, default=0.5)
+    p.add_argument(
+        "--proportion",
+        type=_fraction,
+        default=0.5,
+        help="the proportion expected, between 0 and 1 (default 0.5, the largest sample)",
+    )
     _add_design_options(p)
     p.set_defaults(func=_sample_size)
 
     p = sub.add_parser(
-        "design", help="a stratified design from DfE data (default: the South East study)"
+        "design",
+        help="a stratified design from DfE data (default: the South East study)",
+        description="A stratified sample design, one stratum per authority, from a packaged "
+        "DfE release. With --study, the study file's authorities, frame (year and "
+        "population) and design (convention, confidence, interval), the same design as "
+        "lacstats.study.load(FILE).design(); an option given here overrides the study "
+        "file's setting, and says so.",
     )
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--study", help="a study file (TOML): its authorities and frame year")
+    where.add_argument(
+        "--study",
+        help="a study file (TOML): its authorities, frame year and population, convention, "
+        "confidence and interval",
+    )
     where.add_argument("--region", help='an English region, e.g. "North West"')
     where.add_argument("--authorities", help="a file of authority names or ONS codes")
-    p.add_argument("--year", type=_year, default=None, help="DfE year, 2015-2019 (2017)")
-    p.add_argument("--population-column", default="lac_10_plus")
+    p.add_argument(
+        "--year",
+        type=_year,
+        default=None,
+        help="DfE release year, 2015-2019 (default: the study file's, else 2017)",
+    )
+    p.add_argument(
+        "--population-column",
+        default=None,
+        metavar="COLUMN",
+        help="the frame's population: lac_10_plus, lac_16_over, lac_total, ... (default: "
+        "the study file's, else lac_10_plus)",
+    )
     p.add_argument("--out", help="write the per-authority table to this CSV file")
-    _add_design_options(p)
+    _add_design_options(p, study=True)
     p.set_defaults(func=_design)
     return top
 
@@ -770,8 +1075,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args = parser().parse_args(argv)
     debug = args.debug or os.environ.get("LACSTATS_DEBUG") == "1"
+    from lacstats.outputs import allow_replacing
+
     try:
-        with interrupts.stop_on_signals():
+        with (
+            interrupts.stop_on_signals(),
+            allow_replacing() if getattr(args, "force", False) else contextlib.nullcontext(),
+        ):
             return args.func(args)
     except LacstatsError as err:
         if debug:

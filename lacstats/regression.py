@@ -27,7 +27,7 @@ from scipy import stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, DomainWarning, ModelWarning
 
 from lacstats import families
-from lacstats.errors import ConvergenceError, DataError
+from lacstats.errors import ConvergenceError, DataError, frame_argument
 from lacstats.results import Result
 
 __all__ = [
@@ -137,6 +137,12 @@ def correlation(
     >>> round(regression.correlation(data, method="spearman").estimate, 3)
     0.886
     """
+    frame_argument(data, "data")
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int | np.integer) or bootstrap < 0:
+        raise DataError(
+            f"argument 'bootstrap' must be a whole number >= 0, got {bootstrap!r}",
+            column="bootstrap",
+        )
     if method not in _FISHER_SE:
         raise DataError(
             f"argument 'method' must be pearson, spearman or kendall; got {method!r}",
@@ -364,10 +370,20 @@ def fit(
     0   Intercept     5.998
     1  risk_score     0.087
     """
+    frame_argument(data, "data")
     _check_arguments(data, formula, confidence)
     family_ = _check_options(family, cov, cluster, groups, quantile)
     link = link or family_.link
     response, frame = _complete_rows(data, formula, family_, link, [groups, cluster])
+    if response in frame and not (
+        pd.api.types.is_numeric_dtype(frame[response])
+        or pd.api.types.is_bool_dtype(frame[response])
+    ):
+        raise DataError(
+            f"column {response!r}: the response of a regression must be numbers, not text "
+            f"({frame[response].dtype}); recode it (e.g. a 0/1 flag for one category)",
+            column=response,
+        )
     model_formula = formula
     if family_.log_response:
         model_formula = f"np.log({response}) ~ {formula.split('~', 1)[1]}"
@@ -681,6 +697,12 @@ def risk_cost(
     >>> print(answer.text.splitlines()[0])
     Spearman correlation of risk_score and weekly_cost: 0.22 (95% CI 0.17 to 0.28, n = 1253): weak.
     """
+    frame_argument(cases, "cases")
+    if isinstance(min_cases, bool) or not isinstance(min_cases, int | np.integer) or min_cases < 1:
+        raise DataError(
+            f"argument 'min_cases' must be a whole number >= 1, got {min_cases!r}",
+            column="min_cases",
+        )
     rows: list[dict[str, Any]] = []
 
     def add_corr(label: str, subset: str, part: pd.DataFrame, method: str) -> None:

@@ -597,7 +597,7 @@ def run_all(
 
     study = study or _seed_study()
     inputs = [(folder or analyses_folder()), Path(datasets.__file__).parent]
-    inputs += [p for p in (study.cases, study.source) if p is not None]
+    inputs += [p for p in (study.cases, study.source, study.published) if p is not None]
     # --only into an existing full results folder updates those analyses inside it and
     # keeps the others (their folders, findings and manifests), never a partial folder
     previous = _previous_run(out, inputs) if only else None

@@ -426,7 +426,7 @@ def test_population_is_a_whole_number():
     [
         ("high_cost = [4000]\nmilez = [20]\n", "unknown key.*milez"),
         ("high_cost = 4000\n", "must be a non-empty list"),
-        ("high_cost = [\n", "not a TOML file"),
+        ("high_cost = [\n", "not valid TOML"),
         ("miles = ['far']\n", "not numbers"),
     ],
 )

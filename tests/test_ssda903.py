@@ -245,7 +245,7 @@ def test_errors_name_table_file_row_column_and_value(tmp_path):
             None,
             "2,01/05/2018,S,C2,N1,U4,PR1,,,,,,,,\n",
             "CHILD",
-            "no record in that year's header",
+            "no record in the header table of any year",
         ),
         (None, "1,01/05/2018,S,C2,,U4,PR1,,,,,,,,\n", "CIN", "blank"),
         (
@@ -280,8 +280,12 @@ def test_missing_column_and_file_errors(tmp_path):
     empty.mkdir()
     with pytest.raises(ReturnError, match="no CSV, XLSX or XML"):
         ssda903.read(empty)
+    (empty / "2019-notes.csv").write_text("NOTE,BY\n")
+    with pytest.raises(ReturnError, match="no table of the SSDA903 return found"):
+        ssda903.read(empty)
+    # a reviews table lacking a column is a table of the return: its column is missing
     (empty / "2019-reviews.csv").write_text("CHILD,DOB,REVIEW\n")
-    with pytest.raises(ReturnError, match="no Header, Episodes or UASC"):
+    with pytest.raises(ReturnError, match=r"missing column.*REVIEW_CODE"):
         ssda903.read(empty)
     (tmp_path / "bad.xml").write_text("<CHILD><CHILDID>1</CHILD>")
     with pytest.raises(ReturnError, match="not well-formed XML"):
@@ -337,8 +341,10 @@ def test_cleaning_steps(tmp_path):
     report = cleaned.report.set_index("step")["count"]
     assert report["exact duplicate rows dropped"] == 1
     assert report["episodes repeated across or within returns, latest kept"] == 1
-    assert report["overlapping episodes, truncated"] == 1
-    assert report["stale open episodes (child absent from the next return), closed"] == 1
+    # the K2 episode overlaps the next, whose copy comes from the later return
+    assert report[ssda903.cleaning.STEPS["RULE_4"]] == 1
+    steps = ssda903.cleaning.STEPS
+    assert report[steps["RULE_2"]] == 2  # children 2 and 3, absent from 2019-20
     assert report["episodes running past age 18, closed on the birthday"] == 1
     one = cleaned.placements[cleaned.placements["CHILD"] == "1"]
     # S+L+B are one placement; T and P start new ones
@@ -347,11 +353,14 @@ def test_cleaning_steps(tmp_path):
     assert one["end"].iloc[1] == pd.Timestamp("2018-10-10")  # overlap truncated
     episodes = cleaned.episodes.set_index("CHILD")
     assert episodes.loc["2", "DEC"] == pd.Timestamp("2019-01-10")  # 18th birthday
-    assert episodes.loc["3", "DEC"] == pd.Timestamp("2019-03-31")  # stale, year end
-    cases = ssda903.to_cases(cleaned, census_date="2019-03-31")
-    assert cases["case_id"].tolist() == ["1"]
-    assert cases["placement_number"].item() == 3
-    assert cases["previous_setting"].item() == "residential_private"
+    assert episodes.loc["2", "episode_source"] == "RULE_2 | AGE"
+    # stale: closed the day after the 31 March its return reports it open on
+    assert episodes.loc["3", "DEC"] == pd.Timestamp("2019-04-01")
+    assert episodes.loc["3", "episode_source"] == "RULE_2"
+    cases = ssda903.to_cases(cleaned, census_date="2019-03-31").set_index("case_id")
+    assert cases.index.tolist() == ["1", "3"]
+    assert cases.loc["1", "placement_number"] == 3
+    assert cases.loc["1", "previous_setting"] == "residential_private"
     # T as a continuation when the analyst asks for the reading
     merged = ssda903.clean(data, continues=("L", "T", "U"))
     assert merged.placements[merged.placements["CHILD"] == "1"]["episodes"].tolist() == [2, 2, 1]
@@ -511,7 +520,7 @@ def test_cli_writes_only_aggregate_tables(tmp_path, capsys):
         ]
     )
     assert code == 0
-    assert "211 children looked after on 2020-03-31" in capsys.readouterr().out
+    assert "214 children looked after on 2020-03-31" in capsys.readouterr().out
     names = sorted(p.name for p in out.iterdir() if p.name != outputs.MARKER)
     assert names == [
         "cases_by_setting.csv",

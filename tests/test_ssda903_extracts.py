@@ -75,7 +75,7 @@ def test_extract_reads_as_each_authority_alone(region):
     folders, extract = region
     data = ssda903.read(extract)
     assert data.files["date_format"].unique().tolist() == ["yyyy-mm-dd"]
-    assert data.files["dated_by"].unique().tolist() == ["YEAR column"]
+    assert data.files["dated_by"].unique().tolist() == ["YEAR column, end year (its dates)"]
     assert data.years == list(YEARS)
     assert data.authority_names == ["Bracknell Forest", "Slough", "Synthetic"]
     matched = data.authorities.set_index("authority")
@@ -419,28 +419,76 @@ def test_return_and_cleaned_faces(region):
         ssda903.to_cases(cleaned, census_date="2022-03-31", authority="Kent")
 
 
+#: the DfE's rules that flag rows of the bad return above, by (rule, table, row)
+EXPECTED_DFE = {
+    ("142", "episodes", 1),  # a later episode starts; this one has no DEC
+    ("142", "episodes", 2),
+    ("142", "episodes", 5),
+    ("142", "episodes", 6),
+    ("388", "episodes", 4),  # X1 but the next episode does not start on its DEC
+    ("225", "episodes", 4),  # X1 then a change of placement with no reason recorded
+    ("393", "header", 6),  # a girl looked after with MOTHER blank
+    ("EPI", "header", 2),  # header records of children with no episodes
+    ("EPI", "header", 3),
+    ("EPI", "header", 4),
+    ("EPI", "header", 5),
+    ("EPI", "header", 7),
+}
+
+
 def test_cli_validate_writes_the_report_for_the_data_team(bad_return, tmp_path, capsys):
     from lacstats import cli
 
     report = tmp_path / "out" / "report.xlsx"
     assert cli.main(["ssda903", "validate", str(bad_return), "--out", str(report)]) == 1
     printed = capsys.readouterr().out
-    assert f"{len(EXPECTED)} problem(s); report in" in printed
-    by_rule = pd.read_excel(report, sheet_name="by rule").set_index("rule")["problems"]
-    expected = pd.Series([r for r, *_ in EXPECTED]).value_counts()
-    assert by_rule[by_rule > 0].sort_index().to_dict() == expected.sort_index().to_dict()
-    assert set(by_rule.index) == set(ssda903.RULES)
-    problems = pd.read_excel(report, sheet_name="problems")
-    assert len(problems) == len(EXPECTED)
+    problems = pd.read_excel(report, sheet_name="problems", dtype={"rule": str})
+    assert f"{len(problems)} problem(s); report in" in printed
+    own = problems[problems["rule"].isin(list(ssda903.RULES))]
+    assert set(own[["rule", "table", "row", "column"]].itertuples(index=False)) == EXPECTED
+    dfe = problems[~problems["rule"].isin(list(ssda903.RULES))]
+    assert set(dfe[["rule", "table", "row"]].itertuples(index=False)) >= EXPECTED_DFE
+    assert set(dfe["rule"]) <= set(ssda903.dfe.REGISTRY)
+    by_rule = pd.read_excel(report, sheet_name="by rule", dtype={"rule": str})
+    by_rule = by_rule.set_index("rule")["problems"]
+    counted = problems["rule"].value_counts()
+    assert by_rule[by_rule > 0].sort_index().to_dict() == counted.sort_index().to_dict()
+    # every rule of the year read, lacstats' own and the DfE's, found or not
+    assert set(by_rule.index) == set(ssda903.rule_table(2019)["code"])
+    assert set(ssda903.RULES) < set(by_rule.index)
     assert set(problems.columns) >= {"table", "file", "year", "row", "column", "value", "rule"}
     # a clean return: exit 0; the report is never written over an input
-    good = ssda903.fake903_path()
+    good = _files(
+        tmp_path / "good",
+        **{
+            "2019-header.csv": HEADER + "1,1,01/06/2005,WBRI,,,\n",
+            "2019-episodes.csv": EPISODES + "1,01/05/2018,S,C2,N1,U4,PR1,,,,AB1 2CD,EF3 4GH,,,\n",
+        },
+    )
     assert cli.main(["ssda903", "validate", str(good), "--out", str(report)]) == 0
     assert "0 problem(s)" in capsys.readouterr().out
     inside = bad_return / "report.xlsx"
     assert cli.main(["ssda903", "validate", str(bad_return), "--out", str(inside)]) == 2
     assert "lies inside the input" in capsys.readouterr().err
     assert not inside.exists()
+
+
+def test_cli_lists_the_rules(tmp_path, capsys):
+    from lacstats import cli
+
+    assert cli.main(["ssda903", "rules", "--year", "2018-19"]) == 0
+    printed = capsys.readouterr().out
+    table = ssda903.rule_table(2019)
+    assert printed.startswith(f"{len(table)} rules in 2018-19:")
+    assert " 148      DfE " in printed
+    out = tmp_path / "rules.csv"
+    assert cli.main(["ssda903", "rules", "--out", str(out)]) == 0
+    written = pd.read_csv(out, dtype={"code": str})
+    assert set(written["code"]) == set(ssda903.rule_table()["code"])
+    with pytest.raises(SystemExit) as stop:  # argparse's usage error
+        cli.main(["ssda903", "rules", "--year", "twenty"])
+    assert stop.value.code == 2
+    assert "not a collection year: 'twenty'" in capsys.readouterr().err
 
 
 def test_cli_tables_of_a_regional_extract(region, tmp_path, capsys):

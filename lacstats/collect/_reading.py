@@ -162,13 +162,18 @@ def _position(cell: str) -> tuple[int, int]:
 
 
 def _show(value: Any) -> str:
+    """A cell as the issues list shows it: text, cut to a readable length (the issue names
+    the cell, so a 200 MB string is not copied)."""
+    from lacstats.cells import MAX_ECHO
+
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    return str(value)
+    text = str(value)
+    return text if len(text) <= MAX_ECHO else f"{text[:MAX_ECHO]}… ({len(text):,} characters)"
 
 
 def blank(value: Any) -> bool:
@@ -180,8 +185,10 @@ def blank(value: Any) -> bool:
 
 
 def expand(returned: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Files as given; folders give their CSV, XLSX and Parquet files, sorted, skipping
-    hidden files and Excel's lock files (``~$Kent.xlsx``); each file once."""
+    """Files as given; folders give their files, sorted, skipping hidden files and Excel's
+    lock files (``~$Kent.xlsx``); each file once. A file lacstats cannot read (``.xls``,
+    ``.ods``, ``.docx``, ...) is kept: reading it makes it a line of the issues list, never
+    a silent skip."""
     out: list[Path] = []
     for item in returned:
         path = Path(item)
@@ -189,9 +196,7 @@ def expand(returned: Iterable[str | os.PathLike[str]]) -> list[Path]:
             out.extend(
                 p
                 for p in sorted(path.iterdir())
-                if p.is_file()
-                and p.suffix.lower() in io.SUFFIXES
-                and not p.name.startswith((".", "~$"))
+                if p.is_file() and not p.name.startswith((".", "~$"))
             )
         else:
             out.append(path)

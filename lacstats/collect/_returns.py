@@ -156,22 +156,33 @@ class Merged(Result):
         list per authority to send back (``<study>_<authority>_issues.xlsx`` or ``.csv``;
         ``unidentified_issues`` for returns naming no authority). The folder is built aside
         and swapped in whole."""
+        from lacstats.cells import csv_text
         from lacstats.collect._xlsx import workbook_bytes
-        from lacstats.outputs import atomic_directory
+        from lacstats.outputs import atomic_directory, inside
 
         if fmt not in ("xlsx", "csv"):
             raise DataError(f"issues format must be xlsx or csv, got {fmt!r}", column="fmt")
         written = []
+        names = {
+            authority: (
+                f"{self.study.name}_{file_stem(authority)}" if authority else "unidentified"
+            )
+            + f"_issues.{fmt}"
+            for authority in self.issues_by_authority()
+        }
+        for name in names.values():  # names are not paths: refused before any write
+            inside(out, name)
         with atomic_directory(out, inputs=inputs) as folder:
-            self.issues.to_csv(folder / "issues.csv", index=False, lineterminator="\n")
+            # every echoed cell made safe: a return's text never runs in a spreadsheet
+            (folder / "issues.csv").write_text(csv_text(_echoed(self.issues)), encoding="utf-8")
             written.append(Path(out) / "issues.csv")
             for authority, part in self.issues_by_authority().items():
-                stem = f"{self.study.name}_{file_stem(authority)}" if authority else "unidentified"
-                name = f"{stem}_issues.{fmt}"
+                name = names[authority]
                 if fmt == "csv":
-                    part.to_csv(folder / name, index=False, lineterminator="\n")
+                    inside(folder, name).write_text(csv_text(_echoed(part)), encoding="utf-8")
                 else:
-                    (folder / name).write_bytes(workbook_bytes(_issues_book(part, authority)))
+                    data = workbook_bytes(_issues_book(part, authority))
+                    inside(folder, name).write_bytes(data)
                 written.append(Path(out) / name)
         return written
 
@@ -197,9 +208,20 @@ class Merged(Result):
         return path
 
 
+def _echoed(issues: pd.DataFrame) -> pd.DataFrame:
+    """The issues with every text cut to a readable length (an echoed value is already cut
+    where it is read: the issue names the cell, a 200 MB string is not copied) and made safe
+    for a spreadsheet."""
+    from lacstats.cells import MAX_ECHO, safe_frame
+
+    return safe_frame(issues, limit=5 * MAX_ECHO)
+
+
 def _issues_book(issues: pd.DataFrame, authority: str):
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
+
+    from lacstats.cells import safe_text
 
     book = Workbook()
     sheet = book.active
@@ -207,7 +229,7 @@ def _issues_book(issues: pd.DataFrame, authority: str):
     sheet.append(list(ISSUE_COLUMNS))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    for row in issues.itertuples(index=False):
+    for row in _echoed(issues).itertuples(index=False):
         sheet.append(list(row))
     widths = {"A": 22, "B": 34, "C": 12, "D": 8, "E": 22, "F": 22, "G": 70, "H": 22}
     for letter, width in widths.items():
@@ -215,7 +237,7 @@ def _issues_book(issues: pd.DataFrame, authority: str):
     for (cell,) in sheet.iter_rows(min_row=2, min_col=7, max_col=7):
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     sheet.freeze_panes = "A2"
-    book.properties.title = f"Issues to correct: {authority or 'unidentified returns'}"
+    book.properties.title = safe_text(f"Issues to correct: {authority or 'unidentified returns'}")
     return book
 
 
@@ -267,13 +289,27 @@ def merge(
     """
     if errors not in ERRORS:
         raise DataError(f"errors must be 'raise' or 'drop', got {errors!r}", column="errors")
+    if isinstance(returned, str | os.PathLike):
+        returned = [returned]  # one file or folder
+    paths = list(returned) if isinstance(returned, Iterable) else None
+    if paths is None or not all(isinstance(item, str | os.PathLike) for item in paths):
+        raise DataError(
+            f"argument 'returned' must be files or folders (paths), got {returned!r}",
+            column="returned",
+        )
     if study is None:
         from lacstats.study import south_east
 
         study = south_east()
     issues = Issues()
     tables: list[Table] = []
-    for path in expand(returned):
+    files = expand(paths)
+    if paths and not files:  # none given is a status before any return came back
+        raise DataError(
+            f"no returns to merge in {', '.join(map(str, paths))}: no file found",
+            column="returned",
+        )
+    for path in files:
         tables.extend(read_return(path, study, issues))
     check_authorities(tables, study, issues)
     check_case_ids(tables, study, issues)

@@ -196,12 +196,15 @@ class Templates(Result):
     def write(self, out: str | Path, *, inputs: Iterable[str | Path] = ()) -> list[Path]:
         """Write the workbooks and ``templates.csv`` (this table) into the folder ``out``,
         built aside and swapped in whole (:func:`lacstats.outputs.atomic_directory`)."""
-        from lacstats.outputs import atomic_directory
+        from lacstats.cells import csv_text
+        from lacstats.outputs import atomic_directory, inside
 
+        for name in self.workbooks:  # names are not paths: refused before any write
+            inside(out, name)
         with atomic_directory(out, inputs=inputs) as folder:
             for name, data in self.workbooks.items():
-                (folder / name).write_bytes(data)
-            self.table.to_csv(folder / "templates.csv", index=False, lineterminator="\n")
+                inside(folder, name).write_bytes(data)
+            (folder / "templates.csv").write_text(csv_text(self.table), encoding="utf-8")
         return [Path(out) / name for name in self.workbooks]
 
 
@@ -229,6 +232,13 @@ def template(
     0      Kent    km_Kent.xlsx    90       KEN-001
     1    Medway  km_Medway.xlsx    68       MED-001
     """
+    if not hasattr(study, "authorities") or not hasattr(study, "design"):
+        raise DataError(
+            f"argument 'study' must be a lacstats.study.Study, got {type(study).__name__}",
+            column="study",
+        )
+    if isinstance(authorities, str):
+        authorities = [authorities]
     chosen = list(study.authorities) if authorities is None else list(authorities)
     outside = [a for a in chosen if a not in study.authorities]
     if outside:

@@ -26,7 +26,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from lacstats import datasets as _ds
+from lacstats.datasets import _releases as _ds
 from lacstats.errors import DataError
 
 PANEL_YEARS = (2015, 2016, 2017, 2018, 2019)
@@ -68,7 +68,7 @@ def _population() -> pd.DataFrame:
     release: its five population columns (headed CLA_Pop2014 ... CLA_Pop2018) stand beside
     CLA_Rate2015 ... CLA_Rate2019 in that order, and each is the denominator of the rate
     beside it (the 2018 release heads the same numbers CLA_Pop2015 ... CLA_Pop2018)."""
-    raw = _ds._raw_dfe(2019)
+    raw = _ds.raw_dfe(2019)
     raw = raw[raw["geog_l"].str.strip() == "LA"]
     pops = [c for c in raw.columns if c.startswith("CLA_Pop")]
     rates = [c for c in raw.columns if c.startswith("CLA_Rate")]
@@ -91,7 +91,7 @@ def _population() -> pd.DataFrame:
 
 def _number(text: pd.Series) -> np.ndarray:
     cleaned = text.str.strip().str.replace(",", "", regex=False)
-    return pd.to_numeric(cleaned.where(~cleaned.isin(list(_ds._MISSING_MARKS))), errors="coerce")
+    return pd.to_numeric(cleaned.where(~cleaned.isin(list(_ds.MISSING_MARKS))), errors="coerce")
 
 
 def _year_rows(year: int) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from lacstats.hierarchical.compiled import compile_model
 from lacstats.hierarchical.design import Design, build_design, split_group
 from lacstats.hierarchical.result import HierarchicalResult, diagnostics
 
+#: Default prior scales of the hierarchical models' parameters (override with ``priors=``).
 DEFAULT_PRIORS = {
     "intercept": 2.5,
     "beta": 2.5,

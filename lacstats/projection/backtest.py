@@ -1,22 +1,30 @@
-"""Back-testing projections: fit on the data before an origin, project, and score the
-projection against what then happened.
+"""Real-time back-tests: project from a past origin with only what was known then, and
+score the projection against what the returns then reported.
 
-For each authority, the children looked after the day before each month after the origin
-(as the cleaned returns record them) are set beside the simulated counts: whether they fall
+At an origin (1 April, the day after a collection year ends) the returns known are those
+up to the year just ended (:func:`returns_up_to`): the episodes as they were recorded
+then, with the errors, the open episodes and the late records of those returns. They are
+cleaned on their own and the projection is fitted on them. Each target date (the day
+before each month after the origin) is scored against the return that covers it, cleaned
+with the returns up to its year: the count the analyst would have been told at the time.
+So a return filed after the origin can change neither the projection (its starting
+stock, its rates) nor the count a target date is scored against, unless it is the return
+covering that date.
+
+For each authority (and the sum over authorities), month, and series (the total and each
+placement type), the observed count is set beside the simulated counts: whether it falls
 in the central 50% and 90% intervals, the absolute error of the median, and the
 probability integral transform (PIT). Counts are whole numbers, so the PIT is the
 mid-PIT, ``(F(y - 1) + F(y)) / 2`` (Czado, Gneiting and Held 2009, "Predictive model
 assessment for count data", Biometrics 65:1254-1261): uniform on average when the
-projection is calibrated. Several ways of pooling rates across authorities are scored
-side by side on the same data.
-
-The returns are cleaned once with every year read, so corrections that later returns
-made to earlier years are used before the origin too; only events and exposure before
-the origin enter the fit.
+projection is calibrated. Several origins are pooled; several ways of pooling rates
+across authorities are scored side by side on the same data.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,34 +34,52 @@ import pandas as pd
 
 from lacstats import schema, ssda903
 from lacstats.errors import DataError
+from lacstats.projection.flows import AGE_BANDS, MAX_AGE
 from lacstats.projection.stock_flow import POOLING, REGION, stock_and_flow
 from lacstats.results import Result, jsonable
 
-__all__ = ["OVERALL", "Backtest", "backtest", "observed_stock"]
+__all__ = [
+    "LEVEL",
+    "OVERALL",
+    "TOTAL",
+    "Backtest",
+    "backtest",
+    "observed_stock",
+    "returns_up_to",
+    "stock_revisions",
+]
 
 #: The label of the scores over every authority and month together.
 OVERALL = "every authority-month"
+#: The category of the total (all placement types, all ages).
+TOTAL = "All"
+#: The level of the interval ``ci_low`` to ``ci_high`` of the forecasts.
+LEVEL = 0.9
 
 
 @dataclass(frozen=True)
 class Backtest(Result):
-    """Projections from ``origin`` scored against what happened, for each pooling.
+    """Real-time projections from one or several origins scored against the returns that
+    covered each target date, for each pooling.
 
-    ``forecasts``: one row per pooling, authority (and the region's total) and month with
-    the observed count, the projected mean, median and quantiles 5, 25, 75 and 95%, and
-    the mid-PIT; ``scores``: coverage of the 50% and 90% intervals, mean absolute error
-    of the median and mean PIT by pooling and authority (and over every authority-month);
-    ``pit``: the PIT histogram by pooling.
+    ``forecasts``: one row per origin, pooling, authority (and the region's total),
+    series (``"total"`` or the category column, e.g. ``"placement_type"``), category and
+    month, with the observed count, the projected mean, median, quartiles (``q25``,
+    ``q75``), the central interval ``ci_low`` to ``ci_high`` at ``level`` (0.9) and the
+    mid-PIT; ``scores``: by pooling, series and authority (and over every
+    authority-month), the coverage of the 50% and 90% intervals, the mean absolute error
+    of the median, the mean absolute percentage error (over counts above zero) and the
+    mean PIT; ``pit``: the PIT histogram of the totals by pooling.
 
     Examples
     --------
     >>> from lacstats import projection, ssda903
-    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
-    >>> tested = projection.backtest(cleaned, origin="2021-04-01", horizon_months=6, history_years=1, draws=100, rng=1)
-    >>> tested.overall()[["pooling", "coverage_50", "coverage_90"]]
-       pooling  coverage_50  coverage_90
-    0     none     0.500000          1.0
-    1  partial     0.166667          1.0
+    >>> data = ssda903.read(ssda903.fake903_path())
+    >>> tested = projection.backtest(data, origin="2021-04-01", horizon_months=6, history_years=1, draws=100, rng=1)
+    >>> tested.overall()[["pooling", "forecasts", "coverage_90"]]
+       pooling  forecasts  coverage_90
+    0     none          6          1.0
+    1  partial          6          1.0
     >>> tested.pit.columns.tolist()
     ['pooling', 'bin_low', 'bin_high', 'count', 'share']
     """
@@ -61,38 +87,59 @@ class Backtest(Result):
     forecasts: pd.DataFrame
     scores: pd.DataFrame
     pit: pd.DataFrame
-    origin: pd.Timestamp
+    origins: tuple[pd.Timestamp, ...]
     horizon_months: int
     options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def origin(self) -> pd.Timestamp:
+        """The first origin."""
+        return self.origins[0]
 
     def to_frame(self) -> pd.DataFrame:
         return self.scores.copy()
 
-    def overall(self) -> pd.DataFrame:
-        """The scores over every authority-month, one row per pooling."""
-        return self.scores[self.scores["authority"] == OVERALL].reset_index(drop=True)
+    def overall(self, series: str = "total") -> pd.DataFrame:
+        """The scores over every authority-month of ``series``, one row per pooling."""
+        rows = self.scores[
+            (self.scores["authority"] == OVERALL) & (self.scores["series"] == series)
+        ]
+        return rows.reset_index(drop=True)
+
+    def by_horizon(self, series: str = "total") -> pd.DataFrame:
+        """The scores of the authorities' ``series`` month by month ahead, by pooling."""
+        table = self.forecasts
+        table = table[(table["authority"] != REGION) & (table["series"] == series)]
+        rows = [
+            {"pooling": how, "month": int(month), **_score(group)}
+            for (how, month), group in table.groupby(["pooling", "month"], sort=False)
+        ]
+        return pd.DataFrame(rows)
 
     def summary(self) -> str:
         table = self.overall()[["pooling", "forecasts", "coverage_50", "coverage_90", "mae"]]
+        origins = ", ".join(str(o.date()) for o in self.origins)
         return (
-            f"Back-test from {self.origin.date()}, {self.horizon_months} months ahead, "
+            f"Back-test from {origins}, {self.horizon_months} months ahead, "
             f"{self.options.get('authorities', 0)} authorities\n"
             + table.to_string(index=False, float_format=lambda v: f"{v:.3f}")
         )
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "origin": str(self.origin.date()),
+            "origins": [str(o.date()) for o in self.origins],
             "horizon_months": self.horizon_months,
+            "level": LEVEL,
             **{k: v for k, v in self.options.items()},
             "scores": {},
         }
-        for row in self.overall().itertuples(index=False):
-            out["scores"][row.pooling] = {
+        for row in self.scores[self.scores["authority"] == OVERALL].itertuples(index=False):
+            out["scores"].setdefault(row.pooling, {})[row.series] = {
                 "forecasts": int(row.forecasts),
                 "coverage_50": float(row.coverage_50),
                 "coverage_90": float(row.coverage_90),
                 "mae": float(row.mae),
+                "mape": float(row.mape),
                 "mean_pit": float(row.mean_pit),
             }
         out["pit"] = {
@@ -105,8 +152,104 @@ class Backtest(Result):
         return f"<p>{self.summary().splitlines()[0]}</p>" + self.overall().to_html(index=False)
 
 
-def observed_stock(cleaned: ssda903.Cleaned, dates: Sequence[pd.Timestamp]) -> pd.DataFrame:
-    """Children looked after on each date, by authority (columns: dates).
+def returns_up_to(data: ssda903.Return, year: int) -> ssda903.Return:
+    """The returns as they stood when ``year``'s (the collection's end year) was the
+    latest: every table's rows, files, problems and ledger entries of the collection years
+    up to ``year``, as they were read. Nothing filed later is left in.
+
+    Examples
+    --------
+    >>> from lacstats import projection, ssda903
+    >>> data = ssda903.read(ssda903.fake903_path())
+    >>> known = projection.returns_up_to(data, 2019)
+    >>> known.years, len(known.episodes)
+    ([2018, 2019], 2434)
+    """
+    if not isinstance(data, ssda903.Return):
+        raise DataError(
+            f"returns_up_to needs returns as read (lacstats.ssda903.read), got "
+            f"{type(data).__name__}",
+            column="data",
+        )
+
+    def keep(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+        if column not in frame or frame.empty:
+            return frame
+        years = pd.to_numeric(frame[column], errors="coerce")
+        return frame.loc[(years.isna() | (years <= year)).to_numpy()].reset_index(drop=True)
+
+    extra = {}
+    if isinstance(getattr(data, "tables", None), dict):  # every table of the return
+        extra["tables"] = {name: keep(frame, "YEAR") for name, frame in data.tables.items()}
+    return dataclasses.replace(
+        data,
+        **extra,
+        header=keep(data.header, "YEAR"),
+        episodes=keep(data.episodes, "YEAR"),
+        uasc=keep(data.uasc, "YEAR"),
+        files=keep(data.files, "year"),
+        errors=keep(data.errors, "year"),
+        ledger=keep(data.ledger, "year"),
+    )
+
+
+def stock_revisions(
+    data: ssda903.Return,
+    year: int,
+    *,
+    continues: Sequence[str] = ssda903.CONTINUES_PLACEMENT,
+    cleaned_to: Any = None,
+) -> pd.DataFrame:
+    """How each return up to ``year`` revised the count of children looked after at the
+    end of the year before it: ``authority``, ``year`` (the revising return's),
+    ``first`` (the count the earlier return reported), ``revised`` (the count the later
+    one reports for the same day) and ``log_ratio``. Late records (a child's period of
+    care first reported a year late) make the ratio exceed one.
+
+    Examples
+    --------
+    >>> from lacstats import projection, ssda903
+    >>> data = ssda903.read(ssda903.fake903_path())
+    >>> projection.stock_revisions(data, 2020)[["year", "first", "revised"]]
+       year  first  revised
+    0  2019    430      524
+    1  2020    234      326
+    """
+    if cleaned_to is None:
+
+        def cleaned_to(y: int) -> ssda903.Cleaned:
+            return ssda903.clean(returns_up_to(data, y), continues=continues)
+
+    rows = []
+    known = [y for y in data.years if y <= year]
+    for earlier, later in itertools.pairwise(known):
+        if later != earlier + 1:
+            continue
+        day = [ssda903.year_end(earlier)]
+        first = observed_stock(cleaned_to(earlier), day).iloc[:, 0]
+        revised = observed_stock(cleaned_to(later), day).iloc[:, 0]
+        for authority in first.index.intersection(revised.index):
+            a, b = int(first[authority]), int(revised[authority])
+            if a > 0 and b > 0:
+                rows.append(
+                    {
+                        "authority": authority,
+                        "year": later,
+                        "first": a,
+                        "revised": b,
+                        "log_ratio": float(np.log(b / a)),
+                    }
+                )
+    columns = ["authority", "year", "first", "revised", "log_ratio"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def observed_stock(
+    cleaned: ssda903.Cleaned, dates: Sequence[pd.Timestamp], *, by: str | None = None
+) -> pd.DataFrame:
+    """Children looked after on each date, by authority (columns: dates), and by ``by``
+    when given: an episode column (``placement_type``, ``placement_setting``) or
+    ``"age_band"`` (the DfE's bands, :data:`~lacstats.projection.AGE_BANDS`).
 
     Examples
     --------
@@ -116,103 +259,175 @@ def observed_stock(cleaned: ssda903.Cleaned, dates: Sequence[pd.Timestamp]) -> p
     >>> projection.observed_stock(cleaned, [pd.Timestamp("2019-03-31"), pd.Timestamp("2020-03-31")])
                2019-03-31  2020-03-31
     authority
-                      339         211
+                      339         214
+    >>> projection.observed_stock(cleaned, [pd.Timestamp("2021-03-31")], by="age_band").loc[""]
+                 2021-03-31
+    age_band
+    10 to 15             98
+    16 and over          39
     """
-    episodes = cleaned.episodes
+    episodes = ssda903.episode_attributes(cleaned) if by not in (None, "age_band") else None
+    return _counts(cleaned, cleaned.episodes if episodes is None else episodes, dates, by)
+
+
+def _counts(cleaned, episodes: pd.DataFrame, dates, by: str | None) -> pd.DataFrame:
+    keys = ["authority"] if by is None else ["authority", by]
     counts = {}
     for date in dates:
         open_ = (episodes["DECOM"] <= date) & (episodes["DEC"].isna() | (episodes["DEC"] > date))
-        counts[date] = episodes.loc[open_.to_numpy()].groupby("authority")["child_key"].nunique()
-    table = pd.DataFrame(counts).fillna(0).astype(int)
-    return table.reindex(sorted(set(cleaned.authorities["authority"]))).fillna(0).astype(int)
+        rows = episodes.loc[open_.to_numpy()]
+        if by == "age_band":
+            dob = ssda903.child_values(cleaned, rows, "DOB")
+            age = ssda903.age_in_years(dob, pd.Series(date, index=rows.index))
+            rows = rows.assign(age_band=_band_labels(age))
+        counts[date] = rows.groupby(keys)["child_key"].nunique()
+    table = pd.DataFrame(counts, columns=list(dates)).fillna(0).astype(int)
+    if by is None:
+        return table.reindex(sorted(set(cleaned.authorities["authority"]))).fillna(0).astype(int)
+    if by == "age_band":
+        order = {label: i for i, (label, _, _) in enumerate(AGE_BANDS)}
+        return table.sort_index(key=lambda v: v.map(order) if v.name == "age_band" else v)
+    return table.sort_index()
+
+
+def _band_labels(age: pd.Series) -> np.ndarray:
+    years = np.clip(age.fillna(0).to_numpy(dtype=np.int64), 0, MAX_AGE - 1)
+    labels = np.empty(MAX_AGE, dtype=object)
+    for label, lo, hi in AGE_BANDS:
+        labels[lo : hi + 1] = label
+    return labels[years]
 
 
 def backtest(
-    cleaned: ssda903.Cleaned,
+    data: ssda903.Return,
     *,
-    origin: Any,
+    origin: Any = None,
+    origins: Sequence[Any] | None = None,
     horizon_months: int = 12,
     history_years: float = 3,
     draws: int = 500,
-    pooling: Sequence[str] = ("none", "partial"),
+    pooling: Sequence[str] | str = ("none", "partial"),
     types: str = "placement_type",
     population: pd.Series | None = None,
+    continues: Sequence[str] = ssda903.CONTINUES_PLACEMENT,
+    drift: bool = True,
+    groups: bool = True,
+    revision: bool = True,
     bins: int = 10,
     rng: int | np.random.Generator | None = None,
 ) -> Backtest:
-    """Fit on the ``history_years`` before ``origin``, project ``horizon_months`` ahead
-    with each way of ``pooling`` (see :func:`stock_and_flow`), and score the projections
-    against the children then looked after.
+    """Real-time back-test: at each origin, clean only the returns then known, fit on the
+    ``history_years`` before it, project ``horizon_months`` ahead with each way of
+    ``pooling`` (see :func:`stock_and_flow`), and score each month against the return
+    that covers it.
 
-    Only authorities whose returns cover the whole horizon are scored. Each pooling uses
-    its own stream of random numbers from ``rng``.
+    Parameters
+    ----------
+    data:
+        The returns as read (:func:`lacstats.ssda903.read` or ``from_frames``), not
+        cleaned: they are cleaned again for each origin and each year scored, each time
+        with only the returns filed by then.
+    origin, origins:
+        One origin, or several whose scores are pooled: each the day after a collection
+        year's end (1 April), ISO or dd/mm/yyyy.
+    continues:
+        RNE codes that continue a placement (passed to :func:`lacstats.ssda903.clean`).
+    drift, groups:
+        Passed to :func:`stock_and_flow`.
+    revision:
+        Scale the starting stock by the revisions the returns known at the origin show
+        (:func:`stock_revisions`; passed to :func:`stock_and_flow`).
+
+    Only authorities whose returns cover the origin and every target date are scored.
+    Each origin and pooling uses its own stream of random numbers from ``rng``.
 
     Examples
     --------
     >>> from lacstats import projection, ssda903
-    >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
-    >>> tested = projection.backtest(cleaned, origin="2021-04-01", horizon_months=12, history_years=1, draws=100, rng=1)
+    >>> data = ssda903.read(ssda903.fake903_path())
+    >>> tested = projection.backtest(data, origins=["2020-04-01", "2021-04-01"], horizon_months=12, history_years=1, draws=100, rng=1)
     >>> print(tested.summary())
-    Back-test from 2021-04-01, 12 months ahead, 1 authorities
-    pooling  forecasts  coverage_50  coverage_90   mae
-       none         12        0.667        1.000 3.000
-    partial         12        0.500        1.000 2.917
+    Back-test from 2020-04-01, 2021-04-01, 12 months ahead, 1 authorities
+    pooling  forecasts  coverage_50  coverage_90    mae
+       none         24        0.167        1.000 13.896
+    partial         24        0.375        1.000 14.896
     """
-    if not isinstance(cleaned, ssda903.Cleaned):
+    if isinstance(data, ssda903.Cleaned):
         raise DataError(
-            "backtest needs a cleaned return (lacstats.ssda903.clean)", column="cleaned"
+            "backtest needs the returns as read (lacstats.ssda903.read), not cleaned: it "
+            "cleans again at each origin with only the returns then filed",
+            column="data",
+        )
+    if not isinstance(data, ssda903.Return):
+        raise DataError(
+            f"backtest needs returns as read (lacstats.ssda903.read), got {type(data).__name__}",
+            column="data",
         )
     pooling = (pooling,) if isinstance(pooling, str) else tuple(pooling)
     if not pooling or any(p not in POOLING for p in pooling):
         raise DataError(f"pooling must be among {', '.join(POOLING)}", column="pooling")
     if int(horizon_months) != horizon_months or horizon_months < 1:
         raise DataError("horizon_months must be a positive whole number", column="horizon_months")
-    origin = schema.parse_date(origin, "origin")
-    census = [
-        origin + pd.DateOffset(months=m) - pd.Timedelta(days=1) for m in range(horizon_months + 1)
-    ]
-    last = cleaned.coverage[1]
-    if census[-1] > last:
-        raise DataError(
-            f"origin {origin.date()} + {horizon_months} months runs past the returns read "
-            f"(to {last.date()}): nothing to score against",
-            column="origin",
-            values=[str(origin.date())],
-        )
-    spans = cleaned.authorities.set_index("authority")
-    covered = spans.index[(spans["start"] <= census[0]) & (spans["end"] >= census[-1])]
-    observed = observed_stock(cleaned, census)
-    streams = np.random.default_rng(rng).spawn(len(pooling))
-    forecasts = []
-    for how, stream in zip(pooling, streams, strict=True):
-        result = stock_and_flow(
-            cleaned,
-            start=origin,
-            months=horizon_months,
-            history_years=history_years,
-            draws=draws,
-            types=types,
-            pooling=how,
-            population=population,
-            rng=stream,
-        )
-        names = [a for a in result.authorities if a in covered]
-        for a in names:
-            counts = result.counts(a).sum(axis=2)
-            forecasts.append(_forecast(counts, observed.loc[a].to_numpy(), census, how, a))
-        if len(names) > 1:
-            index = [result.authorities.index(a) for a in names]
-            counts = result.by_authority[:, :, index].sum(axis=(2, 3))
-            truth = observed.loc[names].sum(axis=0).to_numpy()
-            forecasts.append(_forecast(counts, truth, census, how, REGION))
-    table = pd.concat(forecasts, ignore_index=True)
-    table = table[table["month"] > 0].reset_index(drop=True)
-    scores = _scores(table)
+    if (origin is None) == (origins is None):
+        raise DataError("give one origin= or a list origins=", column="origin")
+    wanted = [origin] if origins is None else list(origins)
+    if not wanted:
+        raise DataError("origins is empty", column="origins")
+    parsed = [_origin(data, o, horizon_months) for o in wanted]
+    cleanings: dict[int, ssda903.Cleaned] = {}
+
+    def cleaned_to(year: int) -> ssda903.Cleaned:
+        if year not in cleanings:
+            cleanings[year] = ssda903.clean(returns_up_to(data, year), continues=continues)
+        return cleanings[year]
+
+    filed = set(zip(data.files["authority"], data.files["year"].astype(int), strict=True))
+    streams = np.random.default_rng(rng).spawn(len(parsed))
+    dates = {
+        start: [
+            start + pd.DateOffset(months=m) - pd.Timedelta(days=1)
+            for m in range(1, horizon_months + 1)
+        ]
+        for start, _ in parsed
+    }
+    every = sorted({c for census in dates.values() for c in census})
+    truth = _truth(cleaned_to, every, [_collection_year(c) for c in every], types)
+    frames, not_scored = [], set()
+    for (start, year), stream in zip(parsed, streams, strict=True):
+        census = dates[start]
+        years = [_collection_year(c) for c in census]
+        known = cleaned_to(year)
+        revised = stock_revisions(data, year, cleaned_to=cleaned_to) if revision else None
+        scored = [
+            a
+            for a in known.authorities["authority"]
+            if all((a, y) in filed for y in {year, *years})
+        ]
+        not_scored |= set(known.authorities["authority"]) - set(scored)
+        for how, substream in zip(pooling, stream.spawn(len(pooling)), strict=True):
+            result = stock_and_flow(
+                known,
+                start=start,
+                months=horizon_months,
+                history_years=history_years,
+                draws=draws,
+                types=types,
+                pooling=how,
+                population=population,
+                drift=drift,
+                groups=groups,
+                revision=revised,
+                rng=substream,
+            )
+            for frame in _forecasts(result, truth, census, scored, how, types):
+                frames.append(frame.assign(origin=str(start.date())))
+    table = pd.concat(frames, ignore_index=True)
+    table = table[["origin", *[c for c in table.columns if c != "origin"]]]
     return Backtest(
         forecasts=table,
-        scores=scores,
-        pit=_histogram(table[table["authority"] != REGION], bins),
-        origin=origin,
+        scores=_scores(table),
+        pit=_histogram(table[(table["authority"] != REGION) & (table["series"] == "total")], bins),
+        origins=tuple(s for s, _ in parsed),
         horizon_months=int(horizon_months),
         options={
             "history_years": history_years,
@@ -220,28 +435,124 @@ def backtest(
             "pooling": list(pooling),
             "types": types,
             "authorities": int(table.loc[table["authority"] != REGION, "authority"].nunique()),
-            "not_scored": sorted(set(spans.index) - set(covered)),
+            "not_scored": sorted(not_scored),
+            "real_time": True,
+            "drift": drift,
+            "groups": groups,
+            "revision": revision,
         },
     )
 
 
-def _forecast(counts: np.ndarray, observed: np.ndarray, census, how: str, who: str):
+def _collection_year(date: pd.Timestamp) -> int:
+    return date.year + 1 if date.month >= 4 else date.year
+
+
+def _origin(data: ssda903.Return, value: Any, horizon: int) -> tuple[pd.Timestamp, int]:
+    start = schema.parse_date(value, "origin")
+    year = _collection_year(start - pd.Timedelta(days=1))
+    if start != ssda903.year_end(year) + pd.Timedelta(days=1):
+        raise DataError(
+            f"origin {start.date()}: a real-time back-test starts the day after a return's "
+            "collection year ends (1 April)",
+            column="origin",
+            values=[str(start.date())],
+        )
+    if year not in data.years:
+        raise DataError(
+            f"origin {start.date()}: no return for the year ending {ssda903.year_end(year).date()}",
+            column="origin",
+            values=[str(start.date())],
+        )
+    last = start + pd.DateOffset(months=horizon) - pd.Timedelta(days=1)
+    if _collection_year(last) > max(data.years):
+        raise DataError(
+            f"origin {start.date()} + {horizon} months runs past the returns read "
+            f"(to {ssda903.year_end(max(data.years)).date()}): nothing to score against",
+            column="origin",
+            values=[str(start.date())],
+        )
+    return start, year
+
+
+def _truth(cleaned_to, census, years, types) -> dict[str, pd.DataFrame]:
+    """Observed counts (authority, category) x census date, each date from the return
+    covering it (cleaned with the returns up to its year)."""
+    out: dict[str, list[pd.DataFrame]] = {"total": [], types: [], "age_band": []}
+    for year in sorted(set(years)):
+        dates = sorted({c for c, y in zip(census, years, strict=True) if y == year})
+        cleaned = cleaned_to(year)
+        attributes = ssda903.episode_attributes(cleaned)
+        out["total"].append(_counts(cleaned, cleaned.episodes, dates, None))
+        out[types].append(_counts(cleaned, attributes, dates, types))
+        out["age_band"].append(_counts(cleaned, cleaned.episodes, dates, "age_band"))
+    return {k: pd.concat(v, axis=1).fillna(0).astype(int) for k, v in out.items()}
+
+
+def _forecasts(result, truth, census, scored, how, types) -> list[pd.DataFrame]:
+    """Forecast rows of each scored authority and, with several, of their sum: the total,
+    each placement type and each DfE age band."""
+    names = [a for a in result.authorities if a in scored]
+    index = [result.authorities.index(a) for a in names]
+    dates = [str(c.date()) for c in census]
+    series = (
+        (types, list(result.types), result.by_authority[:, 1:]),
+        ("age_band", [band for band, _, _ in AGE_BANDS], result.by_age[:, 1:]),
+    )
+    who = [(a, [i]) for a, i in zip(names, index, strict=True)]
+    if len(names) > 1:
+        who.append((REGION, index))
+    frames = []
+    for label, columns in who:
+        members = names if label == REGION else [label]
+        counts = result.by_authority[:, 1:, columns].sum(axis=2)
+        observed = sum(_row(truth["total"], a, census) for a in members)
+        frames.append(_forecast(counts.sum(axis=2), observed, dates, how, label, "total", TOTAL))
+        for name, labels, drawn in series:
+            table = truth[name]
+            seen = {
+                c
+                for a in members
+                if a in table.index.get_level_values(0)
+                for c in table.loc[a].index
+            }
+            for category in [*labels, *sorted(seen - set(labels))]:
+                if category in labels:
+                    values = drawn[:, :, columns, labels.index(category)].sum(axis=2)
+                else:
+                    values = np.zeros(drawn.shape[:2])
+                observed = sum(_row(table, (a, category), census) for a in members)
+                frames.append(_forecast(values, observed, dates, how, label, name, category))
+    return frames
+
+
+def _row(table: pd.DataFrame, key, census) -> np.ndarray:
+    if key in table.index:
+        return table.loc[key].reindex(census).fillna(0).to_numpy(dtype=np.int64)
+    return np.zeros(len(census), dtype=np.int64)
+
+
+def _forecast(counts, observed, dates, how, who, series, category) -> pd.DataFrame:
     below = (counts < observed[None, :]).mean(axis=0)
     at_most = (counts <= observed[None, :]).mean(axis=0)
-    q = np.quantile(counts, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    tail = (1 - LEVEL) / 2
+    q = np.quantile(counts, [tail, 0.25, 0.5, 0.75, 1 - tail], axis=0)
     return pd.DataFrame(
         {
             "pooling": how,
             "authority": who,
-            "month": np.arange(counts.shape[1]),
-            "date": [str(c.date()) for c in census],
+            "series": series,
+            "category": category,
+            "month": np.arange(1, counts.shape[1] + 1),
+            "date": dates,
             "observed": observed,
             "mean": counts.mean(axis=0),
             "median": q[2],
-            "q05": q[0],
             "q25": q[1],
             "q75": q[3],
-            "q95": q[4],
+            "ci_low": q[0],
+            "ci_high": q[4],
+            "level": LEVEL,
             "pit": (below + at_most) / 2,
         }
     )
@@ -249,21 +560,25 @@ def _forecast(counts: np.ndarray, observed: np.ndarray, census, how: str, who: s
 
 def _score(rows: pd.DataFrame) -> dict[str, float]:
     y = rows["observed"]
+    positive = y > 0
+    error = (y - rows["median"]).abs()
     return {
         "forecasts": len(rows),
         "coverage_50": float(((rows["q25"] <= y) & (y <= rows["q75"])).mean()),
-        "coverage_90": float(((rows["q05"] <= y) & (y <= rows["q95"])).mean()),
-        "mae": float((y - rows["median"]).abs().mean()),
+        "coverage_90": float(((rows["ci_low"] <= y) & (y <= rows["ci_high"])).mean()),
+        "mae": float(error.mean()),
+        "mape": float((error[positive] / y[positive]).mean()) if positive.any() else np.nan,
         "mean_pit": float(rows["pit"].mean()),
     }
 
 
 def _scores(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    for (how, who), group in table.groupby(["pooling", "authority"], sort=False):
-        rows.append({"pooling": how, "authority": who, **_score(group)})
-    for how, group in table[table["authority"] != REGION].groupby("pooling", sort=False):
-        rows.append({"pooling": how, "authority": OVERALL, **_score(group)})
+    for (how, series, who), group in table.groupby(["pooling", "series", "authority"], sort=False):
+        rows.append({"pooling": how, "series": series, "authority": who, **_score(group)})
+    authorities = table[table["authority"] != REGION]
+    for (how, series), group in authorities.groupby(["pooling", "series"], sort=False):
+        rows.append({"pooling": how, "series": series, "authority": OVERALL, **_score(group)})
     return pd.DataFrame(rows)
 
 

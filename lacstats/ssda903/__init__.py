@@ -1,8 +1,10 @@
 """The statutory SSDA903 return: read, validate, clean, and derive the case table.
 
 Every English authority files the SSDA903 return on its looked-after children each year
-(DfE, "Children looked after return: guide to submitting data"). This package reads the
-Header, Episodes and UASC tables of one or many authorities' returns, as each authority
+(DfE, "Children looked after return: guide to submitting data"). This package reads every
+table of one or many authorities' returns (Header, Episodes and UASC, which the cases use,
+and AD1, placed for adoption, previous permanence, OC2, OC3, reviews, missing and social
+worker episodes), as each authority
 writes them (CSV, XLSX or the XML upload), as regional extracts write them (one file per
 table with ``LA`` and ``YEAR`` columns, or one folder per authority) or as frames already
 in memory; validates them against the right year's code lists and the guide's rules,
@@ -35,6 +37,7 @@ A collection year runs from 1 April to 31 March and is named by its end year; ho
 file was dated is in ``Return.files`` (see :mod:`lacstats.ssda903.reading`).
 """
 
+from lacstats.ssda903 import dfe
 from lacstats.ssda903.cases import (
     DISTANCE_UNKNOWN,
     CaseTable,
@@ -48,6 +51,7 @@ from lacstats.ssda903.cases import (
 )
 from lacstats.ssda903.cleaning import CONTINUES_PLACEMENT, LEAVING_AGE, Cleaned, clean, same_as
 from lacstats.ssda903.codes import (
+    CORE_TABLES,
     NO_PROVIDER,
     TABLES,
     ReturnError,
@@ -60,28 +64,35 @@ from lacstats.ssda903.codes import (
     year_label,
     year_start,
 )
-from lacstats.ssda903.reading import ERRORS, Return, from_frames, read
+from lacstats.ssda903.reading import ERRORS, RULE_SETS, Return, from_frames, read
+from lacstats.ssda903.report import ValidationReport, validate
 from lacstats.ssda903.simulation import simulate, simulate_region, write
 from lacstats.ssda903.validation import RULES
 
+rule_table = dfe.rule_table
+
 __all__ = [
     "CONTINUES_PLACEMENT",
+    "CORE_TABLES",
     "DISTANCE_UNKNOWN",
     "ERRORS",
     "LEAVING_AGE",
     "NO_PROVIDER",
     "RULES",
+    "RULE_SETS",
     "TABLES",
     "CaseTable",
     "Cleaned",
     "Return",
     "ReturnError",
+    "ValidationReport",
     "age_in_years",
     "case_table",
     "child_values",
     "clean",
     "code_lists",
     "collection_year",
+    "dfe",
     "episode_attributes",
     "episode_table",
     "fake903_path",
@@ -90,10 +101,12 @@ __all__ = [
     "placement_settings",
     "provider_groups",
     "read",
+    "rule_table",
     "same_as",
     "simulate",
     "simulate_region",
     "to_cases",
+    "validate",
     "write",
     "year_end",
     "year_label",

@@ -169,7 +169,7 @@ def episode_table(cleaned: Cleaned, *, period: tuple[Any, Any] | None = None) ->
     >>> table = costs.cost_table(episodes, unit_costs=costs.dorset_unit_costs(), period=year)
     >>> table[["placement_type", "children", "weeks", "total"]].tail(1).round()
              placement_type  children    weeks       total
-    18  All placement types       350  14261.0  15853329.0
+    18  All placement types       350  14262.0  15853803.0
     """
     episodes = episode_attributes(cleaned).rename(columns={"DECOM": "start", "DEC": "end"})
     first = cleaned.coverage[0] if period is None else schema.parse_date(period[0], "period start")
@@ -238,7 +238,7 @@ class CaseTable(Result):
     >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
     >>> result = ssda903.case_table(cleaned, census_date="2020-03-31")
     >>> result.census_date, len(result.cases)
-    (Timestamp('2020-03-31 00:00:00'), 211)
+    (Timestamp('2020-03-31 00:00:00'), 214)
     """
 
     cases: pd.DataFrame
@@ -305,7 +305,7 @@ def to_cases(
     >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
     >>> cases = ssda903.to_cases(cleaned, census_date="2020-03-31")
     >>> len(cases)
-    211
+    214
     >>> cases[["authority", "age", "placement_setting", "distance_status"]].head(3)
                  authority  age placement_setting distance_status
     0  Synthetic authority   12   foster_in_house    not recorded
@@ -366,12 +366,12 @@ def case_table(
     >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
     >>> result = ssda903.case_table(cleaned, census_date="31/03/2020")
     >>> print(result.summary().splitlines()[0])
-    211 children looked after on 2020-03-31 in 1 authority
+    214 children looked after on 2020-03-31 in 1 authority
     >>> result.cases["placement_setting"].value_counts().head(3)
     placement_setting
     foster_in_house        75
     foster_ifa             63
-    residential_private    18
+    residential_private    19
     Name: count, dtype: int64
     """
     if unpriced not in ("error", "drop"):

@@ -28,7 +28,27 @@ __all__ = ["CONTINUES_PLACEMENT", "LEAVING_AGE", "Cleaned", "clean", "same_as"]
 #: legal status and placement but carer(s) stayed the same" (U). T changes the carer too,
 #: so it starts a new placement; pass ``continues=`` to :func:`clean` to choose otherwise.
 CONTINUES_PLACEMENT: tuple[str, ...] = ("L", "B", "U")
+#: The age at which care ends: episodes past the 18th birthday are closed.
 LEAVING_AGE = 18
+#: ``episode_source`` of an episode no fix changed (liia-tools' word).
+ORIGINAL = "Original"
+#: REC of an episode closed by cleaning with the child leaving care, reason unknown (the
+#: code liia-tools writes; not a code of the DfE's list).
+CEASED_UNKNOWN = "E99"
+#: The fixes that change episodes, by the name ``episode_source`` records, and the step
+#: the ledger counts: liia-tools' rules by their names (RULE_1 ... RULE_5) and lacstats'
+#: own.
+STEPS: dict[str, str] = {
+    "RULE_3": "RULE_3: left open, restated by a later return: dropped",
+    "RULE_3A": "RULE_3A: left open, replaced in a later return: dropped",
+    "RULE_1": "RULE_1: left open, the child still looked after: closed when the next starts",
+    "RULE_1A": "RULE_1A: left open, the child re-enters care later: closed before re-entry",
+    "RULE_2": "RULE_2: left open, absent from later returns: closed after its last 31 March",
+    "OPEN": "open episodes followed by a later one, closed",
+    "RULE_4": "RULE_4: overlapping an episode of a later return, truncated",
+    "OVERLAP": "overlapping episodes, truncated",
+    "RULE_5": "RULE_5: ended X1 with a gap before an episode of a later return, bridged",
+}
 
 
 @dataclass(frozen=True)
@@ -117,7 +137,9 @@ def clean(
 ) -> Cleaned:
     """Clean episodes across years and merge them into placements, each authority apart.
 
-    In order, each step counted in the ledger by authority and year:
+    In order, each step counted in the ledger by authority and year, and each change to
+    an episode recorded in its ``episode_source`` (``Original``, or the fixes that
+    changed it joined by `` | ``, as liia-tools' ``Episode_source``):
 
     1. exact duplicate rows within a return are dropped;
     2. a DEC after the end of the return's collection year is blanked (the episode was
@@ -125,12 +147,36 @@ def clean(
     3. an episode reported in several returns (same child and DECOM) is kept from the
        latest return, which has the final DEC; conflicting rows within a return keep the
        last;
-    4. an episode left open although a later one starts, or overlapping the next, is
-       closed on the next episode's DECOM;
-    5. episodes are cut at the 18th birthday (``leaving_age``), inferred from DOB;
-       episodes starting on or after it are dropped;
-    6. a stale open episode, whose child is missing from the authority's next return, is
-       closed at the end of the child's last collection year;
+    4. an episode left open by a return that no later return of its authority repeats
+       is dropped or closed (liia-tools' stage 1, with the return's 31 March convention:
+       it is closed after the last 31 March on which a return reports it open, never on
+       it, so every count at 31 March is the count of the return that covers it):
+
+       - ``RULE_3``: the next or previous episode is the same placement (RNE, LS,
+         PLACE, PLACE_PROVIDER, PL_POST, URN) restated by a later return with another
+         DECOM, on or before this episode's 31 March: dropped (liia-tools drops it
+         whatever return the twin comes from);
+       - ``RULE_3A``: the previous episode comes from a later return (it replaced this
+         one): dropped;
+       - ``RULE_1``: the child's next episode continues care (RNE not S) and starts by
+         the end of the following collection year: closed when it starts, REC ``X1``
+         (REASON_PLACE_CHANGE ``LIIAF`` when the next episode changes placement);
+       - ``RULE_1A``: the next episode starts a new period of care (RNE S): closed the
+         day before it starts or on 1 April after the return's 31 March, whichever is
+         earlier (liia-tools: 31 March), REC ``E99``;
+       - ``RULE_2``: no next episode, or one that starts after a later 31 March that no
+         return reports the child on: closed on 1 April after the return's 31 March
+         (liia-tools: on 31 March, which drops the child from that return's count),
+         REC ``E99``;
+
+    5. an episode left open although a later one starts (``OPEN``), or overlapping the
+       next (``RULE_4`` when the next comes from a later return, else ``OVERLAP``), is
+       closed on the next episode's DECOM; an episode ended ``X1`` with a gap before
+       the next one, from a later return, is bridged to it (``RULE_5``) when the next
+       starts by the 31 March of the episode's own return (liia-tools bridges any gap,
+       which adds the child to the count of a return that says they had left);
+    6. episodes are cut at the 18th birthday (``leaving_age``, ``AGE``), inferred from
+       DOB; episodes starting on or after it are dropped;
     7. consecutive episodes whose RNE is in ``continues`` and which start the day the
        previous one ends are one placement; a new period of care starts with RNE S or
        after a gap.
@@ -147,17 +193,23 @@ def clean(
     >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
     >>> print(cleaned.summary())
     Cleaned SSDA903 returns, 2017-18 to 2021-22: 820 children, 2827 episodes, 2245 placements
-                                                               step  count
-                                       exact duplicate rows dropped      0
-                         DEC after the collection year end, blanked      3
-            episodes repeated across or within returns, latest kept    910
-                      open episodes followed by a later one, closed      2
-                                    overlapping episodes, truncated     40
-                      episodes starting at or after age 18, dropped      0
-               episodes running past age 18, closed on the birthday      0
-    stale open episodes (child absent from the next return), closed     25
-                       placements after merging continuing episodes   2245
-                                            episodes after cleaning   2827
+                                                                            step  count
+                                                    exact duplicate rows dropped      0
+                                      DEC after the collection year end, blanked      3
+                         episodes repeated across or within returns, latest kept    910
+                          RULE_3: left open, restated by a later return: dropped      0
+                         RULE_3A: left open, replaced in a later return: dropped      0
+    RULE_1: left open, the child still looked after: closed when the next starts      2
+      RULE_1A: left open, the child re-enters care later: closed before re-entry      0
+    RULE_2: left open, absent from later returns: closed after its last 31 March     25
+                                   open episodes followed by a later one, closed      0
+                     RULE_4: overlapping an episode of a later return, truncated      6
+                                                 overlapping episodes, truncated     34
+        RULE_5: ended X1 with a gap before an episode of a later return, bridged      0
+                                   episodes starting at or after age 18, dropped      0
+                            episodes running past age 18, closed on the birthday      0
+                                    placements after merging continuing episodes   2245
+                                                         episodes after cleaning   2827
     >>> cleaned.ledger.groupby("step", sort=False)["count"].sum().head(3)
     step
     exact duplicate rows dropped                                 0
@@ -180,12 +232,13 @@ def clean(
     children = _children(data, heads, flags)
     episodes = data.episodes.drop(columns=["_row"])
     episodes.insert(0, "child_key", spells)
+    episodes["episode_source"] = ORIGINAL
     last_year = _last_years(data, spells, len(children))
     ledger = _Ledger()
     episodes = _drop_repeats(episodes, ledger)
+    episodes = _close_stale(episodes, ledger)
     episodes = _close_open_and_overlapping(episodes, ledger)
     episodes = _leaving_age(episodes, children, last_year, leaving_age, ledger)
-    episodes = _close_stale(episodes, data, last_year, ledger)
     episodes, placements = _placements(episodes, tuple(continues))
     ledger.count("placements after merging continuing episodes", placements)
     ledger.count("episodes after cleaning", episodes)
@@ -272,15 +325,120 @@ def _drop_repeats(episodes: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
     return episodes.loc[~repeated].reset_index(drop=True)
 
 
-def _close_open_and_overlapping(episodes: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
-    same_child = same_as(episodes["child_key"], -1)
+def _fixed(episodes: pd.DataFrame, mask: np.ndarray, name: str) -> None:
+    """Record in ``episode_source`` that fix ``name`` changed the episodes in ``mask``
+    (liia-tools' convention: ``Original``, else the fixes joined by `` | ``)."""
+    if not mask.any():
+        return
+    before = episodes.loc[mask, "episode_source"]
+    episodes.loc[mask, "episode_source"] = np.where(
+        before.eq(ORIGINAL), name, before + " | " + name
+    )
+
+
+def _same(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """Equal, or both blank (liia-tools' comparison of two episodes' cells)."""
+    return ((a == b) | (a.isna() & b.isna())).to_numpy(dtype=bool)
+
+
+#: The cells liia-tools compares to call two episodes the same placement (RULE_3).
+TWIN_COLUMNS = ("RNE", "LS", "PLACE", "PLACE_PROVIDER", "PL_POST", "URN")
+
+
+def _close_stale(episodes: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
+    """liia-tools' stage 1 (RULE_3, RULE_3A, RULE_1, RULE_1A, RULE_2) on the episodes
+    left open by a return that no later return of their authority repeats, with the 31
+    March convention of the return: nothing is dropped or closed that would take a child
+    out of the count of a return that reports them open on its 31 March."""
+    episodes = episodes.reset_index(drop=True)
+    latest = episodes.groupby("authority")["YEAR"].transform("max")
+    has_next = same_as(episodes["child_key"], -1).to_numpy()
+    has_previous = same_as(episodes["child_key"], 1).to_numpy()
+    stale = (episodes["DEC"].isna() & (episodes["YEAR"] < latest)).to_numpy()
+    own_end = year_ends(episodes["YEAR"])
+    year = episodes["YEAR"].to_numpy()
+    twin = {}
+    for step, ok in ((-1, has_next), (1, has_previous)):
+        other = episodes.shift(step)
+        alike = ok & (episodes["DECOM"] != other["DECOM"]).to_numpy()
+        for column in TWIN_COLUMNS:
+            if column in episodes:
+                alike &= _same(episodes[column], other[column])
+        # a restatement: the twin comes from a later return and was open on this
+        # episode's 31 March (liia-tools drops the episode whatever its twin's return)
+        later = (other["YEAR"].to_numpy() > year) & (other["DECOM"] <= own_end).to_numpy()
+        twin[step] = alike & later
+    rule_3 = stale & (twin[-1] | twin[1])
+    previous_year = episodes["YEAR"].shift(1).to_numpy()
+    rule_3a = stale & ~rule_3 & has_previous & (previous_year > year)
     next_start = episodes["DECOM"].shift(-1)
-    open_followed = (same_child & episodes["DEC"].isna()).to_numpy()
-    overlapping = (same_child & (episodes["DEC"] > next_start).fillna(False)).to_numpy()
-    ledger.count("open episodes followed by a later one, closed", episodes[open_followed])
-    ledger.count("overlapping episodes, truncated", episodes[overlapping])
-    fix = open_followed | overlapping
+    next_rne = episodes["RNE"].shift(-1)
+    day_after = own_end + pd.Timedelta(days=1)
+    within_next_year = (next_start <= year_ends(episodes["YEAR"] + 1)).fillna(False).to_numpy()
+    re_enters = next_rne.eq("S").fillna(False).to_numpy()
+    closing = stale & ~rule_3 & ~rule_3a
+    rule_1 = closing & has_next & ~re_enters & within_next_year
+    rule_1a = closing & has_next & re_enters
+    rule_2 = closing & ~rule_1 & ~rule_1a
+    for name, mask in (
+        ("RULE_3", rule_3),
+        ("RULE_3A", rule_3a),
+        ("RULE_1", rule_1),
+        ("RULE_1A", rule_1a),
+        ("RULE_2", rule_2),
+    ):
+        ledger.count(STEPS[name], episodes[mask])
+    # RULE_1: the child stays looked after; the episode ends when the next one starts
+    episodes.loc[rule_1, "DEC"] = next_start[rule_1]
+    episodes.loc[rule_1, "REC"] = "X1"
+    moved = rule_1 & next_rne.isin(["P", "B", "T", "U"]).to_numpy()
+    episodes.loc[moved, "REASON_PLACE_CHANGE"] = "LIIAF"
+    # RULE_1A: the child leaves care and re-enters: closed the day before re-entry, or on
+    # 1 April after the return's 31 March, whichever is earlier (never on that 31 March)
+    before = next_start - pd.Timedelta(days=1)
+    closed = before.where(before < day_after, day_after)
+    closed = closed.where(closed != own_end, day_after)
+    episodes.loc[rule_1a, "DEC"] = closed[rule_1a]
+    # RULE_2: the child leaves care: on 1 April, the day after the return's 31 March
+    episodes.loc[rule_2, "DEC"] = day_after[rule_2]
+    episodes.loc[rule_1a | rule_2, "REC"] = CEASED_UNKNOWN
+    for name, mask in (("RULE_1", rule_1), ("RULE_1A", rule_1a), ("RULE_2", rule_2)):
+        _fixed(episodes, mask, name)
+    # RULE_3 and RULE_3A: the episode was restated or replaced by a later return
+    return episodes.loc[~(rule_3 | rule_3a)].reset_index(drop=True)
+
+
+def _close_open_and_overlapping(episodes: pd.DataFrame, ledger: _Ledger) -> pd.DataFrame:
+    """liia-tools' stage 2 (RULE_4, RULE_5) and lacstats' own closures: an episode
+    overlapping the next is truncated at its start (RULE_4 when the next comes from a
+    later return, else OVERLAP); an episode left open although a later one starts is
+    closed on its start (OPEN); an episode ended ``X1`` (the child stays looked after)
+    with a gap before the next one of a later return is bridged to it (RULE_5), unless
+    the gap holds the 31 March of the episode's own return, which reports the child no
+    longer looked after that day (liia-tools bridges it, adding the child to that count)."""
+    same_child = same_as(episodes["child_key"], -1).to_numpy()
+    next_start = episodes["DECOM"].shift(-1)
+    later = same_child & (episodes["YEAR"].shift(-1) > episodes["YEAR"]).to_numpy()
+    open_followed = same_child & episodes["DEC"].isna().to_numpy()
+    overlapping = same_child & (episodes["DEC"] > next_start).fillna(False).to_numpy()
+    gap = (episodes["DEC"] < next_start).fillna(False).to_numpy()
+    own_end = year_ends(episodes["YEAR"])
+    bridged = (
+        later
+        & gap
+        & episodes["REC"].eq("X1").fillna(False).to_numpy()
+        & (next_start <= own_end).fillna(False).to_numpy()
+    )
+    ledger.count(STEPS["OPEN"], episodes[open_followed])
+    ledger.count(STEPS["RULE_4"], episodes[overlapping & later])
+    ledger.count(STEPS["OVERLAP"], episodes[overlapping & ~later])
+    ledger.count(STEPS["RULE_5"], episodes[bridged])
+    fix = open_followed | overlapping | bridged
     episodes.loc[fix, "DEC"] = next_start[fix]
+    _fixed(episodes, open_followed, "OPEN")
+    _fixed(episodes, overlapping & later, "RULE_4")
+    _fixed(episodes, overlapping & ~later, "OVERLAP")
+    _fixed(episodes, bridged, "RULE_5")
     return episodes
 
 
@@ -301,6 +459,7 @@ def _leaving_age(episodes, children, last_year, leaving_age, ledger) -> pd.DataF
         f"episodes running past age {leaving_age}, closed on the birthday", episodes[runs_on]
     )
     episodes.loc[runs_on, "DEC"] = birthday[runs_on]
+    _fixed(episodes, runs_on, "AGE")
     return episodes
 
 
@@ -309,20 +468,6 @@ def _last_years(data: Return, spells: np.ndarray, n: int) -> np.ndarray:
     last = np.zeros(n, dtype=np.int64)
     np.maximum.at(last, spells, data.episodes["YEAR"].to_numpy(dtype=np.int64))
     return last
-
-
-def _close_stale(episodes, data, last_year, ledger) -> pd.DataFrame:
-    final = data.episodes.groupby("authority")["YEAR"].max()
-    is_last = ~same_as(episodes["child_key"], -1)
-    child_last_year = pd.Series(last_year[episodes["child_key"].to_numpy()], index=episodes.index)
-    stale = (
-        is_last & episodes["DEC"].isna() & (child_last_year < episodes["authority"].map(final))
-    ).to_numpy()
-    ledger.count(
-        "stale open episodes (child absent from the next return), closed", episodes[stale]
-    )
-    episodes.loc[stale, "DEC"] = year_ends(child_last_year[stale])
-    return episodes
 
 
 def same_as(values: pd.Series, shift: int) -> pd.Series:

@@ -29,6 +29,7 @@ from lacstats.datasets import data_path
 from lacstats.errors import DataError
 
 __all__ = [
+    "CORE_TABLES",
     "NO_PROVIDER",
     "TABLES",
     "ReturnError",
@@ -66,6 +67,7 @@ class TableSpec:
     not_blank: tuple[str, ...] = ()
 
 
+#: The SSDA903 tables read: their columns, required and coded.
 TABLES: dict[str, TableSpec] = {
     "header": TableSpec(
         "header",
@@ -107,7 +109,75 @@ TABLES: dict[str, TableSpec] = {
         codes=("SEX",),
         not_blank=("CHILD",),
     ),
+    # the return's other tables: read, typed and checked by the DfE's rules
+    # (lacstats.ssda903.rules); the cases and costs do not use them
+    "ad1": TableSpec(
+        "ad1",
+        required=("CHILD", "DOB", "DATE_INT", "DATE_MATCH", "FOSTER_CARE", "NB_ADOPTR"),
+        optional=("SEX_ADOPTR", "LS_ADOPTR"),
+        dates=("DOB", "DATE_INT", "DATE_MATCH"),
+        not_blank=("CHILD",),
+    ),
+    "placed_for_adoption": TableSpec(
+        "placed_for_adoption",
+        required=("CHILD", "DOB", "DATE_PLACED"),
+        optional=("DATE_PLACED_CEASED", "REASON_PLACED_CEASED"),
+        dates=("DOB", "DATE_PLACED", "DATE_PLACED_CEASED"),
+        not_blank=("CHILD",),
+    ),
+    # DATE_PERM may be partly unknown (zz/06/2015): it stays text
+    "previous_permanence": TableSpec(
+        "previous_permanence",
+        required=("CHILD", "DOB", "PREV_PERM"),
+        optional=("LA_PERM", "DATE_PERM"),
+        dates=("DOB",),
+        not_blank=("CHILD",),
+    ),
+    "oc2": TableSpec(
+        "oc2",
+        required=("CHILD", "DOB", "CONVICTED", "HEALTH_CHECK", "IMMUNISATIONS", "TEETH_CHECK"),
+        optional=(
+            "SDQ_SCORE",
+            "SDQ_REASON",
+            "HEALTH_ASSESSMENT",
+            "SUBSTANCE_MISUSE",
+            "INTERVENTION_RECEIVED",
+            "INTERVENTION_OFFERED",
+        ),
+        dates=("DOB",),
+        not_blank=("CHILD",),
+    ),
+    "oc3": TableSpec(
+        "oc3",
+        required=("CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"),
+        dates=("DOB",),
+        not_blank=("CHILD",),
+    ),
+    "reviews": TableSpec(
+        "reviews",
+        required=("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
+        dates=("DOB", "REVIEW"),
+        not_blank=("CHILD",),
+    ),
+    "missing": TableSpec(
+        "missing",
+        required=("CHILD", "DOB", "MISSING", "MIS_START"),
+        optional=("MIS_END",),
+        dates=("DOB", "MIS_START", "MIS_END"),
+        not_blank=("CHILD",),
+    ),
+    # social worker episodes, collected from 2023-24
+    "sw_episodes": TableSpec(
+        "sw_episodes",
+        required=("CHILD", "DOB", "SW_ID", "SW_DECOM"),
+        optional=("SW_DEC", "SW_REASON"),
+        dates=("DOB", "SW_DECOM", "SW_DEC"),
+        not_blank=("CHILD",),
+    ),
 }
+
+#: The tables the cases, costs and projections use; the others are read and validated.
+CORE_TABLES: tuple[str, ...] = ("header", "episodes", "uasc")
 
 
 #: Placements the guide records without a provider: temporary moves (T0-T4) and "other

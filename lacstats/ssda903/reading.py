@@ -1,11 +1,17 @@
 """Reading SSDA903 returns as the field writes them, every problem listed.
 
-What is read:
+What is read: every table of the return (:data:`~lacstats.ssda903.TABLES`): Header,
+Episodes and UASC, which the cases, costs and projections use, and AD1, placed for
+adoption, previous permanence, OC2, OC3, reviews, missing and social worker episodes,
+which are read, typed and validated. A file of one of these tables with no header row (an
+empty file) is noted in ``Return.empty``, not fatal; a file of no table of the return is
+listed in ``Return.skipped``. Returns with no Header or no Episodes table are a problem.
+The layouts:
 
 - one authority's returns: a folder or a list of files, one file (or workbook sheet) per
   table and year, CSV, XLSX or the XML upload;
 - regional extracts of many authorities and years: one file per table with ``LA`` (the
-  authority's name or ONS code) and ``YEAR`` (the collection's end year, or a code such
+  authority's name or ONS code) and ``YEAR`` (a year of the collection, or a code such
   as ``2019-20``) columns, in the layout the regional pipelines and demand models write
   (``SSDA903_Episodes_merged.csv``), or one folder per authority;
 - tables already in memory (:func:`from_frames`), with parsed dates, ``NaT``/``NA``/``None``,
@@ -17,7 +23,10 @@ other format, or in none, is a problem. Child identifiers written as numbers
 (``123456.0``) are read as ``123456``; a child identifier is unique only within an
 authority.
 
-A return's collection year comes, in this order, from the ``YEAR`` column, the ``year``
+A return's collection year comes, in this order, from the ``YEAR`` column (a two-year
+code as written; one calendar year read by ``year_column``: by default as each
+authority's DECOMs say, since the field's demand model writes the year a collection
+starts and liia-tools the year it ends), the ``year``
 argument, a two-year code in the file name (``1920``, ``2122``, ``2019-20``: end year
 2020 and 2022 and 2020), a four-digit year in the file name read by ``year_from``
 (``"start"``: ``2017-episodes.csv`` is 2017-18, the convention of the synthetic returns in
@@ -37,6 +46,7 @@ and counts them in ``Return.ledger`` by authority and year.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -52,6 +62,7 @@ from lacstats.results import Result, jsonable
 from lacstats.ssda903 import validation
 from lacstats.ssda903.authorities import resolve
 from lacstats.ssda903.codes import (
+    CORE_TABLES,
     TABLES,
     ReturnError,
     TableSpec,
@@ -75,7 +86,10 @@ LEDGER_COLUMNS = ("authority", "year", "step", "count")
 class Return(Result):
     """Returns of one or many authorities and years, validated.
 
-    Each table has the specification's columns and ``authority`` (the DfE name, or the
+    ``header``, ``episodes`` and ``uasc`` are tables; the other tables of the return are
+    in ``tables`` by name (see :meth:`table`), and ``empty`` names the files of a table
+    that had no header row. Each table has the specification's columns and ``authority``
+    (the DfE name, or the
     label written when it matches no English authority; empty for a single authority's
     returns that do not name it), ``YEAR`` (the collection's end year) and the ``_file``
     and ``_row`` each record came from (row 1 = the first row under the header).
@@ -101,6 +115,31 @@ class Return(Result):
     authorities: pd.DataFrame = field(default_factory=lambda: resolve([""]))
     skipped: tuple[str, ...] = ()
     mode: str = "raise"
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    empty: tuple[str, ...] = ()
+
+    def table(self, name: str) -> pd.DataFrame:
+        """Any table of the return by name (:data:`~lacstats.ssda903.TABLES`): ``header``,
+        ``episodes``, ``uasc`` and the others (``ad1``, ``placed_for_adoption``,
+        ``previous_permanence``, ``oc2``, ``oc3``, ``reviews``, ``missing``,
+        ``sw_episodes``), with no rows when none was read.
+
+        Examples
+        --------
+        >>> from lacstats import ssda903
+        >>> data = ssda903.read(ssda903.fake903_path())
+        >>> len(data.table("episodes")), len(data.table("reviews"))
+        (3737, 0)
+        """
+        if name not in TABLES:
+            raise DataError(
+                f"no table {name!r} in the SSDA903 return; the tables are {', '.join(TABLES)}",
+                column="name",
+            )
+        if name in ("header", "episodes", "uasc"):
+            return getattr(self, name)
+        found = self.tables.get(name)
+        return _empty(TABLES[name]) if found is None else found
 
     @property
     def years(self) -> list[int]:
@@ -111,10 +150,12 @@ class Return(Result):
         return sorted(set(self.header["authority"]) | set(self.episodes["authority"]))
 
     def to_frame(self) -> pd.DataFrame:
-        """Rows read and problems found, by authority and year."""
+        """Rows read and problems found, by authority and year (the other tables' rows
+        where any were read)."""
         parts = []
-        for name in ("header", "episodes", "uasc"):
-            table = getattr(self, name)
+        others = [t for t in TABLES if t not in CORE_TABLES and len(self.table(t))]
+        for name in (*CORE_TABLES, *others):
+            table = self.table(name)
             parts.append(table.groupby(["authority", "YEAR"]).size().rename(f"{name}_rows"))
         counts = pd.concat(parts, axis=1).fillna(0).astype(int)
         if len(self.errors):
@@ -138,8 +179,13 @@ class Return(Result):
         )
         if len(self.errors):
             text += f"; {len(self.errors)} problem(s) ({self.mode})"
+        others = [t for t in TABLES if t not in CORE_TABLES and len(self.table(t))]
+        if others:
+            text += f"; other tables: {', '.join(others)}"
+        if self.empty:
+            text += f"; {len(self.empty)} empty file(s) noted"
         if self.skipped:
-            text += f"; skipped {len(self.skipped)} file(s) of other tables"
+            text += f"; skipped {len(self.skipped)} file(s) of no table of the return"
         return text
 
     def to_dict(self) -> dict[str, Any]:
@@ -157,6 +203,8 @@ class Return(Result):
                     str(x) for x in self.files["date_format"].dropna().unique()
                 ),
                 "skipped": list(self.skipped),
+                "empty": list(self.empty),
+                "rows": {name: int(len(self.table(name))) for name in TABLES},
             }
         )
 
@@ -214,21 +262,54 @@ def _table_files(folder: Path) -> list[Path]:
     )
 
 
+#: How each table's files are named (letters and digits only, lower case), most specific
+#: first: ``SSDA903_SWEpisodes.csv`` is social worker episodes, not episodes.
+TABLE_NAMES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("sw_episodes", ("swepisode", "socialworker")),
+    ("placed_for_adoption", ("placedforadoption", "placedadoption", "sbpfa")),
+    ("previous_permanence", ("previouspermanence", "prevperm", "permanence")),
+    ("episodes", ("episode",)),
+    ("header", ("header",)),
+    ("uasc", ("uasc",)),
+    ("ad1", ("ad1",)),
+    ("oc2", ("oc2",)),
+    ("oc3", ("oc3",)),
+    ("reviews", ("review",)),
+    ("missing", ("missing",)),
+)
+
+
+def _named(name: str) -> str | None:
+    """The table a file or sheet name names, if any."""
+    key = re.sub(r"[^a-z0-9]", "", name.lower())
+    for table, words in TABLE_NAMES:
+        if any(word in key for word in words):
+            return table
+    return None
+
+
 def _identify(columns: Sequence[str], name: str) -> tuple[str | None, tuple[str, ...]]:
     """The table a file holds (by its name, then its columns) and the required columns it
-    lacks; ``(None, ())`` for a file of another table."""
+    lacks; ``(None, ())`` for a file of no table of the return."""
     present = set(columns)
-    lower = name.lower()
-    for table in ("episodes", "header", "uasc"):
-        if table in lower and set(TABLES[table].required) <= present:
-            return table, ()
-    for table in ("episodes", "header", "uasc"):
-        if set(TABLES[table].required) <= present:
-            return table, ()
-    for table in ("episodes", "header", "uasc"):
-        if table in lower:
-            return table, tuple(c for c in TABLES[table].required if c not in present)
+    named = _named(name)
+    if named is not None and set(TABLES[named].required) <= present:
+        return named, ()
+    # by its columns: the table whose required columns it has, the most of them
+    fitting = [t for t in TABLES if set(TABLES[t].required) <= present]
+    if fitting:
+        return max(fitting, key=lambda t: len(TABLES[t].required)), ()
+    if named is not None:
+        return named, tuple(c for c in TABLES[named].required if c not in present)
     return None, ()
+
+
+def _blank_file(path: Path) -> bool:
+    """A CSV file with nothing in it but a byte-order mark, blanks and separators (no
+    header row)."""
+    if path.suffix.lower() != ".csv" or path.stat().st_size > 4096:
+        return False
+    return not path.read_bytes().strip(b"\xef\xbb\xbf \t\r\n,;")
 
 
 def _read_tabular(path: Path) -> list[tuple[str, pd.DataFrame]]:
@@ -242,41 +323,72 @@ def _read_tabular(path: Path) -> list[tuple[str, pd.DataFrame]]:
     return out
 
 
+#: XML groups under a child that are rows of the return's other tables.
+XML_GROUPS = {
+    "EPISODE": "episodes",
+    "AREVIEW": "reviews",
+    "AMISSING": "missing",
+    "AD_PLACED": "placed_for_adoption",
+    "PERMANENCE": "previous_permanence",
+    "OC2": "oc2",
+}
+#: Tables whose items sit with the header: a row when the first item is present.
+XML_HEADER_TABLES = {"ad1": "DATE_INT", "oc3": "IN_TOUCH"}
+
+
 def _read_xml(path: Path) -> list[tuple[str, pd.DataFrame]]:
     """The XML upload: one element per child (tag ``CHILD``) holding the header items as
-    leaves (``CHILDID`` for CHILD, possibly grouped, e.g. under ``HEADER``), and one
-    ``EPISODE`` element per episode (``PL`` for PLACE). UASC items (``DUC``) sit with the
-    header."""
+    leaves (``CHILDID`` for CHILD, possibly grouped, e.g. under ``HEADER``), one
+    ``EPISODE`` element per episode (``PL`` for PLACE), and the groups of the other tables
+    (``AREVIEW``, ``AMISSING``, ``AD_PLACED``, ``PERMANENCE``, ``OC2``); UASC (``DUC``),
+    adoption (AD1) and care leaver (OC3) items sit with the header. Each row of another
+    table carries the child's CHILD and DOB."""
     try:
         root = ET.parse(path).getroot()
     except ET.ParseError as err:
         raise ReturnError(f"{path.name}: not well-formed XML ({err})", file=path.name) from err
     headers: list[dict[str, str]] = []
-    episodes: list[dict[str, str]] = []
+    rows: dict[str, list[dict[str, str]]] = {t: [] for t in XML_GROUPS.values()}
+    for name in XML_HEADER_TABLES:
+        rows[name] = []
     for child in root.iter("CHILD"):
         if len(child) == 0:
             continue
         record: dict[str, str] = {}
-        child_episodes = []
+        groups: list[tuple[str, dict[str, str]]] = []
         stack = list(child)
         while stack:
             element = stack.pop(0)
-            if element.tag == "EPISODE":
-                child_episodes.append(
-                    {XML_NAMES.get(e.tag, e.tag): (e.text or "").strip() for e in element}
+            if element.tag in XML_GROUPS:
+                groups.append(
+                    (
+                        XML_GROUPS[element.tag],
+                        {
+                            XML_NAMES.get(e.tag, e.tag): (e.text or "").strip()
+                            for e in element.iter()
+                            if len(e) == 0 and e is not element
+                        },
+                    )
                 )
             elif len(element):
                 stack.extend(list(element))
             else:
                 record[XML_NAMES.get(element.tag, element.tag)] = (element.text or "").strip()
         headers.append(record)
-        for episode in child_episodes:
-            episodes.append({"CHILD": record.get("CHILD", ""), **episode})
+        who = {"CHILD": record.get("CHILD", "")}
+        for table, items in groups:
+            extra = {} if table == "episodes" else {"DOB": record.get("DOB", "")}
+            rows[table].append({**who, **extra, **items})
+        for table, first in XML_HEADER_TABLES.items():
+            if record.get(first):
+                columns = (*TABLES[table].required, *TABLES[table].optional)
+                rows[table].append({c: record.get(c, "") for c in columns})
     if not headers:
         raise ReturnError(f"{path.name}: no CHILD elements", file=path.name)
     out = [(f"{path.name}[header]", pd.DataFrame(headers).replace("", np.nan))]
-    if episodes:
-        out.append((f"{path.name}[episodes]", pd.DataFrame(episodes).replace("", np.nan)))
+    for table, found in rows.items():
+        if found:
+            out.append((f"{path.name}[{table}]", pd.DataFrame(found).replace("", np.nan)))
     return out
 
 
@@ -373,10 +485,23 @@ def _object_cells(values: pd.Series) -> tuple[pd.Series, pd.Series | None]:
 # --------------------------------------------------------------------------- reading
 
 
-def _check_options(year_from: str, errors: str) -> None:
+#: Which rules :func:`read` checks: lacstats' own (which reading needs), or also the DfE's.
+RULE_SETS = ("lacstats", "all")
+
+
+def _check_options(
+    year_from: str, errors: str, year_column: str | None = None, rules: str = "lacstats"
+) -> None:
+    if rules not in RULE_SETS:
+        raise DataError(f"rules must be 'lacstats' or 'all', got {rules!r}", column="rules")
     if year_from not in ("data", "start", "end"):
         raise DataError(
             f"year_from must be 'data', 'start' or 'end', got {year_from!r}", column="year_from"
+        )
+    if year_column not in (None, "data", "start", "end"):
+        raise DataError(
+            f"year_column must be 'data', 'start' or 'end', got {year_column!r}",
+            column="year_column",
         )
     if errors not in ERRORS:
         raise DataError(
@@ -392,14 +517,19 @@ def read(
     codes: dict[str, dict[str, dict[str, Any]]] | str | Path | None = None,
     errors: str = "raise",
     authority: str | None = None,
+    year_column: str | None = None,
+    rules: str = "lacstats",
 ) -> Return:
     """Read and validate SSDA903 returns: a folder (of files, or of one folder per
     authority), a file, or a list of them.
 
     Files are CSV, XLSX (one table per sheet) or XML; tables are recognised by their file
-    or sheet name (``header``, ``episodes``, ``uasc``) or else by their columns; files of
-    the other tables (reviews, missing, OC2, OC3, ...) are listed in ``skipped``. See the
-    module's documentation for the layouts, dates and years understood.
+    or sheet name (``header``, ``episodes``, ``uasc``, ``ad1``, ``placed_for_adoption``
+    or ``PlacedAdoption``, ``previous_permanence`` or ``PrevPerm``, ``oc2``, ``oc3``,
+    ``reviews``, ``missing``, ``sw_episodes`` or ``SWEpisodes``) or else by their
+    columns. An empty file of one of these tables is listed in ``empty``; files of no
+    table of the return in ``skipped``. See the module's documentation for the layouts,
+    dates and years understood.
 
     Parameters
     ----------
@@ -407,13 +537,24 @@ def read(
         The collection year (end year, ``2018`` for 2017-18) of files with no ``YEAR``
         column.
     year_from:
-        How to read a calendar year in the file names: ``"data"`` (date the return from
-        its DECOMs), ``"start"`` or ``"end"`` (the first or the second year of the
-        collection).
+        How to read a calendar year in the file names (and in a ``YEAR`` column, unless
+        ``year_column`` says otherwise): ``"data"`` (as the return's DECOMs say),
+        ``"start"`` or ``"end"`` (the first or the second year of the collection).
+    year_column:
+        How to read a calendar year in a ``YEAR`` column: ``"data"`` (as each
+        authority's DECOMs say: the regional pipelines of the field's demand model write
+        the year a collection starts, liia-tools the year it ends), ``"start"`` or
+        ``"end"``; by default as ``year_from``. A two-year code (``2019-20``) is exact.
     codes:
         Code lists to validate against (default: the packaged ``codes.toml``).
     errors:
         ``"raise"``, ``"report"`` or ``"drop"`` (see the module's documentation).
+    rules:
+        ``"lacstats"`` (default): lacstats' own rules, which reading needs (blank
+        required cells, dates, code lists, ...); ``"all"``: also every rule of the
+        DfE's validator for each return's collection year (:mod:`lacstats.ssda903.dfe`),
+        reported by the DfE's code; with ``errors="raise"`` a flag of any of them stops
+        the read, with ``"drop"`` the flagged rows are left out.
     authority:
         The authority of files that name none (no ``LA`` column, no authority folder).
 
@@ -421,8 +562,8 @@ def read(
     ------
     ReturnError
         With ``errors="raise"``, one error listing every problem (``.problems`` holds
-        them all); in every mode, when no Header, Episodes or UASC table or no header at
-        all is found, or a file cannot be read. Nothing is returned until every file has
+        them all); in every mode, when no table of the return is found, or a file cannot
+        be read. Nothing is returned until every file has
         been checked.
 
     Examples
@@ -439,12 +580,17 @@ def read(
     1    2017-header.csv    header  2018
     2      2017-uasc.csv      uasc  2018
     """
-    _check_options(year_from, errors)
+    _check_options(year_from, errors, year_column, rules)
     lists = codes if isinstance(codes, dict) else code_lists(codes)
     sources: list[_Source] = []
     skipped = []
+    empty = []
     for file, folder in _files(path):
         suffix = file.suffix.lower()
+        if _blank_file(file):
+            # an empty file of one of the return's tables is noted, not fatal
+            (empty if _named(file.name) else skipped).append(file.name)
+            continue
         loaded = _read_xml(file) if suffix == ".xml" else _read_tabular(file)
         named, how = collection_year(file.name)
         for name, frame in loaded:
@@ -465,7 +611,18 @@ def read(
                 )
             )
         loaded = frame = None  # the cells as read: only their typed copy is kept
-    return _assemble(sources, year, year_from, lists, tuple(skipped), errors, authority)
+    return _assemble(
+        sources,
+        year,
+        year_from,
+        lists,
+        tuple(skipped),
+        errors,
+        authority,
+        tuple(empty),
+        year_column,
+        rules,
+    )
 
 
 def from_frames(
@@ -477,11 +634,17 @@ def from_frames(
     codes: dict[str, dict[str, dict[str, Any]]] | str | Path | None = None,
     errors: str = "raise",
     authority: str | None = None,
+    year_column: str = "data",
+    tables: dict[str, pd.DataFrame] | None = None,
+    rules: str = "lacstats",
 ) -> Return:
     """Returns from tables already in memory, validated exactly as :func:`read` validates
     files. Cells may be text (dates dd/mm/yyyy or ISO), datetimes (``NaT`` for none),
     ``None``/``NA``/``NaN``, numbers (``123456.0`` is child ``123456``) and pandas'
-    nullable or Arrow strings; ``LA`` and ``YEAR`` columns hold many authorities and years.
+    nullable or Arrow strings; ``LA`` and ``YEAR`` columns hold many authorities and years
+    (a ``YEAR`` of one calendar year read as ``year_column`` says: by default as the
+    dates say). ``tables`` holds the return's other tables by name (``reviews``,
+    ``missing``, ...).
 
     Examples
     --------
@@ -501,10 +664,19 @@ def from_frames(
        row column value  rule
     0    2  PLACE    ZZ  code
     """
-    _check_options("data", errors)
+    _check_options("data", errors, year_column, rules)
     lists = codes if isinstance(codes, dict) else code_lists(codes)
     sources = []
-    for kind, frame in (("header", header), ("episodes", episodes), ("uasc", uasc)):
+    given = [("header", header), ("episodes", episodes), ("uasc", uasc)]
+    for kind, frame in (tables or {}).items():
+        if kind not in TABLES or kind in CORE_TABLES:
+            raise ReturnError(
+                f"tables: {kind!r} is not one of the return's other tables "
+                f"({', '.join(t for t in TABLES if t not in CORE_TABLES)})",
+                table=kind,
+            )
+        given.append((kind, frame))
+    for kind, frame in given:
         if frame is None:
             continue
         if not isinstance(frame, pd.DataFrame):
@@ -515,7 +687,7 @@ def from_frames(
         frame.columns = [str(c).strip() for c in frame.columns]
         missing = tuple(c for c in TABLES[kind].required if c not in frame.columns)
         sources.append(_Source(label=kind, table=kind, **_written(frame), missing=missing))
-    return _assemble(sources, year, "data", lists, (), errors, authority)
+    return _assemble(sources, year, "data", lists, (), errors, authority, year_column=year_column)
 
 
 @dataclass
@@ -529,11 +701,27 @@ class _Part:
     labels: pd.Series
     years: pd.Series  # float, NaN until dated
     dated_by: pd.Series
+    tokens: pd.Series | None = None  # a calendar year written in the YEAR column
 
 
-def _assemble(sources, year, year_from, lists, skipped, errors, authority) -> Return:
+def _assemble(
+    sources,
+    year,
+    year_from,
+    lists,
+    skipped,
+    errors,
+    authority,
+    empty=(),
+    year_column=None,
+    rules="lacstats",
+) -> Return:
     if not sources:
-        raise ReturnError("no Header, Episodes or UASC table found", column="path")
+        raise ReturnError(
+            "no table of the SSDA903 return found (Header, Episodes, UASC, ...)"
+            + (f"; empty files: {', '.join(empty)}" if empty else ""),
+            column="path",
+        )
     found: list[pd.DataFrame] = []
     parts = []
     for source in sources:
@@ -550,6 +738,7 @@ def _assemble(sources, year, year_from, lists, skipped, errors, authority) -> Re
             )
             continue
         parts.append(_part(source, year, authority, found))
+    _date_year_columns(parts, year_column or year_from)
     _date_groups(parts, year_from, found)
     names = resolve(
         pd.concat([p.labels for p in parts], ignore_index=True).dropna().unique()
@@ -613,9 +802,30 @@ def _assemble(sources, year, year_from, lists, skipped, errors, authority) -> Re
                 column="DOB",
             )
         )
+    if not any(s.table == "episodes" for s in sources):
+        found.append(
+            validation.structural(
+                "missing_table",
+                "no Episodes table: the children's episodes of care are needed",
+                table="episodes",
+                column="DECOM",
+            )
+        )
     found.extend(
         validation.check_consistency(*(combined[k] for k in ("header", "episodes", "uasc")))
     )
+    if rules == "all":
+        # the DfE's rules, on the tables as typed (cells that failed a check are blank)
+        from lacstats.ssda903 import dfe
+
+        read = {s.table for s in sources if not s.missing}
+        known = names.dropna(subset=["la_code"])
+        la_codes = dict(zip(known["authority"], known["la_code"], strict=True))
+        found.append(dfe.run(combined, present=read, la_codes=la_codes))
+    for kind, frame in combined.items():
+        kept = [c for c in frame.columns if c.endswith(validation.UNCHECKED)]
+        if kept:
+            combined[kind] = frame.drop(columns=kept)
     problems = _problems(found)
     if len(problems) and errors == "raise":
         raise validation.problem_error(problems)
@@ -631,6 +841,8 @@ def _assemble(sources, year, year_from, lists, skipped, errors, authority) -> Re
         header=combined["header"],
         episodes=combined["episodes"],
         uasc=combined["uasc"],
+        tables={k: v for k, v in combined.items() if k not in CORE_TABLES},
+        empty=empty,
         files=pd.DataFrame(
             files,
             columns=["file", "table", "authority", "year", "rows", "date_format", "dated_by"],
@@ -661,14 +873,21 @@ def _part(source: _Source, year, authority, found) -> _Part:
     else:
         labels = pd.Series(source.folder or authority or "", index=index)
     labels = labels.astype(object)
+    tokens = None
     if YEAR_COLUMN in text:
         written = text[YEAR_COLUMN]
         years = pd.Series(np.nan, index=index)
+        tokens = pd.Series(np.nan, index=index)
+        dated_by = pd.Series("", index=index, dtype=object)
         for value in written.dropna().unique():
             end, how = collection_year(value)
-            if end is not None and (how == "code" or value.strip().isdigit()):
-                years[(written == value).to_numpy()] = end
-        bad = years.isna().to_numpy()
+            rows = (written == value).to_numpy()
+            if end is not None and how == "code":
+                years[rows] = end
+                dated_by[rows] = "YEAR column (two-year code)"
+            elif end is not None and value.strip().isdigit():
+                tokens[rows] = end  # the start or the end year: the dates will say
+        bad = (years.isna() & tokens.isna()).to_numpy()
         if bad.any():
             found.append(
                 validation.problems_at(
@@ -676,11 +895,10 @@ def _part(source: _Source, year, authority, found) -> _Part:
                     bad,
                     YEAR_COLUMN,
                     "year",
-                    "not a collection year (write the end year, 2020, or 2019-20)",
+                    "not a collection year (write 2020 or 2019-20)",
                     written,
                 )
             )
-        dated_by = pd.Series("YEAR column", index=index, dtype=object)
     elif year is not None:
         years = pd.Series(float(year), index=index)
         dated_by = pd.Series("year argument", index=index, dtype=object)
@@ -690,7 +908,93 @@ def _part(source: _Source, year, authority, found) -> _Part:
     else:
         years = pd.Series(np.nan, index=index)
         dated_by = pd.Series("", index=index, dtype=object)
-    return _Part(source, text, stamps, fmt, labels.where(~labels.isna()), years, dated_by)
+    return _Part(source, text, stamps, fmt, labels.where(~labels.isna()), years, dated_by, tokens)
+
+
+def _date_year_columns(parts: list[_Part], how: str) -> None:
+    """Date the rows whose YEAR column holds one calendar year: as the start or the end
+    year of the collection as ``how`` says, or (``"data"``) as each authority's episodes
+    say: the collection year their DECOMs reach (see :func:`_data_year`) against the
+    year written, the convention most of its returns follow. An authority with no
+    episodes takes the convention of the others; with none at all, the end year."""
+    pending = [p for p in parts if p.tokens is not None and p.tokens.notna().any()]
+    if not pending:
+        return
+    offsets: dict[str, int] = {}
+    if how == "data":
+        votes = []
+        for part in pending:
+            if part.source.table != "episodes" or "DECOM" not in part.text:
+                continue
+            rows = part.tokens.notna().to_numpy()
+            decom = validation.parse_dates(part.text["DECOM"][rows], part.fmt)
+            if "DECOM" in part.stamps:
+                decom = decom.fillna(part.stamps["DECOM"][rows])
+            votes.append(
+                pd.DataFrame(
+                    {
+                        "label": part.labels[rows].fillna("").to_numpy(),
+                        "token": part.tokens[rows].to_numpy(),
+                        "end": (decom.dt.year + (decom.dt.month > 3)).to_numpy(),
+                    }
+                ).dropna()
+            )
+        if votes:
+            offsets = _year_offsets(pd.concat(votes, ignore_index=True))
+    tally = pd.Series(list(offsets.values()), dtype="int64").value_counts()
+    common = int(max(tally.index, key=lambda o: (tally[o], -o))) if len(tally) else None
+    for part in pending:
+        rows = part.tokens.notna().to_numpy()
+        labels = part.labels.fillna("")
+        if how in ("start", "end"):
+            offset = pd.Series(int(how == "start"), index=part.tokens.index)
+            why = pd.Series(f"YEAR column, year_column='{how}'", index=part.tokens.index)
+        else:
+            known = labels.map(offsets)
+            offset = known.fillna(common if common is not None else 0)
+            why = pd.Series(
+                np.where(
+                    known.notna(),
+                    "YEAR column, " + np.where(offset == 1, "start", "end") + " year (its dates)",
+                    "YEAR column, "
+                    + np.where(offset == 1, "start", "end")
+                    + (
+                        " year (as the other authorities' dates)"
+                        if common is not None
+                        else " year (no episodes to tell)"
+                    ),
+                ),
+                index=part.tokens.index,
+            )
+        part.years[rows] = (part.tokens + offset)[rows]
+        part.dated_by[rows] = why[rows]
+
+
+def _year_offsets(votes: pd.DataFrame) -> dict[str, int]:
+    """For each authority label, whether its YEAR column writes the start (1) or the end
+    (0) year of the collection: each (label, year written) group's DECOMs reach a
+    collection year (the busiest one, followed on without a gap, as
+    :func:`_data_year`), which is the year written or the one after it; the offset most
+    of the label's groups show (the end year on a tie)."""
+    counts = votes.groupby(["label", "token", "end"]).size().rename("n").reset_index()
+    counts = counts.sort_values(
+        ["label", "token", "n", "end"], ascending=[True, True, False, False]
+    )
+    busiest = counts.drop_duplicates(["label", "token"])[["label", "token", "end"]]
+    present = set(zip(counts["label"], counts["token"], counts["end"], strict=True))
+    reached = busiest["end"].to_numpy(dtype=np.int64).copy()
+    keys = list(zip(busiest["label"], busiest["token"], strict=True))
+    for i, (label, token) in enumerate(keys):
+        while (label, token, reached[i] + 1) in present:
+            reached[i] += 1
+    offset = reached - busiest["token"].to_numpy(dtype=np.int64)
+    frame = pd.DataFrame({"label": busiest["label"].to_numpy(), "offset": offset})
+    frame = frame[frame["offset"].isin([0, 1])]
+    out = {}
+    for label, group in frame.groupby("label"):
+        tally = group["offset"].value_counts()
+        out[str(label)] = int(max(tally.index, key=lambda o: (tally[o], -o)))
+    return out
 
 
 def _raw_meta(source: _Source, labels: pd.Series, year: float) -> pd.DataFrame:

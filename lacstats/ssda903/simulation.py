@@ -18,8 +18,15 @@ import pandas as pd
 
 from lacstats.ssda903.codes import year_end, year_start
 
-__all__ = ["EPISODE_COLUMNS", "simulate", "simulate_region", "write"]
+__all__ = [
+    "EPISODE_COLUMNS",
+    "RETURN_COLUMNS",
+    "simulate",
+    "simulate_region",
+    "write",
+]
 
+#: The columns of a simulated episodes table.
 EPISODE_COLUMNS = (
     "CHILD",
     "DECOM",
@@ -45,6 +52,7 @@ def simulate(
     mean_stay_years: float = 2.2,
     move_every_days: float = 500,
     first_id: int = 100000,
+    tables: str = "core",
 ) -> dict[int, dict[str, pd.DataFrame]]:
     """Synthetic returns of one authority.
 
@@ -52,6 +60,14 @@ def simulate(
     ``{year: {"header": ..., "episodes": ...}}`` (``year`` the collection's end year),
     dates as dd/mm/yyyy text, ready for :func:`write`. Child identifiers are six-digit
     numbers from ``first_id``. Not calibrated to anything: never use it for findings.
+
+    With ``tables="all"`` each year is a whole return, every table with the DfE's
+    columns (:data:`RETURN_COLUMNS`), consistent with the DfE's validation rules as far as
+    lacstats knows them (the header and episodes are those of ``tables="core"``, adjusted
+    where a rule requires it: a mother status for girls, postcodes, the reason for a
+    change of placement, one legal status through a period of care, adoption only from a
+    foster placement with its decision and AD1 record); the extra draws come from a
+    stream spawned from ``rng``, so the core tables' draws are unchanged.
 
     Examples
     --------
@@ -61,15 +77,274 @@ def simulate(
     ([2023, 2024], ['episodes', 'header'])
     >>> returns[2024]["episodes"].columns.tolist()[:6]
     ['CHILD', 'DECOM', 'RNE', 'LS', 'CIN', 'PLACE']
+    >>> full = ssda903.simulate(years=[2023], children=50, rng=1, tables="all")
+    >>> sorted(full[2023])[:4]
+    ['ad1', 'episodes', 'header', 'missing']
     """
+    if tables not in ("core", "all"):
+        raise ValueError(f"tables must be 'core' or 'all', got {tables!r}")
+    generator = np.random.default_rng(rng)
     header, episodes = _children_and_episodes(
-        np.random.default_rng(rng), years, children, mean_stay_years, move_every_days, first_id
+        generator, years, children, mean_stay_years, move_every_days, first_id
     )
+    if tables == "all":
+        extra = generator.spawn(1)[0]  # the core tables' draws are left as they were
+        header, episodes = _as_full(header, episodes, extra)
     out = {}
     for year in years:
         live = _one_year(episodes, year)
         kids = header[header["CHILD"].isin(live["CHILD"])]
-        out[year] = {"header": _as_text(kids), "episodes": _as_text(live)}
+        if tables == "all":
+            out[year] = {
+                name: _as_text(frame)
+                for name, frame in _full_return(kids, live, year, extra).items()
+            }
+        else:
+            out[year] = {"header": _as_text(kids), "episodes": _as_text(live)}
+    return out
+
+
+#: The columns of each table of the return, as the DfE's files write them.
+RETURN_COLUMNS: dict[str, tuple[str, ...]] = {
+    "header": ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"),
+    "episodes": (
+        "CHILD",
+        "DECOM",
+        "RNE",
+        "LS",
+        "CIN",
+        "PLACE",
+        "PLACE_PROVIDER",
+        "DEC",
+        "REC",
+        "REASON_PLACE_CHANGE",
+        "HOME_POST",
+        "PL_POST",
+        "URN",
+    ),
+    "uasc": ("CHILD", "SEX", "DOB", "DUC"),
+    "ad1": (
+        "CHILD",
+        "DOB",
+        "DATE_INT",
+        "DATE_MATCH",
+        "FOSTER_CARE",
+        "NB_ADOPTR",
+        "SEX_ADOPTR",
+        "LS_ADOPTR",
+    ),
+    "placed_for_adoption": (
+        "CHILD",
+        "DOB",
+        "DATE_PLACED",
+        "DATE_PLACED_CEASED",
+        "REASON_PLACED_CEASED",
+    ),
+    "previous_permanence": ("CHILD", "DOB", "PREV_PERM", "LA_PERM", "DATE_PERM"),
+    "oc2": (
+        "CHILD",
+        "DOB",
+        "SDQ_SCORE",
+        "SDQ_REASON",
+        "CONVICTED",
+        "HEALTH_CHECK",
+        "IMMUNISATIONS",
+        "TEETH_CHECK",
+        "HEALTH_ASSESSMENT",
+        "SUBSTANCE_MISUSE",
+        "INTERVENTION_RECEIVED",
+        "INTERVENTION_OFFERED",
+    ),
+    "oc3": ("CHILD", "DOB", "IN_TOUCH", "ACTIV", "ACCOM"),
+    "reviews": ("CHILD", "DOB", "REVIEW", "REVIEW_CODE"),
+    "missing": ("CHILD", "DOB", "MISSING", "MIS_START", "MIS_END"),
+    "sw_episodes": ("CHILD", "DOB", "SW_ID", "SW_DECOM", "SW_DEC", "SW_REASON"),
+}
+_FOSTER = ("U1", "U2", "U3", "U4", "U5", "U6")
+_POSTCODE_AREAS = np.array(["BN", "GU", "ME", "OX", "RG", "SO", "TN", "PO", "CT", "MK"])
+
+
+def _postcodes(generator: np.random.Generator, n: int) -> np.ndarray:
+    """Postcodes of the usual shape (area, district, sector, unit): made up."""
+    area = generator.choice(_POSTCODE_AREAS, n)
+    district = generator.integers(1, 30, n).astype(str)
+    sector = generator.integers(1, 10, n).astype(str)
+    unit = np.array(["AB", "DE", "FG", "HJ", "LN", "PQ", "RT", "UW"])[generator.integers(0, 8, n)]
+    return np.char.add(np.char.add(np.char.add(area, district), np.char.add(" ", sector)), unit)
+
+
+def _as_full(header: pd.DataFrame, episodes: pd.DataFrame, generator) -> tuple:
+    """The core tables adjusted where a DfE rule requires it (see :func:`simulate`)."""
+    header, episodes = header.copy(), episodes.copy()
+    girls = header["SEX"].eq("2")
+    header["MOTHER"] = np.where(girls, "0", None)
+    letters = np.array(list("ABCDEFGHJKLMNPQRTUVWXYZ"))
+    header["UPN"] = (
+        letters[generator.integers(0, len(letters), len(header))]
+        + pd.Series(generator.integers(10**11, 10**12, len(header)))
+        .astype(str)
+        .str.zfill(12)
+        .to_numpy()
+    )
+    header["MC_DOB"] = None
+    dob = episodes["CHILD"].map(header.set_index("CHILD")["DOB"])
+    first = ~episodes["CHILD"].eq(episodes["CHILD"].shift())
+    last = ~episodes["CHILD"].eq(episodes["CHILD"].shift(-1))
+    # one legal status through a period of care: a change of placement (P) keeps it
+    episodes["LS"] = episodes["LS"].where(first).ffill()
+    episodes["CIN"] = episodes["CIN"].where(first).ffill()
+    episodes.loc[episodes["LS"].eq("E1"), "LS"] = "C2"
+    # placed with parents: never under section 20 (V2), for the whole period of care
+    with_parents = episodes["CHILD"].isin(episodes.loc[episodes["PLACE"].eq("P1"), "CHILD"])
+    episodes.loc[with_parents & episodes["LS"].eq("V2"), "LS"] = "C2"
+    # placements a child is too young for
+    age = (episodes["DECOM"] - dob).dt.days / 365.25
+    young = (episodes["PLACE"].eq("H5") & (age < 16.5)) | (episodes["PLACE"].eq("S1") & (age < 5))
+    episodes.loc[young, ["PLACE", "PLACE_PROVIDER"]] = ["U4", "PR1"]
+    # adoption: only from a foster placement, a child's last placement, ending adopted
+    before = episodes["PLACE"].shift()
+    adopted = episodes["PLACE"].eq("A4") & ~first & before.isin(_FOSTER) & last & (age < 16)
+    episodes.loc[episodes["PLACE"].eq("A4") & ~adopted, ["PLACE", "PLACE_PROVIDER"]] = [
+        "U4",
+        "PR1",
+    ]
+    episodes.loc[adopted, "REC"] = "E11"
+    episodes["HOME_POST"] = episodes["CHILD"].map(
+        dict(zip(header["CHILD"], _postcodes(generator, len(header)), strict=True))
+    )
+    episodes["PL_POST"] = _postcodes(generator, len(episodes))
+    # an Ofsted URN for every placement that has one (not H5, P1-P3, R1, R2, R5, T0-T4, Z1)
+    exempt = episodes["PLACE"].isin(["H5", "P1", "P2", "P3", "R1", "R2", "R5", "Z1"])
+    urn = pd.Series(generator.integers(1_000_000, 9_999_999, len(episodes))).astype(str)
+    episodes["URN"] = np.where(exempt, None, "SC" + urn.str.slice(0, 6).to_numpy())
+    following = episodes["RNE"].shift(-1).isin(["P", "B", "T", "U"]) & ~last
+    episodes["REASON_PLACE_CHANGE"] = np.where(following, "CARPL", None)
+    return header, episodes[list(RETURN_COLUMNS["episodes"])]
+
+
+def _full_return(
+    header: pd.DataFrame, episodes: pd.DataFrame, year: int, generator: np.random.Generator
+) -> dict[str, pd.DataFrame]:
+    """Every table of one year's return from its header and episodes (dates as
+    timestamps): reviews of the children looked after, OC2 for those looked after
+    continuously for 12 months at 31 March, the decision and AD1 of children adopted, a
+    previous permanence record for children who started to be looked after, a few
+    periods missing, social worker episodes from 2023-24; OC3 and UASC empty.
+
+    """
+    start, end = year_start(year), year_end(year)
+    dob = episodes["CHILD"].map(header.set_index("CHILD")["DOB"])
+    kids = header.set_index("CHILD")
+    out: dict[str, pd.DataFrame] = {
+        "header": header[list(RETURN_COLUMNS["header"])],
+        "episodes": episodes[list(RETURN_COLUMNS["episodes"])],
+    }
+
+    def table(name: str, rows: pd.DataFrame) -> pd.DataFrame:
+        rows = rows.assign(DOB=rows["CHILD"].map(kids["DOB"]))
+        return rows.reindex(columns=list(RETURN_COLUMNS[name])).reset_index(drop=True)
+
+    # reviews: one for each child, 20 days after the later of its first episode and 1 April
+    first = episodes.groupby("CHILD")["DECOM"].min()
+    review = first.clip(lower=start) + pd.Timedelta(days=20)
+    review = review[review <= end]
+    four = kids["DOB"].reindex(review.index) + pd.DateOffset(years=4)
+    out["reviews"] = table(
+        "reviews",
+        pd.DataFrame(
+            {
+                "CHILD": review.index,
+                "REVIEW": review.to_numpy(),
+                "REVIEW_CODE": np.where((review <= four).to_numpy(), "PN0", "PN1"),
+            }
+        ),
+    )
+    # OC2: looked after since before 1 April, in care on 31 March, no new period in the year
+    began = episodes.groupby("CHILD")["DECOM"].min()
+    open_end = episodes[episodes["DEC"].isna()]["CHILD"].unique()
+    twelve = began[(began < start)].index.intersection(open_end)
+    born = kids["DOB"].reindex(twelve)
+    sdq = (born + pd.DateOffset(years=4) <= end) & (born + pd.DateOffset(years=17) > start)
+    out["oc2"] = table(
+        "oc2",
+        pd.DataFrame(
+            {
+                "CHILD": twelve,
+                "SDQ_SCORE": np.where(sdq, "12", None),
+                "SDQ_REASON": None,
+                "CONVICTED": np.where(born + pd.DateOffset(years=10) <= end, "0", None),
+                "HEALTH_CHECK": np.where(born + pd.DateOffset(years=5) > end, "1", None),
+                "IMMUNISATIONS": "1",
+                "TEETH_CHECK": "1",
+                "HEALTH_ASSESSMENT": "1",
+                "SUBSTANCE_MISUSE": "0",
+                "INTERVENTION_RECEIVED": None,
+                "INTERVENTION_OFFERED": None,
+            }
+        ),
+    )
+    # adoption: the decision and AD1 of children whose episode ended adopted this year
+    adopted = episodes[episodes["REC"].eq("E11") & episodes["DEC"].between(start, end)]
+    starts = episodes[episodes["RNE"].eq("S")].groupby("CHILD")["DECOM"].max()
+    placed = adopted.set_index("CHILD")["DECOM"]
+    began = pd.to_datetime(starts.reindex(placed.index))
+    decided = placed - pd.Timedelta(days=30)
+    decided = decided.where(began.isna() | (decided >= began), began)
+    out["placed_for_adoption"] = table(
+        "placed_for_adoption",
+        pd.DataFrame({"CHILD": placed.index, "DATE_PLACED": decided.to_numpy()}),
+    )
+    out["ad1"] = table(
+        "ad1",
+        pd.DataFrame(
+            {
+                "CHILD": placed.index,
+                "DATE_INT": decided.to_numpy(),
+                "DATE_MATCH": placed.to_numpy(),
+                "FOSTER_CARE": "0",
+                "NB_ADOPTR": "1",
+                "SEX_ADOPTR": "M1",
+                "LS_ADOPTR": "L0",
+            }
+        ),
+    )
+    # previous permanence: the children who started to be looked after this year
+    entered = episodes[episodes["RNE"].eq("S") & (episodes["DECOM"] >= start)]["CHILD"].unique()
+    out["previous_permanence"] = table(
+        "previous_permanence", pd.DataFrame({"CHILD": entered, "PREV_PERM": "Z1"})
+    )
+    # missing: one child in twenty, three days from the middle of an episode in the year
+    ends = episodes["DEC"].fillna(end).clip(upper=end)
+    begins = episodes["DECOM"].clip(lower=start)
+    long = episodes[(ends - begins).dt.days > 10]
+    chosen = long.drop_duplicates("CHILD")
+    chosen = chosen[generator.random(len(chosen)) < 0.05]
+    middle = begins[chosen.index] + (ends[chosen.index] - begins[chosen.index]) / 2
+    middle = middle.dt.normalize()
+    out["missing"] = table(
+        "missing",
+        pd.DataFrame(
+            {
+                "CHILD": chosen["CHILD"].to_numpy(),
+                "MISSING": "M",
+                "MIS_START": middle.to_numpy(),
+                "MIS_END": (middle + pd.Timedelta(days=3)).to_numpy(),
+            }
+        ),
+    )
+    social = pd.DataFrame(columns=["CHILD"])
+    if year >= 2024:
+        social = pd.DataFrame(
+            {
+                "CHILD": first.index,
+                "SW_ID": "SW" + pd.Series(first.index).astype(str).to_numpy(),
+                "SW_DECOM": first.clip(lower=start).to_numpy(),
+            }
+        )
+    out["sw_episodes"] = table("sw_episodes", social)
+    out["oc3"] = table("oc3", pd.DataFrame(columns=["CHILD"]))
+    out["uasc"] = table("uasc", pd.DataFrame(columns=["CHILD"]))
+    del dob
     return out
 
 

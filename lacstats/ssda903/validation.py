@@ -43,7 +43,7 @@ __all__ = [
 
 #: Every rule, by name, with what it finds.
 RULES: dict[str, str] = {
-    "missing_table": "no Header table: children's dates of birth are needed",
+    "missing_table": "no Header or no Episodes table: the return cannot be used",
     "missing_column": "a required column is missing: the table cannot be read",
     "duplicate_table": "more than one table of a kind for one authority and year",
     "undated": "the collection year of a group of files cannot be told",
@@ -55,12 +55,13 @@ RULES: dict[str, str] = {
     "dec_before_decom": "an episode ending (DEC) before it starts (DECOM)",
     "distance": "a PL_DISTANCE that is not a distance in miles (0 to 999.9)",
     "provider_blank": "PLACE_PROVIDER blank for a placement that has a provider",
-    "episode_without_header": "an episode of a child with no record in that year's header",
-    "uasc_without_header": "a UASC record of a child absent from that year's header",
+    "episode_without_header": "an episode of a child with no header record in any year",
+    "uasc_without_header": "a UASC record of a child with no header record in any year",
     "header_conflict": "two header records of one child in one return that disagree",
     "dob_after_start": "a date of birth after the start of one of the child's episodes",
 }
 
+#: The columns of a list of problems (``Return.errors``).
 PROBLEM_COLUMNS = (
     "authority",
     "table",
@@ -224,7 +225,8 @@ def parse_dates(values: pd.Series, fmt: str | None) -> pd.Series:
 
 
 def _label(file: Any, year: Any) -> str:
-    return f"{file} ({year_label(int(year))})" if pd.notna(year) else f"{file}"
+    name = "" if file is None or (not isinstance(file, str) and pd.isna(file)) else f" {file}"
+    return f"{name} ({year_label(int(year))})" if pd.notna(year) else name
 
 
 def check_table(
@@ -418,8 +420,15 @@ def _out_of_range(out: pd.DataFrame, table: TableSpec, meta: pd.DataFrame, fmt) 
                     out[column].dt.strftime("%Y-%m-%d").astype(object),
                 )
             )
+            # the date as written, for the DfE's rules (which judge it themselves)
+            out[f"_{column}{UNCHECKED}"] = out[column]
             out.loc[late, column] = pd.NaT
     return found
+
+
+#: The suffix of the columns that keep a date out of range as written, until the DfE's
+#: rules have seen it (dropped from the tables a read returns).
+UNCHECKED = "_as_written"
 
 
 def _return_keys(*frames: pd.DataFrame) -> list[np.ndarray]:
@@ -442,12 +451,68 @@ def _member(keys: np.ndarray, known: np.ndarray) -> np.ndarray:
     return known[at] == keys
 
 
+def _child_keys(*frames: pd.DataFrame) -> list[np.ndarray]:
+    """One integer per authority and CHILD, the same across the tables given (-1 for a
+    blank CHILD)."""
+    both = [pd.concat([f[c] for f in frames], ignore_index=True) for c in ("authority", "CHILD")]
+    who, _ = pd.factorize(both[0].astype(str), use_na_sentinel=True)
+    child, uniques = pd.factorize(both[1], use_na_sentinel=True)
+    key = (who.astype(np.int64) + 1) * (len(uniques) + 1) + child + 1
+    key[child < 0] = -1
+    bounds = np.cumsum([0, *(len(f) for f in frames)])
+    return [key[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def header_rows(header: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
+    """For each row of ``rows`` (a table with ``authority``, ``CHILD`` and ``YEAR``), the
+    position in ``header`` of the child's header record it goes with: the latest return's
+    that does not follow the row's, else the earliest later one; -1 when the child has
+    no header record in any year of the extract.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats.ssda903.validation import header_rows
+    >>> header = pd.DataFrame({"authority": "Kent", "CHILD": ["1", "1", "2"], "YEAR": [2019, 2021, 2021]})
+    >>> rows = pd.DataFrame({"authority": "Kent", "CHILD": ["1", "1", "1", "2", "3"], "YEAR": [2018, 2020, 2022, 2019, 2020]})
+    >>> header_rows(header, rows).tolist()
+    [0, 0, 1, 2, -1]
+    """
+    heads, keys = _child_keys(header, rows)
+    out = np.full(len(rows), -1, dtype=np.int64)
+    if not len(header) or not len(rows):
+        return out
+    left = pd.DataFrame(
+        {"key": keys, "YEAR": rows["YEAR"].to_numpy(dtype=np.int64), "at": np.arange(len(rows))}
+    )
+    right = pd.DataFrame(
+        {
+            "key": heads,
+            "YEAR": header["YEAR"].to_numpy(dtype=np.int64),
+            "row": np.arange(len(header)),
+        }
+    )
+    left = left[left["key"] >= 0].sort_values("YEAR", kind="stable")
+    right = right[right["key"] >= 0].sort_values(["YEAR", "row"], kind="stable")
+    for direction in ("backward", "forward"):
+        if left.empty:
+            break
+        found = pd.merge_asof(
+            left, right, on="YEAR", by="key", direction=direction, allow_exact_matches=True
+        )
+        hit = found["row"].notna().to_numpy()
+        out[found["at"].to_numpy()[hit]] = found["row"].to_numpy()[hit].astype(np.int64)
+        left = left[~np.isin(left["at"].to_numpy(), found["at"].to_numpy()[hit])]
+    return out
+
+
 def check_consistency(
     header: pd.DataFrame, episodes: pd.DataFrame, uasc: pd.DataFrame
 ) -> list[pd.DataFrame]:
-    """Rules across tables, within each authority's return of a year: episodes and UASC
-    records of children absent from the header, header records of one child that disagree,
-    and dates of birth after an episode starts.
+    """Rules across tables: episodes and UASC records of children with no header record
+    in any year of the returns read (a child's header is looked up across the years: the
+    latest return's that does not follow the record's, else any), header records of one
+    child in one return that disagree, and dates of birth after an episode starts.
 
     Examples
     --------
@@ -464,21 +529,21 @@ def check_consistency(
     0    2  CHILD   999  episode_without_header
     """
     found = []
-    heads, spells, flags = _return_keys(header, episodes, uasc)
-    known = np.sort(heads[heads >= 0])
+    uses = {"episodes": header_rows(header, episodes), "uasc": header_rows(header, uasc)}
     checks = (
-        ("episodes", episodes, spells, "episode_without_header", "child has no record in that "),
-        ("uasc", uasc, flags, "uasc_without_header", "UASC child has no record in that "),
+        ("episodes", episodes, "episode_without_header", "child has no record in the "),
+        ("uasc", uasc, "uasc_without_header", "UASC child has no record in the "),
     )
-    for name, frame, keys, rule, who in checks:
-        orphan = (keys >= 0) & ~_member(keys, known)
+    for name, frame, rule, who in checks:
+        orphan = (uses[name] < 0) & frame["CHILD"].notna().to_numpy()
         if orphan.any():
-            why = who + "year's header table"
+            why = who + "header table of any year"
             found.append(
                 problems_at(_meta(frame, name), orphan, "CHILD", rule, why, frame["CHILD"])
             )
     if header.empty:
         return found
+    heads, _ = _return_keys(header, header.iloc[:0])
     records = pd.DataFrame({"key": heads, "SEX": header["SEX"], "DOB": header["DOB"]})
     distinct = records[heads >= 0].drop_duplicates()
     clash = np.sort(distinct.loc[distinct["key"].duplicated(keep=False), "key"].to_numpy())
@@ -494,11 +559,14 @@ def check_consistency(
                 header["CHILD"],
             )
         )
-    if not episodes.empty:
-        order = episodes["DECOM"].to_numpy().argsort(kind="stable")
-        firsts = pd.Series(np.arange(len(episodes))[order], index=spells[order])
+    used = uses["episodes"]
+    if not episodes.empty and (used >= 0).any():
+        # each header record against the earliest episode that goes with it
+        with_head = np.flatnonzero(used >= 0)
+        order = with_head[np.argsort(episodes["DECOM"].to_numpy()[with_head], kind="stable")]
+        firsts = pd.Series(order, index=used[order])
         firsts = firsts[~firsts.index.duplicated(keep="first")]
-        at = firsts.reindex(heads).to_numpy()
+        at = firsts.reindex(np.arange(len(header))).to_numpy()
         has = ~np.isnan(at)
         rows = np.where(has, at, 0).astype(np.int64)
         decom = episodes["DECOM"].to_numpy()[rows]
@@ -572,7 +640,7 @@ def problem_error(problems: pd.DataFrame) -> ReturnError:
         head = group.iloc[0]
         rows = [int(r) for r in group["row"].dropna()]
         values = list(group["value"])
-        where = f"{head['table']} table {_label(head['file'], head['year'])}"
+        where = f"{head['table']} table{_label(head['file'], head['year'])}"
         if head["authority"] not in (None, "") and pd.notna(head["authority"]):
             where = f"{head['authority']}: {where}"
         column = f", column {head['column']!r}" if head["column"] else ""

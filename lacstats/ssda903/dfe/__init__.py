@@ -1,0 +1,191 @@
+"""The DfE's validation rules for the SSDA903 return, by the DfE's codes and messages.
+
+The rules are those of the DfE's validator (``csc-validator-be-903``, the reference
+implementation the DfE publishes for the return; its rule sets start with 2022-23 and
+lacstats applies them to the earlier years' returns, back to 2017-18), each written here
+as operations on whole tables: every authority's return of every year at once, keyed by
+return and child, never a loop over children. Each rule says which collection years it
+applies in; a rule the DfE changed has a version per span of years.
+
+:func:`run` checks tables already typed by :func:`lacstats.ssda903.read` and returns one
+problem per flagged row (the columns of
+:data:`lacstats.ssda903.validation.PROBLEM_COLUMNS`, ``rule`` the DfE's code).
+:func:`rule_table` lists the rules, the DfE's and lacstats' own.
+
+Some rules cannot be checked as the DfE checks them: the DfE derives PL_LA, PL_LOCATION
+and PL_DISTANCE from postcodes with the ONS postcode directory, which lacstats does not
+ship, so the rules on those fields read them as the return or extract writes them; rules
+that need Ofsted's lists of providers are not run (:data:`NOT_IMPLEMENTED`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from lacstats.ssda903.dfe import (  # noqa: F401 - the rules register themselves
+    _adoption,
+    _codes,
+    _episodes,
+    _header,
+    _outcomes,
+    _reviews,
+)
+from lacstats.ssda903.dfe._context import Context
+from lacstats.ssda903.dfe._registry import FIRST_YEAR, LAST_YEAR, REGISTRY, Rule, as_mask
+from lacstats.ssda903.validation import PROBLEM_COLUMNS, RULES, no_problems
+
+__all__ = ["FIRST_YEAR", "LAST_YEAR", "NOT_IMPLEMENTED", "REGISTRY", "Rule", "rule_table", "run"]
+
+#: DfE rules lacstats does not run, with why.
+NOT_IMPLEMENTED: dict[str, str] = {
+    "392c": "checks each postcode against the ONS postcode directory (NSPL), which the DfE's "
+    "validator ships and lacstats does not",
+}
+
+
+def versions(year: int) -> dict[str, Rule]:
+    """The DfE's rules that apply in collection year ``year`` (end year), by code."""
+    out = {}
+    for code, found in REGISTRY.items():
+        for version in found:
+            if version.applies(year):
+                out[code] = version
+    return out
+
+
+def rule_table(year: int | None = None) -> pd.DataFrame:
+    """Every rule lacstats checks: ``code``, ``source`` (``DfE`` or ``lacstats``),
+    ``message``, ``fields``, ``first_year`` and ``last_year`` (collection end years; for
+    lacstats' own rules every year); with ``year``, the rules of that collection year.
+
+    Examples
+    --------
+    >>> from lacstats.ssda903 import dfe
+    >>> table = dfe.rule_table(2019)
+    >>> table[table["code"] == "148"][["source", "message"]].values.tolist()
+    [['DfE', 'Date episode ceased and reason episode ceased must both be coded, or both left blank.']]
+    >>> table[table["code"] == "dec_before_decom"]["source"].item()
+    'lacstats'
+    """
+    rows = [
+        {
+            "code": name,
+            "source": "lacstats",
+            "message": text,
+            "fields": "",
+            "first_year": pd.NA,
+            "last_year": pd.NA,
+        }
+        for name, text in RULES.items()
+    ]
+    for code, found in REGISTRY.items():
+        for version in found:
+            if year is not None and not version.applies(year):
+                continue
+            rows.append(
+                {
+                    "code": code,
+                    "source": "DfE",
+                    "message": version.message,
+                    "fields": ", ".join(version.fields),
+                    "first_year": version.first,
+                    "last_year": version.last,
+                }
+            )
+    table = pd.DataFrame(rows).astype({"first_year": "Int64", "last_year": "Int64"})
+    dfe = table["source"] == "DfE"
+    table["_order"] = np.where(dfe, 1, 0)
+    table["_number"] = pd.to_numeric(table["code"].str.extract(r"^(\d+)")[0], errors="coerce")
+    table = table.sort_values(["_order", "_number", "code"], kind="stable")
+    return table.drop(columns=["_order", "_number"]).reset_index(drop=True)
+
+
+def run(
+    tables: dict[str, pd.DataFrame],
+    *,
+    present: Iterable[str] | None = None,
+    codes: Iterable[str] | None = None,
+    la_codes: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """The DfE's rules on typed tables (as :attr:`lacstats.ssda903.Return.tables`, the
+    core tables included): one problem per flagged row, ``rule`` the DfE's code. Rows are
+    flagged only in the collection years the rule applies in; a rule needing a table that
+    was not read (``present``) is not run. ``codes`` picks rules by code; ``la_codes``
+    gives each authority's ONS code (the rules that compare PL_LA with the authority's
+    own code check only the authorities it names).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import ssda903
+    >>> from lacstats.ssda903 import dfe
+    >>> data = ssda903.read(ssda903.fake903_path())
+    >>> found = dfe.run({t: data.table(t) for t in ("header", "episodes", "uasc")}, codes=["148"])
+    >>> found[["table", "row", "column", "rule"]].head(2)
+          table  row column rule
+    0  episodes    3    DEC  148
+    1  episodes    5    DEC  148
+    """
+    context = Context(tables, set(present) if present is not None else None, la_codes)
+    wanted = None if codes is None else {str(c) for c in codes}
+    years = sorted(
+        {int(y) for frame in context.t.values() for y in frame["YEAR"].dropna().unique()}
+    )
+    found = []
+    for code, all_versions in REGISTRY.items():
+        if wanted is not None and code not in wanted:
+            continue
+        for version in all_versions:
+            if not any(version.applies(y) for y in years):
+                continue
+            if not set(version.needs) <= context.present:
+                continue
+            flagged = version.check(context)
+            for table, values in flagged.items():
+                frame = context.t[table]
+                mask = as_mask(values, len(frame))
+                mask &= (frame["YEAR"] >= version.first).to_numpy()
+                mask &= (frame["YEAR"] <= version.last).to_numpy()
+                if not mask.any():
+                    continue
+                column = next((f for f in version.fields if f in frame), "CHILD")
+                at = np.flatnonzero(mask)
+                found.append((table, column, code, version.message, at))
+    return _problems(context, found)
+
+
+def _problems(context: Context, found: list) -> pd.DataFrame:
+    """The problems table of the flagged rows, built once from arrays."""
+    if not found:
+        return no_problems()
+    parts: dict[str, list[np.ndarray]] = {c: [] for c in PROBLEM_COLUMNS}
+    for table, column, code, message, at in found:
+        frame = context.t[table]
+        n = len(at)
+        parts["authority"].append(frame["authority"].to_numpy(dtype=object)[at])
+        parts["table"].append(np.full(n, table, dtype=object))
+        files = frame["_file"].to_numpy(dtype=object)[at] if "_file" in frame else None
+        parts["file"].append(files if files is not None else np.full(n, None, dtype=object))
+        parts["year"].append(frame["YEAR"].to_numpy(dtype=np.int64)[at])
+        rows = frame["_row"].to_numpy(dtype=np.int64)[at] if "_row" in frame else at + 1
+        parts["row"].append(rows)
+        parts["column"].append(np.full(n, column, dtype=object))
+        values = frame[column]
+        if pd.api.types.is_datetime64_any_dtype(values.dtype):
+            written = _written(values.iloc[at]).to_numpy(dtype=object)
+        else:
+            written = values.to_numpy(dtype=object)[at]
+        parts["value"].append(written)
+        parts["rule"].append(np.full(n, code, dtype=object))
+        parts["message"].append(np.full(n, message, dtype=object))
+    out = pd.DataFrame({c: np.concatenate(v) for c, v in parts.items()})
+    return out.astype({"year": "Int64", "row": "Int64"})
+
+
+def _written(values: pd.Series) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(values.dtype):
+        return values.dt.strftime("%d/%m/%Y").astype(object)
+    return values.astype(object)

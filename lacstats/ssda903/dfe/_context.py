@@ -1,0 +1,283 @@
+"""The tables of the returns as the DfE's rules see them, with the keys they need.
+
+A rule of the DfE's validator checks one authority's return of one year; lacstats checks
+every return of an extract at once, so each row carries integer keys: ``_ret`` (the
+authority and collection year) and ``_key`` (the child within that return), the same in
+every table. Codes are compared in upper case, as the DfE's validator reads them.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lacstats.ssda903.codes import TABLES
+from lacstats.ssda903.validation import UNCHECKED
+
+#: Columns holding codes that the DfE's validator upper-cases before checking.
+CODED = {
+    "header": ("SEX", "ETHNIC", "UPN", "MOTHER", "UASC"),
+    "episodes": (
+        "RNE",
+        "LS",
+        "CIN",
+        "PLACE",
+        "PLACE_PROVIDER",
+        "REC",
+        "REASON_PLACE_CHANGE",
+        "HOME_POST",
+        "PL_POST",
+        "URN",
+        "PL_LA",
+        "PL_LOCATION",
+    ),
+    "uasc": ("SEX",),
+    "ad1": ("FOSTER_CARE", "NB_ADOPTR", "SEX_ADOPTR", "LS_ADOPTR"),
+    "placed_for_adoption": ("REASON_PLACED_CEASED",),
+    "previous_permanence": ("PREV_PERM", "LA_PERM", "DATE_PERM"),
+    "oc2": (
+        "SDQ_SCORE",
+        "SDQ_REASON",
+        "CONVICTED",
+        "HEALTH_CHECK",
+        "IMMUNISATIONS",
+        "TEETH_CHECK",
+        "HEALTH_ASSESSMENT",
+        "SUBSTANCE_MISUSE",
+        "INTERVENTION_RECEIVED",
+        "INTERVENTION_OFFERED",
+    ),
+    "oc3": ("IN_TOUCH", "ACTIV", "ACCOM"),
+    "reviews": ("REVIEW_CODE",),
+    "missing": ("MISSING",),
+    "sw_episodes": ("SW_ID", "SW_REASON"),
+}
+
+
+def _upper(values: pd.Series) -> pd.Series:
+    """Text in upper case (as object), each distinct value once."""
+    array = values.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(array, use_na_sentinel=True)
+    if not len(uniques):
+        return pd.Series(array, index=values.index, dtype=object)
+    upper = np.array([str(u).upper() for u in uniques] + [None], dtype=object)
+    return pd.Series(upper[codes], index=values.index, dtype=object)
+
+
+class Context:
+    """The tables of one or many returns, typed, with per-row keys and helpers.
+
+    ``present`` names the tables that were read (a rule needing a table that was not
+    read is not run, as the DfE's validator skips it).
+    """
+
+    def __init__(
+        self,
+        tables: dict[str, pd.DataFrame],
+        present: set[str] | None = None,
+        la_codes: dict[str, str] | None = None,
+    ):
+        self.present = set(present if present is not None else tables)
+        self.la_codes = dict(la_codes or {})
+        frames = {}
+        for name in TABLES:
+            frame = tables.get(name)
+            if frame is None:
+                frame = pd.DataFrame(
+                    {c: pd.Series(dtype=object) for c in (*TABLES[name].required, "CHILD")}
+                ).assign(authority=pd.Series(dtype=object), YEAR=pd.Series(dtype="int64"))
+            frames[name] = frame.reset_index(drop=True)
+        # integer keys shared by every table: the return, and the child within it
+        names = list(frames)
+        who = pd.concat([frames[n]["authority"].astype(object) for n in names], ignore_index=True)
+        year = np.concatenate([frames[n]["YEAR"].to_numpy(dtype=np.int64) for n in names])
+        child = pd.concat([frames[n]["CHILD"].astype(object) for n in names], ignore_index=True)
+        ret, _ = pd.factorize(who.fillna("").astype(str) + "|" + year.astype(str))
+        kid, uniques = pd.factorize(child, use_na_sentinel=True)
+        key = ret.astype(np.int64) * (len(uniques) + 1) + kid + 1
+        key[kid < 0] = -1
+        bounds = np.cumsum([0, *(len(frames[n]) for n in names)])
+        self.t: dict[str, pd.DataFrame] = {}
+        for i, name in enumerate(names):
+            frame = frames[name].copy()
+            for kept in [c for c in frame.columns if c.endswith(UNCHECKED)]:
+                # a date lacstats' own rules left out (after the year): the DfE's see it
+                column = kept[1 : -len(UNCHECKED)]
+                frame[column] = frame[column].fillna(frame[kept])
+                frame = frame.drop(columns=[kept])
+            coded = CODED.get(name, ())
+            for column in frame.columns:
+                if column in coded:
+                    frame[column] = _upper(frame[column])
+                elif pd.api.types.is_string_dtype(frame[column].dtype) and column != "_file":
+                    # plain object arrays: many small operations are faster on them
+                    frame[column] = frame[column].to_numpy(dtype=object)
+            frame["_ret"] = ret[bounds[i] : bounds[i + 1]]
+            frame["_key"] = key[bounds[i] : bounds[i + 1]]
+            self.t[name] = frame
+        header = self.t["header"]
+        if "UASC" not in header or header["UASC"].isna().all():
+            # the DfE's validator flags a header child as UASC when the UASC table lists them
+            header["UASC"] = np.where(self.has(header, "uasc"), "1", "0")
+
+    # ----------------------------------------------------------------- tables and keys
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        return self.t[name]
+
+    def la_code(self, frame: pd.DataFrame) -> pd.Series:
+        """The ONS code of each row's authority (missing when not known)."""
+        return frame["authority"].map(self.la_codes)
+
+    def start(self, frame: pd.DataFrame) -> pd.Series:
+        """1 April that opens each row's collection year."""
+        return _dates(frame["YEAR"] - 1, 4, 1, frame.index)
+
+    def end(self, frame: pd.DataFrame) -> pd.Series:
+        """31 March that closes each row's collection year."""
+        return _dates(frame["YEAR"], 3, 31, frame.index)
+
+    def has(self, frame: pd.DataFrame, other: str, where: Any = None) -> np.ndarray:
+        """Whether each row's child (in the same return) has a row in table ``other``
+        (restricted to the rows ``where``)."""
+        keys = self.t[other]["_key"].to_numpy()
+        if where is not None:
+            keys = keys[np.asarray(where, dtype=bool)]
+        return np.isin(frame["_key"].to_numpy(), keys) & (frame["_key"].to_numpy() >= 0)
+
+    def value(self, frame: pd.DataFrame, other: str, column: str) -> pd.Series:
+        """For each row, ``column`` of the child's first row in table ``other`` of the same
+        return (missing when there is none)."""
+        source = self.t[other]
+        first = source.drop_duplicates("_key")
+        found = pd.Series(first[column].to_numpy(), index=first["_key"].to_numpy())
+        out = found.reindex(frame["_key"].to_numpy())
+        return pd.Series(out.to_numpy(), index=frame.index)
+
+    def per_child(self, frame: pd.DataFrame, values: Any, how: str) -> pd.Series:
+        """``how`` ("any", "all", "sum", "max", "min", "count") of ``values`` over each
+        child's rows of ``frame``, back on every row."""
+        series = pd.Series(np.asarray(values), index=frame.index)
+        grouped = series.groupby(frame["_key"].to_numpy())
+        if how == "any":
+            return grouped.transform("max").astype(bool)
+        if how == "all":
+            return grouped.transform("min").astype(bool)
+        return grouped.transform(how)
+
+    def spread(self, frame: pd.DataFrame, per_key: pd.Series, fill: Any = np.nan) -> pd.Series:
+        """Values indexed by ``_key`` back on the rows of ``frame``."""
+        out = per_key.reindex(frame["_key"].to_numpy())
+        return (
+            pd.Series(out.to_numpy(), index=frame.index).fillna(fill)
+            if fill is not None
+            else (pd.Series(out.to_numpy(), index=frame.index))
+        )
+
+    # ----------------------------------------------------------------- episodes in order
+
+    @cached_property
+    def order(self) -> np.ndarray:
+        """Episodes sorted by child (within return) and DECOM (missing first), as row
+        positions."""
+        e = self.t["episodes"]
+        decom = e["DECOM"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        return np.lexsort((np.arange(len(e)), decom, e["_key"].to_numpy()))
+
+    def _neighbour(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each episode's previous (step -1) or next (step 1) episode of the same child:
+        (position, exists)."""
+        order = self.order
+        keys = self.t["episodes"]["_key"].to_numpy()[order]
+        n = len(order)
+        at = np.full(n, -1, dtype=np.int64)
+        ok = np.zeros(n, dtype=bool)
+        if n > 1:
+            if step == 1:
+                ok[:-1] = keys[:-1] == keys[1:]
+                at[:-1] = order[1:]
+            else:
+                ok[1:] = keys[1:] == keys[:-1]
+                at[1:] = order[:-1]
+        positions = np.full(n, -1, dtype=np.int64)
+        exists = np.zeros(n, dtype=bool)
+        positions[order] = np.where(ok, at, -1)
+        exists[order] = ok
+        return positions, exists
+
+    @cached_property
+    def _next(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._neighbour(1)
+
+    @cached_property
+    def _previous(self) -> tuple[np.ndarray, np.ndarray]:
+        return self._neighbour(-1)
+
+    @property
+    def has_next(self) -> np.ndarray:
+        return self._next[1]
+
+    @property
+    def has_previous(self) -> np.ndarray:
+        return self._previous[1]
+
+    def next(self, column: str) -> pd.Series:
+        """Each episode's next episode's ``column`` (missing when it has none)."""
+        return self._pick(column, *self._next)
+
+    def previous(self, column: str) -> pd.Series:
+        """Each episode's previous episode's ``column`` (missing when it has none)."""
+        return self._pick(column, *self._previous)
+
+    def _pick(self, column: str, at: np.ndarray, exists: np.ndarray) -> pd.Series:
+        e = self.t["episodes"]
+        values = e[column]
+        picked = values.iloc[np.where(exists, at, 0)].to_numpy() if len(e) else values.to_numpy()
+        out = pd.Series(picked, index=e.index, dtype=values.dtype)
+        return out.where(exists)
+
+    @cached_property
+    def first_episode(self) -> np.ndarray:
+        """Whether each episode is its child's first in the return."""
+        return ~self.has_previous
+
+    @cached_property
+    def last_episode(self) -> np.ndarray:
+        """Whether each episode is its child's last in the return."""
+        return ~self.has_next
+
+    # ----------------------------------------------------------------- derived facts
+
+    @cached_property
+    def looked_after_continuously(self) -> pd.Series:
+        """By child key: looked after continuously for the 12 months to 31 March (the
+        DfE's definition: some episode in the year, and none that starts a period of care
+        (RNE S) after 1 April, ends one (REC other than X1) before 31 March or is under
+        legal status V3 or V4 in the year)."""
+        e = self.t["episodes"]
+        start, end = self.start(e), self.end(e)
+        during = (e["DECOM"] <= end) & ((e["DEC"] >= start) | e["DEC"].isna())
+        enters = e["RNE"].eq("S") & (e["DECOM"] > start) & (e["DECOM"] <= end)
+        leaves = e["REC"].ne("X1") & (e["DEC"] >= start) & (e["DEC"] < end)
+        short = e["LS"].isin(["V3", "V4"]) & during
+        broken = (enters | leaves | short).groupby(e["_key"].to_numpy()).max()
+        seen = during.groupby(e["_key"].to_numpy()).max()
+        return (seen & ~broken).astype(bool)
+
+    def continuously(self, frame: pd.DataFrame) -> pd.Series:
+        """Whether each row's child was looked after continuously for 12 months."""
+        return self.spread(frame, self.looked_after_continuously, fill=False).astype(bool)
+
+
+def _dates(year: pd.Series, month: int, day: int, index: pd.Index) -> pd.Series:
+    parts = pd.DataFrame({"year": year.to_numpy(dtype=np.int64), "month": month, "day": day})
+    out = pd.to_datetime(parts) if len(parts) else pd.Series(dtype="datetime64[ns]")
+    return pd.Series(np.asarray(out, dtype="datetime64[ns]"), index=index)
+
+
+def add_years(dates: pd.Series, years: int) -> pd.Series:
+    """``dates`` plus whole years (29 February to 28 February), missing stays missing."""
+    return dates + pd.DateOffset(years=years)
