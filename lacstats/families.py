@@ -604,13 +604,21 @@ class _NegativeBinomial(_Poisson):
         return [("phi (overdispersion)", draws("phi"), "shape")]
 
 
+#: Normal errors, identity link; the response centred and scaled; a residual SD.
 GAUSSIAN = _Gaussian()
+#: Normal errors on the log of a positive response (centred and scaled); a residual SD.
 LOGNORMAL = _Lognormal()
+#: Student-t errors (a residual scale and degrees of freedom), identity link.
 STUDENT_T = _StudentT()
+#: A positive response, log link, a shape (the response divided by its geometric mean).
 GAMMA = _Gamma()
+#: 0/1 outcomes, logit link.
 BERNOULLI = _Bernoulli()
+#: Successes out of ``trials``, logit link; observation effects allowed.
 BINOMIAL = _Binomial()
+#: Counts, log link, an ``exposure`` offset; observation effects allowed.
 POISSON = _Poisson()
+#: Over-dispersed counts (var = mu + mu^2 / phi), log link, an ``exposure`` offset.
 NEGATIVE_BINOMIAL = _NegativeBinomial()
 
 #: Every family by name, in the order error messages list them.
