@@ -11,10 +11,14 @@ risk (SD 0.05, correlation 0.3 with the intercepts), residual SD 0.35.
 (b) n = 80,000, J = 152, random intercepts: goal under 10 s cold, under 3 s warm.
 (c) n = 80,000, J = 152, correlated varying intercepts and risk slopes: goal under 15 s cold.
 
-Each scenario runs in its own Python process, so "cold" means the first fit in a process;
-PyTensor's on-disk cache of compiled pieces is whatever earlier runs left (as for a user).
-Wall time covers the whole ``fit`` call (design, sufficient statistics, compilation,
-sampling, exact draws, diagnostics); imports are timed separately.
+Each scenario runs twice, each time in a new Python process. The first process starts with
+empty numba and PyTensor caches (a new folder), as on a fresh machine: its fit's
+``compile`` is the first compilation. The second process finds the compiled code that the
+first wrote ("cold": the first fit in a process, as on a user's second day) and fits again
+("warm": a second data set of the same shape in the same process); Bambi, in that process,
+uses PyTensor's own cache folder as before. Wall time covers the whole ``fit`` call
+(design, sufficient statistics, compilation, sampling, exact draws, diagnostics); imports
+are timed separately. The load average is printed before each process.
 
     python benchmarks/bench_hierarchical.py [a] [b] [c] [--bambi-national]
     (Bambi: pip install -e '.[bench]')
@@ -27,8 +31,10 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -114,11 +120,16 @@ def bambi(data, varying=()):
     }
 
 
-def scenario(name: str, bambi_national: bool) -> dict:
+def scenario(name: str, bambi_national: bool, first: bool = False) -> dict:
     start = time.perf_counter()
     import lacstats.hierarchical  # noqa: F401
 
     out = {"scenario": name, "import_seconds": time.perf_counter() - start}
+    if first:  # empty caches: the first compilation, lacstats only
+        n, groups = (1253, 19) if name == "a" else (80_000, 152)
+        data = simulate(n, groups, slopes=name == "c", seed={"a": 11}.get(name, 21))
+        out["lacstats"] = {"first": ours(data, ("risk",) if name == "c" else ())}
+        return out
     if name == "a":
         cold, warm = (
             simulate(1253, 19, slopes=False, seed=11),
@@ -140,9 +151,25 @@ def scenario(name: str, bambi_national: bool) -> dict:
     return out
 
 
+def _process(name: str, extra: list[str], cache: Path, first: bool) -> dict:
+    """One scenario in a new process, with lacstats' numba cache in ``cache`` (and, for the
+    first compilation, PyTensor's too)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache / "numba")}
+    if first:
+        env["PYTENSOR_FLAGS"] = f"base_compiledir={cache / 'pytensor'}"
+    run = subprocess.run(
+        [sys.executable, __file__, "--one", name, *extra, *(["--first"] if first else [])],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
 def main(argv: list[str]) -> None:
     if argv and argv[0] == "--one":
-        print(json.dumps(scenario(argv[1], "--bambi-national" in argv)))
+        print(json.dumps(scenario(argv[1], "--bambi-national" in argv, "--first" in argv)))
         return
     which = [a for a in argv if a in ("a", "b", "c")] or ["a", "b", "c"]
     extra = [a for a in argv if a == "--bambi-national"]
@@ -151,14 +178,18 @@ def main(argv: list[str]) -> None:
         f"Python {platform.python_version()}"
     )
     for name in which:
-        run = subprocess.run(
-            [sys.executable, __file__, "--one", name, *extra],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        result = json.loads(run.stdout.strip().splitlines()[-1])
-        print(f"\n({name}) import {result['import_seconds']:.1f} s")
+        with tempfile.TemporaryDirectory() as scratch:
+            load = os.getloadavg()[0]
+            first = _process(name, extra, Path(scratch), first=True)["lacstats"]["first"]
+            print(
+                f"\n({name}) first compilation, empty caches (load {load:.1f}): "
+                f"{first['seconds']:.1f} s [compile {first['compile']:.1f}, sample "
+                f"{first['sample']:.1f}, other {first['other']:.1f}], min bulk ESS "
+                f"{first['min_bulk_ess']:.0f}"
+            )
+            load = os.getloadavg()[0]
+            result = _process(name, extra, Path(scratch), first=False)
+        print(f"({name}) import {result['import_seconds']:.1f} s (load {load:.1f})")
         for package in ("lacstats", "bambi"):
             for label, r in result.get(package, {}).items():
                 extra_t = (

@@ -16,6 +16,11 @@ for far, 1,500 for rate) after 800 tuning steps: the analysis's own models, rows
 (``share_model``, ``rate_model``, ``share_rows``, ``SAMPLING``, ``MORE_DRAWS``). Goal: each passes the convergence gate in
 under 10 s on two cores, compilation included.
 
+Each model runs twice, each time in a new process: first with empty numba and PyTensor
+caches (a new folder), as on a fresh machine (its ``compile`` is the first compilation),
+then with the compiled code that run wrote (the figures the goal is about). The load
+average is printed with each line.
+
 Peer, in the same run with ``--bambi`` (pip install -e '.[bench]'): Bambi's
 ``p(y, n) ~ year_c + (1 | region) + (1 + year_c | region:authority) + (1 | obs)``
 (binomial) with
@@ -32,6 +37,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -128,11 +134,30 @@ def main(argv: list[str]) -> None:
         f"{os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}"
     )
     for name in names:
-        for flag in ("--one", *(("--one-bambi",) if "--bambi" in argv and name != "rate" else ())):
-            out = subprocess.run(
-                [sys.executable, __file__, flag, name], capture_output=True, text=True, check=True
-            )
-            print(out.stdout.strip().splitlines()[-1])
+        with tempfile.TemporaryDirectory() as scratch:
+            cache = Path(scratch)
+            first = _process(["--one", name], cache, first=True)
+            print(json.dumps({**first, "model": f"{name} (first compilation, empty caches)"}))
+            print(json.dumps(_process(["--one", name], cache, first=False)))
+        if "--bambi" in argv and name != "rate":
+            print(json.dumps(_process(["--one-bambi", name], None, first=False)))
+
+
+def _process(args: list[str], cache: Path | None, first: bool) -> dict:
+    """This script with ``args`` in a new process (lacstats' numba cache in ``cache``;
+    PyTensor's too for a first compilation); its last line, with the load average."""
+    env = dict(os.environ)
+    if cache is not None:
+        env["NUMBA_CACHE_DIR"] = str(cache / "numba")
+    if first:
+        env["PYTENSOR_FLAGS"] = f"base_compiledir={cache / 'pytensor'}"
+    load = round(os.getloadavg()[0], 1)
+    out = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, text=True, check=True, env=env
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    result["load"] = load
+    return result
 
 
 if __name__ == "__main__":

@@ -234,7 +234,7 @@ def posterior_predictive(check: Any) -> Figure:
     >>> from lacstats import plots, synthetic
     >>> from lacstats.hierarchical import HierarchicalModel
     >>> cases = synthetic.complex_lac(rng=2019)
-    >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=500, tune=500, chains=4, rng=1, progress=False)
+    >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=1000, tune=500, chains=4, rng=1, progress=False)
     >>> figure = plots.posterior_predictive(fit.ppc(cases, n_draws=100, keep=10, rng=1))
     >>> len(figure.axes) >= 1
     True

@@ -1,6 +1,7 @@
-"""The on-disk cache of compiled nutpie callbacks (``lacstats.hierarchical.compiled``): the
-same draws as nutpie's own compilation, data swapped without compiling, a new process
-loading both callbacks from disk, and nutpie's own path when its helpers are missing."""
+"""The hand-written log densities (``lacstats.hierarchical.kernels``) against the same models
+written in PyMC (``collapsed.build``, ``full.build``), and their compiled code: once per
+machine, for any data size, read back from numba's cache by a later process with the same
+draws."""
 
 from __future__ import annotations
 
@@ -10,136 +11,283 @@ import subprocess
 import sys
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from lacstats.hierarchical import compiled
+from lacstats.hierarchical import HierarchicalModel, collapsed, compiled, full, kernels
 
-# Rubin (1981), "Estimation in parallel randomized experiments", J. Educational Statistics
-# 6, 377-401, Table 2: the eight schools' estimated effects and standard errors
-SCHOOLS_Y = np.array([28.0, 8.0, -3.0, 7.0, -1.0, 1.0, 18.0, 12.0])
-SCHOOLS_SE = np.array([15.0, 10.0, 16.0, 11.0, 9.0, 11.0, 10.0, 18.0])
+# PyTensor's note that it uses NumPy's BLAS (the PyMC models are compiled in Python mode here)
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:pytensor.link.c.cmodule")
+
+
+def _panel(seed=0, groups=12, years=4):
+    """Authorities in three regions over a few years, a response for every family."""
+    gen = np.random.default_rng(seed)
+    effect = gen.normal(0, 0.5, groups)
+    rows = []
+    for g in range(groups):
+        n = int(gen.integers(20, 300))
+        for t in range(years):
+            eta = -1 + 0.1 * (t - 1.5) + effect[g]
+            p = 1 / (1 + np.exp(-eta))
+            rows.append(
+                (
+                    f"R{g % 3}",
+                    f"A{g:02d}",
+                    t - 1.5,
+                    gen.normal(),
+                    n,
+                    gen.binomial(n, p),
+                    gen.poisson(n * np.exp(eta) / 5 + 1),
+                    gen.negative_binomial(5, 5 / (5 + n * p)),
+                    np.exp(gen.normal(eta, 0.5)),
+                    float(gen.random() < p),
+                    gen.normal(eta, 1.0),
+                )
+            )
+    columns = ["region", "authority", "year", "x", "n", "k", "count", "nb", "pos", "bin", "yn"]
+    data = pd.DataFrame(rows, columns=columns)
+    return data.assign(expo=data["n"].astype(float))
+
+
+DATA = _panel()
+#: (family, formula, group, options): every family, nesting, slopes (correlated or not),
+#: observation effects, offsets and trials, pooled models; "mix" centres every third group
+SLOW = pytest.mark.slow  # the rest of the sweep (CI runs it); a developer's run checks two
+STRUCTURES = [
+    pytest.param("gaussian", "yn ~ x", "authority", {}, marks=SLOW),
+    pytest.param(
+        "gaussian",
+        "yn ~ x + year",
+        ("region", "authority"),
+        {"varying": ("year", "x"), "mix": 1},
+        marks=SLOW,
+    ),
+    pytest.param("lognormal", "pos ~ x", None, {}, marks=SLOW),
+    pytest.param("student_t", "yn ~ x", "authority", {"mix": 1}, marks=SLOW),
+    pytest.param(
+        "gamma", "pos ~ x + year", "authority", {"varying": ("x",), "mix": 1}, marks=SLOW
+    ),
+    pytest.param("bernoulli", "bin ~ x", "authority", {}, marks=SLOW),
+    (
+        "binomial",
+        "k ~ year",
+        ("region", "authority"),
+        {"varying": ("year",), "observation_effects": True, "trials": "n", "mix": 1},
+    ),
+    pytest.param(
+        "binomial",
+        "k ~ year",
+        ("region", "authority"),
+        {"varying": ("year",), "trials": "n"},
+        marks=SLOW,
+    ),
+    pytest.param(
+        "poisson",
+        "count ~ year",
+        ("region", "authority"),
+        {"exposure": "expo", "observation_effects": True},
+        marks=SLOW,
+    ),
+    (
+        "negative_binomial",
+        "nb ~ year + x",
+        ("region", "authority"),
+        {"varying": ("year",), "exposure": "expo", "correlated": False, "mix": 1},
+    ),
+    pytest.param("negative_binomial", "nb ~ x + year", None, {}, marks=SLOW),
+]
+
+
+def _flatten(model, x):
+    """The PyMC model's point (by value variable) of the flat unconstrained vector x."""
+    point, at = {}, 0
+    start = model.initial_point()
+    for var in model.value_vars:
+        shape = np.shape(start[var.name])
+        size = int(np.prod(shape))
+        point[var.name] = x[at : at + size].reshape(shape)
+        at += size
+    assert at == len(x)
+    return point
+
+
+def _compare(model, kernel, F, I, layout, gen):
+    """The kernel's log density differs from PyMC's by the same constant at every point
+    and its gradient is PyMC's."""
+    logp = model.compile_logp(mode="FAST_COMPILE")
+    dlogp = model.compile_dlogp(mode="FAST_COMPILE")
+    gaps = []
+    for _ in range(3):
+        x = layout.start + gen.normal(0, 0.4, layout.n_dim)
+        grad = np.zeros(layout.n_dim)
+        value = kernel(x, grad, F, I)
+        point = _flatten(model, x)
+        gaps.append(value - logp(point))
+        np.testing.assert_allclose(grad, dlogp(point), rtol=1e-8, atol=1e-8)
+    assert np.ptp(gaps) < 1e-8
+
+
+@pytest.mark.parametrize(("family", "formula", "group", "options"), STRUCTURES)
+def test_full_likelihood_kernel_is_the_pymc_model(family, formula, group, options):
+    options = dict(options)
+    mix = options.pop("mix", 0)
+    model = HierarchicalModel(formula, group=group, family=family, fast_path=False, **options)
+    d = model.design(DATA)
+    grouped = group is not None
+    centred = full.centred_groups(d, model.family, "auto", grouped)
+    if mix:
+        centred = np.arange(len(centred)) % 3 == 0
+    gen = np.random.default_rng(1)
+    for outer_centred in (False, True) if d.outer is not None else (False,):
+        settings = {
+            "centred": centred,
+            "scales": model._scales,
+            "grouped": grouped,
+            "correlated": model.correlated,
+            "outer_centred": outer_centred,
+            "observation_effects": model.observation_effects,
+        }
+        pymc_model = full.build(d, model.family, **settings)
+        F, I, layout = compiled.full_data(d, model.family, **settings)
+        _compare(pymc_model, kernels.full_logp, F, I, layout, gen)
+
+
+@pytest.mark.parametrize(
+    ("varying", "correlated"),
+    [
+        pytest.param((), True, marks=SLOW),
+        (("year",), True),
+        pytest.param(("year",), False, marks=SLOW),
+        pytest.param(("year", "x"), True, marks=SLOW),
+    ],
+)
+def test_collapsed_kernel_is_the_pymc_model(varying, correlated):
+    import pymc as pm
+
+    model = HierarchicalModel(
+        "yn ~ x + year",
+        group="authority",
+        family="gaussian",
+        varying=varying,
+        correlated=correlated,
+    )
+    d = model.design(DATA)
+    stats = collapsed.statistics(d)
+    lam = np.array([2.5] * (1 + len(d.names))) ** -2.0
+    correlated = correlated and d.q > 1
+    pymc_model = collapsed.build(d.q, correlated, 1.0)
+    pm.set_data(collapsed.data_values(stats, lam, 1.0, 1.0), model=pymc_model)
+    F, I, layout = compiled.collapsed_data(stats, lam, model._scales, d.q, correlated)
+    _compare(pymc_model, kernels.collapsed_logp, F, I, layout, np.random.default_rng(2))
+
+
+def test_draws_unpack_to_the_pymc_models_variables():
+    # the named parameters of a draw are the PyMC model's deterministics at that point
+    model = HierarchicalModel(
+        "k ~ year",
+        group=("region", "authority"),
+        family="binomial",
+        trials="n",
+        varying=("year",),
+        observation_effects=True,
+    )
+    d = model.design(DATA)
+    centred = np.arange(len(d.levels)) % 3 == 0
+    settings = {
+        "centred": centred,
+        "scales": model._scales,
+        "grouped": True,
+        "correlated": True,
+        "outer_centred": True,
+        "observation_effects": True,
+    }
+    pymc_model = full.build(d, model.family, **settings)
+    _, _, layout = compiled.full_data(d, model.family, **settings)
+    x = layout.start + np.random.default_rng(3).normal(0, 0.4, layout.n_dim)
+    ours = layout.unpack(x[None, :])
+    names = ["mu", "L", "c", "r", "tau_outer", "beta_fixed", "sigma_obs", "obs_z"]
+    import pytensor
+
+    outputs = pymc_model.replace_rvs_by_values([pymc_model[n] for n in names])
+    function = pytensor.function(
+        pymc_model.value_vars, outputs, mode="FAST_COMPILE", on_unused_input="ignore"
+    )
+    point = _flatten(pymc_model, x)
+    theirs = function(*(point[v.name] for v in pymc_model.value_vars))
+    for name, value in zip(names, theirs, strict=True):
+        np.testing.assert_allclose(ours[name][0], value, rtol=1e-10, atol=1e-12, err_msg=name)
+
 
 SCRIPT = """
-import hashlib, json
+import hashlib, json, sys
 import numpy as np, pandas as pd
 from lacstats.hierarchical import HierarchicalModel
-import lacstats.hierarchical.model as hm
 
-# counts of 60 authorities in 6 regions over 5 years (negative binomial with exposure,
-# region and authority intercepts, authority trends): the kind of model whose draws
-# differed between a first and a later run while PyTensor's fast-math flags were on
+# counts of authorities in 6 regions over 5 years (negative binomial with exposure, region and
+# authority intercepts, authority trends); the number of authorities is the argument
+groups = int(sys.argv[1])
 gen = np.random.default_rng(11)
-effect = gen.normal(0, 0.3, 60)
+effect = gen.normal(0, 0.3, groups)
 rows = []
-for g in range(60):
+for g in range(groups):
     for year in range(5):
         pop = gen.integers(20_000, 200_000)
         mu = pop * np.exp(-5 + effect[g] + 0.03 * (year - 2))
-        count = gen.negative_binomial(30, 30 / (30 + mu))
-        rows.append((f"R{g // 10}", f"A{g:02d}", year - 2, pop, count))
+        rows.append((f"R{g % 6}", f"A{g:02d}", year - 2, pop, gen.negative_binomial(30, 30 / (30 + mu))))
 data = pd.DataFrame(rows, columns=["region", "authority", "year_c", "population", "children"])
 model = HierarchicalModel(
     "children ~ year_c", group=("region", "authority"), family="negative_binomial",
     exposure="population", varying=("year_c",),
 )
 fit = model.fit(data, rng=3, draws=100, tune=100, chains=1, progress=False, check=False)
-(fitted,) = hm._COMPILED.values()
+from lacstats.hierarchical import kernels
 draws = np.ascontiguousarray(fit.idata.posterior["tau"].values)
 print(json.dumps({
-    "hits": [fitted.compiled_logp_func._cache_hits, fitted.compiled_expand_func._cache_hits],
+    "hits": [kernels.callback(k)._cache_hits for k in ("full", "expand")],
+    "compile": fit.timings["compile"],
     "draws": hashlib.sha256(draws.tobytes()).hexdigest(),
 }))
 """
 
 
-def _schools(y, se):
-    import pymc as pm
-
-    with pm.Model() as model:
-        y_data = pm.Data("y", y)
-        se_data = pm.Data("se", se)
-        mu = pm.Normal("mu", 0.0, 5.0)
-        tau = pm.HalfNormal("tau", 5.0)
-        z = pm.Normal("z", 0.0, 1.0, shape=len(y))
-        pm.Deterministic("theta", mu + tau * z)
-        pm.Normal("obs", mu + tau * z, se_data, observed=y_data)
-    return model
-
-
-def _draws(fitted, seed=7):
-    import nutpie
-
-    trace = nutpie.sample(fitted, draws=150, tune=150, chains=2, seed=seed, progress_bar=False)
-    return {name: trace.posterior[name].values for name in ("mu", "tau", "theta")}
-
-
-def _nutpies_own(model):
-    """nutpie's own compilation, without fast-math flags as ours (compiled.py)."""
-    import nutpie
-    import pytensor
-
-    with pytensor.config.change_flags(numba__fastmath=False):
-        return nutpie.compile_pymc_model(model)
-
-
 @pytest.mark.slow
-def test_same_draws_as_nutpies_own_compilation_and_data_swapped():
-    ours = compiled.compile_model(_schools(SCHOOLS_Y, SCHOOLS_SE))
-    theirs = _nutpies_own(_schools(SCHOOLS_Y, SCHOOLS_SE))
-    assert type(ours).__name__ == "CachedPyMCModel"
-    for name, values in _draws(theirs).items():
-        np.testing.assert_array_equal(_draws(ours)[name], values, err_msg=name)
-    # other data of the same structure through the same callbacks: the draws of a model
-    # compiled on those data from the start
-    halved = SCHOOLS_Y / 2
-    swapped = ours.with_data(y=halved)
-    fresh = _nutpies_own(_schools(halved, SCHOOLS_SE))
-    for name, values in _draws(fresh).items():
-        np.testing.assert_array_equal(_draws(swapped)[name], values, err_msg=name)
-    assert not np.array_equal(_draws(swapped)["mu"], _draws(ours)["mu"])
-    with pytest.raises(ValueError, match="rank 1"):
-        ours.with_data(y=np.zeros((2, 8)))
-    with pytest.raises(KeyError, match="sigma"):
-        ours.with_data(sigma=SCHOOLS_SE)
-
-
-@pytest.mark.slow
-def test_a_new_process_loads_both_callbacks_from_disk_and_draws_the_same(tmp_path):
-    import pytensor
-
-    # an empty numba cache (PyTensor's compiled C kept, to save time): the first process
-    # compiles everything and writes it, the second reads it back
-    flags = f"base_compiledir={tmp_path / 'cache'},compiledir={pytensor.config.compiledir}"
+def test_compiled_once_then_read_back_for_any_size_with_the_same_draws(tmp_path):
+    # an empty numba cache: the first process compiles and writes the callbacks, later ones
+    # (with 60 or 48 authorities: another data size) read them back; the same seed and data
+    # give the same bits either way
     script = tmp_path / "counts.py"
     script.write_text(SCRIPT)
 
-    def run() -> dict:
+    def run(groups: int) -> dict:
+        env = {**os.environ, "PYTHONWARNINGS": "ignore", "NUMBA_CACHE_DIR": str(tmp_path / "c")}
         out = subprocess.run(
-            [sys.executable, str(script)],
+            [sys.executable, str(script), str(groups)],
             capture_output=True,
             text=True,
             check=True,
-            env={**os.environ, "PYTHONWARNINGS": "ignore", "PYTENSOR_FLAGS": flags},
+            env=env,
         )
         return json.loads(out.stdout.strip().splitlines()[-1])
 
-    first, second = run(), run()
+    first, second, other = run(60), run(60), run(48)
     assert first["hits"] == [0, 0]  # compiled and written
     assert second["hits"] == [1, 1]  # read back, not compiled
-    # the same seed, the same draws, whether the code was just compiled or read from disk
-    # (with fast-math flags on, this failed: compiled.py, _exact_arithmetic)
+    assert other["hits"] == [1, 1]  # another size: nothing to compile
     assert second["draws"] == first["draws"]
+    assert other["draws"] != first["draws"]
 
 
-@pytest.mark.slow
-def test_nutpies_own_compilation_when_its_helpers_are_missing(monkeypatch):
-    import types
-
-    import nutpie
-    from nutpie import compile_pymc
-
-    # a nutpie whose module keeps its public names only
-    monkeypatch.setattr(nutpie, "compile_pymc", types.SimpleNamespace())
-    fitted = compiled.compile_model(_schools(SCHOOLS_Y, SCHOOLS_SE))
-    assert type(fitted) is compile_pymc.CompiledPyMCModel
-    assert _draws(fitted)["theta"].shape == (2, 150, 8)
+def test_a_new_size_and_structure_reuse_the_compiled_code():
+    model = HierarchicalModel("k ~ year", group="authority", family="binomial", trials="n")
+    first = model.fit(DATA, draws=50, tune=50, chains=1, rng=1, progress=False, check=False)
+    fewer = DATA[DATA["authority"] < "A06"]
+    again = model.fit(fewer, draws=50, tune=50, chains=1, rng=1, progress=False, check=False)
+    assert again.options["compiled_model_reused"]
+    assert again.timings["compile"] < 0.5
+    assert len(again.design.levels) == 6 < len(first.design.levels)
+    # the same seed and data give the same bits
+    repeat = model.fit(DATA, draws=50, tune=50, chains=1, rng=1, progress=False, check=False)
+    np.testing.assert_array_equal(
+        repeat.idata.posterior["alpha"].values, first.idata.posterior["alpha"].values
+    )

@@ -1,296 +1,395 @@
-"""nutpie models whose compiled code is kept on disk between processes.
+"""nutpie models of the hand-written log densities of ``kernels.py``: compiled once per
+machine, for every data size and structure.
 
-``nutpie.compile_pymc_model`` compiles the model's log density and its gradient with
-PyTensor's numba backend (cached on disk by PyTensor) and then wraps them in two numba C
-callbacks that read the model's data through a record of pointers. Those wrappers are
-compiled afresh in every process (about 8 of the 10 s a national model spends compiling):
-their record type carries random field names and their closures are dynamic globals, so
-numba cannot cache them.
+:func:`collapsed_model` and :func:`full_model` pack a fit's data for
+:func:`kernels.collapsed_logp` and :func:`kernels.full_logp` and return a nutpie model
+whose callbacks are the kernels' C entry points (``kernels.callback``): numba compiles
+them the first time a machine fits a model of that kind (a few seconds) and reads them
+from its cache afterwards; a new data size, a new structure (more groups, other centred
+groups, slopes, nesting) or another family compiles nothing. The sampler is nutpie's; it
+stores the unconstrained draws, which :meth:`Layout.unpack` maps to the named parameters.
+The initial points are PyMC's (the support point of each parameter, jittered by a uniform
+draw in (-1, 1) on the unconstrained scale, as nutpie's PyMC models start).
 
-:func:`compile_model` builds the same two callbacks from generated source with a fixed
-layout, the data passed as an array of pointers and shapes, and registers that source with
-PyTensor's numba cache under a key made of PyTensor's own keys for the two inner functions
-and of the data's types. A second process compiling a model of the same structure loads
-both callbacks from disk. The sampler is nutpie's, unchanged: the same seed gives the
-same draws as ``nutpie.compile_pymc_model`` (tested). Both are compiled without fast-math
-flags (:func:`_exact_arithmetic`), so a run gives the same bits whether its code was just
-compiled or read from disk.
-
-The wrappers use four of nutpie's private helpers (``_make_functions``,
-``_prepare_dims_and_coords``, ``_wrap_with_lock``, ``address_as_void_pointer``); the
-version of nutpie is pinned in ``pyproject.toml``, and when those helpers (or PyTensor's
-numba cache, PyTensor 3.x) are missing :func:`compile_model` falls back to
-``nutpie.compile_pymc_model``.
+The data of a fit reach the kernels through :func:`full_data` and :func:`collapsed_data`
+(two flat arrays and a :class:`Layout`); :func:`ready` says whether this process already
+has the compiled code of a kind.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-from typing import Any
+import threading
 
 import numpy as np
 
-__all__ = ["compile_model"]
+from lacstats.families import Family
 
-#: Bumped whenever the generated source below changes (it is part of the cache key).
-WRAPPER_VERSION = 1
+__all__ = ["Layout", "collapsed_data", "collapsed_model", "full_data", "full_model", "ready"]
 
-_LOGP_SOURCE = """
-def logp_wrapper(dim, x_, out_, logp_, user_data_):
-    if dim != {n_dim}:
-        return -1
-    meta = numba.carray(user_data_, ({n_meta},), np.uint64)
-    x = numba.carray(x_, ({n_dim},))
-    out = numba.carray(out_, ({n_dim},))
-    logp = numba.carray(logp_, ())
-{unpack}
-    try:
-        logp_val, grad = inner(x{args})
-        logp[()] = logp_val
-        out[...] = grad
-        if not np.all(np.isfinite(out)):
-            return 3
-        if not np.isfinite(logp_val):
-            return 4
-    except Exception:
-        return 1
-    return 0
-"""
-
-_EXPAND_SOURCE = """
-def expand_wrapper(dim, expanded, x_, out_, user_data_):
-    if dim != {n_dim}:
-        return -1
-    if expanded != {n_expanded}:
-        return -1
-    meta = numba.carray(user_data_, ({n_meta},), np.uint64)
-    x = numba.carray(x_, ({n_dim},))
-    out = numba.carray(out_, ({n_expanded},))
-{unpack}
-    try:
-        (values,) = inner(x{args})
-        out[...] = values
-    except Exception:
-        return -2
-    return 0
-"""
+_LOCK = threading.Lock()
 
 
-def compile_model(model) -> Any:
-    """A nutpie compiled model of the PyMC ``model`` (numba backend), its two callbacks
-    cached on disk (see the module docstring); ``with_data`` swaps in data of the same
-    types and ranks without compiling.
+@dataclasses.dataclass(frozen=True)
+class Layout:
+    """Where each parameter sits in the unconstrained vector, and how to map it back.
 
     Examples
     --------
-    >>> import numpy as np, nutpie, pymc as pm
-    >>> with pm.Model() as model:
-    ...     y = pm.Data("y", np.array([1.2, 0.4, 2.1, 0.9]))
-    ...     mu = pm.Normal("mu", 0.0, 10.0)
-    ...     _ = pm.Normal("obs", mu, 1.0, observed=y)
-    >>> fitted = compile_model(model)
-    >>> fitted.n_dim
-    1
-    >>> trace = nutpie.sample(fitted, draws=500, tune=300, chains=1, seed=1, progress_bar=False)
-    >>> round(float(trace.posterior["mu"].mean()), 1)  # the mean of y, 1.15, shrunk a little
-    1.1
-    >>> other = fitted.with_data(y=np.array([5.0, 6.0]))  # no compilation
-    >>> trace = nutpie.sample(other, draws=500, tune=300, chains=1, seed=1, progress_bar=False)
-    >>> round(float(trace.posterior["mu"].mean()))
+    >>> import numpy as np
+    >>> from lacstats.families import POISSON
+    >>> from lacstats.hierarchical import compiled
+    >>> d = _example_design("poisson")
+    >>> _, _, layout = compiled.full_data(d, POISSON, centred=np.zeros(3, bool), scales=_SCALES)
+    >>> layout.n_dim  # mu, tau, 3 groups' effects
     5
+    >>> layout.initial_point(1).round(2)  # PyMC's support point, jittered
+    array([ 0.02,  0.9 , -0.71,  0.9 , -0.38])
+    >>> draws = layout.unpack(np.zeros((2, layout.n_dim)))  # two draws at zero
+    >>> draws["L"][0], draws["c"].shape
+    (array([[1.]]), (2, 3, 1))
     """
-    import nutpie
 
-    try:
-        from nutpie import compile_pymc as cp
-        from pytensor.link.numba.cache import (  # noqa: F401 (PyTensor's cache, used below)
-            CACHED_SRC_FUNCTIONS,
-            compile_numba_function_src,
-        )
+    kind: str  # "collapsed" or "full"
+    n_dim: int
+    q: int  # varying coefficients per group (0: no groups)
+    correlated: bool
+    n_fixed: int = 0
+    R_inv: np.ndarray | None = None
+    G: int = 0
+    centred: np.ndarray | None = None
+    slot: np.ndarray | None = None
+    outer: np.ndarray | None = None
+    R: int = 0
+    outer_centred: bool = False
+    N: int = 0
+    observation_effects: bool = False
+    family: Family | None = None
+    start: np.ndarray | None = None
 
-        helpers = (
-            cp._make_functions,
-            cp._prepare_dims_and_coords,
-            cp._wrap_with_lock,
-            cp.address_as_void_pointer,
-            cp.CompiledPyMCModel,
-        )
-    except (ImportError, AttributeError):  # another nutpie or PyTensor: compile as nutpie does
-        with _exact_arithmetic():
-            return nutpie.compile_pymc_model(model)
-    with _exact_arithmetic():
-        return _compile(model, *helpers)
+    @property
+    def n_cov(self) -> int:
+        q = self.q
+        return q * (q + 1) // 2 if self.correlated else q
 
+    def initial_point(self, seed) -> np.ndarray:
+        """PyMC's support point, jittered by U(-1, 1) on the unconstrained scale."""
+        gen = np.random.default_rng(seed)
+        return self.start + gen.uniform(-1.0, 1.0, self.n_dim)
 
-def _exact_arithmetic():
-    """PyTensor's numba code without fast-math flags (its default allows reassociation
-    and fused multiply-adds). With them, code that inlines PyTensor's cached functions
-    (compiled in this process) and code that calls them (read from disk) round
-    differently: the same seed gave other draws on a first run than on later ones
-    (tested)."""
-    import pytensor
+    def unpack(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """The named parameters of unconstrained draws ``x`` (..., n_dim)."""
+        if self.kind == "collapsed":
+            return {
+                "sigma": np.exp(x[..., 0]),
+                "L": _cov(x[..., 1 : 1 + self.n_cov], self.q, self.correlated),
+            }
+        return self._unpack_full(x)
 
-    return pytensor.config.change_flags(numba__fastmath=False)
-
-
-def _compile(model, make_functions, dims_and_coords, with_lock, as_pointer, base):
-    import numba
-    from pymc.initial_point import make_initial_point_fn
-    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
-
-    # nutpie's defaults: the support point, jittered, for every free variable
-    initial = with_lock(
-        make_initial_point_fn(
-            model=model,
-            default_strategy="support_point",
-            jitter_rvs=set(model.free_RVs),
-            return_transformed=True,
-        )
-    )
-    n_dim, n_expanded, logp_pt, expand_pt, initial_point, shape_info, renamed = make_functions(
-        model,
-        mode="NUMBA",
-        compute_grad=True,
-        join_expanded=True,
-        pymc_initial_point_fn=initial,
-    )
-    shared = []
-    for var in [*logp_pt.get_shared(), *expand_pt.get_shared()]:
-        if var not in shared:
-            shared.append(var)
-    arrays = [_frozen(var.get_value()) for var in shared]
-    offsets, n_meta = _layout(arrays)
-    env = {"__name__": __name__, "numba": numba, "np": np, "as_ptr": as_pointer}
-    env.update({f"dt{i}": getattr(np, a.dtype.name) for i, a in enumerate(arrays)})
-    types = repr([(a.dtype.str, a.ndim) for a in arrays])
-    # numba invalidates its own entries when it changes; the rest say so in the key
-    versions = f"nutpie {_version('nutpie')}, pytensor {_version('pytensor')}"
-    double = numba.types.CPointer(numba.types.double)
-    u64 = numba.types.uint64
-    callbacks = []
-    for function, source, name, signature in (
-        (
-            logp_pt,
-            _LOGP_SOURCE,
-            "logp_wrapper",
-            numba.types.int64(u64, double, double, double, numba.types.voidptr),
-        ),
-        (
-            expand_pt,
-            _EXPAND_SOURCE,
-            "expand_wrapper",
-            numba.types.int64(u64, u64, double, double, numba.types.voidptr),
-        ),
-    ):
-        inner = function.vm.jit_fn
-        unpack, args = _unpack([shared.index(v) for v in function.get_shared()], arrays, offsets)
-        code = source.format(
-            n_dim=n_dim, n_expanded=n_expanded, n_meta=n_meta, unpack=unpack, args=args
-        )
-        inner_key = CACHED_SRC_FUNCTIONS.get(inner.py_func)
-        key = None
-        if inner_key is not None:  # PyTensor could key the inner function: so can we
-            text = f"lacstats-{WRAPPER_VERSION}:{versions}:{inner_key}:{types}:{code}"
-            key = hashlib.sha256(text.encode()).hexdigest()
-        callbacks.append(_callback(code, name, signature, {**env, "inner": inner}, key))
-    dims, coords = dims_and_coords(model, shape_info, renamed)
-    keys = {var: f"s{i}" for i, var in enumerate(shared)}
-    cls = _cached_class(base)
-    return cls(
-        _n_dim=n_dim,
-        dims=dims,
-        _coords=coords,
-        _shapes={name: tuple(shape) for name, _, shape in zip(*shape_info, strict=True)},
-        compiled_logp_func=callbacks[0],
-        compiled_expand_func=callbacks[1],
-        initial_point_func=initial_point,
-        shared_data={keys[var]: a for var, a in zip(shared, arrays, strict=True)},
-        shared_var_keys=keys,
-        user_data=_pointers(arrays, offsets, n_meta),
-        n_expanded=n_expanded,
-        shape_info=shape_info,
-        logp_func=logp_pt,
-        expand_func=expand_pt,
-        reparameterized_names=renamed,
-    )
-
-
-def _version(package: str) -> str:
-    from importlib.metadata import version
-
-    return version(package)
-
-
-def _callback(source: str, name: str, signature, env: dict, key: str | None):
-    """A numba C callback compiled from ``source``, through PyTensor's cache when keyed."""
-    import numba
-    from pytensor.link.numba.cache import compile_numba_function_src
-
-    function = compile_numba_function_src(source, name, global_env=env, cache_key=key)
-    return numba.cfunc(signature, cache=key is not None)(function)
-
-
-def _frozen(value) -> np.ndarray:
-    array = np.array(value, order="C", copy=True)
-    array.flags.writeable = False
-    return array
-
-
-def _layout(arrays: list[np.ndarray]) -> tuple[list[int], int]:
-    """Where each array's pointer sits in the pointer array (its shape follows it)."""
-    offsets, position = [], 0
-    for array in arrays:
-        offsets.append(position)
-        position += 1 + array.ndim
-    return offsets, max(position, 1)
-
-
-def _unpack(indices: list[int], arrays: list[np.ndarray], offsets: list[int]):
-    """Source lines that view each data array from its pointer and shape."""
-    lines, args = [], []
-    for i in indices:
-        array, at = arrays[i], offsets[i]
-        dims = ", ".join(f"meta[{at + 1 + k}]" for k in range(array.ndim))
-        shape = f"({dims},)" if array.ndim else "()"
-        lines.append(f"    s{i} = numba.carray(as_ptr(meta[{at}]), {shape}, dt{i})")
-        args.append(f", s{i}")
-    return "\n".join(lines) or "    pass", "".join(args)
-
-
-def _pointers(arrays: list[np.ndarray], offsets: list[int], size: int) -> np.ndarray:
-    meta = np.zeros(size, dtype=np.uint64)
-    for array, at in zip(arrays, offsets, strict=True):
-        meta[at] = array.ctypes.data
-        meta[at + 1 : at + 1 + array.ndim] = array.shape
-    return meta
-
-
-_CLASSES: dict[type, type] = {}
-
-
-def _cached_class(base: type) -> type:
-    """nutpie's compiled-model class with ``with_data`` for the pointer array."""
-    if base not in _CLASSES:
-
-        @dataclasses.dataclass(frozen=True)
-        class CachedPyMCModel(base):
-            def with_data(self, **updates):
-                data = dict(self.shared_data)
-                by_name = {var.name: key for var, key in self.shared_var_keys.items()}
-                for name, value in updates.items():
-                    if name not in by_name:
-                        raise KeyError(f"Unknown shared variable: {name}")
-                    old = data[by_name[name]]
-                    new = _frozen(np.asarray(value, dtype=old.dtype))
-                    if new.ndim != old.ndim:
-                        raise ValueError(f"Shared variable {name} must have rank {old.ndim}")
-                    data[by_name[name]] = new
-                arrays = [data[f"s{i}"] for i in range(len(data))]
-                offsets, size = _layout(arrays)
-                return dataclasses.replace(
-                    self, shared_data=data, user_data=_pointers(arrays, offsets, size)
+    def _unpack_full(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        q, qm = self.q, max(self.q, 1)
+        at = 0
+        theta = x[..., at : at + self.n_fixed]
+        at += self.n_fixed
+        out: dict[str, np.ndarray] = {}
+        mu = x[..., at : at + qm]
+        at += qm
+        out["mu"] = mu
+        if q:
+            L = _cov(x[..., at : at + self.n_cov], q, self.correlated)
+            at += self.n_cov
+            out["L"] = L
+            centre = np.repeat(mu[..., None, :], self.G, axis=-2)  # (..., G, q)
+            if self.R:
+                tau_r = np.exp(x[..., at])
+                at += 1
+                values = x[..., at : at + self.R]
+                at += self.R
+                r = values - mu[..., :1] if self.outer_centred else tau_r[..., None] * values
+                out["tau_outer"] = tau_r
+                out["r"] = r
+                centre[..., 0] += r[..., self.outer]
+            n_c = int(self.centred.sum())
+            c = np.empty((*x.shape[:-1], self.G, q))
+            z = np.empty_like(c)
+            idx_c, idx_n = np.flatnonzero(self.centred), np.flatnonzero(~self.centred)
+            c0 = x[..., at : at + n_c]
+            at += n_c
+            z[..., idx_c, 0] = (c0 - centre[..., idx_c, 0]) / L[..., None, 0, 0]
+            if q > 1:
+                z[..., idx_c, 1:] = x[..., at : at + n_c * (q - 1)].reshape(
+                    (*x.shape[:-1], n_c, q - 1)
                 )
+                at += n_c * (q - 1)
+            n_n = len(idx_n)
+            z[..., idx_n, :] = x[..., at : at + n_n * q].reshape((*x.shape[:-1], n_n, q))
+            at += n_n * q
+            c = centre + np.einsum("...km,...gm->...gk", L, z)
+            c[..., idx_c, 0] = c0  # exactly the sampled value
+            out["c"] = c
+        beta = theta @ self.R_inv.T if self.n_fixed else theta
+        out["beta_fixed"] = beta
+        if self.observation_effects:
+            out["sigma_obs"] = np.exp(x[..., at])
+            at += 1
+            out["obs_z"] = x[..., at : at + self.N]
+            at += self.N
+        for p in self.family.parameters:
+            out[p.output] = p.to_reported(np.exp(x[..., at]))
+            at += 1
+        return out
 
-        _CLASSES[base] = CachedPyMCModel
-    return _CLASSES[base]
+
+def _cov(u: np.ndarray, q: int, correlated: bool) -> np.ndarray:
+    """L (..., q, q) from its unconstrained parameters (``kernels._unpack_cov``)."""
+    L = np.zeros((*u.shape[:-1], q, q))
+    if correlated:
+        rows, cols = np.tril_indices(q)
+        L[..., rows, cols] = u
+        diag = np.arange(q)
+        L[..., diag, diag] = np.exp(L[..., diag, diag])
+    else:
+        diag = np.arange(q)
+        L[..., diag, diag] = np.exp(u)
+    return L
+
+
+def _cov_start(q: int, correlated: bool, rate: float) -> np.ndarray:
+    """PyMC's support point of the covariance parameters: an identity Cholesky factor
+    (LKJCholeskyCov), or the exponential SDs' means."""
+    if correlated:
+        return np.zeros(q * (q + 1) // 2)
+    return np.full(q, -np.log(rate))
+
+
+# -- the models -------------------------------------------------------------------------------
+def collapsed_model(stats, lam: np.ndarray, scales: dict[str, float], q: int, correlated: bool):
+    """The nutpie model of the collapsed gaussian model (``collapsed.py``) and its layout.
+
+    Examples
+    --------
+    >>> import numpy as np, nutpie
+    >>> from lacstats.hierarchical import collapsed, compiled
+    >>> d = _example_design("gaussian")
+    >>> stats, lam = collapsed.statistics(d), np.array([2.5**-2])
+    >>> fitted, layout = compiled.collapsed_model(stats, lam, _SCALES, q=1, correlated=False)
+    >>> trace = nutpie.sample(fitted, draws=200, tune=200, chains=1, seed=1, progress_bar=False)
+    >>> sorted(layout.unpack(np.asarray(trace.posterior["x"])))  # sigma and tau
+    ['L', 'sigma']
+    """
+    F, I, layout = collapsed_data(stats, lam, scales, q, correlated)
+    return _nutpie_model("collapsed", F, I, layout), layout
+
+
+def collapsed_data(stats, lam: np.ndarray, scales: dict[str, float], q: int, correlated: bool):
+    """The packed data (F, I) of :func:`kernels.collapsed_logp` and the layout.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lacstats.hierarchical import collapsed, compiled, kernels
+    >>> d = _example_design("gaussian")
+    >>> stats, lam = collapsed.statistics(d), np.array([2.5**-2])
+    >>> F, I, layout = compiled.collapsed_data(stats, lam, _SCALES, q=1, correlated=False)
+    >>> grad = np.zeros(layout.n_dim)  # log sigma, log tau
+    >>> float(kernels.collapsed_logp(layout.start, grad, F, I)) < 0, grad.shape
+    (True, (2,))
+    """
+    from lacstats.hierarchical import kernels  # compiles or loads numba's code: when needed
+
+    G, _, p = stats.szx.shape
+    sd_rate, sigma_rate = 1.0 / scales["group_sd"], 1.0 / scales["sigma"]
+    # the cross-products of [X y]: S_g = Z_g'[X y], T = [X y]'[X y]
+    S = np.concatenate([stats.szx, stats.szy[:, :, None]], axis=2)
+    T = np.block([[stats.sxx, stats.sxy[:, None]], [stats.sxy[None, :], stats.syy]])
+    scalars = [float(stats.n), sd_rate, sigma_rate, scales["correlation"]]
+    F, I = kernels.pack(
+        [G, q, p + 1, int(correlated)], [stats.szz, S, T, lam, np.asarray(scalars)], []
+    )
+    start = np.concatenate([[-np.log(sigma_rate)], _cov_start(q, correlated, sd_rate)])
+    layout = Layout("collapsed", len(start), q, correlated, start=start)
+    return F, I, layout
+
+
+def full_model(d, family: Family, **options):
+    """The nutpie model of the full likelihood (``full.py``) and its layout; ``options``
+    as :func:`full_data`.
+
+    Examples
+    --------
+    >>> import numpy as np, nutpie
+    >>> from lacstats.families import POISSON
+    >>> from lacstats.hierarchical import compiled
+    >>> d = _example_design("poisson")
+    >>> fitted, layout = compiled.full_model(d, POISSON, centred=np.ones(3, bool), scales=_SCALES)
+    >>> trace = nutpie.sample(fitted, draws=200, tune=200, chains=1, seed=1, progress_bar=False)
+    >>> layout.unpack(np.asarray(trace.posterior["x"]))["c"].shape  # chains, draws, groups, q
+    (1, 200, 3, 1)
+    """
+    F, I, layout = full_data(d, family, **options)
+    return _nutpie_model("full", F, I, layout), layout
+
+
+def full_data(
+    d,
+    family: Family,
+    *,
+    centred: np.ndarray,
+    scales: dict[str, float],
+    grouped: bool = True,
+    correlated: bool = True,
+    outer_centred: bool = False,
+    observation_effects: bool = False,
+):
+    """The packed data (F, I) of :func:`kernels.full_logp` and the layout: ``centred``
+    says which groups are centred (``full.centred_groups``), the rest as ``full.build``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lacstats.families import POISSON
+    >>> from lacstats.hierarchical import compiled, kernels
+    >>> d = _example_design("poisson")
+    >>> F, I, layout = compiled.full_data(d, POISSON, centred=np.ones(3, bool), scales=_SCALES)
+    >>> grad = np.zeros(layout.n_dim)
+    >>> bool(np.isfinite(kernels.full_logp(layout.start, grad, F, I))), grad.shape
+    (True, (5,))
+    """
+    from lacstats.hierarchical import kernels  # compiles or loads numba's code: when needed
+    from lacstats.hierarchical.full import data_values
+
+    values = data_values(d, grouped)
+    N = len(d.y)
+    q = d.q if grouped else 0
+    correlated = bool(correlated and q > 1)
+    n_fixed = values["R_inv"].shape[0] if "R_inv" in values else 0
+    G = len(d.levels)
+    centred = np.asarray(centred, dtype=bool) if grouped else np.zeros(G, dtype=bool)
+    slot = np.zeros(G, dtype=np.int64)
+    slot[centred] = np.arange(centred.sum())
+    slot[~centred] = np.arange((~centred).sum())
+    R = len(d.outer_levels) if (grouped and d.outer is not None) else 0
+    outer = d.outer if R else np.zeros(G, dtype=np.int64)
+    prior_sd = np.array([scales["intercept"]] + [scales["beta"]] * (q - 1 if q else 0))
+    fam_prior = [
+        [0.0, p.rate(scales), 0.0] if p.prior[0] == "exponential" else [1.0, *p.prior[1:]]
+        for p in family.parameters
+    ] or [[0.0, 0.0, 0.0]]
+    group_rate = 1.0 / scales["group_sd"]
+    F, I = kernels.pack(
+        [
+            N,
+            G,
+            q,
+            n_fixed,
+            int(correlated),
+            int(R > 0),
+            R,
+            int(outer_centred),
+            int(observation_effects),
+            kernels.FAMILY_CODES[family.name],
+            len(family.parameters),
+            int(centred.sum()) if grouped else 0,
+        ],
+        [
+            d.y,
+            d.trials if d.trials is not None else np.zeros(0),
+            d.offset if d.offset is not None else np.zeros(0),
+            values.get("Q", np.zeros(0)),
+            values.get("R_inv", np.zeros(0)),
+            values["Z"] if grouped else np.zeros(0),
+            prior_sd,
+            np.asarray(fam_prior, dtype=float),
+            np.array([scales["beta"], group_rate, scales["correlation"], group_rate]),
+        ],
+        [d.groups if grouped else np.zeros(N, dtype=np.int64), outer, slot, centred],
+    )
+    start = [np.zeros(n_fixed), np.zeros(max(q, 1))]
+    if grouped:
+        start.append(_cov_start(q, correlated, group_rate))
+        if R:
+            start += [[-np.log(group_rate)], np.zeros(R)]
+        start.append(np.zeros(G * q))  # every group at its centre
+    if observation_effects:
+        start += [[-np.log(group_rate)], np.zeros(N)]
+    start.append([p.start(scales) for p in family.parameters])
+    start = np.concatenate([np.asarray(s, dtype=float) for s in start])
+    layout = Layout(
+        "full",
+        len(start),
+        q,
+        correlated,
+        n_fixed=n_fixed,
+        R_inv=values.get("R_inv"),
+        G=G,
+        centred=centred,
+        slot=slot,
+        outer=outer,
+        R=R,
+        outer_centred=outer_centred,
+        N=N,
+        observation_effects=observation_effects,
+        family=family,
+        start=start,
+    )
+    return F, I, layout
+
+
+def ready(kind: str) -> bool:
+    """Whether this process has the callbacks of ``kind`` (``"collapsed"`` or ``"full"``)
+    ready, compiled or read from numba's cache.
+
+    Examples
+    --------
+    >>> from lacstats.hierarchical import compiled, kernels
+    >>> _ = kernels.callback("full")
+    >>> compiled.ready("full")
+    True
+    """
+    import sys
+
+    kernels = sys.modules.get("lacstats.hierarchical.kernels")
+    return kernels is not None and kind in kernels._CALLBACKS
+
+
+def _nutpie_model(kind: str, F: np.ndarray, I: np.ndarray, layout: Layout):
+    from nutpie.compile_pymc import CompiledPyMCModel
+
+    from lacstats.hierarchical import kernels
+
+    with _LOCK:
+        logp, expand = kernels.callback(kind), kernels.callback("expand")
+    meta = np.array([F.ctypes.data, F.size, I.ctypes.data, I.size], dtype=np.uint64)
+    n = layout.n_dim
+    return CompiledPyMCModel(
+        dims={},
+        _n_dim=n,
+        _coords={},
+        _shapes={"x": (n,)},
+        compiled_logp_func=logp,
+        compiled_expand_func=expand,
+        initial_point_func=layout.initial_point,
+        shared_data={"F": F, "I": I, "meta": meta},  # kept alive with the pointers
+        shared_var_keys={},
+        user_data=meta,
+        n_expanded=n,
+        shape_info=(["x"], [slice(0, n)], [(n,)]),
+        logp_func=None,
+        expand_func=None,
+    )
+
+
+# -- the examples' data --------------------------------------------------------------------
+_SCALES = {"intercept": 2.5, "beta": 2.5, "group_sd": 1.0, "sigma": 1.0, "correlation": 1.0}
+
+
+def _example_design(family: str):
+    """A small design of three groups (for the examples)."""
+    import pandas as pd
+
+    from lacstats.hierarchical import HierarchicalModel
+
+    gen = np.random.default_rng(1)
+    y = gen.poisson(5, 30) if family == "poisson" else gen.normal(3, 1, 30)
+    data = pd.DataFrame({"y": y.astype(float), "g": np.repeat(["a", "b", "c"], 10)})
+    return HierarchicalModel("y ~ 1", group="g", family=family).design(data)

@@ -1,9 +1,8 @@
-"""``HierarchicalModel``: specification, fitting, compiled-model reuse."""
+"""``HierarchicalModel``: specification, fitting, assembling the posterior."""
 
 from __future__ import annotations
 
 import os
-import threading
 import time
 import warnings
 from typing import Any
@@ -14,8 +13,7 @@ import pandas as pd
 from lacstats import families, interrupts
 from lacstats.errors import ConvergenceError, DataError
 from lacstats.families import Family
-from lacstats.hierarchical import collapsed, full
-from lacstats.hierarchical.compiled import compile_model
+from lacstats.hierarchical import collapsed, compiled, full
 from lacstats.hierarchical.design import Design, build_design, split_group
 from lacstats.hierarchical.result import HierarchicalResult, diagnostics
 
@@ -27,10 +25,6 @@ DEFAULT_PRIORS = {
     "sigma": 1.0,
     "correlation": 1.0,
 }
-
-#: Compiled nutpie models by structure; a fit of the same structure swaps in its data.
-_COMPILED: dict[tuple, Any] = {}
-_LOCK = threading.Lock()
 
 
 class HierarchicalModel:
@@ -61,12 +55,11 @@ class HierarchicalModel:
     fast_path : ``"auto"`` (default) fits gaussian and lognormal models from per-group
         sufficient statistics with every coefficient integrated out (``collapsed.py``);
         ``False`` samples the full likelihood (``full.py``).
-    sampler : ``"nutpie"`` (default): nutpie's NUTS, compiled through numba once per model
-        structure and kept on disk (``compiled.compile_model``): the first compilation on a
-        machine takes 10-40 s, a later process loads it in about 2 s and a later fit in the
-        same process swaps in its data without compiling; ``"pymc"``: PyMC's own NUTS on
-        PyTensor's C backend (about 8 s for a national random-intercept model in a new
-        process, 6-7 s a fit after that).
+    sampler : ``"nutpie"`` (default): nutpie's NUTS on the hand-written log densities of
+        ``kernels.py``, which numba compiles once per machine for every data size, structure
+        and family (a few seconds the first time, then read from numba's cache:
+        ``compiled.py``); ``"pymc"``: PyMC's own NUTS on the same model written in PyMC
+        (``collapsed.build``, ``full.build``), on PyTensor's C backend.
     centred_threshold : for the full likelihood, ``"auto"`` centres a group when its own
         data outweigh the prior (``full.centred_groups``); an integer centres groups with
         at least that many rows.
@@ -91,7 +84,7 @@ class HierarchicalModel:
     ...     print(str(error).splitlines()[0][:40])
     ...
     the fit failed the convergence gate (R-h
-    >>> fit = model.fit(cases, draws=500, tune=500, chains=4, rng=1, progress=False)
+    >>> fit = model.fit(cases, draws=1000, tune=500, chains=4, rng=1, progress=False)
     >>> fit.diagnostics.passed
     True
     >>> fit.fixed_effects()[["term", "mean"]].round(2)
@@ -232,54 +225,53 @@ class HierarchicalModel:
         seed = int(np.random.default_rng(rng).integers(0, 2**31 - 1))
         collapse = self._collapsed()
         scales = self._scales
+        grouped = bool(self.group)
         if collapse:
             stats = collapsed.statistics(d)
             lam = np.array([scales["intercept"]] + [scales["beta"]] * len(d.names)) ** -2.0
-            values = collapsed.data_values(stats, lam, 1 / scales["group_sd"], 1 / scales["sigma"])
-            q = d.q if self.group else 1
-            key = ("collapsed", q, bool(self.correlated and q > 1), scales["correlation"])
-            make = lambda: collapsed.build(q, key[2], scales["correlation"])
+            q = d.q
+            correlated = bool(self.correlated and q > 1)
             centred = np.zeros(len(d.levels), dtype=bool)
+
+            def pymc_model():
+                model = collapsed.build(q, correlated, scales["correlation"])
+                values = collapsed.data_values(
+                    stats, lam, 1 / scales["group_sd"], 1 / scales["sigma"]
+                )
+                return model, values
+
+            def native_model():
+                return compiled.collapsed_model(stats, lam, scales, q, correlated)
+
         else:
-            centred = full.centred_groups(d, self.family, self.centred_threshold, bool(self.group))
-            values = full.data_values(d, bool(self.group))
+            centred = full.centred_groups(d, self.family, self.centred_threshold, grouped)
             outer_centred = d.outer is not None and full.centre_outer(d, self.family)
-            key = (
-                "full",
-                self.family.name,
-                bool(self.group),
-                d.q,
-                len(d.levels),
-                tuple(np.flatnonzero(centred)),
-                values["Q"].shape[1] if "Q" in values else 0,
-                self.correlated,
-                d.offset is not None,
-                tuple(sorted(scales.items())),
-                None if d.outer is None else tuple(d.outer),
-                outer_centred,
-                self.observation_effects,
-            )
-            make = lambda: full.build(
-                d,
-                self.family,
-                grouped=bool(self.group),
-                correlated=self.correlated,
-                centred=centred,
-                scales=scales,
-                outer_centred=outer_centred,
-                observation_effects=self.observation_effects,
-            )
+            options = {
+                "centred": centred,
+                "scales": scales,
+                "grouped": grouped,
+                "correlated": self.correlated,
+                "outer_centred": outer_centred,
+                "observation_effects": self.observation_effects,
+            }
+
+            def pymc_model():
+                return full.build(d, self.family, **options), None
+
+            def native_model():
+                return compiled.full_model(d, self.family, **options)
+
         built = time.perf_counter()
-        trace, compile_seconds, reused, sample_seconds = self._sample(
-            make, key, values, d, draws, tune, chains, seed, progress
-        )
+        kind = "collapsed" if collapse else "full"
+        sampled = self._sample(kind, pymc_model, native_model, draws, tune, chains, seed, progress)
+        draws_, sample_stats, compile_seconds, reused, sample_seconds = sampled
         post_start = time.perf_counter()
         if collapse:
             idata = _collapsed_posterior(
-                trace, stats, lam, d, seed, bool(self.group), self.correlated
+                draws_, sample_stats, stats, lam, d, seed, grouped, self.correlated
             )
         else:
-            idata = _full_posterior(trace, d, self.family, bool(self.group), self.correlated)
+            idata = _full_posterior(draws_, sample_stats, d, self.family, grouped, self.correlated)
         diag = diagnostics(idata, chains, draws)
         timings = {
             "build": built - start,
@@ -326,14 +318,15 @@ class HierarchicalModel:
             )
         return result
 
-    def _sample(self, make, key, values, d, draws, tune, chains, seed, progress):
-        """Compile (or reuse) and sample; returns (trace, compile s, reused, sample s)."""
-        import pymc as pm
-
+    def _sample(self, kind, pymc_model, native_model, draws, tune, chains, seed, progress):
+        """Compile (or load) and sample; returns (named draws, sample statistics, compile s,
+        whether the compiled code was ready in this process, sample s)."""
         cores = min(chains, os.cpu_count() or 1)
+        start = time.perf_counter()
         if self.sampler == "pymc":
-            start = time.perf_counter()
-            model = make()
+            import pymc as pm
+
+            model, values = pymc_model()
             if values is not None:
                 pm.set_data(values, model=model)
             with model, warnings.catch_warnings(), np.errstate(over="ignore"):
@@ -352,28 +345,17 @@ class HierarchicalModel:
             # a Ctrl-C or SIGTERM raised inside the sampler's callbacks may have been
             # swallowed: stop here if one arrived (lacstats.interrupts)
             interrupts.check()
-            return trace, 0.0, False, time.perf_counter() - start
+            posterior = trace["posterior"]
+            named = {name: np.asarray(posterior[name]) for name in posterior.data_vars}
+            return named, _stats(trace), 0.0, False, time.perf_counter() - start
         import nutpie
 
-        start = time.perf_counter()
-        structural = key
-        compiled = _COMPILED.get(structural)
-        reused = compiled is not None
-        if compiled is None:
-            model = make()
-            if values is not None:
-                pm.set_data(values, model=model)
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", category=UserWarning, module="pytensor")
-                compiled = compile_model(model)
-            with _LOCK:
-                _COMPILED[structural] = compiled
-        elif values is not None:
-            compiled = compiled.with_data(**values)
+        reused = compiled.ready(kind)
+        fitted, layout = native_model()
         compiled_at = time.perf_counter()
         with np.errstate(over="ignore", invalid="ignore"):
             trace = nutpie.sample(
-                compiled,
+                fitted,
                 draws=draws,
                 tune=tune,
                 chains=chains,
@@ -384,7 +366,9 @@ class HierarchicalModel:
                 save_warmup=False,
             )
         interrupts.check()  # as above: a signal swallowed inside nutpie's callbacks
-        return trace, compiled_at - start, reused, time.perf_counter() - compiled_at
+        sampled = time.perf_counter()
+        named = layout.unpack(np.asarray(trace["posterior"]["x"]))
+        return named, _stats(trace), compiled_at - start, reused, sampled - compiled_at
 
     def _priors_record(self, d: Design) -> dict[str, Any]:
         scales = self._scales
@@ -411,8 +395,9 @@ class HierarchicalModel:
 
 
 # -- posterior assembly -------------------------------------------------------------------
-def _array(trace, name: str) -> np.ndarray:
-    return np.asarray(trace["posterior"][name])
+def _stats(trace):
+    """The sampler's statistics (divergences, tree depth, ...) as a Dataset."""
+    return trace["sample_stats"].to_dataset()
 
 
 def _tau_corr(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -424,14 +409,14 @@ def _tau_corr(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return tau, corr
 
 
-def _dataset(trace, variables: dict[str, tuple[tuple[str, ...], np.ndarray]], d: Design):
+def _dataset(sample_stats, variables: dict[str, tuple[tuple[str, ...], np.ndarray]], d: Design):
     import xarray as xr
 
-    post = trace["posterior"]
+    chains, draws = next(iter(variables.values()))[1].shape[:2]
     coef = ["intercept", *(d.names[j] for j in d.varying)]
     coords = {
-        "chain": np.asarray(post["chain"]),
-        "draw": np.asarray(post["draw"]),
+        "chain": np.arange(chains),
+        "draw": np.arange(draws),
         "term": list(d.names),
         "group": [str(g) for g in d.levels],
         "outer": [str(g) for g in d.outer_levels],
@@ -444,13 +429,14 @@ def _dataset(trace, variables: dict[str, tuple[tuple[str, ...], np.ndarray]], d:
     ds = xr.Dataset(data)
     used = {dim for dims, _ in variables.values() for dim in dims} | {"chain", "draw"}
     ds = ds.assign_coords({k: v for k, v in coords.items() if k in used})
-    stats = trace["sample_stats"].to_dataset()
-    return xr.DataTree.from_dict({"posterior": ds, "sample_stats": stats})
+    return xr.DataTree.from_dict({"posterior": ds, "sample_stats": sample_stats})
 
 
-def _collapsed_posterior(trace, stats, lam, d: Design, seed: int, grouped: bool, correlated):
-    sigma = _array(trace, "sigma")
-    L = _array(trace, "L")
+def _collapsed_posterior(
+    named, sample_stats, stats, lam, d: Design, seed: int, grouped: bool, correlated
+):
+    sigma = named["sigma"]
+    L = named["L"]
     chains, draws = sigma.shape
     q = L.shape[-1]
     gen = np.random.default_rng(np.random.SeedSequence([seed, 1]))
@@ -466,37 +452,39 @@ def _collapsed_posterior(trace, stats, lam, d: Design, seed: int, grouped: bool,
         variables["tau"] = (("coef",), tau)
         if q > 1 and correlated:
             variables["corr"] = (("pair",), corr)
-    return _dataset(trace, variables, d)
+    return _dataset(sample_stats, variables, d)
 
 
-def _full_posterior(trace, d: Design, family: Family, grouped: bool, correlated: bool):
-    mu = _array(trace, "mu")
+def _full_posterior(
+    named, sample_stats, d: Design, family: Family, grouped: bool, correlated: bool
+):
+    mu = named["mu"]
     chains, draws = mu.shape[:2]
     k = len(d.names)
     beta = np.zeros((chains, draws, k))
     fixed_cols = [j for j in range(k) if j not in d.varying]
     if fixed_cols:
-        beta[..., fixed_cols] = _array(trace, "beta_fixed")
+        beta[..., fixed_cols] = named["beta_fixed"]
     for i, j in enumerate(d.varying, start=1):
         beta[..., j] = mu[..., i]
     variables: dict[str, Any] = {"alpha": ((), mu[..., 0]), "beta": (("term",), beta)}
     if grouped:
-        c = _array(trace, "c")
+        c = named["c"]
         centre = np.repeat(mu[:, :, None, :], c.shape[2], axis=2)
         if d.outer is not None:
-            r = _array(trace, "r")
+            r = named["r"]
             centre[..., 0] += r[:, :, d.outer]
             variables["r"] = (("outer",), r)
-            variables["tau_outer"] = ((), _array(trace, "tau_outer"))
+            variables["tau_outer"] = ((), named["tau_outer"])
         variables["b"] = (("group", "coef"), c - centre)
-        tau, corr = _tau_corr(_array(trace, "L"))
+        tau, corr = _tau_corr(named["L"])
         variables["tau"] = (("coef",), tau)
         if mu.shape[-1] > 1 and correlated:
             variables["corr"] = (("pair",), corr)
     for name in (*(p.output for p in family.parameters), "sigma_obs"):
-        if name in trace["posterior"].data_vars:
-            variables[name] = ((), _array(trace, name))
-    if "obs_z" in trace["posterior"].data_vars:
-        e = _array(trace, "obs_z") * _array(trace, "sigma_obs")[..., None]
+        if name in named:
+            variables[name] = ((), named[name])
+    if "obs_z" in named:
+        e = named["obs_z"] * named["sigma_obs"][..., None]
         variables["obs_effect"] = (("row",), e)
-    return _dataset(trace, variables, d)
+    return _dataset(sample_stats, variables, d)

@@ -133,8 +133,8 @@ def diagnostics(idata, chains: int, draws: int) -> Diagnostics:
     >>> from lacstats import synthetic
     >>> from lacstats.hierarchical import HierarchicalModel, diagnostics
     >>> cases = synthetic.complex_lac(rng=2019)
-    >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=500, tune=500, chains=4, rng=1, progress=False)
-    >>> again = diagnostics(fit.idata, chains=4, draws=500)
+    >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=1000, tune=500, chains=4, rng=1, progress=False)
+    >>> again = diagnostics(fit.idata, chains=4, draws=1000)
     >>> again == fit.diagnostics
     True
     """
@@ -197,7 +197,7 @@ class PosteriorPredictiveCheck(Result):
     >>> from lacstats import synthetic
     >>> from lacstats.hierarchical import HierarchicalModel
     >>> cases = synthetic.complex_lac(rng=2019)
-    >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=500, tune=500, chains=4, rng=1, progress=False)
+    >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=1000, tune=500, chains=4, rng=1, progress=False)
     >>> check = fit.ppc(cases, n_draws=100, rng=1)
     >>> check.table.columns.tolist()
     ['statistic', 'observed', 'replicated_mean', 'ci_low', 'ci_high', 'ppp']
@@ -237,7 +237,7 @@ class HierarchicalResult(Result):
     >>> from lacstats import synthetic
     >>> from lacstats.hierarchical import HierarchicalModel
     >>> cases = synthetic.complex_lac(rng=2019)
-    >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=500, tune=500, chains=4, rng=1, progress=False)
+    >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=1000, tune=500, chains=4, rng=1, progress=False)
     >>> effects = fit.group_effects()
     >>> len(effects), effects.columns.tolist()[:4]
     (19, ['group', 'term', 'mean', 'sd'])
