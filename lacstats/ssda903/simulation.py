@@ -92,7 +92,7 @@ def simulate(
     out = {}
     for year in years:
         live = _one_year(episodes, year)
-        kids = header[header["CHILD"].isin(live["CHILD"])]
+        kids = _sexes(header[header["CHILD"].isin(live["CHILD"])], year)
         if tables == "all":
             out[year] = {
                 name: _as_text(frame)
@@ -378,13 +378,20 @@ def simulate_region(
         header, spells = _children_and_episodes(generator, years, size, stay, moves, 100000)
         for year in years:
             live = _one_year(spells, year)
-            kids = header[header["CHILD"].isin(live["CHILD"])]
+            kids = _sexes(header[header["CHILD"].isin(live["CHILD"])], year)
             headers.append(kids.assign(LA=name, YEAR=year))
             episodes.append(live.assign(LA=name, YEAR=year))
     return {
         "header": pd.concat(headers, ignore_index=True),
         "episodes": pd.concat(episodes, ignore_index=True),
     }
+
+
+def _sexes(header: pd.DataFrame, year: int) -> pd.DataFrame:
+    """SEX as the year's return writes it: 1 and 2 to 2023-24, M and F from 2024-25."""
+    if year < 2025:
+        return header
+    return header.assign(SEX=header["SEX"].map({"1": "M", "2": "F"}))
 
 
 def _children_and_episodes(generator, years, children, mean_stay_years, move_every_days, first):
