@@ -221,7 +221,7 @@ def test_sampled_likelihood_is_scipys_less_a_function_of_the_data(family):
     import pytensor.tensor as pt
     from scipy import special, stats
 
-    from lacstats.hierarchical import full
+    from lacstats import families
 
     gen = np.random.default_rng(5)
     trials = gen.integers(1, 60, 40)
@@ -230,7 +230,7 @@ def test_sampled_likelihood_is_scipys_less_a_function_of_the_data(family):
     d = types.SimpleNamespace(trials=trials)
     with pm.Model() as model:
         eta = pm.Data("eta", eta_value)
-        full._likelihood(pm, pt, family, eta, pm.Data("y", y), d, {})
+        families.get(family).pymc_likelihood(pm, pt, eta, pm.Data("y", y), d, {})
     point = model.initial_point()
     if family == "negative_binomial":
         point["inv_sqrt_phi_log__"] = np.log(0.4)
