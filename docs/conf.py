@@ -7,11 +7,14 @@ the theme's assets ship with the theme. The tutorials are executed on every buil
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
+
+import api_comments
 
 import lacstats
 
@@ -83,12 +86,22 @@ html_copy_source = False
 
 
 def _no_borrowed_docstrings(app, what, name, obj, options, lines):
-    """A constant without a ``#:`` comment would show its type's docstring (``dict()`` ...):
-    show nothing instead."""
-    if what in ("data", "attribute") and lines:
-        borrowed = type(obj).__doc__ or ""
-        if lines[0].strip() and borrowed.strip().startswith(lines[0].strip()):
-            lines[:] = []
+    """A constant shows its ``#:`` comment, wherever it is defined (a package re-exporting a
+    submodule's constant included: api_comments), never its type's docstring (``dict()``
+    ...). tests/test_docs.py checks that every summary row has a description."""
+    if what not in ("data", "attribute"):
+        return
+    borrowed = type(obj).__doc__ or ""
+    if lines and lines[0].strip() and borrowed.strip().startswith(lines[0].strip()):
+        lines[:] = []
+    if not any(line.strip() for line in lines) and what == "data":
+        module, _, attr = name.rpartition(".")
+        try:
+            text = api_comments.comment(module, attr)
+        except (ImportError, AttributeError):
+            text = None
+        if text:
+            lines[:] = [text, ""]
 
 
 def _skip_borrowed_members(app, what, name, obj, skip, options):
@@ -99,6 +112,39 @@ def _skip_borrowed_members(app, what, name, obj, skip, options):
     return None
 
 
+#: What an executed cell's output may not show: the build fails on it (a shell command that
+#: failed, a module missing from the docs' environment, a traceback, a lacstats error). A
+#: cell that shows an error on purpose is tagged ``expected-error``.
+ERROR_OUTPUT = re.compile(
+    r"Traceback \(most recent call last\)|No module named|command not found|"
+    r"^lacstats: (?:internal )?error|^\S*Error: |CalledProcessError|exit status [1-9]",
+    re.MULTILINE,
+)
+
+
+def _no_error_in_outputs(app, doctree):
+    """Fail the build (a warning, and the build runs with -W) when an executed cell's
+    output holds an error: what a reader sees must be what the code does when it works."""
+    from docutils import nodes
+    from sphinx.util import logging
+
+    logger = logging.getLogger("lacstats.docs")
+    for cell in doctree.findall(nodes.container):
+        if cell.get("nb_element") != "cell_code" or "tag_expected-error" in cell["classes"]:
+            continue
+        for block in cell.findall(nodes.literal_block):
+            if "output" not in block["classes"]:
+                continue
+            if found := ERROR_OUTPUT.search(block.astext()):
+                logger.warning(
+                    "executed output shows an error (%r): %s",
+                    found.group(0),
+                    block.astext()[:300],
+                    location=block,
+                )
+
+
 def setup(app):
     app.connect("autodoc-process-docstring", _no_borrowed_docstrings)
+    app.connect("doctree-read", _no_error_in_outputs)
     app.connect("autodoc-skip-member", _skip_borrowed_members)

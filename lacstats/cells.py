@@ -87,8 +87,9 @@ def is_formula(text: Any) -> bool:
 
 def safe_text(text: str, *, limit: int | None = MAX_ECHO) -> str:
     """``text`` cut to ``limit`` characters (saying how long it was) and, if a spreadsheet
-    would evaluate it, prefixed with a single quote; control characters that a workbook
-    cannot hold are shown as U+FFFD.
+    would evaluate it, prefixed with a single quote; a carriage return becomes a line feed
+    (so a CSV writer quotes the cell and no row starts inside it); control characters that
+    a workbook cannot hold are shown as U+FFFD.
 
     Examples
     --------
@@ -100,8 +101,10 @@ def safe_text(text: str, *, limit: int | None = MAX_ECHO) -> str:
     >>> safe_text("-12.5"), safe_text("Kent")
     ('-12.5', 'Kent')
     """
-    # control characters a workbook cannot hold (a CSV return may) shown as U+FFFD
-    text = _CONTROL.sub("\ufffd", str(text))
+    # a carriage return is a line break (a CSV writer ending lines with \n would not quote
+    # it, and a spreadsheet would start a row at it); control characters a workbook cannot
+    # hold (a CSV return may) shown as U+FFFD
+    text = _CONTROL.sub("\ufffd", str(text).replace("\r\n", "\n").replace("\r", "\n"))
     if limit is not None and len(text) > limit:
         text = f"{text[:limit]}… ({len(text):,} characters)"
     if len(text) > MAX_CELL - 1:  # Excel's own limit, whatever ``limit`` says
@@ -255,10 +258,12 @@ def xlsx_bytes(
     *,
     index: bool | Mapping[str, bool] = False,
     limit: int | None = MAX_ECHO * 5,
+    thousands: bool = False,
 ) -> bytes:
     """A workbook of ``sheets`` (title -> frame), every cell safe and text cut to ``limit``
     characters, as bytes with fixed timestamps (:func:`workbook_bytes`). ``index`` writes
-    the frames' index (for all, or by title). The one call for a report that echoes other
+    the frames' index (for all, or by title); ``thousands`` shows numbers with thousands
+    separators (``1,253``; they stay numbers). The one call for a report that echoes other
     people's cells (an SSDA903 validation report, an issues list, a pack).
 
     Examples
@@ -279,4 +284,12 @@ def xlsx_bytes(
             with_index = index.get(title, False) if isinstance(index, Mapping) else index
             safe = safe_frame(frame, limit=limit)
             safe.to_excel(writer, sheet_name=sheet_title(title), index=with_index)
-    return workbook_bytes(load_workbook(io.BytesIO(buffer.getvalue())))
+    book = load_workbook(io.BytesIO(buffer.getvalue()))
+    if thousands:
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    if isinstance(cell.value, int | float) and not isinstance(cell.value, bool):
+                        whole = float(cell.value).is_integer()
+                        cell.number_format = "#,##0" if whole else "#,##0.0##"
+    return workbook_bytes(book)

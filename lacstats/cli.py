@@ -189,8 +189,6 @@ GRID_KEYS = {
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
-    import tomllib
-
     from lacstats import datasets, sensitivity, synthetic
     from lacstats.errors import DataError
 
@@ -207,11 +205,9 @@ def _sensitivity(args: argparse.Namespace) -> int:
 
         check_output(args.out, [args.grid] if args.grid else [], folder=False)
     if args.grid:
-        try:
-            with open(args.grid, "rb") as handle:
-                grid = tomllib.load(handle)
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-            raise DataError(f"{args.grid}: not a TOML file ({err})") from None
+        from lacstats.io import read_toml
+
+        grid = read_toml(args.grid, what="grid")
         allowed = GRID_KEYS[args.name]
         unknown = sorted(set(grid) - set(allowed))
         if unknown:
@@ -639,6 +635,11 @@ def _collect_merge(args: argparse.Namespace) -> int:
             "list per authority); no case table written (--errors drop writes the valid rows)"
         ) from None
     merged.write_issues(issues, fmt=args.issues_format, inputs=inputs)
+    if not len(merged.cases):
+        raise DataError(
+            f"nothing merged: no valid case row in the returns ({len(merged.issues)} "
+            f"problem(s) listed in {issues}); no case table written"
+        )
     merged.write_cases(out, inputs=inputs)
     print(merged.to_frame().to_string(index=False))
     print(f"{len(merged.cases):,} valid case rows written to {out}")

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from lacstats import schema
-from lacstats.errors import DataError
+from lacstats.errors import DataError, frame_argument
 from lacstats.units import WEEKS_PER_YEAR
 
 __all__ = ["DEFAULT_RULES", "Rule", "assign", "by_profile", "parameters", "rule", "summarise"]
@@ -221,6 +221,7 @@ def _step_down(cases, p):
     return (cases["placement_setting"].isin(p["settings"]) & none_prevalent).to_numpy()
 
 
+#: The commissioning cohorts' rules, with the South East project's thresholds and sources.
 DEFAULT_RULES: tuple[Rule, ...] = (
     _keeping_local,
     _unregistered,
@@ -290,6 +291,7 @@ def assign(
     >>> int(cohorts.assign(cases, keeping_local={"miles": 20})["keeping_local"].sum())
     638
     """
+    frame_argument(cases, "cases")
     resolved = _resolve(rules, overrides)
     return pd.DataFrame({r.name: r.evaluate(cases) for r in resolved}, index=cases.index)
 
@@ -332,6 +334,14 @@ def summarise(
               cohort    n     share
     0  keeping_local  200  0.165017
     """
+    frame_argument(cases, "cases")
+    frame_argument(flags, "flags")
+    if isinstance(weeks, bool) or not isinstance(weeks, int | float | np.number) or not weeks > 0:
+        raise DataError(
+            f"argument 'weeks' must be a number of weeks above 0, got {weeks!r}", column="weeks"
+        )
+    if by is not None and by not in cases.columns:
+        raise DataError(f"argument 'by': no column {by!r} in the cases", column="by")
     if not flags.index.equals(cases.index):
         raise DataError("flags and cases must share an index (use assign(cases))", column="flags")
     groups = [("All", np.ones(len(cases), dtype=bool))]

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from lacstats import schema
-from lacstats.errors import DataError
+from lacstats.errors import DataError, frame_argument
 from lacstats.results import Result
 from lacstats.units import BUDGET_WEEKS_PER_YEAR
 
@@ -326,6 +326,7 @@ def savings(
     >>> float(later.to_frame().iloc[0]["in_year_saving"])
     94640.0
     """
+    frame_argument(changes, "changes")
     missing = [c for c in SAVINGS_COLUMNS if c not in changes.columns]
     if missing:
         raise DataError(f"savings table lacks column(s) {missing}", column=missing[0])

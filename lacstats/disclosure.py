@@ -22,11 +22,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lacstats.errors import DataError
+from lacstats.errors import DataError, frame_argument
 from lacstats.results import Result, jsonable
 
-__all__ = ["SUPPRESSED", "Suppressed", "apply", "suppress", "suppress_small_counts"]
+__all__ = [
+    "SUPPRESSED",
+    "Suppressed",
+    "apply",
+    "suppress",
+    "suppress_small_counts",
+    "suppress_tables",
+]
 
+#: The mark of a suppressed cell, as the DfE's releases write it.
 SUPPRESSED = "c"
 TOTAL = "Total"
 
@@ -106,11 +114,16 @@ def suppress(
     threshold: int = 5,
     secondary: bool = True,
     totals: bool = True,
+    also: pd.DataFrame | None = None,
 ) -> Suppressed:
     """Suppress small counts in a cross-tabulation and, with ``totals``, add its margins.
 
     ``table`` holds the interior counts (rows x columns, no totals). The result's table has
     a ``Total`` row and column when ``totals`` is true. Suppressed cells read ``"c"``.
+    ``also`` (booleans labelled like the result, margins included; missing labels are
+    false) hides further non-zero cells before secondary suppression: the same counts
+    hidden in another table that publishes them (a count suppressed anywhere is suppressed
+    wherever it appears).
 
     Examples
     --------
@@ -142,10 +155,21 @@ def suppress(
     reasons = {
         (i, j): f"primary: count below {threshold}" for i, j in zip(*np.nonzero(mask), strict=True)
     }
-    if secondary and totals:
-        _secondary(full, mask, reasons)
     index = [*map(str, table.index), TOTAL] if totals else list(map(str, table.index))
     columns = [*map(str, table.columns), TOTAL] if totals else list(map(str, table.columns))
+    if also is not None:
+        linked = (
+            pd.DataFrame(also)
+            .rename(index=str, columns=str)
+            .reindex(index=index, columns=columns, fill_value=False)
+            .fillna(False)
+            .to_numpy(dtype=bool)
+        )
+        for i, j in zip(*np.nonzero(linked & ~mask & (full > 0)), strict=True):
+            mask[i, j] = True
+            reasons[(i, j)] = "linked: the same count is suppressed in another table"
+    if secondary and totals:
+        _secondary(full, mask, reasons)
     shown = pd.DataFrame(full.astype(np.int64), index=index, columns=columns).astype(object)
     shown = shown.mask(pd.DataFrame(mask, index=index, columns=columns), SUPPRESSED)
     record = pd.DataFrame(
@@ -203,6 +227,8 @@ def apply(values: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
     foster       11400.0  6650.0
     residential        c  8550.0
     """
+    frame_argument(values, "values")
+    frame_argument(mask, "mask")
     aligned = mask.reindex(
         index=values.index.map(str), columns=values.columns.map(str), fill_value=False
     )
@@ -238,6 +264,7 @@ def suppress_small_counts(
     1  secure_unit   c           c        True
     2        other   0         0.0       False
     """
+    frame_argument(table, "table")
     _check_threshold(threshold)
     if count not in table:
         raise DataError(f"no column {count!r} of counts", column=count)
@@ -252,3 +279,160 @@ def suppress_small_counts(
         out[column] = out[column].astype(object).where(~small, SUPPRESSED)
     out["suppressed"] = small.to_numpy()
     return out
+
+
+def suppress_tables(
+    tables: dict[str, pd.DataFrame],
+    *,
+    threshold: int = 5,
+    margins: dict[str, bool] | None = None,
+    same: Iterable[Iterable[tuple[str, str]]] = (),
+) -> dict[str, Suppressed]:
+    """Suppress several cross-tabulations that are published together as one set.
+
+    Each table of interior counts (categories x the same columns, e.g. authorities) is
+    suppressed as :func:`suppress` does, with its margins. ``margins`` says, per table,
+    whether its column totals (the ``Total`` row) are published: they mean something only
+    when its rows are exclusive; row totals always are. ``same`` lists groups of
+    ``(table, row)`` that count the same units (a row may be ``"Total"``): a count hidden
+    in one is hidden in all, column by column. Then an attacker's audit: for every hidden
+    count from 1 to ``threshold - 1`` (interior or margin), its least and greatest value
+    over all non-negative tables that agree with every published number and every
+    equality in ``same`` (linear programming, HiGHS). Where the two agree, the smallest
+    published count among the relations that pin it down is suppressed too, and
+    everything is suppressed again, until no hidden count can be recovered.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import disclosure
+    >>> counts = pd.DataFrame({"A": [39, 3, 19], "B": [4, 0, 0], "C": [210, 18, 39]}, index=["foster", "homes", "parents"])
+    >>> result = disclosure.suppress_tables({"settings": counts})
+    >>> result["settings"].table
+              A  B    C Total
+    foster    c  c  210   253
+    homes     c  0    c    21
+    parents   c  0    c    58
+    Total     c  c  267   332
+    """
+    _check_threshold(threshold)
+    margins = {name: True for name in tables} if margins is None else dict(margins)
+    groups = [list(group) for group in same]
+    forced: dict[str, pd.DataFrame | None] = {name: None for name in tables}
+
+    def force(name: str, row: str, column: str | None, hidden: np.ndarray | None = None) -> None:
+        mask = result[name].mask
+        extra = forced[name]
+        if extra is None:
+            extra = pd.DataFrame(False, index=mask.index, columns=mask.columns)
+            forced[name] = extra
+        if column is None:
+            extra.loc[row] = extra.loc[row].to_numpy(dtype=bool) | hidden
+        else:
+            extra.loc[row, column] = True
+
+    while True:
+        result = {
+            name: suppress(table, threshold=threshold, also=forced[name])
+            for name, table in tables.items()
+        }
+        changed = False
+        for group in groups:
+            hidden = np.logical_or.reduce(
+                [result[name].mask.loc[row].to_numpy(dtype=bool) for name, row in group]
+            )
+            for name, row in group:
+                if (hidden & ~result[name].mask.loc[row].to_numpy(dtype=bool)).any():
+                    force(name, row, None, hidden)
+                    changed = True
+        if changed:
+            continue
+        leak = _audit(tables, result, margins, groups, threshold)
+        if leak is None:
+            return result
+        name, row, column = leak
+        force(name, row, column)
+
+
+def _audit(tables, result, margins, groups, threshold):
+    """The first published count to suppress so that a recovered hidden count is not,
+    or None when no hidden count from 1 to ``threshold - 1`` can be recovered."""
+    from scipy.optimize import linprog
+
+    names = list(tables)
+    offsets, position = {}, 0
+    for name in names:
+        offsets[name] = position
+        position += tables[name].size
+    size = position
+
+    def cells(name: str, row: str, column: str) -> list[int]:
+        """The interior cells whose sum is the published (row, column) of ``name``."""
+        table = tables[name]
+        rows = list(map(str, table.index))
+        columns = list(map(str, table.columns))
+        pick_rows = range(len(rows)) if row == TOTAL else [rows.index(row)]
+        pick_cols = range(len(columns)) if column == TOTAL else [columns.index(column)]
+        return [offsets[name] + i * len(columns) + j for i in pick_rows for j in pick_cols]
+
+    equations, values, sources = [], [], []
+    sensitive = []
+    for name in names:
+        shown = result[name]
+        full = shown.table.where(~shown.mask, 0)
+        for row in shown.table.index:
+            if row == TOTAL and not margins.get(name, True):
+                continue
+            for column in shown.table.columns:
+                members = cells(name, row, column)
+                value = int(
+                    tables[name].to_numpy().reshape(-1)[[m - offsets[name] for m in members]].sum()
+                )
+                if shown.mask.loc[row, column]:
+                    if 1 <= value < threshold:
+                        sensitive.append((name, row, column, members, value))
+                    continue
+                equations.append(members)
+                values.append(float(full.loc[row, column]))
+                sources.append((name, row, column, value))
+    for group in groups:
+        (first, first_row), *rest = group
+        for column in map(str, tables[first].columns):
+            left = cells(first, first_row, column)
+            for name, row in rest:
+                right = cells(name, row, column)
+                equations.append((left, right))
+                values.append(0.0)
+                sources.append(None)
+    if not sensitive:
+        return None
+    matrix = np.zeros((len(equations), size))
+    for k, members in enumerate(equations):
+        if isinstance(members, tuple):
+            matrix[k, members[0]] += 1
+            matrix[k, members[1]] -= 1
+        else:
+            matrix[k, members] = 1
+    b = np.array(values)
+    for *_, members, value in sensitive:
+        target = np.zeros(size)
+        target[members] = 1
+        low = linprog(target, A_eq=matrix, b_eq=b, bounds=(0, None), method="highs")
+        if low.status != 0 or value - low.fun >= 1 - 1e-6:
+            continue  # the true value and one at least 1 below it both agree: protected
+        high = linprog(-target, A_eq=matrix, b_eq=b, bounds=(0, None), method="highs")
+        if high.status != 0 or -high.fun - low.fun >= 1 - 1e-6:
+            continue
+        duals = np.abs(low.eqlin.marginals) + np.abs(high.eqlin.marginals)
+        involved = [
+            sources[k]
+            for k in np.flatnonzero(duals > 1e-9)
+            if sources[k] is not None and sources[k][3] > 0
+        ]
+        interior = [s for s in involved if TOTAL not in (s[1], s[2])]
+        pool = interior or involved
+        if not pool:  # pragma: no cover - a recovered count always rests on a published one
+            continue
+        pick = min(pool, key=lambda s: (s[3], names.index(s[0]), s[1], s[2]))
+        return pick[:3]
+    return None

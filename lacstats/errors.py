@@ -10,7 +10,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["ConvergenceError", "DataError", "LacstatsError", "NotFittedError"]
+__all__ = [
+    "ConvergenceError",
+    "DataError",
+    "LacstatsError",
+    "NotFittedError",
+    "frame_argument",
+    "number_argument",
+    "path_argument",
+    "rng_argument",
+]
 
 #: How many offending rows an error message lists before saying "and N more".
 MAX_ROWS_SHOWN = 5
@@ -148,3 +157,110 @@ class ConvergenceError(LacstatsError):
     def __init__(self, message: str, diagnostics: Any = None) -> None:
         self.diagnostics = diagnostics
         super().__init__(message)
+
+
+def frame_argument(value: Any, name: str) -> Any:
+    """``value`` if it is a pandas DataFrame, else a :class:`DataError` naming the
+    argument (``read_cases(None)`` and ``design(None)`` are misuse, not internal errors).
+
+    Examples
+    --------
+    >>> from lacstats.errors import DataError, frame_argument
+    >>> try:
+    ...     frame_argument(None, "cases")
+    ... except DataError as error:
+    ...     print(error)
+    ...
+    argument 'cases' must be a pandas DataFrame (a table), got NoneType
+    """
+    import pandas as pd
+
+    if not isinstance(value, pd.DataFrame):
+        raise DataError(
+            f"argument {name!r} must be a pandas DataFrame (a table), got {type(value).__name__}",
+            column=name,
+        )
+    return value
+
+
+def path_argument(value: Any, name: str) -> Any:
+    """``value`` if it is a path (text or :class:`os.PathLike`), else a :class:`DataError`
+    naming the argument.
+
+    Examples
+    --------
+    >>> from lacstats.errors import DataError, path_argument
+    >>> try:
+    ...     path_argument(123, "path")
+    ... except DataError as error:
+    ...     print(error)
+    ...
+    argument 'path' must be a file's path (text or a pathlib.Path), got int
+    """
+    import os
+
+    if isinstance(value, bool) or not isinstance(value, str | os.PathLike) or value == "":
+        raise DataError(
+            f"argument {name!r} must be a file's path (text or a pathlib.Path), got "
+            f"{type(value).__name__ if value != '' else 'an empty text'}",
+            column=name,
+        )
+    return value
+
+
+def number_argument(value: Any, name: str) -> float:
+    """``value`` as a finite number, else a :class:`DataError` naming the argument (text
+    such as ``'abc'`` included; text that is a number is read).
+
+    Examples
+    --------
+    >>> from lacstats.errors import DataError, number_argument
+    >>> number_argument("900", "population")
+    900.0
+    >>> try:
+    ...     number_argument("abc", "population")
+    ... except DataError as error:
+    ...     print(error)
+    ...
+    argument 'population' must be a number, got 'abc'
+    """
+    import math
+
+    if isinstance(value, bool):
+        raise DataError(f"argument {name!r} must be a number, got {value!r}", column=name)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise DataError(
+            f"argument {name!r} must be a number, got {_shown(value)}", column=name
+        ) from None
+    if not math.isfinite(number):
+        raise DataError(f"argument {name!r} must be a finite number, got {value!r}", column=name)
+    return number
+
+
+def rng_argument(value: Any, name: str = "rng") -> Any:
+    """``value`` if numpy accepts it as a seed or generator (None, a whole number >= 0, a
+    SeedSequence or Generator), else a :class:`DataError` naming the argument.
+
+    Examples
+    --------
+    >>> from lacstats.errors import DataError, rng_argument
+    >>> try:
+    ...     rng_argument(-1)
+    ... except DataError as error:
+    ...     print(error)
+    ...
+    argument 'rng' must be a seed (a whole number >= 0), a numpy Generator or None; got -1
+    """
+    import numpy as np
+
+    try:
+        np.random.default_rng(value)
+    except (TypeError, ValueError):
+        raise DataError(
+            f"argument {name!r} must be a seed (a whole number >= 0), a numpy Generator or "
+            f"None; got {_shown(value)}",
+            column=name,
+        ) from None
+    return value

@@ -31,7 +31,7 @@ from scipy import stats
 
 from lacstats import cohorts, schema
 from lacstats.datasets import PUBLISHED_SETTING_LABELS
-from lacstats.errors import LacstatsError
+from lacstats.errors import LacstatsError, frame_argument
 from lacstats.evidence import EVIDENCE, FINDINGS_COLUMNS, FINDINGS_OBTAINED
 from lacstats.regression import WEAK_CORRELATION, strength
 from lacstats.units import WEEKS_PER_YEAR
@@ -150,6 +150,15 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     return out.astype({"match": bool, "must_match": bool})
 
 
+def _check_share(numerator: float, denominator: float) -> None:
+    """A percentage's parts: numbers, the denominator above 0."""
+    for name, value in (("numerator", numerator), ("denominator", denominator)):
+        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+            raise LacstatsError(f"argument {name!r} must be a number, got {value!r}")
+    if not denominator > 0:
+        raise LacstatsError(f"argument 'denominator' must be above 0, got {denominator!r}")
+
+
 def percent_truncated(numerator: float, denominator: float) -> str:
     """Whole-number percentage, truncated as Evans (2020) prints them ("26%" for 26.7%).
 
@@ -159,6 +168,7 @@ def percent_truncated(numerator: float, denominator: float) -> str:
     >>> findings.percent_truncated(267, 1000)
     '26%'
     """
+    _check_share(numerator, denominator)
     return f"{math.floor(100 * numerator / denominator + 1e-9)}%"
 
 
@@ -171,6 +181,7 @@ def percent_one_decimal(numerator: float, denominator: float) -> str:
     >>> findings.percent_one_decimal(114, 1253)
     '9.1%'
     """
+    _check_share(numerator, denominator)
     value = Decimal(repr(float(100 * numerator / denominator))).quantize(
         Decimal("0.1"), rounding=ROUND_HALF_UP
     )
@@ -338,6 +349,7 @@ def _known_distance(c: pd.DataFrame) -> int:
     return int(c["distance_miles"].notna().sum())
 
 
+#: Every published case-level figure, with how to recompute it from case rows.
 FINDINGS: tuple[Finding, ...] = (
     _count("sample.cases", "Cases in the sample", len, "cases"),
     _count(
@@ -553,6 +565,7 @@ def compare(
     1              sample.authorities        19         19
     2  high_cost_residential.children       114        114
     """
+    frame_argument(cases, "cases")
     from lacstats.datasets import published_findings
 
     cases = schema.validate(cases, authorities=cases["authority"].unique())

@@ -19,8 +19,10 @@ Results are written by :mod:`lacstats.outputs`.
 from __future__ import annotations
 
 import csv
+import decimal
 import io as _io
 import os
+import tomllib
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,11 +31,29 @@ from pathlib import Path
 import pandas as pd
 
 from lacstats import schema
-from lacstats.errors import DataError
+from lacstats.errors import DataError, path_argument
 
-__all__ = ["Sheet", "read_cases", "read_table", "read_unit_costs", "sheet_names"]
+__all__ = [
+    "Sheet",
+    "read_cases",
+    "read_table",
+    "read_toml",
+    "read_unit_costs",
+    "sheet_names",
+    "toml_text",
+]
 
 SUFFIXES = {".csv": "csv", ".xlsx": "excel", ".xlsm": "excel", ".parquet": "parquet"}
+
+#: What to do with a file type people send that lacstats does not read.
+_SAVE_AS = {
+    ".xls": " (an old-format Excel workbook: save it as .xlsx)",
+    ".ods": " (a LibreOffice spreadsheet: save it as .xlsx)",
+    ".numbers": " (a Numbers spreadsheet: export it as .xlsx)",
+    ".docx": " (a Word document: put the cases in the template workbook)",
+    ".pdf": " (a PDF: send the workbook itself)",
+    ".txt": " (text: save the table as CSV UTF-8)",
+}
 
 _MAGIC = {
     b"\x1f\x8b": "a gzip-compressed file: decompress it first",
@@ -111,11 +131,13 @@ def read_table(
     0  KEN-001         950
     1  KEN-002        5200
     """
+    path_argument(path, "path")
     path = Path(path)
     kind = SUFFIXES.get(path.suffix.lower())
     if kind is None:
         raise DataError(
-            f"{path.name}: unsupported file type {path.suffix!r}; use one of {', '.join(SUFFIXES)}"
+            f"{path.name}: unsupported file type {path.suffix or '(none)'!r}; use one of "
+            f"{', '.join(SUFFIXES)}{_SAVE_AS.get(path.suffix.lower(), '')}"
         )
     if path.is_dir():
         raise DataError(f"{path}: a folder, not a file")
@@ -200,6 +222,91 @@ def _decode(path: Path, data: bytes) -> str:
             f"{path.name}, line {line}: not UTF-8 text (byte 0x{data[err.start]:02x}; "
             "Latin-1 or Windows-1252?); save it as CSV UTF-8"
         ) from err
+
+
+def read_toml(path: str | os.PathLike[str], *, what: str = "TOML file") -> dict:
+    """A TOML file (a study, published figures, a sweep's grid) as a dict, or a
+    :class:`DataError` naming the file and what is wrong: not UTF-8 (naming the encoding it
+    looks like: UTF-16 or UTF-32 with a byte-order mark, Latin-1 or Windows-1252, a binary
+    file), not valid TOML (line and column), nested too deeply. A UTF-8 byte-order mark is
+    accepted (TOML is UTF-8; Windows' Notepad writes the mark).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats import LacstatsError, io
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     path = Path(folder) / "study.toml"
+    ...     _ = path.write_bytes('[study]\\nname = "café"\\n'.encode("latin-1"))
+    ...     try:
+    ...         io.read_toml(path, what="study file")
+    ...     except LacstatsError as error:
+    ...         print(str(error).replace(str(path), "study.toml"))
+    ...
+    study file study.toml, line 2: not UTF-8 text (byte 0xe9; Latin-1 or Windows-1252?); TOML files are UTF-8: save it as UTF-8
+    """
+    path = Path(path)
+    label = f"{what} {path}"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"{what} {path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{what} {path}: a folder, not a file") from None
+    except PermissionError:
+        raise DataError(f"{what} {path}: cannot read the file (permission denied)") from None
+    save = "TOML files are UTF-8: save it as UTF-8"
+    for bom, encoding in (
+        (b"\xff\xfe\x00\x00", "UTF-32"),
+        (b"\x00\x00\xfe\xff", "UTF-32"),
+        (b"\xff\xfe", "UTF-16"),
+        (b"\xfe\xff", "UTF-16"),
+    ):
+        if data.startswith(bom):
+            raise DataError(f"{label}: {encoding} text; {save}", column=what)
+    if b"\x00" in data:
+        raise DataError(
+            f"{label}: contains NUL bytes (UTF-16 without a byte-order mark, or a binary "
+            f"file), not TOML text; {save}",
+            column=what,
+        )
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise DataError(
+            f"{label}, line {line}: not UTF-8 text (byte 0x{data[err.start]:02x}; Latin-1 or "
+            f"Windows-1252?); {save}",
+            column=what,
+        ) from None
+    return toml_text(text, label=label, what=what)
+
+
+def toml_text(text: str, *, label: str = "TOML", what: str = "TOML") -> dict:
+    """Parsed TOML text, or a :class:`DataError` naming ``label`` (invalid TOML, nested too
+    deeply); see :func:`read_toml`.
+
+    Examples
+    --------
+    >>> from lacstats import LacstatsError, io
+    >>> try:
+    ...     io.toml_text("a = " + "[" * 5000 + "]" * 5000, label="grid.toml")
+    ... except LacstatsError as error:
+    ...     print(error)
+    ...
+    grid.toml: nested too deeply (arrays or tables within each other more than Python can read)
+    """
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise DataError(f"{label}: not valid TOML ({err})", column=what) from None
+    except RecursionError:
+        raise DataError(
+            f"{label}: nested too deeply (arrays or tables within each other more than "
+            "Python can read)",
+            column=what,
+        ) from None
 
 
 def _header(label: str, cells: list, row: int) -> list[str]:
@@ -364,6 +471,13 @@ def _read_parquet(path: Path) -> Sheet:
         raise DataError(
             f"{path.name}: a damaged Parquet file ({type(err).__name__}: {err})"
         ) from err
+    for column in frame.columns:  # decimal128 (a cost kept exactly) is read as a number
+        if frame[column].dtype == object:
+            values = frame[column].dropna()
+            if len(values) and all(isinstance(v, decimal.Decimal) for v in values):
+                frame[column] = frame[column].map(
+                    lambda v: float(v) if isinstance(v, decimal.Decimal) else v
+                )
     names = [str(c).strip() for c in frame.columns]
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
@@ -402,6 +516,7 @@ def read_cases(
     0  KEN-001        950.0
     1  KEN-002       5200.0
     """
+    path_argument(path, "path")
     (table,) = read_table(path, sheet=sheet, require_rows=True)
     if len(table.frame.columns) == 0:
         raise DataError(f"{table.label}: the file has no columns")

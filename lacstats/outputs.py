@@ -87,7 +87,8 @@ def allow_replacing() -> Iterator[None]:
     --------
     >>> from lacstats import outputs
     >>> with outputs.allow_replacing():
-    ...     pass
+    ...     outputs.replacing_allowed()
+    True
     """
     token = _FORCE.set(True)
     try:
@@ -97,7 +98,14 @@ def allow_replacing() -> Iterator[None]:
 
 
 def replacing_allowed() -> bool:
-    """Whether :func:`allow_replacing` is in force (``--force``)."""
+    """Whether :func:`allow_replacing` is in force (``--force``).
+
+    Examples
+    --------
+    >>> from lacstats import outputs
+    >>> outputs.replacing_allowed()
+    False
+    """
     return _FORCE.get()
 
 

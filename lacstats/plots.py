@@ -160,8 +160,8 @@ def fan_chart(projection: Any, *, title: str | None = None, largest: int = 4) ->
     total = table[table["placement_type"] == "All"]
     left.fill_between(
         total["month"],
-        total["low"],
-        total["high"],
+        total["ci_low"],
+        total["ci_high"],
         alpha=0.25,
         color=PALETTE["main"],
         label=f"{int(round(100 * projection.options.get('interval', 0.9)))}% interval",
@@ -175,7 +175,7 @@ def fan_chart(projection: Any, *, title: str | None = None, largest: int = 4) ->
     colours = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860")
     for name, colour in zip(top[:largest], colours, strict=False):
         line = parts[parts["placement_type"] == name]
-        right.fill_between(line["month"], line["low"], line["high"], alpha=0.2, color=colour)
+        right.fill_between(line["month"], line["ci_low"], line["ci_high"], alpha=0.2, color=colour)
         right.plot(line["month"], line["mean"], color=colour, label=name)
     right.set_title(f"By placement type (largest {largest})")
     right.set_xlabel("months")

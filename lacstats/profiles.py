@@ -27,7 +27,7 @@ from sklearn.mixture import GaussianMixture
 from sklearn.utils.validation import check_is_fitted
 
 from lacstats import schema
-from lacstats.errors import DataError, NotFittedError
+from lacstats.errors import DataError, NotFittedError, frame_argument
 
 __all__ = ["NeedProfiles", "name_profiles", "stability_reading"]
 
@@ -104,6 +104,34 @@ class _Fit:
     loglik: float
     n_parameters: int
     model: object
+
+
+def _check_options(model: NeedProfiles) -> None:
+    """NeedProfiles' options, checked when it is fitted (scikit-learn's convention: the
+    constructor only stores): each a DataError naming the argument."""
+    whole = lambda v: isinstance(v, int | np.integer) and not isinstance(v, bool)
+    if model.n_profiles != "bic" and not (whole(model.n_profiles) and model.n_profiles >= 1):
+        raise DataError(
+            f"argument 'n_profiles' must be a whole number >= 1 or 'bic'; got "
+            f"{model.n_profiles!r}",
+            column="n_profiles",
+        )
+    k = model.k_range
+    if not (
+        isinstance(k, tuple | list)
+        and len(k) == 2
+        and all(whole(v) for v in k)
+        and 1 <= k[0] <= k[1]
+    ):
+        raise DataError(
+            f"argument 'k_range' must be (smallest, largest) whole numbers with 1 <= smallest "
+            f"<= largest; got {k!r}",
+            column="k_range",
+        )
+    if not (whole(model.n_init) and model.n_init >= 1):
+        raise DataError(
+            f"argument 'n_init' must be a whole number >= 1; got {model.n_init!r}", column="n_init"
+        )
 
 
 class NeedProfiles(ClusterMixin, BaseEstimator):
@@ -256,6 +284,9 @@ class NeedProfiles(ClusterMixin, BaseEstimator):
     # -- public -----------------------------------------------------------------------
     def fit(self, cases: pd.DataFrame | np.ndarray, y: object = None) -> NeedProfiles:
         """Fit every k in ``k_range`` (or the given ``n_profiles``) and keep the chosen one."""
+        if not isinstance(cases, np.ndarray):
+            frame_argument(cases, "cases")
+        _check_options(self)
         if self.method not in METHODS:
             raise DataError(
                 f"argument 'method' must be one of {METHODS}; got {self.method!r}", column="method"

@@ -12,6 +12,7 @@ from typing import Any
 
 __all__ = ["DEPENDENCIES", "environment", "file_hash", "git_commit", "packaged_data_hashes"]
 
+#: Packages whose versions every manifest records.
 DEPENDENCIES = (
     "numpy",
     "scipy",

@@ -26,7 +26,8 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, DomainWarning, ModelWarning
 
-from lacstats.errors import ConvergenceError, DataError
+from lacstats import families
+from lacstats.errors import ConvergenceError, DataError, frame_argument
 from lacstats.results import Result
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "strength",
 ]
 
+#: the families fitted here (their objects from :mod:`lacstats.families`)
 FAMILIES = ("gaussian", "gamma", "lognormal")
 COVARIANCES = ("nonrobust", "HC0", "HC1", "HC2", "HC3", "cluster")
 _FISHER_SE = {
@@ -135,6 +137,12 @@ def correlation(
     >>> round(regression.correlation(data, method="spearman").estimate, 3)
     0.886
     """
+    frame_argument(data, "data")
+    if isinstance(bootstrap, bool) or not isinstance(bootstrap, int | np.integer) or bootstrap < 0:
+        raise DataError(
+            f"argument 'bootstrap' must be a whole number >= 0, got {bootstrap!r}",
+            column="bootstrap",
+        )
     if method not in _FISHER_SE:
         raise DataError(
             f"argument 'method' must be pearson, spearman or kendall; got {method!r}",
@@ -221,11 +229,12 @@ class RegressionResult(Result):
             raise DataError(
                 f"argument 'scale' must be response or link; got {scale!r}", column="scale"
             )
-        if self.family == "gamma":
+        family = families.get(self.family)
+        if not family.gaussian_type:  # a GLM
             which = "linear" if scale == "link" else "mean"
             return np.asarray(self.model.predict(new, which=which))
         linear = np.asarray(self.model.predict(new))
-        if self.family == "lognormal" and scale == "response":
+        if family.log_response and scale == "response":
             return np.exp(linear) * self.smearing
         return linear
 
@@ -361,12 +370,22 @@ def fit(
     0   Intercept     5.998
     1  risk_score     0.087
     """
+    frame_argument(data, "data")
     _check_arguments(data, formula, confidence)
-    _check_options(family, cov, cluster, groups, quantile)
-    link = link or ("log" if family == "gamma" else "identity")
-    response, frame = _complete_rows(data, formula, family, link, [groups, cluster])
+    family_ = _check_options(family, cov, cluster, groups, quantile)
+    link = link or family_.link
+    response, frame = _complete_rows(data, formula, family_, link, [groups, cluster])
+    if response in frame and not (
+        pd.api.types.is_numeric_dtype(frame[response])
+        or pd.api.types.is_bool_dtype(frame[response])
+    ):
+        raise DataError(
+            f"column {response!r}: the response of a regression must be numbers, not text "
+            f"({frame[response].dtype}); recode it (e.g. a 0/1 flag for one category)",
+            column=response,
+        )
     model_formula = formula
-    if family == "lognormal":
+    if family_.log_response:
         model_formula = f"np.log({response}) ~ {formula.split('~', 1)[1]}"
     _check_rank(model_formula, frame)
     alpha = 1 - confidence
@@ -374,8 +393,8 @@ def fit(
         fitted = _fit_mixed(model_formula, frame, groups, alpha, formula)
     elif quantile is not None:
         fitted = _fit_quantile(model_formula, frame, quantile, alpha)
-    elif family == "gamma" or link != "identity":
-        fitted = _fit_glm(model_formula, frame, family, link, cov, cluster, alpha)
+    elif not family_.gaussian_type or link != "identity":
+        fitted = _fit_glm(model_formula, frame, family_, link, cov, cluster, alpha)
     else:
         fitted = _fit_ols(model_formula, frame, cov, cluster, alpha)
     options: dict[str, Any] = {
@@ -389,7 +408,7 @@ def fit(
         options["warnings"] = fitted.notes
     res = fitted.res
     smearing = 1.0
-    if family == "lognormal":
+    if family_.log_response:
         # marginal residuals for a mixed model: predictions use the fixed effects only
         resid = (
             res.model.endog - res.model.exog @ np.asarray(res.fe_params)
@@ -400,7 +419,7 @@ def fit(
     statistics = {"n": float(res.nobs), **_likelihood(res), **fitted.statistics}
     return RegressionResult(
         formula,
-        family,
+        family_.name,
         link,
         fitted.method,
         options,
@@ -435,12 +454,9 @@ def _check_arguments(data, formula, confidence) -> None:
         raise DataError(f"expected a pandas DataFrame, got {type(data).__name__}", column="data")
 
 
-def _check_options(family, cov, cluster, groups, quantile) -> None:
-    if family not in FAMILIES:
-        raise DataError(
-            f"argument 'family' must be one of {', '.join(FAMILIES)}; got {family!r}",
-            column="family",
-        )
+def _check_options(family, cov, cluster, groups, quantile) -> families.Family:
+    """The family's object, once every option is checked."""
+    family = families.get(family, among=FAMILIES)
     if cov not in COVARIANCES:
         raise DataError(
             f"argument 'cov' must be one of {', '.join(COVARIANCES)}; got {cov!r}", column="cov"
@@ -449,16 +465,21 @@ def _check_options(family, cov, cluster, groups, quantile) -> None:
         raise DataError("cov='cluster' needs cluster= (the column of clusters)", column="cluster")
     if sum(x is not None for x in (groups, quantile)) > 1:
         raise DataError("choose one of groups= (mixed model) or quantile=", column="groups")
-    if groups is not None and family == "gamma":
+    if groups is not None and not family.gaussian_type:
         raise DataError("mixed models here are gaussian or lognormal", column="family")
     if quantile is not None and not 0 < quantile < 1:
         raise DataError(
             f"argument 'quantile' must be in (0, 1); got {quantile!r}", column="quantile"
         )
+    return family
 
 
 def _complete_rows(
-    data: pd.DataFrame, formula: str, family: str, link: str, extra: list[str | None]
+    data: pd.DataFrame,
+    formula: str,
+    family: families.Family,
+    link: str,
+    extra: list[str | None],
 ) -> tuple[str, pd.DataFrame]:
     """The response and the complete rows of the formula's (and ``extra``) columns; a log
     scale needs a positive response, reported at the caller's rows."""
@@ -470,7 +491,7 @@ def _complete_rows(
     frame = model_frame(data, columns + extra).dropna()
     if len(frame) == 0:
         raise DataError("no complete rows for the formula's columns", column=columns[0])
-    log_scale = family in ("lognormal", "gamma") or link == "log"
+    log_scale = family.positive or link == "log"
     if log_scale and response in frame.columns:
         bad = (frame[response] <= 0).to_numpy()
         if bad.any():
@@ -554,10 +575,9 @@ def _fit_glm(model_formula, frame, family, link, cov, cluster, alpha) -> _Fitted
         raise DataError(
             f"argument 'link' must be log, inverse or identity; got {link!r}", column="link"
         )
-    fam = (sm.families.Gamma if family == "gamma" else sm.families.Gaussian)(links[link])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", DomainWarning)
-        model = smf.glm(model_formula, frame, family=fam)
+        model = smf.glm(model_formula, frame, family=family.statsmodels(links[link]))
     notes = [str(w.message) for w in caught if issubclass(w.category, DomainWarning)]
     if cov != "nonrobust":
         res = model.fit(cov_type=cov, cov_kwds=_cluster_kwds(frame, cov, cluster))
@@ -677,6 +697,12 @@ def risk_cost(
     >>> print(answer.text.splitlines()[0])
     Spearman correlation of risk_score and weekly_cost: 0.22 (95% CI 0.17 to 0.28, n = 1253): weak.
     """
+    frame_argument(cases, "cases")
+    if isinstance(min_cases, bool) or not isinstance(min_cases, int | np.integer) or min_cases < 1:
+        raise DataError(
+            f"argument 'min_cases' must be a whole number >= 1, got {min_cases!r}",
+            column="min_cases",
+        )
     rows: list[dict[str, Any]] = []
 
     def add_corr(label: str, subset: str, part: pd.DataFrame, method: str) -> None:

@@ -19,6 +19,7 @@ left out of every pack, and each pack says which and why.
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import itertools
 import os
@@ -33,7 +34,7 @@ from scipy import stats
 from lacstats import cohorts, disclosure, plots, schema
 from lacstats import study as studies
 from lacstats.cells import xlsx_bytes
-from lacstats.errors import DataError
+from lacstats.errors import DataError, frame_argument, path_argument
 from lacstats.outputs import (
     MARKER,
     atomic_write_bytes,
@@ -71,6 +72,10 @@ DISTANCE_BANDS = [
     (100, np.inf, "over 100 miles"),
 ]
 FORMULA = "weekly_cost ~ risk_score + C(placement_setting)"
+#: What a pack shows where a mean would be over no children (never ``<NA>`` or ``nan``).
+NO_CHILDREN = "no children"
+#: What a pack shows where a figure is not available.
+NOT_AVAILABLE = "not available"
 #: The model of cost without risk scores, for case data that have none.
 FORMULA_WITHOUT_RISK = "weekly_cost ~ C(placement_setting)"
 
@@ -197,41 +202,63 @@ def _distance_band(cases: pd.DataFrame, bands=DISTANCE_BANDS) -> pd.Series:
     return out
 
 
+def _region_indicators(
+    cases: pd.DataFrame, study: Study | None = None
+) -> dict[str, tuple[pd.DataFrame, bool]]:
+    """Every count table of the packs as who each row counts (cases x rows, booleans),
+    and whether its rows are exclusive (a column total means something). Tables whose
+    columns the data lack are left out."""
+    study = _study(study)
+
+    def one_hot(labels: pd.Series, order: list[str]) -> pd.DataFrame:
+        return pd.DataFrame({label: (labels == label).to_numpy() for label in order})
+
+    tables = {
+        "placement settings": (one_hot(_setting_group(cases), list(SETTING_GROUPS)), True),
+    }
+    if not _missing(cases, ["distance_miles"]):
+        bands = distance_bands(study.thresholds.far_miles)
+        order = [label for *_, label in bands] + ["distance unknown"]
+        tables["distance from home"] = (one_hot(_distance_band(cases, bands), order), True)
+    if not _missing(cases, schema.NEED_ITEMS):
+        prevalent = cases[list(schema.NEED_ITEMS)].astype(float) >= schema.PREVALENCE_SCORE
+        prevalent.columns = [i.replace("risk_", "").replace("_", " ") for i in prevalent.columns]
+        tables["needs scored 4-5"] = (prevalent.reset_index(drop=True), False)
+    tables["commissioning cohorts"] = (_members(cases, study).reset_index(drop=True), False)
+    return tables
+
+
 def _region_counts(
     cases: pd.DataFrame, study: Study | None = None
 ) -> dict[str, tuple[pd.DataFrame, bool]]:
     """Every count table of the packs over the whole region: categories x authorities,
-    and whether its rows are exclusive (a column total means something). Tables whose
-    columns the data lack are left out."""
-    study = _study(study)
-    names = cases["authority"].astype(str)
+    and whether its rows are exclusive."""
+    names = cases["authority"].astype(str).to_numpy()
     authorities = sorted(set(names))
-
-    def crosstab(labels: pd.Series, order: list[str]) -> pd.DataFrame:
-        table = pd.crosstab(labels, names).reindex(index=order, columns=authorities)
-        return table.fillna(0).astype(int)
-
-    tables = {
-        "placement settings": (crosstab(_setting_group(cases), list(SETTING_GROUPS)), True),
-    }
-    if not _missing(cases, ["distance_miles"]):
-        bands = distance_bands(study.thresholds.far_miles)
-        tables["distance from home"] = (
-            crosstab(
-                _distance_band(cases, bands),
-                [label for *_, label in bands] + ["distance unknown"],
-            ),
-            True,
+    return {
+        name: (
+            who.groupby(names).sum().T.reindex(columns=authorities).fillna(0).astype(int),
+            exclusive,
         )
-    if not _missing(cases, schema.NEED_ITEMS):
-        prevalent = cases[list(schema.NEED_ITEMS)].astype(float) >= schema.PREVALENCE_SCORE
-        needs = prevalent.groupby(names.to_numpy()).sum().T.reindex(columns=authorities)
-        needs.index = [i.replace("risk_", "").replace("_", " ") for i in needs.index]
-        tables["needs scored 4-5"] = (needs.fillna(0).astype(int), False)
-    member = _members(cases, study)
-    cohort_counts = member.groupby(names.to_numpy()).sum().T.reindex(columns=authorities)
-    tables["commissioning cohorts"] = (cohort_counts.fillna(0).astype(int), False)
-    return tables
+        for name, (who, exclusive) in _region_indicators(cases, study).items()
+    }
+
+
+def _same_counts(
+    indicators: dict[str, tuple[pd.DataFrame, bool]],
+) -> list[list[tuple[str, str]]]:
+    """Groups of published rows, across tables, that count the same children (the distance
+    sheet's last band and the keeping_local cohort, violence among the needs and the
+    cohorts, every exclusive table's Total): each is one quantity, in every column."""
+    by_members: dict[bytes, list[tuple[str, str]]] = {}
+    for name, (who, exclusive) in indicators.items():
+        rows = {str(row): who[row].to_numpy(dtype=bool) for row in who.columns}
+        if exclusive:
+            rows[disclosure.TOTAL] = np.ones(len(who), dtype=bool)
+        for row, members in rows.items():
+            if members.any():
+                by_members.setdefault(np.packbits(members).tobytes(), []).append((name, row))
+    return [group for group in by_members.values() if len({t for t, _ in group}) > 1]
 
 
 def region_suppression(
@@ -245,16 +272,25 @@ def region_suppression(
     the rest of the region and the regional total, hiding "the rest of the region" wherever
     the authority's cell or the regional total is hidden. So the packs together publish
     exactly the region's suppressed table: no cell hidden in one pack can be recovered by
-    differencing the others and the regional totals. ``study`` (default the South East
-    project) gives the distance bands and the cohorts' thresholds.
+    differencing the others and the regional totals. A count that appears in more than one
+    table (the same children counted: the distance sheet's far band and the keeping_local
+    cohort, violence among the needs and the cohorts, the Total of every exclusive table)
+    is suppressed in all of them wherever it is suppressed in one; then an attacker holding
+    every pack solves for each hidden count (:func:`lacstats.disclosure.suppress_tables`)
+    and more is suppressed until none from 1 to 4 can be recovered. ``study`` (default the
+    South East project) gives the distance bands and the cohorts' thresholds.
     """
     if not isinstance(threshold, int | np.integer) or threshold < 2:
         raise DataError(f"argument 'threshold' must be a whole number >= 2; got {threshold!r}")
     cases = schema.validate(cases, authorities=cases["authority"].astype(str).unique())
-    return {
-        name: disclosure.suppress(counts, threshold=threshold)
-        for name, (counts, _) in _region_counts(cases, study).items()
-    }
+    indicators = _region_indicators(cases, study)
+    counts = _region_counts(cases, study)
+    return disclosure.suppress_tables(
+        {name: table for name, (table, _) in counts.items()},
+        threshold=threshold,
+        margins={name: exclusive for name, (_, exclusive) in counts.items()},
+        same=_same_counts(indicators),
+    )
 
 
 def _controlled(
@@ -313,8 +349,10 @@ def authority_tables(
     region: dict[str, disclosure.Suppressed] | None = None,
     national: pd.DataFrame | None = None,
     study: Study | None = None,
+    notes: tuple[str, ...] = (),
 ) -> Pack:
     """The disclosure-controlled tables of ``authority``'s pack (see the module docstring).
+    ``notes`` are added to what the pack says it leaves out, and why.
 
     ``region`` is :func:`region_suppression` of the same cases and study (computed when
     not given): every pack of a region is suppressed as one set. ``study`` (default the
@@ -329,6 +367,7 @@ def authority_tables(
     >>> sorted(pack.tables)[:4]
     ['commissioning cohorts', 'commissioning cohorts (weekly cost)', 'distance from home', 'needs scored 4-5']
     """
+    frame_argument(cases, "cases")
     study = _study(study)
     if region is None:
         region = region_suppression(cases, threshold=threshold, study=study)
@@ -392,9 +431,12 @@ def authority_tables(
     cost.columns = [f"mean weekly cost (GBP): {authority}", "mean weekly cost (GBP): others"]
     cost_mask = controlled.mask.iloc[:-1, :2].copy()
     cost_mask.columns = cost.columns
-    tables["weekly cost by setting"] = disclosure.apply(cost.round(0).astype("Int64"), cost_mask)
+    tables["weekly cost by setting"] = disclosure.apply(
+        cost.round(0).astype("Int64"), cost_mask
+    ).map(lambda v: NO_CHILDREN if v is pd.NA else v)  # a mean over no children is no cost
 
-    notes = []
+    left_out = list(notes)
+    notes = left_out
     if "distance from home" in region:
         tables["distance from home"] = _controlled(
             "distance from home", region["distance from home"], authority, log
@@ -441,6 +483,7 @@ def authority_tables(
     if national is not None:
         tables["national position"] = national_position(national, authority)
 
+    tables = {name: _no_missing(table) for name, table in tables.items()}
     record = (
         pd.concat(log, ignore_index=True)
         if log
@@ -458,17 +501,42 @@ def authority_tables(
     )
 
 
+def _no_missing(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with every missing cell (``<NA>``, ``nan``, ``None``) said in words."""
+    if not table.isna().to_numpy().any():
+        return table
+    return table.astype(object).where(table.notna(), NOT_AVAILABLE)
+
+
+def _shown(value: Any) -> Any:
+    """A cell as a pack's page shows it: whole numbers with thousands separators, others
+    with as many decimals as they have (at most three), text as it is."""
+    if isinstance(value, bool | np.bool_) or not isinstance(value, int | float | np.number):
+        return value
+    if pd.isna(value):
+        return NOT_AVAILABLE
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{float(value):,.3f}".rstrip("0").rstrip(".")
+
+
 def _population(authority: str, study: Study) -> int | None:
     """``authority``'s children in the study's frame (None when it is not in the frame or
     the release suppressed its count)."""
+    frame = _frame_of(study.frame_year)
+    rows = frame[frame["authority"] == authority]
+    if rows.empty or study.population not in frame:
+        return None
+    value = rows[study.population].iloc[0]
+    return None if pd.isna(value) else int(value)
+
+
+@functools.lru_cache(maxsize=8)
+def _frame_of(year: int) -> pd.DataFrame:
+    """Every authority of the DfE release of ``year`` (read once for all the packs)."""
     from lacstats.datasets import authority_frame
 
-    try:
-        frame = authority_frame(study.frame_year, [authority])
-    except DataError:
-        return None
-    value = frame[study.population].iloc[0]
-    return None if pd.isna(value) else int(value)
+    return authority_frame(year)
 
 
 def authority_effects(
@@ -549,6 +617,7 @@ def national_position(positions: pd.DataFrame, authority: str) -> pd.DataFrame:
     authorities                                            2
     versus national                           below national
     """
+    frame_argument(positions, "positions")
     mine = positions[positions["authority"] == authority]
     if mine.empty:
         return pd.DataFrame([{"measure": "national position", "estimate": "not estimated"}])
@@ -648,7 +717,7 @@ def render_html(pack: Pack, *, source: str) -> str:
         parts.append(f"<p class='note'>Not in this pack:</p><ul class='note'>{items}</ul>")
     for name, table in pack.tables.items():
         parts.append(f"<h2>{html.escape(name.capitalize())}</h2>")
-        parts.append(table.to_html(na_rep="", border=0, escape=True))
+        parts.append(table.map(_shown).to_html(border=0, escape=True))
         if name in pack.figures:
             encoded = base64.b64encode(pack.figures[name]).decode("ascii")
             parts.append(f"<img alt='{html.escape(name)}' src='data:image/png;base64,{encoded}'>")
@@ -697,7 +766,9 @@ def write_pack(pack: Pack, out: str | Path, *, source: str) -> tuple[Path, Path]
     )
     sheets = {**pack.tables, "notes": notes, "suppression record": pack.suppression}
     # every cell typed and safe (a case table's path or label never runs as a formula)
-    workbook = xlsx_bytes(sheets, index={name: True for name in pack.tables}, limit=None)
+    workbook = xlsx_bytes(
+        sheets, index={name: True for name in pack.tables}, limit=None, thousands=True
+    )
     atomic_write_bytes(xlsx_path, workbook)
     return html_path, xlsx_path
 
@@ -738,6 +809,8 @@ def write_all(
     ...
     ['Medway.html', 'Medway.xlsx', 'Slough.html', 'Slough.xlsx']
     """
+    frame_argument(cases, "cases")
+    path_argument(out, "out")
     import shutil
     import tempfile
 
@@ -756,10 +829,18 @@ def write_all(
     out = Path(os.path.realpath(os.path.expanduser(os.fspath(out))))  # a link, resolved once
     _check_replacing(out, [f"{_stem(name)}.{ext}" for name in names for ext in ("html", "xlsx")])
     region = region_suppression(cases, threshold=threshold, study=study)
-    effects = None if synthetic else authority_effects(cases, fast=fast, rng=rng)
+    effects, said = None, ()
+    if not synthetic:
+        effects, said = _effects_if_possible(cases, fast=fast, rng=rng)
     packs = [
         authority_tables(
-            cases, name, effects=effects, region=region, national=national, study=study
+            cases,
+            name,
+            effects=effects,
+            region=region,
+            national=national,
+            study=study,
+            notes=said,
         )
         for name in names
     ]
@@ -781,6 +862,27 @@ def write_all(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+def _effects_if_possible(
+    cases: pd.DataFrame, *, fast: bool, rng
+) -> tuple[pd.DataFrame | None, tuple[str, ...]]:
+    """The authority effects, or none and the reason when the model cannot be fitted (two
+    authorities, a handful of cases, a fit that does not converge): the packs are written
+    without it and say so."""
+    from lacstats.errors import LacstatsError
+
+    model = "the mixed model" if fast else "the hierarchical model"
+    try:
+        effects = authority_effects(cases, fast=fast, rng=rng)
+    except (LacstatsError, np.linalg.LinAlgError, ValueError) as err:
+        return None, (f"authority effect: {model} of cost could not be fitted ({err})",)
+    numbers = effects[["mean", "ci_low", "ci_high"]].to_numpy(dtype=float)
+    if not np.isfinite(numbers).all():
+        return None, (
+            f"authority effect: {model} of cost did not converge (its intervals are not finite)",
+        )
+    return effects, ()
 
 
 def _stem(authority: str) -> str:

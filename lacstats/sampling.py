@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from lacstats.errors import DataError
+from lacstats.errors import DataError, frame_argument
 from lacstats.results import Result
 
 __all__ = [
@@ -54,12 +54,23 @@ __all__ = [
     "weighting_study",
 ]
 
+#: Sample size conventions: CRS calculator, exact normal, Krejcie-Morgan, Cochran.
 CONVENTIONS: tuple[str, ...] = ("crs", "exact", "krejcie-morgan", "cochran")
 _CRS_Z = {0.95: 1.96, 0.99: 2.58}
 
 
+def _as_numbers(name: str, value: Any) -> np.ndarray:
+    """``value`` (a number or numbers) as floats, or a DataError naming the argument."""
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise DataError(
+            f"argument {name!r} must be a number or numbers, got {value!r}"[:200], column=name
+        ) from None
+
+
 def _check_unit_interval(name: str, value: Any, *, closed: bool = False) -> np.ndarray:
-    arr = np.asarray(value, dtype=float)
+    arr = _as_numbers(name, value)
     ok = (arr >= 0) & (arr <= 1) if closed else (arr > 0) & (arr < 1)
     if not np.all(ok & np.isfinite(arr)):
         bad = arr[~(ok & np.isfinite(arr))].ravel()[0]
@@ -90,7 +101,7 @@ def _ceil(x: np.ndarray) -> np.ndarray:
 def _population(population: Any) -> np.ndarray:
     if population is None:
         return np.asarray(np.inf)
-    arr = np.asarray(population, dtype=float)
+    arr = _as_numbers("population", population)
     whole = np.where(np.isinf(arr), 0.0, np.nan_to_num(arr, nan=0.5)) % 1 == 0
     bad = ~((arr >= 1) & whole)
     if np.any(bad | np.isnan(arr)):
@@ -103,6 +114,7 @@ def _population(population: Any) -> np.ndarray:
     return arr
 
 
+#: How a sample size is rounded to a whole number.
 ROUNDINGS: tuple[str, ...] = ("half_up", "up", "down")
 _DEFAULT_ROUNDING = {"crs": "half_up", "exact": "up", "krejcie-morgan": "half_up", "cochran": "up"}
 
@@ -148,7 +160,7 @@ def sample_size(
         )
     conf = _check_unit_interval("confidence", confidence)
     p = _check_unit_interval("proportion", proportion)
-    half = np.asarray(interval, dtype=float)
+    half = _as_numbers("interval", interval)
     if not np.all((half > 0) & (half < 100)):
         bad = half[~((half > 0) & (half < 100))].ravel()[0]
         raise DataError(
@@ -203,7 +215,7 @@ def margin_of_error(
     """
     conf = _check_unit_interval("confidence", confidence)
     p = _check_unit_interval("proportion", proportion)
-    size = np.asarray(n, dtype=float)
+    size = _as_numbers("n", n)
     if np.any(size < 1):
         raise DataError(f"argument 'n' must be at least 1, got {size.min()!r}", column="n")
     N = _population(population)
@@ -320,7 +332,7 @@ def allocate(
     >>> sampling.allocate(100, [500, 300, 200], method="equal").allocation
     array([34, 33, 33])
     """
-    N = np.asarray(populations, dtype=float)
+    N = _as_numbers("populations", populations)
     if method == "proportional":
         weights = N
     elif method == "neyman":
@@ -328,7 +340,7 @@ def allocate(
             raise DataError(
                 "Neyman allocation needs sd= (one standard deviation per stratum)", column="sd"
             )
-        S = np.asarray(sd, dtype=float)
+        S = _as_numbers("sd", sd)
         if S.shape != N.shape or np.any(S < 0):
             raise DataError(
                 "argument 'sd' must give one non-negative value per stratum", column="sd"
@@ -421,6 +433,7 @@ def design(
     1  Medway         228  68       3.352941
     2  Slough         132  56       2.357143
     """
+    frame_argument(frame, "frame")
     for name in (population, stratum):
         if name not in frame.columns:
             raise DataError(f"design frame has no column {name!r}", column=name)
@@ -456,6 +469,7 @@ def design(
     )
 
 
+#: Ways cases are selected: at random, or each authority's most expensive.
 SELECTION_METHODS: tuple[str, ...] = ("random", "top_cost")
 
 
@@ -495,6 +509,7 @@ def select(
     8         B          800       1.333333
     9         B          600       1.333333
     """
+    frame_argument(cases, "cases")
     if method not in SELECTION_METHODS:
         raise DataError(
             f"argument 'method' must be random or top_cost; got {method!r}", column="method"
@@ -568,6 +583,8 @@ def explain_total(
     >>> audit.iloc[0][["year", "basis", "convention", "rounding", "total", "difference"]].to_dict()
     {'year': 2017, 'basis': 'aged 10+', 'convention': 'cochran', 'rounding': 'down', 'total': 1254, 'difference': 1}
     """
+    if not isinstance(frames, dict):
+        frame_argument(frames, "frames")
     if isinstance(frames, pd.DataFrame):
         frames = {None: frames}
     bases = bases or {

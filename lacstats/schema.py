@@ -38,6 +38,7 @@ __all__ = [
     "validate",
 ]
 
+#: The case table's placement settings (codes).
 PLACEMENT_SETTINGS: tuple[str, ...] = (
     "foster_in_house",  # the authority's own foster carers
     "foster_ifa",  # independent fostering agency
@@ -65,11 +66,14 @@ ALL_RESIDENTIAL_SETTINGS: tuple[str, ...] = (
     "residential_school",
     "secure_unit",
 )
+#: The placement settings that are foster care.
 FOSTER_SETTINGS: tuple[str, ...] = ("foster_in_house", "foster_ifa", "foster_kinship")
+#: How far a placement meets the child's needs, least to most.
 NEEDS_MET: tuple[str, ...] = ("not_met", "partly", "mostly", "completely")
 AUTHORITY_TYPES: tuple[str, ...] = ("County", "Unitary")
 SEXES: tuple[str, ...] = ("male", "female")
 
+#: The seven risk factors whose scores sum to ``risk_score``.
 RISK_FACTORS: tuple[str, ...] = (
     "risk_violence",
     "risk_missing",
@@ -115,6 +119,7 @@ class Column:
     maximum: float | None = None
 
 
+#: Every column of the case table: name, type, description, unit and codes.
 COLUMNS: tuple[Column, ...] = (
     Column("case_id", "id", "pseudonymous case identifier, unique", required=True, nullable=False),
     Column("authority", "text", "responsible local authority", required=True, nullable=False),

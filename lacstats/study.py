@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,7 +54,7 @@ from typing import Any
 import pandas as pd
 
 from lacstats import datasets, sampling, schema
-from lacstats.errors import DataError
+from lacstats.errors import DataError, path_argument
 from lacstats.results import Result
 
 __all__ = ["Study", "Thresholds", "load", "loads", "south_east"]
@@ -192,6 +191,7 @@ class Study(Result):
 
     def with_cases(self, path: str | Path) -> Study:
         """The same study on the user's own case table (CSV, XLSX or Parquet)."""
+        path_argument(path, "path")
         path = Path(path)
         if not path.is_file():
             raise DataError(f"no case table {str(path)!r}", column="cases", values=[str(path)])
@@ -260,10 +260,14 @@ def load(path: str | Path) -> Study:
     0    Kent        1456  90
     1  Medway         228  68
     """
+    path_argument(path, "path")
     path = Path(path)
     if not path.is_file():
         raise DataError(f"no study file {str(path)!r}", column="study", values=[str(path)])
-    return loads(path.read_text(encoding="utf-8"), source=path)
+    from lacstats.io import read_toml
+
+    # any encoding refused with a message naming it, before any work (io.read_toml)
+    return _from_data(read_toml(path, what="study file"), source=path)
 
 
 def loads(text: str, *, source: Path | None = None) -> Study:
@@ -282,11 +286,19 @@ def loads(text: str, *, source: Path | None = None) -> Study:
     ...
     study: design.confidence = 95.0: must be between 0 and 1
     """
+    if not isinstance(text, str):
+        raise DataError(
+            f"argument 'text' must be TOML text (str), got {type(text).__name__}; study.load reads a file",
+            column="text",
+        )
+    from lacstats.io import toml_text
+
     where = str(source) if source is not None else "study"
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise DataError(f"{where}: not valid TOML ({err})", column="study") from err
+    return _from_data(toml_text(text, label=where, what="study"), source=source)
+
+
+def _from_data(data: dict[str, Any], *, source: Path | None) -> Study:
+    where = str(source) if source is not None else "study"
     _check_keys(data, where)
     base = source.parent if source is not None else Path.cwd()
 
@@ -463,13 +475,9 @@ def _cases_path(value: str, base: Path, fail) -> Path | None:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError) as err:
-        raise DataError(
-            f"published figures {str(path)!r}: not readable TOML ({err})", column="published"
-        ) from err
+    from lacstats.io import read_toml
+
+    return read_toml(path, what="published figures")
 
 
 def _resolve(base: Path, value: str) -> Path:

@@ -50,7 +50,7 @@ from lacstats.datasets import (
     published_findings,
     south_east_authorities,
 )
-from lacstats.errors import DataError
+from lacstats.errors import DataError, frame_argument, rng_argument
 from lacstats.sampling import design, largest_remainder
 
 __all__ = [
@@ -429,6 +429,7 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
     >>> int(high_cost.sum())
     114
     """
+    rng_argument(rng)
     rng = np.random.default_rng(rng)
     targets = _targets()
     counts = authority_counts()
@@ -755,6 +756,17 @@ def population_like(
     >>> population["authority"].value_counts().to_dict()
     {'Kent': 300, 'Medway': 120}
     """
+    frame_argument(cases, "cases")
+    rng_argument(rng)
+    negative = {
+        k: v
+        for k, v in dict(sizes).items()
+        if not (isinstance(v, int | np.integer) and not isinstance(v, bool) and v >= 0)
+    }
+    if negative:
+        raise DataError(
+            f"argument 'sizes' must give whole numbers >= 0, got {negative}", column="sizes"
+        )
     rng = np.random.default_rng(rng)
     sizes = pd.Series(sizes)
     parts = []
@@ -820,6 +832,12 @@ def sample(study: Any, *, rng: int | np.random.Generator | None = None) -> pd.Da
     >>> cases["case_id"].iloc[0]
     'KEN-001'
     """
+    rng_argument(rng)
+    if not hasattr(study, "authorities") or not hasattr(study, "frame"):
+        raise DataError(
+            f"argument 'study' must be a lacstats.study.Study, got {type(study).__name__}",
+            column="study",
+        )
     gen = np.random.default_rng(rng)
     frame = study.frame()
     if "inside_within_20_miles" not in frame or frame["inside_within_20_miles"].isna().all():

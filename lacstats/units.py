@@ -23,6 +23,7 @@ __all__ = [
 DAYS_PER_YEAR = 365.25
 #: Mean days in a month.
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+#: Days in a week.
 DAYS_PER_WEEK = 7
 #: Weeks in a year for annual costs: 365 / 7 to three decimals.
 WEEKS_PER_YEAR = 52.143

@@ -77,3 +77,90 @@ def test_long_table_with_a_total_row_gets_secondary_suppression():
     assert out["n"].tolist() == ["c", "c", 12, 22]
     plain = suppress_small_counts(table, "n")
     assert plain["n"].tolist() == ["c", 7, 12, 22]
+
+
+def _range(published: pd.DataFrame, counts: pd.DataFrame, target: tuple[int, int]) -> float:
+    """Width of the values a hidden interior cell can take given every published number
+    of a table with margins (linear programming over non-negative tables)."""
+    from scipy.optimize import linprog
+
+    n_rows, n_cols = counts.shape
+    equations, values = [], []
+    for i, row in enumerate(published.index):
+        for j, column in enumerate(published.columns):
+            value = published.loc[row, column]
+            if value == disclosure.SUPPRESSED:
+                continue
+            vector = np.zeros(n_rows * n_cols)
+            rows = range(n_rows) if row == "Total" else [i]
+            cols = range(n_cols) if column == "Total" else [j]
+            for r in rows:
+                for c in cols:
+                    vector[r * n_cols + c] = 1
+            equations.append(vector)
+            values.append(float(value))
+    goal = np.zeros(n_rows * n_cols)
+    goal[target[0] * n_cols + target[1]] = 1
+    low = linprog(goal, A_eq=np.array(equations), b_eq=values, bounds=(0, None), method="highs")
+    high = linprog(-goal, A_eq=np.array(equations), b_eq=values, bounds=(0, None), method="highs")
+    return -high.fun - low.fun
+
+
+def test_two_columns_together_no_longer_give_a_cell_away():
+    """Found by the pack attack on a generated South West study (tests/test_hostile_packs):
+    the distance sheet hides Bournemouth's number of children, the settings sheet then hides
+    it too (the same count), and row-and-column secondary suppression leaves two columns
+    whose hidden cells sum to published totals. South Gloucestershire's only children are
+    4 in foster care, so Bournemouth's children's homes = (B + S) - foster (B + S) - with
+    parents = 3. The audit of suppress_tables hides one more cell."""
+    settings = pd.DataFrame(
+        {
+            "Bournemouth": [39, 3, 0, 0, 0, 0, 19],
+            "Dorset": [52, 2, 0, 1, 1, 0, 16],
+            "Plymouth": [51, 8, 0, 0, 2, 0, 8],
+            "South Gloucestershire": [4, 0, 0, 0, 0, 0, 0],
+            "Swindon": [48, 1, 1, 0, 0, 0, 15],
+            "Torbay": [59, 7, 1, 0, 1, 0, 0],
+        },
+        index=["foster", "homes", "school", "secure", "semi", "unregistered", "parents"],
+    )
+    distance = pd.DataFrame(
+        {
+            "Bournemouth": [43, 4, 2, 2, 10],
+            "Dorset": [36, 17, 17, 2, 0],
+            "Plymouth": [49, 10, 4, 2, 4],
+            "South Gloucestershire": [3, 1, 0, 0, 0],
+            "Swindon": [45, 8, 9, 3, 0],
+            "Torbay": [50, 9, 7, 2, 0],
+        },
+        index=["up to 20", "20 to 50", "50 to 100", "over 100", "unknown"],
+    )
+    same = [[("settings", "Total"), ("distance", "Total")]]
+    hidden_total = disclosure.suppress(distance).mask.loc[["Total"]]
+    linked_only = disclosure.suppress(settings, also=hidden_total).table
+    assert linked_only.loc["Total", "Bournemouth"] == "c"
+    assert _range(linked_only, settings, (1, 0)) < 1e-6  # recovered: exactly 3
+    together = disclosure.suppress_tables({"settings": settings, "distance": distance}, same=same)
+    shown = together["settings"].table
+    assert shown.loc["homes", "Bournemouth"] == "c"
+    assert _range(shown, settings, (1, 0)) >= 1
+    assert _range(shown, settings, (0, 3)) >= 1  # South Gloucestershire's 4 in foster care
+
+
+def test_a_count_hidden_in_one_table_is_hidden_in_the_other():
+    far = pd.DataFrame({"A": [10, 3], "B": [12, 9]}, index=["near", "far"])
+    cohort = pd.DataFrame({"A": [3, 30], "B": [9, 40]}, index=["far_cohort", "other"])
+    alone = disclosure.suppress(cohort).table
+    assert alone.loc["far_cohort", "A"] == "c"  # itself below 5 here: hidden anyway
+    cohort.loc["far_cohort"] = [7, 9]
+    far.loc["far"] = [7, 9]
+    far.loc["near", "A"] = 2  # now "near" is small, and far is hidden beside it
+    result = disclosure.suppress_tables(
+        {"distance": far, "cohorts": cohort},
+        margins={"distance": True, "cohorts": False},
+        same=[[("distance", "far"), ("cohorts", "far_cohort")]],
+    )
+    hidden_far = result["distance"].mask.loc["far"]
+    assert hidden_far["A"]
+    assert (result["cohorts"].mask.loc["far_cohort"] == hidden_far).all()
+    assert "linked" in " ".join(result["cohorts"].record["reason"])

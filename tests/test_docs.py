@@ -7,6 +7,8 @@ so they run without building the documentation (``nox -s docs`` builds it).
 
 from __future__ import annotations
 
+import ast
+import builtins
 import importlib
 import inspect
 import pkgutil
@@ -109,3 +111,126 @@ def test_every_public_function_and_result_type_has_an_example(module, name):
     obj = getattr(importlib.import_module(module), name)
     doc = inspect.getdoc(obj) or ""
     assert ">>>" in doc, f"{module}.{name} has no example (>>>) in its docstring"
+
+
+# -- the API summary tables ---------------------------------------------------------------
+def _api_comments():
+    """docs/_ext/api_comments.py: what the docs' summary tables show for a name."""
+    import importlib.util
+
+    path = API.parent / "_ext" / "api_comments.py"
+    spec = importlib.util.spec_from_file_location("api_comments", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def summary_rows() -> list[tuple[str, str]]:
+    """Every row of every ``autosummary`` table of the API reference: (module, name)."""
+    rows = []
+    for page in sorted(API.glob("*.rst")):
+        module = None
+        in_summary = False
+        for line in page.read_text(encoding="utf-8").splitlines():
+            if match := re.match(r"\.\. automodule:: (\S+)", line):
+                module, in_summary = match.group(1), False
+            elif ".. autosummary::" in line:
+                in_summary = True
+            elif in_summary and re.match(r"\s{6}\S", line) and module is not None:
+                rows.append((module, line.strip()))
+            elif in_summary and line.strip() and not line.startswith("      "):
+                in_summary = False
+    return rows
+
+
+def test_every_api_summary_row_has_a_one_line_description():
+    comments = _api_comments()
+    rows = summary_rows()
+    assert len(rows) > 250
+    empty = [f"{module}.{name}" for module, name in rows if not comments.summary(module, name)]
+    assert empty == [], "no docstring or #: comment (the summary row would be blank)"
+
+
+def test_a_reexported_constant_is_described_by_its_defining_module_comment():
+    comments = _api_comments()
+    # lacstats.projection.EXIT_ROUTES is defined, with its #: comment, in projection.flows
+    assert comments.comment("lacstats.projection", "EXIT_ROUTES").startswith(
+        "Reason episode ceased (REC) -> exit route."
+    )
+    assert comments.comment("lacstats.projection", "AGED_OUT").startswith("The exit route")
+    assert comments.summary("lacstats.sampling", "design").startswith("Size each stratum")
+
+
+# -- the tutorials' visible cells -------------------------------------------------------------
+DOCS = API.parent
+#: Cells a reader does not see (their input is removed): the build's set-up and generated
+#: tables. A reader's cells may not rely on anything they define.
+HIDDEN = ("remove-cell", "remove-input", "remove_cell", "remove_input")
+
+
+def notebook_cells(page: Path) -> list[tuple[list[str], str]]:
+    """The code cells of a MyST notebook page: (tags, source without option lines)."""
+    cells = []
+    for match in re.finditer(r"(?ms)^```\{code-cell\}[^\n]*\n(.*?)^```", page.read_text("utf-8")):
+        lines = match.group(1).splitlines()
+        tags: list[str] = []
+        while lines and lines[0].startswith(":"):
+            if lines[0].startswith(":tags:"):
+                tags = re.findall(r"[\w-]+", lines[0].split(":", 2)[2])
+            lines = lines[1:]
+        cells.append((tags, "\n".join(lines)))
+    return cells
+
+
+PAGES = sorted(p for p in DOCS.rglob("*.md") if "_build" not in p.parts and notebook_cells(p))
+
+
+def _defined_and_used(tree: ast.AST) -> tuple[set[str], set[str]]:
+    defined, used = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (used if isinstance(node.ctx, ast.Load) else defined).add(node.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            defined |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.FunctionDef | ast.ClassDef):
+            defined.add(node.name)
+        elif isinstance(node, ast.arg):
+            defined.add(node.arg)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            defined.add(node.name)
+    return defined, used
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
+def test_visible_cells_run_without_the_hidden_ones(page):
+    """Read in order, a page's visible cells define every name they use (no ``Path``,
+    ``ROOT`` or ``docs_helpers`` from a hidden cell), are Python or a ``%%bash`` script a
+    reader can paste into a terminal, and use no other IPython syntax (``!cmd``, ``%cd``)."""
+    known = set(dir(builtins))
+    problems = []
+    for number, (tags, source) in enumerate(notebook_cells(page), 1):
+        if any(tag in HIDDEN for tag in tags):
+            continue
+        if source.startswith("%%bash\n"):
+            continue
+        magics = [line for line in source.splitlines() if line.lstrip().startswith(("!", "%"))]
+        if magics:
+            problems.append(f"cell {number}: IPython syntax a reader cannot paste: {magics}")
+            continue
+        defined, used = _defined_and_used(ast.parse(source))
+        missing = sorted(used - defined - known)
+        if missing:
+            problems.append(f"cell {number}: uses {missing}, defined by no visible cell before it")
+        known |= defined
+    assert problems == [], "; ".join(problems)
+
+
+def test_the_cell_check_catches_a_hidden_dependency(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text(
+        "```{code-cell} python\n:tags: [remove-cell]\nfrom pathlib import Path\n```\n\n"
+        "```{code-cell} python\nPath('x').exists()\n```\n\n"
+        "```{code-cell} python\n!lacstats --help\n```\n"
+    )
+    with pytest.raises(AssertionError, match=r"cell 2: uses \['Path'\].*; cell 3: IPython"):
+        test_visible_cells_run_without_the_hidden_ones(page)

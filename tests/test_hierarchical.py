@@ -55,6 +55,7 @@ def radon_fits(radon):
     return fast, full
 
 
+@pytest.mark.slow
 def test_sleepstudy_against_lme4(sleep_fit):
     # lme4 (Bates et al. 2015, JSS 67(1), section 3; ?sleepstudy):
     # lmer(Reaction ~ Days + (Days | Subject), sleepstudy) prints fixed effects 251.405 and
@@ -90,6 +91,7 @@ def test_sleepstudy_against_lme4(sleep_fit):
     assert effects[("308", "Days")] == pytest.approx(9.20, abs=1.5)
 
 
+@pytest.mark.slow
 def test_radon_varying_floor_slope_against_lme4(radon):
     # Gelman and Hill (2007), section 13.1, M3 <- lmer(y ~ x + (1 + x | county)), display():
     # intercept 1.46 (se 0.05), floor -0.68 (se 0.09); county SDs 0.35 (intercept) and 0.34
@@ -110,6 +112,7 @@ def test_radon_varying_floor_slope_against_lme4(radon):
     assert fit.options["compiled_model_reused"] or fit.timings["compile"] > 0
 
 
+@pytest.mark.slow
 def test_radon_against_lme4(radon, radon_fits):
     # Gelman and Hill (2007), section 12.4; lme4: lmer(log(radon) ~ floor + (1 | county)):
     # intercept 1.46, floor -0.69, county SD 0.33, residual SD 0.76 (919 homes, 85 counties)
@@ -124,6 +127,7 @@ def test_radon_against_lme4(radon, radon_fits):
         assert fit.diagnostics.passed
 
 
+@pytest.mark.slow
 def test_sufficient_statistics_give_the_full_likelihood_posterior(radon_fits):
     fast, full = radon_fits
     assert fast.fast_path
@@ -153,6 +157,7 @@ def test_sufficient_statistics_give_the_full_likelihood_posterior(radon_fits):
     assert np.abs(ga["sd"] - gb["sd"]).max() < 0.02
 
 
+@pytest.mark.slow
 def test_group_effects_shrink_small_counties(radon_fits):
     _, full = radon_fits
     effects = full.group_effects()
@@ -166,6 +171,7 @@ def test_group_effects_shrink_small_counties(radon_fits):
     assert full.predict(new)[0] == pytest.approx(np.exp(1.46 + 0.76**2 / 2), rel=0.1)
 
 
+@pytest.mark.slow
 def test_loo_and_ppc(radon, radon_fits):
     fast, full = radon_fits
     loos = [fast.loo(), full.loo()]
@@ -183,6 +189,7 @@ def test_loo_and_ppc(radon, radon_fits):
     assert check.to_dict()["label"] == "log radon"
 
 
+@pytest.mark.slow
 def test_result_is_frozen_and_reports_timings(sleep_fit):
     with pytest.raises(dataclasses.FrozenInstanceError):
         sleep_fit.seed = 3  # type: ignore[misc]
@@ -193,6 +200,7 @@ def test_result_is_frozen_and_reports_timings(sleep_fit):
     assert "compile" in sleep_fit.summary()
 
 
+@pytest.mark.slow
 def test_compiled_model_reused_and_deterministic(sleepstudy, sleep_fit):
     model = HierarchicalModel(
         "Reaction ~ Days", group="Subject", family="gaussian", varying=("Days",)
@@ -208,6 +216,7 @@ def test_compiled_model_reused_and_deterministic(sleepstudy, sleep_fit):
     assert len(other.design.levels) == 10
 
 
+@pytest.mark.slow
 def test_uncorrelated_option(sleepstudy):
     fit = HierarchicalModel(
         "Reaction ~ Days",
@@ -248,6 +257,7 @@ def test_errors_before_sampling(radon):
         HierarchicalModel("k ~ 1", group="county", family="binomial", trials="n").fit(counts)
 
 
+@pytest.mark.slow
 def test_the_pymc_sampler_is_pymcs_own_nuts():
     # sampler="pymc" must not hand the model to nutpie through pm.sample's default
     rng = np.random.default_rng(3)

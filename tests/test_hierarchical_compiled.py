@@ -82,6 +82,7 @@ def _nutpies_own(model):
         return nutpie.compile_pymc_model(model)
 
 
+@pytest.mark.slow
 def test_same_draws_as_nutpies_own_compilation_and_data_swapped():
     ours = compiled.compile_model(_schools(SCHOOLS_Y, SCHOOLS_SE))
     theirs = _nutpies_own(_schools(SCHOOLS_Y, SCHOOLS_SE))
@@ -102,6 +103,7 @@ def test_same_draws_as_nutpies_own_compilation_and_data_swapped():
         ours.with_data(sigma=SCHOOLS_SE)
 
 
+@pytest.mark.slow
 def test_a_new_process_loads_both_callbacks_from_disk_and_draws_the_same(tmp_path):
     import pytensor
 
@@ -129,6 +131,7 @@ def test_a_new_process_loads_both_callbacks_from_disk_and_draws_the_same(tmp_pat
     assert second["draws"] == first["draws"]
 
 
+@pytest.mark.slow
 def test_nutpies_own_compilation_when_its_helpers_are_missing(monkeypatch):
     import types
 

@@ -14,6 +14,7 @@ from lacstats.hierarchical import HierarchicalModel
 DATA = Path(__file__).parent / "data"
 
 
+@pytest.mark.slow
 def test_binomial_with_trials_against_lme4_cbpp():
     # lme4's ?cbpp / ?glmer example:
     # glmer(cbind(incidence, size - incidence) ~ period + (1 | herd), cbpp, binomial)
@@ -46,6 +47,7 @@ def test_binomial_with_trials_against_lme4_cbpp():
     assert fit.predict(new.assign(size=10))[0] == pytest.approx(10 * fit.predict(new)[0])
 
 
+@pytest.mark.slow
 def test_poisson_with_exposure_recovers_simulated_rates():
     # 60 authorities, counts of children looked after per 10,000 with population as
     # exposure: log rate = log(60 / 10,000) + 0.1 * trend + authority effect (SD 0.3)
@@ -73,6 +75,7 @@ def test_poisson_with_exposure_recovers_simulated_rates():
     assert np.corrcoef(effects["mean"], effect - effect.mean())[0, 1] > 0.98
 
 
+@pytest.mark.slow
 def test_negative_binomial_against_mass_glm_nb_quine():
     # R: MASS::glm.nb(Days ~ Sex + Eth + Age + Lrn, data = quine), printed:
     # (Intercept) 2.89458 (se 0.22842), SexM 0.08232 (0.15992), EthN -0.56937 (0.15333),
@@ -174,6 +177,7 @@ def test_nested_binomial_with_slopes_covers_at_nominal_rate():
     assert np.mean(hits["region_sd"]) >= 9 / 12
 
 
+@pytest.mark.slow
 def test_observation_effects_absorb_extra_binomial_variation():
     # 40 authorities x 5 years, logit p = -1 + authority (SD 0.5) + year-to-year noise
     # (SD 0.3) with 400 trials a row: the noise SD is recovered, and without the
@@ -217,7 +221,7 @@ def test_sampled_likelihood_is_scipys_less_a_function_of_the_data(family):
     import pytensor.tensor as pt
     from scipy import special, stats
 
-    from lacstats.hierarchical import full
+    from lacstats import families
 
     gen = np.random.default_rng(5)
     trials = gen.integers(1, 60, 40)
@@ -226,7 +230,7 @@ def test_sampled_likelihood_is_scipys_less_a_function_of_the_data(family):
     d = types.SimpleNamespace(trials=trials)
     with pm.Model() as model:
         eta = pm.Data("eta", eta_value)
-        full._likelihood(pm, pt, family, eta, pm.Data("y", y), d, {})
+        families.get(family).pymc_likelihood(pm, pt, eta, pm.Data("y", y), d, {})
     point = model.initial_point()
     if family == "negative_binomial":
         point["inv_sqrt_phi_log__"] = np.log(0.4)

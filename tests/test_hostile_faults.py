@@ -293,6 +293,7 @@ def test_interrupt_during_real_nutpie_sampling_stops_the_run(tmp_path):
 # --- disclosure across all the packs of a region --------------------------------------------
 
 
+@pytest.mark.slow
 def test_no_suppressed_pack_cell_can_be_recovered_from_all_packs(cases):
     """The attacker holds every pack of the region and solves for each hidden cell: its
     least and greatest values over all non-negative tables agreeing with every published
@@ -359,6 +360,7 @@ def test_no_suppressed_pack_cell_can_be_recovered_from_all_packs(cases):
     assert packs[small].tables["sample design"].iloc[0]["cases in the sample"] == "c"
 
 
+@pytest.mark.slow
 def test_report_all_that_fails_half_way_leaves_nothing(tmp_path, cases, monkeypatch):
     out = tmp_path / "packs"
     calls = {"n": 0}
@@ -424,7 +426,7 @@ def test_population_is_a_whole_number():
     [
         ("high_cost = [4000]\nmilez = [20]\n", "unknown key.*milez"),
         ("high_cost = 4000\n", "must be a non-empty list"),
-        ("high_cost = [\n", "not a TOML file"),
+        ("high_cost = [\n", "not valid TOML"),
         ("miles = ['far']\n", "not numbers"),
     ],
 )

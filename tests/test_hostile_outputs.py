@@ -170,6 +170,34 @@ def test_no_command_writes_over_what_it_or_its_study_reads(tmp_path, study_in_fo
     assert _digest(tmp_path) == before
 
 
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["reproduce", "--study", "{study}", "--out", "{data}", "--only", "savings", "--fast"],
+        ["collect", "template", "--study", "{study}", "--out", "{data}"],
+        ["report", "--all", "--study", "{study}", "--out", "{data}/packs", "--fast"],
+    ],
+)
+def test_published_figures_alone_are_protected(tmp_path, argv):
+    """The issue's reproduction: reproduce protected the case table but not the published
+    figures, collect template neither; here the study's only file in the folder is its
+    published figures."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "figures.toml").write_text("# no figures\n", encoding="utf-8")
+    path = tmp_path / "km.toml"
+    path.write_text(KM + '[published]\nfigures = "data/figures.toml"\n', encoding="utf-8")
+    before = _digest(tmp_path)
+    code, _, err = _run_cli([a.format(study=path, data=data) for a in argv])
+    if argv[0] == "report":  # packs beside the figures are fine: nothing is replaced
+        assert code == 0, err
+        assert _digest(data / "packs")
+        assert (data / "figures.toml").read_text(encoding="utf-8") == "# no figures\n"
+        return
+    _refused(code, err, r"contains the input .*figures\.toml")
+    assert _digest(tmp_path) == before
+
+
 def test_report_never_replaces_a_users_file(tmp_path):
     """The issue's reproduction: report --out mine overwrote mine/Kent.html."""
     cases = synthetic.sample(study.loads(KM), rng=1)

@@ -129,6 +129,7 @@ def test_html_renders_in_headless_chromium(packs, tmp_path):
     assert (pixels[..., :3] < 0.5).mean() > 0.005  # dark ink on the page
 
 
+@pytest.mark.slow
 def test_cli_report_all_fast(tmp_path, capsys):
     assert cli.main(["report", "--all", "--fast", "--out", str(tmp_path)]) == 0
     written = capsys.readouterr().out.split()
@@ -190,3 +191,33 @@ def test_national_position_table():
     assert far["versus national"] == "above national"
     assert table.iloc[1]["versus national"] == "below national"
     assert national_position(positions, "Dorset").iloc[0]["estimate"] == "not estimated"
+
+
+def test_no_missing_value_is_shown_raw(packs):
+    """#30 item 6: raw <NA> in the weekly-cost tables. A mean over no children is said in
+    words, on the page and in the workbook."""
+    for pack, html_path, xlsx_path in packs.values():
+        text = html_path.read_text(encoding="utf-8")
+        for raw in ("&lt;NA&gt;", "<NA>", ">nan<", ">NaN<", ">None<", "NaT"):
+            assert raw not in text, (pack.authority, raw)
+        book = openpyxl.load_workbook(xlsx_path)
+        for sheet in book:
+            for row in sheet.iter_rows(values_only=True):
+                for value in row:
+                    assert str(value) not in ("<NA>", "nan", "NaN", "NaT"), (sheet.title, row)
+        for table in pack.tables.values():
+            assert not table.isna().to_numpy().any(), pack.authority
+    wokingham = packs["Wokingham"][0].tables["weekly cost by setting"]
+    assert reporting.NO_CHILDREN in wokingham.to_numpy()
+
+
+def test_numbers_have_thousands_separators(packs):
+    _, html_path, xlsx_path = packs["Kent"]
+    text = html_path.read_text(encoding="utf-8")
+    assert "<td>1,253</td>" in text  # the region's children
+    assert not re.search(r"<td>\d{4,}</td>", text)
+    sheet = openpyxl.load_workbook(xlsx_path)["placement settings"]
+    totals = [c for c in sheet["D"] if c.value == 1253]
+    assert totals
+    assert totals[0].number_format == "#,##0"
+    assert isinstance(totals[0].value, int)  # still a number

@@ -76,6 +76,7 @@ def test_failed_run_leaves_previous_results(tmp_path, two_runs):
     assert (out / "findings.csv").read_bytes() == before
 
 
+@pytest.mark.slow
 def test_parallel_and_serial_runs_give_the_same_bytes(two_runs):
     base, *_ = two_runs
     names = ["calibrated_sample", "savings", "sufficiency"]
@@ -138,6 +139,7 @@ def test_analysis_declarations_are_literals(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.slow
 def test_cli_reproduce(tmp_path, capsys):
     handler = signal.getsignal(signal.SIGTERM)
     args = ["reproduce", "--out", str(tmp_path / "r"), "--only", "savings", "sufficiency"]
@@ -222,6 +224,7 @@ def test_a_run_fails_only_when_a_figure_that_must_match_does_not(
     )
 
 
+@pytest.mark.slow
 def test_numbers_say_their_kind_of_evidence(tmp_path):
     folder = tmp_path / "analyses"
     folder.mkdir()
@@ -288,6 +291,7 @@ def fast_run(tmp_path_factory):
     return out, run_all(out, seed=2019, fast=True)
 
 
+@pytest.mark.slow
 def test_fast_run_covers_every_analysis(fast_run):
     out, summary = fast_run
     assert set(summary.table["analysis"]) == {
@@ -316,6 +320,7 @@ def test_fast_run_covers_every_analysis(fast_run):
             assert entry["obtained"] in OBTAINED, (name, key)
 
 
+@pytest.mark.slow
 def test_findings_are_honestly_counted(fast_run):
     out, _ = fast_run
     table = pd.read_csv(out / "findings.csv", dtype=str, keep_default_na=False)
@@ -387,6 +392,7 @@ def _design_total(convention: str) -> int:
     return int(sum(np.ceil(s) if up else np.floor(s + 0.5) for s in sizes))
 
 
+@pytest.mark.slow
 def test_sample_design_analysis(fast_run):
     out, _ = fast_run
     folder = out / "sample_design"
@@ -418,6 +424,7 @@ def test_sample_design_analysis(fast_run):
     assert manifest["options"]["reps"] == 20
 
 
+@pytest.mark.slow
 def test_risk_cost_analysis(fast_run):
     out, _ = fast_run
     folder = out / "risk_cost"
@@ -441,6 +448,7 @@ def test_risk_cost_analysis(fast_run):
     assert "case_id" not in table
 
 
+@pytest.mark.slow
 def test_cohorts_analysis(fast_run):
     out, summary = fast_run
     folder = out / "cohorts"
@@ -463,6 +471,7 @@ def test_cohorts_analysis(fast_run):
     assert manifest["diagnostics"]["cohort_rules_agree_with_published_definitions"]
 
 
+@pytest.mark.slow
 def test_authority_effects_analysis(fast_run):
     out, _ = fast_run
     folder = out / "authority_effects"
@@ -493,6 +502,7 @@ def test_authority_effects_analysis(fast_run):
     }
 
 
+@pytest.mark.slow
 def test_sensitivity_analysis(fast_run):
     out, _ = fast_run
     numbers = json.loads((out / "sensitivity" / "numbers.json").read_text())
@@ -507,6 +517,7 @@ def test_sensitivity_analysis(fast_run):
     assert numbers["selection_error_top_cost_high_cost"]["value"] > 10
 
 
+@pytest.mark.slow
 def test_cost_savings_and_projection_analyses(fast_run):
     out, summary = fast_run
     numbers = json.loads((out / "cost_calculator" / "numbers.json").read_text())
@@ -599,6 +610,7 @@ def test_cli_sensitivity_sweep(tmp_path, capsys):
     assert "list of values" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_no_output_has_a_case_identifier_or_a_seed_file_name(fast_run):
     out, _ = fast_run
     for path in out.rglob("*"):
@@ -608,6 +620,7 @@ def test_no_output_has_a_case_identifier_or_a_seed_file_name(fast_run):
             assert not re.search(r"\d{3}_[0-9a-f]{16}\.txt", text), path
 
 
+@pytest.mark.slow
 def test_paper_compiles(fast_run, tmp_path):
     out, _ = fast_run
     pdf = paper.build(out, tmp_path / "paper.pdf")
@@ -620,6 +633,7 @@ def test_paper_compiles(fast_run, tmp_path):
         paper.build(tmp_path, tmp_path / "none.pdf")
 
 
+@pytest.mark.slow
 def test_paper_fails_on_a_figure_of_the_wrong_kind(fast_run, tmp_path):
     # the paper's accessors check each figure's kind: a synthetic estimate presented as a
     # real finding stops the build
@@ -634,6 +648,7 @@ def test_paper_fails_on_a_figure_of_the_wrong_kind(fast_run, tmp_path):
         paper.build(copy, tmp_path / "paper.pdf")
 
 
+@pytest.mark.slow
 def test_paper_reports_the_national_analysis_when_it_is_there(fast_run, tmp_path):
     # the fast run has the national analysis; a copy without it says it was not run
     out, _ = fast_run
@@ -649,6 +664,7 @@ def test_paper_reports_the_national_analysis_when_it_is_there(fast_run, tmp_path
     assert with_national != without
 
 
+@pytest.mark.slow
 def test_paper_pages_are_filled(fast_run, tmp_path, page_blankness):
     out, _ = fast_run
     pdf = paper.build(out, tmp_path / "paper.pdf")
@@ -658,6 +674,7 @@ def test_paper_pages_are_filled(fast_run, tmp_path, page_blankness):
     assert max(blank.values()) <= 0.5, blank
 
 
+@pytest.mark.slow
 def test_national_analysis(fast_run):
     out, summary = fast_run
     folder = out / "national"
@@ -688,6 +705,7 @@ def test_national_analysis(fast_run):
     assert {"caterpillar_far.png", "caterpillar_rate.svg"} <= {p.name for p in folder.iterdir()}
 
 
+@pytest.mark.slow
 def test_the_seed_run_gets_the_methods_paper_and_any_other_the_study_report(fast_run):
     out, _ = fast_run
     assert paper.template(out).name == "paper.typ"
@@ -698,6 +716,7 @@ def test_the_seed_run_gets_the_methods_paper_and_any_other_the_study_report(fast
     assert not paper.is_seed_run({**manifest, "study": {**manifest["study"], "published": None}})
 
 
+@pytest.mark.slow
 def test_the_study_report_compiles_on_the_seed_run(fast_run, tmp_path, page_blankness, pdf_text):
     # study.typ reads any run: on the seed run every section is there, its case-row
     # figures of kind case_rows and its estimates method checks

@@ -149,8 +149,24 @@ EXAMPLES: dict[str, Callable[[Path], Result]] = {
     ),
     "Projection": lambda _: projection.stock_and_flow(_cleaned(), months=3, draws=20, rng=1),
     "Backtest": lambda _: projection.backtest(
-        _cleaned(), origin="2021-04-01", horizon_months=3, history_years=1, draws=20, rng=1
+        ssda903.read(ssda903.fake903_path()),
+        origin="2021-04-01",
+        horizon_months=3,
+        history_years=1,
+        draws=20,
+        rng=1,
     ),
+    "RateForecast": lambda _: projection.rate_forecast(
+        pd.DataFrame(
+            {"area": ["a", "a", "b", "b"], "year": [2018, 2019] * 2, "n": [10, 12, 30, 28]}
+        ).assign(population=1000),
+        "n",
+        origin_year=2018,
+        unit="area",
+        draws=50,
+        rng=1,
+    ),
+    "ValidationReport": lambda _: ssda903.validate(ssda903.fake903_path()),
     "Study": lambda _: study.south_east(),
     "Pack": lambda _: reporting.authority_tables(synthetic.complex_lac(rng=2019), "Medway"),
     "RunSummary": _run_summary,

@@ -73,6 +73,7 @@ def north_west(north_west_study):
     return out
 
 
+@pytest.mark.slow
 def test_a_north_west_study_on_its_synthetic_sample(north_west):
     out = north_west
     manifest = json.loads((out / "manifest.json").read_text())
@@ -116,6 +117,7 @@ def test_a_north_west_study_on_its_synthetic_sample(north_west):
     assert 75 in set(thresholds["miles"])
 
 
+@pytest.mark.slow
 def test_the_north_west_report(north_west, tmp_path, capsys, page_blankness, pdf_text):
     out = north_west
     assert paper.template(out).name == "study.typ"
@@ -150,6 +152,7 @@ def test_the_north_west_report(north_west, tmp_path, capsys, page_blankness, pdf
     assert max(blank.values()) <= 0.5, blank
 
 
+@pytest.mark.slow
 def test_the_study_report_checks_each_figures_kind(north_west, tmp_path):
     # a synthetic sample's count presented as a figure recomputed by construction stops
     # the build, as in the methods paper
@@ -192,6 +195,7 @@ def thin_run(thin_table):
     return out
 
 
+@pytest.mark.slow
 def test_the_south_east_study_on_a_table_without_needs(thin_run, thin_table):
     out = thin_run
     manifest = json.loads((out / "manifest.json").read_text())
@@ -225,6 +229,7 @@ def test_the_south_east_study_on_a_table_without_needs(thin_run, thin_table):
     assert se["not_run"]["value"] == {"selection error of needs_met": "the data have no needs_met"}
 
 
+@pytest.mark.slow
 def test_the_report_on_a_users_table_says_what_was_not_run(
     thin_run, thin_table, tmp_path, page_blankness, pdf_text
 ):
@@ -304,6 +309,7 @@ def _counts_are_safe(frame: pd.DataFrame) -> bool:
     return all(v == 0 or v >= 5 for v in shown)
 
 
+@pytest.mark.slow
 def test_packs_for_a_north_west_study(north_west_study, tmp_path, capsys):
     out = tmp_path / "packs"
     args = ["report", "--study", str(north_west_study), "--all", "--fast", "--out", str(out)]

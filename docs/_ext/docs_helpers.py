@@ -1,6 +1,7 @@
 """Helpers the documentation's notebooks share: tables as MyST markdown, figures inline.
 
-Only the docs import this module (their first, hidden cell puts ``docs/_ext`` on the path).
+Only the docs import this module (their first, hidden cell puts ``docs/_ext`` on the path),
+and only in hidden cells: a cell a reader sees runs without it (tests/test_docs.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,17 @@ def setup() -> Path:
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
     WORK.mkdir(parents=True, exist_ok=True)
     return WORK
+
+
+def fresh_folder(name: str) -> Path:
+    """An empty work folder for the notebook ``name`` (after :func:`setup`): the tutorials
+    run in it as a reader runs them in a folder of their own."""
+    import shutil
+
+    folder = setup() / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
 
 
 def _cell(value: object) -> str:

@@ -185,8 +185,10 @@ def blank(value: Any) -> bool:
 
 
 def expand(returned: Iterable[str | os.PathLike[str]]) -> list[Path]:
-    """Files as given; folders give their CSV, XLSX and Parquet files, sorted, skipping
-    hidden files and Excel's lock files (``~$Kent.xlsx``); each file once."""
+    """Files as given; folders give their files, sorted, skipping hidden files and Excel's
+    lock files (``~$Kent.xlsx``); each file once. A file lacstats cannot read (``.xls``,
+    ``.ods``, ``.docx``, ...) is kept: reading it makes it a line of the issues list, never
+    a silent skip."""
     out: list[Path] = []
     for item in returned:
         path = Path(item)
@@ -194,9 +196,7 @@ def expand(returned: Iterable[str | os.PathLike[str]]) -> list[Path]:
             out.extend(
                 p
                 for p in sorted(path.iterdir())
-                if p.is_file()
-                and p.suffix.lower() in io.SUFFIXES
-                and not p.name.startswith((".", "~$"))
+                if p.is_file() and not p.name.startswith((".", "~$"))
             )
         else:
             out.append(path)

@@ -289,13 +289,27 @@ def merge(
     """
     if errors not in ERRORS:
         raise DataError(f"errors must be 'raise' or 'drop', got {errors!r}", column="errors")
+    if isinstance(returned, str | os.PathLike):
+        returned = [returned]  # one file or folder
+    paths = list(returned) if isinstance(returned, Iterable) else None
+    if paths is None or not all(isinstance(item, str | os.PathLike) for item in paths):
+        raise DataError(
+            f"argument 'returned' must be files or folders (paths), got {returned!r}",
+            column="returned",
+        )
     if study is None:
         from lacstats.study import south_east
 
         study = south_east()
     issues = Issues()
     tables: list[Table] = []
-    for path in expand(returned):
+    files = expand(paths)
+    if paths and not files:  # none given is a status before any return came back
+        raise DataError(
+            f"no returns to merge in {', '.join(map(str, paths))}: no file found",
+            column="returned",
+        )
+    for path in files:
         tables.extend(read_return(path, study, issues))
     check_authorities(tables, study, issues)
     check_case_ids(tables, study, issues)

@@ -18,6 +18,7 @@ from typing import Any
 
 import pandas as pd
 
+from lacstats.errors import DataError
 from lacstats.results import Result
 from lacstats.sampling import margin_of_error
 
@@ -176,6 +177,11 @@ def status(merged: Any) -> CollectionStatus:
     0      Kent        1456        90        50     50
     1    Medway         228        68        68     68
     """
+    if not all(hasattr(merged, a) for a in ("study", "cases", "issues", "returns")):
+        raise DataError(
+            f"argument 'merged' must be the result of collect.merge, got {type(merged).__name__}",
+            column="merged",
+        )
     study = merged.study
     plan = study.design().table.set_index("stratum")
     returns = merged.returns

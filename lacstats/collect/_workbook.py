@@ -232,6 +232,13 @@ def template(
     0      Kent    km_Kent.xlsx    90       KEN-001
     1    Medway  km_Medway.xlsx    68       MED-001
     """
+    if not hasattr(study, "authorities") or not hasattr(study, "design"):
+        raise DataError(
+            f"argument 'study' must be a lacstats.study.Study, got {type(study).__name__}",
+            column="study",
+        )
+    if isinstance(authorities, str):
+        authorities = [authorities]
     chosen = list(study.authorities) if authorities is None else list(authorities)
     outside = [a for a in chosen if a not in study.authorities]
     if outside:

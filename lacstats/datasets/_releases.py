@@ -37,6 +37,7 @@ __all__ = [
     "south_east_authorities",
 ]
 
+#: The Open Government Licence attribution the packaged DfE releases require.
 ATTRIBUTION = (
     "Contains public sector information licensed under the Open Government Licence v3.0 "
     "(DfE, Children looked after in England including adoption, LA-level underlying data)."

@@ -1,14 +1,13 @@
 """The design of a hierarchical model: the formula's columns, scaled, with group codes.
 
-Predictors are centred and divided by their standard deviation; for the gaussian-type
-families (gaussian, lognormal, student_t) the (log) response is too. Priors apply on that
-scale; :class:`Scale` maps coefficients and group effects back to the user's scale, with
+Predictors are centred and divided by their standard deviation; the response is put on
+its family's scale (``Family.scale_response``: a gaussian-type response, or the log of a
+lognormal one, centred and scaled). Priors apply on that scale; :class:`Scale` maps coefficients and group effects back to the user's scale, with
 the intercept at x = 0 as lme4, brms and Bambi report it.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,20 +16,8 @@ import pandas as pd
 import patsy
 
 from lacstats.errors import DataError
+from lacstats.families import Family
 from lacstats.regression import formula_columns, model_frame
-
-FAMILIES = (
-    "lognormal",
-    "gaussian",
-    "student_t",
-    "gamma",
-    "bernoulli",
-    "binomial",
-    "poisson",
-    "negative_binomial",
-)
-SCALED_RESPONSE = ("lognormal", "gaussian", "student_t")
-COUNT_FAMILIES = ("poisson", "negative_binomial")
 
 
 @dataclass(frozen=True)
@@ -115,7 +102,7 @@ def build_design(
     formula: str,
     data: pd.DataFrame,
     *,
-    family: str,
+    family: Family,
     group: str | tuple[str, str] | None,
     varying: tuple[str, ...],
     autoscale: bool,
@@ -137,9 +124,9 @@ def build_design(
     )
     raw = y_frame.iloc[:, 0]
     y = raw.to_numpy(dtype=float)
-    _check_response(y, raw, response, family)
+    family.check_response(y, raw, response)
     trial_values = offset = None
-    if family == "binomial":
+    if family.needs_trials:
         if not trials:
             raise DataError(
                 "a binomial model needs trials=COLUMN naming the denominators", column="trials"
@@ -156,7 +143,7 @@ def build_design(
     elif trials:
         raise DataError("trials= is for the binomial family", column="trials")
     if exposure:
-        if family not in COUNT_FAMILIES:
+        if not family.takes_exposure:
             raise DataError("exposure= is for count families", column="exposure")
         values = complete[exposure].to_numpy(dtype=float)
         if np.any(values <= 0):
@@ -182,16 +169,7 @@ def build_design(
     if not autoscale:  # priors as stated on the data's own scale (e.g. for SBC)
         x_mean, x_sd = np.zeros_like(x_mean), np.ones_like(x_sd)
     X = (X - x_mean) / x_sd
-    if family == "lognormal":
-        y = np.log(y)
-    if family in SCALED_RESPONSE and autoscale:
-        y_shift, y_scale = float(y.mean()), float(y.std()) or 1.0
-        y = (y - y_shift) / y_scale
-    elif family == "gamma":
-        y_shift, y_scale = float(np.mean(np.log(y))), 1.0
-        y = y / math.exp(y_shift)
-    else:
-        y_shift, y_scale = 0.0, 1.0
+    y, y_shift, y_scale = family.scale_response(y, autoscale)
     missing = [v for v in varying if v not in names]
     if missing:
         raise DataError(
@@ -225,29 +203,3 @@ def build_design(
         outer=outer_codes,
         outer_levels=outer_levels,
     )
-
-
-def _check_response(y: np.ndarray, raw: pd.Series, response: str, family: str) -> None:
-    if family in ("lognormal", "gamma") and np.any(y <= 0):
-        raise DataError.at(
-            f"column {response!r}: a {family} model needs positive values",
-            response,
-            y <= 0,
-            raw,
-        )
-    if family == "bernoulli" and not np.isin(y, [0, 1]).all():
-        raise DataError.at(
-            f"column {response!r}: a bernoulli model needs 0/1 values",
-            response,
-            ~np.isin(y, [0, 1]),
-            raw,
-        )
-    if family in ("binomial", *COUNT_FAMILIES):
-        bad = (y < 0) | (y != np.round(y))
-        if bad.any():
-            raise DataError.at(
-                f"column {response!r}: a {family} model needs counts (whole numbers >= 0)",
-                response,
-                bad,
-                raw,
-            )

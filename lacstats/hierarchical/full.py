@@ -26,39 +26,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from lacstats.hierarchical.design import COUNT_FAMILIES, SCALED_RESPONSE, Design
-
-#: the families with a link-scale estimate from each group's events (``_link_estimates``)
-_DISCRETE = ("bernoulli", "binomial", *COUNT_FAMILIES)
+from lacstats.families import Family
+from lacstats.hierarchical.design import Design
 
 
-def _link_estimates(d: Design, family: str) -> tuple[np.ndarray, np.ndarray]:
-    """Each group's empirical estimate on the link scale (log odds with a half added to
-    events and non-events; log rate with a half added to events) and its approximate
-    sampling variance, for the discrete families."""
-    G = len(d.levels)
-    events = np.bincount(d.groups, weights=d.y, minlength=G)
-    if family in ("bernoulli", "binomial"):
-        trials = d.trials if d.trials is not None else np.ones(len(d.y))
-        total = np.bincount(d.groups, weights=trials, minlength=G)
-        est = np.log((events + 0.5) / (total - events + 0.5))
-        return est, 1 / (events + 0.5) + 1 / (total - events + 0.5)
-    exposure = np.exp(d.offset) if d.offset is not None else np.ones(len(d.y))
-    total = np.bincount(d.groups, weights=exposure, minlength=G)
-    return np.log((events + 0.5) / total), 1 / (events + 0.5)
-
-
-def pilot_variances(d: Design, family: str) -> tuple[float, np.ndarray]:
+def pilot_variances(d: Design, family: Family) -> tuple[float, np.ndarray]:
     """Moment estimates of the between-group variance tau^2 of the intercepts and of each
     group's sampling variance v_g on the link scale; group g is centred when v_g <= tau^2
     (its data outweigh the prior: partial pooling shrinks it by less than half)."""
     G = len(d.levels)
     n = np.maximum(d.counts, 1)
-    if family in _DISCRETE:
-        est, sampling = _link_estimates(d, family)
+    if family.discrete:
+        est, sampling = family.link_estimates(d)
         tau2 = max(float(np.var(est, ddof=1) - np.mean(sampling)), 0.0) if G > 1 else 0.0
         return tau2, sampling
-    y = np.log(d.y) if family == "gamma" else d.y
+    y = family.pilot_response(d.y)
     X = d.with_intercept()
     resid = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]
     N = len(y)
@@ -69,14 +51,14 @@ def pilot_variances(d: Design, family: str) -> tuple[float, np.ndarray]:
     return max((between - within) / n0, 0.0), within / n
 
 
-def centre_outer(d: Design, family: str) -> bool:
+def centre_outer(d: Design, family: Family) -> bool:
     """Whether to centre the outer groups' effects of a nested model: when the moment
     estimate of their variance (the spread of the outer groups' mean pilot intercepts,
     less its sampling part) is at least twice the sampling variance of one outer mean (as for
     :func:`centred_groups`, one level up)."""
     tau2, sampling = pilot_variances(d, family)
-    if family in _DISCRETE:
-        est = _link_estimates(d, family)[0]
+    if family.discrete:
+        est = family.link_estimates(d)[0]
     else:
         est = np.bincount(d.groups, weights=d.y, minlength=len(d.levels))
         est = est / np.maximum(d.counts, 1)
@@ -88,7 +70,7 @@ def centre_outer(d: Design, family: str) -> bool:
     return between >= 2 * float(noise.mean())
 
 
-def centred_groups(d: Design, family: str, threshold: int | str, grouped: bool) -> np.ndarray:
+def centred_groups(d: Design, family: Family, threshold: int | str, grouped: bool) -> np.ndarray:
     """Which groups to centre (see :func:`pilot_variances`); an integer threshold centres
     groups with at least that many rows instead."""
     if not grouped:
@@ -101,7 +83,7 @@ def centred_groups(d: Design, family: str, threshold: int | str, grouped: bool) 
 
 def build(
     d: Design,
-    family: str,
+    family: Family,
     *,
     grouped: bool,
     correlated: bool,
@@ -189,7 +171,7 @@ def build(
         if observation_effects:
             sigma_obs = pm.Exponential("sigma_obs", 1.0 / scales["group_sd"])
             eta = eta + sigma_obs * pm.Normal("obs_z", 0.0, 1.0, shape=len(d.y))
-        _likelihood(pm, pt, family, eta, y, d, scales)
+        family.pymc_likelihood(pm, pt, eta, y, d, scales)
     return model
 
 
@@ -209,40 +191,3 @@ def data_values(d: Design, grouped: bool) -> dict[str, np.ndarray]:
     if d.trials is not None:
         values["trials"] = d.trials.astype(np.int64)
     return values
-
-
-def _likelihood(pm, pt, family, eta, y, d: Design, scales) -> None:
-    if family in SCALED_RESPONSE:
-        sigma = pm.Exponential("sigma", 1.0 / scales["sigma"])
-        if family == "student_t":
-            nu = pm.Gamma("nu", 2.0, 0.1)
-            pm.StudentT("obs", nu=nu, mu=eta, sigma=sigma, observed=y)
-        else:
-            pm.Normal("obs", eta, sigma, observed=y)
-    elif family == "gamma":
-        shape = pm.Exponential("shape", 0.1)
-        pm.Gamma("obs", alpha=shape, beta=shape / pt.exp(eta), observed=y)
-    elif family == "bernoulli":
-        pm.Bernoulli("obs", logit_p=eta, observed=y)
-    elif family == "binomial":
-        trials = pm.Data("trials", d.trials.astype(np.int64))  # same as data_values
-        # y log p + (n - y) log(1 - p) with logit p = eta, without the binomial
-        # coefficient (a function of the data only)
-        pm.Potential("obs", pt.sum(y * eta - trials * pt.softplus(eta)))
-    elif family == "poisson":  # y eta - exp(eta), without log y!
-        pm.Potential("obs", pt.sum(y * eta - pt.exp(eta)))
-    else:  # negative binomial: var = mu + mu^2 / phi; 1 / sqrt(phi) ~ Exponential(1)
-        inv_sqrt_phi = pm.Exponential("inv_sqrt_phi", 1.0)
-        phi = pm.Deterministic("phi", 1.0 / inv_sqrt_phi**2)
-        # log Gamma(y + phi) - log Gamma(phi) + phi log phi + y eta - (y + phi) log(phi + mu),
-        # without log y! (mu = exp(eta))
-        pm.Potential(
-            "obs",
-            pt.sum(
-                pt.gammaln(y + phi)
-                - pt.gammaln(phi)
-                + phi * pt.log(phi)
-                + y * eta
-                - (y + phi) * pt.log(phi + pt.exp(eta))
-            ),
-        )

@@ -11,19 +11,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lacstats import interrupts
+from lacstats import families, interrupts
 from lacstats.errors import ConvergenceError, DataError
+from lacstats.families import Family
 from lacstats.hierarchical import collapsed, full
 from lacstats.hierarchical.compiled import compile_model
-from lacstats.hierarchical.design import (
-    FAMILIES,
-    SCALED_RESPONSE,
-    Design,
-    build_design,
-    split_group,
-)
+from lacstats.hierarchical.design import Design, build_design, split_group
 from lacstats.hierarchical.result import HierarchicalResult, diagnostics
 
+#: Default prior scales of the hierarchical models' parameters (override with ``priors=``).
 DEFAULT_PRIORS = {
     "intercept": 2.5,
     "beta": 2.5,
@@ -31,7 +27,6 @@ DEFAULT_PRIORS = {
     "sigma": 1.0,
     "correlation": 1.0,
 }
-COLLAPSIBLE = ("gaussian", "lognormal")
 
 #: Compiled nutpie models by structure; a fit of the same structure swaps in its data.
 _COMPILED: dict[tuple, Any] = {}
@@ -51,7 +46,8 @@ class HierarchicalModel:
         authority (full likelihood only; every inner level must lie in one outer level).
     family : one of ``lognormal``, ``gaussian``, ``student_t``, ``gamma``, ``bernoulli``,
         ``binomial`` (with ``trials``), ``poisson`` or ``negative_binomial`` (optionally
-        with ``exposure``).
+        with ``exposure``), or its :class:`lacstats.families.Family`; an unknown family
+        raises :class:`DataError` here.
     varying : formula terms whose slopes vary by group.
     correlated : model the correlation of the varying coefficients (LKJ(eta) prior on the
         correlation matrix, eta = ``priors["correlation"]``, default 1: uniform, as brms); ``False`` makes
@@ -109,7 +105,7 @@ class HierarchicalModel:
         formula: str,
         *,
         group: str | tuple[str, str] | None = "authority",
-        family: str = "lognormal",
+        family: str | Family = "lognormal",
         varying: tuple[str, ...] = (),
         correlated: bool = True,
         trials: str | None = None,
@@ -124,7 +120,8 @@ class HierarchicalModel:
     ) -> None:
         self.formula = formula
         self.group = group
-        self.family = family
+        #: the likelihood's :class:`~lacstats.families.Family` (a name is looked up)
+        self.family = families.get(family)
         self.varying = tuple(varying)
         self.correlated = correlated
         self.trials = trials
@@ -140,16 +137,11 @@ class HierarchicalModel:
     def __repr__(self) -> str:
         return (
             f"HierarchicalModel({self.formula!r}, group={self.group!r}, "
-            f"family={self.family!r}, varying={self.varying!r})"
+            f"family={self.family.name!r}, varying={self.varying!r})"
         )
 
     # -- checks ---------------------------------------------------------------------------
     def _check_options(self) -> None:
-        if self.family not in FAMILIES:
-            raise DataError(
-                f"argument 'family' must be one of {', '.join(FAMILIES)}; got {self.family!r}",
-                column="family",
-            )
         if self.sampler not in ("pymc", "nutpie"):
             raise DataError(
                 f"argument 'sampler' must be pymc or nutpie; got {self.sampler!r}",
@@ -161,7 +153,7 @@ class HierarchicalModel:
                 f"unknown prior(s) {unknown}; known: {sorted(DEFAULT_PRIORS)}", column="priors"
             )
         if self.fast_path is True and (
-            self.family not in COLLAPSIBLE or not self.group or self.nested
+            not self.family.collapsible or not self.group or self.nested
         ):
             raise DataError(
                 "the sufficient-statistics path is for gaussian and lognormal models with "
@@ -169,7 +161,7 @@ class HierarchicalModel:
                 column="fast_path",
             )
         split_group(self.group)
-        if self.observation_effects and self.family not in ("binomial", "poisson"):
+        if self.observation_effects and not self.family.observation_effects:
             raise DataError(
                 "observation_effects is for the binomial and poisson families",
                 column="observation_effects",
@@ -212,7 +204,7 @@ class HierarchicalModel:
         return (
             bool(self.group)
             and not self.nested
-            and self.family in COLLAPSIBLE
+            and self.family.collapsible
             and self.fast_path in (True, "auto")
             and not self.observation_effects
         )
@@ -254,7 +246,7 @@ class HierarchicalModel:
             outer_centred = d.outer is not None and full.centre_outer(d, self.family)
             key = (
                 "full",
-                self.family,
+                self.family.name,
                 bool(self.group),
                 d.q,
                 len(d.levels),
@@ -287,7 +279,7 @@ class HierarchicalModel:
                 trace, stats, lam, d, seed, bool(self.group), self.correlated
             )
         else:
-            idata = _full_posterior(trace, d, bool(self.group), self.correlated)
+            idata = _full_posterior(trace, d, self.family, bool(self.group), self.correlated)
         diag = diagnostics(idata, chains, draws)
         timings = {
             "build": built - start,
@@ -396,7 +388,7 @@ class HierarchicalModel:
 
     def _priors_record(self, d: Design) -> dict[str, Any]:
         scales = self._scales
-        unit = d.y_scale if self.family in SCALED_RESPONSE else 1.0
+        unit = d.y_scale  # 1 but for a response the design scaled
         record = {
             "intercept": (
                 f"Normal(0, {scales['intercept']}) scaled; SD "
@@ -414,11 +406,7 @@ class HierarchicalModel:
                 f"Normal(0, {scales['beta']}) scaled; SD "
                 f"{scales['beta'] * unit / sd:.4g} on the original scale"
             )
-        if self.family in SCALED_RESPONSE:
-            record["sigma"] = (
-                f"Exponential(rate {1 / scales['sigma']:.3g}) scaled; prior mean "
-                f"{scales['sigma'] * unit:.4g}"
-            )
+        record.update(self.family.prior_records(scales, unit))
         return record
 
 
@@ -481,7 +469,7 @@ def _collapsed_posterior(trace, stats, lam, d: Design, seed: int, grouped: bool,
     return _dataset(trace, variables, d)
 
 
-def _full_posterior(trace, d: Design, grouped: bool, correlated: bool):
+def _full_posterior(trace, d: Design, family: Family, grouped: bool, correlated: bool):
     mu = _array(trace, "mu")
     chains, draws = mu.shape[:2]
     k = len(d.names)
@@ -505,7 +493,7 @@ def _full_posterior(trace, d: Design, grouped: bool, correlated: bool):
         variables["tau"] = (("coef",), tau)
         if mu.shape[-1] > 1 and correlated:
             variables["corr"] = (("pair",), corr)
-    for name in ("sigma", "nu", "shape", "phi", "sigma_obs"):
+    for name in (*(p.output for p in family.parameters), "sigma_obs"):
         if name in trace["posterior"].data_vars:
             variables[name] = ((), _array(trace, name))
     if "obs_z" in trace["posterior"].data_vars:

@@ -16,10 +16,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import patsy
-from scipy import special, stats
 
 from lacstats.errors import DataError
-from lacstats.hierarchical.design import SCALED_RESPONSE, Design
+from lacstats.hierarchical.design import Design
 from lacstats.results import Result
 
 if TYPE_CHECKING:
@@ -265,7 +264,17 @@ class HierarchicalResult(Result):
 
     @property
     def _unit(self) -> float:
-        return self.design.y_scale if self.model.family in SCALED_RESPONSE else 1.0
+        """The response's scale in the design (1 unless the family scales it)."""
+        return self.design.y_scale
+
+    def _family_draws(self, user_scale: bool) -> dict[str, np.ndarray]:
+        """The family's parameters' draws (draws, 1), by reported name; on the user's
+        scale (a residual SD in the response's units) or the model's."""
+        out = {}
+        for p in self.model.family.parameters:
+            values = self._draws(p.output)[:, None]
+            out[p.output] = values * self._unit if user_scale and p.response_scale else values
+        return out
 
     def _betas(self) -> np.ndarray:
         d = self.design
@@ -351,10 +360,8 @@ class HierarchicalResult(Result):
                             "component": "corr",
                         }
                     )
-        if self.model.family in SCALED_RESPONSE:
-            rows.append({**_row("residual", self._draws("sigma") * self._unit), "component": "sd"})
-        if self.model.family == "negative_binomial":
-            rows.append({**_row("phi (overdispersion)", self._draws("phi")), "component": "shape"})
+        for term, values, component in self.model.family.components(self._draws, self._unit):
+            rows.append({**_row(term, values), "component": component})
         if getattr(self.model, "observation_effects", False):
             rows.append({**_row("observation", self._draws("sigma_obs"), prob), "component": "sd"})
         return pd.DataFrame(rows)
@@ -440,22 +447,14 @@ class HierarchicalResult(Result):
         eta = self._linear(new)
         if kind == "linear":
             return eta
-        fam = self.model.family
-        sigma = self._draws("sigma")[:, None] * self._unit if fam in SCALED_RESPONSE else None
+        family = self.model.family
         trials = (
             new[self.model.trials].to_numpy(dtype=float)
-            if fam == "binomial" and self.model.trials in new
+            if self.model.trials and self.model.trials in new
             else None
         )
         if kind == "mean":
-            if fam == "lognormal":
-                return np.exp(eta + sigma**2 / 2).mean(axis=0)
-            if fam in ("gamma", "poisson", "negative_binomial"):
-                return np.exp(eta).mean(axis=0)
-            if fam in ("bernoulli", "binomial"):
-                p = special.expit(eta).mean(axis=0)
-                return p * trials if trials is not None else p
-            return eta.mean(axis=0)
+            return family.mean(eta, self._family_draws(user_scale=True), trials)
         if kind != "response":
             raise DataError(
                 f"argument 'kind' must be mean, linear or response; got {kind!r}", column="kind"
@@ -463,25 +462,7 @@ class HierarchicalResult(Result):
         gen = np.random.default_rng(rng)
         if getattr(self.model, "observation_effects", False):
             eta = eta + self._draws("sigma_obs")[:, None] * gen.standard_normal(eta.shape)
-        if fam == "lognormal":
-            return np.exp(eta + sigma * gen.standard_normal(eta.shape))
-        if fam == "gaussian":
-            return eta + sigma * gen.standard_normal(eta.shape)
-        if fam == "student_t":
-            nu = self._draws("nu")[:, None]
-            return eta + sigma * gen.standard_t(nu, eta.shape)
-        if fam == "gamma":
-            shape = self._draws("shape")[:, None]
-            return gen.gamma(shape, np.exp(eta) / shape)
-        if fam == "poisson":
-            return gen.poisson(np.exp(eta)).astype(float)
-        if fam == "negative_binomial":
-            phi = self._draws("phi")[:, None]
-            return gen.poisson(gen.gamma(phi, np.exp(eta) / phi)).astype(float)
-        if fam == "binomial":
-            n = trials if trials is not None else np.ones(eta.shape[1])
-            return gen.binomial(n.astype(np.int64), special.expit(eta)).astype(float)
-        return (gen.random(eta.shape) < special.expit(eta)).astype(float)
+        return family.draw(gen, eta, self._family_draws(user_scale=True), trials)
 
     def ppc(
         self,
@@ -501,7 +482,7 @@ class HierarchicalResult(Result):
         reps = self.predict(rows, kind="response", rng=gen)
         take = gen.choice(len(reps), size=min(n_draws, len(reps)), replace=False)
         reps = reps[take]
-        log_scale = self.model.family in ("lognormal", "gamma")
+        log_scale = self.model.family.log_scale
         f = np.log if log_scale else (lambda v: v)
         statistics = {
             "mean": lambda v: np.mean(f(v), axis=-1),
@@ -548,31 +529,7 @@ class HierarchicalResult(Result):
             eta += self._draws("obs_effect")
         if d.offset is not None:
             eta += d.offset
-        fam = self.model.family
-        unit = self._unit
-        if fam in SCALED_RESPONSE:
-            sigma = self._draws("sigma")[:, None]
-            if fam == "student_t":
-                ll = stats.t.logpdf(d.y, self._draws("nu")[:, None], eta, sigma)
-            else:
-                ll = stats.norm.logpdf(d.y, eta, sigma)
-            ll = ll - np.log(unit)
-            if fam == "lognormal":
-                ll = ll - (d.y * unit + d.y_shift)
-        elif fam == "gamma":
-            shape = self._draws("shape")[:, None]
-            scale = np.exp(d.y_shift)
-            ll = stats.gamma.logpdf(d.y, shape, scale=np.exp(eta) / shape) - np.log(scale)
-        elif fam == "bernoulli":
-            ll = np.where(d.y == 1, -np.logaddexp(0, -eta), -np.logaddexp(0, eta))
-        elif fam == "binomial":
-            ll = stats.binom.logpmf(d.y, d.trials, special.expit(eta))
-        elif fam == "poisson":
-            ll = stats.poisson.logpmf(d.y, np.exp(eta))
-        else:
-            phi = self._draws("phi")[:, None]
-            mu = np.exp(eta)
-            ll = stats.nbinom.logpmf(d.y, phi, phi / (phi + mu))
+        ll = self.model.family.log_likelihood(d, eta, self._family_draws(user_scale=False))
         return ll.reshape(chains, draws, -1)
 
     def loo(self):
@@ -611,7 +568,7 @@ class HierarchicalResult(Result):
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "family": self.model.family,
+            "family": self.model.family.name,
             "formula": self.model.formula,
             "group": self.model.group_column,
             "outer_group": self.model.outer_column,

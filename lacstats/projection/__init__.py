@@ -22,10 +22,13 @@ from lacstats.projection.backtest import (
     backtest,
     observed_stock,
     returns_up_to,
+    stock_revisions,
 )
 from lacstats.projection.flows import AGE_BANDS, AGED_OUT, EXIT_ROUTES, MAX_AGE, ROUTES
 from lacstats.projection.pooling import GammaPoisson, gamma_poisson, posterior_draws
+from lacstats.projection.rates import DRIFT, RateForecast, rate_forecast
 from lacstats.projection.simple import growth_to_cap, mix_cost, rate_projection
+from lacstats.projection.simulation import simulate_drifting_region
 from lacstats.projection.stock_flow import (
     POOLING,
     PRIOR_ENTRANTS,
@@ -37,6 +40,7 @@ from lacstats.projection.stock_flow import (
 __all__ = [
     "AGED_OUT",
     "AGE_BANDS",
+    "DRIFT",
     "EXIT_ROUTES",
     "LEVEL",
     "MAX_AGE",
@@ -49,13 +53,17 @@ __all__ = [
     "Backtest",
     "GammaPoisson",
     "Projection",
+    "RateForecast",
     "backtest",
     "gamma_poisson",
     "growth_to_cap",
     "mix_cost",
     "observed_stock",
     "posterior_draws",
+    "rate_forecast",
     "rate_projection",
     "returns_up_to",
+    "simulate_drifting_region",
     "stock_and_flow",
+    "stock_revisions",
 ]

@@ -24,6 +24,7 @@ across authorities are scored side by side on the same data.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,7 +38,16 @@ from lacstats.projection.flows import AGE_BANDS, MAX_AGE
 from lacstats.projection.stock_flow import POOLING, REGION, stock_and_flow
 from lacstats.results import Result, jsonable
 
-__all__ = ["LEVEL", "OVERALL", "TOTAL", "Backtest", "backtest", "observed_stock", "returns_up_to"]
+__all__ = [
+    "LEVEL",
+    "OVERALL",
+    "TOTAL",
+    "Backtest",
+    "backtest",
+    "observed_stock",
+    "returns_up_to",
+    "stock_revisions",
+]
 
 #: The label of the scores over every authority and month together.
 OVERALL = "every authority-month"
@@ -68,8 +78,8 @@ class Backtest(Result):
     >>> tested = projection.backtest(data, origin="2021-04-01", horizon_months=6, history_years=1, draws=100, rng=1)
     >>> tested.overall()[["pooling", "forecasts", "coverage_90"]]
        pooling  forecasts  coverage_90
-    0     none          6          0.0
-    1  partial          6          0.0
+    0     none          6          1.0
+    1  partial          6          1.0
     >>> tested.pit.columns.tolist()
     ['pooling', 'bin_low', 'bin_high', 'count', 'share']
     """
@@ -168,8 +178,12 @@ def returns_up_to(data: ssda903.Return, year: int) -> ssda903.Return:
         years = pd.to_numeric(frame[column], errors="coerce")
         return frame.loc[(years.isna() | (years <= year)).to_numpy()].reset_index(drop=True)
 
+    extra = {}
+    if isinstance(getattr(data, "tables", None), dict):  # every table of the return
+        extra["tables"] = {name: keep(frame, "YEAR") for name, frame in data.tables.items()}
     return dataclasses.replace(
         data,
+        **extra,
         header=keep(data.header, "YEAR"),
         episodes=keep(data.episodes, "YEAR"),
         uasc=keep(data.uasc, "YEAR"),
@@ -177,6 +191,57 @@ def returns_up_to(data: ssda903.Return, year: int) -> ssda903.Return:
         errors=keep(data.errors, "year"),
         ledger=keep(data.ledger, "year"),
     )
+
+
+def stock_revisions(
+    data: ssda903.Return,
+    year: int,
+    *,
+    continues: Sequence[str] = ssda903.CONTINUES_PLACEMENT,
+    cleaned_to: Any = None,
+) -> pd.DataFrame:
+    """How each return up to ``year`` revised the count of children looked after at the
+    end of the year before it: ``authority``, ``year`` (the revising return's),
+    ``first`` (the count the earlier return reported), ``revised`` (the count the later
+    one reports for the same day) and ``log_ratio``. Late records (a child's period of
+    care first reported a year late) make the ratio exceed one.
+
+    Examples
+    --------
+    >>> from lacstats import projection, ssda903
+    >>> data = ssda903.read(ssda903.fake903_path())
+    >>> projection.stock_revisions(data, 2020)[["year", "first", "revised"]]
+       year  first  revised
+    0  2019    430      524
+    1  2020    234      326
+    """
+    if cleaned_to is None:
+
+        def cleaned_to(y: int) -> ssda903.Cleaned:
+            return ssda903.clean(returns_up_to(data, y), continues=continues)
+
+    rows = []
+    known = [y for y in data.years if y <= year]
+    for earlier, later in itertools.pairwise(known):
+        if later != earlier + 1:
+            continue
+        day = [ssda903.year_end(earlier)]
+        first = observed_stock(cleaned_to(earlier), day).iloc[:, 0]
+        revised = observed_stock(cleaned_to(later), day).iloc[:, 0]
+        for authority in first.index.intersection(revised.index):
+            a, b = int(first[authority]), int(revised[authority])
+            if a > 0 and b > 0:
+                rows.append(
+                    {
+                        "authority": authority,
+                        "year": later,
+                        "first": a,
+                        "revised": b,
+                        "log_ratio": float(np.log(b / a)),
+                    }
+                )
+    columns = ["authority", "year", "first", "revised", "log_ratio"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def observed_stock(
@@ -202,8 +267,10 @@ def observed_stock(
     16 and over          39
     """
     episodes = ssda903.episode_attributes(cleaned) if by not in (None, "age_band") else None
-    if episodes is None:
-        episodes = cleaned.episodes
+    return _counts(cleaned, cleaned.episodes if episodes is None else episodes, dates, by)
+
+
+def _counts(cleaned, episodes: pd.DataFrame, dates, by: str | None) -> pd.DataFrame:
     keys = ["authority"] if by is None else ["authority", by]
     counts = {}
     for date in dates:
@@ -214,7 +281,7 @@ def observed_stock(
             age = ssda903.age_in_years(dob, pd.Series(date, index=rows.index))
             rows = rows.assign(age_band=_band_labels(age))
         counts[date] = rows.groupby(keys)["child_key"].nunique()
-    table = pd.DataFrame(counts).fillna(0).astype(int)
+    table = pd.DataFrame(counts, columns=list(dates)).fillna(0).astype(int)
     if by is None:
         return table.reindex(sorted(set(cleaned.authorities["authority"]))).fillna(0).astype(int)
     if by == "age_band":
@@ -243,6 +310,9 @@ def backtest(
     types: str = "placement_type",
     population: pd.Series | None = None,
     continues: Sequence[str] = ssda903.CONTINUES_PLACEMENT,
+    drift: bool = True,
+    groups: bool = True,
+    revision: bool = True,
     bins: int = 10,
     rng: int | np.random.Generator | None = None,
 ) -> Backtest:
@@ -262,6 +332,11 @@ def backtest(
         year's end (1 April), ISO or dd/mm/yyyy.
     continues:
         RNE codes that continue a placement (passed to :func:`lacstats.ssda903.clean`).
+    drift, groups:
+        Passed to :func:`stock_and_flow`.
+    revision:
+        Scale the starting stock by the revisions the returns known at the origin show
+        (:func:`stock_revisions`; passed to :func:`stock_and_flow`).
 
     Only authorities whose returns cover the origin and every target date are scored.
     Each origin and pooling uses its own stream of random numbers from ``rng``.
@@ -274,8 +349,8 @@ def backtest(
     >>> print(tested.summary())
     Back-test from 2020-04-01, 2021-04-01, 12 months ahead, 1 authorities
     pooling  forecasts  coverage_50  coverage_90    mae
-       none         24        0.125        0.417 12.875
-    partial         24        0.167        0.375 12.021
+       none         24        0.167        1.000 13.896
+    partial         24        0.375        1.000 14.896
     """
     if isinstance(data, ssda903.Cleaned):
         raise DataError(
@@ -308,15 +383,21 @@ def backtest(
 
     filed = set(zip(data.files["authority"], data.files["year"].astype(int), strict=True))
     streams = np.random.default_rng(rng).spawn(len(parsed))
-    frames, not_scored = [], set()
-    for (start, year), stream in zip(parsed, streams, strict=True):
-        census = [
+    dates = {
+        start: [
             start + pd.DateOffset(months=m) - pd.Timedelta(days=1)
             for m in range(1, horizon_months + 1)
         ]
+        for start, _ in parsed
+    }
+    every = sorted({c for census in dates.values() for c in census})
+    truth = _truth(cleaned_to, every, [_collection_year(c) for c in every], types)
+    frames, not_scored = [], set()
+    for (start, year), stream in zip(parsed, streams, strict=True):
+        census = dates[start]
         years = [_collection_year(c) for c in census]
-        truth = _truth(cleaned_to, census, years, types)
         known = cleaned_to(year)
+        revised = stock_revisions(data, year, cleaned_to=cleaned_to) if revision else None
         scored = [
             a
             for a in known.authorities["authority"]
@@ -333,6 +414,9 @@ def backtest(
                 types=types,
                 pooling=how,
                 population=population,
+                drift=drift,
+                groups=groups,
+                revision=revised,
                 rng=substream,
             )
             for frame in _forecasts(result, truth, census, scored, how, types):
@@ -353,6 +437,9 @@ def backtest(
             "authorities": int(table.loc[table["authority"] != REGION, "authority"].nunique()),
             "not_scored": sorted(not_scored),
             "real_time": True,
+            "drift": drift,
+            "groups": groups,
+            "revision": revision,
         },
     )
 
@@ -391,38 +478,51 @@ def _origin(data: ssda903.Return, value: Any, horizon: int) -> tuple[pd.Timestam
 def _truth(cleaned_to, census, years, types) -> dict[str, pd.DataFrame]:
     """Observed counts (authority, category) x census date, each date from the return
     covering it (cleaned with the returns up to its year)."""
-    out: dict[str, list[pd.DataFrame]] = {"total": [], types: []}
+    out: dict[str, list[pd.DataFrame]] = {"total": [], types: [], "age_band": []}
     for year in sorted(set(years)):
-        dates = [c for c, y in zip(census, years, strict=True) if y == year]
+        dates = sorted({c for c, y in zip(census, years, strict=True) if y == year})
         cleaned = cleaned_to(year)
-        out["total"].append(observed_stock(cleaned, dates))
-        out[types].append(observed_stock(cleaned, dates, by=types))
+        attributes = ssda903.episode_attributes(cleaned)
+        out["total"].append(_counts(cleaned, cleaned.episodes, dates, None))
+        out[types].append(_counts(cleaned, attributes, dates, types))
+        out["age_band"].append(_counts(cleaned, cleaned.episodes, dates, "age_band"))
     return {k: pd.concat(v, axis=1).fillna(0).astype(int) for k, v in out.items()}
 
 
 def _forecasts(result, truth, census, scored, how, types) -> list[pd.DataFrame]:
+    """Forecast rows of each scored authority and, with several, of their sum: the total,
+    each placement type and each DfE age band."""
     names = [a for a in result.authorities if a in scored]
-    frames = []
+    index = [result.authorities.index(a) for a in names]
     dates = [str(c.date()) for c in census]
-    by_type = truth[types]
-    labels = list(result.types)
-    for a in names:
-        counts = result.counts(a)[:, 1:]
-        frames.append(
-            _forecast(
-                counts.sum(axis=2), _row(truth["total"], a, census), dates, how, a, "total", TOTAL
-            )
-        )
-        seen = by_type.loc[a].index if a in by_type.index.get_level_values(0) else []
-        for t in sorted(set(labels) | set(seen)):
-            drawn = counts[:, :, labels.index(t)] if t in labels else np.zeros(counts.shape[:2])
-            observed = _row(by_type, (a, t), census)
-            frames.append(_forecast(drawn, observed, dates, how, a, types, t))
+    series = (
+        (types, list(result.types), result.by_authority[:, 1:]),
+        ("age_band", [band for band, _, _ in AGE_BANDS], result.by_age[:, 1:]),
+    )
+    who = [(a, [i]) for a, i in zip(names, index, strict=True)]
     if len(names) > 1:
-        index = [result.authorities.index(a) for a in names]
-        counts = result.by_authority[:, 1:, index].sum(axis=2)
-        observed = sum(_row(truth["total"], a, census) for a in names)
-        frames.append(_forecast(counts.sum(axis=2), observed, dates, how, REGION, "total", TOTAL))
+        who.append((REGION, index))
+    frames = []
+    for label, columns in who:
+        members = names if label == REGION else [label]
+        counts = result.by_authority[:, 1:, columns].sum(axis=2)
+        observed = sum(_row(truth["total"], a, census) for a in members)
+        frames.append(_forecast(counts.sum(axis=2), observed, dates, how, label, "total", TOTAL))
+        for name, labels, drawn in series:
+            table = truth[name]
+            seen = {
+                c
+                for a in members
+                if a in table.index.get_level_values(0)
+                for c in table.loc[a].index
+            }
+            for category in [*labels, *sorted(seen - set(labels))]:
+                if category in labels:
+                    values = drawn[:, :, columns, labels.index(category)].sum(axis=2)
+                else:
+                    values = np.zeros(drawn.shape[:2])
+                observed = sum(_row(table, (a, category), census) for a in members)
+                frames.append(_forecast(values, observed, dates, how, label, name, category))
     return frames
 
 

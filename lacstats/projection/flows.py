@@ -38,6 +38,7 @@ EXIT_ROUTES: dict[str, str] = {
     "E5": "independent living",
     "E6": "independent living",
 }
+#: Exit routes, in the order tables and figures show them.
 ROUTES: tuple[str, ...] = (
     "adoption",
     "SGO or child arrangements order",
@@ -45,7 +46,9 @@ ROUTES: tuple[str, ...] = (
     "independent living",
     "other",
 )
+#: The exit route of a child who reaches :data:`MAX_AGE` while looked after.
 AGED_OUT = "aged 18"
+#: The age at which a child leaves care in the projection.
 MAX_AGE = 18
 #: The DfE's age bands of children looked after: (label, first age, last age).
 AGE_BANDS: tuple[tuple[str, int, int], ...] = (
@@ -64,7 +67,13 @@ class Flows:
     ``exposure[a, i]``: child-months in type ``i``; ``events[a, i, j]``: moves from type
     ``i`` to type ``j`` (``j < k``) or exits by route ``j - k``; ``window[a]``: months
     counted; ``entrants[a, age, i]``: entrants by age at entry and first type;
-    ``stock[a, age, i]``: children looked after the day before ``start``.
+    ``stock[a, age, i]``: children looked after the day before ``start``. Quarter by
+    quarter back from ``start`` (``q = 0`` the oldest of ``quarter_months.shape[1]``):
+    ``quarter_entries[a, q]``, ``quarter_exits[a, q]`` (leaving care, 18th birthdays
+    apart), ``quarter_exposure[a, q]`` (child-months) and ``quarter_months[a, q]`` (months
+    of the quarter inside the window). ``groups[a, s - 1]``: entries of ``s`` children of
+    the authority on one day (siblings, mostly), over the window; ``entrant_sex[a, age,
+    s]``: entrants by age at entry and sex (SEX 1, 2).
 
     Examples
     --------
@@ -85,7 +94,13 @@ class Flows:
     window: np.ndarray
     entrants: np.ndarray
     stock: np.ndarray
+    quarter_entries: np.ndarray
+    quarter_exits: np.ndarray
+    quarter_exposure: np.ndarray
+    quarter_months: np.ndarray
+    groups: np.ndarray
     not_covered: tuple[str, ...] = ()
+    entrant_sex: np.ndarray | None = None
 
     @property
     def mean_stock(self) -> np.ndarray:
@@ -176,6 +191,18 @@ def count_flows(
         ),
         1,
     )
+    sex = ssda903.child_values(cleaned, episodes, "SEX").astype(str).to_numpy()
+    known = entrants & np.isin(sex, ["1", "2"])
+    entrant_sex = np.zeros((n, MAX_AGE, 2))
+    np.add.at(
+        entrant_sex,
+        (
+            a[known],
+            np.clip(_ages(dob, episodes["DECOM"])[known], 0, MAX_AGE - 1),
+            np.where(sex[known] == "2", 1, 0),
+        ),
+        1,
+    )
     stock = np.zeros((n, MAX_AGE, k), dtype=np.int64)
     current = now.to_numpy()
     ages = np.clip(_ages(dob, pd.Series(census, index=episodes.index)), 0, MAX_AGE - 1)
@@ -189,6 +216,7 @@ def count_flows(
     )
     keep = np.flatnonzero(used)
     columns = np.r_[keep, k + np.arange(len(ROUTES))]
+    quarters = _quarters(episodes, a, n, start, window_start, window, lo, hi, entrants, leaving)
     return Flows(
         authorities=names,
         types=tuple(type_names[i] for i in keep),
@@ -198,8 +226,52 @@ def count_flows(
         window=window,
         entrants=entrant_counts[:, :, keep],
         stock=stock[:, :, keep],
+        **quarters,
         not_covered=tuple(sorted(set(cover.index) - set(names))),
+        entrant_sex=entrant_sex,
     )
+
+
+def _quarters(episodes, a, n, start, window_start, window, lo, hi, entrants, leaving):
+    """Entries, exits, exposure and months quarter by quarter back from ``start``, and the
+    sizes of the groups of children entering together."""
+    count = max(int(np.ceil(window.max() / 3 - 0.05)), 1)
+    edges = [start - pd.DateOffset(months=3 * (count - q)) for q in range(count + 1)]
+    entries = np.zeros((n, count))
+    exits = np.zeros((n, count))
+    exposure = np.zeros((n, count))
+    months = np.zeros((n, count))
+    starts = episodes["DECOM"].to_numpy()
+    ends = episodes["DEC"].to_numpy()
+    opened = window_start.to_numpy()
+    for q in range(count):
+        q0, q1 = np.datetime64(edges[q]), np.datetime64(edges[q + 1])
+        first = np.maximum(opened, q0)
+        months[:, q] = np.maximum((q1 - first).astype("timedelta64[D]").astype(float), 0)
+        inside = (starts >= q0) & (starts < q1)
+        np.add.at(entries[:, q], a[entrants & inside], 1)
+        ended = (ends >= q0) & (ends < q1)
+        np.add.at(exits[:, q], a[leaving & ended], 1)
+        seg_lo = np.maximum(lo.to_numpy(), q0)
+        seg_hi = np.minimum(hi.to_numpy(), q1)
+        days = (seg_hi - seg_lo).astype("timedelta64[D]").astype(float)
+        np.add.at(exposure[:, q], a, np.clip(days, 0, None))
+    months /= DAYS_PER_MONTH
+    exposure /= DAYS_PER_MONTH
+    # entrants of one authority on one day: a group (siblings, mostly)
+    day = pd.DataFrame({"a": a[entrants], "day": starts[entrants]})
+    sizes = day.groupby(["a", "day"]).size()
+    largest = int(sizes.max()) if len(sizes) else 1
+    groups = np.zeros((n, largest))
+    if len(sizes):
+        np.add.at(groups, (sizes.index.get_level_values(0).to_numpy(), sizes.to_numpy() - 1), 1)
+    return {
+        "quarter_entries": entries,
+        "quarter_exits": exits,
+        "quarter_exposure": exposure,
+        "quarter_months": months,
+        "groups": groups,
+    }
 
 
 def _ages(dob: pd.Series, when: pd.Series) -> np.ndarray:

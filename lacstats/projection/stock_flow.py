@@ -34,13 +34,15 @@ import pandas as pd
 
 from lacstats import schema, ssda903
 from lacstats.errors import DataError
-from lacstats.projection.flows import AGE_BANDS, AGED_OUT, ROUTES, Flows, count_flows
+from lacstats.projection.flows import AGE_BANDS, AGED_OUT, MAX_AGE, ROUTES, Flows, count_flows
 from lacstats.projection.pooling import posterior_draws
+from lacstats.projection.trend import level_factors, local_level
 from lacstats.results import Result, jsonable
 from lacstats.units import BUDGET_WEEKS_PER_YEAR
 
 __all__ = ["POOLING", "PRIOR_ENTRANTS", "REGION", "Projection", "stock_and_flow"]
 
+#: Ways to pool authorities' rates: towards the region's, not at all, or fully.
 POOLING = ("partial", "none", "complete")
 #: How many entrants the region's mix of entrants' ages and types counts for in an
 #: authority's mix within an age band (partial pooling).
@@ -59,7 +61,10 @@ class Projection(Result):
     estimated monthly rates (moves, exits, entries) with their events and exposure and,
     when pooled, the regional rate and the weight shrinking each authority towards it;
     ``draws`` the simulated counts summed over authorities, shape (draws, months + 1,
-    types); ``by_authority`` shape (draws, months + 1, authorities, types).
+    types); ``by_authority`` shape (draws, months + 1, authorities, types); ``by_age``
+    shape (draws, months + 1, authorities, DfE age bands), the same children counted by
+    age band (:data:`~lacstats.projection.AGE_BANDS`; the demand model's brackets are the
+    same ages), and ``ages`` its table like ``stock``, by ``age_band``.
 
     Examples
     --------
@@ -69,7 +74,7 @@ class Projection(Result):
     >>> future.types[:3], future.start
     (('Adoption', 'Foster care', 'Hospital'), Timestamp('2022-04-01 00:00:00'))
     >>> future.stock.columns.tolist()
-    ['authority', 'placement_type', 'month', 'date', 'mean', 'low', 'median', 'high']
+    ['authority', 'placement_type', 'month', 'date', 'mean', 'ci_low', 'median', 'ci_high', 'level']
     """
 
     stock: pd.DataFrame
@@ -81,6 +86,8 @@ class Projection(Result):
     draws: np.ndarray = field(repr=False)
     by_authority: np.ndarray = field(repr=False)
     options: dict[str, Any] = field(default_factory=dict)
+    by_age: np.ndarray = field(repr=False, default_factory=lambda: np.zeros((0, 0, 0, 0)))
+    ages: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
     def counts(self, authority: str | None = None) -> np.ndarray:
         """Simulated counts (draws, months + 1, types) of one authority, or of all."""
@@ -119,12 +126,13 @@ class Projection(Result):
                     "month": np.arange(weekly.shape[1]),
                     "date": _month_dates(self.start, weekly.shape[1]),
                     "weekly_cost": weekly.mean(axis=0),
-                    "weekly_low": np.quantile(weekly, tail, axis=0),
-                    "weekly_high": np.quantile(weekly, 1 - tail, axis=0),
+                    "weekly_ci_low": np.quantile(weekly, tail, axis=0),
+                    "weekly_ci_high": np.quantile(weekly, 1 - tail, axis=0),
                 }
             )
-            for column in ("weekly_cost", "weekly_low", "weekly_high"):
+            for column in ("weekly_cost", "weekly_ci_low", "weekly_ci_high"):
                 frame[column.replace("weekly", "annual")] = frame[column] * weeks
+            frame["level"] = interval
             frames.append(frame)
         out = pd.concat(frames, ignore_index=True)
         out["unpriced"] = ", ".join(t for t in self.types if t not in costs.index)
@@ -165,7 +173,7 @@ class Projection(Result):
             first, last = rows.iloc[0], rows.iloc[-1]
             lines.append(
                 f"  {label}: {first['mean']:.0f} children now, {last['mean']:.0f} "
-                f"({last['low']:.0f} to {last['high']:.0f}) after {int(last['month'])} months"
+                f"({last['ci_low']:.0f} to {last['ci_high']:.0f}) after {int(last['month'])} months"
             )
         return "\n".join(lines)
 
@@ -185,8 +193,9 @@ class Projection(Result):
             out["stock"][str(label)] = {
                 "start": float(rows.loc[0, "mean"]),
                 "end_mean": float(rows.loc[months, "mean"]),
-                "end_low": float(rows.loc[months, "low"]),
-                "end_high": float(rows.loc[months, "high"]),
+                "end_ci_low": float(rows.loc[months, "ci_low"]),
+                "end_ci_high": float(rows.loc[months, "ci_high"]),
+                "level": float(rows.loc[months, "level"]),
             }
         return jsonable(out)
 
@@ -214,9 +223,10 @@ def _quantiles(counts: np.ndarray, tail: float, dates: list[str]) -> pd.DataFram
             "month": np.arange(counts.shape[1]),
             "date": dates,
             "mean": counts.mean(axis=0),
-            "low": np.quantile(counts, tail, axis=0),
+            "ci_low": np.quantile(counts, tail, axis=0),
             "median": np.median(counts, axis=0),
-            "high": np.quantile(counts, 1 - tail, axis=0),
+            "ci_high": np.quantile(counts, 1 - tail, axis=0),
+            "level": round(1 - 2 * tail, 10),
         }
     )
 
@@ -250,6 +260,9 @@ def stock_and_flow(
     types: str = "placement_type",
     pooling: str = "partial",
     population: pd.Series | None = None,
+    drift: bool = True,
+    groups: bool = True,
+    revision: pd.DataFrame | None = None,
     rng: int | np.random.Generator | None = None,
 ) -> Projection:
     """Project children looked after from cleaned SSDA903 episodes of one or many
@@ -271,9 +284,29 @@ def stock_and_flow(
         The episode column that defines the placement categories: ``placement_type``
         (Dorset's types) or ``placement_setting`` (the case table's settings).
     population:
-        Children in each authority's population (indexed by authority name), as the
-        exposure of entries when pooling; by default the children looked after on an
-        average day of the window.
+        Children in each authority's population (a Series indexed by authority name), as
+        the exposure of entries when pooling; by default the children looked after on an
+        average day of the window. Or a population by age (a frame with ``authority``,
+        ``age`` 0-17, ``population``, and optionally ``sex`` "1"/"2" and ``year``, e.g. the
+        ONS mid-year estimates and projections, :func:`lacstats.datasets.ons_population`):
+        each DfE age band's entries are then per child of the band's population, and
+        scaled month by month to the population of the year in force (each sex weighted by
+        its entrants' rate).
+    drift:
+        Let each authority's entry rate and rate of leaving care change from year to year
+        (:mod:`lacstats.projection.trend`): the level at the start is filtered from the
+        window's quarters, so a rate that fell for three years is not taken at its
+        three-year average, and it walks on with the year-to-year change the region's
+        history shows, with the quarters' over-dispersion. ``False``: the window's
+        average rates, fixed.
+    groups:
+        Children enter in groups of the sizes seen in the window (children of one
+        authority starting on one day: siblings, mostly), not one by one.
+    revision:
+        How later returns revised the count of children looked after at a year end
+        (:func:`lacstats.projection.stock_revisions`): the starting stock is scaled by a
+        factor drawn from the log ratios seen, so that the projection starts from the
+        count the next return will report.
 
     Examples
     --------
@@ -282,7 +315,7 @@ def stock_and_flow(
     >>> future = projection.stock_and_flow(cleaned, months=12, draws=100, rng=1)
     >>> print(future.summary())
     Stock-and-flow projection from 2022-04-01, pooling none; 100 simulations
-      All authorities: 62 children now, 37 (29 to 44) after 12 months
+      All authorities: 62 children now, 34 (22 to 50) after 12 months
     >>> future.draws.shape
     (100, 13, 12)
     """
@@ -295,11 +328,42 @@ def stock_and_flow(
     # step 3: rates drawn from their posterior
     leaving, rate_rows = _leaving_rates(flows, draws, used, generator)
     entry_rate, composition, entry_rows = _entry_rates(flows, draws, used, generator, population)
+    sizes = _group_sizes(flows) if groups else np.ones((len(flows.authorities), 1))
+    inflation = (sizes * np.arange(1, sizes.shape[1] + 1) ** 2).sum(axis=1) / (
+        sizes * np.arange(1, sizes.shape[1] + 1)
+    ).sum(axis=1)
+    factors, trend = None, {}
+    if drift:
+        entries = local_level(flows.quarter_entries, flows.quarter_months, inflation=inflation)
+        leaving_fit = local_level(flows.quarter_exits, flows.quarter_exposure)
+        factors = (
+            level_factors(entries, draws, months, generator),
+            level_factors(leaving_fit, draws, months, generator),
+        )
+        trend = {
+            "entry_tau": round(entries.posterior_mean()[0], 4),
+            "entry_sigma": round(entries.posterior_mean()[1], 4),
+            "leaving_tau": round(leaving_fit.posterior_mean()[0], 4),
+            "leaving_sigma": round(leaving_fit.posterior_mean()[1], 4),
+        }
+    stock0 = _revised_stock(flows, revision, draws, generator)
+    growth = None
+    if isinstance(population, pd.DataFrame):
+        growth = _population_by_age(flows, population, start, months)[1]
+        if entry_rate.shape[2] == 1:  # one entry rate: its bands' growth, by the entrants
+            bands = np.array(
+                [flows.entrants[:, lo : hi + 1].sum(axis=(1, 2)) for _, lo, hi in AGE_BANDS]
+            ).T
+            share = (bands + 1e-9) / (bands + 1e-9).sum(axis=1, keepdims=True)
+            growth = (share[:, :, None] * growth).sum(axis=1, keepdims=True)
     # step 4: the simulation
-    history, exits = _simulate(flows.stock, leaving, entry_rate, composition, months, generator)
+    history, exits, aged = _simulate(
+        stock0, leaving, entry_rate, composition, months, generator, factors, sizes, growth
+    )
     # step 5: the tables
     tail = (1 - interval) / 2
     stock_table, exit_table = _tables(flows, history, exits, tail, months)
+    age_table = _age_table(flows, aged, tail, months)
     return Projection(
         stock=stock_table,
         exits=exit_table,
@@ -309,6 +373,8 @@ def stock_and_flow(
         start=start,
         draws=history.sum(axis=2),
         by_authority=history,
+        by_age=aged,
+        ages=age_table,
         options={
             "months": months,
             "history_years": history_years,
@@ -317,9 +383,19 @@ def stock_and_flow(
             "types": types,
             "pooling": pooling,
             "pooling_used": used,
-            "entry_exposure": "population" if population is not None else "children looked after",
+            "entry_exposure": (
+                "children looked after"
+                if population is None
+                else "population by age"
+                if isinstance(population, pd.DataFrame)
+                else "population"
+            ),
             "continues": list(cleaned.continues),
             "not_covered": list(flows.not_covered),
+            "drift": drift,
+            "groups": groups,
+            "revision": revision is not None,
+            **trend,
         },
     )
 
@@ -381,7 +457,9 @@ def _leaving_rates(flows: Flows, draws: int, pooling: str, generator) -> tuple[n
                     counts, exposure, draws, generator, pooling=pooling
                 )
             rows.append(_rate_rows(flows, i, j, counts, exposure, rates[:, :, i, j], fit))
-    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    if not rows:
+        return rates, pd.DataFrame()
+    table = pd.DataFrame({key: np.concatenate([row[key] for row in rows]) for key in rows[0]})
     return rates, table
 
 
@@ -390,22 +468,22 @@ def _destination(flows: Flows, j: int) -> str:
     return flows.types[j] if j < k else ROUTES[j - k]
 
 
-def _rate_rows(flows, i, j, counts, exposure, drawn, fit) -> pd.DataFrame:
+def _rate_rows(flows, i, j, counts, exposure, drawn, fit) -> dict[str, np.ndarray]:
+    """The rows of one move or exit rate, column by column (one row per authority)."""
+    n = len(flows.authorities)
     with np.errstate(divide="ignore", invalid="ignore"):
         raw = np.where(exposure > 0, counts / exposure, np.nan)
-    return pd.DataFrame(
-        {
-            "authority": flows.authorities,
-            "from": flows.types[i],
-            "to": _destination(flows, j),
-            "events": counts,
-            "exposure_months": exposure,
-            "monthly_rate": raw,
-            "estimate": drawn.mean(axis=0),
-            "regional_rate": np.nan if fit is None else fit.mean,
-            "shrinkage": np.nan if fit is None else fit.rate / (fit.rate + exposure),
-        }
-    )
+    return {
+        "authority": np.array(flows.authorities, dtype=object),
+        "from": np.full(n, flows.types[i], dtype=object),
+        "to": np.full(n, _destination(flows, j), dtype=object),
+        "events": np.asarray(counts, dtype=float),
+        "exposure_months": np.asarray(exposure, dtype=float),
+        "monthly_rate": raw,
+        "estimate": drawn.mean(axis=0),
+        "regional_rate": np.full(n, np.nan if fit is None else fit.mean),
+        "shrinkage": np.full(n, np.nan) if fit is None else fit.rate / (fit.rate + exposure),
+    }
 
 
 def _entry_rates(flows: Flows, draws: int, pooling: str, generator, population):
@@ -432,13 +510,14 @@ def _entry_rates(flows: Flows, draws: int, pooling: str, generator, population):
             }
         )
         return rate[:, :, None], _cumulative(weights), rows
-    scale = _entry_scale(flows, population)
-    exposure = scale * flows.window
+    scales = _entry_scale(flows, population)
     rate = np.zeros((draws, n, len(AGE_BANDS)))
     weights = np.zeros((n, len(AGE_BANDS), ages * k))
     rows = []
     for b, (label, lo, hi) in enumerate(AGE_BANDS):
         counts = flows.entrants[:, lo : hi + 1].sum(axis=(1, 2))
+        scale = scales[:, b]
+        exposure = scale * flows.window
         drawn, fit = posterior_draws(counts, exposure, draws, generator, pooling=pooling)
         rate[:, :, b] = drawn * scale
         cells = np.zeros((n, ages, k))
@@ -466,9 +545,13 @@ def _entry_rates(flows: Flows, draws: int, pooling: str, generator, population):
     return rate, _cumulative(weights), pd.concat(rows, ignore_index=True)
 
 
-def _entry_scale(flows: Flows, population: pd.Series | None) -> np.ndarray:
+def _entry_scale(flows: Flows, population: Any) -> np.ndarray:
+    """The exposure of entries by authority and DfE age band (authorities x bands)."""
+    bands = len(AGE_BANDS)
     if population is None:
-        return flows.mean_stock
+        return np.repeat(flows.mean_stock[:, None], bands, axis=1)
+    if isinstance(population, pd.DataFrame):
+        return _population_by_age(flows, population, None, 0)[0]
     values = pd.Series(population, dtype=float).reindex(list(flows.authorities))
     if values.isna().any() or (values <= 0).any():
         missing = [a for a, v in values.items() if not v > 0]
@@ -477,7 +560,85 @@ def _entry_scale(flows: Flows, population: pd.Series | None) -> np.ndarray:
             column="population",
             values=missing[:5],
         )
-    return values.to_numpy()
+    return np.repeat(values.to_numpy()[:, None], bands, axis=1)
+
+
+def _population_by_age(flows: Flows, population: pd.DataFrame, start, months: int):
+    """From a population by ``authority``, single year of ``age`` (0-17), optionally
+    ``sex`` and ``year`` (mid-year estimates or projections): the population of each
+    authority's DfE age bands in the base year (the latest year up to the start's), and
+    the growth of its entries month by month ahead (authorities x bands x months): the
+    band's population in the year in force over the base year's, its sexes weighted by
+    the entrants' rate per child of each sex."""
+    needed = ["authority", "age", "population"]
+    missing = [c for c in needed if c not in population]
+    if missing:
+        raise DataError(f"population lacks column {missing[0]!r}", column=missing[0])
+    table = population.copy()
+    table["population"] = pd.to_numeric(table["population"], errors="coerce")
+    table["age"] = pd.to_numeric(table["age"], errors="coerce")
+    bad = (table["population"].isna() | (table["population"] < 0) | table["age"].isna()).to_numpy()
+    if bad.any():
+        raise DataError.at(
+            "population: needs a whole age and a number of children",
+            "population",
+            bad,
+            table["population"],
+        )
+    table = table[(table["age"] >= 0) & (table["age"] < MAX_AGE)]
+    if "year" not in table:
+        table["year"] = 0
+    if "sex" not in table:
+        table["sex"] = "all"
+    band_of = {age: b for b, (_, lo, hi) in enumerate(AGE_BANDS) for age in range(lo, hi + 1)}
+    table["band"] = table["age"].astype(int).map(band_of)
+    grid = table.groupby(["authority", "year", "sex", "band"])["population"].sum()
+    years = sorted(grid.index.get_level_values("year").unique())
+    first_year = start.year if start is not None else years[-1]
+    base_year = max([y for y in years if y <= first_year] or [years[0]])
+    sexes = sorted(grid.index.get_level_values("sex").unique())
+    n, bands = len(flows.authorities), len(AGE_BANDS)
+
+    def at(year):
+        values = grid.xs(year, level="year").reindex(
+            pd.MultiIndex.from_product(
+                [list(flows.authorities), sexes, range(bands)], names=["authority", "sex", "band"]
+            )
+        )
+        return values.to_numpy().reshape(n, len(sexes), bands)
+
+    base = at(base_year)
+    if np.isnan(base).any() or (base.sum(axis=1) <= 0).any():
+        lost = [a for i, a in enumerate(flows.authorities) if np.isnan(base[i]).any()]
+        raise DataError(
+            f"population: no children of every age band for {', '.join(lost[:3]) or 'a band'}",
+            column="population",
+            values=lost[:5],
+        )
+    weights = np.ones((n, len(sexes), bands))
+    if len(sexes) > 1 and flows.entrant_sex is not None:
+        counts = np.zeros((n, len(sexes), bands))
+        for j, sex in enumerate(sexes):
+            if sex in ("1", "2"):
+                for b, (_, lo, hi) in enumerate(AGE_BANDS):
+                    counts[:, j, b] = flows.entrant_sex[:, lo : hi + 1, int(sex) - 1].sum(axis=1)
+        weights = (counts + 0.5) / np.maximum(base, 1.0)
+    growth = np.ones((n, bands, months))
+    if start is not None:
+        reference = (weights * base).sum(axis=1)
+        for m in range(months):
+            when = (start + pd.DateOffset(months=m)).year
+            year = max([y for y in years if y <= when] or [base_year])
+            now = at(year)
+            if np.isnan(now).any():
+                continue
+            growth[:, :, m] = np.divide(
+                (weights * now).sum(axis=1),
+                reference,
+                out=np.ones((n, bands)),
+                where=reference > 0,
+            )
+    return base.sum(axis=1), growth
 
 
 def _cumulative(weights: np.ndarray) -> np.ndarray:
@@ -500,22 +661,75 @@ def _categorical(flat: np.ndarray, width: int, row: np.ndarray, u: np.ndarray) -
     return np.searchsorted(flat, u + 2.0 * row, side="right") - row * width
 
 
-def _simulate(stock0, leaving, entry_rate, composition, months, generator):
+def _group_sizes(flows: Flows) -> np.ndarray:
+    """Each authority's distribution of the sizes of groups entering together (authorities
+    x sizes): its own groups with the region's worth :data:`PRIOR_ENTRANTS` groups as
+    prior."""
+    groups = flows.groups
+    region = groups.sum(axis=0)
+    if region.sum() == 0:
+        return np.ones((len(flows.authorities), 1))
+    share = region / region.sum()
+    weights = groups + PRIOR_ENTRANTS * share[None, :]
+    return weights / weights.sum(axis=1, keepdims=True)
+
+
+def _revised_stock(flows: Flows, revision, draws: int, generator) -> np.ndarray:
+    """The starting stock (draws, authorities, ages, types), scaled in each draw by a
+    factor of revision drawn from the log ratios seen (normal, their mean and spread,
+    with the mean's uncertainty); the stock as recorded when there is none."""
+    n, ages, k = flows.stock.shape
+    stock = np.broadcast_to(flows.stock, (draws, n, ages, k)).copy()
+    if revision is None or len(revision) == 0:
+        return stock
+    ratios = pd.to_numeric(revision["log_ratio"], errors="coerce").dropna().to_numpy()
+    if len(ratios) == 0:
+        return stock
+    spread = ratios.std(ddof=1) if len(ratios) > 1 else abs(ratios[0])
+    scale = spread * np.sqrt(1 + 1 / len(ratios))
+    factor = np.exp(ratios.mean() + scale * generator.standard_normal((draws, n)))
+    grow = np.maximum(factor - 1, 0)[:, :, None, None]
+    keep = np.minimum(factor, 1)[:, :, None, None]
+    stock = generator.binomial(stock, np.broadcast_to(keep, stock.shape))
+    return stock + generator.poisson(flows.stock[None] * grow)
+
+
+def _simulate(
+    stock0, leaving, entry_rate, composition, months, generator, factors, sizes, growth=None
+):
     """Counts (draws, months + 1, authorities, types) and exits (draws, months + 1,
-    authorities, routes + aged out), month by month."""
+    authorities, routes + aged out), month by month. ``factors``: the entry and leaving
+    rates' levels month by month (draws, authorities, months), or None; ``sizes``: the
+    distribution of the sizes of groups entering together (authorities x sizes)."""
     draws, n, k, n_out = leaving.shape
-    ages = stock0.shape[1]
-    total = leaving.sum(axis=3)
-    leave = -np.expm1(-total)
-    destination = _flat(_cumulative(leaving))
     mix = _flat(composition)
     cells = composition.shape[2]
-    stock = np.broadcast_to(stock0, (draws, n, ages, k)).copy()
+    stock = stock0.copy()
     history = np.zeros((draws, months + 1, n, k), dtype=np.int64)
     history[:, 0] = stock.sum(axis=2)
+    band_of = np.zeros(stock.shape[2], dtype=np.int64)
+    for b, (_, lo, hi) in enumerate(AGE_BANDS):
+        band_of[lo : hi + 1] = b
+    aged = np.zeros((draws, months + 1, n, len(AGE_BANDS)), dtype=np.int64)
+
+    def by_band(current):
+        out = np.zeros((draws, n, len(AGE_BANDS)), dtype=np.int64)
+        np.add.at(out, (slice(None), slice(None), band_of), current.sum(axis=3))
+        return out
+
+    aged[:, 0] = by_band(stock)
     exits = np.zeros((draws, months + 1, n, len(ROUTES) + 1), dtype=np.int64)
     bands = composition.shape[1]
+    group_mix = _flat(_cumulative(sizes))
+    mean_size = (sizes * np.arange(1, sizes.shape[1] + 1)).sum(axis=1)
+    leave = -np.expm1(-leaving.sum(axis=3))
+    destination = _flat(_cumulative(leaving))
     for month in range(1, months + 1):
+        if factors is not None:
+            rates = leaving.copy()
+            rates[..., k:] *= factors[1][:, :, month - 1, None, None]
+            leave = -np.expm1(-rates.sum(axis=3))
+            destination = _flat(_cumulative(rates))
         # moves and exits: who leaves each cell, then where to
         left = generator.binomial(stock, leave[:, :, None, :])
         stock -= left
@@ -531,14 +745,46 @@ def _simulate(stock0, leaving, entry_rate, composition, months, generator):
         stock -= older
         exits[:, month, :, -1] += older[:, :, -1].sum(axis=2)
         stock[:, :, 1:] += older[:, :, :-1]
-        # entries, with their age and first type
-        new = generator.poisson(entry_rate)
+        # entries in groups, with their age band, age and first type
+        expected = entry_rate
+        if factors is not None:
+            expected = entry_rate * factors[0][:, :, month - 1, None]
+        if growth is not None:
+            expected = expected * growth[None, :, :, month - 1]
+        total = expected.sum(axis=2)
+        count = generator.poisson(total / mean_size[None, :])
+        d, a = np.nonzero(count)
+        each = np.repeat(np.arange(len(d)), count[d, a])
+        size = 1 + _categorical(group_mix, sizes.shape[1], a[each], generator.random(len(each)))
+        children = np.zeros((draws, n), dtype=np.int64)
+        np.add.at(children, (d[each], a[each]), size)
+        share = np.divide(
+            expected, total[:, :, None], out=np.zeros_like(expected), where=total[:, :, None] > 0
+        )
+        share[total <= 0] = 1.0 / bands
+        new = generator.multinomial(children, share)
         d, a, b = np.nonzero(new)
         each = np.repeat(np.arange(len(d)), new[d, a, b])
         cell = _categorical(mix, cells, a[each] * bands + b[each], generator.random(len(each)))
         np.add.at(stock, (d[each], a[each], cell // k, cell % k), 1)
         history[:, month] = stock.sum(axis=2)
-    return history, exits
+        aged[:, month] = by_band(stock)
+    return history, exits, aged
+
+
+def _age_table(flows: Flows, aged, tail, months) -> pd.DataFrame:
+    dates = _month_dates(flows.start, months + 1)
+    series = [(a or REGION, aged[:, :, i]) for i, a in enumerate(flows.authorities)]
+    if len(flows.authorities) > 1:
+        series.append((REGION, aged.sum(axis=2)))
+    frames = [
+        _quantiles(counts[:, :, b], tail, dates).assign(authority=label, age_band=band)
+        for label, counts in series
+        for b, (band, _, _) in enumerate(AGE_BANDS)
+    ]
+    out = pd.concat(frames, ignore_index=True)
+    first = ["authority", "age_band"]
+    return out[[*first, *[c for c in out.columns if c not in first]]]
 
 
 def _tables(flows: Flows, history, exits, tail, months):

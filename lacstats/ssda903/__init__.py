@@ -51,6 +51,7 @@ from lacstats.ssda903.cases import (
 )
 from lacstats.ssda903.cleaning import CONTINUES_PLACEMENT, LEAVING_AGE, Cleaned, clean, same_as
 from lacstats.ssda903.codes import (
+    CORE_TABLES,
     NO_PROVIDER,
     TABLES,
     ReturnError,
@@ -72,6 +73,7 @@ rule_table = dfe.rule_table
 
 __all__ = [
     "CONTINUES_PLACEMENT",
+    "CORE_TABLES",
     "DISTANCE_UNKNOWN",
     "ERRORS",
     "LEAVING_AGE",

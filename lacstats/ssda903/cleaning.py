@@ -28,6 +28,7 @@ __all__ = ["CONTINUES_PLACEMENT", "LEAVING_AGE", "Cleaned", "clean", "same_as"]
 #: legal status and placement but carer(s) stayed the same" (U). T changes the carer too,
 #: so it starts a new placement; pass ``continues=`` to :func:`clean` to choose otherwise.
 CONTINUES_PLACEMENT: tuple[str, ...] = ("L", "B", "U")
+#: The age at which care ends: episodes past the 18th birthday are closed.
 LEAVING_AGE = 18
 #: ``episode_source`` of an episode no fix changed (liia-tools' word).
 ORIGINAL = "Original"

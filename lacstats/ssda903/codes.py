@@ -67,6 +67,7 @@ class TableSpec:
     not_blank: tuple[str, ...] = ()
 
 
+#: The SSDA903 tables read: their columns, required and coded.
 TABLES: dict[str, TableSpec] = {
     "header": TableSpec(
         "header",

@@ -26,6 +26,7 @@ __all__ = [
     "write",
 ]
 
+#: The columns of a simulated episodes table.
 EPISODE_COLUMNS = (
     "CHILD",
     "DECOM",

@@ -61,6 +61,7 @@ RULES: dict[str, str] = {
     "dob_after_start": "a date of birth after the start of one of the child's episodes",
 }
 
+#: The columns of a list of problems (``Return.errors``).
 PROBLEM_COLUMNS = (
     "authority",
     "table",

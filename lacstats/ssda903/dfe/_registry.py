@@ -10,10 +10,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-#: The first and last collection years (end years) a rule applies in when it says none:
-#: the DfE validator's rule sets start with 2022-23, and lacstats applies them to the
-#: returns of earlier years too, back to 2017-18.
-FIRST_YEAR, LAST_YEAR = 2018, 2026
+#: The first collection year (end year) a rule applies in when it says none: the DfE
+#: validator's rule sets start with 2022-23, and lacstats applies them to the returns of
+#: earlier years too, back to 2017-18.
+FIRST_YEAR = 2018
+#: The last collection year (end year) a rule applies in when it says none (2025-26).
+LAST_YEAR = 2026
 
 
 @dataclass(frozen=True)

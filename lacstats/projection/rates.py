@@ -1,0 +1,233 @@
+"""Forecasts of counts per head of population from a panel of years: the rate projection
+with the year-to-year change the panel shows.
+
+Each authority's (or area's) log rate of children looked after per child of the
+population follows a local level (:mod:`lacstats.projection.trend`, one step a year):
+``tau`` (a year's change) and ``sigma`` (a year's over-dispersion) shared by every unit of
+the panel and carried as a grid posterior, the level at the origin filtered from each
+unit's own years. ``drift="common"`` adds the change of the whole panel's rate per year
+over the history (England's children looked after rose every year 2015-2019), the same for
+every unit; ``"none"`` holds the level. A forecast ``h`` years ahead draws the level, its
+``h`` steps and the year's over-dispersion, times the population of the target year, and
+a Poisson count. Only the years up to the origin are used: :func:`rate_forecast` is a
+real-time test when the panel's counts are as first published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lacstats.errors import DataError
+from lacstats.projection.trend import local_level
+from lacstats.results import Result, jsonable
+
+__all__ = ["DRIFT", "RateForecast", "rate_forecast"]
+
+#: The choices of :func:`rate_forecast`'s ``drift``: the whole panel's common change per
+#: year added to each unit's random walk, or none.
+DRIFT = ("common", "none")
+
+
+@dataclass(frozen=True)
+class RateForecast(Result):
+    """Forecasts of each unit's count, scored where the panel has the target year.
+
+    ``forecasts``: one row per series, origin, unit and target year with the observed
+    count (missing where not published), the population, the forecast mean, median,
+    quartiles (``q25``, ``q75``), the central interval ``ci_low`` to ``ci_high`` at
+    ``level`` and the mid-PIT; ``scores``: by series and horizon (and over all), the
+    coverage of the 50% and 90% intervals, the mean absolute error of the median, the
+    mean absolute percentage error (counts above zero) and the mean PIT.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import projection
+    >>> panel = pd.DataFrame({"area": ["a"] * 4 + ["b"] * 4, "year": [2016, 2017, 2018, 2019] * 2, "children": [100, 110, 120, 131, 50, 48, 47, 45], "population": [10_000] * 8})
+    >>> fit = projection.rate_forecast(panel, "children", origin_year=2018, horizons=[1], unit="area", draws=2000, rng=1)
+    >>> fit.forecasts[["unit", "year", "observed", "ci_low", "ci_high"]]
+      unit  year  observed  ci_low  ci_high
+    0    a  2019       131    87.0    163.0
+    1    b  2019        45    35.0     73.0
+    """
+
+    forecasts: pd.DataFrame
+    scores: pd.DataFrame
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.scores.copy()
+
+    def summary(self) -> str:
+        return (
+            f"Rate forecasts from {self.options.get('origins')}, drift "
+            f"{self.options.get('drift')}, {self.options.get('units')} units\n"
+            + self.scores.to_string(index=False, float_format=lambda v: f"{v:.3f}")
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({**self.options, "scores": self.scores})
+
+
+def rate_forecast(
+    panel: pd.DataFrame,
+    series: str | Sequence[str],
+    *,
+    origin_year: int | Sequence[int],
+    horizons: Sequence[int] = (1,),
+    unit: str = "la_number",
+    year: str = "year",
+    population: str = "population",
+    drift: str = "common",
+    level: float = 0.9,
+    draws: int = 2000,
+    rng: int | np.random.Generator | None = None,
+) -> RateForecast:
+    """Forecast each unit's ``series`` (columns of counts) ``horizons`` years after each
+    ``origin_year`` from the panel's years up to it, and score the forecasts against the
+    panel's counts of the target years.
+
+    A missing count (suppressed, not published) is a missing year for the filter and is
+    not scored. The target year's population is taken as known (the panel's).
+
+    Examples
+    --------
+    >>> from lacstats import datasets, projection
+    >>> panel = datasets.national_panel()
+    >>> fit = projection.rate_forecast(panel, "lac_total", origin_year=2017, horizons=[1], population="population_under_18", draws=500, rng=1)
+    >>> row = fit.scores.iloc[-1]
+    >>> int(row["forecasts"]), bool(0.8 < row["coverage_90"] <= 1)
+    (152, True)
+    """
+    names = [series] if isinstance(series, str) else list(series)
+    origins = [origin_year] if isinstance(origin_year, (int, np.integer)) else list(origin_year)
+    for column in (unit, year, population, *names):
+        if column not in panel:
+            raise DataError(f"panel lacks column {column!r}", column=column)
+    if drift not in DRIFT:
+        raise DataError(f"drift must be one of {', '.join(DRIFT)}, got {drift!r}", column="drift")
+    if not 0 < level < 1:
+        raise DataError(f"level must be in (0, 1), got {level!r}", column="level")
+    if not horizons or any(int(h) != h or h < 1 for h in horizons):
+        raise DataError("horizons must be positive whole numbers of years", column="horizons")
+    pops = pd.to_numeric(panel[population], errors="coerce")
+    if (pops <= 0).any() or pops.isna().any():
+        bad = (pops.isna() | (pops <= 0)).to_numpy()
+        raise DataError.at(
+            f"panel column {population!r}: needs a positive number",
+            population,
+            bad,
+            panel[population],
+        )
+    generator = np.random.default_rng(rng)
+    units = sorted(panel[unit].unique())
+    years = sorted(int(y) for y in panel[year].unique())
+    pop = panel.pivot_table(index=unit, columns=year, values=population, aggfunc="first")
+    pop = pop.reindex(index=units, columns=years).astype(float)
+    frames = []
+    for name in names:
+        counts = panel.pivot_table(index=unit, columns=year, values=name, aggfunc="first")
+        counts = counts.reindex(index=units, columns=years).astype(float)
+        for origin in origins:
+            frames.extend(
+                _forecast(name, counts, pop, int(origin), horizons, drift, level, draws, generator)
+            )
+    table = pd.concat(frames, ignore_index=True)
+    return RateForecast(
+        forecasts=table,
+        scores=_scores(table),
+        options={
+            "series": names,
+            "origins": [int(o) for o in origins],
+            "horizons": [int(h) for h in horizons],
+            "drift": drift,
+            "level": level,
+            "draws": draws,
+            "units": len(units),
+        },
+    )
+
+
+def _forecast(name, counts, pop, origin, horizons, drift, level, draws, generator):
+    history = [y for y in counts.columns if y <= origin]
+    if len(history) < 1:
+        raise DataError(f"no year up to the origin {origin}", column="origin_year")
+    y = counts[history].to_numpy()
+    e = pop[history].to_numpy()
+    seen = ~np.isnan(y)
+    fit = local_level(np.where(seen, y, 0), np.where(seen, e, 0), steps_per_year=1)
+    slope = 0.0
+    usable = seen[:, [0, -1]].all(axis=1)
+    if drift == "common" and len(history) > 1 and usable.any():
+        first, last = (y[usable][:, i].sum() / e[usable][:, i].sum() for i in (0, -1))
+        if first > 0 and last > 0:
+            slope = float(np.log(last / first) / (len(history) - 1))
+    pick = generator.choice(len(fit.weights), size=draws, p=fit.weights)
+    n = len(counts.index)
+    base = fit.mean[pick] + np.sqrt(fit.var[pick]) * generator.standard_normal((draws, n))
+    tail = (1 - level) / 2
+    out = []
+    for h in horizons:
+        target = origin + int(h)
+        if target not in counts.columns:
+            continue
+        walk = np.sqrt(h) * fit.tau[pick][:, None] * generator.standard_normal((draws, n))
+        noise = fit.sigma[pick][:, None] * generator.standard_normal((draws, n))
+        rate = np.where(seen.any(axis=1), np.exp(base + h * slope + walk + noise), 0.0)
+        drawn = generator.poisson(rate * pop[target].to_numpy()[None, :])
+        observed = counts[target].to_numpy()
+        q = np.quantile(drawn, [tail, 0.25, 0.5, 0.75, 1 - tail], axis=0)
+        with np.errstate(invalid="ignore"):
+            below = (drawn < observed[None, :]).mean(axis=0)
+            at_most = (drawn <= observed[None, :]).mean(axis=0)
+        known = ~np.isnan(observed) & seen.any(axis=1)
+        out.append(
+            pd.DataFrame(
+                {
+                    "series": name,
+                    "origin_year": origin,
+                    "unit": counts.index,
+                    "year": target,
+                    "horizon": int(h),
+                    "observed": pd.array(np.where(known, observed, np.nan)).astype("Int64"),
+                    "population": pop[target].to_numpy(),
+                    "mean": drawn.mean(axis=0),
+                    "median": q[2],
+                    "q25": q[1],
+                    "q75": q[3],
+                    "ci_low": q[0],
+                    "ci_high": q[4],
+                    "level": level,
+                    "pit": np.where(known, (below + at_most) / 2, np.nan),
+                }
+            )
+        )
+    return out
+
+
+def _score(rows: pd.DataFrame) -> dict[str, float]:
+    rows = rows[rows["observed"].notna()]
+    y = rows["observed"].astype(float)
+    error = (y - rows["median"]).abs()
+    positive = y > 0
+    return {
+        "forecasts": len(rows),
+        "coverage_50": float(((rows["q25"] <= y) & (y <= rows["q75"])).mean()),
+        "coverage_90": float(((rows["ci_low"] <= y) & (y <= rows["ci_high"])).mean()),
+        "mae": float(error.mean()),
+        "mape": float((error[positive] / y[positive]).mean()) if positive.any() else np.nan,
+        "mean_pit": float(rows["pit"].mean()),
+    }
+
+
+def _scores(table: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (name, h), group in table.groupby(["series", "horizon"], sort=False):
+        rows.append({"series": name, "horizon": str(h), **_score(group)})
+    rows.append({"series": "all", "horizon": "all", **_score(table)})
+    return pd.DataFrame(rows)
