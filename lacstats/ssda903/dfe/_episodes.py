@@ -841,7 +841,7 @@ def _1015(c: Context):
     own = e["PLACE_PROVIDER"].eq("PR1") & ~e["LS"].isin(SHORT_BREAKS) & ~fostering
     own &= e["LS"].notna() & e["PLACE"].notna()
     la = c.la_code(e)
-    return {"episodes": own & la.notna() & e["PL_LA"].ne(la)}
+    return {"episodes": own & la.notna() & e["PL_LA"].ne(la) & _written_in(c, "PL_LA")}
 
 
 @rule(
