@@ -86,6 +86,7 @@ class Context:
         self._key_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._lookup_cache: dict[tuple, np.ndarray] = {}
         self._pick_cache: dict[tuple, pd.Series] = {}
+        self._bound_cache: dict[tuple, pd.Series] = {}
         frames = {}
         for name in TABLES:
             frame = tables.get(name)
@@ -138,11 +139,30 @@ class Context:
 
     def start(self, frame: pd.DataFrame) -> pd.Series:
         """1 April that opens each row's collection year."""
-        return _dates(frame["YEAR"] - 1, 4, 1, frame.index)
+        return self._bound(frame, "start")
 
     def end(self, frame: pd.DataFrame) -> pd.Series:
         """31 March that closes each row's collection year."""
-        return _dates(frame["YEAR"], 3, 31, frame.index)
+        return self._bound(frame, "end")
+
+    def _bound(self, frame: pd.DataFrame, which: str) -> pd.Series:
+        memo = (id(frame), len(frame), which)
+        found = self._bound_cache.get(memo)
+        if found is None:
+            years = frame["YEAR"].to_numpy(dtype=np.int64)
+            distinct, at = np.unique(years, return_inverse=True)
+            days = np.array(
+                [
+                    np.datetime64(f"{y - 1}-04-01" if which == "start" else f"{y}-03-31", "ns")
+                    for y in distinct
+                ],
+                dtype="datetime64[ns]",
+            )
+            found = pd.Series(
+                days[at] if len(days) else years.astype("datetime64[ns]"), index=frame.index
+            )
+            self._bound_cache[memo] = found
+        return found
 
     def _keys(self, other: str) -> tuple[np.ndarray, np.ndarray]:
         """The distinct child keys of table ``other`` (sorted) and the position of each
@@ -320,12 +340,6 @@ class Context:
     def continuously(self, frame: pd.DataFrame) -> pd.Series:
         """Whether each row's child was looked after continuously for 12 months."""
         return self.spread(frame, self.looked_after_continuously, fill=False).astype(bool)
-
-
-def _dates(year: pd.Series, month: int, day: int, index: pd.Index) -> pd.Series:
-    parts = pd.DataFrame({"year": year.to_numpy(dtype=np.int64), "month": month, "day": day})
-    out = pd.to_datetime(parts) if len(parts) else pd.Series(dtype="datetime64[ns]")
-    return pd.Series(np.asarray(out, dtype="datetime64[ns]"), index=index)
 
 
 def add_years(dates: pd.Series, years: int) -> pd.Series:
