@@ -736,9 +736,25 @@ def _ssda903_validate_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _ssda903_rules_parser() -> argparse.ArgumentParser:
+    """The help of ``lacstats ssda903 rules`` (parsed by the ssda903 parser: its first path
+    is the word rules)."""
+    p = _Parser(
+        prog="lacstats ssda903 rules",
+        description="List the rules lacstats checks SSDA903 returns against, its own and the "
+        "DfE validator's, with the collection years each applies to and its message.",
+    )
+    p.add_argument(
+        "--year",
+        help="only the rules of this collection year (end year, 2019, or 2018-19)",
+    )
+    p.add_argument("--out", help="also write the rules to this CSV file")
+    return p
+
+
 class _Ssda903Help(argparse.Action):
-    """``-h`` of ``lacstats ssda903``: the help of ``ssda903 validate`` after the word
-    validate, else ssda903's own."""
+    """``-h`` of ``lacstats ssda903``: the help of ``ssda903 validate`` or ``ssda903
+    rules`` after that word, else ssda903's own."""
 
     def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
         kwargs.pop("default", None)
@@ -747,7 +763,8 @@ class _Ssda903Help(argparse.Action):
 
     def __call__(self, parser, namespace, values, option_string=None) -> None:
         paths = getattr(namespace, "paths", None) or []
-        shown = _ssda903_validate_parser() if paths[:1] == ["validate"] else parser
+        own = {"validate": _ssda903_validate_parser, "rules": _ssda903_rules_parser}
+        shown = own[paths[0]]() if paths[:1] in (["validate"], ["rules"]) else parser
         shown.print_help()
         parser.exit()
 
