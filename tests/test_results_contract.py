@@ -31,6 +31,7 @@ from lacstats import (
     datasets,
     disclosure,
     projection,
+    publication,
     regression,
     reporting,
     reproduce,
@@ -167,6 +168,9 @@ EXAMPLES: dict[str, Callable[[Path], Result]] = {
         rng=1,
     ),
     "ValidationReport": lambda _: ssda903.validate(ssda903.fake903_path()),
+    "CostTables": lambda _: publication.cost_tables(
+        ssda903.read(ssda903.fake903_path()), cleaned=_cleaned(), census="2020-03-31"
+    ),
     "Study": lambda _: study.south_east(),
     "Pack": lambda _: reporting.authority_tables(synthetic.complex_lac(rng=2019), "Medway"),
     "RunSummary": _run_summary,
