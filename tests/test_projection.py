@@ -117,10 +117,11 @@ def test_rate_projection_uses_exact_poisson_limits():
     target = pd.DataFrame({"area": ["x"], "population": [20_000]})
     out = projection.rate_projection(observed, target).iloc[0]
     assert out["rate"] == 10
-    assert out["rate_low"] == pytest.approx(4.795, abs=5e-4)
-    assert out["rate_high"] == pytest.approx(18.390, abs=5e-4)
+    assert out["rate_ci_low"] == pytest.approx(4.795, abs=5e-4)
+    assert out["rate_ci_high"] == pytest.approx(18.390, abs=5e-4)
     assert out["projected"] == 20
-    assert out["projected_low"] == pytest.approx(9.59, abs=1e-3)
+    assert out["level"] == 0.95
+    assert out["projected_ci_low"] == pytest.approx(9.59, abs=1e-3)
     with pytest.raises(DataError, match="needs a positive number"):
         projection.rate_projection(observed.assign(population=0), target)
     with pytest.raises(DataError, match="no projected population"):

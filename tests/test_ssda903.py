@@ -540,8 +540,9 @@ def test_cli_writes_only_aggregate_tables(tmp_path, capsys):
     assert names == [
         "cases_by_setting.csv",
         "cleaning_report.csv",
-        "cost_by_need.csv",
-        "cost_table.csv",
+        "costs_by_age.csv",
+        "costs_by_need.csv",
+        "costs_by_type.csv",
         "files.csv",
         "projection.csv",
     ]
