@@ -329,6 +329,9 @@ def _header(label: str, cells: list, row: int) -> list[str]:
 
 
 def _blank_row(cells: Iterable) -> bool:
+    cells = list(cells)
+    if cells and isinstance(cells[0], str) and cells[0].strip():
+        return False  # the usual row: its first cell is filled
     return all(c is None or (isinstance(c, str) and c.strip() == "") for c in cells)
 
 

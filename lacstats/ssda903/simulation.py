@@ -343,6 +343,7 @@ def _full_return(
                 "CHILD": first.index,
                 "SW_ID": "SW" + pd.Series(first.index).astype(str).to_numpy(),
                 "SW_DECOM": first.clip(lower=start).to_numpy(),
+                "SW_REASON": "MANAGE",
             }
         )
     out["sw_episodes"] = table("sw_episodes", social)

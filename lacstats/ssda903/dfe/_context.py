@@ -82,6 +82,8 @@ class Context:
     ):
         self.present = set(present if present is not None else tables)
         self.la_codes = dict(la_codes or {})
+        self._key_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._lookup_cache: dict[tuple, np.ndarray] = {}
         frames = {}
         for name in TABLES:
             frame = tables.get(name)
@@ -140,22 +142,56 @@ class Context:
         """31 March that closes each row's collection year."""
         return _dates(frame["YEAR"], 3, 31, frame.index)
 
+    def _keys(self, other: str) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct child keys of table ``other`` (sorted) and the position of each
+        key's first row."""
+        found = self._key_cache.get(other)
+        if found is None:
+            keys = self.t[other]["_key"].to_numpy()
+            unique, first = np.unique(keys, return_index=True)
+            found = (unique, first)
+            self._key_cache[other] = found
+        return found
+
+    def _lookup(self, frame: pd.DataFrame, other: str) -> np.ndarray:
+        """For each row of ``frame``, the position of its child's first row in ``other``
+        (-1 when there is none)."""
+        cache_key = (id(frame), len(frame), other)
+        found = self._lookup_cache.get(cache_key)
+        if found is None:
+            unique, first = self._keys(other)
+            keys = frame["_key"].to_numpy()
+            at = np.searchsorted(unique, keys)
+            at = np.minimum(at, max(len(unique) - 1, 0))
+            hit = (len(unique) > 0) & (keys >= 0)
+            hit = hit & (unique[at] == keys) if len(unique) else np.zeros(len(keys), bool)
+            found = np.where(hit, first[at] if len(unique) else -1, -1)
+            self._lookup_cache[cache_key] = found
+        return found
+
     def has(self, frame: pd.DataFrame, other: str, where: Any = None) -> np.ndarray:
         """Whether each row's child (in the same return) has a row in table ``other``
         (restricted to the rows ``where``)."""
-        keys = self.t[other]["_key"].to_numpy()
-        if where is not None:
-            keys = keys[np.asarray(where, dtype=bool)]
-        return np.isin(frame["_key"].to_numpy(), keys) & (frame["_key"].to_numpy() >= 0)
+        if where is None:
+            return self._lookup(frame, other) >= 0
+        keys = self.t[other]["_key"].to_numpy()[np.asarray(where, dtype=bool)]
+        known = np.unique(keys)
+        mine = frame["_key"].to_numpy()
+        if not len(known):
+            return np.zeros(len(mine), dtype=bool)
+        at = np.minimum(np.searchsorted(known, mine), len(known) - 1)
+        return (known[at] == mine) & (mine >= 0)
 
     def value(self, frame: pd.DataFrame, other: str, column: str) -> pd.Series:
         """For each row, ``column`` of the child's first row in table ``other`` of the same
         return (missing when there is none)."""
-        source = self.t[other]
-        first = source.drop_duplicates("_key")
-        found = pd.Series(first[column].to_numpy(), index=first["_key"].to_numpy())
-        out = found.reindex(frame["_key"].to_numpy())
-        return pd.Series(out.to_numpy(), index=frame.index)
+        at = self._lookup(frame, other)
+        source = self.t[other][column]
+        values = source.to_numpy()
+        if not len(values):
+            return pd.Series(np.full(len(frame), None), index=frame.index, dtype=source.dtype)
+        picked = pd.Series(values[np.maximum(at, 0)], index=frame.index, dtype=source.dtype)
+        return picked.where(at >= 0)
 
     def per_child(self, frame: pd.DataFrame, values: Any, how: str) -> pd.Series:
         """``how`` ("any", "all", "sum", "max", "min", "count") of ``values`` over each

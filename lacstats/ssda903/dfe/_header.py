@@ -184,3 +184,18 @@ def _386(c: Context):
     eighteen = c.value(e, "header", "DOB") + pd.DateOffset(years=18)
     known = eighteen.notna() & e["DEC"].notna()
     return {"episodes": known & e["REC"].isin(["E11", "E12"]) & ~(eighteen > e["DEC"])}
+
+
+@rule(
+    "620",
+    "Child has been recorded as a mother, but date of birth shows that the mother is under 11 "
+    "years of age.",
+    fields=("MOTHER", "DOB"),
+    needs=("header",),
+)
+def _620(c: Context):
+    h = c["header"]
+    return {
+        "header": h["MOTHER"].astype(str).eq("1")
+        & (h["DOB"] + pd.DateOffset(years=11) > c.start(h))
+    }
