@@ -102,7 +102,10 @@ def _parsers(parser: argparse.ArgumentParser, words: tuple[str, ...] = ()):
                 yield from _parsers(child, (*words, name))
 
 
-COMMANDS = [words for words, _ in _parsers(cli.parser())] + [("ssda903", "validate")]
+COMMANDS = [words for words, _ in _parsers(cli.parser())] + [
+    ("ssda903", "validate"),
+    ("ssda903", "rules"),
+]
 
 
 def test_every_option_and_argument_has_help_text():
@@ -113,9 +116,13 @@ def test_every_option_and_argument_has_help_text():
                 missing.append(
                     f"lacstats {' '.join(words)} {action.option_strings or action.dest}"
                 )
-    for action in cli._ssda903_validate_parser()._actions:
-        if not (action.help or "").strip():
-            missing.append(f"lacstats ssda903 validate {action.option_strings or action.dest}")
+    for word, own in (
+        ("validate", cli._ssda903_validate_parser),
+        ("rules", cli._ssda903_rules_parser),
+    ):
+        for action in own()._actions:
+            if not (action.help or "").strip():
+                missing.append(f"lacstats ssda903 {word} {action.option_strings or action.dest}")
     assert missing == []
 
 
