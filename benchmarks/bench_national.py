@@ -144,12 +144,11 @@ def main(argv: list[str]) -> None:
 
 
 def _process(args: list[str], cache: Path | None, first: bool) -> dict:
-    """This script with ``args`` in a new process (lacstats' numba cache in ``cache``;
-    PyTensor's too for a first compilation); its last line, with the load average."""
+    """This script with ``args`` in a new process (lacstats' numba cache and PyTensor's
+    compile folder in ``cache``); its last line, with the load average."""
     env = dict(os.environ)
-    if cache is not None:
+    if cache is not None:  # both runs: PyTensor's numba graphs are cached in its folder
         env["NUMBA_CACHE_DIR"] = str(cache / "numba")
-    if first:
         env["PYTENSOR_FLAGS"] = f"base_compiledir={cache / 'pytensor'}"
     load = round(os.getloadavg()[0], 1)
     out = subprocess.run(
