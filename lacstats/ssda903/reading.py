@@ -96,7 +96,9 @@ class Return(Result):
     ``files`` has one row per file, authority and year with its ``date_format`` and how it
     was dated (``dated_by``); ``errors`` the problems found (see
     :data:`lacstats.ssda903.validation.RULES`); ``ledger`` the rows ``errors="drop"``
-    left out, by authority and year; ``authorities`` how each label was matched.
+    left out, by authority and year; ``authorities`` how each label was matched;
+    ``written`` the columns each table's files wrote (a regional extract often leaves
+    some out, such as the postcodes: the rules on those columns cannot be checked).
 
     Examples
     --------
@@ -117,6 +119,7 @@ class Return(Result):
     mode: str = "raise"
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     empty: tuple[str, ...] = ()
+    written: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame:
         """Any table of the return by name (:data:`~lacstats.ssda903.TABLES`): ``header``,
@@ -793,6 +796,7 @@ def _assemble(
         kind: (pd.concat(frames, ignore_index=True) if frames else _empty(TABLES[kind]))
         for kind, frames in typed.items()
     }
+    written = _written_columns(parts)
     if not any(s.table == "header" for s in sources):
         found.append(
             validation.structural(
@@ -821,7 +825,7 @@ def _assemble(
         read = {s.table for s in sources if not s.missing}
         known = names.dropna(subset=["la_code"])
         la_codes = dict(zip(known["authority"], known["la_code"], strict=True))
-        found.append(dfe.run(combined, present=read, la_codes=la_codes))
+        found.append(dfe.run(combined, present=read, la_codes=la_codes, written=written))
     for kind, frame in combined.items():
         kept = [c for c in frame.columns if c.endswith(validation.UNCHECKED)]
         if kept:
@@ -852,7 +856,20 @@ def _assemble(
         authorities=names.reset_index(drop=True),
         skipped=skipped,
         mode=errors,
+        written=written,
     )
+
+
+def _written_columns(parts: list[_Part]) -> dict[str, tuple[str, ...]]:
+    """The columns of the specification each table's files wrote (in any file)."""
+    out: dict[str, set[str]] = {}
+    for part in parts:
+        spec = TABLES[part.source.table]
+        known = {*spec.required, *spec.optional}
+        out.setdefault(part.source.table, set()).update(
+            c for c in part.source.text.columns if c in known
+        )
+    return {table: tuple(sorted(columns)) for table, columns in sorted(out.items())}
 
 
 def _part(source: _Source, year, authority, found) -> _Part:
