@@ -46,6 +46,7 @@ and counts them in ``Return.ledger`` by authority and year.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
@@ -56,7 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lacstats.errors import DataError
+from lacstats.errors import DataError, path_argument
 from lacstats.io import read_table
 from lacstats.results import Result, jsonable
 from lacstats.ssda903 import validation
@@ -239,7 +240,14 @@ def _ledger(rows: list[tuple]) -> pd.DataFrame:
 
 def _files(path: str | Path | Iterable[str | Path]) -> list[tuple[Path, str | None]]:
     """Each table file with the authority folder it sits in (one folder per authority)."""
-    given = [path] if isinstance(path, (str, Path)) else list(path)
+    if isinstance(path, (str, os.PathLike)):
+        given = [path_argument(path, "path")]
+    elif isinstance(path, Iterable) and not isinstance(path, (bytes, dict)):
+        given = [path_argument(item, "path") for item in path]
+        if not given:
+            raise ReturnError("no files given (an empty list of paths)", column="path")
+    else:
+        path_argument(path, "path")  # the error names the argument and the type
     out: list[tuple[Path, str | None]] = []
     for item in map(Path, given):
         if item.is_dir():
