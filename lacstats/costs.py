@@ -53,7 +53,8 @@ def nottinghamshire_unit_costs(*, by_setting: bool = False) -> pd.DataFrame:
     With ``by_setting=True`` the table is keyed by the case table's ``placement_setting``
     (internal fostering = in-house foster care; external residential = private and other
     authorities' children's homes), ready for :func:`unit_cost`; settings the seed does not
-    price are absent.
+    price are absent. Columns: ``placement``, ``weekly_cost``, ``as_at`` and ``source``; by
+    setting, ``placement_setting``, ``weekly_cost`` and ``source`` (the seed's row).
 
     Examples
     --------
@@ -103,6 +104,8 @@ def dorset_unit_costs() -> pd.DataFrame:
     and location, plus the weeks-weighted averages by type and provider and by type
     alone (blank provider or location), so that :func:`unit_cost` can fall back when a
     return does not record the location. Averages are total / weeks of the table.
+    Columns: ``placement_type``, ``provider``, ``location`` (blank where a level averages
+    over it), ``weekly_cost`` and ``weeks``.
 
     Examples
     --------

@@ -78,6 +78,10 @@ def national_panel() -> pd.DataFrame:
     """The packaged panel (:func:`lacstats.datasets.national_panel`) with ``year_c``, the
     year centred at :data:`CENTRE_YEAR`.
 
+    One row per authority and year. Columns: those of the packaged panel (``year``,
+    ``authority``, ``region``, the counts and their ``_suppressed`` flags,
+    ``population_under_18``, ...) and ``year_c``.
+
     Examples
     --------
     >>> from lacstats import national
@@ -93,6 +97,10 @@ def national_panel() -> pd.DataFrame:
 def share_rows(panel: pd.DataFrame, key: str) -> pd.DataFrame:
     """The authority-years of a share's model: its years, a known positive denominator.
 
+    Columns: those of ``panel`` (:func:`national_panel`: ``year``, ``authority``,
+    ``region``, ``year_c``, the counts), its rows of the share's years whose denominator
+    is known and positive.
+
     Examples
     --------
     >>> from lacstats import national
@@ -107,6 +115,10 @@ def share_rows(panel: pd.DataFrame, key: str) -> pd.DataFrame:
 
 def rate_rows(panel: pd.DataFrame) -> pd.DataFrame:
     """The authority-years of the rate's model: a known count and population.
+
+    Columns: those of ``panel`` (:func:`national_panel`: ``year``, ``authority``,
+    ``region``, ``year_c``, ``lac_total_revised``, ``population_under_18``, ...), its rows
+    where both ``lac_total_revised`` and ``population_under_18`` are known.
 
     Examples
     --------

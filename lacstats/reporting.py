@@ -610,7 +610,10 @@ def national_position(positions: pd.DataFrame, authority: str) -> pd.DataFrame:
     national_positions.csv``, real public data): for each measure its partial-pooling
     estimate and 90% interval, its rank interval (1 = highest) and whether it is credibly
     above or below the national level. Published aggregates of public releases: no
-    suppression applies beyond the releases' own.
+    suppression applies beyond the releases' own. A table for a reader, as the pack
+    prints it: indexed by ``measure`` (with its year), columns ``estimate``, ``90%
+    interval low``, ``90% interval high``, ``rank interval``, ``authorities`` and
+    ``versus national``.
 
     Examples
     --------

@@ -53,7 +53,9 @@ def mix_cost(
 
     ``mix`` has one row per period and one column per placement type (children);
     ``unit_costs`` maps placement types to a weekly cost. Placement types without a unit
-    cost are left out of the totals and listed in ``unpriced``.
+    cost are left out of the totals and listed in ``unpriced``. Columns: ``period`` (the
+    index of ``mix``), ``children_priced``, ``weekly_cost``, ``annual_cost`` (``weeks`` a
+    year) and ``unpriced``.
 
     Examples
     --------

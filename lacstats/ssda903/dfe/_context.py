@@ -58,13 +58,14 @@ CODED = {
 
 
 def _upper(values: pd.Series) -> pd.Series:
-    """Text in upper case (as object), each distinct value once."""
-    array = values.to_numpy(dtype=object)
-    codes, uniques = pd.factorize(array, use_na_sentinel=True)
-    if not len(uniques):
-        return pd.Series(array, index=values.index, dtype=object)
-    upper = np.array([str(u).upper() for u in uniques] + [None], dtype=object)
-    return pd.Series(upper[codes], index=values.index, dtype=object)
+    """Text in upper case as a categorical (each distinct value upper-cased once; equality
+    and membership are then comparisons of small integer codes)."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    upper = pd.Index([str(u).upper() for u in uniques], dtype=object)
+    merged, categories = pd.factorize(upper)
+    mapped = np.append(merged, -1)[codes] if len(uniques) else codes
+    categorical = pd.Categorical.from_codes(mapped, categories=pd.Index(categories, dtype=object))
+    return pd.Series(categorical, index=values.index)
 
 
 class Context:
@@ -84,6 +85,8 @@ class Context:
         self.la_codes = dict(la_codes or {})
         self._key_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._lookup_cache: dict[tuple, np.ndarray] = {}
+        self._pick_cache: dict[tuple, pd.Series] = {}
+        self._bound_cache: dict[tuple, pd.Series] = {}
         frames = {}
         for name in TABLES:
             frame = tables.get(name)
@@ -136,11 +139,30 @@ class Context:
 
     def start(self, frame: pd.DataFrame) -> pd.Series:
         """1 April that opens each row's collection year."""
-        return _dates(frame["YEAR"] - 1, 4, 1, frame.index)
+        return self._bound(frame, "start")
 
     def end(self, frame: pd.DataFrame) -> pd.Series:
         """31 March that closes each row's collection year."""
-        return _dates(frame["YEAR"], 3, 31, frame.index)
+        return self._bound(frame, "end")
+
+    def _bound(self, frame: pd.DataFrame, which: str) -> pd.Series:
+        memo = (id(frame), len(frame), which)
+        found = self._bound_cache.get(memo)
+        if found is None:
+            years = frame["YEAR"].to_numpy(dtype=np.int64)
+            distinct, at = np.unique(years, return_inverse=True)
+            days = np.array(
+                [
+                    np.datetime64(f"{y - 1}-04-01" if which == "start" else f"{y}-03-31", "ns")
+                    for y in distinct
+                ],
+                dtype="datetime64[ns]",
+            )
+            found = pd.Series(
+                days[at] if len(days) else years.astype("datetime64[ns]"), index=frame.index
+            )
+            self._bound_cache[memo] = found
+        return found
 
     def _keys(self, other: str) -> tuple[np.ndarray, np.ndarray]:
         """The distinct child keys of table ``other`` (sorted) and the position of each
@@ -269,11 +291,23 @@ class Context:
         return self._pick(column, *self._previous)
 
     def _pick(self, column: str, at: np.ndarray, exists: np.ndarray) -> pd.Series:
+        memo = (column, id(at))
+        found = self._pick_cache.get(memo)
+        if found is not None:
+            return found
         e = self.t["episodes"]
         values = e[column]
-        picked = values.iloc[np.where(exists, at, 0)].to_numpy() if len(e) else values.to_numpy()
-        out = pd.Series(picked, index=e.index, dtype=values.dtype)
-        return out.where(exists)
+        where = np.where(exists, at, 0)
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes = values.cat.codes.to_numpy()
+            picked = np.where(exists, codes[where] if len(codes) else codes, -1)
+            out = pd.Series(pd.Categorical.from_codes(picked, dtype=values.dtype), index=e.index)
+        else:
+            array = values.to_numpy()
+            taken = array[where] if len(array) else array
+            out = pd.Series(taken, index=e.index, dtype=values.dtype).where(exists)
+        self._pick_cache[memo] = out
+        return out
 
     @cached_property
     def first_episode(self) -> np.ndarray:
@@ -306,12 +340,6 @@ class Context:
     def continuously(self, frame: pd.DataFrame) -> pd.Series:
         """Whether each row's child was looked after continuously for 12 months."""
         return self.spread(frame, self.looked_after_continuously, fill=False).astype(bool)
-
-
-def _dates(year: pd.Series, month: int, day: int, index: pd.Index) -> pd.Series:
-    parts = pd.DataFrame({"year": year.to_numpy(dtype=np.int64), "month": month, "day": day})
-    out = pd.to_datetime(parts) if len(parts) else pd.Series(dtype="datetime64[ns]")
-    return pd.Series(np.asarray(out, dtype="datetime64[ns]"), index=index)
 
 
 def add_years(dates: pd.Series, years: int) -> pd.Series:
