@@ -160,9 +160,16 @@ def _check_share(numerator: float, denominator: float) -> None:
 
 
 def _no_share(numerator: float, denominator: float) -> bool:
-    """A share of no cases (or of a missing count) is not a number."""
+    """A share of no cases (0 of 0, or of a missing count) is not a number; a count of
+    cases out of none is an error."""
     _check_share(numerator, denominator)
-    return bool(pd.isna(numerator) or pd.isna(denominator) or denominator == 0)
+    if pd.isna(numerator) or pd.isna(denominator):
+        return True
+    if denominator == 0 and numerator != 0:
+        raise LacstatsError(
+            f"argument 'denominator' is 0 but 'numerator' is {numerator!r}: a share of no cases"
+        )
+    return bool(denominator == 0)
 
 
 def percent_truncated(numerator: float, denominator: float) -> str | None:
