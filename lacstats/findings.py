@@ -137,6 +137,9 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Rows from :func:`row` as a table, each value as it was given (no common dtype: a
     whole number stays whole beside a decimal one).
 
+    One row per finding. Columns: :data:`lacstats.evidence.FINDINGS_COLUMNS` but the
+    analysis (which the runner adds), in that order.
+
     Examples
     --------
     >>> from lacstats import findings

@@ -460,6 +460,9 @@ def _high_cost_costs(
 def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
     """Build the calibrated synthetic sample (see the module docstring); validated.
 
+    One row per case. Columns: the case table's (:data:`lacstats.schema.COLUMNS`, in that
+    order), then ``risk_score`` (:func:`lacstats.schema.risk_score` of the need items).
+
     Each step below draws from the one generator in turn, always in the same order, so
     the same ``rng`` gives the same table. The generator's truth (each authority's effect,
     each child's latent profile) is not a column of the table: :func:`calibrated_sample`
@@ -816,6 +819,7 @@ def population_like(
 
     Rows are drawn with replacement within each stratum (a stratified bootstrap
     population), given fresh ``case_id`` values, for simulation studies of selection.
+    Columns: those of ``cases``, in its order.
 
     Examples
     --------
@@ -893,7 +897,9 @@ def sample(study: Any, *, rng: int | np.random.Generator | None = None) -> pd.Da
     high-cost line or more (as many as it has in those settings, if fewer), and 32% of those
     at 1.25 times the line or more (the seed's £6,000 to its £4,800). Case ids are the
     authority's three-letter code and a number (``KEN-001``). Nothing is calibrated to a
-    published finding: never present a figure from this table as a fact.
+    published finding: never present a figure from this table as a fact. One row per
+    case. Columns: the case table's (:data:`lacstats.schema.COLUMNS`, in that order), then
+    ``risk_score``.
 
     Examples
     --------

@@ -313,6 +313,33 @@ def test_cli_reports_errors(capsys):
     assert "--interval: '0'" in capsys.readouterr().err
 
 
+def test_cases_of_another_region_name_the_option_that_allows_them(tmp_path, capsys):
+    """#30: `--cases` with another region's table said "pass authorities= to allow others"
+    (a Python argument): it names the study file and `--study`, before any work."""
+    from lacstats import study
+
+    north_west = study.loads(
+        '[study]\nname = "nw"\n[authorities]\nlist = ["Blackpool", "Bolton"]\n'
+    )
+    table = tmp_path / "ours.csv"
+    synthetic.sample(north_west, rng=1).to_csv(table, index=False)
+    out = tmp_path / "results"
+    args = ["reproduce", "--cases", str(table), "--out", str(out), "--fast", "--only", "cohorts"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "lacstats: error: ours.csv (cell B2, B3, B4, B5, B6): column 'authority'"
+    )
+    assert "not one of the 19 authorities allowed (row 1: 'Blackpool'" in err
+    assert err.rstrip().endswith(
+        "For a table of other authorities, write a study file naming them and pass it with --study"
+    )
+    assert "authorities=" not in err
+    assert "Traceback" not in err
+    assert not out.exists()
+    assert not partial_folder(out).exists()
+
+
 @pytest.fixture(scope="module")
 def fast_run(tmp_path_factory):
     """One `lacstats reproduce --fast` of every analysis (the CI smoke test)."""

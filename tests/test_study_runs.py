@@ -224,6 +224,10 @@ def test_the_south_east_study_on_a_table_without_needs(thin_run, thin_table):
     missing = row.loc["high_cost_residential.needs_mostly_or_completely_met"]
     assert missing["reproduced"] == ""
     assert missing["explanation"] == "not computable: the data have no needs_met"
+    # no previous placements (which stopped the run with a NaN): not computable either
+    moved = row.loc["high_cost_residential.moved_from_residential_percent"]
+    assert moved["reproduced"] == ""
+    assert moved["explanation"] == "not computable: the data have no previous_setting"
     # the selection errors need no needs-met judgement the table does not have
     se = _numbers(out, "sensitivity")
     assert se["not_run"]["value"] == {"selection error of needs_met": "the data have no needs_met"}
@@ -407,7 +411,9 @@ def consortium(tmp_path_factory):
     cases = synthetic.sample(planned, rng=11)
     cases = cases[cases["authority"] != "Bury"].copy()
     cases.loc[cases["placement_setting"] == "with_parents", "weekly_cost"] = 0.0
-    cases = cases.drop(columns=[*schema.NEED_ITEMS, "risk_score"])
+    cases = cases.drop(
+        columns=[*schema.NEED_ITEMS, "risk_score", "previous_setting", "previous_weekly_cost"]
+    )
     cases["weekly_cost"] = [f"£{v:,.2f}" for v in cases["weekly_cost"]]
     cases["authority_effect"] = np.where(cases.index % 2, "high spender", "low spender")
     cases["need_profile"] = "complex; see the social worker's notes"
@@ -468,6 +474,10 @@ def test_a_consortium_table_typed_as_analysts_type_it_runs_to_the_end(consortium
     ):
         note = _numbers(out, name)["left_out"]["value"][part]
         assert note.startswith("the data have no cases from Bury: it is left out"), name
+    # no previous placements, and no published figures for this study to compare with
+    assert "previous_setting" not in cases
+    cal = _numbers(out, "calibrated_sample")["not_run"]["value"]
+    assert cal["comparison with published figures"] == "the study names none"
     counts = pd.read_csv(out / "calibrated_sample" / "authority_counts.csv")
     assert pd.isna(counts.set_index("authority").loc["Bury", "n"])  # none returned
     # nothing child-level in the results
