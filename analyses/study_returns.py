@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lacstats import disclosure, plots, projection, publication, ssda903
+from lacstats import plots, projection, publication, ssda903
 from lacstats.analysis import RETURNS, Analysis, Context
 
 ANALYSIS = Analysis(
@@ -60,16 +60,10 @@ def run(ctx: Context) -> None:
         ctx.table(name, table)
     pooled = tables.costs_by_type
 
-    # the children looked after at the year's 31 March, by authority and setting
-    cases = ssda903.to_cases(cleaned, census_date=census)
-    census_table = (
-        cases.groupby(["authority", "placement_setting"], observed=True)
-        .size()
-        .rename("children")
-        .reset_index()
-    )
-    ctx.table("census_by_setting", disclosure.suppress_small_counts(census_table, "children"))
-    by_authority = cases.groupby("authority", observed=True).size()
+    # the children looked after at the year's 31 March, by authority and setting: the
+    # cost tables' cases_by_setting (one table, so one suppression of each count)
+    settings = tables.cases_by_setting
+    authorities = settings["authority"].nunique() if "authority" in settings else 1
 
     # the projection from the day after, authorities pooled towards the study's rates
     start = census + pd.Timedelta(days=1)
@@ -91,8 +85,8 @@ def run(ctx: Context) -> None:
         returns=(len(data.years), "collection years"),
         first_year=(min(data.years), "collection year (end)"),
         last_year=(last, "collection year (end)"),
-        authorities=(int(by_authority.size), "authorities with children at 31 March"),
-        children_at_census=(len(cases), f"children looked after on {census.date()}"),
+        authorities=(int(authorities), "authorities with children at 31 March"),
+        children_at_census=(tables.children, f"children looked after on {census.date()}"),
         total_cost=(int(round(overall["total"])), f"GBP, year ending {census.date()}"),
         average_weekly=(int(round(overall["average_weekly"])), "GBP a week"),
         stock_start=(int(region.loc[0, "mean"]), "children at the start, all authorities"),

@@ -541,10 +541,13 @@ def test_a_study_runs_on_its_own_ssda903_returns(own_returns):
     # per authority and pooled: the cost tables, the census and the projection
     costs = pd.read_csv(out / "study_returns" / "costs_by_authority.csv")
     assert {"Blackpool", "Bolton", "Bury"} <= set(costs["authority"])
-    census = pd.read_csv(out / "study_returns" / "census_by_setting.csv", dtype=str)
+    census = pd.read_csv(out / "study_returns" / "cases_by_setting.csv", dtype=str)
+    assert {"Blackpool", "Bolton", "Bury"} == set(census["authority"])
     shown = census.loc[census["children"] != "c", "children"].astype(int)
     assert shown.sum() <= numbers["children_at_census"]["value"]
     assert not shown.between(1, 4).any()  # small counts suppressed
+    # one table of the census counts: the cost tables' (one suppression of each count)
+    assert not (out / "study_returns" / "census_by_setting.csv").exists()
     stock = pd.read_csv(out / "study_returns" / "stock_and_flow.csv")
     assert {"Blackpool", "Bolton", "Bury"} <= set(stock["authority"])
     # the back-test: each authority alone and pooled, scored against the 2021-22 return
