@@ -17,6 +17,12 @@ def cases():
     return synthetic.complex_lac()
 
 
+@pytest.fixture(scope="session")
+def truth():
+    """The generator's truth behind ``cases`` (authority effects, latent profiles)."""
+    return synthetic.calibrated_sample().truth
+
+
 @pytest.fixture
 def small_cases(cases):
     """A small valid case table (copied, safe to modify)."""
