@@ -1,8 +1,8 @@
 """Benchmark of the national panel models (run on demand, not in CI).
 
-The national analysis's models (:mod:`lacstats.national`) on the packaged national panel (152 authorities,
-2015-2019; DfE releases), each in its own Python process so that every time is cold
-(compilation included; PyTensor's on-disk cache is whatever earlier runs left):
+The national analysis's models (:mod:`lacstats.national`) on the packaged national panel
+(152 authorities, 2015-2019; DfE releases), each in its own Python process (compilation
+included; the caches as below):
 
   far          over_20_miles ~ year_c, trials distance_known (2017-2019), binomial
   residential  secure_homes_hostels ~ year_c, trials lac_total, binomial
@@ -13,8 +13,8 @@ each with region intercepts and authority intercepts and year slopes nested in r
 (``group=("region", "authority")``, ``varying=("year_c",)``; the binomial ones with an
 effect per authority and year, ``observation_effects=True``), 4 chains, 1,000 draws (3,000
 for far, 1,500 for rate) after 800 tuning steps: the analysis's own models, rows and settings
-(``share_model``, ``rate_model``, ``share_rows``, ``rate_rows``, ``sampling``). Goal: each passes the convergence gate in
-under 10 s on two cores, compilation included.
+(``share_model``, ``rate_model``, ``share_rows``, ``rate_rows``, ``sampling``). Goal: each
+passes the convergence gate in under 10 s on two cores, compilation included.
 
 Each model runs twice, each time in a new process: first with empty numba and PyTensor
 caches (a new folder), as on a fresh machine (its ``compile`` is the first compilation),
@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from datetime import date
+from pathlib import Path
 
 MODELS = ("far", "residential", "private", "rate")
 
