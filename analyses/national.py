@@ -127,7 +127,9 @@ def run(ctx) -> None:
     _published_checks(ctx, panel)
 
     numbers: dict = {}
-    positions = []
+    positions, summary = [], []
+    # the study's authorities, as the figures' legends name them
+    marked_label = ctx.study.region or ctx.study.title
     for key, (response, trials, _years, label) in SHARES.items():
         rows = share_rows(panel, key)
         model = share_model(key)
@@ -136,8 +138,9 @@ def run(ctx) -> None:
         if ctx.fast:
             options = sampling
         fit = model.fit(rows, rng=gen, progress=ctx.bars, check=check, **options)
-        table, extra = _summarise(ctx, key, fit, rows, response, trials, label, special.expit)
+        table, extra, row = _summarise(ctx, key, fit, rows, response, trials, label, special.expit)
         positions.append(table)
+        summary.append(row)
         numbers.update(extra)
         ctx.figure(
             f"caterpillar_{key}",
@@ -149,6 +152,7 @@ def run(ctx) -> None:
                 ),
                 national=100 * extra[f"{key}_national_{LATEST}"][0],
                 xlabel=f"% {label}, {LATEST} (partial pooling, {PROB:.0%} intervals)",
+                marked_label=marked_label,
             ),
         )
 
@@ -157,7 +161,7 @@ def run(ctx) -> None:
     ctx.progress(f"[{NAME}] sampling rate")
     options = sampling if ctx.fast else {**sampling, "draws": MORE_DRAWS["rate"]}
     fit = model.fit(rates, rng=gen, progress=ctx.bars, check=check, **options)
-    table, extra = _summarise(
+    table, extra, row = _summarise(
         ctx,
         "rate",
         fit,
@@ -168,6 +172,7 @@ def run(ctx) -> None:
         lambda eta: 1e4 * np.exp(eta),
     )
     positions.append(table)
+    summary.append(row)
     numbers.update(extra)
     ctx.figure(
         "caterpillar_rate",
@@ -175,9 +180,12 @@ def run(ctx) -> None:
             table,
             national=extra[f"rate_national_{LATEST}"][0],
             xlabel=f"looked after per 10,000 children, {LATEST} ({PROB:.0%} intervals)",
+            marked_label=marked_label,
         ),
     )
     ctx.table("national_positions", pd.concat(positions, ignore_index=True).round(5))
+    # the paper's table by measure: each figure in the unit a reader uses
+    ctx.table("national_summary", pd.DataFrame(summary).round(4))
     numbers.update(_sufficiency(ctx, panel))
     ctx.numbers(**numbers)
     ctx.settings(
@@ -410,6 +418,29 @@ def _summarise(ctx, key, fit, rows, response, trials, label, transform):
     scale = 100 if key != "rate" else 1
     unit = "percent" if key != "rate" else "per 10,000 children"
     national_value = float(np.mean(transform(eta0)))
+    level = scale * transform(eta0)
+    change = level - scale * transform(eta0 - slope)  # on the year before, in its units
+    summary_row = {
+        "measure": key,
+        "label": label,
+        "unit": "percent" if key != "rate" else "per 10,000 children",
+        "year": LATEST,
+        "authorities": len(table),
+        "national": float(np.mean(level)),
+        "national_low": float(np.quantile(level, lo)),
+        "national_high": float(np.quantile(level, hi)),
+        "change_per_year": float(np.mean(change)),
+        "change_low": float(np.quantile(change, lo)),
+        "change_high": float(np.quantile(change, hi)),
+        "above": int(table["above_national"].sum()),
+        "below": int(table["below_national"].sum()),
+        "marked": int(table["marked"].sum()),
+        "marked_above": int(se["above_national"].sum()),
+        "marked_below": int(se["below_national"].sum()),
+        "share_region": float(100 * shares.set_index("component").loc["region", "share"]),
+        "share_authority": float(100 * shares.set_index("component").loc["authority", "share"]),
+        "rows_missing": int(fit.design.n_dropped),
+    }
     extra = {
         f"{key}_national_{LATEST}": (national_value, f"{label}: national level, fraction"),
         f"{key}_national_{LATEST}_display": (round(scale * national_value, 1), unit),
@@ -429,7 +460,7 @@ def _summarise(ctx, key, fit, rows, response, trials, label, transform):
     }
     for _, row in shares.iterrows():
         extra[f"{key}_share_{row['component']}"] = (round(100 * row["share"], 1), "percent")
-    return table, extra
+    return table, extra, summary_row
 
 
 # -- sufficiency by region ----------------------------------------------------------------------
@@ -450,6 +481,7 @@ def _sufficiency(ctx, panel: pd.DataFrame) -> dict:
         .pivot_table(index="area", columns="measure", values="value", aggfunc="first")
         .rename(columns={v: k for k, v in FOSTER.items()})
     )
+    ctx.table("foster_places_arithmetic", _foster_arithmetic(fostering))
     providers = datasets.ofsted_providers(2016)
     homes = providers[
         providers["provision_type"].isin(HOMES)
@@ -507,3 +539,47 @@ def _sufficiency(ctx, panel: pd.DataFrame) -> dict:
             "children (sum of LA rows)",
         ),
     }
+
+
+#: Ofsted rounds every count to the nearest 5: four rounded figures of one service can
+#: differ by up to 7.5 places from exact arithmetic (three parts against their total)
+ROUNDING_SLACK = 7.5
+
+
+def _foster_arithmetic(fostering: pd.DataFrame) -> pd.DataFrame:
+    """Approved foster places against filled + vacant + not available, by region and for
+    England, with where the gap arises: how many of the region's fostering services report
+    figures whose own parts do not add up, beyond what rounding to 5 explains."""
+    places = fostering[fostering["measure"].isin(FOSTER.values())]
+    wide = places.pivot_table(
+        index="area", columns="measure", values="value", aggfunc="first", sort=False
+    ).rename(columns={v: k for k, v in FOSTER.items()})
+    parts = ["foster_places_filled", "foster_places_vacant", "foster_places_not_available"]
+    wide["parts"] = wide[parts].sum(axis=1, min_count=len(parts))
+    wide["difference"] = wide["foster_places_approved"] - wide["parts"]
+    # the file lists each region's services after the region: a service's region is the
+    # last region above it
+    region, regions = None, {}
+    for area in wide.index:
+        region = area if area in datasets.REGIONS else region
+        regions[area] = region
+    services = wide[[a not in datasets.REGIONS and a != "England" for a in wide.index]]
+    services = services.assign(region=[regions[a] for a in services.index])
+    rows = []
+    for area in (*datasets.REGIONS, "England"):
+        mine = services if area == "England" else services[services["region"] == area]
+        known = mine.dropna(subset=["difference"])
+        rows.append(
+            {
+                "area": area,
+                "approved": wide.loc[area, "foster_places_approved"],
+                "parts": wide.loc[area, "parts"],
+                "difference": wide.loc[area, "difference"],
+                "services": len(mine),
+                "services_reporting": len(known),
+                "services_more_approved": int((known["difference"] > ROUNDING_SLACK).sum()),
+                "services_fewer_approved": int((known["difference"] < -ROUNDING_SLACK).sum()),
+                "services_difference": known["difference"].sum(),
+            }
+        )
+    return pd.DataFrame(rows)

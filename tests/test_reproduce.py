@@ -285,10 +285,10 @@ def test_cli_reports_errors(capsys):
 
 
 @pytest.fixture(scope="module")
-def fast_run(tmp_path_factory):
-    """One `lacstats reproduce --fast` of every analysis (the CI smoke test)."""
-    out = tmp_path_factory.mktemp("fast") / "results"
-    return out, run_all(out, seed=2019, fast=True)
+def fast_run(seed_fast_run):
+    """One `lacstats reproduce --fast` of every analysis (the CI smoke test; conftest's,
+    shared with test_paper_compiled)."""
+    return seed_fast_run
 
 
 @pytest.mark.slow
