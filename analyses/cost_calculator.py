@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from lacstats import costs, disclosure, findings, ssda903
+from lacstats import costs, findings, publication, ssda903
 
 NAME = "cost_calculator"
 TITLE = "Cost calculator: Dorset's sample report and the synthetic SSDA903 returns"
@@ -94,31 +94,16 @@ def run(ctx) -> None:
     ctx.table("unit_costs", units.round(2))
     data = ssda903.read(ssda903.fake903_path())
     cleaned = ssda903.clean(data)
-    ctx.table("cleaning_report", disclosure.suppress_small_counts(cleaned.report, "count"))
-    episodes = ssda903.episode_table(cleaned, period=PERIOD)
-    by_type = costs.cost_table(episodes, unit_costs=units, period=PERIOD)
-    ctx.table("costs_by_type", _published(by_type, "placement_type"))
-    by_need = costs.cost_table(episodes, unit_costs=units, by=("need_group",), period=PERIOD)
-    ctx.table("costs_by_need", _published(by_need, "need_group"))
-    ages = costs.cost_table(episodes, unit_costs=units, by=("age",), period=PERIOD)
-    ctx.table("costs_by_age", _published(ages, "age"))
-
-    cases = ssda903.to_cases(cleaned, census_date=CENSUS)
-    settings = (
-        cases.groupby("placement_setting", observed=True)
-        .agg(children=("case_id", "size"), mean_months=("months_in_placement", "mean"))
-        .reset_index()
+    # the tables `lacstats ssda903 --out` publishes, made by the same function
+    tables = publication.cost_tables(
+        data, cleaned=cleaned, unit_costs=units, census=CENSUS, period=PERIOD
     )
-    ctx.table(
-        "cases_by_setting",
-        disclosure.suppress_small_counts(
-            settings.round(1), "children", dependent=("mean_months",)
-        ),
-    )
-    overall = by_type.iloc[-1]
+    for name, table in tables.tables().items():
+        ctx.table(name, table)
+    overall = tables.costs_by_type.iloc[-1]  # all placement types: never suppressed
     ctx.numbers(
         returns=(len(data.years), "collection years"),
-        children_at_census=(len(cases), "children looked after on 31 March 2020"),
+        children_at_census=(tables.children, "children looked after on 31 March 2020"),
         total_cost=(int(round(overall["total"])), "GBP, 2019-20"),
         total_weeks=(round(float(overall["weeks"]), 1), "weeks, 2019-20"),
         average_weekly=(int(round(overall["average_weekly"])), "GBP a week"),
@@ -150,19 +135,4 @@ def run(ctx) -> None:
             "continues": list(cleaned.continues),
             "returns": "lacstats/datasets/data/ssda903/fake903 (Social Finance, synthetic)",
         }
-    )
-
-
-def _published(table: pd.DataFrame, first: str) -> pd.DataFrame:
-    """Rounded, with children counts under 5 suppressed (and the costs they reveal)."""
-    out = table.copy()
-    for column in ("weeks", "unpriced_weeks"):
-        out[column] = out[column].round(1)
-    for column in ("total", "average_weekly"):
-        out[column] = out[column].round(0)
-    return disclosure.suppress_small_counts(
-        out,
-        "children",
-        dependent=("episodes", "weeks", "total", "average_weekly", "unpriced_weeks"),
-        total=out[first].eq(costs.ALL_TYPES),
     )

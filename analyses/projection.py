@@ -138,8 +138,10 @@ def run(ctx) -> None:
     )
     target = pd.DataFrame({"area": areas, "population": ten_to_17(PROJECTION_YEAR)})
     rates = projection.rate_projection(observed, target, confidence=RATE_CONFIDENCE)
-    region = rates[["children", "projected", "projected_low", "projected_high", "change"]].sum()
-    ctx.table("south_east_10_plus_2024", rates.round(1))
+    region = rates[
+        ["children", "projected", "projected_ci_low", "projected_ci_high", "change"]
+    ].sum()
+    ctx.table("south_east_10_plus_2024", rates.round(1).assign(level=rates["level"]))
     ctx.numbers(
         evidence="real_data",
         obtained="recomputed_from_public_data",
@@ -149,8 +151,8 @@ def run(ctx) -> None:
             "children aged 10+ at the 2019 rates and the mid-2020 ONS population",
         ),
         south_east_10_plus_2024=(round(float(region["projected"])), "children aged 10+"),
-        south_east_10_plus_2024_low=(round(float(region["projected_low"])), "children"),
-        south_east_10_plus_2024_high=(round(float(region["projected_high"])), "children"),
+        south_east_10_plus_2024_low=(round(float(region["projected_ci_low"])), "children"),
+        south_east_10_plus_2024_high=(round(float(region["projected_ci_high"])), "children"),
         south_east_10_plus_change=(round(float(region["change"])), "children"),
         share_15_17_of_15_19=(round(float(share.mean()), 4), "ONS mid-2019, South East"),
     )

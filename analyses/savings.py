@@ -116,9 +116,9 @@ def run(ctx) -> None:
         high_cost_review_total=(int(round(full.annual_total)), "GBP, all timescales met"),
         high_cost_review_in_year=(int(round(total["in_year_saving"])), "GBP, 26-week delay"),
         high_cost_review_in_year_mean=(int(round(total["in_year_mean"])), "GBP"),
-        high_cost_review_in_year_low=(int(round(total["in_year_low"])), "GBP, 5th percentile"),
+        high_cost_review_in_year_low=(int(round(total["in_year_ci_low"])), "GBP, 5th percentile"),
         high_cost_review_in_year_high=(
-            int(round(total["in_year_high"])),
+            int(round(total["in_year_ci_high"])),
             "GBP, 95th percentile",
         ),
     )

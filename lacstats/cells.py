@@ -134,6 +134,7 @@ def safe_value(value: Any, *, limit: int | None = None) -> Any:
 def safe_frame(frame: pd.DataFrame, *, limit: int | None = None) -> pd.DataFrame:
     """``frame`` with every text cell, column name and index label through
     :func:`safe_value`; numeric columns are left as they are (a copy is returned).
+    Columns: those of ``frame``, their names made safe.
 
     Examples
     --------

@@ -454,9 +454,7 @@ def _ssda903(args: argparse.Namespace) -> int:
         from lacstats.errors import DataError
 
         raise DataError("lacstats ssda903 needs --out FOLDER for the tables", column="--out")
-    import pandas as pd
-
-    from lacstats import cells, costs, disclosure, io, outputs, projection, ssda903
+    from lacstats import cells, costs, io, outputs, projection, publication, ssda903
     from lacstats.errors import DataError
 
     inputs = [*args.paths, *([args.unit_costs] if args.unit_costs else [])]
@@ -468,50 +466,16 @@ def _ssda903(args: argparse.Namespace) -> int:
         args.paths, year_from=args.year_from, year_column=args.year_column, errors=args.errors
     )
     cleaned = ssda903.clean(data)
-    census = args.census or str(cleaned.coverage[1].date())
-    period = args.period or (
-        str(pd.Timestamp(census) - pd.DateOffset(years=1, days=-1))[:10],
-        census,
+    # the tables the cost_calculator analysis publishes, made by the same function
+    published = publication.cost_tables(
+        data,
+        cleaned=cleaned,
+        unit_costs=units,
+        census=args.census,
+        period=args.period,
+        la_code=args.la_code,
     )
-    cases = ssda903.to_cases(cleaned, census_date=census, la_code=args.la_code)
-    episodes = ssda903.episode_table(cleaned, period=period)
-    table = costs.cost_table(episodes, unit_costs=units, period=period)
-    by_need = costs.cost_table(episodes, unit_costs=units, by=("need_group",), period=period)
-    several = len(cleaned.authorities) > 1
-    groups = ["authority"] if several else []
-    settings = (
-        cases.groupby([*groups, "placement_setting", "distance_status"], observed=True)
-        .size()
-        .rename("children")
-        .reset_index()
-    )
-
-    def published(frame: pd.DataFrame, first: str) -> pd.DataFrame:
-        return disclosure.suppress_small_counts(
-            frame.round(2),
-            "children",
-            dependent=[
-                c
-                for c in frame.columns
-                if c not in (first, "children") and frame[c].dtype.kind == "f"
-            ]
-            + ["episodes"],
-            total=frame[first].eq(costs.ALL_TYPES),
-        )
-
-    tables = {
-        # published with the tables: the ledger's counts of 1-4 are suppressed too
-        "cleaning_report.csv": disclosure.suppress_small_counts(cleaned.ledger, "count"),
-        "files.csv": disclosure.suppress_small_counts(data.files, "rows"),
-        "cost_table.csv": published(table, "placement_type"),
-        "cost_by_need.csv": published(by_need, "need_group"),
-        "cases_by_setting.csv": disclosure.suppress_small_counts(settings, "children"),
-    }
-    if several:
-        by_authority = costs.cost_table(
-            episodes, unit_costs=units, by=("authority", "placement_type"), period=period
-        )
-        tables["cost_by_authority.csv"] = published(by_authority, "authority")
+    tables = {f"{name}.csv": frame for name, frame in published.tables().items()}
     if args.project:
         result = projection.stock_and_flow(
             cleaned, months=args.project, draws=args.draws, rng=args.seed
@@ -522,7 +486,8 @@ def _ssda903(args: argparse.Namespace) -> int:
             (folder / name).write_text(cells.csv_text(frame), encoding="utf-8")
     print(data.summary())
     print(cleaned.report.to_string(index=False))
-    print(f"{len(cases)} children looked after on {census}; tables in {args.out}")
+    census = published.census.date()
+    print(f"{published.children} children looked after on {census}; tables in {args.out}")
     return 0
 
 

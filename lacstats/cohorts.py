@@ -275,6 +275,8 @@ def assign(
     **overrides: Mapping[str, Any],
 ) -> pd.DataFrame:
     """One nullable boolean column per rule (named as the rule), aligned with ``cases``.
+    Columns: the rules' names (``keeping_local``, ``high_cost_residential``, ... for
+    :data:`DEFAULT_RULES`), in the order of ``rules``.
 
     ``overrides`` name a rule and its changed parameters, e.g.
     ``assign(cases, keeping_local={"miles": 20})``. Cases whose membership is unknown (a

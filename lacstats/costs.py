@@ -53,7 +53,8 @@ def nottinghamshire_unit_costs(*, by_setting: bool = False) -> pd.DataFrame:
     With ``by_setting=True`` the table is keyed by the case table's ``placement_setting``
     (internal fostering = in-house foster care; external residential = private and other
     authorities' children's homes), ready for :func:`unit_cost`; settings the seed does not
-    price are absent.
+    price are absent. Columns: ``placement``, ``weekly_cost``, ``as_at`` and ``source``; by
+    setting, ``placement_setting``, ``weekly_cost`` and ``source`` (the seed's row).
 
     Examples
     --------
@@ -103,6 +104,8 @@ def dorset_unit_costs() -> pd.DataFrame:
     and location, plus the weeks-weighted averages by type and provider and by type
     alone (blank provider or location), so that :func:`unit_cost` can fall back when a
     return does not record the location. Averages are total / weeks of the table.
+    Columns: ``placement_type``, ``provider``, ``location`` (blank where a level averages
+    over it), ``weekly_cost`` and ``weeks``.
 
     Examples
     --------
@@ -212,8 +215,9 @@ class Savings(Result):
     ``to_frame()`` has the changes with ``weekly_saving`` (current minus new weekly cost,
     all the children together) and ``annual_saving`` (times ``weeks``: the full-year cost
     avoided), then ``in_year_saving`` when the changes take ``delay_weeks`` on average to
-    complete within a ``horizon`` of weeks, and with ``draws`` simulations its
-    ``in_year_low``/``in_year_high`` interval and mean.
+    complete within a ``horizon`` of weeks, and with ``draws`` simulations its mean
+    (``in_year_mean``) and central interval ``in_year_ci_low`` to ``in_year_ci_high``,
+    whose probability is ``level`` (the ``interval`` asked for).
 
     Examples
     --------
@@ -244,8 +248,9 @@ class Savings(Result):
         if self.simulated.size:
             tail = (1 - self.interval) / 2
             out["in_year_mean"] = self.simulated.mean(axis=0)
-            out["in_year_low"] = np.quantile(self.simulated, tail, axis=0)
-            out["in_year_high"] = np.quantile(self.simulated, 1 - tail, axis=0)
+            out["in_year_ci_low"] = np.quantile(self.simulated, tail, axis=0)
+            out["in_year_ci_high"] = np.quantile(self.simulated, 1 - tail, axis=0)
+            out["level"] = self.interval
         return out
 
     @property
@@ -253,7 +258,9 @@ class Savings(Result):
         return float(self.to_frame()["annual_saving"].sum())
 
     def total(self) -> dict[str, float]:
-        """Totals over the changes; interval of the total from the joint simulations."""
+        """Totals over the changes; the central interval of the total from the joint
+        simulations (``in_year_ci_low``, ``in_year_ci_high``; its probability is the
+        ``interval`` field)."""
         frame = self.to_frame()
         out = {"annual_saving": float(frame["annual_saving"].sum())}
         if "in_year_saving" in frame:
@@ -263,8 +270,8 @@ class Savings(Result):
             tail = (1 - self.interval) / 2
             out |= {
                 "in_year_mean": float(sums.mean()),
-                "in_year_low": float(np.quantile(sums, tail)),
-                "in_year_high": float(np.quantile(sums, 1 - tail)),
+                "in_year_ci_low": float(np.quantile(sums, tail)),
+                "in_year_ci_high": float(np.quantile(sums, 1 - tail)),
             }
         return out
 

@@ -214,7 +214,7 @@ def _secondary(full: np.ndarray, mask: np.ndarray, reasons: dict) -> None:
 
 def apply(values: pd.DataFrame, mask: pd.DataFrame) -> pd.DataFrame:
     """Suppress ``values`` (money, shares, rates) wherever ``mask`` is true; aligned on
-    labels, so ``values`` may omit the margins.
+    labels, so ``values`` may omit the margins. Columns: those of ``values``.
 
     Examples
     --------
@@ -248,7 +248,8 @@ def suppress_small_counts(
     """Replace counts 1..threshold-1 in ``count`` (and the ``dependent`` columns of the same
     rows) by ``"c"``; adds a boolean ``suppressed`` column saying which rows were.
 
-    For long tables whose rows publish no margin; use :func:`suppress` for cross-tabs.
+    Columns: those of ``table``, then ``suppressed``. For long tables whose rows publish
+    no margin; use :func:`suppress` for cross-tabs.
     ``total`` marks (boolean, aligned on rows) a total row that sums the others: it is
     never suppressed itself, and a lone suppressed row gets a second, the smallest other
     non-zero row (secondary suppression), so that it cannot be recovered by subtraction.

@@ -604,21 +604,21 @@ class _NegativeBinomial(_Poisson):
         return [("phi (overdispersion)", draws("phi"), "shape")]
 
 
-#: Normal errors on the response's own scale, identity link.
+#: Normal errors, identity link; the response centred and scaled; a residual SD.
 GAUSSIAN = _Gaussian()
-#: Normal errors on the log of a positive response (costs), identity link on that scale.
+#: Normal errors on the log of a positive response (centred and scaled); a residual SD.
 LOGNORMAL = _Lognormal()
-#: Student-t errors (heavy tails) with their degrees of freedom estimated, identity link.
+#: Student-t errors (a residual scale and degrees of freedom), identity link.
 STUDENT_T = _StudentT()
-#: Gamma responses (positive, variance growing with the mean squared), log link.
+#: A positive response, log link, a shape (the response divided by its geometric mean).
 GAMMA = _Gamma()
-#: One 0/1 outcome a row, logit link.
+#: 0/1 outcomes, logit link.
 BERNOULLI = _Bernoulli()
-#: Successes out of ``trials`` a row, logit link.
+#: Successes out of ``trials``, logit link; observation effects allowed.
 BINOMIAL = _Binomial()
-#: Counts with an optional ``exposure``, log link.
+#: Counts, log link, an ``exposure`` offset; observation effects allowed.
 POISSON = _Poisson()
-#: Over-dispersed counts (NB2: variance mu + mu^2/phi) with an optional ``exposure``, log link.
+#: Over-dispersed counts (var = mu + mu^2 / phi), log link, an ``exposure`` offset.
 NEGATIVE_BINOMIAL = _NegativeBinomial()
 
 #: Every family by name, in the order error messages list them.

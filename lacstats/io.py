@@ -329,6 +329,9 @@ def _header(label: str, cells: list, row: int) -> list[str]:
 
 
 def _blank_row(cells: Iterable) -> bool:
+    cells = list(cells)
+    if cells and isinstance(cells[0], str) and cells[0].strip():
+        return False  # the usual row: its first cell is filled
     return all(c is None or (isinstance(c, str) and c.strip() == "") for c in cells)
 
 
@@ -492,7 +495,9 @@ def read_cases(
     sheet: str | int | None = None,
     authorities: Iterable[str] | None = None,
 ) -> pd.DataFrame:
-    """Read and validate a case table from ``path`` (.csv, .xlsx or .parquet).
+    """Read and validate a case table from ``path`` (.csv, .xlsx or .parquet). Columns:
+    the case table's, as :func:`lacstats.schema.validate` returns them (``case_id``,
+    ``authority``, ... in the order of :data:`lacstats.schema.COLUMNS`).
 
     ``sheet`` names (or numbers, from 0) the Excel sheet; the first sheet by default.
     ``authorities`` is passed to :func:`lacstats.schema.validate`.
@@ -527,8 +532,8 @@ def read_cases(
 
 
 def read_unit_costs(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """A table of unit costs (``weekly_cost`` with ``placement_type`` or
-    ``placement_setting``, optionally ``provider`` and ``location``; see
+    """A table of unit costs. Columns: ``weekly_cost`` with ``placement_type`` or
+    ``placement_setting``, optionally ``provider`` and ``location`` (see
     :func:`lacstats.costs.unit_cost`) through the front door: costs parsed as money and
     within 0 to :data:`lacstats.schema.MAX_WEEKLY_COST`, a bad cell named by its place.
 

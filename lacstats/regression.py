@@ -297,7 +297,7 @@ def formula_columns(formula: str, data: pd.DataFrame) -> tuple[str, list[str]]:
 
 def model_frame(data: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """A copy of ``columns`` in the types patsy expects: categories as text, nullable
-    integers, floats and flags as float (missing as NaN).
+    integers, floats and flags as float (missing as NaN). Columns: ``columns``, once each.
 
     Examples
     --------

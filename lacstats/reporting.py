@@ -545,14 +545,15 @@ def authority_effects(
     """Authority effects on log weekly cost, adjusted for risk (when the data have risk
     scores) and setting: the Bayesian hierarchical model, or with ``fast`` the frequentist
     mixed model (statsmodels MixedLM, with conditional standard errors). Columns
-    ``group``, ``mean``, ``ci_low``, ``ci_high``, ``n``, ``method``, ``adjusted_for``.
+    ``group``, ``mean``, ``ci_low``, ``ci_high``, ``level`` (the interval's probability,
+    0.95), ``n``, ``method``, ``adjusted_for``.
 
     Examples
     --------
     >>> from lacstats import reporting, synthetic
     >>> effects = reporting.authority_effects(synthetic.complex_lac(rng=2019), fast=True)
     >>> effects.columns.tolist()
-    ['group', 'mean', 'ci_low', 'ci_high', 'n', 'method', 'adjusted_for']
+    ['group', 'mean', 'ci_low', 'ci_high', 'level', 'n', 'method', 'adjusted_for']
     >>> len(effects), effects["method"].iloc[0]
     (19, 'mixed model (REML), conditional 95% interval')
     """
@@ -573,6 +574,7 @@ def authority_effects(
                 "mean": m,
                 "ci_low": m - z * sds[g],
                 "ci_high": m + z * sds[g],
+                "level": 0.95,
                 "n": int(counts[g]),
                 "method": "mixed model (REML), conditional 95% interval",
             }
@@ -582,7 +584,8 @@ def authority_effects(
     from lacstats.hierarchical import HierarchicalModel
 
     fit_ = HierarchicalModel(formula, group="authority").fit(cases, rng=rng, progress=False)
-    out = fit_.group_effects()[["group", "mean", "ci_low", "ci_high", "n"]]
+    out = fit_.group_effects(prob=0.95).rename(columns={"prob": "level"})
+    out = out[["group", "mean", "ci_low", "ci_high", "level", "n"]]
     return out.assign(
         method="Bayesian hierarchical model, 95% central interval", adjusted_for=adjusted
     )
@@ -601,7 +604,10 @@ def national_position(positions: pd.DataFrame, authority: str) -> pd.DataFrame:
     national_positions.csv``, real public data): for each measure its partial-pooling
     estimate and 90% interval, its rank interval (1 = highest) and whether it is credibly
     above or below the national level. Published aggregates of public releases: no
-    suppression applies beyond the releases' own.
+    suppression applies beyond the releases' own. A table for a reader, as the pack
+    prints it: indexed by ``measure`` (with its year), columns ``estimate``, ``90%
+    interval low``, ``90% interval high``, ``rank interval``, ``authorities`` and
+    ``versus national``.
 
     Examples
     --------

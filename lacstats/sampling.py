@@ -486,9 +486,9 @@ def select(
     ``random``: simple random sampling without replacement within each stratum.
     ``top_cost``: the ``n`` most expensive cases of each stratum (the South East project's
     "each authority provided data on its most expensive placements"), ties broken by row
-    order. A stratum with fewer cases than its ``n`` gives all of them. The result has a
-    ``design_weight`` column, N_h / n_h with N_h the design's stratum population and n_h the
-    number selected, and a ``selection`` column naming the method. Rows keep their order.
+    order. A stratum with fewer cases than its ``n`` gives all of them. Columns: those of
+    ``cases``, then ``design_weight`` (N_h / n_h with N_h the design's stratum population
+    and n_h the number selected) and ``selection`` (the method). Rows keep their order.
 
     Examples
     --------
@@ -572,7 +572,9 @@ def explain_total(
     For every year in ``frames`` (one frame, or ``{year: frame}``), population basis
     (``bases``: label -> column; by default aged 10+, all ages and 10-15), convention and
     rounding rule, the design total and its distance from ``target``. Sorted by that
-    distance, then by the order of conventions and roundings.
+    distance, then by the order of conventions and roundings. Columns: ``year``,
+    ``basis``, ``convention``, ``rounding``, ``default_rounding`` (the convention's own
+    rounding), ``total``, ``difference`` (total minus ``target``) and ``abs_difference``.
 
     Examples
     --------

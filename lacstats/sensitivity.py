@@ -84,7 +84,7 @@ def sweep(
     backend: str = "local",
     client: Any = None,
     n_jobs: int = -1,
-    progress: bool = True,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Evaluate ``func`` over ``grid``; one row per point and output.
 
@@ -93,7 +93,8 @@ def sweep(
     ``output``, ``value`` and ``error`` (missing unless the point raised; then ``output``
     is ``"error"`` and the message names the exception). ``client`` is a
     ``dask.distributed.Client`` or a scheduler address; without one a ``LocalCluster`` is
-    started for the sweep and closed after it.
+    started for the sweep and closed after it. ``progress=True`` shows a progress bar (on
+    standard error); the library is quiet unless asked (the command line asks).
 
     Examples
     --------
@@ -145,6 +146,8 @@ def sweep(
 
 def failed(table: pd.DataFrame) -> pd.DataFrame:
     """The points of a :func:`sweep` table that raised, with their parameters and error.
+    Columns: those of the sweep's table (``point``, the parameters, ``output``,
+    ``value``, ``error``).
 
     Examples
     --------
@@ -239,6 +242,8 @@ def threshold_sensitivity(
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Cohort sizes, shares and weekly costs as the high-cost and distance lines move.
+    Columns: as :func:`sweep`'s, ``point``, ``high_cost``, ``miles``, ``output`` (each
+    cohort's ``_n``, ``_share`` and ``_weekly_cost``), ``value`` and ``error``.
 
     Examples
     --------
@@ -275,6 +280,8 @@ def design_sensitivity(
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Total sample size of the stratified design by confidence, interval and convention.
+    Columns: as :func:`sweep`'s, ``point``, ``confidence``, ``interval``, ``output`` (the
+    convention), ``value`` (the total) and ``error``.
 
     Examples
     --------
@@ -325,7 +332,9 @@ def prior_sensitivity(
     **kwargs: Any,
 ) -> pd.DataFrame:
     """Authority effects as the prior scales of the hierarchical model move (on the scaled
-    data: 1 = one response SD; see :mod:`lacstats.hierarchical`).
+    data: 1 = one response SD; see :mod:`lacstats.hierarchical`). Columns: as
+    :func:`sweep`'s, ``point``, ``group_sd``, ``beta``, ``output`` (``authority_sd``,
+    ``largest_effect``, ``diagnostics_passed``), ``value`` and ``error``.
 
     Examples
     --------
@@ -369,7 +378,9 @@ def selection_sensitivity(
     default the South East's looked-after children aged 10+ in 2017); ``far_miles``,
     ``high_cost`` and ``settings`` are the study's lines (default the South East
     project's). A proportion whose column ``cases`` lack (``distance_miles``,
-    ``needs_met``) is left out.
+    ``needs_met``) is left out. Columns: as :func:`sweep`'s, ``point``, ``method``,
+    ``rep``, ``output`` (``error_`` and the proportion's name), ``value`` (points) and
+    ``error``.
 
     Examples
     --------

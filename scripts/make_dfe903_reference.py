@@ -14,7 +14,8 @@ Cases (each a folder of the return's tables as the validator's CSV files, ``head
 
 - ``fake``: the validator's own fake return (its ``tests/fake_data``, a 2017-18 return of
   2,675 children), checked with its 2022-23 rules as collection year 2018;
-- ``simulated_<year>``: returns of every table written by ``lacstats.ssda903.simulate``
+- ``planted_<year>`` (2022-23 and 2024-25): returns of every table written by
+  ``lacstats.ssda903.simulate``
   (``tables="all"``) for a collection year, with errors planted for the rules
   (:func:`plant`), checked with the rule set of that year (2022-23's for earlier years).
 
@@ -176,13 +177,13 @@ def plant(tables: dict[str, pd.DataFrame], year: int, seed: int = 28):
     ):
         c = p.child(table="header")
         p.set(name, rules, "header", c, p.rows("header", c), column, value)
-    girl = p.child(h["SEX"].eq("2"), "header")
+    girl = p.child(h["SEX"].isin(["2", "F"]), "header")
     p.set("mother status not a code", "165", "header", girl, p.rows("header", girl), "MOTHER", "5")
-    girl = p.child(h["SEX"].eq("2"), "header")
+    girl = p.child(h["SEX"].isin(["2", "F"]), "header")
     p.set("mother status blank", "165 393", "header", girl, p.rows("header", girl), "MOTHER", None)
-    boy = p.child(h["SEX"].eq("1"), "header")
+    boy = p.child(h["SEX"].isin(["1", "M"]), "header")
     p.set("boy with a mother status", "165", "header", boy, p.rows("header", boy), "MOTHER", "1")
-    boy = p.child(h["SEX"].eq("1"), "header")
+    boy = p.child(h["SEX"].isin(["1", "M"]), "header")
     p.set(
         "boy with a child's DOB",
         "174",
@@ -264,6 +265,12 @@ def plant(tables: dict[str, pd.DataFrame], year: int, seed: int = 28):
         at = p.rows("episodes", c)
         at = at[where.loc[at].to_numpy()][:1] if where is not None else at[:1]
         p.set(name, rules, "episodes", c, at, column, value)
+    if year >= 2025:
+        # a children's home registered for supported accommodation, valid from 2024-25
+        c = p.child(e["PLACE"].eq("K2"))
+        at = p.rows("episodes", c)
+        at = at[e.loc[at, "PLACE"].eq("K2").to_numpy()][:1]
+        p.set("supported accommodation (K3)", "146", "episodes", c, at, "PLACE", "K3")
     # episodes: sequences
     c = p.child(many & e["DEC"].notna())
     at = p.rows("episodes", c)[0]
@@ -476,6 +483,14 @@ def plant(tables: dict[str, pd.DataFrame], year: int, seed: int = 28):
         "DATE_PERM",
         "99/99/9999",
     )
+    # social worker episodes (collected from 2023-24)
+    if len(p.t["sw_episodes"]):
+        for name, rules, column, value in (
+            ("social worker reason not a code", "SW13STG1", "SW_REASON", "XYZ"),
+            ("social worker not named", "SW01bSTG1", "SW_ID", None),
+        ):
+            c = p.child(table="sw_episodes")
+            p.set(name, rules, "sw_episodes", c, p.rows("sw_episodes", c), column, value)
     # an episode of a child with no header record
     c = p.child(one)
     p.t["header"] = p.t["header"][p.t["header"]["CHILD"] != c]
@@ -565,7 +580,11 @@ def main() -> None:
     ]
     OUT.mkdir(parents=True, exist_ok=True)
     subprocess.run([str(python), "-c", RULESETS, str(OUT / "rulesets.csv")], check=True)
-    cases = [(fake_return(args.validator_repo), 2018), (simulated_case(2023, 7), 2023)]
+    cases = [
+        (fake_return(args.validator_repo), 2018),
+        (simulated_case(2023, 7), 2023),
+        (simulated_case(2025, 9), 2025),
+    ]
     lines = []
     for case, year in cases:
         facts = validate(python, case, year)

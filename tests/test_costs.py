@@ -215,7 +215,9 @@ def test_in_year_saving_simulation_matches_the_gamma_partial_expectation():
     frame = result.to_frame()
     assert frame["in_year_mean"].item() == pytest.approx(4000 * expected_weeks, rel=0.01)
     assert (
-        frame["in_year_low"].item() < frame["in_year_mean"].item() < frame["in_year_high"].item()
+        frame["in_year_ci_low"].item()
+        < frame["in_year_mean"].item()
+        < frame["in_year_ci_high"].item()
     )
     # no spread: the simulation is the deterministic answer
     exact = costs.savings(table, delay_weeks=26, delay_sd=0, draws=10, rng=1).to_frame()
@@ -231,7 +233,8 @@ def test_cost_uncertainty_widens_the_interval():
     narrow = costs.savings(table, delay_weeks=26, draws=2000, rng=2).total()
     wide = costs.savings(table, delay_weeks=26, draws=2000, rng=2, cost_cv=0.3).total()
     assert (
-        wide["in_year_high"] - wide["in_year_low"] > narrow["in_year_high"] - narrow["in_year_low"]
+        wide["in_year_ci_high"] - wide["in_year_ci_low"]
+        > narrow["in_year_ci_high"] - narrow["in_year_ci_low"]
     )
     for bad in ({"delay_weeks": -1}, {"cost_cv": -0.1}, {"interval": 1.5}, {"weeks": 0}):
         with pytest.raises(DataError):

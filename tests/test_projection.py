@@ -117,10 +117,11 @@ def test_rate_projection_uses_exact_poisson_limits():
     target = pd.DataFrame({"area": ["x"], "population": [20_000]})
     out = projection.rate_projection(observed, target).iloc[0]
     assert out["rate"] == 10
-    assert out["rate_low"] == pytest.approx(4.795, abs=5e-4)
-    assert out["rate_high"] == pytest.approx(18.390, abs=5e-4)
+    assert out["rate_ci_low"] == pytest.approx(4.795, abs=5e-4)
+    assert out["rate_ci_high"] == pytest.approx(18.390, abs=5e-4)
     assert out["projected"] == 20
-    assert out["projected_low"] == pytest.approx(9.59, abs=1e-3)
+    assert out["level"] == 0.95
+    assert out["projected_ci_low"] == pytest.approx(9.59, abs=1e-3)
     with pytest.raises(DataError, match="needs a positive number"):
         projection.rate_projection(observed.assign(population=0), target)
     with pytest.raises(DataError, match="no projected population"):
@@ -311,7 +312,9 @@ def test_backtest_of_the_packaged_returns():
     assert len(total) == 12
     observed = total.set_index("month")["observed"]
     # children looked after on 31 March 2021 as the 2020-21 return reported them (103),
-    # not as later returns revised them (137: late records of the 2021-22 return)
+    # not as later returns revised them (137: fake903's 2021-22 return adds episodes open
+    # on that day that the 2020-21 return did not report, and the 21 children it reported
+    # open and the next return dropped stay counted on their last 31 March)
     known = ssda903.clean(projection.returns_up_to(data, 2021))
     march = [pd.Timestamp("2021-03-31")]
     assert observed[12] == projection.observed_stock(known, march).iloc[0, 0] == 103

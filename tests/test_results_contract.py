@@ -31,6 +31,7 @@ from lacstats import (
     datasets,
     disclosure,
     projection,
+    publication,
     regression,
     reporting,
     reproduce,
@@ -44,6 +45,14 @@ from lacstats.hierarchical import Diagnostics, HierarchicalModel
 from lacstats.results import Result
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+#: Interval bounds are ``ci_low`` and ``ci_high`` (a prefix says what they bound:
+#: ``weekly_ci_low``), never ``low``, ``lower``, ``q05``, ...; quartiles (``q25``, ``q75``)
+#: are not an interval's bounds.
+_BOUND = re.compile(r"(^|_)(low|high|lower|upper|lo|hi|q0?5|q95|q025|q975|q2_5|q97_5)$")
+#: Result types that record the level of their intervals otherwise than as a ``level``
+#: column or a ``confidence`` (field, column or option), and how: lacstats.hierarchical's
+#: (helper 33's lane in #34) to follow.
+LEVEL_ELSEWHERE = {"HierarchicalResult": "prob", "PosteriorPredictiveCheck": None}
 
 
 def _result_types() -> list[type[Result]]:
@@ -106,7 +115,7 @@ def _savings():
             "new_weekly_cost": [4650.0],
         }
     )
-    return costs.savings(changes, delay_weeks=26)
+    return costs.savings(changes, delay_weeks=26, draws=50, rng=1)  # with its interval
 
 
 def _run_summary(tmp_path: Path):
@@ -167,6 +176,9 @@ EXAMPLES: dict[str, Callable[[Path], Result]] = {
         rng=1,
     ),
     "ValidationReport": lambda _: ssda903.validate(ssda903.fake903_path()),
+    "CostTables": lambda _: publication.cost_tables(
+        ssda903.read(ssda903.fake903_path()), cleaned=_cleaned(), census="2020-03-31"
+    ),
     "Study": lambda _: study.south_east(),
     "Pack": lambda _: reporting.authority_tables(synthetic.complex_lac(rng=2019), "Medway"),
     "RunSummary": _run_summary,
@@ -238,6 +250,20 @@ def test_result_contract(kind, tmp_path):
     unsafe = [column for column in frame.columns if not _IDENTIFIER.match(str(column))]
     assert not unsafe, f"{kind.__name__}.to_frame() has column names {unsafe}"
     assert not frame.attrs, f"{kind.__name__}.to_frame() hides metadata in attrs"
+
+    # one vocabulary: interval bounds are ci_low/ci_high, with the level in the result
+    bounds = [str(c) for c in frame.columns if str(c).endswith(("ci_low", "ci_high"))]
+    other = [str(c) for c in frame.columns if _BOUND.search(str(c)) and str(c) not in bounds]
+    assert not other, f"{kind.__name__}.to_frame(): name interval bounds ci_low/ci_high: {other}"
+    if bounds and _name(kind) not in LEVEL_ELSEWHERE:
+        options = getattr(result, "options", None) or {}
+        recorded = (
+            "level" in frame.columns
+            or "confidence" in frame.columns
+            or isinstance(getattr(result, "confidence", None), float)
+            or "confidence" in options
+        )
+        assert recorded, f"{kind.__name__}: {bounds} without the level of the interval"
 
     data = result.to_dict()
     assert isinstance(data, dict)

@@ -35,10 +35,11 @@ def write_return(folder, year, header_rows, episode_rows, *, uasc_rows=None):
 
 
 def one_child(tmp_path, place="U4", provider="PR1", year=2019, dec="", rne="S", **kw):
+    sex = "M" if year >= 2025 else "1"  # SEX is M, F or U from 2024-25
     return write_return(
         tmp_path,
         year,
-        "1,1,01/06/2005,WBRI,,,\n",
+        f"1,{sex},01/06/2005,WBRI,,,\n",
         f"1,01/05/{year - 1},{rne},C2,N1,{place},{provider},{dec},,,,,,12.5,IN\n",
         **kw,
     )
@@ -193,6 +194,20 @@ def test_code_lists_by_year(tmp_path, year, place, message):
     assert err.value.column == "PLACE"
     assert err.value.rows == [1]
     assert err.value.values == [place]
+
+
+def test_sex_codes_by_year(tmp_path):
+    # 1 and 2 to 2023-24; M, F and U from 2024-25 (the DfE's validator, rule 101)
+    with pytest.raises(ReturnError, match="'1' was retired after 2023-24") as err:
+        ssda903.read(write_return(tmp_path / "a", 2025, "1,1,01/06/2005,WBRI,,,\n", ""), year=2025)
+    assert err.value.column == "SEX"
+    with pytest.raises(ReturnError, match="'M' is valid from 2024-25"):
+        ssda903.read(write_return(tmp_path / "b", 2024, "1,M,01/06/2005,WBRI,,,\n", ""), year=2024)
+    header = "1,M,01/06/2015,WBRI,,,\n2,F,01/06/2016,WBRI,1,,\n"
+    episodes = "1,01/05/2024,S,C2,N1,U4,PR1,,,,,,,,\n2,01/05/2024,S,C2,N1,U4,PR1,,,,,,,,\n"
+    data = ssda903.read(write_return(tmp_path / "c", 2025, header, episodes))
+    cases = ssda903.to_cases(data, census_date="2025-03-31")
+    assert cases["sex"].tolist() == ["male", "female"]
 
 
 def test_new_codes_are_accepted_in_their_year(tmp_path):
@@ -525,8 +540,9 @@ def test_cli_writes_only_aggregate_tables(tmp_path, capsys):
     assert names == [
         "cases_by_setting.csv",
         "cleaning_report.csv",
-        "cost_by_need.csv",
-        "cost_table.csv",
+        "costs_by_age.csv",
+        "costs_by_need.csv",
+        "costs_by_type.csv",
         "files.csv",
         "projection.csv",
     ]

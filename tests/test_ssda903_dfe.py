@@ -31,7 +31,8 @@ RULESET_YEARS = {2023: "lac2022_23", 2024: "lac2023_24", 2025: "lac2024_25", 202
 #: postcodes (the fake return's CSVs have no PL_LA, PL_LOCATION or PL_DISTANCE; the
 #: validator derives them for the 92 episodes whose postcodes are real)
 DIFFERS: dict[str, str] = {
-    code: dfe.REGISTRY[code][0].note for code in ("169", "179", "392a", "406", "420", "1015")
+    code: dfe.REGISTRY[code][0].note
+    for code in ("169", "179", "218", "392a", "406", "420", "1015")
 }
 
 
@@ -42,7 +43,7 @@ def _coverage(case: str, year: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
     ours = data.errors[~own]
     theirs = pd.read_csv(folder / "flags.csv.gz", dtype={"code": str, "child": str})
     rows = []
-    for code in sorted(set(theirs["code"]) | set(ours["rule"]) | set(dfe.REGISTRY)):
+    for code in sorted(set(theirs["code"]) | set(ours["rule"]) | set(dfe.versions(year))):
         a = set(theirs.loc[theirs["code"] == code, ["table", "row"]].itertuples(index=False))
         b = set(
             ours.loc[ours["rule"] == code, ["table", "row"]]
@@ -51,7 +52,7 @@ def _coverage(case: str, year: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
         )
         if not a and not b:
             continue
-        if code not in dfe.REGISTRY:
+        if code not in dfe.versions(year):
             status = "not implemented"
         elif a == b:
             status = "implemented, agrees"
@@ -65,7 +66,8 @@ def _coverage(case: str, year: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
                 "lacstats_flags": len(b),
                 "only_dfe": len(a - b),
                 "only_lacstats": len(b - a),
-                "reason": DIFFERS.get(code, dfe.NOT_IMPLEMENTED.get(code, "")),
+                "reason": DIFFERS.get(code, dfe.NOT_IMPLEMENTED.get(code, ""))
+                or (dfe.versions(year)[code].note if code in dfe.versions(year) else ""),
             }
         )
     return pd.DataFrame(rows), ours, theirs, data.errors[own]
@@ -164,3 +166,28 @@ def test_a_simulated_return_with_planted_errors_code_by_code(planted, capsys):
     assert set(missing["code"]) <= set(dfe.NOT_IMPLEMENTED), missing.to_string(index=False)
     agreeing = table[table["status"] == "implemented, agrees"]
     assert len(agreeing) >= 102
+
+
+@pytest.fixture(scope="module")
+def planted_2025():
+    return _coverage("planted_2025", 2025)
+
+
+def test_a_2024_25_return_with_planted_errors_code_by_code(planted_2025, capsys):
+    # the 2024-25 rules: SEX as M, F or U, social worker episodes, K3
+    table, _ours, _theirs, _ = planted_2025
+    with capsys.disabled():
+        print("\nA 2024-25 return simulated by lacstats with errors planted, by rule code:")
+        print(table["status"].value_counts().to_string())
+        shown = table.assign(reason=table["reason"].str.slice(0, 60))
+        print(shown.to_string(index=False))
+    differing = table[table["status"] == "implemented, differs"]
+    # 146: the validator's 2024-25 list writes K3 as 'k3', flagging the K3 planted here
+    assert set(differing["code"]) <= set(DIFFERS) | {"146"}, differing.to_string(index=False)
+    k3 = differing.set_index("code").loc["146"]
+    assert (k3["dfe_flags"], k3["lacstats_flags"]) == (2, 1)
+    agreeing = table[table["status"] == "implemented, agrees"]
+    assert {"101", "393", "SW12STG2", "SW13STG1", "SW01bSTG1"} <= set(agreeing["code"])
+    assert len(agreeing) >= 94
+    missing = table[table["status"] == "not implemented"]
+    assert set(missing["code"]) <= set(dfe.NOT_IMPLEMENTED), missing.to_string(index=False)

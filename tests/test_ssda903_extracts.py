@@ -504,7 +504,7 @@ def test_cli_tables_of_a_regional_extract(region, tmp_path, capsys):
     small = ledger["suppressed"] == "True"
     assert (ledger.loc[small, "count"] == "c").all()
     assert not pd.to_numeric(ledger.loc[~small, "count"]).between(1, 4).any()
-    by_authority = pd.read_csv(out / "cost_by_authority.csv")
+    by_authority = pd.read_csv(out / "costs_by_authority.csv")
     assert set(by_authority["authority"]) >= {"Bracknell Forest", "Slough", "Synthetic"}
     settings = pd.read_csv(out / "cases_by_setting.csv")
     assert "authority" in settings.columns

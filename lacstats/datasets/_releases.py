@@ -309,7 +309,7 @@ def short_code(authority: str) -> str:
 
 
 def english_authorities() -> pd.DataFrame:
-    """English local authorities of the DfE releases 2015-2019: ``authority``,
+    """English local authorities of the DfE releases 2015-2019. Columns: ``authority``,
     ``la_code``, ``authority_type`` and ``region`` (see :func:`authorities`).
 
     Examples
@@ -405,7 +405,9 @@ def authority_frame(year: int = 2017, authorities: Any = None) -> pd.DataFrame:
 
 def south_east_authorities(year: int = 2017) -> pd.DataFrame:
     """The 19 South East authorities of the Complex LAC project: :func:`authority_frame`
-    for ``year`` restricted to :data:`SOUTH_EAST`, without the ``region`` column.
+    for ``year`` restricted to :data:`SOUTH_EAST`. Columns: those of
+    :func:`authority_frame` but ``region``, from ``authority``, ``la_code`` and
+    ``authority_type`` to ``lac_10_plus`` and the placement counts.
 
     Examples
     --------
@@ -505,7 +507,7 @@ _OFSTED_PROVIDERS = {2016: "Ofsted_providers_at_31_Mar_2016.csv"}
 
 def ofsted_providers(year: int = 2016) -> pd.DataFrame:
     """Ofsted's children's social care providers and places at 31 March ``year``
-    (provider level; names and addresses redacted in the release): ``urn``,
+    (provider level; names and addresses redacted in the release). Columns: ``urn``,
     ``provision_type`` (``Children's home``, ``Secure children's home``, ``Independent
     Fostering Agency``, ...; the release's own spelling, trimmed, "Children's Home" read as
     "Children's home"), ``registration_status``, ``region`` (Government Office Region),

@@ -117,12 +117,12 @@ def national_panel(years=range(2015, 2020)) -> pd.DataFrame:
     """Children looked after at 31 March by authority and year (DfE releases 2015-2019):
     one row per authority and year, 152 authorities a year.
 
-    Identity: ``la_number`` (the DfE LA number; one id across the code changes of Gateshead
+    Identity columns: ``year``, ``la_number`` (the DfE LA number; one id across the code changes of Gateshead
     and Northumberland and Bedford's renaming), ``authority`` (latest name),
     ``authority_published`` and ``la_code`` (as that year's release printed them),
     ``region``, ``authority_type``, ``published_in`` (the release of the row's counts).
 
-    Counts (nullable integers; missing where the release suppressed a cell, ``x`` or ``c``,
+    Count columns (nullable integers; missing where the release suppressed a cell, ``x`` or ``c``,
     or did not publish it): those of :func:`lacstats.datasets.authority_frame` (total, age
     bands, UASC, placement types, providers, boundary), ``residential_care``
     (``secure_homes_hostels`` + ``other_residential``: secure units, children's homes,

@@ -201,7 +201,7 @@ def stock_revisions(
     cleaned_to: Any = None,
 ) -> pd.DataFrame:
     """How each return up to ``year`` revised the count of children looked after at the
-    end of the year before it: ``authority``, ``year`` (the revising return's),
+    end of the year before it. Columns: ``authority``, ``year`` (the revising return's),
     ``first`` (the count the earlier return reported), ``revised`` (the count the later
     one reports for the same day) and ``log_ratio``. Late records (a child's period of
     care first reported a year late) make the ratio exceed one.

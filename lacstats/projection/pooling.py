@@ -53,7 +53,7 @@ class GammaPoisson(Result):
     >>> round(fit.shape, 3), round(fit.mean, 4), round(fit.rate, 2)
     (1.841, 0.1619, 11.37)
     >>> fit.to_frame().columns.tolist()
-    ['unit', 'events', 'exposure', 'raw_rate', 'estimate', 'ci_low', 'ci_high', 'shrinkage']
+    ['unit', 'events', 'exposure', 'raw_rate', 'estimate', 'ci_low', 'ci_high', 'level', 'shrinkage']
     """
 
     shape: float
@@ -82,8 +82,11 @@ class GammaPoisson(Result):
         a, b = self.shape + self.counts, self.rate + self.exposure
         return stats.gamma.ppf(tail, a) / b, stats.gamma.ppf(1 - tail, a) / b
 
-    def to_frame(self) -> pd.DataFrame:
-        low, high = self.interval()
+    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
+        """Each unit's events, exposure, raw rate and posterior mean rate (``estimate``),
+        with its central posterior interval ``ci_low`` to ``ci_high`` of probability
+        ``level`` and the weight of the regional rate (``shrinkage``)."""
+        low, high = self.interval(level)
         labels = self.labels or tuple(str(i) for i in range(len(self.counts)))
         with np.errstate(divide="ignore", invalid="ignore"):
             raw = np.where(self.exposure > 0, self.counts / self.exposure, np.nan)
@@ -96,6 +99,7 @@ class GammaPoisson(Result):
                 "estimate": self.posterior_mean(),
                 "ci_low": low,
                 "ci_high": high,
+                "level": level,
                 "shrinkage": self.shrinkage(),
             }
         )

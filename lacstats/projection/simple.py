@@ -53,7 +53,9 @@ def mix_cost(
 
     ``mix`` has one row per period and one column per placement type (children);
     ``unit_costs`` maps placement types to a weekly cost. Placement types without a unit
-    cost are left out of the totals and listed in ``unpriced``.
+    cost are left out of the totals and listed in ``unpriced``. Columns: ``period`` (the
+    index of ``mix``), ``children_priced``, ``weekly_cost``, ``annual_cost`` (``weeks`` a
+    year) and ``unpriced``.
 
     Examples
     --------
@@ -96,8 +98,10 @@ def rate_projection(
     ``population`` in the target year. The rate's interval treats the observed count as
     Poisson (exact gamma limits, Garwood 1936), so the projection's interval is the
     uncertainty of the rate; it does not include uncertainty in the population
-    projection. Columns: ``rate`` (per ``per`` children), ``rate_low``, ``rate_high``,
-    ``projected``, ``projected_low``, ``projected_high``, ``change``.
+    projection. Columns: ``by``, ``children``, ``population``, ``population_projected``,
+    ``rate`` (per ``per`` children), ``rate_ci_low``, ``rate_ci_high``, ``projected``,
+    ``projected_ci_low``, ``projected_ci_high``, ``level`` (the intervals' probability,
+    ``confidence``), ``change``.
 
     Examples
     --------
@@ -105,8 +109,8 @@ def rate_projection(
     >>> from lacstats import projection
     >>> observed = pd.DataFrame({"area": ["South East"], "children": [6557], "population": [1_000_000]})
     >>> target = pd.DataFrame({"area": ["South East"], "population": [1_050_000]})
-    >>> projection.rate_projection(observed, target)[["area", "rate", "projected", "projected_low", "projected_high"]].round(1)
-             area  rate  projected  projected_low  projected_high
+    >>> projection.rate_projection(observed, target)[["area", "rate", "projected", "projected_ci_low", "projected_ci_high"]].round(1)
+             area  rate  projected  projected_ci_low  projected_ci_high
     0  South East  65.6     6884.8         6719.2          7053.5
     """
     from scipy import stats
@@ -148,10 +152,11 @@ def rate_projection(
         {by: merged[by], "children": count, "population": base, "population_projected": target}
     )
     out["rate"] = count / base * per
-    out["rate_low"] = low / base * per
-    out["rate_high"] = high / base * per
+    out["rate_ci_low"] = low / base * per
+    out["rate_ci_high"] = high / base * per
     out["projected"] = count / base * target
-    out["projected_low"] = low / base * target
-    out["projected_high"] = high / base * target
+    out["projected_ci_low"] = low / base * target
+    out["projected_ci_high"] = high / base * target
+    out["level"] = confidence
     out["change"] = out["projected"] - count
     return out

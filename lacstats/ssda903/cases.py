@@ -35,6 +35,9 @@ __all__ = [
 DISTANCE_UNKNOWN = 999.9
 #: A child who is placed with a provider not expected for the placement: no provider group.
 _NO_PROVIDER = "N/A"
+#: SEX as the return writes it (1 and 2 to 2023-24; M, F and U from 2024-25) to the case
+#: table's sex (U, unknown, is missing).
+SEXES = {"1": "male", "2": "female", "M": "male", "F": "female"}
 #: The authority of returns that do not name theirs, unless ``authority=`` says.
 DEFAULT_AUTHORITY = "Synthetic authority"
 
@@ -513,7 +516,7 @@ def _case_rows(cleaned, now, census, names) -> pd.DataFrame:
             "authority_type": now["authority"].map(names["authority_type"]).to_numpy(dtype=object),
             "la_code": la_code.astype(object).astype(str),
             "age": age_in_years(dob, census).to_numpy(),
-            "sex": child_values(cleaned, now, "SEX").map({"1": "male", "2": "female"}),
+            "sex": child_values(cleaned, now, "SEX").map(SEXES),
             "uasc": _uasc_at(cleaned.children, now["child_key"], census),
             "placement_setting": now["placement_setting"],
             "registered": now["registered"],

@@ -93,7 +93,7 @@ def simulate(
     out = {}
     for year in years:
         live = _one_year(episodes, year)
-        kids = header[header["CHILD"].isin(live["CHILD"])]
+        kids = _sexes(header[header["CHILD"].isin(live["CHILD"])], year)
         if tables == "all":
             out[year] = {
                 name: _as_text(frame)
@@ -261,7 +261,8 @@ def _full_return(
     )
     # OC2: looked after since before 1 April, in care on 31 March, no new period in the year
     began = episodes.groupby("CHILD")["DECOM"].min()
-    open_end = episodes[episodes["DEC"].isna()]["CHILD"].unique()
+    # in care on 31 March: an episode open then, or ending on that day
+    open_end = episodes[episodes["DEC"].isna() | (episodes["DEC"] >= end)]["CHILD"].unique()
     twelve = began[(began < start)].index.intersection(open_end)
     born = kids["DOB"].reindex(twelve)
     sdq = (born + pd.DateOffset(years=4) <= end) & (born + pd.DateOffset(years=17) > start)
@@ -283,10 +284,11 @@ def _full_return(
             }
         ),
     )
-    # adoption: the decision and AD1 of children whose episode ended adopted this year
-    adopted = episodes[episodes["REC"].eq("E11") & episodes["DEC"].between(start, end)]
+    # adoption: the decision for every child placed for adoption (A4), and the AD1 record
+    # of those whose episode ended adopted this year
+    placement = episodes[episodes["PLACE"].eq("A4")].drop_duplicates("CHILD")
     starts = episodes[episodes["RNE"].eq("S")].groupby("CHILD")["DECOM"].max()
-    placed = adopted.set_index("CHILD")["DECOM"]
+    placed = placement.set_index("CHILD")["DECOM"]
     began = pd.to_datetime(starts.reindex(placed.index))
     decided = placed - pd.Timedelta(days=30)
     decided = decided.where(began.isna() | (decided >= began), began)
@@ -294,13 +296,15 @@ def _full_return(
         "placed_for_adoption",
         pd.DataFrame({"CHILD": placed.index, "DATE_PLACED": decided.to_numpy()}),
     )
+    adopted = episodes[episodes["REC"].eq("E11") & episodes["DEC"].between(start, end)]
+    adopted = placed.index.isin(adopted["CHILD"])
     out["ad1"] = table(
         "ad1",
         pd.DataFrame(
             {
-                "CHILD": placed.index,
-                "DATE_INT": decided.to_numpy(),
-                "DATE_MATCH": placed.to_numpy(),
+                "CHILD": placed.index[adopted],
+                "DATE_INT": decided.to_numpy()[adopted],
+                "DATE_MATCH": placed.to_numpy()[adopted],
                 "FOSTER_CARE": "0",
                 "NB_ADOPTR": "1",
                 "SEX_ADOPTR": "M1",
@@ -339,6 +343,7 @@ def _full_return(
                 "CHILD": first.index,
                 "SW_ID": "SW" + pd.Series(first.index).astype(str).to_numpy(),
                 "SW_DECOM": first.clip(lower=start).to_numpy(),
+                "SW_REASON": "MANAGE",
             }
         )
     out["sw_episodes"] = table("sw_episodes", social)
@@ -355,12 +360,14 @@ def simulate_region(
     rng: int | np.random.Generator | None = None,
     mean_stay_years: float | Mapping[str, float] = 2.2,
     move_every_days: float | Mapping[str, float] = 500,
+    tables: str = "core",
 ) -> dict[str, pd.DataFrame]:
     """A regional extract: one table each of header and episodes for every authority and
     year, with ``LA`` and ``YEAR`` columns (the layout of the regional pipelines) and
     dates as datetimes. ``authorities`` maps names to the children looked after at a
     year end; the rates may differ by authority (a mapping) or be shared (a number).
-    Identifiers repeat across authorities, as they do in real extracts.
+    Identifiers repeat across authorities, as they do in real extracts. With
+    ``tables="all"``, every table of the return, as :func:`simulate` makes them.
 
     Examples
     --------
@@ -371,21 +378,36 @@ def simulate_region(
     >>> sorted(extract["episodes"]["LA"].unique())
     ['Kent', 'Medway']
     """
+    if tables not in ("core", "all"):
+        raise ValueError(f"tables must be 'core' or 'all', got {tables!r}")
     generator = np.random.default_rng(rng)
-    headers, episodes = [], []
+    parts: dict[str, list[pd.DataFrame]] = {}
     for name, size in authorities.items():
         stay = mean_stay_years[name] if isinstance(mean_stay_years, Mapping) else mean_stay_years
         moves = move_every_days[name] if isinstance(move_every_days, Mapping) else move_every_days
         header, spells = _children_and_episodes(generator, years, size, stay, moves, 100000)
+        extra = None
+        if tables == "all":
+            extra = generator.spawn(1)[0]  # the core tables' draws are left as they were
+            header, spells = _as_full(header, spells, extra)
         for year in years:
             live = _one_year(spells, year)
-            kids = header[header["CHILD"].isin(live["CHILD"])]
-            headers.append(kids.assign(LA=name, YEAR=year))
-            episodes.append(live.assign(LA=name, YEAR=year))
-    return {
-        "header": pd.concat(headers, ignore_index=True),
-        "episodes": pd.concat(episodes, ignore_index=True),
-    }
+            kids = _sexes(header[header["CHILD"].isin(live["CHILD"])], year)
+            found = (
+                _full_return(kids, live, year, extra)
+                if extra is not None
+                else {"header": kids, "episodes": live}
+            )
+            for table, frame in found.items():
+                parts.setdefault(table, []).append(frame.assign(LA=name, YEAR=year))
+    return {table: pd.concat(frames, ignore_index=True) for table, frames in parts.items()}
+
+
+def _sexes(header: pd.DataFrame, year: int) -> pd.DataFrame:
+    """SEX as the year's return writes it: 1 and 2 to 2023-24, M and F from 2024-25."""
+    if year < 2025:
+        return header
+    return header.assign(SEX=header["SEX"].map({"1": "M", "2": "F"}))
 
 
 def _children_and_episodes(generator, years, children, mean_stay_years, move_every_days, first):

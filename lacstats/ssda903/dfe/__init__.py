@@ -32,6 +32,7 @@ from lacstats.ssda903.dfe import (  # noqa: F401 - the rules register themselves
     _header,
     _outcomes,
     _reviews,
+    _social_workers,
 )
 from lacstats.ssda903.dfe._context import Context
 from lacstats.ssda903.dfe._registry import FIRST_YEAR, LAST_YEAR, REGISTRY, Rule, as_mask

@@ -53,25 +53,34 @@ rule(
 )(lambda c: _order_without_decision(c, "D1"))
 
 
-@rule(
-    "557",
-    "Child for whom the decision was made that they should be placed for adoption has left "
-    "care but was not adopted and information on the decision that they should no longer be "
-    "placed for adoption items has not been completed.",
-    fields=("DATE_PLACED_CEASED", "REASON_PLACED_CEASED", "PLACE", "LS", "REC"),
-    needs=("episodes", "placed_for_adoption"),
-    last=2024,
-)
-def _557(c: Context):
-    e, p = c["episodes"], c["placed_for_adoption"]
-    placed = e["PLACE"].isin(ADOPTION_PLACES) | e["LS"].isin(["D1", "E1"])
-    left = ~e["REC"].isin(["E11", "E12"]) & e["REC"].notna() & e["REC"].ne("X1")
-    asked = placed & left
-    incomplete = p["DATE_PLACED_CEASED"].isna() | p["REASON_PLACED_CEASED"].isna()
-    flagged = asked & (
-        ~c.has(e, "placed_for_adoption") | c.has(e, "placed_for_adoption", incomplete)
-    )
-    return {"episodes": flagged, "placed_for_adoption": incomplete & c.has(p, "episodes", asked)}
+def _557(orders: tuple[str, ...]):
+    def check(c: Context):
+        e, p = c["episodes"], c["placed_for_adoption"]
+        placed = e["PLACE"].isin(ADOPTION_PLACES) | e["LS"].isin(orders)
+        left = ~e["REC"].isin(["E11", "E12"]) & e["REC"].notna() & e["REC"].ne("X1")
+        asked = placed & left
+        incomplete = p["DATE_PLACED_CEASED"].isna() | p["REASON_PLACED_CEASED"].isna()
+        unrecorded = ~c.has(e, "placed_for_adoption") | c.has(e, "placed_for_adoption", incomplete)
+        return {
+            "episodes": asked & unrecorded,
+            "placed_for_adoption": incomplete & c.has(p, "episodes", asked),
+        }
+
+    return check
+
+
+# freeing orders (D1) are no longer a legal status from 2024-25
+for _orders, _first, _last in ((("D1", "E1"), 2018, 2024), (("E1",), 2025, 2026)):
+    rule(
+        "557",
+        "Child for whom the decision was made that they should be placed for adoption has left "
+        "care but was not adopted and information on the decision that they should no longer "
+        "be placed for adoption items has not been completed.",
+        fields=("DATE_PLACED_CEASED", "REASON_PLACED_CEASED", "PLACE", "LS", "REC"),
+        needs=("episodes", "placed_for_adoption"),
+        first=_first,
+        last=_last,
+    )(_557(_orders))
 
 
 @rule(

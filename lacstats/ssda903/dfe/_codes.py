@@ -60,6 +60,14 @@ def _listed(table: str, column: str, codes: tuple[str, ...], *, blank_ok: bool =
 rule("101", "Gender code is not valid.", fields=("SEX",), needs=("header",), last=2024)(
     _code_rule("header", "SEX", blank_ok=False)
 )
+# from 2024-25, M, F or U (codes.toml holds each year's list)
+rule(
+    "101",
+    "The child or young person’s reported sex is not valid.",
+    fields=("SEX",),
+    needs=("header",),
+    first=2025,
+)(_code_rule("header", "SEX", blank_ok=False))
 rule(
     "103",
     "The ethnicity code is either not valid or has not been entered.",
@@ -75,9 +83,26 @@ rule("144", "The legal status code is not a valid code.", fields=("LS",))(
 rule("145", "Category of need code is not a valid code.", fields=("CIN",))(
     _code_rule("episodes", "CIN")
 )
-rule("146", "Placement type code is not a valid code.", fields=("PLACE",), last=2024)(
-    _code_rule("episodes", "PLACE")
-)
+for _first, _last, _note in (
+    (2018, 2024, ""),
+    (
+        2025,
+        2025,
+        (
+            "the DfE's validator lists K3 as 'k3' in its 2024-25 rule and so flags every K3 "
+            "placement; the guide adds K3 from 2024-25, and lacstats accepts it"
+        ),
+    ),
+    (2026, 2026, ""),
+):
+    rule(
+        "146",
+        "Placement type code is not a valid code.",
+        fields=("PLACE",),
+        first=_first,
+        last=_last,
+        note=_note,
+    )(_code_rule("episodes", "PLACE"))
 rule("149", "Reason episode ceased code is not valid. ", fields=("REC",))(
     _code_rule("episodes", "REC")
 )

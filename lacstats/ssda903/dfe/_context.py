@@ -58,13 +58,14 @@ CODED = {
 
 
 def _upper(values: pd.Series) -> pd.Series:
-    """Text in upper case (as object), each distinct value once."""
-    array = values.to_numpy(dtype=object)
-    codes, uniques = pd.factorize(array, use_na_sentinel=True)
-    if not len(uniques):
-        return pd.Series(array, index=values.index, dtype=object)
-    upper = np.array([str(u).upper() for u in uniques] + [None], dtype=object)
-    return pd.Series(upper[codes], index=values.index, dtype=object)
+    """Text in upper case as a categorical (each distinct value upper-cased once; equality
+    and membership are then comparisons of small integer codes)."""
+    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    upper = pd.Index([str(u).upper() for u in uniques], dtype=object)
+    merged, categories = pd.factorize(upper)
+    mapped = np.append(merged, -1)[codes] if len(uniques) else codes
+    categorical = pd.Categorical.from_codes(mapped, categories=pd.Index(categories, dtype=object))
+    return pd.Series(categorical, index=values.index)
 
 
 class Context:
@@ -82,6 +83,10 @@ class Context:
     ):
         self.present = set(present if present is not None else tables)
         self.la_codes = dict(la_codes or {})
+        self._key_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._lookup_cache: dict[tuple, np.ndarray] = {}
+        self._pick_cache: dict[tuple, pd.Series] = {}
+        self._bound_cache: dict[tuple, pd.Series] = {}
         frames = {}
         for name in TABLES:
             frame = tables.get(name)
@@ -134,28 +139,81 @@ class Context:
 
     def start(self, frame: pd.DataFrame) -> pd.Series:
         """1 April that opens each row's collection year."""
-        return _dates(frame["YEAR"] - 1, 4, 1, frame.index)
+        return self._bound(frame, "start")
 
     def end(self, frame: pd.DataFrame) -> pd.Series:
         """31 March that closes each row's collection year."""
-        return _dates(frame["YEAR"], 3, 31, frame.index)
+        return self._bound(frame, "end")
+
+    def _bound(self, frame: pd.DataFrame, which: str) -> pd.Series:
+        memo = (id(frame), len(frame), which)
+        found = self._bound_cache.get(memo)
+        if found is None:
+            years = frame["YEAR"].to_numpy(dtype=np.int64)
+            distinct, at = np.unique(years, return_inverse=True)
+            days = np.array(
+                [
+                    np.datetime64(f"{y - 1}-04-01" if which == "start" else f"{y}-03-31", "ns")
+                    for y in distinct
+                ],
+                dtype="datetime64[ns]",
+            )
+            found = pd.Series(
+                days[at] if len(days) else years.astype("datetime64[ns]"), index=frame.index
+            )
+            self._bound_cache[memo] = found
+        return found
+
+    def _keys(self, other: str) -> tuple[np.ndarray, np.ndarray]:
+        """The distinct child keys of table ``other`` (sorted) and the position of each
+        key's first row."""
+        found = self._key_cache.get(other)
+        if found is None:
+            keys = self.t[other]["_key"].to_numpy()
+            unique, first = np.unique(keys, return_index=True)
+            found = (unique, first)
+            self._key_cache[other] = found
+        return found
+
+    def _lookup(self, frame: pd.DataFrame, other: str) -> np.ndarray:
+        """For each row of ``frame``, the position of its child's first row in ``other``
+        (-1 when there is none)."""
+        cache_key = (id(frame), len(frame), other)
+        found = self._lookup_cache.get(cache_key)
+        if found is None:
+            unique, first = self._keys(other)
+            keys = frame["_key"].to_numpy()
+            at = np.searchsorted(unique, keys)
+            at = np.minimum(at, max(len(unique) - 1, 0))
+            hit = (len(unique) > 0) & (keys >= 0)
+            hit = hit & (unique[at] == keys) if len(unique) else np.zeros(len(keys), bool)
+            found = np.where(hit, first[at] if len(unique) else -1, -1)
+            self._lookup_cache[cache_key] = found
+        return found
 
     def has(self, frame: pd.DataFrame, other: str, where: Any = None) -> np.ndarray:
         """Whether each row's child (in the same return) has a row in table ``other``
         (restricted to the rows ``where``)."""
-        keys = self.t[other]["_key"].to_numpy()
-        if where is not None:
-            keys = keys[np.asarray(where, dtype=bool)]
-        return np.isin(frame["_key"].to_numpy(), keys) & (frame["_key"].to_numpy() >= 0)
+        if where is None:
+            return self._lookup(frame, other) >= 0
+        keys = self.t[other]["_key"].to_numpy()[np.asarray(where, dtype=bool)]
+        known = np.unique(keys)
+        mine = frame["_key"].to_numpy()
+        if not len(known):
+            return np.zeros(len(mine), dtype=bool)
+        at = np.minimum(np.searchsorted(known, mine), len(known) - 1)
+        return (known[at] == mine) & (mine >= 0)
 
     def value(self, frame: pd.DataFrame, other: str, column: str) -> pd.Series:
         """For each row, ``column`` of the child's first row in table ``other`` of the same
         return (missing when there is none)."""
-        source = self.t[other]
-        first = source.drop_duplicates("_key")
-        found = pd.Series(first[column].to_numpy(), index=first["_key"].to_numpy())
-        out = found.reindex(frame["_key"].to_numpy())
-        return pd.Series(out.to_numpy(), index=frame.index)
+        at = self._lookup(frame, other)
+        source = self.t[other][column]
+        values = source.to_numpy()
+        if not len(values):
+            return pd.Series(np.full(len(frame), None), index=frame.index, dtype=source.dtype)
+        picked = pd.Series(values[np.maximum(at, 0)], index=frame.index, dtype=source.dtype)
+        return picked.where(at >= 0)
 
     def per_child(self, frame: pd.DataFrame, values: Any, how: str) -> pd.Series:
         """``how`` ("any", "all", "sum", "max", "min", "count") of ``values`` over each
@@ -233,11 +291,23 @@ class Context:
         return self._pick(column, *self._previous)
 
     def _pick(self, column: str, at: np.ndarray, exists: np.ndarray) -> pd.Series:
+        memo = (column, id(at))
+        found = self._pick_cache.get(memo)
+        if found is not None:
+            return found
         e = self.t["episodes"]
         values = e[column]
-        picked = values.iloc[np.where(exists, at, 0)].to_numpy() if len(e) else values.to_numpy()
-        out = pd.Series(picked, index=e.index, dtype=values.dtype)
-        return out.where(exists)
+        where = np.where(exists, at, 0)
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            codes = values.cat.codes.to_numpy()
+            picked = np.where(exists, codes[where] if len(codes) else codes, -1)
+            out = pd.Series(pd.Categorical.from_codes(picked, dtype=values.dtype), index=e.index)
+        else:
+            array = values.to_numpy()
+            taken = array[where] if len(array) else array
+            out = pd.Series(taken, index=e.index, dtype=values.dtype).where(exists)
+        self._pick_cache[memo] = out
+        return out
 
     @cached_property
     def first_episode(self) -> np.ndarray:
@@ -270,12 +340,6 @@ class Context:
     def continuously(self, frame: pd.DataFrame) -> pd.Series:
         """Whether each row's child was looked after continuously for 12 months."""
         return self.spread(frame, self.looked_after_continuously, fill=False).astype(bool)
-
-
-def _dates(year: pd.Series, month: int, day: int, index: pd.Index) -> pd.Series:
-    parts = pd.DataFrame({"year": year.to_numpy(dtype=np.int64), "month": month, "day": day})
-    out = pd.to_datetime(parts) if len(parts) else pd.Series(dtype="datetime64[ns]")
-    return pd.Series(np.asarray(out, dtype="datetime64[ns]"), index=index)
 
 
 def add_years(dates: pd.Series, years: int) -> pd.Series:

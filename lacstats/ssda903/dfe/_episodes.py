@@ -38,16 +38,31 @@ def _213(c: Context):
     return {"episodes": e["PLACE"].isin(TEMPORARY) & e["PLACE_PROVIDER"].notna()}
 
 
-@rule(
-    "222",
-    "Ofsted Unique reference number (URN) should not be recorded for this placement type.",
-    fields=("URN",),
-    last=2023,
-)
-def _222(c: Context):
-    e = c["episodes"]
-    places = ("H5", "P1", "P2", "P3", "R1", "R2", "R5", *TEMPORARY, "Z1")
-    return {"episodes": e["PLACE"].isin(places) & e["URN"].notna() & e["URN"].ne("XXXXXXX")}
+def _222(places: tuple[str, ...]):
+    def check(c: Context):
+        e = c["episodes"]
+        urn = e["URN"].notna() & e["URN"].ne("XXXXXXX")
+        return {"episodes": e["PLACE"].isin(places) & urn}
+
+    return check
+
+
+_NO_URN = ("P1", "P3", "R1", "R2", "R5", *TEMPORARY)
+# the placements that have no Ofsted URN, by the years of the DfE's versions of the rule:
+# H5 needs one from 28 October 2023, P2 is retired, Z1 is split into Z11-Z14 in 2025-26
+for _places, _first, _last in (
+    (("H5", "P2", *_NO_URN, "Z1"), 2018, 2023),
+    (("P2", *_NO_URN, "Z1"), 2024, 2024),
+    ((*_NO_URN, "Z1"), 2025, 2025),
+    ((*_NO_URN, "Z11", "Z12", "Z13", "Z14"), 2026, 2026),
+):
+    rule(
+        "222",
+        "Ofsted Unique reference number (URN) should not be recorded for this placement type.",
+        fields=("URN",),
+        first=_first,
+        last=_last,
+    )(_222(_places))
 
 
 @rule(
@@ -841,7 +856,7 @@ def _1015(c: Context):
     own = e["PLACE_PROVIDER"].eq("PR1") & ~e["LS"].isin(SHORT_BREAKS) & ~fostering
     own &= e["LS"].notna() & e["PLACE"].notna()
     la = c.la_code(e)
-    return {"episodes": own & la.notna() & e["PL_LA"].ne(la)}
+    return {"episodes": own & la.notna() & e["PL_LA"].ne(la) & _written_in(c, "PL_LA")}
 
 
 @rule(
@@ -854,3 +869,31 @@ def _504(c: Context):
     e = c["episodes"]
     continues = c.previous("REC").eq("X1") & (c.previous("DEC") == e["DECOM"])
     return {"episodes": c.has_previous & continues & (e["CIN"] != c.previous("CIN"))}
+
+
+def _218(exempt: tuple[str, ...]):
+    def check(c: Context):
+        e = c["episodes"]
+        # a PL_LA of Scotland, Wales, Northern Ireland or a crown dependency (the DfE's
+        # validator also reads a blank PL_LA, which it cannot derive, as outside England)
+        written = e["PL_LA"].astype(object).where(e["PL_LA"].notna(), "NAN")
+        outside = written.astype(str).str.upper().str.startswith(("N", "W", "S", "C"))
+        since = (e["DEC"] >= c.start(e)) | e["DEC"].isna()
+        return {"episodes": since & e["URN"].isna() & ~e["PLACE"].isin(exempt) & ~outside}
+
+    return check
+
+
+for _places, _first, _last in (
+    (("H5", "P2", *_NO_URN, "Z1"), 2018, 2024),
+    ((*_NO_URN, "Z1"), 2025, 2025),
+    ((*_NO_URN, "Z11", "Z12", "Z13", "Z14"), 2026, 2026),
+):
+    rule(
+        "218",
+        "Ofsted Unique reference number (URN) is required.",
+        fields=("URN",),
+        first=_first,
+        last=_last,
+        note=DERIVED,
+    )(_218(_places))

@@ -48,33 +48,45 @@ def _165(c: Context):
     return {"header": header, "oc3": wrong_child | maybe_child}
 
 
-@rule(
-    "393",
-    "Child is looked after but mother field is not completed.",
-    fields=("MOTHER",),
-    needs=("header", "episodes"),
-    last=2024,
-)
-def _393(c: Context):
-    e, h = c["episodes"], c["header"]
-    care = ~e["LS"].isin(SHORT_BREAKS)
-    return {"header": h["SEX"].eq("2") & c.has(h, "episodes", care) & h["MOTHER"].isna()}
+def _393(female: str):
+    def check(c: Context):
+        e, h = c["episodes"], c["header"]
+        care = ~e["LS"].isin(SHORT_BREAKS)
+        return {"header": h["SEX"].eq(female) & c.has(h, "episodes", care) & h["MOTHER"].isna()}
+
+    return check
 
 
-@rule(
-    "607",
-    "Child ceased to be looked after in the year, but mother field has not been completed.",
-    fields=("DEC", "REC", "MOTHER", "LS", "SEX"),
-    needs=("header", "episodes"),
-    last=2024,
+_393_MESSAGE = "Child is looked after but mother field is not completed."
+rule("393", _393_MESSAGE, fields=("MOTHER",), needs=("header", "episodes"), last=2024)(_393("2"))
+# from 2024-25 SEX is written M, F or U
+rule("393", _393_MESSAGE, fields=("MOTHER",), needs=("header", "episodes"), first=2025)(_393("F"))
+
+
+def _607(female: str):
+    def check(c: Context):
+        e, h = c["episodes"], c["header"]
+        ceased = e["DEC"].notna() & e["REC"].notna() & e["REC"].ne("X1")
+        in_year = (e["DEC"] >= c.start(e)) & (e["DEC"] <= c.end(e))
+        unset = c.value(e, "header", "SEX").eq(female) & c.value(e, "header", "MOTHER").isna()
+        flagged = ceased & ~e["LS"].isin(SHORT_BREAKS) & in_year & unset & c.has(e, "header")
+        return {"episodes": flagged, "header": c.has(h, "episodes", flagged)}
+
+    return check
+
+
+_607_MESSAGE = (
+    "Child ceased to be looked after in the year, but mother field has not been completed."
 )
-def _607(c: Context):
-    e, h = c["episodes"], c["header"]
-    ceased = e["DEC"].notna() & e["REC"].notna() & e["REC"].ne("X1")
-    in_year = (e["DEC"] >= c.start(e)) & (e["DEC"] <= c.end(e))
-    female = c.value(e, "header", "SEX").eq("2") & c.value(e, "header", "MOTHER").isna()
-    flagged = ceased & ~e["LS"].isin(SHORT_BREAKS) & in_year & female & c.has(e, "header")
-    return {"episodes": flagged, "header": c.has(h, "episodes", flagged)}
+for _female, _first, _last in (("2", 2018, 2024), ("F", 2025, 2026)):
+    rule(
+        "607",
+        _607_MESSAGE,
+        fields=("DEC", "REC", "MOTHER", "LS", "SEX"),
+        needs=("header", "episodes"),
+        first=_first,
+        last=_last,
+    )(_607(_female))
 
 
 @rule(
@@ -92,16 +104,28 @@ def _168(c: Context):
     return {"header": ~valid.astype(bool) & h["UPN"].notna()}
 
 
-@rule(
+def _174(male: str):
+    def check(c: Context):
+        h = c["header"]
+        return {"header": h["SEX"].astype(str).eq(male) & h["MC_DOB"].notna()}
+
+    return check
+
+
+rule(
     "174",
     "Mother's child date of birth is recorded but gender shows that the child is a male.",
     fields=("SEX", "MC_DOB"),
     needs=("header",),
     last=2024,
-)
-def _174(c: Context):
-    h = c["header"]
-    return {"header": h["SEX"].astype(str).eq("1") & h["MC_DOB"].notna()}
+)(_174("1"))
+rule(
+    "174",
+    "Mother's child date of birth is recorded but sex shows that the child is a male.",
+    fields=("SEX", "MC_DOB"),
+    needs=("header",),
+    first=2025,
+)(_174("M"))
 
 
 @rule(
@@ -160,3 +184,18 @@ def _386(c: Context):
     eighteen = c.value(e, "header", "DOB") + pd.DateOffset(years=18)
     known = eighteen.notna() & e["DEC"].notna()
     return {"episodes": known & e["REC"].isin(["E11", "E12"]) & ~(eighteen > e["DEC"])}
+
+
+@rule(
+    "620",
+    "Child has been recorded as a mother, but date of birth shows that the mother is under 11 "
+    "years of age.",
+    fields=("MOTHER", "DOB"),
+    needs=("header",),
+)
+def _620(c: Context):
+    h = c["header"]
+    return {
+        "header": h["MOTHER"].astype(str).eq("1")
+        & (h["DOB"] + pd.DateOffset(years=11) > c.start(h))
+    }

@@ -81,7 +81,10 @@ def as_mask(values: Any, n: int) -> np.ndarray:
     """A rule's flags for one table as a boolean array of length ``n`` (missing is not a
     flag)."""
     if isinstance(values, pd.Series):
-        values = values.astype("boolean").fillna(False).to_numpy(dtype=bool)
+        if values.dtype == bool:
+            values = values.to_numpy(copy=True)
+        else:
+            values = values.astype("boolean").fillna(False).to_numpy(dtype=bool)
     out = np.asarray(values)
     if out.dtype != bool:
         out = pd.Series(out).astype("boolean").fillna(False).to_numpy(dtype=bool)
