@@ -63,6 +63,8 @@ SHARES = {
         "placed with private providers",
     ),
 }
+#: the ranked figures name this many highest and lowest authorities beside the study's
+NAMED_EXTREMES = 5
 #: tidy measure -> the release's column, for the checks against published totals
 PUBLISHED = {
     "lac_total": "CLA_Mar{year}",
@@ -153,6 +155,7 @@ def run(ctx) -> None:
                 national=100 * extra[f"{key}_national_{LATEST}"][0],
                 xlabel=f"% {label}, {LATEST} (partial pooling, {PROB:.0%} intervals)",
                 marked_label=marked_label,
+                extremes=NAMED_EXTREMES,
             ),
         )
 
@@ -181,6 +184,7 @@ def run(ctx) -> None:
             national=extra[f"rate_national_{LATEST}"][0],
             xlabel=f"looked after per 10,000 children, {LATEST} ({PROB:.0%} intervals)",
             marked_label=marked_label,
+            extremes=NAMED_EXTREMES,
         ),
     )
     ctx.table("national_positions", pd.concat(positions, ignore_index=True).round(5))
@@ -440,9 +444,13 @@ def _summarise(ctx, key, fit, rows, response, trials, label, transform):
         "share_region": float(100 * shares.set_index("component").loc["region", "share"]),
         "share_authority": float(100 * shares.set_index("component").loc["authority", "share"]),
         "rows_missing": int(fit.design.n_dropped),
+        "named_extremes": NAMED_EXTREMES,  # the figure labels as many highest and lowest
     }
     extra = {
-        f"{key}_national_{LATEST}": (national_value, f"{label}: national level, fraction"),
+        f"{key}_national_{LATEST}": (
+            national_value,
+            f"{label}: national level, {'fraction' if key != 'rate' else 'per 10,000 children'}",
+        ),
         f"{key}_national_{LATEST}_display": (round(scale * national_value, 1), unit),
         f"{key}_trend_per_year": (
             round(float(np.mean(slope)), 4),

@@ -155,7 +155,8 @@ def fan_chart(projection: Any, *, title: str | None = None, largest: int = 4) ->
     table = projection.publishable()
     region = table["authority"].iloc[-1]
     table = table[table["authority"] == region]
-    fig = Figure(figsize=(9, 3.6))
+    # constrained: a title over the two panels' own titles never overlaps them
+    fig = Figure(figsize=(9, 3.6), layout="constrained")
     left, right = fig.subplots(1, 2)
     total = table[table["placement_type"] == "All"]
     left.fill_between(
@@ -298,6 +299,17 @@ def true_versus_estimated(recovery: pd.DataFrame, *, level: float) -> Figure:
     return fig
 
 
+def _pounds_log_axis(ax: Any) -> None:
+    """A log y axis of weekly costs labelled as a reader writes them (£500, £1,000, £2,000,
+    £5,000), not in powers of ten."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"£{value:,.0f}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def cost_by_risk_band(cases: pd.DataFrame, *, high_cost: float, data: str) -> Figure:
     """Box plots of weekly cost (log scale) by band of risk score, without outliers (no
     single child is drawn), with the high-cost line.
@@ -318,10 +330,10 @@ def cost_by_risk_band(cases: pd.DataFrame, *, high_cost: float, data: str) -> Fi
     ax = fig.subplots()
     groups = [cases.loc[bands == b, "weekly_cost"].to_numpy() for b in bands.cat.categories]
     ax.boxplot(groups, tick_labels=list(bands.cat.categories), showfliers=False)
-    ax.set_yscale("log")
+    _pounds_log_axis(ax)
     ax.axhline(high_cost, color="firebrick", lw=1, ls="--")
     ax.set_xlabel("risk score (sum of seven risk factors, 7-35)")
-    ax.set_ylabel("weekly cost (GBP, log scale)")
+    ax.set_ylabel("weekly cost (£, log scale)")
     ax.set_title(f"Weekly cost by risk score band ({data})")
     return fig
 
@@ -339,6 +351,10 @@ def risk_cost_lines(lines: dict[str, dict[str, Any]]) -> Figure:
     >>> figure = plots.risk_cost_lines(lines)
     >>> figure.axes[0].get_yscale()
     'log'
+    >>> figure.canvas.draw()
+    >>> low, high = figure.axes[0].get_ylim()
+    >>> [t.get_text() for t in figure.axes[0].get_yticklabels() if low <= t.get_position()[1] <= high]
+    ['£1,000']
     """
     import matplotlib
 
@@ -354,9 +370,9 @@ def risk_cost_lines(lines: dict[str, dict[str, Any]]) -> Figure:
             alpha=0.6,
         )
         ax.plot(line["grid"], line["fitted"], color=colour, label=label)
-    ax.set_yscale("log")
+    _pounds_log_axis(ax)
     ax.set_xlabel("risk score (sum of seven risk factors)")
-    ax.set_ylabel("weekly cost, GBP (log scale)")
+    ax.set_ylabel("weekly cost (£, log scale)")
     ax.set_title("Weekly cost and risk score: binned means and fitted lines")
     ax.legend(frameon=False, fontsize=8)
     return fig

@@ -23,6 +23,9 @@ import typst
 
 from lacstats import paper
 
+#: a whole ``--fast`` run of the seed study (conftest's, shared with test_reproduce)
+pytestmark = pytest.mark.slow
+
 TEMPLATES = {"paper": paper.SEED, "study": paper.STUDY}
 #: Each template on the seed run, and the methods paper on a copy without the national
 #: analysis (which a run may leave out): every section must read without it.
@@ -227,3 +230,50 @@ def test_no_figure_splits_a_paragraph(compiled):
                 )
     assert found >= (5 if name.startswith("paper") else 2)
     assert problems == [], problems
+
+
+def _brackets(text: str) -> list[str]:
+    """Each bracket opened inside another, and each bracket that follows another's close
+    ("(Creative Research Systems, 2012) (its rounded ...)"): "(Hennig, 2007))" reads as a
+    typo and a citation beside an aside as two asides."""
+    found = []
+    depth = 0
+    for i, char in enumerate(text):
+        if char == "(":
+            if depth:
+                found.append(text[max(0, i - 60) : i + 40])
+            depth += 1
+        elif char == ")":
+            depth = max(0, depth - 1)
+    found += [text[max(0, m.start() - 60) : m.end() + 40] for m in re.finditer(r"\) \(", text)]
+    return found
+
+
+def test_the_bracket_check_catches_nesting_and_neighbours():
+    assert _brackets("as poLCA (Linzer and Lewis, 2011) treats them") == []
+    assert len(_brackets("the Jaccard criterion (Hennig (2007)) says")) == 1
+    assert len(_brackets("the calculator (CRS, 2012) (its rounded quantile)")) == 1
+
+
+def test_no_bracket_nests_in_another_or_follows_another(compiled, pdf_text):
+    """The text and the captions before the references (whose entries bracket their own
+    parts) and the appendix's tables after them."""
+    _, pdf, _ = compiled
+    text = pdf_text(pdf)
+    before, _, after = text.partition(" References ")
+    after = after.partition(" Appendix")[2]
+    assert _brackets(before) + _brackets(after) == []
+
+
+def test_quotes_and_apostrophes_are_the_typesetters(compiled):
+    """Text from the results (a table's label, a reason) is set with curly quotes and
+    apostrophes as typst sets the prose: "children's homes" in a table beside "children’s
+    homes" in the text reads as two hands."""
+    _, pdf, _ = compiled
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext is not installed (Debian: poppler-utils): no text check")
+    text = subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", str(pdf), "-"], check=True, capture_output=True
+    ).stdout.decode("utf-8")
+    straight = [text[max(0, m.start() - 40) : m.end() + 20] for m in re.finditer("['\"]", text)]
+    assert straight == []
