@@ -233,3 +233,15 @@ def test_the_semicolon_scan(source, caught):
 def test_no_semicolon_is_swallowed_by_an_embedded_expression(template):
     """ "80.3% of 152 the median is ..." lost its semicolon to ``#real(...);``."""
     assert swallowed_semicolons(template.read_text(encoding="utf-8")) == []
+
+
+def test_every_report_in_the_bibliography_says_what_kind_it_is():
+    """A @techreport without a type is listed as "... Looked After Children. technical
+    report." (lower case, and true of none of them)."""
+    text = BIB.read_text(encoding="utf-8")
+    untyped = [
+        key
+        for kind, key, body in re.findall(r"@(\w+)\{(\w+),(.*?)\n\}", text, re.DOTALL)
+        if kind == "techreport" and not re.search(r"^\s*type\s*=", body, re.MULTILINE)
+    ]
+    assert untyped == []
