@@ -68,6 +68,13 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON, default=False)
+def tests_slow(session: nox.Session) -> None:
+    """Run only the tests marked slow (the long reference fits and whole runs): CI runs
+    `nox -s tests` and then this, so that together they run every test once."""
+    _pytest(session, "-m", "slow")
+
+
+@nox.session(python=PYTHON, default=False)
 def tests_all(session: nox.Session) -> None:
     """Run every test, the slow ones included (as CI does, from .ci/run)."""
     _pytest(session)

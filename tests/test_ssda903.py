@@ -558,3 +558,56 @@ def test_cli_writes_only_aggregate_tables(tmp_path, capsys):
     assert cli.main(["ssda903", str(bad), "--out", str(out)]) == 2
     assert "missing column" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == before
+
+
+def test_a_date_of_birth_typed_as_1900_is_out_of_range(tmp_path):
+    # no child of a return is over 25 at the start of its collection year (the DfE's rule
+    # 351 in csc-validator-be-903): lacstats' own reading stops on it, naming the cell,
+    # rather than cleaning every episode away as past the 18th birthday
+    folder = write_return(
+        tmp_path, 2019, "1,1,01/01/1900,WBRI,,,\n", "1,01/05/2018,S,C2,N1,U4,PR1,,,,,,,,\n"
+    )
+    with pytest.raises(
+        ReturnError, match=r"column 'DOB': before 01/04/1993: the child would be over 25"
+    ) as err:
+        ssda903.read(folder)
+    assert (err.value.file, err.value.rows, err.value.values) == (
+        "2019-header.csv",
+        [1],
+        ["1900-01-01"],
+    )
+    found = ssda903.read(folder, errors="report", rules="all").errors
+    assert set(found.loc[found["column"] == "DOB", "rule"]) == {"date_out_of_range", "351"}
+    # 25 at the start of the year is in range (a care leaver's return runs to 25)
+    ok = write_return(
+        tmp_path / "ok", 2019, "1,1,01/04/1993,WBRI,,,\n", "1,01/05/2018,S,C2,N1,U4,PR1,,,,,,,,\n"
+    )
+    assert not (ssda903.read(ok, errors="report").errors["rule"] == "date_out_of_range").any()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: ssda903.read(123), r"argument 'path' must be a file's path .* got int"),
+        (lambda: ssda903.read([]), r"no files given"),
+        (lambda: ssda903.read([ssda903.fake903_path(), None]), r"argument 'path' .* got NoneType"),
+    ],
+)
+def test_read_refuses_what_is_not_a_path(call, message):
+    with pytest.raises(DataError, match=message):
+        call()
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"leaving_age": -1}, r"'leaving_age' must be a whole number of years from 16 to 25.*-1"),
+        ({"leaving_age": 18.5}, r"'leaving_age' .* got 18.5"),
+        ({"leaving_age": True}, r"'leaving_age' .* got True"),
+        ({"continues": "P"}, r"'continues' must be a list of RNE codes"),
+    ],
+)
+def test_clean_refuses_impossible_options(fake, options, message):
+    with pytest.raises(DataError, match=message):
+        ssda903.clean(fake, **options)
+    assert ssda903.clean(fake, leaving_age=21).summary() != ssda903.clean(fake).summary()

@@ -29,7 +29,8 @@ RULESET_YEARS = {2023: "lac2022_23", 2024: "lac2023_24", 2025: "lac2024_25", 202
 #: code -> why lacstats flags other rows than the validator does (lacstats is right, or
 #: cannot do what the validator does): the rules on the fields the DfE derives from
 #: postcodes (the fake return's CSVs have no PL_LA, PL_LOCATION or PL_DISTANCE; the
-#: validator derives them for the 92 episodes whose postcodes are real)
+#: validator derives them for the 92 episodes whose postcodes are real; lacstats reports
+#: the rules on columns no file wrote as not checked, where these do not write them)
 DIFFERS: dict[str, str] = {
     code: dfe.REGISTRY[code][0].note
     for code in ("169", "179", "218", "392a", "406", "420", "1015")
@@ -191,3 +192,46 @@ def test_a_2024_25_return_with_planted_errors_code_by_code(planted_2025, capsys)
     assert len(agreeing) >= 94
     missing = table[table["status"] == "not implemented"]
     assert set(missing["code"]) <= set(dfe.NOT_IMPLEMENTED), missing.to_string(index=False)
+
+
+def test_a_column_no_file_wrote_is_not_checked_and_says_so(tmp_path):
+    # a regional extract leaves columns out (postcodes, MOTHER, REASON_PLACE_CHANGE): the
+    # DfE's rules on them are listed as not checked, not run on blanks that are not there;
+    # the same column written but blank is checked (rule 392b: no postcodes recorded)
+    extract = ssda903.simulate_region({"Kent": 40}, years=[2020, 2021], rng=5, tables="all")
+    episodes = extract["episodes"]
+    for name, frame in (
+        ("written", episodes.assign(HOME_POST=None, PL_POST=None)),
+        ("absent", episodes.drop(columns=["HOME_POST", "PL_POST"])),
+    ):
+        folder = tmp_path / name
+        folder.mkdir()
+        extract["header"].to_csv(folder / "SSDA903_Header_merged.csv", index=False)
+        frame.to_csv(folder / "SSDA903_Episodes_merged.csv", index=False)
+    written = ssda903.validate(tmp_path / "written")
+    absent = ssda903.validate(tmp_path / "absent")
+    # every episode open in the year lacks both postcodes: 392b flags each of them
+    assert (
+        written.by_rule.set_index("rule").loc["392b", "problems"]
+        == len(written.problems[written.problems["rule"] == "392b"])
+        > 0
+    )
+    assert "392b" not in set(written.unchecked["rule"])
+    row = absent.by_rule.set_index("rule").loc["392b"]
+    assert (row["problems"], row["not_checked"]) == (0, "HOME_POST, PL_POST")
+    assert "392b" in absent.to_dict()["rules_not_checked"]
+    assert "392b" not in set(absent.problems["rule"])
+    assert "rule(s) not checked: the files do not have column(s) HOME_POST" in absent.summary()
+    # a rule on columns that are there is checked the same way in both
+    assert absent.by_rule.set_index("rule").loc["148", "not_checked"] == ""
+
+
+def test_absent_fields_looks_in_the_tables_that_hold_the_field():
+    rule = dfe.REGISTRY["393"][0]  # MOTHER, a Header column, for an episodes rule
+    assert "MOTHER" in rule.fields
+    wrote = {"header": ["CHILD", "SEX", "DOB", "ETHNIC"], "episodes": ["CHILD", "DECOM"]}
+    assert "MOTHER" in dfe.absent_fields(rule, wrote, ["header", "episodes"])
+    wrote["header"].append("MOTHER")
+    assert "MOTHER" not in dfe.absent_fields(rule, wrote, ["header", "episodes"])
+    # nothing known of what was written: every field counts as written
+    assert dfe.absent_fields(rule, None, None) == ()

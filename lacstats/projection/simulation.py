@@ -58,8 +58,12 @@ def simulate_drifting_region(
         Share of new periods of care missing from the return of the year they start in
         (reported by the next return, if still open in its year).
 
-    Also returned, ``rates``: each authority's entry rate (children a month) and monthly
-    rate of leaving by collection year.
+    Returns
+    -------
+    dict
+        ``header`` and ``episodes`` as the extract's files hold them, and ``rates``: each
+        authority's entry rate (children a month) and monthly rate of leaving by
+        collection year.
 
     Examples
     --------

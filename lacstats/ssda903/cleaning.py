@@ -222,6 +222,22 @@ def clean(
             f"clean needs a Return (lacstats.ssda903.read), got {type(data).__name__}",
             column="data",
         )
+    if (
+        isinstance(leaving_age, bool)
+        or not isinstance(leaving_age, int | np.integer)
+        or not 16 <= leaving_age <= 25
+    ):
+        raise DataError(
+            f"argument 'leaving_age' must be a whole number of years from 16 to 25 (care "
+            f"ends at 18; care leavers are supported to 25), got {leaving_age!r}",
+            column="leaving_age",
+        )
+    if isinstance(continues, str) or not all(isinstance(c, str) for c in continues):
+        raise DataError(
+            f"argument 'continues' must be a list of RNE codes such as ['P', 'T'], got "
+            f"{continues!r}",
+            column="continues",
+        )
     if len(data.errors) and data.mode == "report":
         raise DataError(
             f"these returns have {len(data.errors)} problem(s) (read with errors='report'); "

@@ -46,6 +46,7 @@ and counts them in ``Return.ledger`` by authority and year.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
@@ -56,7 +57,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lacstats.errors import DataError
+from lacstats.errors import DataError, path_argument
 from lacstats.io import read_table
 from lacstats.results import Result, jsonable
 from lacstats.ssda903 import validation
@@ -96,7 +97,9 @@ class Return(Result):
     ``files`` has one row per file, authority and year with its ``date_format`` and how it
     was dated (``dated_by``); ``errors`` the problems found (see
     :data:`lacstats.ssda903.validation.RULES`); ``ledger`` the rows ``errors="drop"``
-    left out, by authority and year; ``authorities`` how each label was matched.
+    left out, by authority and year; ``authorities`` how each label was matched;
+    ``written`` the columns each table's files wrote (a regional extract often leaves
+    some out, such as the postcodes: the rules on those columns cannot be checked).
 
     Examples
     --------
@@ -117,6 +120,7 @@ class Return(Result):
     mode: str = "raise"
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     empty: tuple[str, ...] = ()
+    written: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def table(self, name: str) -> pd.DataFrame:
         """Any table of the return by name (:data:`~lacstats.ssda903.TABLES`): ``header``,
@@ -236,7 +240,14 @@ def _ledger(rows: list[tuple]) -> pd.DataFrame:
 
 def _files(path: str | Path | Iterable[str | Path]) -> list[tuple[Path, str | None]]:
     """Each table file with the authority folder it sits in (one folder per authority)."""
-    given = [path] if isinstance(path, (str, Path)) else list(path)
+    if isinstance(path, (str, os.PathLike)):
+        given = [path_argument(path, "path")]
+    elif isinstance(path, Iterable) and not isinstance(path, (bytes, dict)):
+        given = [path_argument(item, "path") for item in path]
+        if not given:
+            raise ReturnError("no files given (an empty list of paths)", column="path")
+    else:
+        path_argument(path, "path")  # the error names the argument and the type
     out: list[tuple[Path, str | None]] = []
     for item in map(Path, given):
         if item.is_dir():
@@ -793,6 +804,7 @@ def _assemble(
         kind: (pd.concat(frames, ignore_index=True) if frames else _empty(TABLES[kind]))
         for kind, frames in typed.items()
     }
+    written = _written_columns(parts)
     if not any(s.table == "header" for s in sources):
         found.append(
             validation.structural(
@@ -821,7 +833,7 @@ def _assemble(
         read = {s.table for s in sources if not s.missing}
         known = names.dropna(subset=["la_code"])
         la_codes = dict(zip(known["authority"], known["la_code"], strict=True))
-        found.append(dfe.run(combined, present=read, la_codes=la_codes))
+        found.append(dfe.run(combined, present=read, la_codes=la_codes, written=written))
     for kind, frame in combined.items():
         kept = [c for c in frame.columns if c.endswith(validation.UNCHECKED)]
         if kept:
@@ -852,7 +864,20 @@ def _assemble(
         authorities=names.reset_index(drop=True),
         skipped=skipped,
         mode=errors,
+        written=written,
     )
+
+
+def _written_columns(parts: list[_Part]) -> dict[str, tuple[str, ...]]:
+    """The columns of the specification each table's files wrote (in any file)."""
+    out: dict[str, set[str]] = {}
+    for part in parts:
+        spec = TABLES[part.source.table]
+        known = {*spec.required, *spec.optional}
+        out.setdefault(part.source.table, set()).update(
+            c for c in part.source.text.columns if c in known
+        )
+    return {table: tuple(sorted(columns)) for table, columns in sorted(out.items())}
 
 
 def _part(source: _Source, year, authority, found) -> _Part:

@@ -22,7 +22,7 @@ import pandas as pd
 from lacstats import cells
 from lacstats.results import Result, jsonable
 from lacstats.ssda903 import dfe
-from lacstats.ssda903.codes import year_label
+from lacstats.ssda903.codes import CORE_TABLES, year_label
 from lacstats.ssda903.reading import Return, read
 
 __all__ = ["ValidationReport", "validate"]
@@ -35,7 +35,10 @@ class ValidationReport(Result):
     ``problems`` has one row per problem (authority, table, file, year, row, column,
     value, rule, message; ``rule`` is a DfE code such as ``148`` or a name of lacstats'
     own); ``by_rule`` every rule that applies to the years read (``rule``, ``source``,
-    ``finds``, ``first_year``, ``last_year``) with its count of ``problems``;
+    ``finds``, ``first_year``, ``last_year``) with its count of ``problems`` and
+    ``not_checked``, the columns it needs that no file wrote (blank when it was checked:
+    a regional extract without postcodes cannot be checked for them, and a rule is never
+    counted as passing on columns that are not there);
     ``by_file`` the counts by authority, file, year and rule; ``files`` the files read
     and how each was dated; ``read`` the summary of what was read.
 
@@ -44,7 +47,7 @@ class ValidationReport(Result):
     >>> from lacstats import ssda903
     >>> report = ssda903.validate(ssda903.fake903_path())
     >>> report.n_problems > 0, report.by_rule.columns.tolist()
-    (True, ['rule', 'source', 'finds', 'first_year', 'last_year', 'problems'])
+    (True, ['rule', 'source', 'finds', 'first_year', 'last_year', 'problems', 'not_checked'])
     >>> report.by_rule.set_index("rule").loc["148", "problems"]
     np.int64(996)
     """
@@ -59,6 +62,11 @@ class ValidationReport(Result):
     @property
     def n_problems(self) -> int:
         return len(self.problems)
+
+    @property
+    def unchecked(self) -> pd.DataFrame:
+        """The rules not checked, for columns no file wrote."""
+        return self.by_rule[self.by_rule["not_checked"] != ""].reset_index(drop=True)
 
     def found(self) -> pd.DataFrame:
         """The rules that found problems, most first."""
@@ -86,8 +94,15 @@ class ValidationReport(Result):
 
     def summary(self) -> str:
         years = ", ".join(year_label(y) for y in self.years)
+        checked = len(self.by_rule) - len(self.unchecked)
         lines = [f"{self.read}", f"{self.n_problems} problem(s) under {len(self.found())} rule(s)"]
-        lines[1] += f" of {len(self.by_rule)} checked ({years})" if years else ""
+        lines[1] += f" of {checked} checked ({years})" if years else ""
+        if len(self.unchecked):
+            absent = sorted({c for v in self.unchecked["not_checked"] for c in v.split(", ")})
+            lines.append(
+                f"{len(self.unchecked)} rule(s) not checked: the files do not have "
+                f"column(s) {', '.join(absent)}"
+            )
         if self.n_problems:
             shown = self.found()[["rule", "source", "problems", "finds"]].head(20)
             shown = shown.assign(finds=shown["finds"].str.slice(0, 70))
@@ -100,7 +115,8 @@ class ValidationReport(Result):
             {
                 "problems": self.n_problems,
                 "years": list(self.years),
-                "rules_checked": int(len(self.by_rule)),
+                "rules_checked": int(len(self.by_rule) - len(self.unchecked)),
+                "rules_not_checked": sorted(set(map(str, self.unchecked["rule"]))),
                 "by_rule": {
                     str(r): int(n) for r, n in zip(found["rule"], found["problems"], strict=True)
                 },
@@ -151,13 +167,15 @@ def validate(
         )
     problems = data.errors.reset_index(drop=True)
     years = tuple(data.years)
-    rules = _rules_of(years)
+    rules = _rules_of(years, data.written, _present(data))
     counts = problems.groupby("rule").size()
     by_rule = rules.assign(problems=rules["rule"].map(counts).fillna(0).astype("int64"))
     unlisted = sorted(set(counts.index) - set(by_rule["rule"]))
     if unlisted:  # a rule of a year not read (cannot happen with read's problems)
         extra = pd.DataFrame({"rule": unlisted, "problems": [int(counts[r]) for r in unlisted]})
         by_rule = pd.concat([by_rule, extra], ignore_index=True)
+    by_rule["not_checked"] = by_rule["not_checked"].fillna("")
+    by_rule = by_rule[[*(c for c in by_rule.columns if c != "not_checked"), "not_checked"]]
     by_file = (
         problems.groupby(["authority", "file", "year", "rule"], dropna=False)
         .size()
@@ -174,12 +192,29 @@ def validate(
     )
 
 
-def _rules_of(years: tuple[int, ...]) -> pd.DataFrame:
+def _present(data: Return) -> set[str]:
+    """The tables read (a file of them, even empty of rows)."""
+    return set(data.written) | {t for t in CORE_TABLES if len(data.table(t))}
+
+
+def _rules_of(
+    years: tuple[int, ...], written: dict[str, tuple[str, ...]], present: set[str]
+) -> pd.DataFrame:
     """Every rule of the years read: lacstats' own, then the DfE's (a rule the DfE changed
-    appears once per version)."""
+    appears once per version), with the columns each could not check (``not_checked``)."""
     tables = [dfe.rule_table(y) for y in years] if years else [dfe.rule_table()]
     table = pd.concat(tables, ignore_index=True).drop_duplicates(
         ["code", "source", "first_year", "last_year"]
     )
     table = table.rename(columns={"code": "rule", "message": "finds"})
-    return table[["rule", "source", "finds", "first_year", "last_year"]].reset_index(drop=True)
+    versions = {(v.code, v.first, v.last): v for found in dfe.REGISTRY.values() for v in found}
+    table["not_checked"] = [
+        ", ".join(dfe.absent_fields(versions[(code, int(first), int(last))], written, present))
+        if source == "DfE"
+        else ""
+        for code, source, first, last in zip(
+            table["rule"], table["source"], table["first_year"], table["last_year"], strict=True
+        )
+    ]
+    columns = ["rule", "source", "finds", "first_year", "last_year", "not_checked"]
+    return table[columns].reset_index(drop=True)

@@ -51,7 +51,8 @@ RULES: dict[str, str] = {
     "blank": "a cell the specification requires is blank",
     "date_format": "not a date in the format of the file's dates (dd/mm/yyyy or yyyy-mm-dd)",
     "code": "not a code of that year's code list",
-    "date_out_of_range": "a start or birth date after the end of its return's collection year",
+    "date_out_of_range": "a start or birth date after the end of its return's collection "
+    "year, or a birth date that makes the child over 25 at its start",
     "dec_before_decom": "an episode ending (DEC) before it starts (DECOM)",
     "distance": "a PL_DISTANCE that is not a distance in miles (0 to 999.9)",
     "provider_blank": "PLACE_PROVIDER blank for a placement that has a provider",
@@ -403,10 +404,17 @@ def _written(dates: pd.Series, cells: pd.DataFrame, column: str) -> pd.Series:
 def _out_of_range(out: pd.DataFrame, table: TableSpec, meta: pd.DataFrame, fmt) -> list:
     found = []
     ends = year_ends(meta["YEAR"])
+    # no child of a return is over 25 at the start of its collection year (the DfE's
+    # rule 351): a DOB before that is a typing error, such as 01/01/1900
+    earliest = year_ends(meta["YEAR"] - OLDEST - 1) + pd.Timedelta(days=1)
     for column in ("DECOM", "DOB"):
         if column not in out or column not in table.dates:
             continue
         late = (out[column] > ends).fillna(False).to_numpy(dtype=bool)
+        early = np.zeros(len(out), dtype=bool)
+        if column == "DOB":
+            early = (out[column] < earliest).fillna(False).to_numpy(dtype=bool)
+        written = out[column].dt.strftime("%Y-%m-%d").astype(object)
         if late.any():
             found.append(
                 problems_at(
@@ -417,13 +425,32 @@ def _out_of_range(out: pd.DataFrame, table: TableSpec, meta: pd.DataFrame, fmt) 
                     "after the end of the collection year, "
                     + ends.dt.strftime("%d/%m/%Y").astype(object)
                     + "; the return is dated from its other rows",
-                    out[column].dt.strftime("%Y-%m-%d").astype(object),
+                    written,
                 )
             )
+        if early.any():
+            found.append(
+                problems_at(
+                    meta,
+                    early,
+                    column,
+                    "date_out_of_range",
+                    "before "
+                    + earliest.dt.strftime("%d/%m/%Y").astype(object)
+                    + f": the child would be over {OLDEST} at the start of the collection year",
+                    written,
+                )
+            )
+        if late.any() or early.any():
             # the date as written, for the DfE's rules (which judge it themselves)
             out[f"_{column}{UNCHECKED}"] = out[column]
-            out.loc[late, column] = pd.NaT
+            out.loc[late | early, column] = pd.NaT
     return found
+
+
+#: The oldest a child of a return can be at the start of its collection year (a care
+#: leaver's return runs to 25): an older date of birth is out of range.
+OLDEST = 25
 
 
 #: The suffix of the columns that keep a date out of range as written, until the DfE's

@@ -25,6 +25,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from lacstats.ssda903.codes import CORE_TABLES, TABLES
 from lacstats.ssda903.dfe import (  # noqa: F401 - the rules register themselves
     _adoption,
     _codes,
@@ -38,7 +39,16 @@ from lacstats.ssda903.dfe._context import Context
 from lacstats.ssda903.dfe._registry import FIRST_YEAR, LAST_YEAR, REGISTRY, Rule, as_mask
 from lacstats.ssda903.validation import PROBLEM_COLUMNS, RULES, no_problems
 
-__all__ = ["FIRST_YEAR", "LAST_YEAR", "NOT_IMPLEMENTED", "REGISTRY", "Rule", "rule_table", "run"]
+__all__ = [
+    "FIRST_YEAR",
+    "LAST_YEAR",
+    "NOT_IMPLEMENTED",
+    "REGISTRY",
+    "Rule",
+    "absent_fields",
+    "rule_table",
+    "run",
+]
 
 #: DfE rules lacstats does not run, with why.
 NOT_IMPLEMENTED: dict[str, str] = {
@@ -104,19 +114,52 @@ def rule_table(year: int | None = None) -> pd.DataFrame:
     return table.drop(columns=["_order", "_number"]).reset_index(drop=True)
 
 
+def absent_fields(
+    version: Rule, written: dict[str, Iterable[str]] | None, present: Iterable[str] | None
+) -> tuple[str, ...]:
+    """The fields of rule ``version`` that no file of the tables it needs wrote
+    (``written``: the columns each table's files wrote, as
+    :attr:`lacstats.ssda903.Return.written`); such a rule cannot be checked. A table not
+    in ``written`` counts as writing every column.
+
+    Examples
+    --------
+    >>> from lacstats.ssda903 import dfe
+    >>> rule = dfe.REGISTRY["225"][0]
+    >>> dfe.absent_fields(rule, {"episodes": ["CHILD", "DECOM", "RNE"]}, ["episodes"])
+    ('REASON_PLACE_CHANGE',)
+    """
+    if not written:
+        return ()
+    read = set(present) if present is not None else set(written)
+    out = []
+    for name in version.fields:
+        holders = [
+            t
+            for t in dict.fromkeys((*version.needs, *CORE_TABLES))
+            if t in TABLES and t in read and name in (*TABLES[t].required, *TABLES[t].optional)
+        ]
+        if holders and all(t in written and name not in set(written[t]) for t in holders):
+            out.append(name)
+    return tuple(out)
+
+
 def run(
     tables: dict[str, pd.DataFrame],
     *,
     present: Iterable[str] | None = None,
     codes: Iterable[str] | None = None,
     la_codes: dict[str, str] | None = None,
+    written: dict[str, Iterable[str]] | None = None,
 ) -> pd.DataFrame:
     """The DfE's rules on typed tables (as :attr:`lacstats.ssda903.Return.tables`, the
     core tables included): one problem per flagged row, ``rule`` the DfE's code. Rows are
     flagged only in the collection years the rule applies in; a rule needing a table that
-    was not read (``present``) is not run. ``codes`` picks rules by code; ``la_codes``
-    gives each authority's ONS code (the rules that compare PL_LA with the authority's
-    own code check only the authorities it names).
+    was not read (``present``) is not run, nor one whose fields no file wrote
+    (``written``, the columns each table's files wrote: a regional extract without
+    postcodes cannot be checked for them, see :func:`absent_fields`). ``codes`` picks
+    rules by code; ``la_codes`` gives each authority's ONS code (the rules that compare
+    PL_LA with the authority's own code check only the authorities it names).
 
     Examples
     --------
@@ -143,6 +186,8 @@ def run(
             if not any(version.applies(y) for y in years):
                 continue
             if not set(version.needs) <= context.present:
+                continue
+            if absent_fields(version, written, context.present):
                 continue
             flagged = version.check(context)
             for table, values in flagged.items():
