@@ -129,7 +129,7 @@ def run(ctx) -> None:
     _published_checks(ctx, panel)
 
     numbers: dict = {}
-    positions, summary = [], []
+    positions, summary, by_year = [], [], []
     # the study's authorities, as the figures' legends name them
     marked_label = ctx.study.region or ctx.study.title
     for key, (response, trials, _years, label) in SHARES.items():
@@ -140,9 +140,12 @@ def run(ctx) -> None:
         if ctx.fast:
             options = sampling
         fit = model.fit(rows, rng=gen, progress=ctx.bars, check=check, **options)
-        table, extra, row = _summarise(ctx, key, fit, rows, response, trials, label, special.expit)
+        table, extra, row, years = _summarise(
+            ctx, key, fit, rows, response, trials, label, special.expit
+        )
         positions.append(table)
         summary.append(row)
+        by_year.extend(years)
         numbers.update(extra)
         ctx.figure(
             f"caterpillar_{key}",
@@ -164,7 +167,7 @@ def run(ctx) -> None:
     ctx.progress(f"[{NAME}] sampling rate")
     options = sampling if ctx.fast else {**sampling, "draws": MORE_DRAWS["rate"]}
     fit = model.fit(rates, rng=gen, progress=ctx.bars, check=check, **options)
-    table, extra, row = _summarise(
+    table, extra, row, years = _summarise(
         ctx,
         "rate",
         fit,
@@ -176,6 +179,7 @@ def run(ctx) -> None:
     )
     positions.append(table)
     summary.append(row)
+    by_year.extend(years)
     numbers.update(extra)
     ctx.figure(
         "caterpillar_rate",
@@ -190,6 +194,8 @@ def run(ctx) -> None:
     ctx.table("national_positions", pd.concat(positions, ignore_index=True).round(5))
     # the paper's table by measure: each figure in the unit a reader uses
     ctx.table("national_summary", pd.DataFrame(summary).round(4))
+    # the appendix's table by measure and year
+    ctx.table("national_by_year", pd.DataFrame(by_year).round(4))
     numbers.update(_sufficiency(ctx, panel))
     ctx.numbers(**numbers)
     ctx.settings(
@@ -468,7 +474,30 @@ def _summarise(ctx, key, fit, rows, response, trials, label, transform):
     }
     for _, row in shares.iterrows():
         extra[f"{key}_share_{row['component']}"] = (round(100 * row["share"], 1), "percent")
-    return table, extra, summary_row
+    # the national level in each year the model saw, beside the LA rows' pooled figure
+    by_year = []
+    for year in sorted(int(y) for y in rows["year"].unique()):
+        e = fit.predict(national.assign(year_c=year - CENTRE_YEAR), kind="linear")[:, 0]
+        v = scale * transform(e)
+        known = rows[rows["year"] == year].dropna(subset=[response, trials])
+        by_year.append(
+            {
+                "measure": key,
+                "label": label,
+                "unit": summary_row["unit"],
+                "year": year,
+                "national": float(np.mean(v)),
+                "national_low": float(np.quantile(v, lo)),
+                "national_high": float(np.quantile(v, hi)),
+                "pooled": float(
+                    (100 if key != "rate" else 1e4)
+                    * known[response].astype(float).sum()
+                    / known[trials].astype(float).sum()
+                ),
+                "authorities": int(known["authority"].nunique()),
+            }
+        )
+    return table, extra, summary_row, by_year
 
 
 # -- sufficiency by region ----------------------------------------------------------------------
