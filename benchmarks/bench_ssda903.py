@@ -76,7 +76,7 @@ def _child(task: str, folder: str) -> None:
         report = ssda903.validate(data)
         cleaned = ssda903.clean(data)
         steps["clean"] = time.perf_counter() - start - steps["read"]
-        cases = ssda903.to_cases(cleaned, census_date="2025-03-31")
+        cases = ssda903.case_table(cleaned, census_date="2025-03-31").cases
         steps["cases"] = time.perf_counter() - start - steps["read"] - steps["clean"]
         figures = {
             **steps,

@@ -217,7 +217,7 @@ def cost_tables(
         return _published_costs(table, keys[0])
 
     several = len(cleaned.authorities) > 1
-    cases = ssda903.to_cases(cleaned, census_date=day, la_code=la_code)
+    cases = ssda903.case_table(cleaned, census_date=day, la_code=la_code).cases
     groups = ["authority", "placement_setting"] if several else ["placement_setting"]
     settings = (
         cases.groupby(groups, observed=True)

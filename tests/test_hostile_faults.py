@@ -517,8 +517,10 @@ def test_any_argument_is_accepted_or_one_line(option, value):
         ),
         (lambda c: reporting.region_suppression(c, threshold=0), "threshold"),
         (
-            lambda c: ssda903.to_cases(
-                ssda903.read(ssda903.fake903_path()), census_date="31/13/2019"
+            lambda c: (
+                ssda903.case_table(
+                    ssda903.read(ssda903.fake903_path()), census_date="31/13/2019"
+                ).cases
             ),
             "no such day",
         ),
@@ -531,9 +533,9 @@ def test_api_misuse_is_a_lacstats_error(cases, call, message):
 
 def test_census_date_is_day_first_in_the_api():
     cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
-    day_first = ssda903.to_cases(cleaned, census_date="01/03/2019")
-    iso = ssda903.to_cases(cleaned, census_date="2019-03-01")
-    january = ssda903.to_cases(cleaned, census_date="2019-01-03")
+    day_first = ssda903.case_table(cleaned, census_date="01/03/2019").cases
+    iso = ssda903.case_table(cleaned, census_date="2019-03-01").cases
+    january = ssda903.case_table(cleaned, census_date="2019-01-03").cases
     assert len(day_first) == len(iso)
     assert day_first["case_id"].tolist() == iso["case_id"].tolist()
     assert len(january) != len(iso) or day_first["age"].tolist() != january["age"].tolist()

@@ -69,7 +69,7 @@ def test_census_count_equals_open_episodes_of_that_return(tmp_path):
     folder = ssda903.fake903_path()
     one_year = ssda903.read([folder / "2018-header.csv", folder / "2018-episodes.csv"])
     raw = pd.read_csv(folder / "2018-episodes.csv", dtype=str)
-    cases = ssda903.to_cases(one_year, census_date="2019-03-31")
+    cases = ssda903.case_table(one_year, census_date="2019-03-31").cases
     assert len(cases) == raw.loc[raw["DEC"].isna(), "CHILD"].nunique() == 234
     assert cases["case_id"].is_unique
 
@@ -90,7 +90,7 @@ def test_cleaning_leaves_consistent_episodes(fake):
 
 
 def test_cases_from_the_synthetic_returns(fake):
-    cases = ssda903.to_cases(fake, census_date="2020-03-31")
+    cases = ssda903.case_table(fake, census_date="2020-03-31").cases
     assert len(cases) > 100
     assert (cases["age"] < 18).all()
     assert cases["months_in_placement"].ge(0).all()
@@ -110,13 +110,15 @@ def test_cases_from_the_synthetic_returns(fake):
 def test_cases_priced_with_unit_costs(fake):
     units = costs.nottinghamshire_unit_costs(by_setting=True)
     with pytest.raises(DataError, match="no unit cost for this placement_setting"):
-        ssda903.to_cases(fake, census_date="2020-03-31", unit_costs=units)
+        ssda903.case_table(fake, census_date="2020-03-31", unit_costs=units)
     result = ssda903.case_table(fake, census_date="2020-03-31", unit_costs=units, unpriced="drop")
     cases = result.cases
     # the children left out are counted in the result, not hidden in DataFrame.attrs
     assert result.n_unpriced > 0
     assert not cases.attrs
-    assert len(cases) + result.n_unpriced == len(ssda903.to_cases(fake, census_date="2020-03-31"))
+    assert len(cases) + result.n_unpriced == len(
+        ssda903.case_table(fake, census_date="2020-03-31").cases
+    )
     assert set(result.unpriced.columns) == {"authority", "placement_setting", "children"}
     in_house = cases["placement_setting"] == "foster_in_house"
     assert (cases.loc[in_house, "weekly_cost"] == 465).all()  # seed 004, internal fostering
@@ -143,7 +145,7 @@ def test_cases_priced_with_unit_costs(fake):
 )
 def test_setting_mapping(tmp_path, place, provider, setting, kind):
     data = ssda903.read(one_child(tmp_path, place=place, provider=provider))
-    case = ssda903.to_cases(data, census_date="2019-03-31").iloc[0]
+    case = ssda903.case_table(data, census_date="2019-03-31").cases.iloc[0]
     assert case["placement_setting"] == setting
     assert case["placement_type"] == kind
 
@@ -206,7 +208,7 @@ def test_sex_codes_by_year(tmp_path):
     header = "1,M,01/06/2015,WBRI,,,\n2,F,01/06/2016,WBRI,1,,\n"
     episodes = "1,01/05/2024,S,C2,N1,U4,PR1,,,,,,,,\n2,01/05/2024,S,C2,N1,U4,PR1,,,,,,,,\n"
     data = ssda903.read(write_return(tmp_path / "c", 2025, header, episodes))
-    cases = ssda903.to_cases(data, census_date="2025-03-31")
+    cases = ssda903.case_table(data, census_date="2025-03-31").cases
     assert cases["sex"].tolist() == ["male", "female"]
 
 
@@ -317,13 +319,13 @@ def test_two_header_tables_for_one_year(tmp_path):
 def test_argument_errors(tmp_path):
     data = ssda903.read(one_child(tmp_path))
     with pytest.raises(DataError, match="outside the returns read"):
-        ssda903.to_cases(data, census_date="2021-03-31")
+        ssda903.case_table(data, census_date="2021-03-31")
     with pytest.raises(DataError, match="census_date: not a date"):
-        ssda903.to_cases(data, census_date="soon")
+        ssda903.case_table(data, census_date="soon")
     with pytest.raises(DataError, match="year_from"):
         ssda903.read(tmp_path, year_from="middle")
     with pytest.raises(DataError, match="unpriced"):
-        ssda903.to_cases(data, census_date="2019-03-31", unpriced="ignore")
+        ssda903.case_table(data, census_date="2019-03-31", unpriced="ignore")
 
 
 # ---------------------------------------------------------------------------- cleaning
@@ -372,7 +374,7 @@ def test_cleaning_steps(tmp_path):
     # stale: closed the day after the 31 March its return reports it open on
     assert episodes.loc["3", "DEC"] == pd.Timestamp("2019-04-01")
     assert episodes.loc["3", "episode_source"] == "RULE_2"
-    cases = ssda903.to_cases(cleaned, census_date="2019-03-31").set_index("case_id")
+    cases = ssda903.case_table(cleaned, census_date="2019-03-31").cases.set_index("case_id")
     assert cases.index.tolist() == ["1", "3"]
     assert cases.loc["1", "placement_number"] == 3
     assert cases.loc["1", "previous_setting"] == "residential_private"
@@ -398,7 +400,7 @@ def test_distance_status(tmp_path):
         """
     uasc = "3,2,01/06/2004,01/06/2022\n"
     data = ssda903.read(write_return(tmp_path, 2019, header, episodes, uasc_rows=uasc))
-    cases = ssda903.to_cases(data, census_date="2019-03-31").set_index("case_id")
+    cases = ssda903.case_table(data, census_date="2019-03-31").cases.set_index("case_id")
     assert cases["distance_status"].tolist() == ["known", "unknown", "blank"]
     assert cases.loc["1", "distance_miles"] == 12.5
     assert cases[["distance_miles"]].iloc[1:].isna().all().item()
@@ -407,7 +409,9 @@ def test_distance_status(tmp_path):
     # the distance cohort leaves out both kinds of missing distance and counts them
     from lacstats import cohorts
 
-    priced = ssda903.to_cases(data, census_date="2019-03-31", unit_costs=costs.dorset_unit_costs())
+    priced = ssda903.case_table(
+        data, census_date="2019-03-31", unit_costs=costs.dorset_unit_costs()
+    ).cases
     summary = cohorts.summarise(priced, cohorts.assign(priced, keeping_local={"miles": 10}))
     local = summary[(summary["cohort"] == "keeping_local") & (summary["group"] == "All")]
     assert local["n"].item() == 1
@@ -491,7 +495,7 @@ def test_simulated_returns_round_trip_deterministically(tmp_path):
     ssda903.write(first, tmp_path)
     data = ssda903.read(tmp_path)
     assert data.years == [2019, 2020]
-    cases = ssda903.to_cases(data, census_date="2020-03-31")
+    cases = ssda903.case_table(data, census_date="2020-03-31").cases
     assert 30 < len(cases) < 120
     assert np.isin(cases["distance_status"], ["known"]).all()
 
@@ -502,17 +506,17 @@ def test_tables_in_memory_from_another_tool():
     header = pd.read_csv(folder / "2018-header.csv", dtype=str)
     episodes = pd.read_csv(folder / "2018-episodes.csv", dtype=str)
     episodes["DECOM"] = pd.to_datetime(episodes["DECOM"], format="%d/%m/%Y")  # datetimes too
-    cases = ssda903.to_cases(header, episodes, census_date="2019-03-31")
+    cases = ssda903.case_table(header, episodes, census_date="2019-03-31").cases
     assert len(cases) == 234
     with pytest.raises(DataError, match="needs the episodes table"):
-        ssda903.to_cases(header, census_date="2019-03-31")
+        ssda903.case_table(header, census_date="2019-03-31")
     with pytest.raises(ReturnError, match="missing column") as err:
-        ssda903.to_cases(header, episodes.drop(columns=["PLACE"]), census_date="2019-03-31")
+        ssda903.case_table(header, episodes.drop(columns=["PLACE"]), census_date="2019-03-31")
     assert err.value.table == "episodes"
     bad = episodes.copy()
     bad.loc[3, "PLACE"] = "Q9"
     with pytest.raises(ReturnError, match="'Q9' is not a PLACE code") as err:
-        ssda903.to_cases(header, bad, census_date="2019-03-31")
+        ssda903.case_table(header, bad, census_date="2019-03-31")
     assert err.value.rows == [4]
 
 
@@ -611,3 +615,10 @@ def test_clean_refuses_impossible_options(fake, options, message):
     with pytest.raises(DataError, match=message):
         ssda903.clean(fake, **options)
     assert ssda903.clean(fake, leaving_age=21).summary() != ssda903.clean(fake).summary()
+
+
+def test_to_cases_is_deprecated_for_case_table(fake):
+    # one case-table function (#34): to_cases gives case_table's table, with a warning
+    with pytest.warns(FutureWarning, match=r"use ssda903.case_table\(\.\.\.\)\.cases"):
+        old = ssda903.to_cases(fake, census_date="2020-03-31")
+    assert old.equals(ssda903.case_table(fake, census_date="2020-03-31").cases)

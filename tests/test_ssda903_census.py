@@ -100,7 +100,7 @@ def test_stale_episodes_are_closed_after_their_last_31_march(stale):
     found = {}
     for year in YEARS:
         census = year_end(year)
-        cases = ssda903.to_cases(cleaned, census_date=census)
+        cases = ssda903.case_table(cleaned, census_date=census).cases
         table = ssda903.case_table(cleaned, census_date=census)
         assert len(table.cases) == len(cases)
         found[year] = cases.groupby("authority").size()
@@ -158,8 +158,10 @@ def test_the_same_child_reappearing_does_not_change_the_closure():
         cleaned = ssda903.clean(data)
         one = cleaned.episodes[cleaned.episodes["CHILD"] == "1"]
         closes[comes_back] = one["DEC"].iloc[0]
-        assert ssda903.to_cases(cleaned, census_date="2019-03-31")["case_id"].tolist() == ["1"]
-        at_2020 = ssda903.to_cases(cleaned, census_date="2020-03-31")["case_id"].tolist()
+        assert ssda903.case_table(cleaned, census_date="2019-03-31").cases["case_id"].tolist() == [
+            "1"
+        ]
+        at_2020 = ssda903.case_table(cleaned, census_date="2020-03-31").cases["case_id"].tolist()
         assert at_2020 == ["2"]
     assert closes == {False: pd.Timestamp("2019-04-01"), True: pd.Timestamp("2019-04-01")}
 
@@ -193,7 +195,7 @@ def test_extract_in_either_year_convention(tmp_path, convention):
     cleaned = ssda903.clean(data)
     found = {}
     for year in YEARS:
-        cases = ssda903.to_cases(cleaned, census_date=year_end(year))
+        cases = ssda903.case_table(cleaned, census_date=year_end(year)).cases
         found[year] = cases.groupby("authority").size()
     counts = pd.DataFrame(found).stack()
     counts.index = counts.index.set_names(["authority", "year"])

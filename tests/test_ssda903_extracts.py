@@ -85,13 +85,13 @@ def test_extract_reads_as_each_authority_alone(region):
     assert not data.header["CHILD"].str.contains(".", regex=False).any()  # 1001.0 is 1001
 
     cleaned = ssda903.clean(data)
-    cases = ssda903.to_cases(cleaned, census_date="2021-03-31")
+    cases = ssda903.case_table(cleaned, census_date="2021-03-31").cases
     alone = []
     for name, label in LABELS.items():
         own = ssda903.read(folders / label, authority=label)
         assert own.files["date_format"].unique().tolist() == ["dd/mm/yyyy"]
         assert own.authority_names == [name]
-        alone.append(ssda903.to_cases(own, census_date="2021-03-31"))
+        alone.append(ssda903.case_table(own, census_date="2021-03-31").cases)
     expected = pd.concat(alone, ignore_index=True)
     pd.testing.assert_frame_equal(_sorted(cases), _sorted(expected))
     # the same identifiers in different authorities are different children
@@ -102,7 +102,7 @@ def test_extract_reads_as_each_authority_alone(region):
         "E06000039",
     }
     # one folder per authority reads the same
-    by_folder = ssda903.to_cases(ssda903.read(folders), census_date="2021-03-31")
+    by_folder = ssda903.case_table(ssda903.read(folders), census_date="2021-03-31").cases
     pd.testing.assert_frame_equal(_sorted(by_folder), _sorted(cases))
     # the ledger is kept by authority and year
     ledger = cleaned.ledger
@@ -171,7 +171,7 @@ def test_tables_in_memory_with_parsed_dates_and_missing_values():
     episodes["PLACE"] = episodes["PLACE"].astype("string[pyarrow]")
     episodes["LS"] = episodes["LS"].astype("string[python]")
     episodes["REC"] = episodes["REC"].astype("string").where(episodes["REC"].notna(), pd.NA)
-    cases = ssda903.to_cases(header, episodes, census_date="31/03/2019")
+    cases = ssda903.case_table(header, episodes, census_date="31/03/2019").cases
     assert len(cases) == 234  # as from the CSV files (test_ssda903)
     data = ssda903.from_frames(header, episodes)
     assert data.files["date_format"].unique().tolist() == ["date cells"]
@@ -179,7 +179,7 @@ def test_tables_in_memory_with_parsed_dates_and_missing_values():
     assert set(data.header["SEX"]) == {"1", "2"}
     # a census date is never read month first
     with pytest.raises(DataError, match="census_date: no such day"):
-        ssda903.to_cases(header, episodes, census_date="03/31/2019")
+        ssda903.case_table(header, episodes, census_date="03/31/2019")
 
 
 HEADER = "CHILD,SEX,DOB,ETHNIC,UPN,MOTHER,MC_DOB\n"
@@ -391,7 +391,7 @@ def test_place_provider_blank_where_the_guide_allows_it(tmp_path):
             + "1,01/07/2018,P,C2,N1,Z1,,,,,,,,,\n",
         },
     )
-    cases = ssda903.to_cases(ssda903.read(folder), census_date="2019-03-31")
+    cases = ssda903.case_table(ssda903.read(folder), census_date="2019-03-31").cases
     assert cases["placement_setting"].tolist() == ["other"]
     assert cases["provider"].tolist() == ["N/A"]
 
@@ -416,7 +416,7 @@ def test_return_and_cleaned_faces(region):
     assert result.to_frame()["children"].sum() == len(result.cases)
     assert np.isin(result.to_frame()["authority"], data.authority_names).all()
     with pytest.raises(DataError, match="name their authorities"):
-        ssda903.to_cases(cleaned, census_date="2022-03-31", authority="Kent")
+        ssda903.case_table(cleaned, census_date="2022-03-31", authority="Kent")
 
 
 #: the DfE's rules that flag rows of the bad return above, by (rule, table, row)

@@ -118,9 +118,9 @@ def test_the_deliberate_differences_keep_the_31_march_counts(liia):
         ("2017-03-31", "RULE1A_BAD"),
         ("2020-03-31", "RULE2_BAD"),
     ):
-        cases = ssda903.to_cases(cleaned, census_date=census)
+        cases = ssda903.case_table(cleaned, census_date=census).cases
         assert child in set(cases["case_id"]), census
-    cases = ssda903.to_cases(cleaned, census_date="2020-03-31")
+    cases = ssda903.case_table(cleaned, census_date="2020-03-31").cases
     assert "RULE5_BAD" not in set(cases["case_id"])
 
 

@@ -79,8 +79,8 @@ def test_every_table_is_read_and_an_empty_file_is_noted(tmp_path):
     # the cases do not change with the other tables
     alone = ssda903.read([folder / f"2017-{t}.csv" for t in ("header", "episodes", "uasc")])
     pd.testing.assert_frame_equal(
-        ssda903.to_cases(data, census_date="2018-03-31"),
-        ssda903.to_cases(alone, census_date="2018-03-31"),
+        ssda903.case_table(data, census_date="2018-03-31").cases,
+        ssda903.case_table(alone, census_date="2018-03-31").cases,
     )
     with pytest.raises(DataError, match="no table 'reveiws'"):
         data.table("reveiws")

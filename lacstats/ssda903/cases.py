@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -299,22 +300,29 @@ def to_cases(
     continues: Sequence[str] = CONTINUES_PLACEMENT,
     unpriced: str = "error",
 ) -> pd.DataFrame:
-    """The case table (:mod:`lacstats.schema`) of the children looked after on ``census_date``:
-    ``case_table(...).cases`` (see :func:`case_table`, which also says who was left out).
+    """Deprecated: use ``case_table(...).cases``, the one case-table function of
+    :mod:`lacstats.ssda903` (it also says who was left out). Gives the same table, with a
+    ``FutureWarning``; to be removed in lacstats 1.0.
 
     Examples
     --------
-    >>> from lacstats import schema, ssda903
+    >>> import warnings
+    >>> from lacstats import ssda903
     >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
-    >>> cases = ssda903.to_cases(cleaned, census_date="2020-03-31")
-    >>> len(cases)
-    214
-    >>> cases[["authority", "age", "placement_setting", "distance_status"]].head(3)
-                 authority  age placement_setting distance_status
-    0  Synthetic authority   12   foster_in_house    not recorded
-    1  Synthetic authority   13   foster_in_house    not recorded
-    2  Synthetic authority   15             other    not recorded
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     cases = ssda903.to_cases(cleaned, census_date="2020-03-31")
+    >>> print(caught[0].message)
+    ssda903.to_cases is deprecated: use ssda903.case_table(...).cases (the same table, with who was left out)
+    >>> cases.equals(ssda903.case_table(cleaned, census_date="2020-03-31").cases)
+    True
     """
+    warnings.warn(
+        "ssda903.to_cases is deprecated: use ssda903.case_table(...).cases (the same table, "
+        "with who was left out)",
+        FutureWarning,
+        stacklevel=2,
+    )
     return case_table(
         data,
         episodes,
@@ -403,7 +411,7 @@ def _as_cleaned(data: Any, episodes: pd.DataFrame | None, continues: Sequence[st
     if isinstance(data, pd.DataFrame):
         if episodes is None:
             raise DataError(
-                "to_cases(header, episodes, ...) needs the episodes table too", column="episodes"
+                "case_table(header, episodes, ...) needs the episodes table too", column="episodes"
             )
         data = from_frames(data, episodes)
     elif episodes is not None:
@@ -415,7 +423,7 @@ def _as_cleaned(data: Any, episodes: pd.DataFrame | None, continues: Sequence[st
     if isinstance(data, Return):
         return clean(data, continues=continues)
     raise DataError(
-        f"to_cases needs a Return, a Cleaned return or the header and episodes tables, got "
+        f"case_table needs a Return, a Cleaned return or the header and episodes tables, got "
         f"{type(data).__name__}",
         column="data",
     )

@@ -90,6 +90,8 @@ def simulate(
     if tables == "all":
         extra = generator.spawn(1)[0]  # the core tables' draws are left as they were
         header, episodes = _as_full(header, episodes, extra)
+    else:
+        episodes = _consistent(header, episodes)
     out = {}
     for year in years:
         live = _one_year(episodes, year)
@@ -173,20 +175,12 @@ def _postcodes(generator: np.random.Generator, n: int) -> np.ndarray:
     return np.char.add(np.char.add(np.char.add(area, district), np.char.add(" ", sector)), unit)
 
 
-def _as_full(header: pd.DataFrame, episodes: pd.DataFrame, generator) -> tuple:
-    """The core tables adjusted where a DfE rule requires it (see :func:`simulate`)."""
-    header, episodes = header.copy(), episodes.copy()
-    girls = header["SEX"].eq("2")
-    header["MOTHER"] = np.where(girls, "0", None)
-    letters = np.array(list("ABCDEFGHJKLMNPQRTUVWXYZ"))
-    header["UPN"] = (
-        letters[generator.integers(0, len(letters), len(header))]
-        + pd.Series(generator.integers(10**11, 10**12, len(header)))
-        .astype(str)
-        .str.zfill(12)
-        .to_numpy()
-    )
-    header["MC_DOB"] = None
+def _consistent(header: pd.DataFrame, episodes: pd.DataFrame) -> pd.DataFrame:
+    """The core draws made consistent where a DfE rule requires it, with no new draws:
+    one legal status and category of need through a period of care, never section 20
+    placed with parents, no placement a child is too young for, adoption only from a
+    foster placement as the child's last."""
+    episodes = episodes.copy()
     dob = episodes["CHILD"].map(header.set_index("CHILD")["DOB"])
     first = ~episodes["CHILD"].eq(episodes["CHILD"].shift())
     last = ~episodes["CHILD"].eq(episodes["CHILD"].shift(-1))
@@ -204,11 +198,31 @@ def _as_full(header: pd.DataFrame, episodes: pd.DataFrame, generator) -> tuple:
     # adoption: only from a foster placement, a child's last placement, ending adopted
     before = episodes["PLACE"].shift()
     adopted = episodes["PLACE"].eq("A4") & ~first & before.isin(_FOSTER) & last & (age < 16)
+    adopted &= (episodes["DEC"] < dob + pd.DateOffset(years=18)).fillna(True)
     episodes.loc[episodes["PLACE"].eq("A4") & ~adopted, ["PLACE", "PLACE_PROVIDER"]] = [
         "U4",
         "PR1",
     ]
     episodes.loc[adopted, "REC"] = "E11"
+    return episodes
+
+
+def _as_full(header: pd.DataFrame, episodes: pd.DataFrame, generator) -> tuple:
+    """The core tables with every column of the return (see :func:`simulate`)."""
+    header = header.copy()
+    episodes = _consistent(header, episodes)
+    girls = header["SEX"].eq("2")
+    header["MOTHER"] = np.where(girls, "0", None)
+    letters = np.array(list("ABCDEFGHJKLMNPQRTUVWXYZ"))
+    header["UPN"] = (
+        letters[generator.integers(0, len(letters), len(header))]
+        + pd.Series(generator.integers(10**11, 10**12, len(header)))
+        .astype(str)
+        .str.zfill(12)
+        .to_numpy()
+    )
+    header["MC_DOB"] = None
+    last = ~episodes["CHILD"].eq(episodes["CHILD"].shift(-1))
     episodes["HOME_POST"] = episodes["CHILD"].map(
         dict(zip(header["CHILD"], _postcodes(generator, len(header)), strict=True))
     )
@@ -390,6 +404,8 @@ def simulate_region(
         if tables == "all":
             extra = generator.spawn(1)[0]  # the core tables' draws are left as they were
             header, spells = _as_full(header, spells, extra)
+        else:
+            spells = _consistent(header, spells)
         for year in years:
             live = _one_year(spells, year)
             kids = _sexes(header[header["CHILD"].isin(live["CHILD"])], year)
