@@ -12,30 +12,52 @@ from __future__ import annotations
 import arviz as az
 import numpy as np
 
-from lacstats import plots, synthetic
+from lacstats import plots, schema, synthetic
+from lacstats.analysis import CASES, Analysis, Authorities, Columns, Context, Positive
 from lacstats.hierarchical import HierarchicalModel
 from lacstats.hierarchical.result import INTERVAL
 
-NAME = "authority_effects"
-TITLE = "Authority effects: hierarchical lognormal and logistic models, LOO comparison"
-EXPECTED_SECONDS = 45  # on two cores; the longest analyses start first
 # On the synthetic sample the authority effects are the generator's draws: a method check
 # (estimates beside the truth), never a finding about the named councils.
-EVIDENCE = "synthetic_check"
-OBTAINED = "recomputed_from_rows"
+ANALYSIS = Analysis(
+    name="authority_effects",
+    title="Authority effects: hierarchical lognormal and logistic models, LOO comparison",
+    summary="hierarchical lognormal and logistic models (PyMC), LOO comparison; synthetic "
+    "authority effects true versus estimated",
+    evidence="synthetic_check",
+    obtained="recomputed_from_rows",
+    reads=(CASES,),
+    requires=(
+        Authorities(
+            3, because="a hierarchical model across authorities needs at least three authorities"
+        ),
+        Columns(*schema.RISK_FACTORS, "risk_score", part="risk adjustment", what="risk scores"),
+        Positive(
+            "weekly_cost",
+            part="cost models",
+            because="the cost models are lognormal, fitted to the positive costs; the cases "
+            "with no cost are counted beside them",
+        ),
+        Columns("distance_miles", part="placement far from home", what="distances from home"),
+    ),
+    figures=("posterior_predictive", "authority_effects", "authority_effects_recovery"),
+    paper="required",
+    order=4,
+    expected_seconds=45,  # on two cores; the longest analyses start first
+)
 COST = "weekly_cost ~ risk_score + C(placement_setting)"
 
 
-def run(ctx) -> None:
-    cases = ctx.cases()
-    cases = cases.assign(authority=cases["authority"].astype(str))
+def _as_text(cases):
+    return cases.assign(authority=cases["authority"].astype(str))
+
+
+def run(ctx: Context) -> None:
+    cases = _as_text(ctx.cases("cost models"))
     evidence = "synthetic_check" if ctx.synthetic else "real_data"
-    if cases["authority"].nunique() < 3:
-        ctx.skip("a hierarchical model across authorities needs at least three authorities")
     cost = COST
-    if ctx.missing(cases, ["risk_score"]):
+    if not ctx.runs("risk adjustment"):
         cost = "weekly_cost ~ C(placement_setting)"
-        ctx.not_run("risk adjustment", "the data have no risk scores")
     sampling = (
         {"draws": 300, "tune": 300, "chains": 2}
         if ctx.fast
@@ -46,7 +68,7 @@ def run(ctx) -> None:
     gen = np.random.default_rng(ctx.seed)
 
     def fit(label: str, model: HierarchicalModel, data, draws_factor: int = 1):
-        ctx.progress(f"[{NAME}] sampling {label}")
+        ctx.progress(f"[{ctx.name}] sampling {label}")
         options = {**sampling, "draws": sampling["draws"] * draws_factor}
         result = model.fit(data, rng=gen, progress=ctx.bars, check=check, **options)
         ctx.diagnostic(label, result.diagnostics.passed)
@@ -76,8 +98,9 @@ def run(ctx) -> None:
             lowest_authority=(effects.iloc[0]["group"], "authority"),
             lowest_effect_percent=(round(100 * (np.exp(effects.iloc[0]["mean"]) - 1), 1), "%"),
         )
-    if "authority_effect" in cases and cases["authority_effect"].notna().all():
-        _recovery(ctx, cases, effects)
+    truth = ctx.truth.authority_effects if ctx.truth is not None else None
+    if truth is not None:
+        _recovery(ctx, truth, effects)
 
     fixed = partial.fixed_effects().set_index("term")
     sds = partial.variance_components().set_index("term")
@@ -99,10 +122,8 @@ def run(ctx) -> None:
         ess_bulk_min=(round(partial.diagnostics.ess_bulk_min), "draws"),
     )
     ctx.settings(interval=(INTERVAL, "level of the posterior intervals"))
-    if ctx.missing(cases, ["distance_miles"]):
-        ctx.not_run("placement far from home", "the data have no distances from home")
-    else:
-        _far_from_home(ctx, cases, fit, cost, evidence)
+    if ctx.runs("placement far from home"):
+        _far_from_home(ctx, _as_text(ctx.cases("placement far from home")), fit, cost, evidence)
     _loo(ctx, cases, fit, cost, partial, evidence)
 
 
@@ -186,11 +207,11 @@ def _caterpillar(ctx, effects) -> None:
     ctx.figure("authority_effects", fig)
 
 
-def _recovery(ctx, cases, effects) -> None:
+def _recovery(ctx, truth, effects) -> None:
     """True versus estimated authority effects: the generator's draws (centred, as the
     model's effects are deviations from the regional intercept) beside the posterior means,
     how many 95% intervals cover them, and a figure without authority names."""
-    truth = cases.groupby("authority")["authority_effect"].first()
+    truth = truth.rename_axis("authority")
     frame = effects.set_index("group")[["mean", "ci_low", "ci_high"]].join(
         (truth - truth.mean()).rename("truth")
     )

@@ -11,12 +11,21 @@ from __future__ import annotations
 import pandas as pd
 
 from lacstats import findings, plots, regression, schema, synthetic
+from lacstats.analysis import CASES, Analysis, Columns, Context
 from lacstats.units import WEEKS_PER_YEAR
 
-NAME = "calibrated_sample"
-TITLE = "The case data: cases per authority, setting mix, the published findings recomputed"
-EVIDENCE = "case_rows"
-OBTAINED = "recomputed_from_rows"
+ANALYSIS = Analysis(
+    name="calibrated_sample",
+    title="The case data: cases per authority, setting mix, the published findings recomputed",
+    summary="the synthetic sample and the published findings it reproduces",
+    evidence="case_rows",
+    obtained="recomputed_from_rows",
+    reads=(CASES,),
+    requires=(Columns(*schema.RISK_FACTORS, part="risk and cost"),),
+    figures=("cost_by_risk_band",),
+    paper="required",
+    order=1,
+)
 
 # Synthetic settings grouped as the DfE release groups placements (SFR50 columns).
 DFE_GROUPS = {
@@ -29,7 +38,7 @@ DFE_GROUPS = {
 }
 
 
-def run(ctx) -> None:
+def run(ctx: Context) -> None:
     cases = ctx.cases()
     ctx.options.update(
         {"rng": ctx.seed, "sample_cases": len(cases), "data": ctx.study.data_source}
@@ -67,10 +76,8 @@ def run(ctx) -> None:
     )
     # on synthetic data the generator sets these: the weak risk-cost relationship, UASC
     relation = "synthetic_check" if ctx.synthetic else "real_data"
-    risk_absent = ctx.missing(cases, schema.RISK_FACTORS)
-    if risk_absent:
-        ctx.not_run("risk and cost", f"the data have no {', '.join(risk_absent)}")
-    else:
+    risk = ctx.runs("risk and cost")
+    if risk:
         ctx.numbers(
             evidence=relation,
             spearman_all=(round(findings.spearman_risk_cost(cases), 3), "Spearman rho"),
@@ -138,7 +145,7 @@ def run(ctx) -> None:
     if table is not None and ctx.by_construction:
         ctx.diagnostic("all_findings_match", bool(table["match"].all()))
     ctx.inputs.update(_inputs())
-    if risk_absent:
+    if not risk:
         return
     fig = plots.cost_by_risk_band(
         cases, high_cost=thresholds.high_cost, data=ctx.study.data_source

@@ -13,25 +13,40 @@ import numpy as np
 import pandas as pd
 
 from lacstats import cohorts, datasets, disclosure, findings, plots, profiles, schema
+from lacstats.analysis import CASES, Analysis, Columns, Context
 from lacstats.units import WEEKS_PER_YEAR
 
-NAME = "cohorts"
-TITLE = "Commissioning cohorts and need profiles (latent classes, k-means), with costs"
-EXPECTED_SECONDS = 30  # on two cores; the longest analyses start first
-EVIDENCE = "synthetic_check"
-OBTAINED = "recomputed_from_rows"
+ANALYSIS = Analysis(
+    name="cohorts",
+    title="Commissioning cohorts and need profiles (latent classes, k-means), with costs",
+    summary="commissioning cohorts from rules, need profiles (StepMix latent classes, "
+    "k-means) and stability",
+    evidence="synthetic_check",
+    obtained="recomputed_from_rows",
+    reads=(CASES,),
+    requires=(
+        *(
+            Columns(*rule.requires, part=f"cohort {rule.name}")
+            for rule in cohorts.DEFAULT_RULES
+            if rule.requires
+        ),
+        Columns(*schema.NEED_ITEMS, part="need profiles"),
+    ),
+    figures=("cohort_costs", "profile_heatmap"),
+    paper="required",
+    order=5,
+    expected_seconds=30,  # on two cores; the longest analyses start first
+)
 
 
-def run(ctx) -> None:
+def run(ctx: Context) -> None:
     cases = ctx.cases()
     thresholds = ctx.study.thresholds
-    rules = []
-    for rule in cohorts.DEFAULT_RULES:
-        absent = ctx.missing(cases, rule.requires)
-        if absent:
-            ctx.not_run(f"cohort {rule.name}", f"the data have no {', '.join(absent)}")
-        else:
-            rules.append(rule)
+    rules = [
+        rule
+        for rule in cohorts.DEFAULT_RULES
+        if not rule.requires or ctx.runs(f"cohort {rule.name}")
+    ]
     names = {r.name for r in rules}
     overrides = {k: v for k, v in thresholds.cohort_overrides().items() if k in names}
     flags = cohorts.assign(cases, rules, **overrides)
@@ -95,10 +110,7 @@ def run(ctx) -> None:
             and int(high["n"]) == costly["children"],
         )
     ctx.options.update({"rng": ctx.seed, "rules": cohorts.parameters(rules, **overrides)})
-    absent = ctx.missing(cases, schema.NEED_ITEMS)
-    if absent:
-        ctx.not_run("need profiles", f"the data have no {', '.join(absent)}")
-    else:
+    if ctx.runs("need profiles"):
         _profiles(ctx, cases, flags, evidence)
     ctx.figure("cohort_costs", plots.cohort_sizes(everyone))
 
@@ -142,8 +154,10 @@ def _profiles(ctx, cases: pd.DataFrame, flags: pd.DataFrame, evidence: str) -> N
             f"{label}_smallest_profile_at_least_5_percent",
             model.selection_.set_index("k").loc[model.n_profiles_, "smallest_share"] >= 0.05,
         )
-    if "need_profile" in cases and cases["need_profile"].notna().all():
-        truth = pd.crosstab(km.labels_, cases["need_profile"])
+    generated = ctx.truth.need_profiles if ctx.truth is not None else None
+    if generated is not None:
+        latent = cases["case_id"].astype(str).map(generated).to_numpy()
+        truth = pd.crosstab(km.labels_, latent)
         ctx.numbers(
             kmeans_recovery=(
                 round(float(truth.max(axis=1).sum() / len(cases)), 3),
@@ -155,7 +169,7 @@ def _profiles(ctx, cases: pd.DataFrame, flags: pd.DataFrame, evidence: str) -> N
         )
         ctx.numbers(
             obtained="generator_setting",
-            generator_profiles=(int(cases["need_profile"].nunique()), "latent need profiles"),
+            generator_profiles=(int(pd.Series(latent).nunique()), "latent need profiles"),
         )
     ctx.figure(
         "profile_heatmap", plots.need_profiles(km.profiles_, schema.NEED_ITEMS, method="k-means")

@@ -9,18 +9,25 @@ from __future__ import annotations
 import pandas as pd
 
 from lacstats import costs, findings, publication, ssda903
+from lacstats.analysis import Analysis, Context
 
-NAME = "cost_calculator"
-TITLE = "Cost calculator: Dorset's sample report and the synthetic SSDA903 returns"
+ANALYSIS = Analysis(
+    name="cost_calculator",
+    title="Cost calculator: Dorset's sample report and the synthetic SSDA903 returns",
+    summary="Dorset's cost calculator report recomputed; costs by type, provider, location, "
+    "need and age from SSDA903 returns",
+    evidence="synthetic_check",
+    obtained="recomputed_from_rows",
+    paper="required",
+    order=8,
+)
 PERIOD = ("2019-04-01", "2020-03-31")
 CENSUS = "2020-03-31"
-EVIDENCE = "synthetic_check"
-OBTAINED = "recomputed_from_rows"
 #: Table 4 prints each row's weeks to one decimal: 32 rows' rounding allows this much.
 WEEKS_TOLERANCE = 0.15
 
 
-def run(ctx) -> None:
+def run(ctx: Context) -> None:
     published = ctx.study.published_figures()
     if published is None or "dorset_cost_calculator_sample" not in published:
         ctx.skip("the study's published figures do not include Dorset's cost calculator report")

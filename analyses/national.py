@@ -19,6 +19,9 @@ checks that the releases' published national and regional totals equal the sums 
 LA rows within the releases' rounding. Sufficiency: Ofsted's foster places (2018-19) and
 children's homes places (31 March 2016) by region beside the children the region's
 authorities placed in those settings at the same dates.
+
+The models, their rows and sampling settings are :mod:`lacstats.national`'s (the national
+benchmark times the same ones).
 """
 
 from __future__ import annotations
@@ -28,41 +31,45 @@ import pandas as pd
 from scipy import special
 
 from lacstats import datasets, findings, plots
-from lacstats.hierarchical import HierarchicalModel
+from lacstats.analysis import Analysis, Context
+from lacstats.national import (
+    CENTRE_YEAR,
+    LATEST,
+    PROB,
+    SHARES,
+    national_panel,
+    rate_model,
+    rate_rows,
+    sampling,
+    share_model,
+    share_rows,
+)
 
-NAME = "national"
-TITLE = "Every English authority 2015-2019: partial pooling of placement shares and rates"
-EXPECTED_SECONDS = 70  # on two cores; the longest analyses start first
-EVIDENCE = "real_data"
-OBTAINED = "recomputed_from_public_data"
-PROB = 0.9
-#: draws per chain where 1,000 leave the gate's bulk ESS of 400 too close (benchmarks/
-#: bench_national.py): for far (three years an authority, so its slopes and year effects are
-#: weakly told apart) the group SDs' bulk ESS is 0.05 to 0.1 per draw and R-hat near 1.01
-#: at 1,500 draws; for rate about 0.45 per draw; the others about 0.9
-MORE_DRAWS = {"far": 3000, "rate": 1500}
-SAMPLING = {"draws": 1000, "tune": 800, "chains": 4}  # MORE_DRAWS aside
-FAST_SAMPLING = {"draws": 200, "tune": 200, "chains": 2}  # --fast: a smoke test
-CENTRE_YEAR = 2017  # year_c = year - 2017
-LATEST = 2019
+ANALYSIS = Analysis(
+    name="national",
+    title="Every English authority 2015-2019: partial pooling of placement shares and rates",
+    summary="every English authority 2015-2019 (real public data): shares placed over 20 "
+    "miles, in children's homes/secure/semi-independent, with private providers, and "
+    "looked-after rates per 10,000 (ONS population), with region and authority effects, 90% "
+    "and rank intervals, variance shares, authorities credibly above or below national; the "
+    "releases' totals checked against their LA rows; Ofsted places by region beside the "
+    "children placed",
+    evidence="real_data",
+    obtained="recomputed_from_public_data",
+    figures=(
+        "caterpillar_far",
+        "caterpillar_residential",
+        "caterpillar_private",
+        "caterpillar_rate",
+        "sufficiency_homes",
+    ),
+    paper="optional",
+    order=11,
+    expected_seconds=70,  # on two cores; the longest analyses start first
+)
+EVIDENCE = ANALYSIS.evidence
 RULE = "recomputed_from_public_data"
 
-#: measure -> (response, trials, years, label)
-SHARES = {
-    "far": ("over_20_miles", "distance_known", (2017, 2018, 2019), "placed over 20 miles"),
-    "residential": (
-        "secure_homes_hostels",
-        "lac_total",
-        (2015, 2016, 2017, 2018, 2019),
-        "in children's homes, secure units and semi-independent living",
-    ),
-    "private": (
-        "provider_private",
-        "lac_total",
-        (2015, 2016, 2017, 2018, 2019),
-        "placed with private providers",
-    ),
-}
 #: the ranked figures name this many highest and lowest authorities beside the study's
 NAMED_EXTREMES = 5
 #: tidy measure -> the release's column, for the checks against published totals
@@ -75,54 +82,16 @@ PUBLISHED = {
 }
 
 
-def national_panel() -> pd.DataFrame:
-    """The packaged panel with ``year_c``, the year centred at :data:`CENTRE_YEAR`."""
-    panel = datasets.national_panel()
-    panel["year_c"] = panel["year"] - CENTRE_YEAR
-    return panel
-
-
-def share_rows(panel: pd.DataFrame, key: str) -> pd.DataFrame:
-    """The authority-years of a share's model: its years, a known positive denominator."""
-    _response, trials, years, _label = SHARES[key]
-    rows = panel[panel["year"].isin(years)]
-    return rows[rows[trials].fillna(0) > 0]
-
-
-def share_model(key: str) -> HierarchicalModel:
-    """A share's model: binomial, region and authority intercepts, authority trends."""
-    response, trials, _years, _label = SHARES[key]
-    return HierarchicalModel(
-        f"{response} ~ year_c",
-        group=("region", "authority"),
-        family="binomial",
-        trials=trials,
-        varying=("year_c",),
-        observation_effects=True,  # an authority's year beyond binomial sampling
-    )
-
-
-def rate_model() -> HierarchicalModel:
-    """The looked-after rate's model: negative binomial with the population as exposure."""
-    return HierarchicalModel(
-        "lac_total_revised ~ year_c",
-        group=("region", "authority"),
-        family="negative_binomial",
-        exposure="population_under_18",
-        varying=("year_c",),
-    )
-
-
-def run(ctx) -> None:
+def run(ctx: Context) -> None:
     panel = national_panel()
     # the study's authorities are marked (the South East's 19 for the seed study)
     panel["south_east"] = panel["authority"].isin(ctx.study.authorities) | panel["region"].eq(
         ctx.study.region
     )
-    sampling = FAST_SAMPLING if ctx.fast else SAMPLING
+    common = sampling("residential", fast=ctx.fast)  # the draws of the models without more
     check = not ctx.fast
     ctx.options.update(
-        {"rng": ctx.seed, "check": check, **sampling, "interval": PROB, "evidence": EVIDENCE}
+        {"rng": ctx.seed, "check": check, **common, "interval": PROB, "evidence": EVIDENCE}
     )
     gen = np.random.default_rng(ctx.seed)
     ctx.table("panel_summary", _panel_summary(panel))
@@ -135,10 +104,8 @@ def run(ctx) -> None:
     for key, (response, trials, _years, label) in SHARES.items():
         rows = share_rows(panel, key)
         model = share_model(key)
-        ctx.progress(f"[{NAME}] sampling {key}")
-        options = {**sampling, "draws": MORE_DRAWS.get(key, sampling["draws"])}
-        if ctx.fast:
-            options = sampling
+        ctx.progress(f"[{ctx.name}] sampling {key}")
+        options = sampling(key, fast=ctx.fast)
         fit = model.fit(rows, rng=gen, progress=ctx.bars, check=check, **options)
         table, extra, row, years = _summarise(
             ctx, key, fit, rows, response, trials, label, special.expit
@@ -162,10 +129,10 @@ def run(ctx) -> None:
             ),
         )
 
-    rates = panel.dropna(subset=["lac_total_revised", "population_under_18"])
+    rates = rate_rows(panel)
     model = rate_model()
-    ctx.progress(f"[{NAME}] sampling rate")
-    options = sampling if ctx.fast else {**sampling, "draws": MORE_DRAWS["rate"]}
+    ctx.progress(f"[{ctx.name}] sampling rate")
+    options = sampling("rate", fast=ctx.fast)
     fit = model.fit(rates, rng=gen, progress=ctx.bars, check=check, **options)
     table, extra, row, years = _summarise(
         ctx,
@@ -208,8 +175,8 @@ def run(ctx) -> None:
             "authorities",
         ),
         homes_year=(2016, "Ofsted providers and places, 31 March"),
-        draws=(sampling["draws"], "draws per chain (3,000 for far, 1,500 for rate)"),
-        chains=(sampling["chains"], "chains"),
+        draws=(common["draws"], "draws per chain (3,000 for far, 1,500 for rate)"),
+        chains=(common["chains"], "chains"),
     )
 
 
@@ -262,9 +229,11 @@ def _published_checks(ctx, panel: pd.DataFrame) -> None:
                 hidden = int(members[f"{measure}_suppressed"].sum())
                 value = cell["value"]
                 # 2019 marks suppression "c", which may hide larger, secondary cells:
-                # only the lower bound holds there
-                upper = known + 5 * hidden if year < 2019 or hidden == 0 else np.inf
-                match = bool(known <= value + 5 and upper >= value - 5)
+                # only the lower bound holds there, and a comparison with no upper bound
+                # cannot fail, so it is not made (not comparable, never a match)
+                comparable = year < 2019 or hidden == 0
+                upper = known + 5 * hidden if comparable else None
+                match = bool(comparable and known <= value + 5 and upper >= value - 5)
                 table.append(
                     {
                         "year": int(year),
@@ -275,17 +244,21 @@ def _published_checks(ctx, panel: pd.DataFrame) -> None:
                         "sum_of_la_rows": known,
                         "suppressed_la_cells": hidden,
                         "upper_bound": upper,
-                        "within_rounding": match,
+                        "comparable": comparable,
+                        "within_rounding": match if comparable else None,
                     }
                 )
-    checks = pd.DataFrame(table)
+    checks = pd.DataFrame(table).astype({"upper_bound": "Int64", "within_rounding": "object"})
     ctx.table("published_totals_check", checks)
     national = checks[checks["area"] == "England"]
     for _, row in national.iterrows():
+        if not row["comparable"]:
+            rows.append(_not_comparable(row))
+            continue
         reproduced = (
             f"{row['sum_of_la_rows']}"
             if row["suppressed_la_cells"] == 0
-            else f"{row['sum_of_la_rows']} to {row['upper_bound']:.0f}"
+            else f"{row['sum_of_la_rows']:,} to {row['upper_bound']:,}"
         )
         rows.append(
             findings.row(
@@ -310,33 +283,73 @@ def _published_checks(ctx, panel: pd.DataFrame) -> None:
         )
     regional = checks[checks["area"] != "England"]
     for year, group in regional.groupby("year"):
+        compared = group[group["comparable"]]
+        within = int(compared["within_rounding"].astype(bool).sum())
+        skipped = len(group) - len(compared)
+        notes = []
+        if within != len(compared):
+            notes.append(
+                "some regional totals differ from their LA rows by more than the rounding "
+                "and suppression allow (published_totals_check.csv)"
+            )
+        if skipped:
+            notes.append(
+                f"{skipped:,} regional total{'s' if skipped != 1 else ''} not comparable: "
+                "the release's suppression ('c') may hide secondary cells larger than 5, so "
+                "the LA rows bound the total from below only"
+            )
         rows.append(
             findings.row(
                 f"national.regions_within_rounding.{year}",
-                "regional totals (9 regions, each checked measure) equal to the sum of "
-                "their LA rows within the release's rounding",
+                "regional totals (9 regions, each checked measure) that can be bounded from "
+                "their LA rows, equal to the sum of those rows within the release's rounding",
                 "region totals",
-                len(group),
-                int(group["within_rounding"].sum()),
+                len(compared),
+                within,
                 f"DfE children looked after {year}, LA-level underlying data",
-                rule="every regional total within rounding",
+                rule="every comparable regional total within rounding",
                 obtained=RULE,
-                explanation=(
-                    "some regional totals differ from their LA rows by more than the "
-                    "rounding and suppression allow (published_totals_check.csv)"
-                    if int(group["within_rounding"].sum()) != len(group)
-                    else ""
-                ),
+                explanation="; ".join(notes),
             )
         )
     rows.extend(_rate_checks(panel))
     ctx.findings(findings.frame(rows))
+    compared = checks[checks["comparable"]]
     ctx.numbers(
         totals_checked=(
-            len(checks),
-            "published totals (national, regional, Inner and Outer London)",
+            len(compared),
+            "published totals that the LA rows bound (national, regional, London)",
         ),
-        totals_within_rounding=(int(checks["within_rounding"].sum()), "published totals"),
+        totals_within_rounding=(
+            int(compared["within_rounding"].astype(bool).sum()),
+            "published totals",
+        ),
+        totals_not_comparable=(
+            len(checks) - len(compared),
+            "published totals the LA rows bound from below only ('c' suppression)",
+        ),
+    )
+
+
+def _not_comparable(row: pd.Series) -> dict:
+    """A published total the LA rows bound from below only: not comparable, never a
+    match (a comparison with an unbounded interval cannot fail)."""
+    return findings.row(
+        f"national.england.{row['measure']}.{row['year']}",
+        f"England {row['dfe_column']} as the sum of the LA rows of the DfE {row['year']} release",
+        "children",
+        int(row["published"]),
+        f"at least {row['sum_of_la_rows']:,}",
+        f"DfE children looked after {row['year']}, LA-level underlying data",
+        rule="not comparable: bounded from below only",
+        obtained=RULE,
+        match=False,
+        explanation=(
+            f"not comparable: the release marks suppressed cells 'c', which may hide "
+            f"secondary cells larger than 5, so its {row['suppressed_la_cells']:,} suppressed "
+            "LA cells bound the England total from below only (at least "
+            f"{row['sum_of_la_rows']:,}); a comparison that cannot fail is not made"
+        ),
     )
 
 

@@ -13,15 +13,23 @@ import numpy as np
 import pandas as pd
 
 from lacstats import costs, datasets, disclosure, plots, projection, ssda903
+from lacstats.analysis import Analysis, Context
 
-NAME = "projection"
-TITLE = "LAC projections: stock and flow, back-tests, rate x population, growth to a cap"
-EXPECTED_SECONDS = 45  # on two cores; the longest analyses start first
+ANALYSIS = Analysis(
+    name="projection",
+    title="LAC projections: stock and flow, back-tests, rate x population, growth to a cap",
+    summary="stock-and-flow projection from SSDA903 episodes (fan chart, cost), South East "
+    "10+ rate x population, Nottinghamshire's growth to a cap",
+    evidence="synthetic_check",
+    obtained="recomputed_from_rows",
+    figures=("fan_chart", "backtest_pit", "pooling_check_pit"),
+    paper="required",
+    order=10,
+    expected_seconds=45,  # on two cores; the longest analyses start first
+)
 MONTHS = 36
 #: The day after the 2019-20 return: three full years of history behind it in fake903.
 START = "2020-04-01"
-EVIDENCE = "synthetic_check"
-OBTAINED = "recomputed_from_rows"
 RATE_YEAR = 2019  # DfE children looked after aged 10+ and ONS mid-2019 population
 PROJECTION_YEAR = 2024  # the year of the printed population projection
 INTERVAL = 0.9
@@ -52,7 +60,7 @@ NATIONAL_SERIES = (
 REGION_AUTHORITIES, REGION_SIZES = 30, (5, 25)
 
 
-def run(ctx) -> None:
+def run(ctx: Context) -> None:
     draws = 200 if ctx.fast else 1000
     data = ssda903.read(ssda903.fake903_path())
     cleaned = ssda903.clean(data)

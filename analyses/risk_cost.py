@@ -12,11 +12,29 @@ import numpy as np
 import pandas as pd
 
 from lacstats import plots, regression, schema, synthetic
+from lacstats.analysis import CASES, Analysis, Columns, Context, Positive
 
-NAME = "risk_cost"
-TITLE = "Risk score and weekly cost: correlations, OLS, gamma GLM, mixed model, median"
-EVIDENCE = "synthetic_check"
-OBTAINED = "recomputed_from_rows"
+ANALYSIS = Analysis(
+    name="risk_cost",
+    title="Risk score and weekly cost: correlations, OLS, gamma GLM, mixed model, median",
+    summary="correlations and four models of cost on risk (least squares with "
+    "authority-clustered errors, gamma GLM, mixed model, median regression), each beside "
+    "the generator's value",
+    evidence="synthetic_check",
+    obtained="recomputed_from_rows",
+    reads=(CASES,),
+    requires=(
+        Columns(*schema.RISK_FACTORS, "risk_score", what="risk scores"),
+        Positive(
+            "weekly_cost",
+            because="the models of cost are fitted to its logarithm (lognormal, gamma), so "
+            "to the positive costs; the cases with no cost are counted beside them",
+        ),
+    ),
+    figures=("risk_cost",),
+    paper="required",
+    order=3,
+)
 CI_LEVEL = 0.95  # regression.risk_cost's intervals (its default confidence)
 GROUPS = {
     "foster care": schema.FOSTER_SETTINGS,
@@ -32,17 +50,20 @@ GROUPS = {
 }
 
 
-def run(ctx) -> None:
+def run(ctx: Context) -> None:
     cases = ctx.cases()
-    absent = ctx.missing(cases, schema.RISK_FACTORS)
-    if absent:
-        ctx.skip(f"the data have no risk scores ({', '.join(absent)})")
     evidence = "synthetic_check" if ctx.synthetic else "real_data"
     answer = regression.risk_cost(cases)
     table, text = answer.table, answer.text
+    mixed = "mixed model, authority intercepts"
+    if mixed not in set(table["analysis"]):
+        ctx.not_run(
+            mixed,
+            "its authority variance is at zero: the authorities differ by no "
+            "more than chance (summary.txt)",
+        )
     ctx.table("risk_cost", table.round(6))
-    (ctx.folder / "summary.txt").write_text(text + "\n", encoding="utf-8")
-    ctx.outputs.append("summary.txt")
+    ctx.text("summary", text)
     overall = table[
         (table["analysis"] == "spearman correlation") & (table["subset"] == "all cases")
     ].iloc[0]

@@ -9,13 +9,28 @@ import numpy as np
 import pandas as pd
 
 from lacstats import datasets, findings, plots, sampling, schema, synthetic
+from lacstats.analysis import CASES, Analysis, Columns, Context, EveryAuthority, InFrame
 from lacstats.errors import DataError
 
-NAME = "sample_design"
-TITLE = "Sample design, audit of a published total, selection and weighting"
-EXPECTED_SECONDS = 3  # on two cores; the longest analyses start first
-EVIDENCE = "real_data"
-OBTAINED = "recomputed_from_public_data"
+ANALYSIS = Analysis(
+    name="sample_design",
+    title="Sample design, audit of a published total, selection and weighting",
+    summary="the CRS design from DfE 2017, the audit of the 1,253 total, purposive versus "
+    "random selection",
+    evidence="real_data",
+    obtained="recomputed_from_public_data",
+    reads=(CASES,),
+    requires=(
+        InFrame("age", part="selection and weighting"),
+        EveryAuthority(part="selection and weighting"),
+        Columns("distance_miles", part="selection outcome far_from_home"),
+        Columns("needs_met", part="selection outcome needs_met"),
+    ),
+    figures=("selection_bias",),
+    paper="required",
+    order=2,
+    expected_seconds=3,  # on two cores; the longest analyses start first
+)
 AUDIT_YEARS = (2015, 2016, 2017, 2018)
 MIN_AGES = {"lac_10_plus": 10, "lac_16_over": 16}  # the frame's youngest age, by column
 OUTCOMES = {
@@ -35,7 +50,7 @@ PLACEMENT_GROUPS = {
 }
 
 
-def run(ctx) -> None:
+def run(ctx: Context) -> None:
     study = ctx.study
     frame = study.frame()
     plan = study.design()
@@ -72,8 +87,19 @@ def run(ctx) -> None:
         ctx.not_run("audit of a published total", "the study names no published sample")
     else:
         _audit(ctx, published, plan)
-    cases = ctx.cases()
-    _selection(ctx, cases, frame, plan)
+    if ctx.runs("selection and weighting"):
+        cases = ctx.cases("selection and weighting")
+        present = frame["authority"].isin(set(cases["authority"].astype(str)))
+        if not present.all():  # an authority without cases: the others' design (said why)
+            frame = frame[present].reset_index(drop=True)
+            plan = sampling.design(
+                frame,
+                population=study.population,
+                confidence=study.confidence,
+                interval=study.interval,
+                convention=study.convention,
+            )
+        _selection(ctx, cases, frame, plan)
 
 
 def _audit(ctx, published, plan) -> None:
@@ -151,15 +177,13 @@ def _selection(ctx, cases, frame, plan) -> None:
         cases, frame.set_index("authority")[ctx.study.population], rng=ctx.seed + 1
     )
     outcomes = {}
-    if not ctx.missing(cases, ["distance_miles"]):
+    if ctx.runs("selection outcome far_from_home"):
         outcomes["far_from_home"] = population["distance_miles"] > thresholds.far_miles
-    if not ctx.missing(cases, ["needs_met"]):
+    if ctx.runs("selection outcome needs_met"):
         outcomes["needs_met"] = population["needs_met"].isin(["mostly", "completely"])
     outcomes["high_cost_residential"] = population["placement_setting"].isin(
         thresholds.residential_settings
     ) & (population["weekly_cost"] >= thresholds.high_cost)
-    for name in set(OUTCOMES) - set(outcomes):
-        ctx.not_run(f"selection outcome {name}", "the data lack its column")
     population = population.assign(**outcomes)
     ctx.options.update({"reps": reps, "rng": ctx.seed, "outcomes": list(outcomes)})
     ctx.settings(selection_reps=(reps, "simulated populations"))

@@ -12,11 +12,19 @@ from __future__ import annotations
 import pandas as pd
 
 from lacstats import costs, findings
+from lacstats.analysis import Analysis, Context
 
-NAME = "savings"
-TITLE = "Dorset's savings tables from their inputs, with timing and cost uncertainty"
-EVIDENCE = "real_data"
-OBTAINED = "arithmetic_on_published_inputs"
+ANALYSIS = Analysis(
+    name="savings",
+    title="Dorset's savings tables from their inputs, with timing and cost uncertainty",
+    summary="Dorset's in-house fostering table (each option on its own: two rows are "
+    "alternatives for the same children) and high-cost review; in-year savings with timing "
+    "and cost uncertainty",
+    evidence="real_data",
+    obtained="arithmetic_on_published_inputs",
+    paper="required",
+    order=9,
+)
 DELAY_WEEKS = 26  # "on average 6 months"
 DELAY_SD = 13
 COST_CV = 0.15
@@ -33,7 +41,7 @@ def _alternatives(dorset: dict) -> list[str]:
     return out
 
 
-def run(ctx) -> None:
+def run(ctx: Context) -> None:
     published = ctx.study.published_figures()
     if published is None or "dorset_high_cost_review" not in published:
         ctx.skip("the study's published figures do not include Dorset's savings tables")

@@ -8,17 +8,30 @@ from the study's DfE frame: real data."""
 from __future__ import annotations
 
 from lacstats import plots, sensitivity
+from lacstats.analysis import CASES, Analysis, Columns, Context, EveryAuthority
 
-NAME = "sensitivity"
-TITLE = "Sensitivity: cohort thresholds, design conventions, purposive versus random selection"
-EXPECTED_SECONDS = 6  # on two cores; the longest analyses start first
-EVIDENCE = "synthetic_check"
-OBTAINED = "recomputed_from_rows"
+ANALYSIS = Analysis(
+    name="sensitivity",
+    title="Sensitivity: cohort thresholds, design conventions, purposive versus random selection",
+    summary="cohort sizes by threshold, design totals by confidence and interval, selection error",
+    evidence="synthetic_check",
+    obtained="recomputed_from_rows",
+    reads=(CASES,),
+    requires=(
+        EveryAuthority(part="selection error"),
+        Columns("distance_miles", part="selection error of over_100_miles"),
+        Columns("needs_met", part="selection error of needs_met"),
+    ),
+    figures=("thresholds", "design"),
+    paper="required",
+    order=6,
+    expected_seconds=6,  # on two cores; the longest analyses start first
+)
 HIGH_COST_LOWER, HIGH_COST_UPPER = 4000, 6000  # the thresholds the paper quotes
 NARROW_INTERVAL = 5
 
 
-def run(ctx) -> None:
+def run(ctx: Context) -> None:
     cases = ctx.cases()
     high, far = ctx.study.thresholds.high_cost, ctx.study.thresholds.far_miles
     evidence = "synthetic_check" if ctx.synthetic else "real_data"
@@ -37,19 +50,25 @@ def run(ctx) -> None:
     )
     ctx.table("design", design.drop(columns="error"))
     reps = 10 if ctx.fast else 100
+    population = ctx.study.frame().set_index("authority")[ctx.study.population]
+    ctx.runs("selection error")  # an authority without cases is left out, and says so
+    population = population[population.index.isin(set(cases["authority"].astype(str)))]
     selection = sensitivity.selection_sensitivity(
         cases,
         reps=reps,
         rng=ctx.seed,
         progress=False,
-        population=ctx.study.frame().set_index("authority")[ctx.study.population],
+        population=population,
         far_miles=far,
         high_cost=high,
         settings=ctx.study.thresholds.residential_settings,
     )
-    for outcome, column in (("over_100_miles", "distance_miles"), ("needs_met", "needs_met")):
-        if f"error_{outcome}" not in set(selection["output"]):
-            ctx.not_run(f"selection error of {outcome}", f"the data have no {column}")
+    for outcome in ("over_100_miles", "needs_met"):
+        # the requirements say why an outcome the data cannot give is left out; one left
+        # out for another reason says so too
+        part = f"selection error of {outcome}"
+        if ctx.runs(part) and f"error_{outcome}" not in set(selection["output"]):
+            ctx.not_run(part, "the data give no case for it")
     ctx.table("selection", selection.drop(columns="error"))
     ctx.options.update({"rng": ctx.seed, "selection_reps": reps})
     for table, name in ((thresholds, "thresholds"), (design, "design"), (selection, "selection")):

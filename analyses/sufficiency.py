@@ -9,11 +9,18 @@ from __future__ import annotations
 import pandas as pd
 
 from lacstats import datasets, findings
+from lacstats.analysis import Analysis, Context
 
-NAME = "sufficiency"
-TITLE = "Foster places (Ofsted 2018-19); Bath and North East Somerset against the DfE"
-EVIDENCE = "real_data"
-OBTAINED = "recomputed_from_public_data"
+ANALYSIS = Analysis(
+    name="sufficiency",
+    title="Foster places (Ofsted 2018-19); Bath and North East Somerset against the DfE",
+    summary="South East foster places (Ofsted 2018-19) and every region; Bath and North East "
+    "Somerset's figures against the DfE releases",
+    evidence="real_data",
+    obtained="recomputed_from_public_data",
+    paper="required",
+    order=7,
+)
 OFSTED_YEAR = 2019  # the 2018-19 fostering release
 BANES_YEARS = (2015, 2016, 2017, 2018)
 BANES = "Bath and North East Somerset"
@@ -26,7 +33,7 @@ PLACES = {
 REGIONS = (*datasets.REGIONS, "England")
 
 
-def run(ctx) -> None:
+def run(ctx: Context) -> None:
     published = ctx.study.published_figures()
     fostering = datasets.ofsted_fostering(OFSTED_YEAR)
     wide = (

@@ -14,13 +14,20 @@ import pandas as pd
 from scipy import stats
 
 from lacstats import plots
+from lacstats.analysis import Analysis, Context
 from lacstats.hierarchical import HierarchicalModel
 
-NAME = "validation_sbc"
-EVIDENCE = "synthetic_check"  # simulation-based calibration: the truth is simulated
-OBTAINED = "recomputed_from_rows"
-TITLE = "Simulation-based calibration of the random-intercept model (on demand)"
-ON_DEMAND = True
+ANALYSIS = Analysis(
+    name="validation_sbc",
+    title="Simulation-based calibration of the random-intercept model (on demand)",
+    summary="simulation-based calibration of the hierarchical model (on demand: "
+    "`--only validation_sbc`)",
+    evidence="synthetic_check",  # simulation-based calibration: the truth is simulated
+    obtained="recomputed_from_rows",
+    figures=("rank_histograms",),
+    order=13,
+    on_demand=True,
+)
 PARAMETERS = ("alpha", "beta", "tau", "sigma")
 
 
@@ -40,7 +47,7 @@ def simulate(gen: np.random.Generator, groups: int = 12) -> tuple[dict, pd.DataF
     return truth, pd.DataFrame({"y": y, "x": x, "g": [f"g{i:02d}" for i in g]})
 
 
-def run(ctx) -> None:
+def run(ctx: Context) -> None:
     sims, draws = (10, 100) if ctx.fast else (100, 100)
     ctx.options.update({"simulations": sims, "posterior_draws_ranked": draws, "rng": ctx.seed})
     gen = np.random.default_rng(ctx.seed)
@@ -59,7 +66,7 @@ def run(ctx) -> None:
             log_likelihood=False,
         )
         post = fit.idata["posterior"]
-        ctx.progress(f"[{NAME}] simulation {s + 1}/{sims}")
+        ctx.progress(f"[{ctx.name}] simulation {s + 1}/{sims}")
         for name in PARAMETERS:
             values = np.asarray(post[name]).reshape(-1)
             thinned = values[np.linspace(0, len(values) - 1, draws).astype(int)]

@@ -1,6 +1,6 @@
 """Benchmark of the national panel models (run on demand, not in CI).
 
-The models of ``analyses/national.py`` on the packaged national panel (152 authorities,
+The national analysis's models (:mod:`lacstats.national`) on the packaged national panel (152 authorities,
 2015-2019; DfE releases), each in its own Python process so that every time is cold
 (compilation included; PyTensor's on-disk cache is whatever earlier runs left):
 
@@ -13,7 +13,7 @@ each with region intercepts and authority intercepts and year slopes nested in r
 (``group=("region", "authority")``, ``varying=("year_c",)``; the binomial ones with an
 effect per authority and year, ``observation_effects=True``), 4 chains, 1,000 draws (3,000
 for far, 1,500 for rate) after 800 tuning steps: the analysis's own models, rows and settings
-(``share_model``, ``rate_model``, ``share_rows``, ``SAMPLING``, ``MORE_DRAWS``). Goal: each passes the convergence gate in
+(``share_model``, ``rate_model``, ``share_rows``, ``rate_rows``, ``sampling``). Goal: each passes the convergence gate in
 under 10 s on two cores, compilation included.
 
 Peer, in the same run with ``--bambi`` (pip install -e '.[bench]'): Bambi's
@@ -26,7 +26,6 @@ PyMC's default sampler, same draws and chains; its wall time and minimum bulk ES
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import platform
@@ -34,25 +33,23 @@ import subprocess
 import sys
 import time
 from datetime import date
-from pathlib import Path
 
 MODELS = ("far", "residential", "private", "rate")
-ANALYSIS = Path(__file__).resolve().parents[1] / "analyses" / "national.py"
 
 
 def _analysis():
-    """``analyses/national.py``: its models, rows and sampling settings are the ones timed."""
-    spec = importlib.util.spec_from_file_location("national_analysis", ANALYSIS)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """:mod:`lacstats.national`: the national analysis's models, rows and sampling settings
+    are the ones timed."""
+    from lacstats import national
+
+    return national
 
 
 def _rows(national, name: str):
     """The rows, response and denominator (trials or exposure) of a model."""
     panel = national.national_panel()
     if name == "rate":
-        return panel, "lac_total_revised", "population_under_18"
+        return national.rate_rows(panel), "lac_total_revised", "population_under_18"
     response, trials, _years, _label = national.SHARES[name]
     return national.share_rows(panel, name), response, trials
 
@@ -66,10 +63,7 @@ def one(name: str) -> dict:
     rows, _response, _other = _rows(national, name)
     model = national.rate_model() if name == "rate" else national.share_model(name)
     t = time.perf_counter()
-    options = {
-        **national.SAMPLING,
-        "draws": national.MORE_DRAWS.get(name, national.SAMPLING["draws"]),
-    }
+    options = national.sampling(name)
     fit = model.fit(rows, rng=2019, progress=False, check=False, **options)
     wall = time.perf_counter() - t
     return {

@@ -138,11 +138,34 @@ def _return_path(text: str) -> str:
     return text if text in ("validate", "rules") else _input(text)
 
 
+def _check_case_authorities(chosen, args: argparse.Namespace) -> None:
+    """Read the case table now, so that one of another study's authorities is named with
+    the option that fixes it (--study), before any work."""
+    from lacstats.analysis import case_data
+    from lacstats.errors import DataError
+
+    if chosen.cases is None or not chosen.cases.is_file():
+        return
+    try:
+        case_data(chosen, args.seed)
+    except DataError as err:
+        if err.column != "authority":
+            raise
+        which = f"--study {args.study}" if args.study else "the South East study (the default)"
+        raise DataError(
+            f"{err}; the case table's authorities must be those of {which}: "
+            f"{len(chosen.authorities)} authorities{f' of the {chosen.region}' if chosen.region else ''}."
+            " For a table of other authorities, write a study file naming them and pass it "
+            "with --study",
+            column="authority",
+        ) from None
+
+
 def _reproduce(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from lacstats import study
-    from lacstats.reproduce import run_all
+    from lacstats.reproduce import AnalysisFailed, partial_folder, run_all
 
     def say(message: str) -> None:
         tqdm.write(message, file=sys.stderr)
@@ -150,19 +173,42 @@ def _reproduce(args: argparse.Namespace) -> int:
     chosen = study.load(args.study) if args.study else study.south_east()
     if args.cases:
         chosen = chosen.with_cases(args.cases)
+    _check_case_authorities(chosen, args)
 
-    # a terminated run (a CI timeout, `kill`) cleans up as an interrupted one does: the
-    # workers stop, the staging folder goes, the previous results stay (see main)
-    summary = run_all(
-        args.out,
-        seed=args.seed,
-        fast=args.fast,
-        only=args.only or None,
-        progress=None if args.quiet else say,
-        bars=not args.quiet and sys.stderr.isatty(),
-        jobs=args.jobs,
-        study=chosen,
-    )
+    # a terminated run (a CI timeout, `kill`) stops as an interrupted one does: the
+    # workers stop, the previous results stay, the finished analyses are kept (see main)
+    try:
+        summary = run_all(
+            args.out,
+            seed=args.seed,
+            fast=args.fast,
+            only=args.only or None,
+            progress=None if args.quiet else say,
+            bars=not args.quiet and sys.stderr.isatty(),
+            jobs=args.jobs,
+            study=chosen,
+            resume=args.resume,
+        )
+    except AnalysisFailed as failed:
+        if len(failed.summary.table):
+            print(failed.summary.summary())
+        print(f"lacstats: error: {failed}", file=sys.stderr)
+        return 3
+    except (KeyboardInterrupt, SystemExit):
+        partial = partial_folder(args.out)
+        if partial.is_dir():
+            print(
+                f"lacstats: the analyses that finished are kept in {partial}; "
+                "--resume runs only what is missing",
+                file=sys.stderr,
+            )
+        raise
+    if args.quiet and summary.checked is not None and len(summary.checked.unusable()):
+        print(
+            f"lacstats: {len(summary.checked.unusable()):,} case(s) that some analysis "
+            "could not use were left out of it (run without --quiet for the list)",
+            file=sys.stderr,
+        )
     print(summary.summary())
     # comparisons with real published figures may differ (findings.csv says why); a
     # figure that matches by construction and does not is a broken run
@@ -259,6 +305,7 @@ def _report(args: argparse.Namespace) -> int:
     chosen = study.load(args.study) if args.study else study.south_east()
     if args.cases:
         chosen = chosen.with_cases(args.cases)
+    _check_case_authorities(chosen, args)
     inputs = [*_study_inputs(chosen), *([args.national] if args.national else [])]
     check_output(args.out, inputs, replace=False)
     if args.authority and args.authority not in chosen.authorities:
@@ -274,6 +321,8 @@ def _report(args: argparse.Namespace) -> int:
             f"{chosen.title}: {chosen.data_source} (seed {args.seed}); the data are "
             "synthetic, so nothing in these packs is a fact about the authorities named"
         )
+    # whose SSDA903 returns the study's SSDA903 sections use
+    source += f"; SSDA903: {chosen.returns_source}"
     names = None if args.all else [args.authority]
     national = None
     if args.national:
@@ -549,11 +598,11 @@ def _study_of(path: str | None):
 
 
 def _study_inputs(chosen) -> list[Path]:
-    """Every file a study reads: the study file, its case table and published figures
-    (an output never equals, contains or lies inside any of them)."""
+    """Every file a study reads: the study file, its case table, published figures and
+    SSDA903 returns (an output never equals, contains or lies inside any of them)."""
     return [
         Path(p)
-        for p in (chosen.source, chosen.cases, chosen.published)
+        for p in (chosen.source, chosen.cases, chosen.published, *chosen.ssda903)
         if p is not None and Path(p).exists()
     ]
 
@@ -592,9 +641,26 @@ def _collect_merge(args: argparse.Namespace) -> int:
     check_output(out, inputs, folder=False)
     check_output(issues, [*inputs, out], what="--issues")
     try:
-        merged = collect.merge(args.returned, study=chosen, errors=args.errors)
+        merged = collect.merge(
+            args.returned,
+            study=chosen,
+            errors=args.errors,
+            allow_missing=args.allow_missing,
+        )
     except collect.ReturnsError as err:
         err.merged.write_issues(issues, fmt=args.issues_format, inputs=inputs)
+        missing = err.merged.missing
+        if missing:
+            also = (
+                f"; {len(err.merged.issues)} problem(s) in the returns, listed in {issues}"
+                if len(err.merged.issues)
+                else ""
+            )
+            raise DataError(
+                f"{len(missing)} of the study's authorities sent no return: "
+                f"{', '.join(missing)}{also}; no case table written (--allow-missing merges "
+                "without them)"
+            ) from None
         raise DataError(
             f"{len(err.merged.issues)} problem(s) in the returns; listed in {issues} (one "
             "list per authority); no case table written (--errors drop writes the valid rows)"
@@ -608,6 +674,13 @@ def _collect_merge(args: argparse.Namespace) -> int:
     merged.write_cases(out, inputs=inputs)
     print(merged.to_frame().to_string(index=False))
     print(f"{len(merged.cases):,} valid case rows written to {out}")
+    if merged.missing:
+        print(
+            f"merged without {len(merged.missing)} authorit"
+            f"{'y' if len(merged.missing) == 1 else 'ies'} that sent no return "
+            f"(--allow-missing): {', '.join(merged.missing)}",
+            file=sys.stderr,
+        )
     if len(merged.issues):
         dropped = int((merged.issues["effect"] != "row missing from the return").sum())
         print(
@@ -627,7 +700,7 @@ def _collect_status(args: argparse.Namespace) -> int:
     chosen = _study_of(args.study)
     inputs = [*args.returned, *(_study_inputs(chosen) if args.study else [])]
     check_output(args.out, inputs)
-    merged = collect.merge(args.returned, study=chosen, errors="drop")
+    merged = collect.merge(args.returned, study=chosen, errors="drop", allow_missing=True)
     result = collect.status(merged)
     with atomic_directory(args.out, inputs=inputs) as folder:
         (folder / "status.csv").write_text(csv_text(result.to_frame()), encoding="utf-8")
@@ -775,6 +848,12 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace files in the output folder that lacstats did not write (inputs are "
         "never replaced)",
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="complete an unfinished run of --out (one that failed or was interrupted): "
+        "run only the analyses it lacks, reusing those that finished (kept in OUT.partial)",
     )
     p.set_defaults(func=_reproduce)
 
@@ -983,6 +1062,12 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace files in the output folder that lacstats did not write (inputs are "
         "never replaced)",
+    )
+    q.add_argument(
+        "--allow-missing",
+        action="store_true",
+        help="merge even if some of the study's authorities sent no return (they are "
+        "listed); by default a missing authority stops the merge (exit status 2)",
     )
     q.set_defaults(func=_collect_merge)
     q = steps.add_parser("status", help="rows returned and valid against the design")

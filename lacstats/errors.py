@@ -112,7 +112,7 @@ class DataError(LacstatsError, ValueError):
                 )
             )
             more = self.n_bad - min(len(self.rows), MAX_ROWS_SHOWN)
-            parts.append(f"({shown}{f'; and {more} more' if more > 0 else ''})")
+            parts.append(f"({shown}{f'; and {more:,} more' if more > 0 else ''})")
         return " ".join(parts)
 
 

@@ -137,6 +137,9 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     """Rows from :func:`row` as a table, each value as it was given (no common dtype: a
     whole number stays whole beside a decimal one).
 
+    One row per finding. Columns: :data:`lacstats.evidence.FINDINGS_COLUMNS` but the
+    analysis (which the runner adds), in that order.
+
     Examples
     --------
     >>> from lacstats import findings
@@ -151,29 +154,47 @@ def frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def _check_share(numerator: float, denominator: float) -> None:
-    """A percentage's parts: numbers, the denominator above 0."""
+    """A percentage's parts: numbers, the denominator not negative."""
     for name, value in (("numerator", numerator), ("denominator", denominator)):
         if isinstance(value, bool) or not isinstance(value, int | float | np.number):
             raise LacstatsError(f"argument {name!r} must be a number, got {value!r}")
-    if not denominator > 0:
-        raise LacstatsError(f"argument 'denominator' must be above 0, got {denominator!r}")
+    if denominator < 0:
+        raise LacstatsError(f"argument 'denominator' must not be negative, got {denominator!r}")
 
 
-def percent_truncated(numerator: float, denominator: float) -> str:
-    """Whole-number percentage, truncated as Evans (2020) prints them ("26%" for 26.7%).
+def _no_share(numerator: float, denominator: float) -> bool:
+    """A share of no cases (0 of 0, or of a missing count) is not a number; a count of
+    cases out of none is an error."""
+    _check_share(numerator, denominator)
+    if pd.isna(numerator) or pd.isna(denominator):
+        return True
+    if denominator == 0 and numerator != 0:
+        raise LacstatsError(
+            f"argument 'denominator' is 0 but 'numerator' is {numerator!r}: a share of no cases"
+        )
+    return bool(denominator == 0)
+
+
+def percent_truncated(numerator: float, denominator: float) -> str | None:
+    """Whole-number percentage, truncated as Evans (2020) prints them ("26%" for 26.7%);
+    None when the denominator is 0 (a share of no cases is not computable).
 
     Examples
     --------
     >>> from lacstats import findings
     >>> findings.percent_truncated(267, 1000)
     '26%'
+    >>> print(findings.percent_truncated(0, 0))
+    None
     """
-    _check_share(numerator, denominator)
+    if _no_share(numerator, denominator):
+        return None
     return f"{math.floor(100 * numerator / denominator + 1e-9)}%"
 
 
-def percent_one_decimal(numerator: float, denominator: float) -> str:
-    """Percentage to one decimal, rounded half up ("9.1%" for 9.098%).
+def percent_one_decimal(numerator: float, denominator: float) -> str | None:
+    """Percentage to one decimal, rounded half up ("9.1%" for 9.098%); None when the
+    denominator is 0.
 
     Examples
     --------
@@ -181,7 +202,8 @@ def percent_one_decimal(numerator: float, denominator: float) -> str:
     >>> findings.percent_one_decimal(114, 1253)
     '9.1%'
     """
-    _check_share(numerator, denominator)
+    if _no_share(numerator, denominator):
+        return None
     value = Decimal(repr(float(100 * numerator / denominator))).quantize(
         Decimal("0.1"), rounding=ROUND_HALF_UP
     )
@@ -251,6 +273,9 @@ class Finding:
     published: Callable[[dict[str, Any]], Any]
     unit: str = "children"
     rule: str = "exact"
+    #: the cases a share or correlation is of, in words: when the data have none, the
+    #: figure is not computable (a share of no cases is not 0%)
+    of: str = ""
 
 
 def _count(key: str, definition: str, compute, unit: str = "children") -> Finding:
@@ -258,7 +283,7 @@ def _count(key: str, definition: str, compute, unit: str = "children") -> Findin
     return Finding(key, definition, compute, lambda f: f[table][name], unit)
 
 
-def _pct(key: str, definition: str, num, den) -> Finding:
+def _pct(key: str, definition: str, num, den, of: str) -> Finding:
     """A whole-number percentage as printed: the text is ``<key>_text`` in the data."""
     table, name = key.split(".", 1)
     return Finding(
@@ -268,7 +293,12 @@ def _pct(key: str, definition: str, num, den) -> Finding:
         lambda f: f[table][f"{name}_text"],
         "percent (truncated)",
         "printed text",
+        of,
     )
+
+
+_HIGH_COST = "high-cost residential children"
+_MOVED = "high-cost residential children with a recorded previous placement"
 
 
 def _whole_pounds(values: pd.Series) -> int:
@@ -341,6 +371,11 @@ def _by_setting_findings() -> list[Finding]:
     return out
 
 
+def _strength(rho: float) -> str | None:
+    """``weak`` or ``not weak``; None for a correlation that is not a number."""
+    return None if pd.isna(rho) else strength(rho)
+
+
 def _hc_n(c: pd.DataFrame) -> int:
     return int(high_cost_residential(c).sum())
 
@@ -386,6 +421,7 @@ FINDINGS: tuple[Finding, ...] = (
         lambda f: f["high_cost_residential"]["share_of_sample_text"],
         "percent (one decimal)",
         "printed text",
+        "cases",
     ),
     Finding(
         "high_cost_residential.share_of_spend_text",
@@ -394,6 +430,7 @@ FINDINGS: tuple[Finding, ...] = (
         lambda f: f["high_cost_residential"]["share_of_spend_text"],
         "percent (one decimal)",
         "printed text",
+        "cases with a weekly cost above 0",
     ),
     _count(
         "high_cost_residential.cost_6000_plus",
@@ -405,6 +442,7 @@ FINDINGS: tuple[Finding, ...] = (
         "High-cost group: share costing at least £6,000 a week",
         lambda c: (_hc(c)["weekly_cost"] >= HIGH_COST_6000).sum(),
         _hc_n,
+        _HIGH_COST,
     ),
     _count(
         "high_cost_residential.needs_mostly_or_completely_met",
@@ -416,6 +454,7 @@ FINDINGS: tuple[Finding, ...] = (
         "High-cost group: share whose needs are mostly or completely met",
         lambda c: _hc(c)["needs_met"].isin(["mostly", "completely"]).sum(),
         _hc_n,
+        _HIGH_COST,
     ),
     _count(
         "high_cost_residential.placed_over_100_miles",
@@ -427,6 +466,7 @@ FINDINGS: tuple[Finding, ...] = (
         "High-cost group: share placed more than 100 miles from home",
         lambda c: _over(_hc(c)),
         _hc_n,
+        _HIGH_COST,
     ),
     _count(
         "high_cost_residential.in_placement_under_1_year",
@@ -438,6 +478,7 @@ FINDINGS: tuple[Finding, ...] = (
         "High-cost group: share in the current placement for under 12 months",
         lambda c: (_hc(c)["months_in_placement"] < 12).sum(),
         _hc_n,
+        _HIGH_COST,
     ),
     _count(
         "high_cost_residential.placement_changes",
@@ -456,6 +497,7 @@ FINDINGS: tuple[Finding, ...] = (
         "Placement changes from residential care: share of all changes",
         lambda c: _moves(c)["previous_setting"].isin(schema.ALL_RESIDENTIAL_SETTINGS).sum(),
         lambda c: len(_moves(c)),
+        _MOVED,
     ),
     _count(
         "high_cost_residential.moved_from_foster_care",
@@ -467,6 +509,7 @@ FINDINGS: tuple[Finding, ...] = (
         "Placement changes from foster care: share of all changes",
         lambda c: _moves(c)["previous_setting"].isin(schema.FOSTER_SETTINGS).sum(),
         lambda c: len(_moves(c)),
+        _MOVED,
     ),
     _count(
         "high_cost_residential.changes_with_increased_cost",
@@ -483,10 +526,12 @@ FINDINGS: tuple[Finding, ...] = (
         "high_cost_residential.risk_cost_relationship",
         f"High-cost group: Spearman correlation of risk score and weekly cost, called "
         f"'weak' when |rho| < {WEAK_CORRELATION}",
-        lambda c: strength(spearman_risk_cost(c, high_cost_only=True)),
+        lambda c: _strength(spearman_risk_cost(c, high_cost_only=True)),
         lambda f: "weak",
         "description",
         f"verbal (|rho| < {WEAK_CORRELATION})",
+        "high-cost residential children with a risk score (at least three, with different "
+        "scores and costs)",
     ),
     *_by_setting_findings(),
     _count(
@@ -502,6 +547,7 @@ FINDINGS: tuple[Finding, ...] = (
         lambda f: f["keeping_local"]["percent_text"],
         "percent (one decimal)",
         "printed text",
+        "cases with a known distance",
     ),
 )
 
@@ -577,7 +623,7 @@ def compare(
             expected = finding.published(figures)
         except (KeyError, StopIteration):
             continue  # not among the figures to compare with
-        absent = [c for c in requirements(finding) if cases[c].isna().all()]
+        absent = [c for c in requirements(finding) if c not in cases or cases[c].isna().all()]
         explanation = ""
         if absent:
             value = None
@@ -586,6 +632,11 @@ def compare(
             value = finding.compute(cases)
             if isinstance(value, np.generic):
                 value = value.item()
+            if value is None or (isinstance(value, float) and np.isnan(value)):
+                value = None
+                explanation = (
+                    f"not computable: the data have no {finding.of or 'case to compute it from'}"
+                )
         rows.append(
             row(
                 finding.key,

@@ -34,24 +34,34 @@ __all__ = [
     "typst_inputs",
 ]
 
-#: Analyses whose results the methods paper (``paper.typ``) reads.
-REQUIRED = (
-    "calibrated_sample",
-    "sample_design",
-    "risk_cost",
-    "authority_effects",
-    "cohorts",
-    "sufficiency",
-    "sensitivity",
-    "cost_calculator",
-    "savings",
-    "projection",
-)
-#: Analyses the paper reports when their results are there, and says were not run when not.
-OPTIONAL = ("national",)
+#: The analyses whose results the methods paper (``paper.typ``) reads, and those it
+#: reports when their results are there and says were not run when not: read from the
+#: analyses' declarations (``paper="required"`` or ``"optional"``; :mod:`lacstats.analysis`),
+#: in the report's order. ``REQUIRED`` and ``OPTIONAL`` are computed when first asked for.
+REQUIRED: tuple[str, ...]
+OPTIONAL: tuple[str, ...]
+_KINDS = {"REQUIRED": "required", "OPTIONAL": "optional"}
+
+
+def __getattr__(name: str) -> tuple[str, ...]:
+    if name in _KINDS:
+        from lacstats.analysis import paper_analyses
+
+        return paper_analyses(_KINDS[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 #: The templates: the methods paper of the seed run, and the report of any other run.
 SEED, STUDY = "paper.typ", "study.typ"
 _EPOCH = dt.datetime(2019, 10, 1, tzinfo=dt.UTC)  # the project's October 2019 circulation
+
+
+def _required() -> tuple[str, ...]:
+    return __getattr__("REQUIRED")
+
+
+def _optional() -> tuple[str, ...]:
+    return __getattr__("OPTIONAL")
 
 
 def source(name: str = SEED) -> Path:
@@ -87,9 +97,9 @@ def _manifest(results: Path) -> dict[str, Any]:
 
 def _present(results: Path, manifest: dict[str, Any]) -> list[str]:
     """The analyses whose results the folder holds, in the paper's order."""
-    order = (*REQUIRED, *OPTIONAL)
+    order = (*_required(), *_optional())
     names = sorted(
-        {*manifest["analyses"], *OPTIONAL},
+        {*manifest["analyses"], *_optional()},
         key=lambda n: (order.index(n) if n in order else len(order), n),
     )
     return [name for name in names if (results / name / "numbers.json").is_file()]
@@ -201,7 +211,7 @@ def template(results: str | os.PathLike[str] = "results") -> Path:
     results = Path(results).resolve()
     manifest = _manifest(results)
     present = _present(results, manifest)
-    seed = is_seed_run(manifest) and all(name in present for name in REQUIRED)
+    seed = is_seed_run(manifest) and all(name in present for name in _required())
     return source(SEED if seed else STUDY)
 
 
@@ -278,7 +288,7 @@ def build(
     typ = Path(typ).resolve() if typ else template(results).resolve()
     if not typ.is_file():
         raise LacstatsError(f"no paper source at {typ}")
-    missing = [name for name in REQUIRED if name not in present]
+    missing = [name for name in _required() if name not in present]
     if typ.name == SEED and missing:
         raise LacstatsError(
             f"results folder {results} is incomplete for the methods paper (missing: "

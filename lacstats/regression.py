@@ -740,8 +740,20 @@ def risk_cost(
         "mixed model, authority intercepts": {"family": "lognormal", "groups": "authority"},
         "median regression of log cost": {"family": "lognormal", "quantile": 0.5},
     }
+    notes = []
     for label, kwargs in models.items():
-        res = fit(cases, formula, confidence=confidence, **kwargs)
+        try:
+            res = fit(cases, formula, confidence=confidence, **kwargs)
+        except ConvergenceError:
+            if "groups" not in kwargs:
+                raise
+            # the authorities' variance at its boundary (zero): the data show no more
+            # difference between authorities than chance, and the model cannot say more
+            notes.append(
+                f"The {label} was not estimated: its authority variance is at zero, so the "
+                "authorities differ by no more than chance; the other models do not need it."
+            )
+            continue
         row = res.coefficients.set_index("term").loc[x]
         rows.append(
             {
@@ -797,5 +809,6 @@ def risk_cost(
             f"correlation {', '.join(restricted)}, against {overall['estimate']:.2f} in all "
             f"cases ({verdict})."
         )
+    lines.extend(notes)
     options = {"x": x, "y": y, "setting": setting, "confidence": confidence}
     return RiskCost(table, "\n".join(lines), {**options, "min_cases": min_cases})

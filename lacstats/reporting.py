@@ -560,6 +560,12 @@ def authority_effects(
     cases = cases.assign(authority=cases["authority"].astype(str))
     formula = FORMULA if not _missing(cases, ["risk_score"]) else FORMULA_WITHOUT_RISK
     adjusted = "risk and setting" if formula == FORMULA else "setting"
+    # a weekly cost of 0 (a child placed with parents) is a real case, but the lognormal
+    # model is of positive costs: it is fitted to those, and the others are counted
+    free = int((cases["weekly_cost"] <= 0).sum())
+    if free:
+        cases = cases[cases["weekly_cost"] > 0]
+        adjusted += f" (fitted to the cases with a weekly cost; {free:,} with none left out)"
     if fast:
         from lacstats.regression import fit
 

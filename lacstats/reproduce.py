@@ -1,35 +1,52 @@
-"""The runner behind ``lacstats reproduce``: every script in ``analyses/``, one folder each.
+"""The runner behind ``lacstats reproduce``: every analysis of ``analyses/``, one folder each.
 
-An analysis is a module in ``analyses/`` with ``NAME`` (its results folder), ``TITLE`` and
-``run(ctx: Context) -> None``. It writes only through ``ctx``: ``ctx.numbers(...)`` for
-the figures the paper cites (``numbers.json``), ``ctx.table(name, frame)`` for tidy CSV
-tables, ``ctx.figure(name, fig)`` for PNG and SVG figures and ``ctx.findings(frame)`` for
-rows of ``results/findings.csv``. Every figure in ``numbers.json`` says which kind of
-evidence it is and how it was obtained (:mod:`lacstats.evidence`): an analysis declares
-its usual kind as ``EVIDENCE`` and ``OBTAINED`` and passes ``evidence=`` and ``obtained=``
-to ``ctx.numbers`` for figures of another kind. The whole results folder is built in a temporary
-directory and moved into place only when every analysis has finished, so an interrupted
-run leaves the previous results intact.
+An analysis is a file in ``analyses/`` that declares itself (``ANALYSIS``, a
+:class:`lacstats.analysis.Analysis`: name, title, what it reads and requires of the case
+table, the figures it publishes, whether the paper needs it) and has ``run(ctx: Context)``;
+it writes only through its :class:`~lacstats.analysis.Context`. See :mod:`lacstats.analysis`.
 
-Analyses run side by side (``jobs``), the longest first and in this process, the others in
-worker processes: a file may declare ``EXPECTED_SECONDS`` for that, and
-``ON_DEMAND = True`` to run only when named.
-Each analysis draws its randomness from the seed alone, so results do not depend on
-``jobs`` or on the order.
+A run goes in four steps:
+
+1. **Before any work**: the declarations are read (without running the files), the output
+   folder is checked, the case table is read and validated once (or the synthetic sample
+   drawn once) and every analysis's requirements are judged on it
+   (:func:`lacstats.analysis.check`). An analysis whose columns the data lack is not run
+   and says why; the cases an analysis cannot use (a weekly cost of 0 for a lognormal
+   model, an age outside the frame) are listed, by case id, column, value and analysis,
+   and left out of that analysis only, which counts them beside its estimates.
+2. **The analyses** run side by side (``jobs``), the longest first and in this process,
+   the others in worker processes, each drawing only from the seed, so results do not
+   depend on ``jobs`` or the order. Each is built in ``<out>.partial/.<name>.work`` and,
+   when it has finished, renamed to ``<out>.partial/<name>`` with what the runner needs to
+   reuse it (its findings, its summary row, the key of its inputs).
+3. **A failure** of one analysis does not stop the others: the run ends with every
+   finished analysis kept in ``<out>.partial`` and the failures listed
+   (:class:`AnalysisFailed`; exit status 3 on the command line). **An interrupt** (Ctrl-C,
+   SIGTERM) stops the run at once and keeps what had finished. ``resume=True``
+   (``--resume``) then runs only what is missing: an analysis is reused when its key (its
+   file, the package's code, the packaged data, the seed, ``fast``, the study and the case
+   data or returns it reads) is the one it was built with, and run again otherwise.
+4. **When every analysis has finished**, the results folder is assembled in a temporary
+   sibling (findings.csv, manifest.json, the analyses' folders) and swapped into place
+   (:func:`lacstats.outputs.atomic_directory`); ``<out>.partial`` is then removed. Until
+   that moment ``out`` holds the previous complete results, untouched, whatever happened.
+
+A file may declare ``expected_seconds`` so that the longest start first, and
+``on_demand=True`` to run only when named.
 """
 
 from __future__ import annotations
 
-import ast
-import importlib.util
+import hashlib
 import json
 import math
 import os
+import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable
+import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -37,18 +54,38 @@ from typing import Any
 import pandas as pd
 
 from lacstats import interrupts, provenance
+from lacstats.analysis import (
+    RETURNS,
+    WHOLE,
+    AnalysisFile,
+    AnalysisSkipped,
+    CaseData,
+    Context,
+    RequirementsCheck,
+    case_data,
+    catalogue,
+    check,
+    returns_data,
+)
+from lacstats.analysis import analyses_folder as _default_folder
 from lacstats.errors import LacstatsError
-from lacstats.evidence import EVIDENCE, OBTAINED
 from lacstats.evidence import FINDINGS_COLUMNS as _COLUMNS
-from lacstats.outputs import atomic_directory
+from lacstats.outputs import MARKER, atomic_directory, check_output
 from lacstats.results import Result
 from lacstats.study import Study
 
-__all__ = ["Context", "RunSummary", "discover", "run_all"]
+__all__ = [
+    "AnalysisFailed",
+    "AnalysisSkipped",
+    "Context",
+    "RunSummary",
+    "analysis_key",
+    "discover",
+    "partial_folder",
+    "run_all",
+]
 
 FINDINGS_COLUMNS = list(_COLUMNS)
-#: What a figure of an analysis that declares no kind is recorded as (a test fails on it).
-UNCLASSIFIED = "unclassified"
 
 
 def _json_default(value: Any) -> Any:
@@ -87,146 +124,6 @@ def dumps(data: Any) -> str:
     )
 
 
-@dataclass
-class Context:
-    """What an analysis gets: its folder, the seed, and writers that record what it made.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> from pathlib import Path
-    >>> from lacstats import reproduce
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     ctx = reproduce.Context(name="demo", folder=Path(folder), seed=2019, fast=True)
-    ...     ctx.by_construction, ctx.case_evidence
-    ...     len(ctx.cases())
-    ...
-    (True, 'case_rows')
-    1253
-    """
-
-    name: str
-    folder: Path
-    seed: int
-    fast: bool
-    options: dict[str, Any] = field(default_factory=dict)
-    inputs: dict[str, str] = field(default_factory=dict)
-    outputs: list[str] = field(default_factory=list)
-    diagnostics: dict[str, bool] = field(default_factory=dict)
-    _numbers: dict[str, Any] = field(default_factory=dict)
-    _findings: list[pd.DataFrame] = field(default_factory=list)
-    progress: Callable[[str], None] = lambda message: None
-    #: Show progress bars for long steps (MCMC fits); off with --quiet.
-    bars: bool = False
-    #: The analysis's usual kind of evidence and how its figures are obtained (its
-    #: ``EVIDENCE`` and ``OBTAINED``), for figures recorded without their own.
-    evidence: str | None = None
-    obtained: str | None = None
-    #: The study the run is of (default: the seed study, the South East project).
-    study: Study | None = None
-    #: Parts of the analysis that did not run, and why (written to numbers.json).
-    skipped: dict[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        if self.study is None:
-            self.study = _seed_study()
-
-    def cases(self) -> pd.DataFrame:
-        """The study's case table: the user's file, or a synthetic sample drawn from the
-        seed (:func:`load_cases`)."""
-        return load_cases(self.study, self.seed).copy()
-
-    @property
-    def synthetic(self) -> bool:
-        """Whether the case data are synthetic (no file of the user's)."""
-        return self.study.cases is None
-
-    @property
-    def by_construction(self) -> bool:
-        """Whether the case data are the calibrated sample, whose rows reproduce the
-        published figures by construction."""
-        return self.study.calibrated
-
-    @property
-    def case_evidence(self) -> str:
-        """The kind of evidence of figures computed from the case rows: ``case_rows`` on
-        the calibrated sample (they match the published ones by construction),
-        ``real_data`` on the user's own table, ``synthetic_check`` on an uncalibrated
-        synthetic sample (a demonstration, never a fact)."""
-        if self.by_construction:
-            return "case_rows"
-        return "synthetic_check" if self.synthetic else "real_data"
-
-    def missing(self, cases: pd.DataFrame, columns: Iterable[str]) -> list[str]:
-        """The ``columns`` that ``cases`` lack or leave entirely empty."""
-        return [c for c in columns if c not in cases or cases[c].isna().all()]
-
-    def not_run(self, part: str, reason: str) -> None:
-        """Record that a part of the analysis did not run, and why."""
-        self.skipped[part] = reason
-        self.progress(f"[{self.name}] not run: {part}: {reason}")
-
-    def skip(self, reason: str) -> None:
-        """Stop the analysis here: nothing it needs is in the data (``reason`` says what)."""
-        raise AnalysisSkipped(reason)
-
-    def numbers(
-        self, *, evidence: str | None = None, obtained: str | None = None, **figures: Any
-    ) -> None:
-        """Record figures the paper cites: ``name=(value, unit)`` or ``name=value``, with
-        their kind of evidence and how they were obtained (:mod:`lacstats.evidence`)."""
-        evidence = evidence or self.evidence or UNCLASSIFIED
-        obtained = obtained or self.obtained or UNCLASSIFIED
-        if evidence not in (*EVIDENCE, UNCLASSIFIED):
-            raise LacstatsError(
-                f"analysis {self.name}: evidence must be one of {', '.join(EVIDENCE)}; "
-                f"got {evidence!r}"
-            )
-        if obtained not in (*OBTAINED, UNCLASSIFIED):
-            raise LacstatsError(
-                f"analysis {self.name}: obtained must be one of {', '.join(OBTAINED)}; "
-                f"got {obtained!r}"
-            )
-        for key, figure in figures.items():
-            value, unit = figure if isinstance(figure, tuple) else (figure, "")
-            self._numbers[key] = {
-                "value": value,
-                "unit": unit,
-                "evidence": evidence,
-                "obtained": obtained,
-            }
-
-    def settings(self, **figures: Any) -> None:
-        """Record settings of the study that the paper states (thresholds, years, draws)
-        in ``numbers.json``, as ``option`` figures: the paper types no number."""
-        self.numbers(evidence="option", obtained="study_option", **figures)
-
-    def table(self, name: str, frame: pd.DataFrame) -> Path:
-        path = self.folder / f"{name}.csv"
-        frame.to_csv(path, index=False, lineterminator="\n")
-        self.outputs.append(path.name)
-        return path
-
-    def figure(self, name: str, fig: Any) -> None:
-        """Save ``fig`` as PNG and SVG, without dates and with fixed SVG ids."""
-        import matplotlib
-
-        with matplotlib.rc_context({"svg.hashsalt": f"lacstats-{self.name}-{name}"}):
-            for ext in ("png", "svg"):
-                path = self.folder / f"{name}.{ext}"
-                fig.savefig(path, dpi=150, bbox_inches="tight", metadata=_FIGURE_METADATA[ext])
-                self.outputs.append(path.name)
-
-    def findings(self, frame: pd.DataFrame) -> None:
-        self._findings.append(frame.assign(analysis=self.name))
-
-    def diagnostic(self, name: str, passed: bool) -> None:
-        self.diagnostics[name] = bool(passed)
-
-
-_FIGURE_METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None}}
-
-
 @dataclass(frozen=True)
 class RunSummary(Result):
     """What a run did: per analysis, time taken, findings matched, diagnostics passed.
@@ -249,6 +146,13 @@ class RunSummary(Result):
     table: pd.DataFrame
     findings: pd.DataFrame
     seconds: float
+    #: the requirements judged before the run (None when no analysis read the cases)
+    checked: RequirementsCheck | None = None
+    #: analyses reused from an earlier, unfinished run (``resume``)
+    resumed: tuple[str, ...] = ()
+    #: analyses that failed, with their errors (a run with failures raises
+    #: :class:`AnalysisFailed`, which carries this summary)
+    failed: dict[str, str] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         """One row per analysis: seconds, findings matched, diagnostics passed."""
@@ -276,77 +180,63 @@ class RunSummary(Result):
                 f"results in {self.out}"
             ),
         ]
+        if self.resumed:
+            lines.append(f"reused from the unfinished run: {', '.join(self.resumed)}")
         return "\n".join(lines)
+
+
+class AnalysisFailed(LacstatsError):
+    """One or more analyses failed; the others finished and are kept in the partial folder
+    (:func:`partial_folder`) for ``resume``. ``failures`` maps each failed analysis to its
+    error, ``partial`` is where the finished ones are, ``summary`` the run's
+    :class:`RunSummary` of what finished.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats import reproduce
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     analyses = Path(folder) / "analyses"
+    ...     analyses.mkdir()
+    ...     _ = (analyses / "broken.py").write_text("NAME = 'broken'\\ndef run(ctx):\\n    1 / 0\\n")
+    ...     try:
+    ...         reproduce.run_all(Path(folder) / "results", folder=analyses)
+    ...     except reproduce.AnalysisFailed as failed:
+    ...         print(failed.failures)
+    ...
+    {'broken': 'ZeroDivisionError: division by zero'}
+    """
+
+    def __init__(self, failures: dict[str, str], partial: Path, summary: RunSummary):
+        self.failures = dict(failures)
+        self.partial = partial
+        self.summary = summary
+        done = len(summary.table)
+        names = "; ".join(f"{name} ({why})" for name, why in failures.items())
+        kept = (
+            f"The {done} that finished are kept in {partial}; fix the cause and run again "
+            "with --resume to run only what is missing"
+            if done
+            else "None finished; fix the cause and run again"
+        )
+        super().__init__(
+            f"{len(failures)} analys{'i' if len(failures) == 1 else 'e'}s failed: {names}. "
+            f"{kept} (the results folder is replaced only when every analysis has finished)"
+        )
 
 
 def analyses_folder() -> Path:
     """``analyses/`` beside the package (a source checkout) or in the working directory."""
-    here = Path(__file__).resolve().parents[1] / "analyses"
-    return here if here.is_dir() else Path.cwd() / "analyses"
+    return _default_folder()
 
 
-@dataclass(frozen=True)
-class _Entry:
-    """An analysis as its file declares it, read without running the file."""
-
-    path: Path
-    name: str
-    title: str
-    on_demand: bool
-    expected_seconds: float
-
-
-#: What the runner reads from an analysis file, as literals.
-_DECLARED = ("NAME", "TITLE", "ON_DEMAND", "EXPECTED_SECONDS")
-
-
-def _declared(path: Path) -> _Entry | None:
-    """The declarations (:data:`_DECLARED`) of an analysis file, read from its source, or
-    None for a file without ``NAME`` or ``run``. The parent process of a parallel run thus
-    never imports what the analyses import."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    constants: dict[str, Any] = {}
-    has_run = False
-    for node in tree.body:
-        has_run = has_run or (isinstance(node, ast.FunctionDef) and node.name == "run")
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1):
-            continue
-        target = node.targets[0]
-        if isinstance(target, ast.Name) and target.id in _DECLARED:
-            try:
-                constants[target.id] = ast.literal_eval(node.value)
-            except ValueError:
-                raise LacstatsError(
-                    f"{path.name}, line {node.lineno}: {target.id} must be a literal value"
-                ) from None
-    if "NAME" not in constants or not has_run:
-        return None
-    return _Entry(
-        path=path,
-        name=constants["NAME"],
-        title=constants.get("TITLE", ""),
-        on_demand=bool(constants.get("ON_DEMAND", False)),
-        expected_seconds=float(constants.get("EXPECTED_SECONDS", 1)),
-    )
-
-
-def _catalogue(folder: Path | None) -> dict[str, _Entry]:
-    folder = folder or analyses_folder()
-    if not folder.is_dir():
-        raise LacstatsError(f"no analyses folder at {folder}")
-    entries = [_declared(p) for p in sorted(folder.glob("*.py")) if not p.name.startswith("_")]
-    return {e.name: e for e in entries if e is not None}
-
-
-def _load(path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(f"lacstats_analysis_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _catalogue(folder: Path | None) -> dict[str, AnalysisFile]:
+    return catalogue(folder or analyses_folder())
 
 
 def discover(folder: Path | None = None) -> dict[str, ModuleType]:
-    """Load every analysis module, keyed by its ``NAME``, in file-name order.
+    """Load every analysis module, keyed by its name, in file-name order.
 
     Examples
     --------
@@ -355,16 +245,12 @@ def discover(folder: Path | None = None) -> dict[str, ModuleType]:
     >>> "sample_design" in analyses, "calibrated_sample" in analyses
     (True, True)
     """
-    return {name: _load(entry.path) for name, entry in _catalogue(folder).items()}
+    return {name: entry.load() for name, entry in _catalogue(folder).items()}
 
 
 #: Each analysis already uses two cores in its longest steps (MCMC chains, latent-class
 #: starts), so more simultaneous analyses than this mostly add memory.
 MAX_DEFAULT_JOBS = 4
-
-
-class AnalysisSkipped(LacstatsError):
-    """Raised by :meth:`Context.skip`: the analysis cannot run on the study's data."""
 
 
 def _seed_study() -> Study:
@@ -373,18 +259,11 @@ def _seed_study() -> Study:
     return south_east()
 
 
-@lru_cache(maxsize=4)
 def load_cases(study: Study, seed: int) -> pd.DataFrame:
-    """The case table of ``study``: its file (read and validated, authorities checked
-    against the study's), else the calibrated South East sample or a synthetic sample of
-    the study, drawn from ``seed``."""
-    from lacstats import io, synthetic
-
-    if study.cases is not None:
-        return io.read_cases(study.cases, authorities=study.authorities)
-    if study.calibrated:
-        return synthetic.complex_lac(rng=seed)
-    return synthetic.sample(study, rng=seed)
+    """The case table of ``study`` (:func:`lacstats.analysis.case_data`): its file, read
+    and validated, else the synthetic sample drawn from ``seed``, without the generator's
+    truth."""
+    return case_data(study, seed).cases
 
 
 def case_data_record(study: Study, seed: int) -> dict[str, Any]:
@@ -392,6 +271,8 @@ def case_data_record(study: Study, seed: int) -> dict[str, Any]:
     synthetic sample (never the content)."""
     if study.cases is None:
         return {"source": study.data_source, "seed": seed}
+    if not study.cases.is_file():  # no analysis of the run read it
+        return {"source": study.data_source, "path": str(study.cases), "read": False}
     return {
         "source": study.data_source,
         "path": str(study.cases),
@@ -413,44 +294,239 @@ def default_jobs() -> int:
     return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_JOBS))
 
 
+# ------------------------------------------------------------------ keys and the partial run
+def partial_folder(out: str | os.PathLike[str]) -> Path:
+    """Where a run keeps its finished analyses until every one has finished:
+    ``<out>.partial`` beside ``out``.
+
+    Examples
+    --------
+    >>> from lacstats import reproduce
+    >>> reproduce.partial_folder("results").name
+    'results.partial'
+    """
+    out = Path(out)
+    return out.with_name(f"{out.name}.partial")
+
+
+def _code_hash() -> str:
+    """SHA-256 over the package's Python sources: results of other code are not reused."""
+    digest = hashlib.sha256()
+    root = Path(__file__).resolve().parent
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _run_inputs(study: Study, seed: int, fast: bool) -> dict[str, Any]:
+    """What every analysis's results depend on besides its own file and what it reads."""
+    described = {k: v for k, v in study.to_dict().items() if k not in ("cases", "source")}
+    return {
+        "code": _code_hash(),
+        "packaged_data": provenance.packaged_data_hashes(),
+        "seed": seed,
+        "fast": fast,
+        "study": described,
+    }
+
+
+def analysis_key(entry: AnalysisFile, common: dict[str, Any], study: Study) -> str:
+    """The key of an analysis's results: SHA-256 of its file, the run's common inputs
+    (code, packaged data, seed, ``fast``, the study) and the inputs it reads (the case
+    table's hash, or the synthetic sample's seed; the SSDA903 returns). Results built with
+    the same key are the same bytes, so a resumed run (or a cache) may reuse them.
+
+    Examples
+    --------
+    >>> from lacstats import analysis, reproduce, study
+    >>> se = study.south_east()
+    >>> common = reproduce._run_inputs(se, seed=2019, fast=True)
+    >>> entry = analysis.catalogue()["savings"]
+    >>> key = reproduce.analysis_key(entry, common, se)
+    >>> len(key), key == reproduce.analysis_key(entry, {**common, "seed": 7}, se)
+    (64, False)
+    """
+    declared = entry.analysis
+    reads: dict[str, Any] = {}
+    if declared.uses_cases:
+        reads["cases"] = (
+            provenance.file_hash(study.cases) if study.cases is not None else study.data_source
+        )
+    if RETURNS in declared.reads:
+        reads["ssda903"] = _returns_hash(study)
+    payload = {
+        "file": provenance.file_hash(entry.path),
+        "common": common,
+        "reads": reads,
+    }
+    return hashlib.sha256(dumps(payload).encode()).hexdigest()
+
+
+def _returns_hash(study: Study) -> str | None:
+    """SHA-256 over the study's SSDA903 return files (names and contents), or None."""
+    if not study.ssda903:
+        return None
+    digest = hashlib.sha256()
+    for given in study.ssda903:
+        files = sorted(given.rglob("*")) if given.is_dir() else [given]
+        for path in files:
+            if path.is_file():
+                digest.update(path.name.encode())
+                digest.update(provenance.file_hash(path).encode())
+    return digest.hexdigest()
+
+
+def returns_record(study: Study) -> dict[str, Any] | None:
+    """What the manifest says of the study's own SSDA903 returns: paths and hash (never
+    their content); None for a study without them."""
+    if not study.ssda903:
+        return None
+    return {
+        "source": study.returns_source,
+        "paths": [str(p) for p in study.ssda903],
+        "sha256": _returns_hash(study),
+    }
+
+
+def _result_file(partial: Path, name: str) -> Path:
+    return partial / f".{name}.result.json"
+
+
+def _findings_file(partial: Path, name: str) -> Path:
+    return partial / f".{name}.findings.pkl"
+
+
+def _work_folder(partial: Path, name: str) -> Path:
+    return partial / f".{name}.work"
+
+
+def _finished(partial: Path, keys: dict[str, str]) -> dict[str, tuple]:
+    """The analyses of an earlier unfinished run in ``partial`` built with today's keys."""
+    done = {}
+    for name, key in keys.items():
+        record, folder = _result_file(partial, name), partial / name
+        if not (record.is_file() and folder.is_dir() and _findings_file(partial, name).is_file()):
+            continue
+        try:
+            kept = json.loads(record.read_text(encoding="utf-8"))
+            found = pd.read_pickle(_findings_file(partial, name))
+        except (OSError, ValueError, EOFError):
+            continue
+        if kept.get("key") == key:
+            done[name] = (kept["manifest"], found, kept["row"])
+    return done
+
+
+def _keep(partial: Path, name: str, key: str, result: tuple) -> None:
+    """Move a finished analysis from its work folder to ``partial/<name>``, with what a
+    resumed run needs to reuse it."""
+    manifest, found, row = result
+    found.to_pickle(_findings_file(partial, name))
+    record = {"key": key, "manifest": manifest, "row": row}
+    _result_file(partial, name).write_text(dumps(record), encoding="utf-8")
+    target = partial / name
+    if target.exists():
+        shutil.rmtree(target)
+    os.replace(_work_folder(partial, name), target)
+
+
+def _discard(partial: Path, name: str) -> None:
+    shutil.rmtree(_work_folder(partial, name), ignore_errors=True)
+
+
+def _clean_partial(partial: Path) -> None:
+    """Remove the work folders of analyses that did not finish, and ``partial`` itself if
+    nothing in it finished."""
+    if not partial.is_dir():
+        return
+    for entry in partial.glob(".*.work"):
+        shutil.rmtree(entry, ignore_errors=True)
+    if not any(p.is_dir() and not p.name.startswith(".") for p in partial.iterdir()):
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def _refuse_unfinished(partial: Path, inputs: list[Path], resume: bool) -> None:
+    """Before any work: ``partial`` must be ours, and a run that is not resuming must not
+    discard the finished analyses of an unfinished one."""
+    check_output(partial, inputs, what="--out's partial folder")
+    if partial.exists() and not resume:
+        kept = sorted(p.name for p in partial.iterdir() if p.is_dir() and p.name[0] != ".")
+        raise LacstatsError(
+            f"{partial} holds an unfinished run ({len(kept)} finished analyses: "
+            f"{', '.join(kept) or 'none'}); --resume completes it, running only what is "
+            "missing; delete the folder to start over"
+        )
+
+
+def _open_partial(partial: Path) -> None:
+    partial.mkdir(parents=True, exist_ok=True)
+    (partial / MARKER).write_text("a lacstats run's finished analyses\n", encoding="utf-8")
+    for entry in partial.glob(".*.work"):  # left by a run that was killed
+        shutil.rmtree(entry, ignore_errors=True)
+
+
+# ------------------------------------------------------------------------- one analysis
 def _run_one(
-    entry: _Entry,
+    entry: AnalysisFile,
     folder: Path,
     *,
     seed: int,
     fast: bool,
     say: Callable[[str], None],
     bars: bool,
-    study: Study | None = None,
+    study: Study,
+    data: CaseData | None,
+    checked: RequirementsCheck | None,
+    returns: Any = None,
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
     """Run one analysis into ``folder``: its manifest, its findings and its summary row.
 
-    An analysis that stops with :meth:`Context.skip`, or leaves parts out with
-    :meth:`Context.not_run`, says why in its ``numbers.json`` (``not_run``) and manifest.
+    An analysis that stops with :meth:`Context.skip`, or that the case table cannot
+    support (its requirements), or that leaves parts out with :meth:`Context.not_run`,
+    says why in its ``numbers.json`` (``not_run``) and manifest; the cases it leaves out
+    are counted there too (``left_out``).
     """
-    module = _load(entry.path)
-    folder.mkdir()
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
     ctx = Context(
         name=entry.name,
         folder=folder,
         seed=seed,
         fast=fast,
+        study=study,
+        analysis=entry.analysis,
+        data=data,
+        checked=checked,
+        ssda903=returns,
         progress=say,
         bars=bars,
-        evidence=getattr(module, "EVIDENCE", None),
-        obtained=getattr(module, "OBTAINED", None),
-        study=study,
     )
     say(f"[{entry.name}] {entry.title}")
     t0 = time.perf_counter()
-    try:
-        module.run(ctx)
-    except AnalysisSkipped as skipped:
-        ctx.not_run("analysis", str(skipped))
+    whole = checked.not_run(entry.name).get(WHOLE) if checked is not None else None
+    if whole is not None:
+        ctx.not_run(WHOLE, whole)
+    else:
+        module = entry.load()
+        try:
+            module.run(ctx)
+        except AnalysisSkipped as skipped:
+            ctx.not_run(WHOLE, str(skipped))
     seconds = time.perf_counter() - t0
     if ctx.skipped:
         ctx.numbers(
             evidence="option", obtained="study_option", not_run=(dict(ctx.skipped), "reasons")
+        )
+    left_out = checked.left_out(entry.name) if checked is not None and whole is None else {}
+    if left_out:
+        counts = checked.left_out_counts(entry.name)
+        ctx.numbers(
+            evidence=ctx.case_evidence,
+            obtained="recomputed_from_rows",
+            left_out=(left_out, "reasons"),
+            left_out_cases=(counts, "cases"),
         )
     (folder / "numbers.json").write_text(dumps(ctx._numbers), encoding="utf-8")
     manifest = {
@@ -465,6 +541,8 @@ def _run_one(
         "not_run": ctx.skipped,
         "wall_seconds": round(seconds, 3),
     }
+    if left_out:
+        manifest["left_out"] = left_out
     (folder / "manifest.json").write_text(dumps(manifest), encoding="utf-8")
     found = pd.concat(ctx._findings) if ctx._findings else pd.DataFrame()
     row = {
@@ -485,6 +563,323 @@ def _quiet(message: str) -> None:
     pass
 
 
+def _failure(err: BaseException) -> str:
+    return f"{type(err).__name__}: {err}"
+
+
+# ------------------------------------------------------------------------------- the run
+def run_all(
+    out: str | Path = "results",
+    *,
+    seed: int = 2019,
+    fast: bool = False,
+    only: list[str] | None = None,
+    folder: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+    bars: bool = False,
+    jobs: int | None = None,
+    study: Study | None = None,
+    resume: bool = False,
+) -> RunSummary:
+    """Run the analyses into ``out`` and write the manifests and findings (see the module
+    docstring for the steps).
+
+    ``study`` is the study to run (default: the seed study, :func:`lacstats.study.south_east`);
+    its case table is read, validated and judged against every analysis's requirements
+    before any analysis starts. ``jobs`` analyses run at once (default
+    :func:`default_jobs`), longest first: the longest in this process, the others on
+    ``jobs - 1`` worker processes whose progress messages come back to ``progress``. With
+    ``bars``, a bar counts analyses and each MCMC fit of an analysis running here shows its
+    own. ``resume`` completes an unfinished run of ``out`` (:func:`partial_folder`),
+    running only the analyses it lacks. A failed analysis raises :class:`AnalysisFailed`
+    once the others have finished.
+
+    Examples
+    --------
+    >>> import json
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats import reproduce
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     summary = reproduce.run_all(Path(folder) / "results", fast=True, only=["savings"], jobs=1)
+    ...     manifest = json.loads((summary.out / "manifest.json").read_text())
+    ...     print(summary.table[["analysis", "findings", "matched"]].to_string(index=False))
+    ...     print(sorted(manifest)[:4])
+    ...
+    analysis  findings  matched
+     savings         7        7
+    ['analyses', 'case_data', 'dependencies', 'fast_note']
+    """
+    found = _catalogue(folder)
+    if only:
+        unknown = sorted(set(only) - set(found))
+        if unknown:
+            raise LacstatsError(f"unknown analyses {unknown}; available: {sorted(found)}")
+        selected = {name: found[name] for name in only}
+    else:
+        selected = {n: e for n, e in found.items() if not e.on_demand}
+    jobs = default_jobs() if jobs is None else jobs
+    if not isinstance(jobs, int) or jobs < 1:
+        raise LacstatsError(f"argument 'jobs' must be a positive integer; got {jobs!r}")
+    jobs = min(jobs, len(selected)) or 1
+    say = progress or _quiet
+    started = time.perf_counter()
+    out = Path(out)
+    from lacstats import datasets
+
+    study = study or _seed_study()
+    inputs = [(folder or analyses_folder()), Path(datasets.__file__).parent]
+    inputs += [p for p in (study.cases, study.source, study.published) if p is not None]
+    inputs += list(study.ssda903)
+    check_output(out, inputs)
+    # --only into an existing full results folder updates those analyses inside it and
+    # keeps the others (their folders, findings and manifests), never a partial folder
+    previous = _previous_run(out, inputs) if only else None
+    if previous is not None and previous[1].get("study", {}).get("name") != study.name:
+        raise LacstatsError(
+            f"--only would mix studies in {out}: it holds the results of study "
+            f"{previous[1].get('study', {}).get('name')!r}, not {study.name!r}; "
+            "write to another --out"
+        )
+    partial = partial_folder(out)
+    _refuse_unfinished(partial, inputs, resume)
+    # the case table is read and checked once, before any work
+    data = (
+        case_data(study, seed) if any(e.analysis.uses_cases for e in selected.values()) else None
+    )
+    checked = check(selected, data, study) if data is not None else None
+    # and the study's own SSDA903 returns, read and checked once, before any work
+    reads_returns = any(RETURNS in e.analysis.reads for e in selected.values())
+    returns = returns_data(study) if reads_returns else None
+    if (
+        checked is not None
+        and checked.verdicts
+        and any(not v.runs or v.reason for v in checked.verdicts)
+    ):
+        say(checked.summary())
+    common = _run_inputs(study, seed, fast)
+    keys = {name: analysis_key(entry, common, study) for name, entry in selected.items()}
+    _open_partial(partial)
+    results: dict[str, tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]] = {}
+    results.update(_finished(partial, keys) if resume else {})
+    resumed = tuple(name for name in selected if name in results)
+    if resume:
+        say(
+            f"resuming: {len(resumed)} of {len(selected)} analyses reused from {partial}"
+            + (f" ({', '.join(resumed)})" if resumed else "")
+        )
+    pending = {n: e for n, e in selected.items() if n not in results}
+    failures: dict[str, str] = {}
+    run = _Run(
+        partial, keys, seed, fast, say, bars, study, data, checked, returns, results, failures
+    )
+    try:
+        from tqdm import tqdm
+
+        bar = tqdm(
+            total=len(pending), desc="analyses", unit="analysis", disable=not bars, leave=False
+        )
+        workers = min(jobs, len(pending)) or 1
+        if workers == 1:
+            for entry in pending.values():
+                run.here(entry)
+                bar.update()
+        else:
+            _run_parallel(run, pending, workers, bar)
+        bar.close()
+    except BaseException:
+        _clean_partial(partial)  # an interrupt: keep what finished, for --resume
+        raise
+    _clean_partial(partial)
+    order = list(found)
+    done = [name for name in selected if name in results]
+    if failures:
+        summary = _summary(out, results, done, started, checked, resumed, failures)
+        raise AnalysisFailed(failures, partial, summary)
+    return _assemble(
+        out,
+        partial,
+        selected,
+        order,
+        results,
+        previous,
+        inputs,
+        started,
+        checked,
+        resumed,
+        {
+            "seed": seed,
+            "fast": fast,
+            "only": only or sorted(selected),
+            "jobs": jobs,
+        },
+        study,
+    )
+
+
+def _summary(out, results, names, started, checked, resumed, failures=None) -> RunSummary:
+    found = [results[n][1] for n in names]
+    all_findings = (
+        pd.concat(found, ignore_index=True)
+        if any(len(f) for f in found)
+        else pd.DataFrame(columns=FINDINGS_COLUMNS)
+    )
+    return RunSummary(
+        out=out,
+        table=pd.DataFrame([results[n][2] for n in names]),
+        findings=all_findings.reindex(columns=FINDINGS_COLUMNS),
+        seconds=time.perf_counter() - started,
+        checked=checked,
+        resumed=resumed,
+        failed=dict(failures or {}),
+    )
+
+
+def _assemble(
+    out,
+    partial,
+    selected,
+    order,
+    results,
+    previous,
+    inputs,
+    started,
+    checked,
+    resumed,
+    options,
+    study,
+) -> RunSummary:
+    """Every selected analysis has finished: build the results folder from ``partial``
+    and swap it into place, then remove ``partial``."""
+    names = list(selected)
+    summary = _summary(out, results, names, started, checked, resumed)
+    with atomic_directory(out, inputs=inputs, merge=previous is not None) as staging:
+        for name in names:
+            shutil.copytree(partial / name, staging / name, copy_function=_link_or_copy)
+        manifests = {name: results[name][0] for name in names}
+        written = summary.findings
+        kept: list[str] = []
+        if previous is not None:
+            old_findings, old_manifest = previous
+            kept = sorted(set(old_manifest.get("analyses", {})) - set(selected))
+            manifests = {**{k: old_manifest["analyses"][k] for k in kept}, **manifests}
+            rank = {name: i for i, name in enumerate(order)}
+            manifests = dict(sorted(manifests.items(), key=lambda kv: rank.get(kv[0], 1e9)))
+            carried = old_findings[old_findings["analysis"].isin(kept)]
+            written = pd.concat([carried, summary.findings], ignore_index=True)
+            written = written.iloc[
+                written["analysis"].map(rank).fillna(1e9).argsort(kind="stable")
+            ].reindex(columns=FINDINGS_COLUMNS)
+        written.to_csv(staging / "findings.csv", index=False, lineterminator="\n")
+        total = time.perf_counter() - started
+        seed = options["seed"]
+        top = {
+            **provenance.environment(),
+            "options": options,
+            "study": study.to_dict(),
+            "study_file": study_file_record(study),
+            "case_data": case_data_record(study, seed),
+            "ssda903_returns": returns_record(study),
+            "kept_from_previous_run": kept,
+            "resumed_from_partial_run": list(resumed),
+            "fast_note": "MCMC and simulations shortened for a smoke test"
+            if options["fast"]
+            else None,
+            "packaged_data_sha256": provenance.packaged_data_hashes(),
+            "requirements": checked.to_dict()["requirements"] if checked is not None else [],
+            "analyses": manifests,
+            "wall_seconds": round(total, 3),
+        }
+        (staging / "manifest.json").write_text(dumps(top), encoding="utf-8")
+    shutil.rmtree(partial, ignore_errors=True)
+    return RunSummary(
+        out=out,
+        table=summary.table,
+        findings=summary.findings,
+        seconds=total,
+        checked=checked,
+        resumed=resumed,
+    )
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    """A hard link where the file system allows one (the partial folder is discarded
+    next), else a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _previous_run(out: Path, inputs: list[Path]) -> tuple[pd.DataFrame, dict] | None:
+    """The findings and manifest of an earlier complete run in ``out``, if there is one."""
+    check_output(out, inputs)
+    manifest_path, findings_path = out / "manifest.json", out / "findings.csv"
+    if not (manifest_path.is_file() and findings_path.is_file()):
+        return None
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        findings = pd.read_csv(findings_path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as err:
+        raise LacstatsError(
+            f"{out}: its manifest.json or findings.csv cannot be read ({err}); --only updates "
+            "a complete results folder, so choose another --out"
+        ) from None
+    if not isinstance(manifest.get("analyses"), dict) or "analysis" not in findings:
+        raise LacstatsError(f"{out}: not a lacstats results folder; choose another --out")
+    return findings, manifest
+
+
+@dataclass
+class _Run:
+    """What every analysis of a run shares, and where its outcome goes."""
+
+    partial: Path
+    keys: dict[str, str]
+    seed: int
+    fast: bool
+    say: Callable[[str], None]
+    bars: bool
+    study: Study
+    data: CaseData | None
+    checked: RequirementsCheck | None
+    returns: Any
+    results: dict[str, tuple]
+    failures: dict[str, str]
+
+    def here(self, entry: AnalysisFile) -> None:
+        """Run ``entry`` in this process; keep it if it finishes, list it if it fails."""
+        try:
+            result = _run_one(
+                entry,
+                _work_folder(self.partial, entry.name),
+                seed=self.seed,
+                fast=self.fast,
+                say=self.say,
+                bars=self.bars,
+                study=self.study,
+                data=self.data,
+                checked=self.checked,
+                returns=self.returns,
+            )
+        except Exception as err:  # noqa: BLE001 - listed as the analysis's failure
+            interrupts.check()  # an interrupt raised as something else stops the run
+            self.failed(entry.name, err, traceback.format_exc())
+            return
+        self.kept(entry.name, result)
+
+    def kept(self, name: str, result: tuple) -> None:
+        _keep(self.partial, name, self.keys[name], result)
+        self.results[name] = result
+
+    def failed(self, name: str, err: BaseException, trace: str) -> None:
+        _discard(self.partial, name)
+        self.failures[name] = _failure(err)
+        (self.partial / f".{name}.error.txt").write_text(trace, encoding="utf-8")
+        self.say(f"[{name}] failed: {_failure(err)}")
+
+
+# ------------------------------------------------------------------------ worker processes
 #: In a worker process: the queue that carries progress messages to the parent.
 _to_parent: Any = None
 
@@ -493,8 +888,7 @@ def _start_worker(queue: Any) -> None:
     global _to_parent
     _to_parent = queue
     # A worker stops at once, with joblib's processes under it, when the parent stops it
-    # (a failed or interrupted run) or dies: its analysis is going into a folder nobody
-    # will keep.
+    # (an interrupted run) or dies: its analysis is going into a folder nobody will keep.
     import multiprocessing
     import signal
     import threading
@@ -520,14 +914,47 @@ def _say_to_parent(message: str) -> None:
     _to_parent.put(message)
 
 
-def _run_in_worker(entry: _Entry, folder: Path, seed: int, fast: bool, study: Study | None):
-    """:func:`_run_one` in a worker process, its progress messages relayed to the parent."""
+def _run_in_worker(
+    entry: AnalysisFile,
+    folder: Path,
+    seed: int,
+    fast: bool,
+    study: Study,
+    data: CaseData | None,
+    checked: RequirementsCheck | None,
+    returns: Any = None,
+):
+    """:func:`_run_one` in a worker process, its progress messages relayed to the parent;
+    the case table comes from the parent, read once."""
     try:
         return _run_one(
-            entry, folder, seed=seed, fast=fast, say=_say_to_parent, bars=False, study=study
+            entry,
+            folder,
+            seed=seed,
+            fast=fast,
+            say=_say_to_parent,
+            bars=False,
+            study=study,
+            data=data,
+            checked=checked,
+            returns=returns,
         )
+    except Exception as err:  # noqa: BLE001 - passed to the parent, which lists it
+        # the traceback as text: the parent lists it with the failure
+        raise _WorkerError(_failure(err), traceback.format_exc()) from None
     finally:
         _release_pools()
+
+
+class _WorkerError(Exception):
+    """An analysis's error in a worker, with its traceback as text."""
+
+    def __init__(self, failure: str, trace: str):
+        super().__init__(failure, trace)
+        self.failure, self.trace = failure, trace
+
+    def __str__(self) -> str:
+        return self.failure
 
 
 def _release_pools() -> None:
@@ -538,204 +965,79 @@ def _release_pools() -> None:
         loky.get_reusable_executor().shutdown(wait=True)
 
 
-def run_all(
-    out: str | Path = "results",
-    *,
-    seed: int = 2019,
-    fast: bool = False,
-    only: list[str] | None = None,
-    folder: Path | None = None,
-    progress: Callable[[str], None] | None = None,
-    bars: bool = False,
-    jobs: int | None = None,
-    study: Study | None = None,
-) -> RunSummary:
-    """Run the analyses into ``out`` (atomically) and write the manifests and findings.
-
-    ``study`` is the study to run (default: the seed study, :func:`lacstats.study.south_east`);
-    its case table is read and checked before any analysis starts.
-
-    ``jobs`` analyses run at once (default :func:`default_jobs`), longest first by their
-    ``EXPECTED_SECONDS``: the longest in this process, the others on ``jobs - 1`` worker
-    processes whose progress messages come back to ``progress``. With ``bars``, a bar
-    counts analyses and each MCMC fit of an analysis running here shows its own. Every
-    analysis draws only from ``seed``, so results do not depend on ``jobs`` or the order.
-
-    Examples
-    --------
-    >>> import json
-    >>> import tempfile
-    >>> from pathlib import Path
-    >>> from lacstats import reproduce
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     summary = reproduce.run_all(Path(folder) / "results", fast=True, only=["savings"], jobs=1)
-    ...     manifest = json.loads((summary.out / "manifest.json").read_text())
-    ...     print(summary.table[["analysis", "findings", "matched"]].to_string(index=False))
-    ...     print(sorted(manifest)[:4])
-    ...
-    analysis  findings  matched
-     savings         7        7
-    ['analyses', 'case_data', 'dependencies', 'fast_note']
-    """
-    catalogue = _catalogue(folder)
-    if only:
-        unknown = sorted(set(only) - set(catalogue))
-        if unknown:
-            raise LacstatsError(f"unknown analyses {unknown}; available: {sorted(catalogue)}")
-        selected = {name: catalogue[name] for name in only}
-    else:
-        selected = {n: e for n, e in catalogue.items() if not e.on_demand}
-    jobs = default_jobs() if jobs is None else jobs
-    if not isinstance(jobs, int) or jobs < 1:
-        raise LacstatsError(f"argument 'jobs' must be a positive integer; got {jobs!r}")
-    jobs = min(jobs, len(selected)) or 1
-    say = progress or _quiet
-    started = time.perf_counter()
-    results: dict[str, tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]] = {}
-    out = Path(out)
-    from lacstats import datasets
-
-    study = study or _seed_study()
-    inputs = [(folder or analyses_folder()), Path(datasets.__file__).parent]
-    inputs += [p for p in (study.cases, study.source, study.published) if p is not None]
-    # --only into an existing full results folder updates those analyses inside it and
-    # keeps the others (their folders, findings and manifests), never a partial folder
-    previous = _previous_run(out, inputs) if only else None
-    if previous is not None and previous[1].get("study", {}).get("name") != study.name:
-        raise LacstatsError(
-            f"--only would mix studies in {out}: it holds the results of study "
-            f"{previous[1].get('study', {}).get('name')!r}, not {study.name!r}; "
-            "write to another --out"
-        )
-    load_cases(study, seed)  # the case table is read and checked before any work
-    with atomic_directory(out, inputs=inputs, merge=previous is not None) as staging:
-        from tqdm import tqdm
-
-        bar = tqdm(
-            total=len(selected), desc="analyses", unit="analysis", disable=not bars, leave=False
-        )
-        if jobs == 1:
-            for name, entry in selected.items():
-                results[name] = _run_one(
-                    entry, staging / name, seed=seed, fast=fast, say=say, bars=bars, study=study
-                )
-                bar.update()
-        else:
-            _run_parallel(selected, staging, seed, fast, jobs, say, bars, bar, results, study)
-        bar.close()
-        manifests = {name: results[name][0] for name in selected}
-        found = [results[name][1] for name in selected]
-        rows = [results[name][2] for name in selected]
-        all_findings = (
-            pd.concat(found, ignore_index=True)
-            if any(len(f) for f in found)
-            else pd.DataFrame(columns=FINDINGS_COLUMNS)
-        )
-        all_findings = all_findings.reindex(columns=FINDINGS_COLUMNS)
-        written = all_findings
-        kept: list[str] = []
-        if previous is not None:
-            old_findings, old_manifest = previous
-            kept = sorted(set(old_manifest.get("analyses", {})) - set(selected))
-            manifests = {
-                **{k: old_manifest["analyses"][k] for k in kept},
-                **manifests,
-            }
-            order = {name: i for i, name in enumerate(catalogue)}
-            manifests = dict(sorted(manifests.items(), key=lambda kv: order.get(kv[0], 1e9)))
-            carried = old_findings[old_findings["analysis"].isin(kept)]
-            written = pd.concat([carried, all_findings], ignore_index=True)
-            written = written.iloc[
-                written["analysis"].map(order).fillna(1e9).argsort(kind="stable")
-            ].reindex(columns=FINDINGS_COLUMNS)
-        written.to_csv(staging / "findings.csv", index=False, lineterminator="\n")
-        total = time.perf_counter() - started
-        top = {
-            **provenance.environment(),
-            "options": {
-                "seed": seed,
-                "fast": fast,
-                "only": only or sorted(selected),
-                "jobs": jobs,
-            },
-            "study": study.to_dict(),
-            "study_file": study_file_record(study),
-            "case_data": case_data_record(study, seed),
-            "kept_from_previous_run": kept,
-            "fast_note": "MCMC and simulations shortened for a smoke test" if fast else None,
-            "packaged_data_sha256": provenance.packaged_data_hashes(),
-            "analyses": manifests,
-            "wall_seconds": round(total, 3),
-        }
-        (staging / "manifest.json").write_text(dumps(top), encoding="utf-8")
-    return RunSummary(out=out, table=pd.DataFrame(rows), findings=all_findings, seconds=total)
-
-
-def _previous_run(out: Path, inputs: list[Path]) -> tuple[pd.DataFrame, dict] | None:
-    """The findings and manifest of an earlier complete run in ``out``, if there is one."""
-    from lacstats.outputs import check_output
-
-    check_output(out, inputs)
-    manifest_path, findings_path = out / "manifest.json", out / "findings.csv"
-    if not (manifest_path.is_file() and findings_path.is_file()):
-        return None
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        findings = pd.read_csv(findings_path, dtype=str, keep_default_na=False)
-    except (OSError, ValueError) as err:
-        raise LacstatsError(
-            f"{out}: its manifest.json or findings.csv cannot be read ({err}); --only updates "
-            "a complete results folder, so choose another --out"
-        ) from None
-    if not isinstance(manifest.get("analyses"), dict) or "analysis" not in findings:
-        raise LacstatsError(f"{out}: not a lacstats results folder; choose another --out")
-    return findings, manifest
-
-
-def _run_parallel(selected, staging, seed, fast, jobs, say, bars, bar, results, study) -> None:
-    """Run the longest analysis here, with its progress bars, and the rest on ``jobs - 1``
-    fresh worker processes, longest first; when this process is free again it takes the
-    longest analysis no worker has started. On a failure (or an interrupt) the workers are
-    stopped and the error raised: the caller's atomic directory then discards everything."""
+def _run_parallel(run: _Run, pending: dict[str, AnalysisFile], workers: int, bar: Any) -> None:
+    """Run the longest analysis here, with its progress bars, and the rest on
+    ``workers - 1`` fresh worker processes, longest first; when this process is free again
+    it takes the longest analysis no worker has started. A failed analysis is listed and
+    the others go on; on an interrupt the workers are stopped and what finished is kept."""
     import multiprocessing
     import threading
     from concurrent.futures import ProcessPoolExecutor
 
-    first, *rest = sorted(selected.values(), key=lambda e: (-e.expected_seconds, e.name))
+    first, *rest = sorted(pending.values(), key=lambda e: (-e.expected_seconds, e.name))
     # spawn: each worker starts clean (no threads or compiled state inherited by fork)
     context = multiprocessing.get_context("spawn")
     messages = context.Queue()
-    relay = threading.Thread(target=_relay, args=(messages, say), daemon=True)
+    relay = threading.Thread(target=_relay, args=(messages, run.say), daemon=True)
     relay.start()
     pool = ProcessPoolExecutor(
-        max_workers=jobs - 1,
+        max_workers=workers - 1,
         mp_context=context,
         initializer=_start_worker,
         initargs=(messages,),
     )
-    futures: dict[Any, _Entry] = {}
+    futures: dict[Any, AnalysisFile] = {}
+    collected: set[str] = set()
+
+    def collect(only_done: bool) -> None:
+        for future, entry in futures.items():
+            if entry.name in collected or future.cancelled() or (only_done and not future.done()):
+                continue
+            collected.add(entry.name)
+            try:
+                result = future.result()
+            except _WorkerError as err:
+                run.failures[entry.name] = err.failure
+                _discard(run.partial, entry.name)
+                (run.partial / f".{entry.name}.error.txt").write_text(err.trace, encoding="utf-8")
+                run.say(f"[{entry.name}] failed: {err.failure}")
+                continue
+            except Exception as err:  # noqa: BLE001 - a worker that died (killed, out of memory)
+                run.failed(entry.name, err, traceback.format_exc())
+                continue
+            run.kept(entry.name, result)
+
     try:
         futures = {
-            pool.submit(_run_in_worker, e, staging / e.name, seed, fast, study): e for e in rest
+            pool.submit(
+                _run_in_worker,
+                e,
+                _work_folder(run.partial, e.name),
+                run.seed,
+                run.fast,
+                run.study,
+                run.data,
+                run.checked,
+                run.returns,
+            ): e
+            for e in rest
         }
         for future in futures:
             future.add_done_callback(lambda f: f.cancelled() or bar.update())
         here = [first]
         while here:
             entry = here.pop()
-            results[entry.name] = _run_one(
-                entry, staging / entry.name, seed=seed, fast=fast, say=say, bars=bars, study=study
-            )
+            run.here(entry)
             bar.update()
+            collect(only_done=True)  # keep what the workers finished meanwhile
             # then the longest analysis no worker has started yet, if any
             here = next(([e] for f, e in futures.items() if not f.cancelled() and f.cancel()), [])
-        for future, entry in futures.items():
-            if not future.cancelled():
-                results[entry.name] = future.result()
+        collect(only_done=False)
     except BaseException:
-        # fail fast: the run is void, so stop the workers before the staging folder goes
+        # an interrupt: keep what finished, stop the workers, leave the rest
         for future in futures:
             future.cancel()
+        collect(only_done=True)
         for process in multiprocessing.active_children():
             process.terminate()
         # a worker stopped mid-message may hold the queue's lock: do not wait on it

@@ -561,8 +561,13 @@ def validate(
     known = _known_authorities(authorities)
     unknown = ~out["authority"].isin(known).to_numpy(dtype=bool)
     if unknown.any():
+        allowed = (
+            "not an English local authority's DfE name"
+            if authorities is None
+            else f"not one of the {len(known)} authorities allowed"
+        )
         _raise(
-            "column 'authority': unknown authority (pass authorities= to allow others)",
+            f"column 'authority': unknown authority: {allowed}",
             "authority",
             unknown,
             source["authority"],

@@ -39,8 +39,15 @@ writes its own by copying that file::
     path = "synthetic"             # or a CSV, XLSX or Parquet case table; "calibrated"
                                    # is the South East's calibrated synthetic sample
 
+    [ssda903]                      # optional: the consortium's own SSDA903 returns
+    path = "returns/"              # a folder, a regional extract, or a list of them
+
 Relative paths are read from the study file's folder. :func:`load` validates every key
-and value before anything runs, naming the file, the key and the value at fault.
+and value before anything runs, naming the file, the key and the value at fault. The case
+table may not exist yet: a study is written before its data are collected, and the design,
+the collection workbooks and their status need only its authorities and frame
+(``lacstats collect merge --out`` writes the table later); the runs that read it say so
+if it is still missing.
 """
 
 from __future__ import annotations
@@ -57,7 +64,7 @@ from lacstats import datasets, sampling, schema
 from lacstats.errors import DataError, path_argument
 from lacstats.results import Result
 
-__all__ = ["Study", "Thresholds", "load", "loads", "south_east"]
+__all__ = ["FRAME_AGES", "Study", "Thresholds", "load", "loads", "south_east"]
 
 #: The packaged published figures (the five source documents).
 PACKAGED = "packaged"
@@ -70,6 +77,17 @@ _YEARS = (2015, 2016, 2017, 2018, 2019)
 #: A study's name: a simple identifier, since it names the files lacstats writes
 #: (``<name>_<authority>.xlsx``); never a path.
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+#: The ages (whole years at 31 March) each frame population of the DfE releases counts:
+#: children looked after are under 18.
+FRAME_AGES: dict[str, tuple[int, int]] = {
+    "lac_total": (0, 17),
+    "lac_under_1": (0, 0),
+    "lac_1_4": (1, 4),
+    "lac_5_9": (5, 9),
+    "lac_10_15": (10, 15),
+    "lac_16_over": (16, 17),
+    "lac_10_plus": (10, 17),
+}
 _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "study": {"name": str, "title": str},
     "authorities": {"region": str, "list": list},
@@ -87,6 +105,7 @@ _KEYS: dict[str, dict[str, type | tuple[type, ...]]] = {
     },
     "published": {"figures": str},
     "cases": {"path": str},
+    "ssda903": {"path": (str, list)},
 }
 
 
@@ -164,6 +183,10 @@ class Study(Result):
     calibrated: bool = False
     #: the study file, if the study was read from one
     source: Path | None = None
+    #: the consortium's own SSDA903 returns (folders or files of an extract), if the study
+    #: names them (``[ssda903] path = ...``); none: the SSDA903 sections demonstrate the
+    #: packaged synthetic returns
+    ssda903: tuple[Path, ...] = ()
 
     def frame(self) -> pd.DataFrame:
         """The sampling frame: :func:`lacstats.datasets.authority_frame` of the study's year
@@ -198,10 +221,40 @@ class Study(Result):
         return dataclasses.replace(self, cases=path, calibrated=False)
 
     @property
+    def ages(self) -> tuple[int, int]:
+        """The youngest and oldest age the frame's population counts (children looked
+        after are under 18: ``lac_10_plus`` is 10 to 17).
+
+        Examples
+        --------
+        >>> from lacstats import study
+        >>> study.south_east().ages
+        (10, 17)
+        """
+        return FRAME_AGES.get(self.population, (0, 17))
+
+    @property
     def frame_description(self) -> str:
         """The sampling frame in words: who, when, from which release."""
         who = datasets.FRAME_POPULATIONS.get(self.population, self.population)
         return f"{who} at 31 March {self.frame_year} (DfE {self.frame_year} release)"
+
+    @property
+    def returns_source(self) -> str:
+        """Whose SSDA903 returns the study's SSDA903 sections use, in words.
+
+        Examples
+        --------
+        >>> from lacstats import study
+        >>> study.south_east().returns_source
+        'the packaged synthetic SSDA903 returns (fake903, Social Finance Ltd), which describe no authority'
+        """
+        if not self.ssda903:
+            return (
+                "the packaged synthetic SSDA903 returns (fake903, Social Finance Ltd), which "
+                "describe no authority"
+            )
+        return f"the study's own SSDA903 returns ({', '.join(p.name for p in self.ssda903)})"
 
     @property
     def data_source(self) -> str:
@@ -363,6 +416,7 @@ def _from_data(data: dict[str, Any], *, source: Path | None) -> Study:
         cases=_cases_path(cases, base, fail),
         calibrated=cases == CALIBRATED,
         source=source,
+        ssda903=_returns_paths(data.get("ssda903", {}), base, fail),
     )
 
 
@@ -469,9 +523,20 @@ def _cases_path(value: str, base: Path, fail) -> Path | None:
     if value in (SYNTHETIC, CALIBRATED):
         return None
     path = _resolve(base, value)
-    if not path.is_file():
-        raise fail("cases.path", value, f"no such file ({path})")
-    return path
+    if path.exists() and not path.is_file():
+        raise fail("cases.path", value, f"not a file ({path})")
+    return path  # it may not exist yet: the collection writes it
+
+
+def _returns_paths(table: dict[str, Any], base: Path, fail) -> tuple[Path, ...]:
+    if "path" not in table:
+        if table:
+            raise fail("ssda903", table, "give path = ... (a folder or files of the returns)")
+        return ()
+    given = table["path"] if isinstance(table["path"], list) else [table["path"]]
+    if not given or not all(isinstance(p, str) and p for p in given):
+        raise fail("ssda903.path", table["path"], "a folder or file, or a list of them")
+    return tuple(_resolve(base, p) for p in given)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -51,16 +51,22 @@ from lacstats.datasets import (
     south_east_authorities,
 )
 from lacstats.errors import DataError, frame_argument, rng_argument
+from lacstats.results import Result
 from lacstats.sampling import design, largest_remainder
 
 __all__ = [
     "PROFILES",
     "SETTING_MIX",
+    "SyntheticSample",
+    "Truth",
     "authority_counts",
+    "calibrated_sample",
     "complex_lac",
     "fit_to_total",
+    "high_cost_shares",
     "population_like",
     "sample",
+    "study_sample",
 ]
 
 HIGH_COST = cohorts.HIGH_COST
@@ -204,6 +210,44 @@ _FAR_WEIGHT = {  # relative chance of being more than 100 miles from home
     "with_parents": 0.05,
     "other": 1.0,
 }
+
+
+@dataclass(frozen=True)
+class Truth:
+    """What the generator set, which a method check recovers: it travels with the sample,
+    never as columns of the case table (a user's table may have columns of any name).
+
+    Examples
+    --------
+    >>> from lacstats import synthetic
+    >>> truth = synthetic.calibrated_sample(rng=2019).truth
+    >>> len(truth.authority_effects), truth.need_profiles.nunique()
+    (19, 5)
+    """
+
+    #: each authority's effect on log weekly cost (None: the generator set none)
+    authority_effects: pd.Series | None
+    #: each child's latent need profile, indexed by ``case_id``
+    need_profiles: pd.Series | None
+
+
+@dataclass(frozen=True)
+class SyntheticSample(Result):
+    """A synthetic case table and the generator's truth behind it.
+
+    Examples
+    --------
+    >>> from lacstats import synthetic
+    >>> drawn = synthetic.calibrated_sample(rng=2019)
+    >>> len(drawn.cases), "authority_effect" in drawn.cases
+    (1253, False)
+    """
+
+    cases: pd.DataFrame
+    truth: Truth
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.cases.copy()
 
 
 @dataclass(frozen=True)
@@ -416,8 +460,13 @@ def _high_cost_costs(
 def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
     """Build the calibrated synthetic sample (see the module docstring); validated.
 
+    One row per case. Columns: the case table's (:data:`lacstats.schema.COLUMNS`, in that
+    order), then ``risk_score`` (:func:`lacstats.schema.risk_score` of the need items).
+
     Each step below draws from the one generator in turn, always in the same order, so
-    the same ``rng`` gives the same table.
+    the same ``rng`` gives the same table. The generator's truth (each authority's effect,
+    each child's latent profile) is not a column of the table: :func:`calibrated_sample`
+    gives it beside the table.
 
     Examples
     --------
@@ -428,6 +477,22 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
     >>> high_cost = (cases["placement_setting"].isin(["residential_la_own", "residential_other_la", "residential_private"]) & (cases["weekly_cost"] >= 4800))
     >>> int(high_cost.sum())
     114
+    """
+    return calibrated_sample(rng).cases
+
+
+def calibrated_sample(rng: int | np.random.Generator | None = 2019) -> SyntheticSample:
+    """The calibrated sample (:func:`complex_lac`) with the generator's truth beside it:
+    each authority's effect on log weekly cost and each child's latent need profile.
+
+    Examples
+    --------
+    >>> from lacstats import synthetic
+    >>> drawn = synthetic.calibrated_sample(rng=2019)
+    >>> len(drawn.cases), sorted(drawn.truth.need_profiles.unique())[:2]
+    (1253, ['exploitation_and_missing', 'learning_disability'])
+    >>> "need_profile" in drawn.cases, len(drawn.truth.authority_effects)
+    (False, 19)
     """
     rng_argument(rng)
     rng = np.random.default_rng(rng)
@@ -473,9 +538,16 @@ def complex_lac(rng: int | np.random.Generator | None = 2019) -> pd.DataFrame:
             **{item: need[:, j] for j, item in enumerate(schema.NEED_ITEMS)},
         }
     )
-    frame["need_profile"] = profile  # the latent truth, for validating profile recovery
-    frame["authority_effect"] = effect  # the truth the authority-effect models recover
-    return schema.validate(frame, authorities=counts["authority"])
+    cases = schema.validate(frame, authorities=counts["authority"])
+    # the truth the method checks recover, beside the table (never columns of it)
+    effects = pd.Series(effect, index=authority).groupby(level=0, sort=True).first()
+    truth = Truth(
+        authority_effects=effects.rename("authority_effect").rename_axis("authority"),
+        need_profiles=pd.Series(
+            profile, index=cases["case_id"].to_numpy(), name="need_profile"
+        ).rename_axis("case_id"),
+    )
+    return SyntheticSample(cases, truth)
 
 
 def _high_cost_residential(
@@ -747,6 +819,7 @@ def population_like(
 
     Rows are drawn with replacement within each stratum (a stratified bootstrap
     population), given fresh ``case_id`` values, for simulation studies of selection.
+    Columns: those of ``cases``, in its order.
 
     Examples
     --------
@@ -818,9 +891,15 @@ def sample(study: Any, *, rng: int | np.random.Generator | None = None) -> pd.Da
     within types as :data:`_DFE_SETTINGS` assumes; distances within or over 20 miles, or
     unknown, and inside or outside the boundary, in proportion to its distance columns
     (from the 2017 release where an earlier year lacks them). Needs follow the latent
-    profiles of :data:`PROFILES`, costs each setting's distribution. Case ids are the
+    profiles of :data:`PROFILES`, costs each setting's distribution, with an upper tail
+    that reaches the study's lines as the seed study's did (:func:`high_cost_shares`): of
+    each authority's cases, 9.1% on average are in the study's residential settings at its
+    high-cost line or more (as many as it has in those settings, if fewer), and 32% of those
+    at 1.25 times the line or more (the seed's £6,000 to its £4,800). Case ids are the
     authority's three-letter code and a number (``KEN-001``). Nothing is calibrated to a
-    published finding: never present a figure from this table as a fact.
+    published finding: never present a figure from this table as a fact. One row per
+    case. Columns: the case table's (:data:`lacstats.schema.COLUMNS`, in that order), then
+    ``risk_score``.
 
     Examples
     --------
@@ -831,6 +910,23 @@ def sample(study: Any, *, rng: int | np.random.Generator | None = None) -> pd.Da
     {'Kent': 90, 'Medway': 68}
     >>> cases["case_id"].iloc[0]
     'KEN-001'
+    """
+    return study_sample(study, rng=rng).cases
+
+
+def study_sample(study: Any, *, rng: int | np.random.Generator | None = None) -> SyntheticSample:
+    """:func:`sample` with the generator's truth beside it: each child's latent need
+    profile and each authority's effect on log weekly cost (drawn with standard deviation
+    :data:`AUTHORITY_EFFECT_SD`, as in the calibrated sample, so that the models across
+    authorities have something to find).
+
+    Examples
+    --------
+    >>> from lacstats import study, synthetic
+    >>> kent_medway = study.loads('[study]\\nname = "km"\\n[authorities]\\nlist = ["Kent", "Medway"]\\n')
+    >>> drawn = synthetic.study_sample(kent_medway, rng=1)
+    >>> drawn.truth.need_profiles.index[0], drawn.truth.authority_effects.index.tolist()
+    ('KEN-001', ['Kent', 'Medway'])
     """
     rng_argument(rng)
     if not hasattr(study, "authorities") or not hasattr(study, "frame"):
@@ -845,13 +941,27 @@ def sample(study: Any, *, rng: int | np.random.Generator | None = None) -> pd.Da
     else:
         distances = frame
     sizes = study.design().table.set_index("stratum")["n"]
+    effects = pd.Series(
+        gen.normal(0, AUTHORITY_EFFECT_SD, len(frame)),
+        index=pd.Index(frame["authority"].astype(str), name="authority"),
+        name="authority_effect",
+    )
     parts = []
     for _, row in frame.iterrows():
         name = row["authority"]
         far = distances.set_index("authority").loc[name]
-        parts.append(_authority_sample(gen, row, far, int(sizes[name])))
+        parts.append(
+            _authority_sample(
+                gen, row, far, int(sizes[name]), study.thresholds, effects[str(name)]
+            )
+        )
     cases = pd.concat(parts, ignore_index=True)
-    return schema.validate(cases, authorities=list(study.authorities))
+    profiles = cases.pop("need_profile")
+    truth = Truth(
+        authority_effects=effects.sort_index(),
+        need_profiles=profiles.set_axis(cases["case_id"]),
+    )
+    return SyntheticSample(schema.validate(cases, authorities=list(study.authorities)), truth)
 
 
 def _shares(values: dict[str, Any]) -> tuple[list[str], np.ndarray]:
@@ -864,8 +974,32 @@ def _shares(values: dict[str, Any]) -> tuple[list[str], np.ndarray]:
     return names, counts / counts.sum()
 
 
+def high_cost_shares() -> tuple[float, float, float]:
+    """The seed study's published shares that a synthetic study sample's cost tail follows:
+    the share of cases in children's homes at the high-cost line or more (114 of 1,253),
+    the share of those at £6,000 or more (37 of the 114) and that line's ratio to the
+    high-cost line (£6,000 to £4,800). Evans (2020), "South East Needs DfE Project".
+
+    Examples
+    --------
+    >>> from lacstats import synthetic
+    >>> [round(x, 3) for x in synthetic.high_cost_shares()]
+    [0.091, 0.325, 1.25]
+    """
+    from lacstats.findings import HIGH_COST_6000
+
+    targets = _targets()
+    high_cost = sum(children for children, *_ in targets.cells.values())
+    return high_cost / targets.cases, targets.cost_6000 / high_cost, HIGH_COST_6000 / HIGH_COST
+
+
 def _authority_sample(
-    gen: np.random.Generator, row: pd.Series, far: pd.Series, n: int
+    gen: np.random.Generator,
+    row: pd.Series,
+    far: pd.Series,
+    n: int,
+    thresholds: Any,
+    effect: float = 0.0,
 ) -> pd.DataFrame:
     types, p_types = _shares({t: row.get(t) for t in _DFE_SETTINGS})
     own = 0.0 if pd.isna(row.get("provider_own")) else float(row["provider_own"])
@@ -916,7 +1050,10 @@ def _authority_sample(
     for s in np.unique(setting):
         median, sigma, lo, hi = _COSTS[s]
         sel = setting == s
-        weekly[sel] = np.round(_lognormal(gen, median, sigma, lo, hi, int(sel.sum())))
+        # the authority's effect on log cost, within the setting's bounds
+        drawn = _lognormal(gen, median, sigma, lo, hi, int(sel.sum())) * np.exp(effect)
+        weekly[sel] = np.round(np.clip(drawn, lo, hi))
+    weekly = _cost_tail(gen, weekly, setting, thresholds)
     code = datasets.short_code(row["authority"])
     return pd.DataFrame(
         {
@@ -931,8 +1068,29 @@ def _authority_sample(
             "distance_miles": distance,
             "in_authority": gen.random(n) < p_inside[0],
             **{item: items[item] for item in schema.NEED_ITEMS},
+            "need_profile": profile,
         }
     )
+
+
+def _cost_tail(
+    gen: np.random.Generator, weekly: np.ndarray, setting: np.ndarray, thresholds: Any
+) -> np.ndarray:
+    """Costs at the study's high-cost line or more for a share of the cases in its
+    residential settings, as the seed study's shares go (:func:`high_cost_shares`)."""
+    share, top_share, ratio = high_cost_shares()
+    homes = np.flatnonzero(np.isin(setting, thresholds.residential_settings))
+    k = min(len(homes), int(gen.binomial(len(weekly), share)))
+    if k == 0:
+        return weekly
+    chosen = gen.choice(homes, size=k, replace=False)
+    line = float(thresholds.high_cost)
+    top = gen.random(k) < top_share
+    high = np.minimum(line * ratio * (1 + gen.gamma(1.6, 0.12, k)), schema.MAX_WEEKLY_COST)
+    low = gen.uniform(line, line * ratio, k)
+    out = weekly.copy()
+    out[chosen] = np.where(top, np.ceil(high), np.clip(np.round(low), line, line * ratio - 1))
+    return out
 
 
 def _normalised(weights: Any) -> np.ndarray:

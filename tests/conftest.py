@@ -18,6 +18,12 @@ def cases():
 
 
 @pytest.fixture(scope="session")
+def truth():
+    """The generator's truth behind ``cases`` (authority effects, latent profiles)."""
+    return synthetic.calibrated_sample().truth
+
+
+@pytest.fixture(scope="session")
 def seed_fast_run(tmp_path_factory):
     """One ``lacstats reproduce --fast`` of every analysis of the seed study, shared by the
     modules that read a complete results folder (test_reproduce, test_paper_compiled): made

@@ -83,9 +83,9 @@ def test_users_add_rules_without_touching_lacstats(cases):
     assert older["teenage_secure"].sum() < expected
 
 
-def test_by_profile_and_suppression(cases):
+def test_by_profile_and_suppression(cases, truth):
     flags = cohorts.assign(cases)
-    table = cohorts.by_profile(cases, flags, cases["need_profile"])
+    table = cohorts.by_profile(cases, flags, cases["case_id"].map(truth.need_profiles))
     high = table[table["cohort"] == "high_cost_residential"]
     assert high["n"].sum() == 114
     assert high["weekly_cost"].sum() == 666433

@@ -91,11 +91,6 @@ NOT_YET = {
     "lacstats.ssda903.dfe.rule_table",
     "lacstats.ssda903.dfe.run",
     "lacstats.ssda903.validation.no_problems",
-    # lacstats.synthetic and lacstats.findings: helper 30
-    "lacstats.findings.frame",
-    "lacstats.synthetic.complex_lac",
-    "lacstats.synthetic.population_like",
-    "lacstats.synthetic.sample",
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from lacstats import findings
@@ -108,3 +110,40 @@ def test_a_row_says_how_it_was_obtained():
     )
     assert frame["published"].tolist() == [2637.0, 3332385]
     assert type(frame["published"][1]) is int
+
+
+@pytest.mark.parametrize("empty", [False, True], ids=["dropped", "blank"])
+def test_a_table_without_previous_placements_is_compared_not_failed(cases, empty):
+    """#30: a table with no previous_setting (dropped, or every cell blank) stopped
+    findings.compare with "cannot convert float NaN to integer". The six figures that need
+    the previous placements are not computable, saying so; the other 42 are computed."""
+    if empty:
+        thin = cases.assign(previous_setting=pd.NA, previous_weekly_cost=np.nan)
+    else:
+        thin = cases.drop(columns=["previous_setting", "previous_weekly_cost"])
+    table = findings.compare(thin).set_index("finding")
+    assert len(table) == 48
+    missing = table[table["reproduced"].isna()]
+    assert list(missing.index) == [
+        "high_cost_residential.placement_changes",
+        "high_cost_residential.moved_from_residential",
+        "high_cost_residential.moved_from_residential_percent",
+        "high_cost_residential.moved_from_foster_care",
+        "high_cost_residential.moved_from_foster_percent",
+        "high_cost_residential.changes_with_increased_cost",
+    ]
+    assert missing["explanation"].iloc[0] == "not computable: the data have no previous_setting"
+    assert missing["explanation"].iloc[-1] == (
+        "not computable: the data have no previous_setting, previous_weekly_cost"
+    )
+    assert not missing["match"].any()
+    assert table.loc["high_cost_residential.children", "reproduced"] == 114
+    assert table.loc["high_cost_residential.children", "match"]
+
+
+def test_a_share_of_no_cases_is_not_a_percentage():
+    assert findings.percent_truncated(0, 0) is None
+    assert findings.percent_one_decimal(0, 0) is None
+    assert findings.percent_truncated(float("nan"), 10) is None
+    with pytest.raises(LacstatsError, match="'denominator' is 0 but 'numerator' is 3"):
+        findings.percent_one_decimal(3, 0)

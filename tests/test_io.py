@@ -12,7 +12,7 @@ from lacstats.outputs import atomic_directory
 
 @pytest.fixture
 def table(small_cases):
-    return small_cases.drop(columns=["risk_score", "need_profile"])
+    return small_cases.drop(columns=["risk_score"])
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])

@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lacstats import cli, datasets, paper, synthetic
+from lacstats import analysis, cli, datasets, paper, synthetic
 from lacstats.errors import LacstatsError
 from lacstats.evidence import EVIDENCE, FINDINGS_OBTAINED, OBTAINED
-from lacstats.reproduce import dumps, run_all
+from lacstats.reproduce import AnalysisFailed, dumps, partial_folder, run_all
 
 
 @pytest.fixture(scope="module")
@@ -71,9 +71,10 @@ def test_failed_run_leaves_previous_results(tmp_path, two_runs):
     (bad / "broken.py").write_text("NAME = 'broken'\ndef run(ctx):\n    raise RuntimeError('x')\n")
     out = base / "a"
     before = (out / "findings.csv").read_bytes()
-    with pytest.raises(RuntimeError):
+    with pytest.raises(AnalysisFailed, match=r"1 analysis failed: broken \(RuntimeError: x\)"):
         run_all(out, folder=bad)
     assert (out / "findings.csv").read_bytes() == before
+    assert not partial_folder(out).exists()  # nothing finished: nothing kept
 
 
 @pytest.mark.slow
@@ -95,36 +96,64 @@ def test_parallel_and_serial_runs_give_the_same_bytes(two_runs):
     assert (manifest["options"]["jobs"], list(manifest["analyses"])) == (3, names)
 
 
-def test_failed_parallel_run_leaves_previous_results(tmp_path, two_runs):
-    base, *_ = two_runs
+def test_an_interrupted_parallel_run_keeps_what_finished(tmp_path):
     folder = tmp_path / "analyses"
     folder.mkdir()
-    started, finished = tmp_path / "started", tmp_path / "finished"
-    # a worker's analysis that would outlast the failure by far ...
+    quick, started, finished = tmp_path / "quick", tmp_path / "started", tmp_path / "finished"
+    # a worker's analysis that would outlast the interrupt by far ...
     (folder / "slow.py").write_text(
         "import time, pathlib\nNAME = 'slow'\n"
         "def run(ctx):\n"
         f"    pathlib.Path({str(started)!r}).touch()\n"
-        "    time.sleep(20)\n"
+        f"    if pathlib.Path({str(tmp_path / 'go slow')!r}).exists():\n"
+        "        time.sleep(20)\n"
         f"    pathlib.Path({str(finished)!r}).touch()\n"
     )
-    # ... and the longest, run in this process, failing once the other has started
-    (folder / "broken.py").write_text(
-        "import time, pathlib\nNAME = 'broken'\nEXPECTED_SECONDS = 100\n"
-        "def run(ctx):\n"
-        f"    while not pathlib.Path({str(started)!r}).exists():\n"
-        "        time.sleep(0.05)\n"
-        "    raise ValueError('column x, row 3')\n"
+    # ... one that finishes at once ...
+    (folder / "quick.py").write_text(
+        "import pathlib\nNAME = 'quick'\n"
+        f"def run(ctx):\n    ctx.numbers(seed=ctx.seed)\n    pathlib.Path({str(quick)!r}).touch()\n"
     )
-    out = base / "a"
-    before = (out / "findings.csv").read_bytes()
-    with pytest.raises(ValueError, match="column x, row 3"):
-        run_all(out, folder=folder, jobs=2)
-    # the worker was stopped, not waited for; nothing of the run is left
+    # ... and the longest, run in this process, interrupted once the others have started
+    (folder / "stop.py").write_text(
+        "import time, pathlib\nNAME = 'stop'\nEXPECTED_SECONDS = 100\n"
+        "def run(ctx):\n"
+        f"    if not pathlib.Path({str(tmp_path / 'stop')!r}).exists():\n"
+        "        return\n"
+        f"    while not (pathlib.Path({str(started)!r}).exists()"
+        f" and pathlib.Path({str(quick)!r}).exists()):\n"
+        "        time.sleep(0.05)\n"
+        "    time.sleep(1)\n"
+        "    raise KeyboardInterrupt\n"
+    )
+    (tmp_path / "go slow").touch()
+    (tmp_path / "stop").touch()
+    out = tmp_path / "results"
+    with pytest.raises(KeyboardInterrupt):
+        run_all(out, folder=folder, jobs=3)
+    # the worker still sampling was stopped, not waited for; the finished one is kept
     assert not finished.exists()
-    assert (out / "findings.csv").read_bytes() == before
-    assert not (out / "slow").exists()
-    assert not list(base.glob(".a.staging.*"))
+    assert not out.exists()
+    partial = partial_folder(out)
+    assert sorted(p.name for p in partial.iterdir() if not p.name.startswith(".")) == ["quick"]
+    assert not list(tmp_path.glob(".results.staging.*"))
+    # a run that is not resuming does not throw the finished analysis away
+    with pytest.raises(LacstatsError, match=r"holds an unfinished run .*quick.*--resume"):
+        run_all(out, folder=folder, jobs=3)
+    (tmp_path / "go slow").unlink()
+    (tmp_path / "stop").unlink()
+    quick.unlink()
+    said = []
+    summary = run_all(out, folder=folder, jobs=3, resume=True, progress=said.append)
+    assert summary.resumed == ("quick",)
+    assert not quick.exists()  # not run again
+    assert "resuming: 1 of 3 analyses reused" in said[0]
+    assert sorted(json.loads((out / "manifest.json").read_text())["analyses"]) == [
+        "quick",
+        "slow",
+        "stop",
+    ]
+    assert not partial.exists()
 
 
 def test_analysis_declarations_are_literals(tmp_path):
@@ -284,6 +313,33 @@ def test_cli_reports_errors(capsys):
     assert "--interval: '0'" in capsys.readouterr().err
 
 
+def test_cases_of_another_region_name_the_option_that_allows_them(tmp_path, capsys):
+    """#30: `--cases` with another region's table said "pass authorities= to allow others"
+    (a Python argument): it names the study file and `--study`, before any work."""
+    from lacstats import study
+
+    north_west = study.loads(
+        '[study]\nname = "nw"\n[authorities]\nlist = ["Blackpool", "Bolton"]\n'
+    )
+    table = tmp_path / "ours.csv"
+    synthetic.sample(north_west, rng=1).to_csv(table, index=False)
+    out = tmp_path / "results"
+    args = ["reproduce", "--cases", str(table), "--out", str(out), "--fast", "--only", "cohorts"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "lacstats: error: ours.csv (cell B2, B3, B4, B5, B6): column 'authority'"
+    )
+    assert "not one of the 19 authorities allowed (row 1: 'Blackpool'" in err
+    assert err.rstrip().endswith(
+        "For a table of other authorities, write a study file naming them and pass it with --study"
+    )
+    assert "authorities=" not in err
+    assert "Traceback" not in err
+    assert not out.exists()
+    assert not partial_folder(out).exists()
+
+
 @pytest.fixture(scope="module")
 def fast_run(seed_fast_run):
     """One `lacstats reproduce --fast` of every analysis (the CI smoke test; conftest's,
@@ -294,19 +350,17 @@ def fast_run(seed_fast_run):
 @pytest.mark.slow
 def test_fast_run_covers_every_analysis(fast_run):
     out, summary = fast_run
-    assert set(summary.table["analysis"]) == {
-        "calibrated_sample",
-        "sample_design",
-        "risk_cost",
-        "sensitivity",
-        "sufficiency",
-        "cost_calculator",
-        "savings",
-        "projection",
-        "cohorts",
-        "authority_effects",
-        "national",
-    }
+    declared = analysis.catalogue()
+    every = {name for name, entry in declared.items() if not entry.on_demand}
+    assert set(summary.table["analysis"]) == every
+    # what the paper needs is what its declarations say, and all of it ran
+    assert set(paper.REQUIRED) | set(paper.OPTIONAL) <= every
+    assert len(every) >= 11
+    assert "validation_sbc" not in every
+    # every figure written is one its analysis declares (the runner refuses others)
+    for name in every:
+        written = {p.stem for p in (out / name).glob("*.png")}
+        assert written <= set(declared[name].analysis.figures), name
     assert len(summary.unmatched()) == 0
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["options"]["fast"] is True
@@ -737,3 +791,173 @@ def test_numbers_json_writes_a_figure_that_is_not_a_number_as_null():
     assert json.loads(text) == {"n": None, "ok": [1.5, 2.0], "rho": None}
     assert "NaN" not in text
     assert "Infinity" not in text
+
+
+# ------------------------------------------------------------------- analyses as plug-ins
+
+
+def test_the_readme_table_of_analyses_is_the_declarations():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    table = analysis.readme_table()
+    assert table in readme, "README's table of analyses differs from analysis.readme_table()"
+    assert table.count("\n") == len(analysis.catalogue()) + 1
+
+
+def test_a_declaration_read_without_running_its_file_is_the_one_it_makes():
+    # the runner reads ANALYSIS from the source; importing the file gives the same object
+    for name, entry in analysis.catalogue().items():
+        module = entry.load()
+        assert entry.analysis == module.ANALYSIS, name
+        assert callable(module.run)
+
+
+def test_declarations_are_checked(tmp_path):
+    folder = tmp_path / "analyses"
+    folder.mkdir()
+    source = folder / "odd.py"
+    source.write_text(
+        "import os\nfrom lacstats.analysis import Analysis\n"
+        "ANALYSIS = Analysis(name=os.sep, title='x')\ndef run(ctx):\n    pass\n"
+    )
+    with pytest.raises(LacstatsError, match=r"odd\.py, line 3: ANALYSIS may use only"):
+        analysis.catalogue(folder)
+    source.write_text("def run(ctx):\n    pass\n")
+    with pytest.raises(LacstatsError, match="declares ANALYSIS"):
+        analysis.catalogue(folder)
+    source.write_text(
+        "from lacstats.analysis import Analysis\n"
+        "ANALYSIS = Analysis(name='odd', title='x', paper='maybe')\ndef run(ctx):\n    pass\n"
+    )
+    with pytest.raises(LacstatsError, match="paper must be one of required, optional, no"):
+        analysis.catalogue(folder)
+    # a figure it does not declare is refused
+    source.write_text(
+        "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+        "from lacstats.analysis import Analysis\n"
+        "ANALYSIS = Analysis(name='odd', title='x', figures=('one',))\n"
+        "def run(ctx):\n    ctx.figure('two', plt.figure())\n"
+    )
+    with pytest.raises(AnalysisFailed, match="figure 'two' is not among those it declares"):
+        run_all(tmp_path / "out", folder=folder)
+
+
+def test_requirements_are_judged_before_any_analysis_runs(tmp_path):
+    """A zero weekly cost (placed with parents) is a real case: the lognormal models leave
+    it out and count it; an analysis without its columns does not start."""
+    from lacstats import study
+
+    cases = synthetic.complex_lac(rng=2019)
+    with_parents = cases.index[cases["placement_setting"] == "with_parents"]
+    cases.loc[with_parents, "weekly_cost"] = 0.0
+    cases = cases.drop(columns=["risk_violence"])
+    path = tmp_path / "ours.csv"
+    cases.to_csv(path, index=False)
+    ours = study.south_east().with_cases(path)
+    data = analysis.case_data(ours, 2019)
+    checked = analysis.check(analysis.catalogue(), data, ours)
+    frame = checked.to_frame().set_index(["analysis", "part"])
+    # risk and cost needs every risk factor: it does not run, and says why
+    assert checked.not_run("risk_cost") == {
+        "analysis": "the data have no risk_violence, risk_score"
+    }
+    assert not checked.runs("risk_cost")
+    # the authority effects' cost models leave the zero-cost cases out; the distance
+    # model keeps them
+    left_out = frame.loc[("authority_effects", "cost models"), "cases_left_out"]
+    assert left_out == len(with_parents) > 0
+    assert checked.runs("authority_effects", "placement far from home")
+    unusable = checked.unusable()
+    assert set(unusable["case_id"]) == set(cases.loc[with_parents, "case_id"])
+    assert set(unusable["analyses"]) == {"authority_effects"}
+    assert (unusable["value"] == 0.0).all()
+    text = checked.summary()
+    first = cases.loc[with_parents[0]]
+    assert f"row {with_parents[0] + 1}: {first['case_id']}, weekly_cost = 0.0" in text
+    assert "risk_cost: not run: the data have no risk_violence, risk_score" in text
+
+
+# ---------------------------------------------------------------------------- no work lost
+
+_FLAKY = """
+from pathlib import Path
+from lacstats.analysis import Analysis
+ANALYSIS = Analysis(name="flaky", title="fails while a marker file is there")
+def run(ctx):
+    if Path({marker!r}).exists():
+        raise ValueError("a bug, fixed between the runs")
+    ctx.numbers(seed=(ctx.seed, "seed"))
+"""
+
+
+def test_a_failed_analysis_then_resume_gives_a_clean_runs_bytes(tmp_path):
+    """One analysis raises: the others finish and are kept, the failure is named; after
+    the fix, --resume runs only the failed one, and every other output is byte-identical
+    to a clean run's."""
+    folder = tmp_path / "analyses"
+    folder.mkdir()
+    real = ["calibrated_sample", "savings", "sufficiency"]
+    for name in real:
+        shutil.copy(analysis.catalogue()[name].path, folder)
+    marker = tmp_path / "bug"
+    marker.touch()
+    (folder / "flaky.py").write_text(_FLAKY.format(marker=str(marker)))
+    out = tmp_path / "results"
+    said: list[str] = []
+    with pytest.raises(AnalysisFailed) as failed:
+        run_all(out, folder=folder, seed=5, fast=True, jobs=2, progress=said.append)
+    assert failed.value.failures == {"flaky": "ValueError: a bug, fixed between the runs"}
+    assert "The 3 that finished are kept in" in str(failed.value)
+    assert sorted(failed.value.summary.table["analysis"]) == real
+    assert not out.exists()  # the results folder is replaced only by a complete run
+    partial = partial_folder(out)
+    assert sorted(p.name for p in partial.iterdir() if not p.name.startswith(".")) == real
+    assert "Traceback" in (partial / ".flaky.error.txt").read_text()
+    marker.unlink()  # the fix
+    said.clear()
+    summary = run_all(
+        out, folder=folder, seed=5, fast=True, jobs=2, progress=said.append, resume=True
+    )
+    assert summary.resumed == tuple(real)
+    # only the failed analysis ran again
+    assert [m.split("]")[0] for m in said if " done in " in m] == ["[flaky"]
+    assert not partial.exists()
+    clean = run_all(tmp_path / "clean", folder=folder, seed=5, fast=True, jobs=1)
+    assert clean.resumed == ()
+    # every result file (the manifests record wall times; the marker, what was written)
+    written = sorted(
+        p.relative_to(out)
+        for p in out.rglob("*")
+        if p.is_file() and p.name != "manifest.json" and not p.name.startswith(".")
+    )
+    assert len(written) >= 15
+    for path in written:
+        assert (out / path).read_bytes() == (tmp_path / "clean" / path).read_bytes(), path
+    assert summary.findings.equals(clean.findings)
+
+
+def test_the_command_names_a_failed_analysis_and_resumes(tmp_path, monkeypatch, capsys):
+    folder = tmp_path / "analyses"
+    folder.mkdir()
+    shutil.copy(analysis.catalogue()["savings"].path, folder)
+    marker = tmp_path / "bug"
+    marker.touch()
+    (folder / "flaky.py").write_text(_FLAKY.format(marker=str(marker)))
+    monkeypatch.setattr("lacstats.reproduce.analyses_folder", lambda: folder)
+    out = tmp_path / "results"
+    args = ["reproduce", "--out", str(out), "--quiet", "--jobs", "1"]
+    assert cli.main(args) == 3
+    err = capsys.readouterr().err
+    assert "lacstats: error: 1 analysis failed: flaky (ValueError: a bug" in err
+    assert "run again with --resume" in err
+    assert cli.main(args) == 2  # a run that would discard the finished analyses is refused
+    assert "holds an unfinished run (1 finished analyses: savings); --resume" in (
+        capsys.readouterr().err
+    )
+    marker.unlink()
+    assert cli.main([*args, "--resume"]) == 0
+    assert "reused from the unfinished run: savings" in capsys.readouterr().out
+    assert json.loads((out / "manifest.json").read_text())["resumed_from_partial_run"] == [
+        "savings"
+    ]

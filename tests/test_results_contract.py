@@ -26,6 +26,7 @@ import pytest
 
 import lacstats
 from lacstats import (
+    analysis,
     collect,
     costs,
     datasets,
@@ -182,6 +183,12 @@ EXAMPLES: dict[str, Callable[[Path], Result]] = {
     "Study": lambda _: study.south_east(),
     "Pack": lambda _: reporting.authority_tables(synthetic.complex_lac(rng=2019), "Medway"),
     "RunSummary": _run_summary,
+    "RequirementsCheck": lambda _: analysis.check(
+        analysis.catalogue(),
+        analysis.case_data(study.south_east(), 2019),
+        study.south_east(),
+    ),
+    "SyntheticSample": lambda _: synthetic.calibrated_sample(rng=2019),
     "Estimate": lambda _: survey.estimate(
         pd.DataFrame(
             {

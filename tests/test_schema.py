@@ -12,7 +12,7 @@ from lacstats.errors import DataError, LacstatsError
 
 def raw(small_cases: pd.DataFrame) -> pd.DataFrame:
     """The table as a user would hand it over: plain strings and numbers."""
-    out = small_cases.drop(columns=["risk_score", "need_profile"]).astype(object)
+    out = small_cases.drop(columns=["risk_score"]).astype(object)
     return out.where(out.notna(), None)
 
 

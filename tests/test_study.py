@@ -111,8 +111,9 @@ def test_study_errors_name_the_key_and_value(tmp_path, change, message):
 def test_missing_files_are_named(tmp_path):
     with pytest.raises(DataError, match="no study file"):
         study.load(tmp_path / "absent.toml")
-    text = NORTH_WEST + '\n[cases]\npath = "nowhere.csv"\n'
-    with pytest.raises(DataError, match=r"cases\.path = 'nowhere\.csv': no such file"):
+    (tmp_path / "folder.csv").mkdir()
+    text = NORTH_WEST + '\n[cases]\npath = "folder.csv"\n'
+    with pytest.raises(DataError, match=r"cases\.path = 'folder\.csv': not a file"):
         study.loads(text, source=tmp_path / "s.toml")
     text = NORTH_WEST + '\n[published]\nfigures = "nowhere.toml"\n'
     with pytest.raises(DataError, match=r"published\.figures"):
@@ -170,3 +171,17 @@ def test_a_synthetic_sample_for_any_study(tmp_path):
     assert share_far == pytest.approx(over / known, abs=0.05)
     pd.testing.assert_frame_equal(cases, synthetic.sample(nw, rng=5))
     assert not synthetic.sample(nw, rng=6).equals(cases)
+
+
+def test_a_study_names_its_own_ssda903_returns(tmp_path):
+    text = NORTH_WEST + '\n[ssda903]\npath = ["returns/2023", "returns/2024"]\n'
+    nw = study.loads(text, source=tmp_path / "nw.toml")
+    assert nw.ssda903 == (tmp_path / "returns/2023", tmp_path / "returns/2024")
+    assert nw.returns_source == "the study's own SSDA903 returns (2023, 2024)"
+    assert study.loads(NORTH_WEST).returns_source.startswith(
+        "the packaged synthetic SSDA903 returns (fake903"
+    )
+    with pytest.raises(DataError, match=r"ssda903\.path = 3: expected str or list"):
+        study.loads(NORTH_WEST + "\n[ssda903]\npath = 3\n")
+    with pytest.raises(DataError, match=r"unknown key ssda903\.folder"):
+        study.loads(NORTH_WEST + '\n[ssda903]\nfolder = "x"\n')

@@ -69,3 +69,40 @@ def test_fit_to_total_respects_bounds_and_total(rng):
     assert ((out >= 2000) & (out <= 6000)).all()
     with pytest.raises(ValueError, match="outside"):
         synthetic.fit_to_total(x, lo, hi, 400_000)
+
+
+def test_the_truth_travels_beside_the_sample_not_in_its_columns(cases):
+    drawn = synthetic.calibrated_sample(rng=2019)
+    pd.testing.assert_frame_equal(drawn.cases, cases)
+    assert not {"authority_effect", "need_profile"} & set(cases.columns)
+    assert drawn.truth.need_profiles.index.tolist() == cases["case_id"].tolist()
+    assert set(drawn.truth.need_profiles) == {p.name for p in synthetic.PROFILES}
+    # each authority's effect, drawn with sd AUTHORITY_EFFECT_SD (0.07) on log cost
+    assert drawn.truth.authority_effects.index.tolist() == sorted(cases["authority"].unique())
+    assert 0.02 < drawn.truth.authority_effects.std() < 0.15
+
+
+def test_a_study_sample_reaches_the_studys_cost_lines():
+    """Evans (2020): 114 of the 1,253 cases (9.1%) in children's homes at £4,800 a week or
+    more, 37 of them (32%) at £6,000 or more; a synthetic study sample follows those
+    shares at the study's own line, so every high-cost table has cases."""
+    from lacstats import study
+
+    assert synthetic.high_cost_shares() == (114 / 1253, 37 / 114, 6000 / 4800)
+    north_west = study.loads(
+        '[study]\nname = "nw"\n[authorities]\nregion = "North West"\n[frame]\nyear = 2019\n'
+        "[thresholds]\nhigh_cost = 5000\n"
+    )
+    cases = synthetic.sample(north_west, rng=3)
+    homes = cases["placement_setting"].isin(north_west.thresholds.residential_settings)
+    high = homes & (cases["weekly_cost"] >= 5000)
+    share = high.sum() / len(cases)
+    # binomial(1,683, 0.091) where the homes allow it: at least 4 standard errors inside
+    assert 0.05 < share <= 114 / 1253 + 4 * np.sqrt(0.091 * 0.909 / len(cases))
+    top = (cases.loc[high, "weekly_cost"] >= 5000 * 1.25).mean()
+    assert 0.2 < top < 0.45
+    # every authority with children in children's homes has high-cost cases
+    per_authority = high.groupby(cases["authority"], observed=True).sum()
+    assert (per_authority > 0).all()
+    # the same study and seed, the same table
+    pd.testing.assert_frame_equal(cases, synthetic.sample(north_west, rng=3))

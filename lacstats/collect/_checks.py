@@ -217,6 +217,27 @@ def _cell_rule(name: str, value: Any, authority: str) -> str:
     return ""
 
 
+def _check_ages(table, study, issues, typed, rows, refused) -> None:
+    """Ages outside the study's frame: a child of 9 is not of a frame of children aged 10
+    and over, so the row is not merged."""
+    low, high = study.ages
+    ages = typed["age"].astype("Float64")
+    outside = (ages.notna() & ((ages < low) | (ages > high))).to_numpy(dtype=bool)
+    for position in np.flatnonzero(outside):
+        if (int(position), "age") in refused:
+            continue
+        row = rows[int(position)]
+        issues.on_table(
+            table,
+            cell=table.cell("age", row),
+            column="age",
+            value=table.data.loc[row, "age"],
+            rule=f"outside the study's frame: {study.frame_description} are aged {low} to {high}",
+            effect=ROW,
+        )
+        table.bad_rows.add(row)
+
+
 def check_cells(table: Table, study: Any, issues: Issues) -> None:
     """Every cell the case table refuses, all at once: validate, set each refused cell
     to a valid stand-in, validate again, until the table passes."""
@@ -256,6 +277,8 @@ def check_cells(table: Table, study: Any, issues: Issues) -> None:
             table, cell=table.cell(name, row), column=name, value=value, rule=rule, effect=ROW
         )
         table.bad_rows.add(row)
+    if typed is not None and "age" in table.columns:
+        _check_ages(table, study, issues, typed, rows, refused)
     if typed is None or table.authority is None or "authority_type" not in table.columns:
         return
     truth = (

@@ -17,7 +17,12 @@ merge does about it. The rules:
   a hyphen and a number: ``KEN-001``), not issued in the template, or given twice (in a
   return or across returns); a template row deleted;
 - every cell the case table refuses (:func:`lacstats.schema.validate`): a setting not on
-  the list, ``four thousand`` in a cost, a score of 6, a blank required cell, ...
+  the list, ``four thousand`` in a cost, a score of 6, a blank required cell, ...; an age
+  outside the study's frame (9 in a frame of children aged 10 and over);
+
+An authority of the study that sent no return is listed in ``merged.missing`` and stops
+the merge (:class:`ReturnsError`) unless ``allow_missing``: a study without one of its
+authorities is not the study its design describes.
 
 Rows whose only filled cells are those the template filled in (case id, authority and its
 type) are spare rows, not returns. With ``errors="raise"`` (the default) any problem raises
@@ -39,7 +44,14 @@ import pandas as pd
 
 from lacstats import schema
 from lacstats.collect._checks import check_authorities, check_case_ids, check_cells
-from lacstats.collect._reading import CANONICAL, ISSUE_COLUMNS, Issues, Table, expand, read_return
+from lacstats.collect._reading import (
+    CANONICAL,
+    ISSUE_COLUMNS,
+    Issues,
+    Table,
+    expand,
+    read_return,
+)
 from lacstats.collect._workbook import file_stem
 from lacstats.errors import DataError
 from lacstats.results import Result
@@ -109,6 +121,8 @@ class Merged(Result):
     #: one row per table read: authority, file, sheet, layout, rows_filled, rows_valid,
     #: merged
     returns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the study's authorities that sent no return
+    missing: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         return self.returns.copy()
@@ -123,6 +137,7 @@ class Merged(Result):
             "cases": len(self.cases),
             "returns": jsonable(self.returns),
             "issues": jsonable(self.issues),
+            "missing": list(self.missing),
         }
 
     def summary(self) -> str:
@@ -249,6 +264,7 @@ def merge(
     *,
     study: Any = None,
     errors: str = "raise",
+    allow_missing: bool = False,
 ) -> Merged:
     """Read, check and merge returned workbooks (or CSV, XLSX, Parquet case tables).
 
@@ -262,6 +278,10 @@ def merge(
     errors:
         ``"raise"``: any problem raises :class:`ReturnsError` (its ``merged.issues`` lists
         every one); ``"drop"``: merge the valid rows and list the rest.
+    allow_missing:
+        Merge without the authorities that sent no return (listed in ``merged.missing``);
+        otherwise any such authority raises :class:`ReturnsError`, whatever ``errors``
+        says.
 
     Returns
     -------
@@ -315,6 +335,10 @@ def merge(
     check_case_ids(tables, study, issues)
     for table in tables:
         check_cells(table, study, issues)
+    # an authority whose return could not be read did send one: it is listed as a problem
+    named = {table.authority for table in tables if table.authority}
+    named |= {row["authority"] for row in issues.rows if row["authority"]}
+    missing = tuple(a for a in study.authorities if a not in named)
     order = {name: k for k, name in enumerate(study.authorities)}
     parts, summary = [], []
     for table in tables:
@@ -360,7 +384,16 @@ def merge(
                 "merged",
             ],
         ),
+        missing=missing,
     )
+    if missing and not allow_missing:
+        also = f"; {len(result.issues)} problem(s) in the returns" if len(result.issues) else ""
+        raise ReturnsError(
+            f"{len(missing)} of the study's {len(study.authorities)} authorities sent no "
+            f"return ({', '.join(missing)}){also}; no case table merged (allow_missing=True "
+            "merges without them)",
+            result,
+        )
     if errors == "raise" and len(result.issues):
         per = result.issues.groupby("authority", sort=True).size()
         listed = ", ".join(f"{a or 'unidentified'}: {n}" for a, n in per.items())

@@ -5,7 +5,9 @@ design requires, the rows returned (filled in, in any return naming it), the row
 (merged), the problems listed, the margin of error a proportion estimated from the valid
 rows achieves at the study's confidence (:func:`lacstats.sampling.margin_of_error`, with
 the finite-population correction for the authority's population; worst case p = 0.5) and
-whether the design's target (its required rows) is met. :meth:`CollectionStatus.to_html`
+whether it meets the design's target, compared exactly: a margin of +/-10.03 points does
+not meet a target of +/-10 (the design's rounding of each sample size can leave the
+required rows a little short of it). :meth:`CollectionStatus.to_html`
 renders it as a self-contained page (styles inline, no scripts, no network requests).
 """
 
@@ -70,7 +72,7 @@ class CollectionStatus(Result):
             f"have met their design target; {int(self.table['valid'].sum()):,} valid rows of "
             f"{int(self.table['required'].sum()):,} required (margins of error at "
             f"{self.confidence:.0%} confidence, target +/-{self.interval:g} points)\n"
-            + self.table.to_string(index=False, float_format=lambda v: f"{v:.1f}")
+            + self.table.to_string(index=False, float_format=_points)
         )
 
     def to_html(self) -> str:
@@ -79,7 +81,7 @@ class CollectionStatus(Result):
         for record in self.table.itertuples(index=False):
             share = min(1.0, record.valid / record.required) if record.required else 1.0
             moe = record.margin_of_error
-            moe_text = "" if moe is None or math.isnan(moe) else f"±{moe:.1f}"
+            moe_text = "" if moe is None or math.isnan(moe) else f"±{_points(moe)}"
             state = "met" if record.target_met else "open"
             rows.append(
                 "<tr>"
@@ -154,9 +156,15 @@ _STYLE = (
 )
 
 
+def _points(value: float) -> str:
+    """A margin in points to two decimals, so that one just above its target reads so."""
+    return f"{value:.2f}"
+
+
 def status(merged: Any) -> CollectionStatus:
     """The collection status of a :class:`~lacstats.collect.Merged` result (best made
-    with ``errors="drop"``, so that the valid rows are counted).
+    with ``errors="drop"`` and ``allow_missing=True``, so that the valid rows are counted
+    and the authorities still to return are listed).
 
     Examples
     --------
@@ -169,7 +177,7 @@ def status(merged: Any) -> CollectionStatus:
     >>> with tempfile.TemporaryDirectory() as folder:
     ...     for name, part in returned.groupby("authority", observed=True):
     ...         _ = part.to_csv(Path(folder) / f"{name}.csv", index=False)
-    ...     merged = collect.merge([folder], study=kent_medway, errors="drop")
+    ...     merged = collect.merge([folder], study=kent_medway, errors="drop", allow_missing=True)
     ...
     >>> progress = collect.status(merged)
     >>> progress.table.iloc[:, :5]
@@ -208,7 +216,8 @@ def status(merged: Any) -> CollectionStatus:
                 "valid": n,
                 "problems": int(problems.get(authority, 0)),
                 "margin_of_error": moe,
-                "target_met": n >= required,
+                # exactly: 10.03 points does not meet a target of 10
+                "target_met": bool(n > 0 and moe <= study.interval),
             }
         )
     return CollectionStatus(

@@ -25,6 +25,7 @@ The case table has no date column, so no cell takes a date.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,7 @@ __all__ = [
     "case_ids",
     "file_stem",
     "header",
+    "study_columns",
     "template",
 ]
 
@@ -269,6 +271,24 @@ def template(
     return Templates(study=study.name, table=pd.DataFrame(rows), workbooks=books)
 
 
+def study_columns(study: Any) -> list[schema.Column]:
+    """The case table's columns as the study's template asks for them: ages within the
+    study's frame (:attr:`lacstats.study.Study.ages`; 10 to 17 for children aged 10 and
+    over), the rest as :data:`lacstats.schema.COLUMNS`."""
+    low, high = study.ages
+    return [
+        dataclasses.replace(
+            column,
+            minimum=low,
+            maximum=high,
+            description=f"{column.description} (the study's frame: {low} to {high})",
+        )
+        if column.name == "age"
+        else column
+        for column in schema.COLUMNS
+    ]
+
+
 def file_stem(authority: str) -> str:
     return "".join(ch if ch.isalnum() else "_" for ch in authority).strip("_")
 
@@ -383,7 +403,7 @@ def _workbook(
     names_font = Font(italic=True, color="808080", size=9)
     unlocked = Protection(locked=False)
     last = FIRST_ROW + n - 1
-    columns = list(schema.COLUMNS)
+    columns = study_columns(study)
     prefill = {
         "case_id": ids,
         "authority": [authority] * n,
@@ -519,7 +539,7 @@ def _instructions(
             ),
         ),
     ]
-    for column in schema.COLUMNS:
+    for column in study_columns(study):
         allowed = ""
         if column.kind in ("code", "bool"):
             allowed = f" Allowed: {', '.join(column.codes or YES_NO)}."
