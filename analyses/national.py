@@ -69,6 +69,9 @@ ANALYSIS = Analysis(
 )
 EVIDENCE = ANALYSIS.evidence
 RULE = "recomputed_from_public_data"
+
+#: the ranked figures name this many highest and lowest authorities beside the study's
+NAMED_EXTREMES = 5
 #: tidy measure -> the release's column, for the checks against published totals
 PUBLISHED = {
     "lac_total": "CLA_Mar{year}",
@@ -95,15 +98,21 @@ def run(ctx: Context) -> None:
     _published_checks(ctx, panel)
 
     numbers: dict = {}
-    positions = []
+    positions, summary, by_year = [], [], []
+    # the study's authorities, as the figures' legends name them
+    marked_label = ctx.study.region or ctx.study.title
     for key, (response, trials, _years, label) in SHARES.items():
         rows = share_rows(panel, key)
         model = share_model(key)
         ctx.progress(f"[{ctx.name}] sampling {key}")
         options = sampling(key, fast=ctx.fast)
         fit = model.fit(rows, rng=gen, progress=ctx.bars, check=check, **options)
-        table, extra = _summarise(ctx, key, fit, rows, response, trials, label, special.expit)
+        table, extra, row, years = _summarise(
+            ctx, key, fit, rows, response, trials, label, special.expit
+        )
         positions.append(table)
+        summary.append(row)
+        by_year.extend(years)
         numbers.update(extra)
         ctx.figure(
             f"caterpillar_{key}",
@@ -115,6 +124,8 @@ def run(ctx: Context) -> None:
                 ),
                 national=100 * extra[f"{key}_national_{LATEST}"][0],
                 xlabel=f"% {label}, {LATEST} (partial pooling, {PROB:.0%} intervals)",
+                marked_label=marked_label,
+                extremes=NAMED_EXTREMES,
             ),
         )
 
@@ -123,7 +134,7 @@ def run(ctx: Context) -> None:
     ctx.progress(f"[{ctx.name}] sampling rate")
     options = sampling("rate", fast=ctx.fast)
     fit = model.fit(rates, rng=gen, progress=ctx.bars, check=check, **options)
-    table, extra = _summarise(
+    table, extra, row, years = _summarise(
         ctx,
         "rate",
         fit,
@@ -134,6 +145,8 @@ def run(ctx: Context) -> None:
         lambda eta: 1e4 * np.exp(eta),
     )
     positions.append(table)
+    summary.append(row)
+    by_year.extend(years)
     numbers.update(extra)
     ctx.figure(
         "caterpillar_rate",
@@ -141,9 +154,15 @@ def run(ctx: Context) -> None:
             table,
             national=extra[f"rate_national_{LATEST}"][0],
             xlabel=f"looked after per 10,000 children, {LATEST} ({PROB:.0%} intervals)",
+            marked_label=marked_label,
+            extremes=NAMED_EXTREMES,
         ),
     )
     ctx.table("national_positions", pd.concat(positions, ignore_index=True).round(5))
+    # the paper's table by measure: each figure in the unit a reader uses
+    ctx.table("national_summary", pd.DataFrame(summary).round(4))
+    # the appendix's table by measure and year
+    ctx.table("national_by_year", pd.DataFrame(by_year).round(4))
     numbers.update(_sufficiency(ctx, panel))
     ctx.numbers(**numbers)
     ctx.settings(
@@ -422,8 +441,35 @@ def _summarise(ctx, key, fit, rows, response, trials, label, transform):
     scale = 100 if key != "rate" else 1
     unit = "percent" if key != "rate" else "per 10,000 children"
     national_value = float(np.mean(transform(eta0)))
+    level = scale * transform(eta0)
+    change = level - scale * transform(eta0 - slope)  # on the year before, in its units
+    summary_row = {
+        "measure": key,
+        "label": label,
+        "unit": "percent" if key != "rate" else "per 10,000 children",
+        "year": LATEST,
+        "authorities": len(table),
+        "national": float(np.mean(level)),
+        "national_low": float(np.quantile(level, lo)),
+        "national_high": float(np.quantile(level, hi)),
+        "change_per_year": float(np.mean(change)),
+        "change_low": float(np.quantile(change, lo)),
+        "change_high": float(np.quantile(change, hi)),
+        "above": int(table["above_national"].sum()),
+        "below": int(table["below_national"].sum()),
+        "marked": int(table["marked"].sum()),
+        "marked_above": int(se["above_national"].sum()),
+        "marked_below": int(se["below_national"].sum()),
+        "share_region": float(100 * shares.set_index("component").loc["region", "share"]),
+        "share_authority": float(100 * shares.set_index("component").loc["authority", "share"]),
+        "rows_missing": int(fit.design.n_dropped),
+        "named_extremes": NAMED_EXTREMES,  # the figure labels as many highest and lowest
+    }
     extra = {
-        f"{key}_national_{LATEST}": (national_value, f"{label}: national level, fraction"),
+        f"{key}_national_{LATEST}": (
+            national_value,
+            f"{label}: national level, {'fraction' if key != 'rate' else 'per 10,000 children'}",
+        ),
         f"{key}_national_{LATEST}_display": (round(scale * national_value, 1), unit),
         f"{key}_trend_per_year": (
             round(float(np.mean(slope)), 4),
@@ -441,7 +487,30 @@ def _summarise(ctx, key, fit, rows, response, trials, label, transform):
     }
     for _, row in shares.iterrows():
         extra[f"{key}_share_{row['component']}"] = (round(100 * row["share"], 1), "percent")
-    return table, extra
+    # the national level in each year the model saw, beside the LA rows' pooled figure
+    by_year = []
+    for year in sorted(int(y) for y in rows["year"].unique()):
+        e = fit.predict(national.assign(year_c=year - CENTRE_YEAR), kind="linear")[:, 0]
+        v = scale * transform(e)
+        known = rows[rows["year"] == year].dropna(subset=[response, trials])
+        by_year.append(
+            {
+                "measure": key,
+                "label": label,
+                "unit": summary_row["unit"],
+                "year": year,
+                "national": float(np.mean(v)),
+                "national_low": float(np.quantile(v, lo)),
+                "national_high": float(np.quantile(v, hi)),
+                "pooled": float(
+                    (100 if key != "rate" else 1e4)
+                    * known[response].astype(float).sum()
+                    / known[trials].astype(float).sum()
+                ),
+                "authorities": int(known["authority"].nunique()),
+            }
+        )
+    return table, extra, summary_row, by_year
 
 
 # -- sufficiency by region ----------------------------------------------------------------------
@@ -462,6 +531,7 @@ def _sufficiency(ctx, panel: pd.DataFrame) -> dict:
         .pivot_table(index="area", columns="measure", values="value", aggfunc="first")
         .rename(columns={v: k for k, v in FOSTER.items()})
     )
+    ctx.table("foster_places_arithmetic", _foster_arithmetic(fostering))
     providers = datasets.ofsted_providers(2016)
     homes = providers[
         providers["provision_type"].isin(HOMES)
@@ -519,3 +589,47 @@ def _sufficiency(ctx, panel: pd.DataFrame) -> dict:
             "children (sum of LA rows)",
         ),
     }
+
+
+#: Ofsted rounds every count to the nearest 5: four rounded figures of one service can
+#: differ by up to 7.5 places from exact arithmetic (three parts against their total)
+ROUNDING_SLACK = 7.5
+
+
+def _foster_arithmetic(fostering: pd.DataFrame) -> pd.DataFrame:
+    """Approved foster places against filled + vacant + not available, by region and for
+    England, with where the gap arises: how many of the region's fostering services report
+    figures whose own parts do not add up, beyond what rounding to 5 explains."""
+    places = fostering[fostering["measure"].isin(FOSTER.values())]
+    wide = places.pivot_table(
+        index="area", columns="measure", values="value", aggfunc="first", sort=False
+    ).rename(columns={v: k for k, v in FOSTER.items()})
+    parts = ["foster_places_filled", "foster_places_vacant", "foster_places_not_available"]
+    wide["parts"] = wide[parts].sum(axis=1, min_count=len(parts))
+    wide["difference"] = wide["foster_places_approved"] - wide["parts"]
+    # the file lists each region's services after the region: a service's region is the
+    # last region above it
+    region, regions = None, {}
+    for area in wide.index:
+        region = area if area in datasets.REGIONS else region
+        regions[area] = region
+    services = wide[[a not in datasets.REGIONS and a != "England" for a in wide.index]]
+    services = services.assign(region=[regions[a] for a in services.index])
+    rows = []
+    for area in (*datasets.REGIONS, "England"):
+        mine = services if area == "England" else services[services["region"] == area]
+        known = mine.dropna(subset=["difference"])
+        rows.append(
+            {
+                "area": area,
+                "approved": wide.loc[area, "foster_places_approved"],
+                "parts": wide.loc[area, "parts"],
+                "difference": wide.loc[area, "difference"],
+                "services": len(mine),
+                "services_reporting": len(known),
+                "services_more_approved": int((known["difference"] > ROUNDING_SLACK).sum()),
+                "services_fewer_approved": int((known["difference"] < -ROUNDING_SLACK).sum()),
+                "services_difference": known["difference"].sum(),
+            }
+        )
+    return pd.DataFrame(rows)

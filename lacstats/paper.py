@@ -24,7 +24,15 @@ from typing import Any
 from lacstats import datasets
 from lacstats.errors import LacstatsError
 
-__all__ = ["REQUIRED", "build", "is_seed_run", "source", "template"]
+__all__ = [
+    "REQUIRED",
+    "build",
+    "is_seed_run",
+    "source",
+    "suppressed_findings",
+    "template",
+    "typst_inputs",
+]
 
 #: The analyses whose results the methods paper (``paper.typ``) reads, and those it
 #: reports when their results are there and says were not run when not: read from the
@@ -97,6 +105,70 @@ def _present(results: Path, manifest: dict[str, Any]) -> list[str]:
     return [name for name in names if (results / name / "numbers.json").is_file()]
 
 
+#: The units of findings.csv that count children (or their cases): 1 to 4 is suppressed.
+_PEOPLE = ("children", "cases")
+
+
+def suppressed_findings(findings: Any) -> list[str]:
+    """The rows of ``findings.csv`` (a DataFrame) the paper shows as ``c``: a count of
+    children from 1 to 4, published or recomputed; in a breakdown by setting
+    (``<figure>.by_setting.<type>.<setting>.<measure>``), every figure of a setting whose
+    children are suppressed (their costs would show one child's cost), and, where the
+    breakdown's total (``<figure>.total.<type>.children``) would give a lone suppressed
+    setting back by subtraction, the smallest other setting too
+    (:func:`lacstats.disclosure.suppress_small_counts`, the DfE's rule).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import paper
+    >>> rows = pd.DataFrame({
+    ...     "finding": ["g.by_setting.County.own.children", "g.by_setting.County.own.mean", "g.by_setting.County.other.children", "g.by_setting.County.other.mean", "g.by_setting.County.private.children", "g.total.County.children", "g.none_scored_high"],
+    ...     "unit": ["children", "GBP per week", "children", "GBP per week", "children", "children", "children"],
+    ...     "published": ["5", "4818", "1", "5550", "90", "96", "2"],
+    ...     "reproduced": ["5", "4818", "1", "5550", "90", "96", "2"],
+    ... })
+    >>> paper.suppressed_findings(rows)
+    ['g.by_setting.County.other.children', 'g.by_setting.County.other.mean', 'g.by_setting.County.own.children', 'g.by_setting.County.own.mean', 'g.none_scored_high']
+    """
+    import re
+
+    import pandas as pd
+
+    from lacstats.disclosure import suppress_small_counts
+
+    def small(value: object) -> bool:
+        text = str(value).strip()
+        return text.isdigit() and 1 <= int(text) <= 4
+
+    people = findings["unit"].isin(_PEOPLE)
+    hidden = set(
+        findings.loc[
+            people & (findings["published"].map(small) | findings["reproduced"].map(small)),
+            "finding",
+        ]
+    )
+    pattern = re.compile(
+        r"^(?P<figure>.+)\.by_setting\.(?P<type>[^.]+)\.(?P<setting>[^.]+)\.(?P<measure>[^.]+)$"
+    )
+    parts = findings["finding"].str.extract(pattern)
+    breakdown = findings.assign(**parts).dropna(subset=["setting"])
+    for (figure, kind), group in breakdown.groupby(["figure", "type"], sort=True):
+        counts = group[group["measure"] == "children"]
+        total_key = f"{figure}.total.{kind}.children"
+        totals = findings.loc[findings["finding"] == total_key, "published"]
+        settings = list(counts["setting"])
+        numbers = [float(n) for n in pd.to_numeric(counts["published"])]
+        if not totals.empty:  # the breakdown's total row: never suppressed itself
+            settings.append("total")
+            numbers.append(float(totals.iloc[0]))
+        table = pd.DataFrame({"setting": settings, "n": numbers})
+        marked = suppress_small_counts(table, "n", total=table["setting"].eq("total"))
+        gone = set(marked.loc[marked["suppressed"], "setting"])
+        hidden |= set(group.loc[group["setting"].isin(gone), "finding"])
+    return sorted(hidden)
+
+
 def is_seed_run(manifest: dict[str, Any]) -> bool:
     """Whether a run's manifest is of the seed study: the calibrated synthetic South East
     sample compared with the packaged published figures (what ``paper.typ`` is written for).
@@ -143,6 +215,49 @@ def template(results: str | os.PathLike[str] = "results") -> Path:
     return source(SEED if seed else STUDY)
 
 
+def _suppressed(results: Path) -> list[str]:
+    """:func:`suppressed_findings` of the folder's findings.csv (none without one)."""
+    import pandas as pd
+
+    path = results / "findings.csv"
+    if not path.is_file():
+        return []
+    findings = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return suppressed_findings(findings) if len(findings) else []
+
+
+def typst_inputs(
+    results: str | os.PathLike[str], typ: str | os.PathLike[str]
+) -> tuple[Path, dict[str, str]]:
+    """The root folder and ``sys.inputs`` typst compiles ``typ`` with for ``results``: the
+    results folder (relative to the root), the analyses it holds and the findings shown as
+    ``c`` (:func:`suppressed_findings`). ``typst query`` takes the same, to read the
+    compiled document's elements (tests/test_paper_compiled.py).
+
+    Examples
+    --------
+    >>> import json
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats import paper
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     _ = (Path(folder) / "manifest.json").write_text(json.dumps({"study": {}, "analyses": {}}))
+    ...     root, inputs = paper.typst_inputs(folder, paper.source())
+    ...
+    >>> sorted(inputs)
+    ['analyses', 'results', 'suppressed']
+    """
+    results = Path(results).resolve()
+    typ = Path(typ).resolve()
+    present = _present(results, _manifest(results))
+    root = Path(os.path.commonpath([typ.parent, results]))
+    return root, {
+        "results": results.relative_to(root).as_posix(),
+        "analyses": ",".join(present),
+        "suppressed": ",".join(_suppressed(results)),
+    }
+
+
 def build(
     results: str | os.PathLike[str] = "results",
     out: str | os.PathLike[str] | None = None,
@@ -185,17 +300,10 @@ def build(
             "`lacstats reproduce` first"
         )
     out = Path(out).resolve() if out else source(SEED).with_suffix(".pdf")
-    root = Path(os.path.commonpath([typ.parent, results]))
+    root, inputs = typst_inputs(results, typ)
     try:
         typst.compile(
-            str(typ),
-            output=str(out),
-            root=str(root),
-            sys_inputs={
-                "results": results.relative_to(root).as_posix(),
-                "analyses": ",".join(present),
-            },
-            timestamp=_EPOCH,
+            str(typ), output=str(out), root=str(root), sys_inputs=inputs, timestamp=_EPOCH
         )
     except typst.TypstError as error:  # a figure missing, a key not in the results
         raise LacstatsError(f"the paper does not compile from {results}: {error}") from None

@@ -155,7 +155,8 @@ def fan_chart(projection: Any, *, title: str | None = None, largest: int = 4) ->
     table = projection.publishable()
     region = table["authority"].iloc[-1]
     table = table[table["authority"] == region]
-    fig = Figure(figsize=(9, 3.6))
+    # constrained: a title over the two panels' own titles never overlaps them
+    fig = Figure(figsize=(9, 3.6), layout="constrained")
     left, right = fig.subplots(1, 2)
     total = table[table["placement_type"] == "All"]
     left.fill_between(
@@ -169,6 +170,7 @@ def fan_chart(projection: Any, *, title: str | None = None, largest: int = 4) ->
     left.plot(total["month"], total["mean"], color=PALETTE["main"], label="mean")
     left.set_title("Children looked after")
     left.set_xlabel(f"months from {projection.start.date()}")
+    left.set_ylabel("children looked after")
     left.legend(frameon=False, fontsize=8)
     parts = table[table["placement_type"] != "All"]
     top = parts[parts["month"] == 0].sort_values("mean", ascending=False)["placement_type"]
@@ -178,7 +180,8 @@ def fan_chart(projection: Any, *, title: str | None = None, largest: int = 4) ->
         right.fill_between(line["month"], line["ci_low"], line["ci_high"], alpha=0.2, color=colour)
         right.plot(line["month"], line["mean"], color=colour, label=name)
     right.set_title(f"By placement type (largest {largest})")
-    right.set_xlabel("months")
+    right.set_xlabel(f"months from {projection.start.date()}")
+    right.set_ylabel("children in the placement type")
     right.legend(frameon=False, fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
@@ -296,6 +299,17 @@ def true_versus_estimated(recovery: pd.DataFrame, *, level: float) -> Figure:
     return fig
 
 
+def _pounds_log_axis(ax: Any) -> None:
+    """A log y axis of weekly costs labelled as a reader writes them (£500, £1,000, £2,000,
+    £5,000), not in powers of ten."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda value, _: f"£{value:,.0f}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
 def cost_by_risk_band(cases: pd.DataFrame, *, high_cost: float, data: str) -> Figure:
     """Box plots of weekly cost (log scale) by band of risk score, without outliers (no
     single child is drawn), with the high-cost line.
@@ -316,10 +330,10 @@ def cost_by_risk_band(cases: pd.DataFrame, *, high_cost: float, data: str) -> Fi
     ax = fig.subplots()
     groups = [cases.loc[bands == b, "weekly_cost"].to_numpy() for b in bands.cat.categories]
     ax.boxplot(groups, tick_labels=list(bands.cat.categories), showfliers=False)
-    ax.set_yscale("log")
+    _pounds_log_axis(ax)
     ax.axhline(high_cost, color="firebrick", lw=1, ls="--")
     ax.set_xlabel("risk score (sum of seven risk factors, 7-35)")
-    ax.set_ylabel("weekly cost (GBP, log scale)")
+    ax.set_ylabel("weekly cost (£, log scale)")
     ax.set_title(f"Weekly cost by risk score band ({data})")
     return fig
 
@@ -337,6 +351,10 @@ def risk_cost_lines(lines: dict[str, dict[str, Any]]) -> Figure:
     >>> figure = plots.risk_cost_lines(lines)
     >>> figure.axes[0].get_yscale()
     'log'
+    >>> figure.canvas.draw()
+    >>> low, high = figure.axes[0].get_ylim()
+    >>> [t.get_text() for t in figure.axes[0].get_yticklabels() if low <= t.get_position()[1] <= high]
+    ['£1,000']
     """
     import matplotlib
 
@@ -352,9 +370,9 @@ def risk_cost_lines(lines: dict[str, dict[str, Any]]) -> Figure:
             alpha=0.6,
         )
         ax.plot(line["grid"], line["fitted"], color=colour, label=label)
-    ax.set_yscale("log")
+    _pounds_log_axis(ax)
     ax.set_xlabel("risk score (sum of seven risk factors)")
-    ax.set_ylabel("weekly cost, GBP (log scale)")
+    ax.set_ylabel("weekly cost (£, log scale)")
     ax.set_title("Weekly cost and risk score: binned means and fitted lines")
     ax.legend(frameon=False, fontsize=8)
     return fig
@@ -570,48 +588,99 @@ def national_caterpillar(
     national: float,
     xlabel: str,
     marked_label: str = "South East",
+    extremes: int = 4,
 ) -> Figure:
-    """Caterpillar plot of every authority's partial-pooling estimate and interval.
+    """Ranked dot plot of every authority's partial-pooling estimate and interval, readable
+    at print size: the authorities are ranked, not named on the axis; the study's
+    authorities (``marked``) and the ``extremes`` highest and lowest are labelled beside
+    the panel, each label joined to its dot.
 
     ``estimates`` has ``authority``, ``estimate``, ``ci_low``, ``ci_high`` and ``marked``
     (bool: drawn in the focus colour and listed in the legend as ``marked_label``);
-    ``national`` draws the national level as a vertical line.
+    ``national`` draws the national level as a vertical line. Sized for a page's width
+    (6.5 inches) and saved as SVG by the analyses, so it stays sharp in print.
 
     Examples
     --------
     >>> import pandas as pd
     >>> from lacstats import plots
     >>> estimates = pd.DataFrame({"authority": ["Kent", "Medway", "Leeds"], "estimate": [52.0, 61.0, 80.0], "ci_low": [49.0, 55.0, 75.0], "ci_high": [55.0, 67.0, 85.0], "marked": [True, True, False]})
-    >>> figure = plots.national_caterpillar(estimates, national=65.0, xlabel="looked after per 10,000 children")
+    >>> figure = plots.national_caterpillar(estimates, national=65.0, xlabel="looked after per 10,000 children", extremes=1)
     >>> figure.axes[0].get_xlabel()
     'looked after per 10,000 children'
+    >>> sorted(text.get_text() for text in figure.axes[0].texts)
+    ['Kent', 'Leeds', 'Medway']
     """
-    ordered = estimates.sort_values("estimate").reset_index(drop=True)
-    fig = Figure(figsize=(6.5, 0.085 * len(ordered) + 1.4))
-    ax = fig.subplots()
-    y = np.arange(len(ordered))
+    ordered = estimates.sort_values("estimate", ascending=True).reset_index(drop=True)
+    n = len(ordered)
+    y = np.arange(n)  # the highest estimate at the top
     marked = ordered["marked"].to_numpy(dtype=bool)
-    for mask, colour, label in (
-        (~marked, PALETTE["main"], "other authorities"),
-        (marked, PALETTE["focus"], marked_label),
+    labelled = marked.copy()
+    labelled[:extremes] = True
+    labelled[max(n - extremes, 0) :] = True
+    fig = Figure(figsize=(6.5, min(3.9, 1.6 + 0.016 * n)))
+    ax = fig.subplots()
+    fig.subplots_adjust(left=0.1, right=0.72, top=0.98, bottom=0.1)
+    for mask, colour, label, size in (
+        (~marked, PALETTE["main"], "other authorities", 5),
+        (marked, PALETTE["focus"], marked_label, 12),
     ):
         ax.hlines(
             y[mask],
             ordered.loc[mask, "ci_low"],
             ordered.loc[mask, "ci_high"],
             color=colour,
-            alpha=0.45,
-            lw=0.8,
+            alpha=0.5,
+            lw=0.7,
         )
         ax.scatter(
-            ordered.loc[mask, "estimate"], y[mask], color=colour, s=6, zorder=3, label=label
+            ordered.loc[mask, "estimate"], y[mask], color=colour, s=size, zorder=3, label=label
         )
-    ax.axvline(national, color="black", lw=0.8, label="national level")
-    ax.set_yticks(y, ordered["authority"], fontsize=3.2)
-    ax.set_ylim(-1, len(ordered))
-    ax.set_xlabel(xlabel, fontsize=8)
-    ax.legend(frameon=False, fontsize=7, loc="lower right")
+    ax.axvline(national, color="black", lw=0.9, label="national level")
+    ax.set_ylim(-1, n)
+    ranks = [*(r for r in (1, 25, 50, 75, 100, 125, 150) if r <= n - 10), n]
+    ax.set_yticks([n - r for r in ranks], [str(r) for r in ranks])
+    ax.set_ylabel("rank (1 = highest)", fontsize=8)
+    ax.tick_params(labelsize=8)
+    ax.set_xlabel(xlabel, fontsize=8.5)
+    ax.grid(axis="x", color=PALETTE["interval"], lw=0.4)
+    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    # labels in a column right of the panel, spread so that none overlaps another
+    rows = np.flatnonzero(labelled)
+    height = ax.get_position().height * fig.get_figheight() * 72  # points
+    gap = 7.6 * (n + 1) / height  # one label's height in rows
+    spots = _spread(y[rows].astype(float), gap, low=-1.0, high=float(n))
+    right = ordered[["ci_high", "estimate"]].to_numpy().max()
+    for row, spot in zip(rows, spots, strict=True):
+        ax.annotate(
+            ordered.loc[row, "authority"],
+            xy=(ordered.loc[row, "ci_high"], y[row]),
+            xycoords="data",
+            xytext=(1.03, (spot + 1) / (n + 1)),
+            textcoords="axes fraction",
+            fontsize=6.8,
+            va="center",
+            color=PALETTE["focus"] if marked[row] else "black",
+            arrowprops={"arrowstyle": "-", "color": PALETTE["others"], "lw": 0.5},
+            annotation_clip=False,
+        )
+    ax.set_xlim(right=right + 0.02 * abs(right))
     return fig
+
+
+def _spread(targets: np.ndarray, gap: float, *, low: float, high: float) -> np.ndarray:
+    """Positions as near ``targets`` (ascending) as they can be, at least ``gap`` apart,
+    within [low, high]."""
+    spots = targets.copy()
+    for i in range(1, len(spots)):
+        spots[i] = max(spots[i], spots[i - 1] + gap)
+    if len(spots):
+        spots[-1] = min(spots[-1], high)
+    for i in range(len(spots) - 2, -1, -1):
+        spots[i] = min(spots[i], spots[i + 1] - gap)
+    if len(spots) and spots[0] < low:  # more labels than fit: keep the order, squeeze
+        spots = np.linspace(low, high, len(spots))
+    return spots
 
 
 def regional_sufficiency(table: pd.DataFrame, *, places: str, children: str, title: str) -> Figure:

@@ -23,6 +23,17 @@ def truth():
     return synthetic.calibrated_sample().truth
 
 
+@pytest.fixture(scope="session")
+def seed_fast_run(tmp_path_factory):
+    """One ``lacstats reproduce --fast`` of every analysis of the seed study, shared by the
+    modules that read a complete results folder (test_reproduce, test_paper_compiled): made
+    once per session. A test that changes anything in it works on a copy."""
+    from lacstats.reproduce import run_all
+
+    out = tmp_path_factory.mktemp("fast") / "results"
+    return out, run_all(out, seed=2019, fast=True)
+
+
 @pytest.fixture
 def small_cases(cases):
     """A small valid case table (copied, safe to modify)."""

@@ -103,7 +103,11 @@ def _plain(text: str) -> str:
 )
 def test_every_citation_is_in_the_bibliography(template, expected):
     keys = set(_bib_entries(BIB.read_text(encoding="utf-8")))
-    cited = set(re.findall(r"@([a-z]+\d{4}[a-z0-9]*)", _strip_comments(template.read_text())))
+    # @key, or <key> in #cite(<key>, form: ...) and lib.typ's #cited(<key>)
+    source = _strip_comments(template.read_text())
+    cited = {
+        a or b for a, b in re.findall(r"@([a-z]+\d{4}[a-z0-9]*)|<([a-z]+\d{4}[a-z0-9]*)>", source)
+    }
     assert cited <= keys, cited - keys
     assert expected <= cited
 
@@ -144,3 +148,100 @@ def test_no_seed_file_name_in_the_paper_the_readme_or_the_packaged_data():
         ROOT / "lacstats" / "datasets" / "data" / "ATTRIBUTION.md",
     ):
         assert not SEED_FILE.search(path.read_text(encoding="utf-8")), path
+
+
+def _closing(text: str, start: int) -> int:
+    """The index after the bracket that closes the one at ``start`` (strings skipped)."""
+    pairs = {"(": ")", "[": "]", "{": "}"}
+    stack = []
+    i = start
+    while i < len(text):
+        char = text[i]
+        if char == "\\":
+            i += 2
+            continue
+        if char == '"' and (not stack or stack[-1] != "]"):  # a string in code, not prose
+            i = text.index('"', i + 1) + 1
+            continue
+        if char in pairs:
+            stack.append(pairs[char])
+        elif stack and char == stack[-1]:
+            stack.pop()
+            if not stack:
+                return i + 1
+        i += 1
+    return len(text)
+
+
+def _expression_end(text: str, start: int) -> int | None:
+    """Where the embedded expression at ``text[start] == "#"`` ends, or None."""
+    head = re.match(r"#(if\b|[A-Za-z_][\w-]*)", text[start:])
+    if head is None or head.group(1) in ("let", "set", "show", "import", "include"):
+        return None
+    i = start + head.end()
+    if head.group(1) == "if":  # the condition, its body, and any else branches
+        while True:
+            while i < len(text) and text[i] not in "[{":
+                i = _closing(text, i) if text[i] in "(" else i + 1
+            i = _closing(text, i)
+            rest = re.match(r"\s*else\s*(if\b)?", text[i:])
+            if rest is None:
+                return i
+            i += rest.end()
+            if rest.group(1) is None:
+                return _closing(text, i)
+    while i < len(text):
+        if text[i] in "([":
+            i = _closing(text, i)
+        elif re.match(r"\.[A-Za-z_]", text[i : i + 2]):
+            i += re.match(r"\.[A-Za-z_][\w-]*", text[i:]).end()
+        else:
+            return i
+    return i
+
+
+def swallowed_semicolons(text: str) -> list[str]:
+    """Each ``;`` right after an embedded expression in markup (``#real(x, "k");``): typst
+    reads it as the end of the expression and prints nothing, so the sentence loses it
+    (``\\;`` prints one)."""
+    text = _strip_comments(text)
+    found = []
+    for match in re.finditer(r"(?<!\\)#", text):
+        end = _expression_end(text, match.start())
+        if end is not None and text[end : end + 1] == ";":
+            found.append(text[max(0, end - 40) : end + 20].replace("\n", " "))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("source", "caught"),
+    [
+        ('holds #real(pj, "n"); the median', True),
+        ('holds #real(pj, "n")\\; the median', False),
+        ('by #check(des, "b") points#if has(des, "f") [ and more]; random', True),
+        ("#if x [a] else [b]; c", True),
+        ("#if x [a] else [b], c", False),
+        ("(@selection); random", False),
+        ("#let a = 1; #let b = 2", False),
+    ],
+)
+def test_the_semicolon_scan(source, caught):
+    assert bool(swallowed_semicolons(source)) is caught
+
+
+@pytest.mark.parametrize("template", [PAPER, STUDY, ROOT / "paper" / "lib.typ"])
+def test_no_semicolon_is_swallowed_by_an_embedded_expression(template):
+    """ "80.3% of 152 the median is ..." lost its semicolon to ``#real(...);``."""
+    assert swallowed_semicolons(template.read_text(encoding="utf-8")) == []
+
+
+def test_every_report_in_the_bibliography_says_what_kind_it_is():
+    """A @techreport without a type is listed as "... Looked After Children. technical
+    report." (lower case, and true of none of them)."""
+    text = BIB.read_text(encoding="utf-8")
+    untyped = [
+        key
+        for kind, key, body in re.findall(r"@(\w+)\{(\w+),(.*?)\n\}", text, re.DOTALL)
+        if kind == "techreport" and not re.search(r"^\s*type\s*=", body, re.MULTILINE)
+    ]
+    assert untyped == []

@@ -341,10 +341,10 @@ def test_cases_of_another_region_name_the_option_that_allows_them(tmp_path, caps
 
 
 @pytest.fixture(scope="module")
-def fast_run(tmp_path_factory):
-    """One `lacstats reproduce --fast` of every analysis (the CI smoke test)."""
-    out = tmp_path_factory.mktemp("fast") / "results"
-    return out, run_all(out, seed=2019, fast=True)
+def fast_run(seed_fast_run):
+    """One `lacstats reproduce --fast` of every analysis (the CI smoke test; conftest's,
+    shared with test_paper_compiled)."""
+    return seed_fast_run
 
 
 @pytest.mark.slow

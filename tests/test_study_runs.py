@@ -139,6 +139,9 @@ def test_the_north_west_report(north_west, tmp_path, capsys, page_blankness, pdf
     # sections only for the analyses that ran; those skipped or left out say why
     assert "Authority effects" not in text
     assert "Comparison with published figures" not in text
+    # and its first table says so: no "Published figures: none" beside a comparison
+    assert "Published figures none: the study compares with no published figures" in text
+    assert "published figures checked" not in text
     assert "What was not run, and why" in text
     assert "do not include Dorset's cost calculator report" in text
     assert "the study names no published sample" in text
