@@ -394,7 +394,30 @@ def _result_file(partial: Path, name: str) -> Path:
 
 
 def _findings_file(partial: Path, name: str) -> Path:
-    return partial / f".{name}.findings.pkl"
+    # JSON, never a pickle: a resumed run reads this file back, and reading a pickle from
+    # a folder anyone could have written to would run their code
+    return partial / f".{name}.findings.json"
+
+
+def _findings_to_json(found: pd.DataFrame) -> str:
+    """An analysis' findings as JSON: columns, rows, each value as given (a whole number
+    stays whole, NaN stays NaN, missing stays missing)."""
+    rows = [list(values) for values in found.astype(object).itertuples(index=False, name=None)]
+    data = {
+        "columns": [str(c) for c in found.columns],
+        "dtypes": [str(t) for t in found.dtypes],
+        "rows": rows,
+    }
+    # NaN kept as NaN (not null), so the reloaded table equals the one that was kept
+    return json.dumps(data, default=_json_default, ensure_ascii=False, allow_nan=True) + "\n"
+
+
+def _findings_from_json(text: str) -> pd.DataFrame:
+    data = json.loads(text)
+    out = pd.DataFrame(data["rows"], columns=data["columns"], dtype=object)
+    kinds = {"bool": bool, "str": "str"}
+    typed = {c: kinds[t] for c, t in zip(out.columns, data["dtypes"], strict=True) if t in kinds}
+    return out.astype(typed) if typed else out
 
 
 def _work_folder(partial: Path, name: str) -> Path:
@@ -410,8 +433,8 @@ def _finished(partial: Path, keys: dict[str, str]) -> dict[str, tuple]:
             continue
         try:
             kept = json.loads(record.read_text(encoding="utf-8"))
-            found = pd.read_pickle(_findings_file(partial, name))
-        except (OSError, ValueError, EOFError):
+            found = _findings_from_json(_findings_file(partial, name).read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError, TypeError):
             continue
         if kept.get("key") == key:
             done[name] = (kept["manifest"], found, kept["row"])
@@ -422,7 +445,7 @@ def _keep(partial: Path, name: str, key: str, result: tuple) -> None:
     """Move a finished analysis from its work folder to ``partial/<name>``, with what a
     resumed run needs to reuse it."""
     manifest, found, row = result
-    found.to_pickle(_findings_file(partial, name))
+    _findings_file(partial, name).write_text(_findings_to_json(found), encoding="utf-8")
     record = {"key": key, "manifest": manifest, "row": row}
     _result_file(partial, name).write_text(dumps(record), encoding="utf-8")
     target = partial / name

@@ -914,6 +914,11 @@ def test_a_failed_analysis_then_resume_gives_a_clean_runs_bytes(tmp_path):
     partial = partial_folder(out)
     assert sorted(p.name for p in partial.iterdir() if not p.name.startswith(".")) == real
     assert "Traceback" in (partial / ".flaky.error.txt").read_text()
+    # what a resumed run reads back is JSON, never a pickle (reading one runs its code)
+    assert not list(partial.rglob("*.pkl"))
+    assert sorted(p.name for p in partial.glob(".*.findings.json")) == [
+        f".{name}.findings.json" for name in real
+    ]
     marker.unlink()  # the fix
     said.clear()
     summary = run_all(
