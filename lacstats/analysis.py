@@ -64,6 +64,7 @@ from typing import Any
 
 import pandas as pd
 
+from lacstats import cells
 from lacstats.errors import LacstatsError
 from lacstats.evidence import EVIDENCE, OBTAINED
 from lacstats.results import Result, jsonable
@@ -1140,9 +1141,11 @@ class Context:
         self.numbers(evidence="option", obtained="study_option", **figures)
 
     def table(self, name: str, frame: pd.DataFrame) -> Path:
-        """Write ``frame`` as ``<name>.csv`` (no index, ``\\n`` line ends)."""
+        """Write ``frame`` as ``<name>.csv`` (no index, ``\\n`` line ends), every text cell
+        made safe for a spreadsheet (:func:`lacstats.cells.csv_text`: a cell a spreadsheet
+        would evaluate is written as text; numbers and ordinary text are unchanged)."""
         path = self.folder / f"{name}.csv"
-        frame.to_csv(path, index=False, lineterminator="\n")
+        path.write_text(cells.csv_text(frame), encoding="utf-8", newline="")
         self.outputs.append(path.name)
         return path
 

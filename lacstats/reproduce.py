@@ -53,7 +53,7 @@ from typing import Any
 
 import pandas as pd
 
-from lacstats import interrupts, provenance
+from lacstats import cells, interrupts, provenance
 from lacstats.analysis import (
     RETURNS,
     WHOLE,
@@ -793,7 +793,9 @@ def _assemble(
             written = written.iloc[
                 written["analysis"].map(rank).fillna(1e9).argsort(kind="stable")
             ].reindex(columns=FINDINGS_COLUMNS)
-        written.to_csv(staging / "findings.csv", index=False, lineterminator="\n")
+        (staging / "findings.csv").write_text(
+            cells.csv_text(written), encoding="utf-8", newline=""
+        )
         total = time.perf_counter() - started
         seed = options["seed"]
         top = {

