@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lacstats.errors import DataError, frame_argument
+from lacstats.errors import DataError, frame_argument, whole_number_argument
 from lacstats.results import Result, jsonable
 
 __all__ = [
@@ -83,16 +83,13 @@ class Suppressed(Result):
 
 
 def _check_threshold(threshold: object) -> None:
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, int | np.integer)
-        or not 2 <= threshold <= 1000
-    ):
-        raise DataError(
-            f"argument 'threshold' must be a whole number >= 2 (counts 1 to threshold - 1 are "
-            f"hidden; the DfE uses 5); got {threshold!r}",
-            column="threshold",
-        )
+    whole_number_argument(
+        threshold,
+        "threshold",
+        2,
+        1000,
+        ">= 2 (counts 1 to threshold - 1 are hidden; the DfE uses 5)",
+    )
 
 
 def _check_counts(table: pd.DataFrame) -> np.ndarray:

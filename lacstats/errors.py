@@ -19,6 +19,7 @@ __all__ = [
     "number_argument",
     "path_argument",
     "rng_argument",
+    "whole_number_argument",
 ]
 
 #: How many offending rows an error message lists before saying "and N more".
@@ -237,6 +238,36 @@ def number_argument(value: Any, name: str) -> float:
     if not math.isfinite(number):
         raise DataError(f"argument {name!r} must be a finite number, got {value!r}", column=name)
     return number
+
+
+def whole_number_argument(value: Any, name: str, low: int, high: int, what: str) -> int:
+    """``value`` if it is a whole number (not a bool, not a float) from ``low`` to
+    ``high``, else a :class:`DataError` naming the argument: ``"argument '<name>' must be
+    a whole number <what>; got <value>"``.
+
+    Examples
+    --------
+    >>> from lacstats.errors import DataError, whole_number_argument
+    >>> whole_number_argument(18, "leaving_age", 16, 25, "from 16 to 25")
+    18
+    >>> try:
+    ...     whole_number_argument(18.5, "leaving_age", 16, 25, "from 16 to 25")
+    ... except DataError as error:
+    ...     print(error)
+    ...
+    argument 'leaving_age' must be a whole number from 16 to 25; got 18.5
+    """
+    import numpy as np
+
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | np.integer)
+        or not low <= value <= high
+    ):
+        raise DataError(
+            f"argument {name!r} must be a whole number {what}; got {value!r}", column=name
+        )
+    return value
 
 
 def rng_argument(value: Any, name: str = "rng") -> Any:

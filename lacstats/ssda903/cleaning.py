@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lacstats.errors import DataError
+from lacstats.errors import DataError, whole_number_argument
 from lacstats.results import Result, jsonable
 from lacstats.ssda903.codes import year_end, year_ends, year_label, year_start
 from lacstats.ssda903.reading import LEDGER_COLUMNS, Return
@@ -222,16 +222,13 @@ def clean(
             f"clean needs a Return (lacstats.ssda903.read), got {type(data).__name__}",
             column="data",
         )
-    if (
-        isinstance(leaving_age, bool)
-        or not isinstance(leaving_age, int | np.integer)
-        or not 16 <= leaving_age <= 25
-    ):
-        raise DataError(
-            f"argument 'leaving_age' must be a whole number of years from 16 to 25 (care "
-            f"ends at 18; care leavers are supported to 25), got {leaving_age!r}",
-            column="leaving_age",
-        )
+    whole_number_argument(
+        leaving_age,
+        "leaving_age",
+        16,
+        25,
+        "of years from 16 to 25 (care ends at 18; care leavers are supported to 25)",
+    )
     if isinstance(continues, str) or not all(isinstance(c, str) for c in continues):
         raise DataError(
             f"argument 'continues' must be a list of RNE codes such as ['P', 'T'], got "
