@@ -253,7 +253,12 @@ def _settings() -> pd.DataFrame:
 
 
 def placement_settings() -> pd.DataFrame:
-    """The PLACE x PLACE_PROVIDER mapping (``*`` matches any provider), as packaged.
+    """The PLACE x PLACE_PROVIDER mapping, as packaged.
+
+    Columns: ``PLACE`` and ``PLACE_PROVIDER`` (the return's codes; ``*`` matches any
+    provider), ``placement_setting`` (lacstats' name, as ``foster_in_house``),
+    ``placement_type`` (Dorset's group, as ``Foster care``) and ``registered`` (whether
+    Ofsted regulates the setting; missing where that does not apply).
 
     Examples
     --------

@@ -87,7 +87,9 @@ MAX_DISTANCE = 999.9
 
 
 def no_problems() -> pd.DataFrame:
-    """An empty problems table.
+    """An empty problems table. Columns: ``authority``, ``table``, ``file``, ``year`` and
+    ``row`` (whole numbers), ``column``, ``value``, ``rule`` and ``message``, as
+    :data:`PROBLEM_COLUMNS` lists them.
 
     Examples
     --------

@@ -68,9 +68,13 @@ def versions(year: int) -> dict[str, Rule]:
 
 
 def rule_table(year: int | None = None) -> pd.DataFrame:
-    """Every rule lacstats checks: ``code``, ``source`` (``DfE`` or ``lacstats``),
-    ``message``, ``fields``, ``first_year`` and ``last_year`` (collection end years; for
-    lacstats' own rules every year); with ``year``, the rules of that collection year.
+    """Every rule lacstats checks, one row each; with ``year``, the rules of that
+    collection year.
+
+    Columns: ``code``, ``source`` (``DfE`` or ``lacstats``), ``message``, ``fields`` (the
+    return's fields the rule reads, comma-separated; empty for lacstats' own rules),
+    ``first_year`` and ``last_year`` (collection end years; missing for lacstats' own
+    rules, which apply every year).
 
     Examples
     --------
@@ -159,7 +163,9 @@ def run(
     (``written``, the columns each table's files wrote: a regional extract without
     postcodes cannot be checked for them, see :func:`absent_fields`). ``codes`` picks
     rules by code; ``la_codes`` gives each authority's ONS code (the rules that compare
-    PL_LA with the authority's own code check only the authorities it names).
+    PL_LA with the authority's own code check only the authorities it names). Columns:
+    :data:`~lacstats.ssda903.validation.PROBLEM_COLUMNS` (``authority``, ``table``,
+    ``file``, ``year``, ``row``, ``column``, ``value``, ``rule``, ``message``).
 
     Examples
     --------
