@@ -211,12 +211,13 @@ class HierarchicalModel:
         tune: int = 1000,
         chains: int = 4,
         rng: int | np.random.Generator | None = None,
-        progress: bool = True,
+        progress: bool = False,
         check: bool = True,
         log_likelihood: bool = True,
     ) -> HierarchicalResult:
         """Sample the posterior and return a :class:`HierarchicalResult`; with ``check``,
         raise :class:`ConvergenceError` (saying what to change) if the fit fails the gate.
+        The sampler is quiet unless ``progress=True`` asks it to show its progress bar.
         ``log_likelihood`` is kept for compatibility: the pointwise log-likelihood is
         computed on demand by ``result.loo()``."""
         del log_likelihood
