@@ -623,15 +623,16 @@ def collapsed_logp(x, grad, F, I):
     Examples
     --------
     >>> import numpy as np
-    >>> from lacstats.hierarchical import collapsed, compiled, kernels
-    >>> d = compiled._example_design("gaussian")
-    >>> F, I, layout = compiled.collapsed_data(
-    ...     collapsed.statistics(d), np.array([0.16]), compiled._SCALES, q=1, correlated=False
+    >>> from lacstats import hierarchical
+    >>> from lacstats.hierarchical import _collapsed, _compiled
+    >>> d = _compiled._example_design("gaussian")
+    >>> F, I, layout = hierarchical.collapsed_data(
+    ...     _collapsed.statistics(d), np.array([0.16]), _compiled._SCALES, q=1, correlated=False
     ... )
     >>> grad = np.zeros(2)
-    >>> logp = kernels.collapsed_logp(np.array([-0.1, -1.0]), grad, F, I)
+    >>> logp = hierarchical.collapsed_logp(np.array([-0.1, -1.0]), grad, F, I)
     >>> h = 1e-6  # the gradient is the log density's
-    >>> up = kernels.collapsed_logp(np.array([-0.1 + h, -1.0]), np.zeros(2), F, I)
+    >>> up = hierarchical.collapsed_logp(np.array([-0.1 + h, -1.0]), np.zeros(2), F, I)
     >>> bool(abs((up - logp) / h - grad[0]) < 1e-4)
     True
     """
@@ -648,16 +649,17 @@ def full_logp(x, grad, F, I):
     --------
     >>> import numpy as np
     >>> from lacstats.families import POISSON
-    >>> from lacstats.hierarchical import compiled, kernels
-    >>> d = compiled._example_design("poisson")
-    >>> F, I, layout = compiled.full_data(
-    ...     d, POISSON, centred=np.ones(3, bool), scales=compiled._SCALES
+    >>> from lacstats import hierarchical
+    >>> from lacstats.hierarchical import _compiled
+    >>> d = _compiled._example_design("poisson")
+    >>> F, I, layout = hierarchical.full_data(
+    ...     d, POISSON, centred=np.ones(3, bool), scales=_compiled._SCALES
     ... )
     >>> x = np.array([1.5, -1.0, 1.4, 1.7, 1.6])  # mu, log tau, the groups' intercepts
     >>> grad = np.zeros(5)
-    >>> logp = kernels.full_logp(x, grad, F, I)
+    >>> logp = hierarchical.full_logp(x, grad, F, I)
     >>> h = 1e-6  # the gradient is the log density's
-    >>> up = kernels.full_logp(x + [h, 0, 0, 0, 0], np.zeros(5), F, I)
+    >>> up = hierarchical.full_logp(x + [h, 0, 0, 0, 0], np.zeros(5), F, I)
     >>> bool(abs((up - logp) / h - grad[0]) < 1e-3)
     True
     """
@@ -673,8 +675,8 @@ def pack(scalars: list[int], floats: list[np.ndarray], ints: list[np.ndarray]):
     Examples
     --------
     >>> import numpy as np
-    >>> from lacstats.hierarchical import kernels
-    >>> F, I = kernels.pack([7], [np.array([1.0, 2.0]), np.eye(2)], [np.array([4, 5])])
+    >>> from lacstats import hierarchical
+    >>> F, I = hierarchical.pack([7], [np.array([1.0, 2.0]), np.eye(2)], [np.array([4, 5])])
     >>> F.tolist()
     [1.0, 2.0, 1.0, 0.0, 0.0, 1.0]
     >>> I.tolist()  # 1 scalar (7); 2 float arrays at 0 (2) and 2 (4); 1 int array at 10 (2)
@@ -779,9 +781,9 @@ def callback(kind: str):
 
     Examples
     --------
-    >>> from lacstats.hierarchical import kernels
-    >>> full = kernels.callback("full")
-    >>> full is kernels.callback("full"), full.address > 0
+    >>> from lacstats import hierarchical
+    >>> full = hierarchical.callback("full")
+    >>> full is hierarchical.callback("full"), full.address > 0
     (True, True)
     """
     if kind not in _CALLBACKS:

@@ -38,9 +38,9 @@ class Layout:
     --------
     >>> import numpy as np
     >>> from lacstats.families import POISSON
-    >>> from lacstats.hierarchical import compiled
+    >>> from lacstats import hierarchical
     >>> d = _example_design("poisson")
-    >>> _, _, layout = compiled.full_data(d, POISSON, centred=np.zeros(3, bool), scales=_SCALES)
+    >>> _, _, layout = hierarchical.full_data(d, POISSON, centred=np.zeros(3, bool), scales=_SCALES)
     >>> layout.n_dim  # mu, tau, 3 groups' effects
     5
     >>> layout.initial_point(1).round(2)  # PyMC's support point, jittered
@@ -169,10 +169,11 @@ def collapsed_model(stats, lam: np.ndarray, scales: dict[str, float], q: int, co
     Examples
     --------
     >>> import numpy as np, nutpie
-    >>> from lacstats.hierarchical import collapsed, compiled
+    >>> from lacstats import hierarchical
+    >>> from lacstats.hierarchical import _collapsed
     >>> d = _example_design("gaussian")
-    >>> stats, lam = collapsed.statistics(d), np.array([2.5**-2])
-    >>> fitted, layout = compiled.collapsed_model(stats, lam, _SCALES, q=1, correlated=False)
+    >>> stats, lam = _collapsed.statistics(d), np.array([2.5**-2])
+    >>> fitted, layout = hierarchical.collapsed_model(stats, lam, _SCALES, q=1, correlated=False)
     >>> trace = nutpie.sample(fitted, draws=200, tune=200, chains=1, seed=1, progress_bar=False)
     >>> sorted(layout.unpack(np.asarray(trace.posterior["x"])))  # sigma and tau
     ['L', 'sigma']
@@ -187,15 +188,17 @@ def collapsed_data(stats, lam: np.ndarray, scales: dict[str, float], q: int, cor
     Examples
     --------
     >>> import numpy as np
-    >>> from lacstats.hierarchical import collapsed, compiled, kernels
+    >>> from lacstats import hierarchical
+    >>> from lacstats.hierarchical import _collapsed
     >>> d = _example_design("gaussian")
-    >>> stats, lam = collapsed.statistics(d), np.array([2.5**-2])
-    >>> F, I, layout = compiled.collapsed_data(stats, lam, _SCALES, q=1, correlated=False)
+    >>> stats, lam = _collapsed.statistics(d), np.array([2.5**-2])
+    >>> F, I, layout = hierarchical.collapsed_data(stats, lam, _SCALES, q=1, correlated=False)
     >>> grad = np.zeros(layout.n_dim)  # log sigma, log tau
-    >>> float(kernels.collapsed_logp(layout.start, grad, F, I)) < 0, grad.shape
+    >>> float(hierarchical.collapsed_logp(layout.start, grad, F, I)) < 0, grad.shape
     (True, (2,))
     """
-    from lacstats.hierarchical import kernels  # compiles or loads numba's code: when needed
+    # compiles or loads numba's code: when needed
+    from lacstats.hierarchical import _kernels as kernels
 
     G, _, p = stats.szx.shape
     sd_rate, sigma_rate = 1.0 / scales["group_sd"], 1.0 / scales["sigma"]
@@ -219,9 +222,9 @@ def full_model(d, family: Family, **options):
     --------
     >>> import numpy as np, nutpie
     >>> from lacstats.families import POISSON
-    >>> from lacstats.hierarchical import compiled
+    >>> from lacstats import hierarchical
     >>> d = _example_design("poisson")
-    >>> fitted, layout = compiled.full_model(d, POISSON, centred=np.ones(3, bool), scales=_SCALES)
+    >>> fitted, layout = hierarchical.full_model(d, POISSON, centred=np.ones(3, bool), scales=_SCALES)
     >>> trace = nutpie.sample(fitted, draws=200, tune=200, chains=1, seed=1, progress_bar=False)
     >>> layout.unpack(np.asarray(trace.posterior["x"]))["c"].shape  # chains, draws, groups, q
     (1, 200, 3, 1)
@@ -248,15 +251,16 @@ def full_data(
     --------
     >>> import numpy as np
     >>> from lacstats.families import POISSON
-    >>> from lacstats.hierarchical import compiled, kernels
+    >>> from lacstats import hierarchical
     >>> d = _example_design("poisson")
-    >>> F, I, layout = compiled.full_data(d, POISSON, centred=np.ones(3, bool), scales=_SCALES)
+    >>> F, I, layout = hierarchical.full_data(d, POISSON, centred=np.ones(3, bool), scales=_SCALES)
     >>> grad = np.zeros(layout.n_dim)
-    >>> bool(np.isfinite(kernels.full_logp(layout.start, grad, F, I))), grad.shape
+    >>> bool(np.isfinite(hierarchical.full_logp(layout.start, grad, F, I))), grad.shape
     (True, (5,))
     """
-    from lacstats.hierarchical import kernels  # compiles or loads numba's code: when needed
-    from lacstats.hierarchical.full import data_values
+    # compiles or loads numba's code: when needed
+    from lacstats.hierarchical import _kernels as kernels
+    from lacstats.hierarchical._full import data_values
 
     values = data_values(d, grouped)
     N = len(d.y)
@@ -341,21 +345,21 @@ def ready(kind: str) -> bool:
 
     Examples
     --------
-    >>> from lacstats.hierarchical import compiled, kernels
-    >>> _ = kernels.callback("full")
-    >>> compiled.ready("full")
+    >>> from lacstats import hierarchical
+    >>> _ = hierarchical.callback("full")
+    >>> hierarchical.ready("full")
     True
     """
     import sys
 
-    kernels = sys.modules.get("lacstats.hierarchical.kernels")
+    kernels = sys.modules.get("lacstats.hierarchical._kernels")
     return kernels is not None and kind in kernels._CALLBACKS
 
 
 def _nutpie_model(kind: str, F: np.ndarray, I: np.ndarray, layout: Layout):
     from nutpie.compile_pymc import CompiledPyMCModel
 
-    from lacstats.hierarchical import kernels
+    from lacstats.hierarchical import _kernels as kernels
 
     with _LOCK:
         logp, expand = kernels.callback(kind), kernels.callback("expand")

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lacstats.hierarchical.design import Design
+from lacstats.hierarchical._design import Design
 
 
 @dataclass(frozen=True)

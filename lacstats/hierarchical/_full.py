@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from lacstats.families import Family
-from lacstats.hierarchical.design import Design
+from lacstats.hierarchical._design import Design
 
 
 def pilot_variances(d: Design, family: Family) -> tuple[float, np.ndarray]:

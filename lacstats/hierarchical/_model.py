@@ -13,9 +13,11 @@ import pandas as pd
 from lacstats import families, interrupts
 from lacstats.errors import ConvergenceError, DataError
 from lacstats.families import Family
-from lacstats.hierarchical import collapsed, compiled, full
-from lacstats.hierarchical.design import Design, build_design, split_group
-from lacstats.hierarchical.result import HierarchicalResult, diagnostics
+from lacstats.hierarchical import _collapsed as collapsed
+from lacstats.hierarchical import _compiled as compiled
+from lacstats.hierarchical import _full as full
+from lacstats.hierarchical._design import Design, build_design, split_group
+from lacstats.hierarchical._result import HierarchicalResult, diagnostics
 
 #: Default prior scales of the hierarchical models' parameters (override with ``priors=``).
 DEFAULT_PRIORS = {

@@ -18,14 +18,15 @@ import pandas as pd
 import patsy
 
 from lacstats.errors import DataError
-from lacstats.hierarchical.design import Design
+from lacstats.hierarchical._design import Design
 from lacstats.results import Result
 
 if TYPE_CHECKING:
-    from lacstats.hierarchical.model import HierarchicalModel
+    from lacstats.hierarchical._model import HierarchicalModel
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
+#: The level of the central posterior intervals the results report unless asked otherwise.
 INTERVAL = 0.95
 #: Posterior variables the gate checks (internal reparameterisations are left out).
 GATED = (
