@@ -184,10 +184,10 @@ TABLES: dict[str, Callable[[], pd.DataFrame]] = {
     "lacstats.disclosure.suppress_small_counts": lambda: lacstats.disclosure.suppress_small_counts(
         pd.DataFrame({"n": [1, 9]}), "n"
     ),
-    "lacstats.projection.simple.growth_to_cap": lambda: lacstats.projection.growth_to_cap(
+    "lacstats.projection._simple.growth_to_cap": lambda: lacstats.projection.growth_to_cap(
         100, per_month=2, cap=110, months=6
     ),
-    "lacstats.projection.simple.rate_projection": lambda: lacstats.projection.rate_projection(
+    "lacstats.projection._simple.rate_projection": lambda: lacstats.projection.rate_projection(
         pd.DataFrame({"area": ["x"], "children": [10], "population": [10_000]}),
         pd.DataFrame({"area": ["x"], "population": [20_000]}),
     ),
