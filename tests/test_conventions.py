@@ -180,7 +180,7 @@ TABLES: dict[str, Callable[[], pd.DataFrame]] = {
     "lacstats.datasets._releases.english_authorities": lambda: (
         lacstats.datasets.english_authorities()
     ),
-    "lacstats.datasets.panel.national_panel": lambda: lacstats.datasets.national_panel(),
+    "lacstats.datasets._panel.national_panel": lambda: lacstats.datasets.national_panel(),
     "lacstats.disclosure.suppress_small_counts": lambda: lacstats.disclosure.suppress_small_counts(
         pd.DataFrame({"n": [1, 9]}), "n"
     ),
