@@ -194,12 +194,12 @@ TABLES: dict[str, Callable[[], pd.DataFrame]] = {
     "lacstats.reporting.authority_effects": lambda: lacstats.reporting.authority_effects(
         _km_cases(), fast=True
     ),
-    "lacstats.ssda903.cases.episode_attributes": lambda: lacstats.ssda903.episode_attributes(
+    "lacstats.ssda903._cases.episode_attributes": lambda: lacstats.ssda903.episode_attributes(
         _cleaned()
     ),
-    "lacstats.ssda903.codes.placement_settings": lambda: lacstats.ssda903.placement_settings(),
+    "lacstats.ssda903._codes.placement_settings": lambda: lacstats.ssda903.placement_settings(),
     "lacstats.ssda903.dfe.rule_table": lambda: lacstats.ssda903.dfe.rule_table(2019),
-    "lacstats.ssda903.validation.no_problems": lambda: lacstats.ssda903.validation.no_problems(),
+    "lacstats.ssda903._validation.no_problems": lambda: lacstats.ssda903.no_problems(),
     "lacstats.sampling.explain_total": lambda: lacstats.sampling.explain_total(
         lacstats.datasets.south_east_authorities(2017)
     ),
@@ -275,6 +275,61 @@ def test_a_sweep_is_quiet_unless_asked(capsys):
     assert capsys.readouterr() == ("", "")
 
 
+# --- one privacy convention: private modules behind a public package ---------------------
+
+
+def _public_modules_in_subpackages(root: Path = ROOT / "lacstats") -> dict[str, str]:
+    """Every module file of a subpackage of ``root`` whose dotted name has no private part:
+    module name -> what is wrong (a public module, or a public subpackage without
+    ``__all__`` in its ``__init__``)."""
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        if len(parts) < 3 or any(p.startswith("_") for p in parts[:-1]):
+            continue  # a top-level module of lacstats, or inside a private package
+        name = ".".join(parts)
+        if parts[-1] == "__init__":
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            names = {
+                target.id
+                for node in tree.body
+                if isinstance(node, ast.Assign)
+                for target in node.targets
+                if isinstance(target, ast.Name)
+            }
+            if "__all__" not in names:
+                found[name.removesuffix(".__init__")] = "a subpackage without __all__"
+        elif not parts[-1].startswith("_"):
+            found[name] = "a public module inside a subpackage"
+    return found
+
+
+def test_subpackages_keep_their_modules_private():
+    found = _public_modules_in_subpackages()
+    assert found == {}, f"make these private (_name.py) behind the package's __all__: {found}"
+
+
+def test_the_privacy_check_finds_a_public_module(tmp_path):
+    package = tmp_path / "lacstats"
+    for folder, files in {
+        "good": ["__init__.py", "_part.py"],
+        "good/inner": ["__init__.py", "_part.py"],
+        "_hidden": ["__init__.py", "anything.py"],
+        "bad": ["__init__.py", "part.py"],
+    }.items():
+        (package / folder).mkdir(parents=True)
+        for name in files:
+            (package / folder / name).write_text(
+                '__all__ = ["x"]\n' if name == "__init__.py" else ""
+            )
+    (package / "bad" / "__init__.py").write_text("from .part import x\n")
+    (package / "top.py").write_text("")
+    assert _public_modules_in_subpackages(package) == {
+        "lacstats.bad": "a subpackage without __all__",
+        "lacstats.bad.part": "a public module inside a subpackage",
+    }
+
+
 # --- the README's layout section says what is true ---------------------------------------
 
 
@@ -339,7 +394,7 @@ def _modules_that_read() -> set[str]:
 
 def test_the_readme_names_every_module_that_reads_files():
     readers = _modules_that_read()
-    assert {"lacstats.io", "lacstats.ssda903.reading", "lacstats.collect"} <= readers
+    assert {"lacstats.io", "lacstats.ssda903", "lacstats.collect"} <= readers
     assert "lacstats.cells" not in readers  # it reads back bytes it made, not a file
     sentence = re.search(r"Files are read by .*?\.(?=\s+They are written)", _layout(), re.DOTALL)
     named = set(re.findall(r"`([\w.]+)`", sentence.group(0)))

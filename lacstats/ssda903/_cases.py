@@ -14,9 +14,9 @@ import pandas as pd
 from lacstats import costs, schema
 from lacstats.errors import DataError
 from lacstats.results import Result, jsonable
-from lacstats.ssda903.cleaning import CONTINUES_PLACEMENT, Cleaned, clean
-from lacstats.ssda903.codes import placement_settings, provider_groups
-from lacstats.ssda903.reading import Return, from_frames
+from lacstats.ssda903._cleaning import CONTINUES_PLACEMENT, Cleaned, clean
+from lacstats.ssda903._codes import placement_settings, provider_groups
+from lacstats.ssda903._reading import Return, from_frames
 from lacstats.units import DAYS_PER_MONTH
 
 __all__ = [

@@ -332,7 +332,7 @@ def year_ends(years: pd.Series) -> pd.Series:
     Examples
     --------
     >>> import pandas as pd
-    >>> from lacstats.ssda903.codes import year_ends
+    >>> from lacstats.ssda903 import year_ends
     >>> year_ends(pd.Series([2019, 2025])).tolist()
     [Timestamp('2019-03-31 00:00:00'), Timestamp('2025-03-31 00:00:00')]
     """
