@@ -330,6 +330,89 @@ def test_the_privacy_check_finds_a_public_module(tmp_path):
     }
 
 
+# --- examples for every public name ---------------------------------------------------------
+
+#: An "Examples" section (numpydoc): its examples run with the tests (--doctest-modules).
+_EXAMPLES = re.compile(r"\n\s*Examples\n\s*-{4,}\n")
+#: The face every :class:`~lacstats.results.Result` shares, documented once on ``Result``.
+_RESULT_FACE = {"summary", "to_frame", "to_dict"}
+
+
+def _missing_examples(objects: dict[str, object]) -> list[str]:
+    return sorted(key for key, obj in objects.items() if not _EXAMPLES.search(obj.__doc__ or ""))
+
+
+def _public_names() -> dict[str, object]:
+    """Every function and class in the ``__all__`` of ``lacstats``, its top-level modules and
+    its subpackages, once, under the first module that exports it."""
+    found: dict[str, object] = {}
+    seen: set[int] = set()
+    for name in _public_modules():
+        module = importlib.import_module(name)
+        for attr in module.__all__:
+            obj = getattr(module, attr)
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and id(obj) not in seen:
+                seen.add(id(obj))
+                found[f"{name}.{attr}"] = obj
+    return found
+
+
+def _methods(package: str) -> dict[str, object]:
+    """The public methods and properties the classes of ``package``'s ``__all__`` define
+    (not the shared result face)."""
+    module = importlib.import_module(package)
+    found: dict[str, object] = {}
+    for attr in module.__all__:
+        obj = getattr(module, attr)
+        if not inspect.isclass(obj):
+            continue
+        for name, member in vars(obj).items():
+            if name.startswith("_") or name in _RESULT_FACE:
+                continue
+            if isinstance(member, property):
+                found[f"{package}.{attr}.{name}"] = member.fget
+            elif inspect.isfunction(member):
+                found[f"{package}.{attr}.{name}"] = member
+    return found
+
+
+def test_every_public_name_has_examples():
+    names = _public_names()
+    assert "lacstats.hierarchical.full_logp" in names  # imported on first use, still checked
+    assert len(names) > 250
+    missing = _missing_examples(names)
+    assert missing == [], f"add an Examples section to the docstrings of: {missing}"
+
+
+def test_the_hierarchical_classes_show_every_method():
+    """lacstats.hierarchical's classes are its interface (a fit is used through its
+    methods): each public method and property has its own Examples section too."""
+    methods = _methods("lacstats.hierarchical")
+    assert "lacstats.hierarchical.HierarchicalResult.group_effects" in methods
+    assert "lacstats.hierarchical.Diagnostics.passed" in methods  # a property
+    missing = _missing_examples(methods)
+    assert missing == [], f"add an Examples section to the docstrings of: {missing}"
+
+
+def test_the_examples_check_finds_a_missing_section():
+    def shown():
+        """Twice.
+
+        Examples
+        --------
+        >>> 2 * 2
+        4
+        """
+
+    def hidden():
+        """Twice. >>> 2 * 2"""
+
+    assert _missing_examples({"shown": shown, "hidden": hidden, "bare": lambda: None}) == [
+        "bare",
+        "hidden",
+    ]
+
+
 # --- the README's layout section says what is true ---------------------------------------
 
 

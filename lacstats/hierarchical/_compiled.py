@@ -1,9 +1,9 @@
-"""nutpie models of the hand-written log densities of ``kernels.py``: compiled once per
+"""nutpie models of the hand-written log densities of ``_kernels.py``: compiled once per
 machine, for every data size and structure.
 
 :func:`collapsed_model` and :func:`full_model` pack a fit's data for
 :func:`kernels.collapsed_logp` and :func:`kernels.full_logp` and return a nutpie model
-whose callbacks are the kernels' C entry points (``kernels.callback``): numba compiles
+whose callbacks are the kernels' C entry points (``_kernels.callback``): numba compiles
 them the first time a machine fits a model of that kind (a few seconds) and reads them
 from its cache afterwards; a new data size, a new structure (more groups, other centred
 groups, slopes, nesting) or another family compiles nothing. The sampler is nutpie's; it
@@ -69,16 +69,46 @@ class Layout:
 
     @property
     def n_cov(self) -> int:
+        """The unconstrained parameters of the varying coefficients' covariance: ``q`` SDs,
+        with their correlations when ``correlated``.
+
+        Examples
+        --------
+        >>> from lacstats.hierarchical import Layout
+        >>> Layout(kind="collapsed", n_dim=4, q=2, correlated=True).n_cov  # two SDs and one correlation
+        3
+        >>> Layout(kind="collapsed", n_dim=3, q=2, correlated=False).n_cov
+        2
+        """
         q = self.q
         return q * (q + 1) // 2 if self.correlated else q
 
     def initial_point(self, seed) -> np.ndarray:
-        """PyMC's support point, jittered by U(-1, 1) on the unconstrained scale."""
+        """PyMC's support point, jittered by U(-1, 1) on the unconstrained scale.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from lacstats.hierarchical import Layout
+        >>> layout = Layout(kind="collapsed", n_dim=2, q=1, correlated=False, start=np.zeros(2))
+        >>> layout.initial_point(1).round(2)
+        array([0.02, 0.9 ])
+        """
         gen = np.random.default_rng(seed)
         return self.start + gen.uniform(-1.0, 1.0, self.n_dim)
 
     def unpack(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        """The named parameters of unconstrained draws ``x`` (..., n_dim)."""
+        """The named parameters of unconstrained draws ``x`` (..., n_dim).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from lacstats.hierarchical import Layout
+        >>> layout = Layout(kind="collapsed", n_dim=2, q=1, correlated=False)
+        >>> draws = layout.unpack(np.array([[0.0, np.log(0.5)]]))  # log sigma, log tau
+        >>> draws["sigma"], draws["L"]
+        (array([1.]), array([[[0.5]]]))
+        """
         if self.kind == "collapsed":
             return {
                 "sigma": np.exp(x[..., 0]),
@@ -141,7 +171,7 @@ class Layout:
 
 
 def _cov(u: np.ndarray, q: int, correlated: bool) -> np.ndarray:
-    """L (..., q, q) from its unconstrained parameters (``kernels._unpack_cov``)."""
+    """L (..., q, q) from its unconstrained parameters (``_kernels._unpack_cov``)."""
     L = np.zeros((*u.shape[:-1], q, q))
     if correlated:
         rows, cols = np.tril_indices(q)
@@ -164,7 +194,7 @@ def _cov_start(q: int, correlated: bool, rate: float) -> np.ndarray:
 
 # -- the models -------------------------------------------------------------------------------
 def collapsed_model(stats, lam: np.ndarray, scales: dict[str, float], q: int, correlated: bool):
-    """The nutpie model of the collapsed gaussian model (``collapsed.py``) and its layout.
+    """The nutpie model of the collapsed gaussian model (``_collapsed.py``) and its layout.
 
     Examples
     --------
@@ -215,7 +245,7 @@ def collapsed_data(stats, lam: np.ndarray, scales: dict[str, float], q: int, cor
 
 
 def full_model(d, family: Family, **options):
-    """The nutpie model of the full likelihood (``full.py``) and its layout; ``options``
+    """The nutpie model of the full likelihood (``_full.py``) and its layout; ``options``
     as :func:`full_data`.
 
     Examples
@@ -245,7 +275,7 @@ def full_data(
     observation_effects: bool = False,
 ):
     """The packed data (F, I) of :func:`kernels.full_logp` and the layout: ``centred``
-    says which groups are centred (``full.centred_groups``), the rest as ``full.build``.
+    says which groups are centred (``_full.centred_groups``), the rest as ``_full.build``.
 
     Examples
     --------

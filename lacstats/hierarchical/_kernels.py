@@ -6,15 +6,15 @@ and numba took 30-46 s on a fresh machine. The models here have a fixed form, so
 densities are written once, for any data size and structure, in two functions:
 
 - :func:`collapsed_logp` for the gaussian and lognormal models fitted from per-group
-  sufficient statistics (``collapsed.py``): the marginal likelihood of the variance
+  sufficient statistics (``_collapsed.py``): the marginal likelihood of the variance
   parameters, with its gradient from the moments of the coefficients given them (Fisher's
   identity: the gradient of log p(y | theta) is the posterior mean of the gradient of log
   p(y, beta, w | theta), where w_g = L^-1 b_g is standard normal a priori);
-- :func:`full_logp` for the full likelihood of every family (``full.py``), the family's row
+- :func:`full_logp` for the full likelihood of every family (``_full.py``), the family's row
   density and its derivatives chosen by the codes of :data:`FAMILY_CODES`.
 
-Both take the unconstrained parameters in the order of the PyMC models of ``collapsed.py``
-and ``full.py``, with the same transforms (log for positive parameters; PyMC's packed
+Both take the unconstrained parameters in the order of the PyMC models of ``_collapsed.py``
+and ``_full.py``, with the same transforms (log for positive parameters; PyMC's packed
 Cholesky factor with a log diagonal for an LKJ covariance), so they equal those models'
 log densities up to a constant and their gradients exactly (tested). The data reach the
 compiled code as two flat arrays (floats and integers) whose header gives the sizes and
@@ -615,7 +615,7 @@ def _full_logp(x, grad, F, I):
 
 
 def collapsed_logp(x, grad, F, I):
-    """Log density and gradient (into ``grad``) of the collapsed model (``collapsed.py``,
+    """Log density and gradient (into ``grad``) of the collapsed model (``_collapsed.py``,
     the module docstring) at the unconstrained point ``x`` = [log sigma, the covariance's
     parameters]. With v = (-beta, 1), the augmented cross-products S_g = Z_g'[X y] and
     T = [X y]'[X y], everything is a product of small matrices.
@@ -640,7 +640,7 @@ def collapsed_logp(x, grad, F, I):
 
 
 def full_logp(x, grad, F, I):
-    """Log density and gradient (into ``grad``) of the full-likelihood model of ``full.py``
+    """Log density and gradient (into ``grad``) of the full-likelihood model of ``_full.py``
     at the unconstrained point ``x`` (its parameters in the PyMC model's order: theta, mu,
     the covariance, tau_outer and the outer effects, c_centred, c_centred_z, c_z,
     sigma_obs, obs_z, the family's).

@@ -71,6 +71,17 @@ class Diagnostics(Result):
 
     @property
     def passed(self) -> bool:
+        """Whether the fit passes the gate: R-hat <= 1.01, bulk and tail ESS >= 400 and no
+        divergences.
+
+        Examples
+        --------
+        >>> from lacstats.hierarchical import Diagnostics
+        >>> Diagnostics(rhat_max=1.003, ess_bulk_min=1450, ess_tail_min=1210, divergences=0, draws=1000, chains=4).passed
+        True
+        >>> Diagnostics(rhat_max=1.003, ess_bulk_min=390, ess_tail_min=1210, divergences=0, draws=1000, chains=4).passed
+        False
+        """
         return (
             self.rhat_max <= RHAT_MAX
             and self.ess_bulk_min >= ESS_MIN
@@ -79,6 +90,14 @@ class Diagnostics(Result):
         )
 
     def problems(self) -> list[str]:
+        """What fails the gate, one phrase each (empty when the fit passes).
+
+        Examples
+        --------
+        >>> from lacstats.hierarchical import Diagnostics
+        >>> Diagnostics(rhat_max=1.02, ess_bulk_min=1450, ess_tail_min=350, divergences=0, draws=1000, chains=4).problems()
+        ['R-hat 1.020 > 1.01', 'tail ESS 350 < 400']
+        """
         out = []
         if not self.rhat_max <= RHAT_MAX:
             out.append(f"R-hat {self.rhat_max:.3f} > {RHAT_MAX}")
@@ -91,7 +110,14 @@ class Diagnostics(Result):
         return out
 
     def advice(self) -> str:
-        """What to change when the gate fails."""
+        """What to change when the gate fails.
+
+        Examples
+        --------
+        >>> from lacstats.hierarchical import Diagnostics
+        >>> print(Diagnostics(rhat_max=1.003, ess_bulk_min=180, ess_tail_min=390, divergences=3, draws=200, chains=2).advice())
+        raise target_accept (e.g. HierarchicalModel(..., target_accept=0.99)); draw more (fit(..., draws=600))
+        """
         tips = []
         if self.divergences:
             tips.append("raise target_accept (e.g. HierarchicalModel(..., target_accept=0.99))")
@@ -324,7 +350,21 @@ class HierarchicalResult(Result):
     def fixed_effects(self, level: float = INTERVAL, *, prob: float | None = None) -> pd.DataFrame:
         """Fixed effects, one row per coefficient. Columns: ``term``, ``mean``, ``sd``,
         ``ci_low`` and ``ci_high`` (the central posterior interval) and ``level`` (its
-        probability; ``prob=`` is the old name of ``level``)."""
+        probability; ``prob=`` is the old name of ``level``).
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=200, tune=200, chains=2, rng=1, check=False)
+        >>> fit.fixed_effects(level=0.9).columns.tolist()
+        ['term', 'mean', 'sd', 'ci_low', 'ci_high', 'level']
+        >>> fit.fixed_effects(level=0.9)[['term', 'level']]
+                 term  level
+        0   Intercept    0.9
+        1  risk_score    0.9
+        """
         level = _check_level(level, prob)
         rows = [_row("Intercept", self._intercept(), level)]
         betas = self._betas()
@@ -334,7 +374,17 @@ class HierarchicalResult(Result):
     def sd_draws(self) -> dict[str, np.ndarray]:
         """Posterior draws of the group SDs on the user's (link) scale: ``"{group}
         ({coef})"`` for the intercept and each varying slope and, when nested,
-        ``"{outer} (intercept)"``."""
+        ``"{outer} (intercept)"``.
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=200, tune=200, chains=2, rng=1, check=False)
+        >>> {name: draws.shape for name, draws in fit.sd_draws().items()}  # 2 chains x 200 draws
+        {'authority (intercept)': (400,)}
+        """
         out: dict[str, np.ndarray] = {}
         if self.model.outer_column:
             out[f"{self.model.outer_column} (intercept)"] = self._draws("tau_outer") * self._unit
@@ -353,7 +403,19 @@ class HierarchicalResult(Result):
         groups' intercepts when nested), their correlations, and the residual SD. Columns:
         ``term``, ``mean``, ``sd``, ``ci_low``, ``ci_high``, ``level`` (as
         :meth:`fixed_effects`) and ``component`` (``sd`` or ``corr``, or the family's own
-        such as ``shape``)."""
+        such as ``shape``).
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=200, tune=200, chains=2, rng=1, check=False)
+        >>> fit.variance_components()[['term', 'component', 'level']]
+                            term component  level
+        0  authority (intercept)        sd   0.95
+        1               residual        sd   0.95
+        """
         level = _check_level(level, prob)
         rows = []
         group = self.model.group_column
@@ -391,7 +453,20 @@ class HierarchicalResult(Result):
     def outer_effects(self, level: float = INTERVAL, *, prob: float | None = None) -> pd.DataFrame:
         """A nested model's outer groups (e.g. regions): each intercept's deviation from the
         fixed intercept, one row per outer group (``group``, ``mean``, ``sd``, ``ci_low``,
-        ``ci_high``, ``level``, ``n`` rows of data)."""
+        ``ci_high``, ``level``, ``n`` rows of data).
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> model = HierarchicalModel("weekly_cost ~ risk_score", group=("authority_type", "authority"))
+        >>> fit = model.fit(cases, draws=200, tune=200, chains=2, rng=1, check=False)
+        >>> fit.outer_effects()[['group', 'n']]
+             group    n
+        0   County  559
+        1  Unitary  694
+        """
         level = _check_level(level, prob)
         if not self.model.outer_column:
             raise DataError("a model without nested groups has no outer effects", column="group")
@@ -413,7 +488,22 @@ class HierarchicalResult(Result):
         posterior variance of the deviation over the group variance (for normal models
         with intercepts only exactly sigma^2 / (sigma^2 + n tau^2): 1 = fully pooled).
         Columns: ``group``, ``term``, ``mean``, ``sd``, ``ci_low``, ``ci_high``, ``level``
-        (as :meth:`fixed_effects`), ``n`` and ``shrinkage``."""
+        (as :meth:`fixed_effects`), ``n`` and ``shrinkage``.
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=200, tune=200, chains=2, rng=1, check=False)
+        >>> effects = fit.group_effects()
+        >>> len(effects), effects.columns.tolist()
+        (19, ['group', 'term', 'mean', 'sd', 'ci_low', 'ci_high', 'level', 'n', 'shrinkage'])
+        >>> effects[['group', 'term', 'n']].head(2)
+                       group       term   n
+        0   Bracknell Forest  intercept  45
+        1  Brighton and Hove  intercept  73
+        """
         level = _check_level(level, prob)
         if not self.model.group:
             raise DataError("a pooled model has no group effects", column="group")
@@ -467,7 +557,19 @@ class HierarchicalResult(Result):
         rate, times the exposure if ``new`` has it); ``kind="linear"``: posterior draws of
         the linear predictor (link scale, with the log exposure if ``new`` has it), shape
         (draws, rows); ``kind="response"``: posterior predictive draws, shape (draws,
-        rows)."""
+        rows).
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=200, tune=200, chains=2, rng=1, check=False)
+        >>> fit.predict(cases.head(3)).shape  # the posterior mean of each row
+        (3,)
+        >>> fit.predict(cases.head(3), kind="response", rng=1).shape  # draws x rows
+        (400, 3)
+        """
         eta = self._linear(new)
         if kind == "linear":
             return eta
@@ -500,7 +602,18 @@ class HierarchicalResult(Result):
         """Posterior predictive checks of the mean, SD, 10th, 50th and 90th percentiles of
         the (log) response, each replicated statistic's central interval at ``level``;
         ``keep`` replicated data sets are kept for a figure (``lacstats.plots`` or the
-        analysis draws it)."""
+        analysis draws it).
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=200, tune=200, chains=2, rng=1, check=False)
+        >>> check = fit.ppc(cases, n_draws=100, rng=1)
+        >>> check.table['statistic'].tolist()
+        ['mean of log weekly_cost', 'sd of log weekly_cost', 'p10 of log weekly_cost', 'median of log weekly_cost', 'p90 of log weekly_cost']
+        """
         level = _check_level(level)
         gen = np.random.default_rng(rng)
         response = self.design.response
@@ -540,7 +653,17 @@ class HierarchicalResult(Result):
     def log_likelihood(self) -> np.ndarray:
         """Pointwise log-likelihood of each row of the data at each posterior draw,
         (chains, draws, rows), on the response's own scale (lognormal: of y, with the
-        Jacobian -log y), given the group coefficients."""
+        Jacobian -log y), given the group coefficients.
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=200, tune=200, chains=2, rng=1, check=False)
+        >>> fit.log_likelihood().shape  # chains, draws, rows
+        (2, 200, 1253)
+        """
         d = self.design
         post = self.idata["posterior"]
         chains, draws = np.asarray(post["alpha"]).shape
@@ -566,6 +689,16 @@ class HierarchicalResult(Result):
         ArviZ's warning about large Pareto k is not raised but recorded: the result's
         ``high_pareto_k`` attribute counts observations with k above ArviZ's threshold
         (0.7 here), whose LOO contributions are unreliable (Vehtari et al. 2024, JMLR).
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=200, tune=200, chains=2, rng=1, check=False)
+        >>> result = fit.loo()
+        >>> result.high_pareto_k  # observations whose LOO contribution is unreliable
+        0
         """
         import arviz as az
         import xarray as xr

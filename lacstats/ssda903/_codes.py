@@ -373,6 +373,9 @@ def collection_year(text: str) -> tuple[int | None, str]:
     it is the first or the second year of the collection is the caller's convention.
     ``(None, "none")`` when the text names no year.
 
+    Examples
+    --------
+    >>> from lacstats.ssda903 import collection_year
     >>> collection_year("SSDA903_1920_episodes.csv")
     (2020, 'code')
     >>> collection_year("2021-22 header.csv")
