@@ -125,7 +125,7 @@ def episode_attributes(cleaned: Cleaned) -> pd.DataFrame:
     DEC, PLACE, PLACE_PROVIDER, ``placement``, ``period`` and the rest), then
     ``placement_setting``, ``placement_type`` and ``registered`` (from
     :func:`placement_settings`), ``provider`` (Dorset's provider group, ``N/A`` when none),
-    ``location`` (``IN LA``, ``Out LA`` or ``Unknown``), ``age_at_start`` (whole years at
+    ``location`` (``IN LA``, ``Out LA`` or ``Unknown``), ``age_at_start`` (completed years at
     DECOM) and ``need_group`` (:func:`need_group`).
 
     Examples
