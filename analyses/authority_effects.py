@@ -14,8 +14,7 @@ import numpy as np
 
 from lacstats import plots, schema, synthetic
 from lacstats.analysis import CASES, Analysis, Authorities, Columns, Context, Positive
-from lacstats.hierarchical import HierarchicalModel
-from lacstats.hierarchical.result import INTERVAL
+from lacstats.hierarchical import INTERVAL, HierarchicalModel
 
 # On the synthetic sample the authority effects are the generator's draws: a method check
 # (estimates beside the truth), never a finding about the named councils.

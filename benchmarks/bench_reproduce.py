@@ -21,7 +21,7 @@ def main() -> None:
         env = {
             **os.environ,
             # base_compiledir moves both of PyTensor's caches: its C modules and its numba
-            # cache (which lacstats.hierarchical.compiled also uses); compiledir alone
+            # cache (which lacstats.hierarchical._compiled also uses); compiledir alone
             # left the numba cache warm
             "PYTENSOR_FLAGS": f"base_compiledir={Path(scratch) / 'pytensor'}",
             "NUMBA_CACHE_DIR": str(Path(scratch) / "numba"),

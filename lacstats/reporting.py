@@ -590,7 +590,7 @@ def authority_effects(
     from lacstats.hierarchical import HierarchicalModel
 
     fit_ = HierarchicalModel(formula, group="authority").fit(cases, rng=rng, progress=False)
-    out = fit_.group_effects(prob=0.95).rename(columns={"prob": "level"})
+    out = fit_.group_effects(level=0.95)
     out = out[["group", "mean", "ci_low", "ci_high", "level", "n"]]
     return out.assign(
         method="Bayesian hierarchical model, 95% central interval", adjusted_for=adjusted

@@ -17,6 +17,7 @@ result type in tests/test_results_contract.py.)
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import inspect
 import pkgutil
@@ -81,17 +82,6 @@ _COLUMNS_SENTENCE = re.compile(
 #: A column named in such a sentence, or a constant that lists them (:data:`COLUMNS`).
 _NAMED = re.compile(r"``([A-Za-z_]\w*)``")
 _LISTED = re.compile(r":data:`[\w.~]+`")
-#: Public functions returning a DataFrame whose docstrings do not yet name their columns,
-#: in modules other helpers own in #34 (each to be written there, then removed here).
-NOT_YET = {
-    # lacstats.ssda903: helper 28
-    "lacstats.ssda903.cases.episode_attributes",
-    "lacstats.ssda903.cases.to_cases",
-    "lacstats.ssda903.codes.placement_settings",
-    "lacstats.ssda903.dfe.rule_table",
-    "lacstats.ssda903.dfe.run",
-    "lacstats.ssda903.validation.no_problems",
-}
 
 
 def _description(func: Callable) -> str:
@@ -120,11 +110,9 @@ def test_there_are_dataframe_functions_to_check():
     assert len(FRAME_FUNCTIONS) >= 45
     assert "lacstats.costs.cost_table" in FRAME_FUNCTIONS
     assert "lacstats.publication.cost_tables" not in FRAME_FUNCTIONS  # a Result
-    owners = ("lacstats.ssda903.", "lacstats.synthetic.", "lacstats.findings.")
-    assert all(key.startswith(owners) for key in NOT_YET)
 
 
-@pytest.mark.parametrize("key", [key for key in FRAME_FUNCTIONS if key not in NOT_YET])
+@pytest.mark.parametrize("key", FRAME_FUNCTIONS)
 def test_a_function_returning_a_dataframe_names_its_columns(key):
     sentences = _columns_sentences(FUNCTIONS[key])
     assert sentences, (
@@ -149,6 +137,13 @@ def test_the_check_finds_a_missing_columns_sentence():
     assert _columns_sentences(quiet) == []
     assert len(_columns_sentences(named)) == 2
     assert _columns_named(named) == {"authority", "n", "rows"}
+
+
+@functools.cache
+def _cleaned():
+    from lacstats import ssda903
+
+    return ssda903.clean(ssda903.read(ssda903.fake903_path()))
 
 
 def _km_cases():
@@ -185,20 +180,26 @@ TABLES: dict[str, Callable[[], pd.DataFrame]] = {
     "lacstats.datasets._releases.english_authorities": lambda: (
         lacstats.datasets.english_authorities()
     ),
-    "lacstats.datasets.panel.national_panel": lambda: lacstats.datasets.national_panel(),
+    "lacstats.datasets._panel.national_panel": lambda: lacstats.datasets.national_panel(),
     "lacstats.disclosure.suppress_small_counts": lambda: lacstats.disclosure.suppress_small_counts(
         pd.DataFrame({"n": [1, 9]}), "n"
     ),
-    "lacstats.projection.simple.growth_to_cap": lambda: lacstats.projection.growth_to_cap(
+    "lacstats.projection._simple.growth_to_cap": lambda: lacstats.projection.growth_to_cap(
         100, per_month=2, cap=110, months=6
     ),
-    "lacstats.projection.simple.rate_projection": lambda: lacstats.projection.rate_projection(
+    "lacstats.projection._simple.rate_projection": lambda: lacstats.projection.rate_projection(
         pd.DataFrame({"area": ["x"], "children": [10], "population": [10_000]}),
         pd.DataFrame({"area": ["x"], "population": [20_000]}),
     ),
     "lacstats.reporting.authority_effects": lambda: lacstats.reporting.authority_effects(
         _km_cases(), fast=True
     ),
+    "lacstats.ssda903._cases.episode_attributes": lambda: lacstats.ssda903.episode_attributes(
+        _cleaned()
+    ),
+    "lacstats.ssda903._codes.placement_settings": lambda: lacstats.ssda903.placement_settings(),
+    "lacstats.ssda903.dfe.rule_table": lambda: lacstats.ssda903.dfe.rule_table(2019),
+    "lacstats.ssda903._validation.no_problems": lambda: lacstats.ssda903.no_problems(),
     "lacstats.sampling.explain_total": lambda: lacstats.sampling.explain_total(
         lacstats.datasets.south_east_authorities(2017)
     ),
@@ -233,8 +234,6 @@ def test_the_columns_a_docstring_names_are_returned(key):
 STATISTICAL = next(c for c in CONTRACTS if c["type"] == "forbidden")["source_modules"]
 #: Switches that make a function print or show a progress bar.
 _LOUD = {"progress", "progressbar", "progress_bar", "verbose", "show_progress"}
-#: Loud by default, in a module another helper owns in #34 (to be made quiet there).
-LOUD_YET = {"lacstats.hierarchical.model.HierarchicalModel.fit"}  # helper 33
 
 
 def _callables_of(module) -> dict[str, Callable]:
@@ -264,8 +263,8 @@ def test_statistical_modules_print_nothing_by_default():
         for parameter in inspect.signature(func).parameters.values():
             if parameter.name in _LOUD and parameter.default not in (False, 0, None):
                 loud[key] = f"{parameter.name}={parameter.default!r}"
-    assert "lacstats.sensitivity.sweep" not in loud
-    assert set(loud) <= LOUD_YET, f"make these quiet by default (progress=False): {loud}"
+    assert any(key.endswith("HierarchicalModel.fit") for key in _statistical_callables())
+    assert loud == {}, f"make these quiet by default (progress=False): {loud}"
 
 
 def test_a_sweep_is_quiet_unless_asked(capsys):
@@ -274,6 +273,144 @@ def test_a_sweep_is_quiet_unless_asked(capsys):
     table = sensitivity.sweep(lambda n, rng=None: {"twice": 2 * n}, {"n": [1, 2, 3]}, n_jobs=1)
     assert table["value"].tolist() == [2, 4, 6]
     assert capsys.readouterr() == ("", "")
+
+
+# --- one privacy convention: private modules behind a public package ---------------------
+
+
+def _public_modules_in_subpackages(root: Path = ROOT / "lacstats") -> dict[str, str]:
+    """Every module file of a subpackage of ``root`` whose dotted name has no private part:
+    module name -> what is wrong (a public module, or a public subpackage without
+    ``__all__`` in its ``__init__``)."""
+    found = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        if len(parts) < 3 or any(p.startswith("_") for p in parts[:-1]):
+            continue  # a top-level module of lacstats, or inside a private package
+        name = ".".join(parts)
+        if parts[-1] == "__init__":
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            names = {
+                target.id
+                for node in tree.body
+                if isinstance(node, ast.Assign)
+                for target in node.targets
+                if isinstance(target, ast.Name)
+            }
+            if "__all__" not in names:
+                found[name.removesuffix(".__init__")] = "a subpackage without __all__"
+        elif not parts[-1].startswith("_"):
+            found[name] = "a public module inside a subpackage"
+    return found
+
+
+def test_subpackages_keep_their_modules_private():
+    found = _public_modules_in_subpackages()
+    assert found == {}, f"make these private (_name.py) behind the package's __all__: {found}"
+
+
+def test_the_privacy_check_finds_a_public_module(tmp_path):
+    package = tmp_path / "lacstats"
+    for folder, files in {
+        "good": ["__init__.py", "_part.py"],
+        "good/inner": ["__init__.py", "_part.py"],
+        "_hidden": ["__init__.py", "anything.py"],
+        "bad": ["__init__.py", "part.py"],
+    }.items():
+        (package / folder).mkdir(parents=True)
+        for name in files:
+            (package / folder / name).write_text(
+                '__all__ = ["x"]\n' if name == "__init__.py" else ""
+            )
+    (package / "bad" / "__init__.py").write_text("from .part import x\n")
+    (package / "top.py").write_text("")
+    assert _public_modules_in_subpackages(package) == {
+        "lacstats.bad": "a subpackage without __all__",
+        "lacstats.bad.part": "a public module inside a subpackage",
+    }
+
+
+# --- examples for every public name ---------------------------------------------------------
+
+#: An "Examples" section (numpydoc): its examples run with the tests (--doctest-modules).
+_EXAMPLES = re.compile(r"\n\s*Examples\n\s*-{4,}\n")
+#: The face every :class:`~lacstats.results.Result` shares, documented once on ``Result``.
+_RESULT_FACE = {"summary", "to_frame", "to_dict"}
+
+
+def _missing_examples(objects: dict[str, object]) -> list[str]:
+    return sorted(key for key, obj in objects.items() if not _EXAMPLES.search(obj.__doc__ or ""))
+
+
+def _public_names() -> dict[str, object]:
+    """Every function and class in the ``__all__`` of ``lacstats``, its top-level modules and
+    its subpackages, once, under the first module that exports it."""
+    found: dict[str, object] = {}
+    seen: set[int] = set()
+    for name in _public_modules():
+        module = importlib.import_module(name)
+        for attr in module.__all__:
+            obj = getattr(module, attr)
+            if (inspect.isfunction(obj) or inspect.isclass(obj)) and id(obj) not in seen:
+                seen.add(id(obj))
+                found[f"{name}.{attr}"] = obj
+    return found
+
+
+def _methods(package: str) -> dict[str, object]:
+    """The public methods and properties the classes of ``package``'s ``__all__`` define
+    (not the shared result face)."""
+    module = importlib.import_module(package)
+    found: dict[str, object] = {}
+    for attr in module.__all__:
+        obj = getattr(module, attr)
+        if not inspect.isclass(obj):
+            continue
+        for name, member in vars(obj).items():
+            if name.startswith("_") or name in _RESULT_FACE:
+                continue
+            if isinstance(member, property):
+                found[f"{package}.{attr}.{name}"] = member.fget
+            elif inspect.isfunction(member):
+                found[f"{package}.{attr}.{name}"] = member
+    return found
+
+
+def test_every_public_name_has_examples():
+    names = _public_names()
+    assert "lacstats.hierarchical.full_logp" in names  # imported on first use, still checked
+    assert len(names) > 250
+    missing = _missing_examples(names)
+    assert missing == [], f"add an Examples section to the docstrings of: {missing}"
+
+
+def test_the_hierarchical_classes_show_every_method():
+    """lacstats.hierarchical's classes are its interface (a fit is used through its
+    methods): each public method and property has its own Examples section too."""
+    methods = _methods("lacstats.hierarchical")
+    assert "lacstats.hierarchical.HierarchicalResult.group_effects" in methods
+    assert "lacstats.hierarchical.Diagnostics.passed" in methods  # a property
+    missing = _missing_examples(methods)
+    assert missing == [], f"add an Examples section to the docstrings of: {missing}"
+
+
+def test_the_examples_check_finds_a_missing_section():
+    def shown():
+        """Twice.
+
+        Examples
+        --------
+        >>> 2 * 2
+        4
+        """
+
+    def hidden():
+        """Twice. >>> 2 * 2"""
+
+    assert _missing_examples({"shown": shown, "hidden": hidden, "bare": lambda: None}) == [
+        "bare",
+        "hidden",
+    ]
 
 
 # --- the README's layout section says what is true ---------------------------------------
@@ -340,7 +477,7 @@ def _modules_that_read() -> set[str]:
 
 def test_the_readme_names_every_module_that_reads_files():
     readers = _modules_that_read()
-    assert {"lacstats.io", "lacstats.ssda903.reading", "lacstats.collect"} <= readers
+    assert {"lacstats.io", "lacstats.ssda903", "lacstats.collect"} <= readers
     assert "lacstats.cells" not in readers  # it reads back bytes it made, not a file
     sentence = re.search(r"Files are read by .*?\.(?=\s+They are written)", _layout(), re.DOTALL)
     named = set(re.findall(r"`([\w.]+)`", sentence.group(0)))

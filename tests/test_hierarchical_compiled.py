@@ -1,4 +1,4 @@
-"""The hand-written log densities (``lacstats.hierarchical.kernels``) against the same models
+"""The hand-written log densities (``lacstats.hierarchical._kernels``) against the same models
 written in PyMC (``collapsed.build``, ``full.build``), and their compiled code: once per
 machine, for any data size, read back from numba's cache by a later process with the same
 draws."""
@@ -14,7 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lacstats.hierarchical import HierarchicalModel, collapsed, compiled, full, kernels
+from lacstats.hierarchical import HierarchicalModel
+from lacstats.hierarchical import _collapsed as collapsed
+from lacstats.hierarchical import _compiled as compiled
+from lacstats.hierarchical import _full as full
+from lacstats.hierarchical import _kernels as kernels
 
 # PyTensor's note that it uses NumPy's BLAS (the PyMC models are compiled in Python mode here)
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning:pytensor.link.c.cmodule")
@@ -247,7 +251,7 @@ gaussian = HierarchicalModel(
     "log_rate ~ year_c", group="authority", family="gaussian", varying=("year_c",)
 )
 other = gaussian.fit(data, rng=3, draws=100, tune=100, chains=1, progress=False, check=False)
-from lacstats.hierarchical import kernels
+from lacstats.hierarchical import _kernels as kernels
 draws = np.concatenate([
     np.ravel(fit.idata.posterior["tau"].values), np.ravel(other.idata.posterior["sigma"].values)
 ])

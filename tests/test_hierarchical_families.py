@@ -156,17 +156,17 @@ def test_nested_binomial_with_slopes_covers_at_nominal_rate():
         fit = model.fit(data, draws=500, tune=500, chains=2, rng=rep, progress=False, check=False)
         assert fit.diagnostics.divergences <= 2
         assert fit.diagnostics.rhat_max < 1.1
-        fixed = fit.fixed_effects(prob=0.9).set_index("term")
+        fixed = fit.fixed_effects(level=0.9).set_index("term")
         hits["trend"].append(fixed.loc["year", "ci_low"] < 0.1 < fixed.loc["year", "ci_high"])
-        sds = fit.variance_components(prob=0.9).set_index("term")
+        sds = fit.variance_components(level=0.9).set_index("term")
         for key, term in (
             ("region_sd", "region (intercept)"),
             ("authority_sd", "authority (intercept)"),
         ):
             hits[key].append(sds.loc[term, "ci_low"] < truth[key] < sds.loc[term, "ci_high"])
-        regions = fit.outer_effects(prob=0.9)
+        regions = fit.outer_effects(level=0.9)
         hits["region"] += list((regions["ci_low"] < r) & (r < regions["ci_high"]))
-        b = fit.group_effects(prob=0.9).query("term == 'intercept'").set_index("group")
+        b = fit.group_effects(level=0.9).query("term == 'intercept'").set_index("group")
         a = effects.set_index("authority")["a"].reindex(b.index)
         hits["authority"] += list((b["ci_low"] < a) & (a < b["ci_high"]))
     authority = np.mean(hits["authority"])  # 576 intervals
@@ -194,7 +194,7 @@ def test_observation_effects_absorb_extra_binomial_variation():
     with_obs = HierarchicalModel("y ~ 1", observation_effects=True, **kwargs).fit(
         data, rng=1, progress=False
     )
-    sds = with_obs.variance_components(prob=0.9).set_index("term")
+    sds = with_obs.variance_components(level=0.9).set_index("term")
     assert sds.loc["observation", "ci_low"] < 0.3 < sds.loc["observation", "ci_high"]
     authority = sds.loc["authority (intercept)"]
     assert authority["ci_low"] < a.std(ddof=1) < authority["ci_high"]  # the realised SD

@@ -482,7 +482,7 @@ def test_kalman_local_level_matches_statsmodels():
     # period, llf -4.564032 (the first observation is the diffuse burn-in)
     import statsmodels.api as sm
 
-    from lacstats.projection.trend import kalman_local_level
+    from lacstats.projection import kalman_local_level
 
     z = np.array([1.0, 1.2, 0.9, 1.5, 1.1, 0.7])
     m, p, loglik = kalman_local_level(
@@ -510,7 +510,7 @@ def test_local_level_finds_the_year_to_year_change_it_was_given():
     # quarterly log rates that follow a random walk with a year's step of sd 0.3, seen
     # through Poisson counts of about 400 (40 units x 12 quarters): the grid posterior of
     # tau centres near 0.3; rates that hold give tau near zero
-    from lacstats.projection.trend import level_factors, local_level
+    from lacstats.projection import level_factors, local_level
 
     generator = np.random.default_rng(4)
     walk = np.cumsum(generator.normal(0, 0.3 / 2, (40, 12)), axis=1)

@@ -50,10 +50,6 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 #: ``weekly_ci_low``), never ``low``, ``lower``, ``q05``, ...; quartiles (``q25``, ``q75``)
 #: are not an interval's bounds.
 _BOUND = re.compile(r"(^|_)(low|high|lower|upper|lo|hi|q0?5|q95|q025|q975|q2_5|q97_5)$")
-#: Result types that record the level of their intervals otherwise than as a ``level``
-#: column or a ``confidence`` (field, column or option), and how: lacstats.hierarchical's
-#: (helper 33's lane in #34) to follow.
-LEVEL_ELSEWHERE = {"HierarchicalResult": "prob", "PosteriorPredictiveCheck": None}
 
 
 def _result_types() -> list[type[Result]]:
@@ -262,7 +258,7 @@ def test_result_contract(kind, tmp_path):
     bounds = [str(c) for c in frame.columns if str(c).endswith(("ci_low", "ci_high"))]
     other = [str(c) for c in frame.columns if _BOUND.search(str(c)) and str(c) not in bounds]
     assert not other, f"{kind.__name__}.to_frame(): name interval bounds ci_low/ci_high: {other}"
-    if bounds and _name(kind) not in LEVEL_ELSEWHERE:
+    if bounds:
         options = getattr(result, "options", None) or {}
         recorded = (
             "level" in frame.columns
@@ -286,3 +282,19 @@ def test_result_contract(kind, tmp_path):
     page = result._repr_html_()
     assert isinstance(page, str)
     assert "<" in page
+
+
+def test_a_hierarchical_interval_records_its_level_and_prob_is_its_old_name():
+    fit, cases = _hierarchical()
+    for table in (fit.fixed_effects(0.8), fit.variance_components(level=0.8)):
+        assert table["level"].iloc[0] == 0.8
+    narrow, wide = fit.group_effects(level=0.5), fit.group_effects()
+    assert (wide["level"] == 0.95).all()
+    assert (narrow["ci_high"] - narrow["ci_low"] < wide["ci_high"] - wide["ci_low"]).all()
+    with pytest.warns(FutureWarning, match="'prob' is now 'level'"):
+        old = fit.group_effects(prob=0.5)
+    pd.testing.assert_frame_equal(old, narrow)
+    with pytest.raises(lacstats.errors.DataError, match="argument 'level' must lie strictly"):
+        fit.fixed_effects(level=1.0)
+    check = fit.ppc(cases, n_draws=20, level=0.5, rng=1).to_frame()
+    assert (check["level"] == 0.5).all()

@@ -359,8 +359,8 @@ def test_cleaning_steps(tmp_path):
     assert report["exact duplicate rows dropped"] == 1
     assert report["episodes repeated across or within returns, latest kept"] == 1
     # the K2 episode overlaps the next, whose copy comes from the later return
-    assert report[ssda903.cleaning.STEPS["RULE_4"]] == 1
-    steps = ssda903.cleaning.STEPS
+    assert report[ssda903._cleaning.STEPS["RULE_4"]] == 1
+    steps = ssda903._cleaning.STEPS
     assert report[steps["RULE_2"]] == 2  # children 2 and 3, absent from 2019-20
     assert report["episodes running past age 18, closed on the birthday"] == 1
     one = cleaned.placements[cleaned.placements["CHILD"] == "1"]

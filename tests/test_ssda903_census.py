@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from lacstats import projection, ssda903
-from lacstats.ssda903.codes import year_end, year_start
+from lacstats.ssda903 import year_end, year_start
 
 YEARS = (2018, 2019, 2020, 2021, 2022)
 SIZES = {"Bracknell Forest": 70, "Slough": 45, "Synthetic": 30}
@@ -87,7 +87,7 @@ def test_stale_episodes_are_closed_after_their_last_31_march(stale):
     expected = return_counts(extract["episodes"])
     assert len(expected) == len(SIZES) * len(YEARS)
     report = cleaned.report.set_index("step")["count"]
-    steps = ssda903.cleaning.STEPS
+    steps = ssda903._cleaning.STEPS
     # every kind of stale episode is in the extract
     assert report[steps["RULE_1"]] > 0
     assert report[steps["RULE_1A"]] > 0

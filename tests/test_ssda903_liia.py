@@ -78,7 +78,7 @@ def test_the_same_episodes_are_kept(liia):
     assert sorted(ours.index) == sorted(expected.index)
     # RULE_3 and RULE_3A drop the episode a later return restated or replaced
     report = cleaned.report.set_index("step")["count"]
-    steps = ssda903.cleaning.STEPS
+    steps = ssda903._cleaning.STEPS
     assert report[steps["RULE_3"]] == 1
     assert report[steps["RULE_3A"]] == 2  # RULE3A_BAD's and RULE4_BAD's open copies
     assert ("RULE3_BAD", "2016-09-27") not in ours.index

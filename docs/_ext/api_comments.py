@@ -3,7 +3,7 @@ defined.
 
 autodoc reads a constant's ``#:`` comment from the module it documents, so a constant a
 package re-exports from a submodule (``lacstats.projection.AGED_OUT``, defined in
-``lacstats.projection.flows``) shows an empty row in the package's summary table. The docs
+``lacstats.projection._flows``) shows an empty row in the package's summary table. The docs
 (``conf.py``, on ``autodoc-process-docstring``) and ``tests/test_docs.py`` both ask this
 module instead: it needs no Sphinx, so the test runs without the docs' dependencies.
 """

@@ -10,6 +10,7 @@ South East sample is not data but a generator: :func:`lacstats.synthetic.complex
 Loaders read files from the package only: nothing is fetched over a network.
 """
 
+from lacstats.datasets._panel import national_panel
 from lacstats.datasets._releases import (
     ATTRIBUTION,
     DFE_COLUMNS,
@@ -31,7 +32,6 @@ from lacstats.datasets._releases import (
     short_code,
     south_east_authorities,
 )
-from lacstats.datasets.panel import national_panel
 
 __all__ = [
     "ATTRIBUTION",

@@ -1,7 +1,7 @@
 """The packaged releases and their loaders, behind :mod:`lacstats.datasets`.
 
-Every name here is public through ``lacstats.datasets``; :mod:`lacstats.datasets.panel`
-builds on the raw loaders (:func:`raw_dfe`, :data:`MISSING_MARKS`).
+Every name here is public through ``lacstats.datasets``; ``_panel.py`` builds on the raw
+loaders (:func:`raw_dfe`, :data:`MISSING_MARKS`).
 """
 
 from __future__ import annotations

@@ -2,19 +2,19 @@
 
 - :func:`stock_and_flow`: a stock-and-flow simulation from cleaned SSDA903 episodes of
   one or many authorities, with rates pooled across authorities
-  (:mod:`lacstats.projection.stock_flow`, :mod:`lacstats.projection.pooling`);
+  (:func:`gamma_poisson`);
 - :func:`backtest`: a projection from a past origin scored against what then happened,
-  pooled and unpooled side by side (:mod:`lacstats.projection.backtest`);
+  pooled and unpooled side by side;
 - :func:`rate_projection`, :func:`growth_to_cap` and :func:`mix_cost`: the seeds' simple
-  rules (:mod:`lacstats.projection.simple`).
+  rules.
 
-Its modules follow the work: :mod:`~lacstats.projection.flows` counts exposure, events,
-entrants and the starting stock; :mod:`~lacstats.projection.pooling` shrinks rates
-towards the region's; :mod:`~lacstats.projection.stock_flow` draws the rates and
-simulates; :mod:`~lacstats.projection.backtest` scores.
+Its private modules follow the work: ``_flows`` counts exposure, events, entrants and the
+starting stock (:func:`count_flows`); ``_pooling`` shrinks rates towards the region's;
+``_trend`` filters a local level (:func:`local_level`); ``_stock_flow`` draws the rates
+and simulates; ``_backtest`` scores. Every public name is here.
 """
 
-from lacstats.projection.backtest import (
+from lacstats.projection._backtest import (
     LEVEL,
     OVERALL,
     TOTAL,
@@ -24,17 +24,32 @@ from lacstats.projection.backtest import (
     returns_up_to,
     stock_revisions,
 )
-from lacstats.projection.flows import AGE_BANDS, AGED_OUT, EXIT_ROUTES, MAX_AGE, ROUTES
-from lacstats.projection.pooling import GammaPoisson, gamma_poisson, posterior_draws
-from lacstats.projection.rates import DRIFT, RateForecast, rate_forecast
-from lacstats.projection.simple import growth_to_cap, mix_cost, rate_projection
-from lacstats.projection.simulation import simulate_drifting_region
-from lacstats.projection.stock_flow import (
+from lacstats.projection._flows import (
+    AGE_BANDS,
+    AGED_OUT,
+    EXIT_ROUTES,
+    MAX_AGE,
+    ROUTES,
+    Flows,
+    count_flows,
+)
+from lacstats.projection._pooling import MAX_SHAPE, GammaPoisson, gamma_poisson, posterior_draws
+from lacstats.projection._rates import DRIFT, RateForecast, rate_forecast
+from lacstats.projection._simple import growth_to_cap, mix_cost, rate_projection
+from lacstats.projection._simulation import simulate_drifting_region
+from lacstats.projection._stock_flow import (
     POOLING,
     PRIOR_ENTRANTS,
     REGION,
     Projection,
     stock_and_flow,
+)
+from lacstats.projection._trend import (
+    PRIOR_SCALE,
+    LocalLevel,
+    kalman_local_level,
+    level_factors,
+    local_level,
 )
 
 __all__ = [
@@ -44,19 +59,27 @@ __all__ = [
     "EXIT_ROUTES",
     "LEVEL",
     "MAX_AGE",
+    "MAX_SHAPE",
     "OVERALL",
     "POOLING",
     "PRIOR_ENTRANTS",
+    "PRIOR_SCALE",
     "REGION",
     "ROUTES",
     "TOTAL",
     "Backtest",
+    "Flows",
     "GammaPoisson",
+    "LocalLevel",
     "Projection",
     "RateForecast",
     "backtest",
+    "count_flows",
     "gamma_poisson",
     "growth_to_cap",
+    "kalman_local_level",
+    "level_factors",
+    "local_level",
     "mix_cost",
     "observed_stock",
     "posterior_draws",

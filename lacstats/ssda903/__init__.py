@@ -13,7 +13,7 @@ way demand modellers have to before counting anything, each authority apart, wit
 ledger of what each step changed; and derives the case table of :mod:`lacstats.schema` at
 a census date.
 
-The data that drive it are packaged files, not code (:mod:`lacstats.ssda903.codes`):
+The data that drive it are packaged files, not code (:func:`code_lists`):
 
 - ``datasets/data/ssda903/codes.toml``: the code lists, with the collection year each code
   was added or retired (K3 from 2024-25; H5, P2 and Z1 retired and Z11-Z14 added from
@@ -25,20 +25,20 @@ The data that drive it are packaged files, not code (:mod:`lacstats.ssda903.code
 - ``datasets/data/ssda903/providers.csv``: PLACE_PROVIDER to Dorset's provider groups
   (LA, Agency, Parents).
 
-Its modules follow the work: :mod:`~lacstats.ssda903.codes` (the specification as data),
-:mod:`~lacstats.ssda903.authorities` (names and codes in extracts),
-:mod:`~lacstats.ssda903.reading` (files, layouts, years and dates),
-:mod:`~lacstats.ssda903.validation` (the rules), :mod:`~lacstats.ssda903.cleaning`,
-:mod:`~lacstats.ssda903.cases` (deriving the case table) and
-:mod:`~lacstats.ssda903.simulation` (synthetic returns and extracts for tests and
-benchmarks).
+Its private modules follow the work: ``_codes`` (the specification as data),
+``_authorities`` (names and codes in extracts), ``_reading`` (files, layouts, years and
+dates), ``_validation`` (the rules), ``_cleaning``, ``_cases`` (deriving the case table)
+and ``_simulation`` (synthetic returns and extracts for tests and benchmarks). Every
+public name is here, with the DfE's rules in :mod:`lacstats.ssda903.dfe`.
 
 A collection year runs from 1 April to 31 March and is named by its end year; how each
-file was dated is in ``Return.files`` (see :mod:`lacstats.ssda903.reading`).
+file was dated is in ``Return.files`` (see :class:`Return`).
 """
 
 from lacstats.ssda903 import dfe
-from lacstats.ssda903.cases import (
+from lacstats.ssda903._authorities import resolve
+from lacstats.ssda903._cases import (
+    DEFAULT_AUTHORITY,
     DISTANCE_UNKNOWN,
     CaseTable,
     age_in_years,
@@ -49,35 +49,57 @@ from lacstats.ssda903.cases import (
     need_group,
     to_cases,
 )
-from lacstats.ssda903.cleaning import CONTINUES_PLACEMENT, LEAVING_AGE, Cleaned, clean, same_as
-from lacstats.ssda903.codes import (
+from lacstats.ssda903._cleaning import CONTINUES_PLACEMENT, LEAVING_AGE, Cleaned, clean, same_as
+from lacstats.ssda903._codes import (
     CORE_TABLES,
     NO_PROVIDER,
     TABLES,
     ReturnError,
+    TableSpec,
     code_lists,
     collection_year,
     fake903_path,
     placement_settings,
     provider_groups,
     year_end,
+    year_ends,
     year_label,
     year_start,
 )
-from lacstats.ssda903.reading import ERRORS, RULE_SETS, Return, from_frames, read
-from lacstats.ssda903.report import ValidationReport, validate
-from lacstats.ssda903.simulation import simulate, simulate_region, write
-from lacstats.ssda903.validation import RULES
+from lacstats.ssda903._reading import ERRORS, RULE_SETS, Return, from_frames, read
+from lacstats.ssda903._report import ValidationReport, validate
+from lacstats.ssda903._simulation import (
+    EPISODE_COLUMNS,
+    RETURN_COLUMNS,
+    simulate,
+    simulate_region,
+    write,
+)
+from lacstats.ssda903._validation import (
+    DATE_FORMATS,
+    PROBLEM_COLUMNS,
+    RULES,
+    check_consistency,
+    check_table,
+    detect_date_format,
+    no_problems,
+    problem_error,
+)
 
 rule_table = dfe.rule_table
 
 __all__ = [
     "CONTINUES_PLACEMENT",
     "CORE_TABLES",
+    "DATE_FORMATS",
+    "DEFAULT_AUTHORITY",
     "DISTANCE_UNKNOWN",
+    "EPISODE_COLUMNS",
     "ERRORS",
     "LEAVING_AGE",
     "NO_PROVIDER",
+    "PROBLEM_COLUMNS",
+    "RETURN_COLUMNS",
     "RULES",
     "RULE_SETS",
     "TABLES",
@@ -85,22 +107,29 @@ __all__ = [
     "Cleaned",
     "Return",
     "ReturnError",
+    "TableSpec",
     "ValidationReport",
     "age_in_years",
     "case_table",
+    "check_consistency",
+    "check_table",
     "child_values",
     "clean",
     "code_lists",
     "collection_year",
+    "detect_date_format",
     "dfe",
     "episode_attributes",
     "episode_table",
     "fake903_path",
     "from_frames",
     "need_group",
+    "no_problems",
     "placement_settings",
+    "problem_error",
     "provider_groups",
     "read",
+    "resolve",
     "rule_table",
     "same_as",
     "simulate",
@@ -109,6 +138,7 @@ __all__ = [
     "validate",
     "write",
     "year_end",
+    "year_ends",
     "year_label",
     "year_start",
 ]

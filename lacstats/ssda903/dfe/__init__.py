@@ -9,7 +9,7 @@ applies in; a rule the DfE changed has a version per span of years.
 
 :func:`run` checks tables already typed by :func:`lacstats.ssda903.read` and returns one
 problem per flagged row (the columns of
-:data:`lacstats.ssda903.validation.PROBLEM_COLUMNS`, ``rule`` the DfE's code).
+:data:`lacstats.ssda903.PROBLEM_COLUMNS`, ``rule`` the DfE's code).
 :func:`rule_table` lists the rules, the DfE's and lacstats' own.
 
 Some rules cannot be checked as the DfE checks them: the DfE derives PL_LA, PL_LOCATION
@@ -25,7 +25,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from lacstats.ssda903.codes import CORE_TABLES, TABLES
+from lacstats.ssda903._codes import CORE_TABLES, TABLES
+from lacstats.ssda903._validation import PROBLEM_COLUMNS, RULES, no_problems
 from lacstats.ssda903.dfe import (  # noqa: F401 - the rules register themselves
     _adoption,
     _codes,
@@ -37,7 +38,6 @@ from lacstats.ssda903.dfe import (  # noqa: F401 - the rules register themselves
 )
 from lacstats.ssda903.dfe._context import Context
 from lacstats.ssda903.dfe._registry import FIRST_YEAR, LAST_YEAR, REGISTRY, Rule, as_mask
-from lacstats.ssda903.validation import PROBLEM_COLUMNS, RULES, no_problems
 
 __all__ = [
     "FIRST_YEAR",
@@ -68,9 +68,13 @@ def versions(year: int) -> dict[str, Rule]:
 
 
 def rule_table(year: int | None = None) -> pd.DataFrame:
-    """Every rule lacstats checks: ``code``, ``source`` (``DfE`` or ``lacstats``),
-    ``message``, ``fields``, ``first_year`` and ``last_year`` (collection end years; for
-    lacstats' own rules every year); with ``year``, the rules of that collection year.
+    """Every rule lacstats checks, one row each; with ``year``, the rules of that
+    collection year.
+
+    Columns: ``code``, ``source`` (``DfE`` or ``lacstats``), ``message``, ``fields`` (the
+    return's fields the rule reads, comma-separated; empty for lacstats' own rules),
+    ``first_year`` and ``last_year`` (collection end years; missing for lacstats' own
+    rules, which apply every year).
 
     Examples
     --------
@@ -159,7 +163,9 @@ def run(
     (``written``, the columns each table's files wrote: a regional extract without
     postcodes cannot be checked for them, see :func:`absent_fields`). ``codes`` picks
     rules by code; ``la_codes`` gives each authority's ONS code (the rules that compare
-    PL_LA with the authority's own code check only the authorities it names).
+    PL_LA with the authority's own code check only the authorities it names). Columns:
+    :data:`~lacstats.ssda903.PROBLEM_COLUMNS` (``authority``, ``table``,
+    ``file``, ``year``, ``row``, ``column``, ``value``, ``rule``, ``message``).
 
     Examples
     --------

@@ -9,7 +9,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from lacstats.ssda903.codes import code_lists
+from lacstats.ssda903._codes import code_lists
 from lacstats.ssda903.dfe._context import Context
 from lacstats.ssda903.dfe._registry import rule
 

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lacstats.ssda903.codes import TABLES
-from lacstats.ssda903.validation import UNCHECKED
+from lacstats.ssda903._codes import TABLES
+from lacstats.ssda903._validation import UNCHECKED
 
 #: Columns holding codes that the DfE's validator upper-cases before checking.
 CODED = {

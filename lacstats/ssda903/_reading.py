@@ -36,7 +36,7 @@ not re-date the return (that row is reported as out of range instead). A return 
 episodes takes the convention its neighbours' file names follow. ``Return.files`` says how
 each file was dated (``dated_by``).
 
-Problems (:data:`lacstats.ssda903.validation.RULES`) are handled by ``errors=``:
+Problems (:data:`lacstats.ssda903.RULES`) are handled by ``errors=``:
 ``"raise"`` (default) raises one :class:`ReturnError` listing every problem, ``"report"``
 returns every row with the problems in ``Return.errors``, ``"drop"`` leaves out the
 offending episodes and UASC records, and every record of a child whose header is wrong,
@@ -60,9 +60,9 @@ import pandas as pd
 from lacstats.errors import DataError, path_argument
 from lacstats.io import read_table
 from lacstats.results import Result, jsonable
-from lacstats.ssda903 import validation
-from lacstats.ssda903.authorities import resolve
-from lacstats.ssda903.codes import (
+from lacstats.ssda903 import _validation as validation
+from lacstats.ssda903._authorities import resolve
+from lacstats.ssda903._codes import (
     CORE_TABLES,
     TABLES,
     ReturnError,
@@ -96,7 +96,7 @@ class Return(Result):
     and ``_row`` each record came from (row 1 = the first row under the header).
     ``files`` has one row per file, authority and year with its ``date_format`` and how it
     was dated (``dated_by``); ``errors`` the problems found (see
-    :data:`lacstats.ssda903.validation.RULES`); ``ledger`` the rows ``errors="drop"``
+    :data:`lacstats.ssda903.RULES`); ``ledger`` the rows ``errors="drop"``
     left out, by authority and year; ``authorities`` how each label was matched;
     ``written`` the columns each table's files wrote (a regional extract often leaves
     some out, such as the postcodes: the rules on those columns cannot be checked).

@@ -47,7 +47,7 @@ class LocalLevel:
     Examples
     --------
     >>> import numpy as np
-    >>> from lacstats.projection.trend import local_level
+    >>> from lacstats.projection import local_level
     >>> fit = local_level(np.array([[20, 22, 19, 21.0]]), np.full((1, 4), 100.0))
     >>> fit.mean.shape == (len(fit.weights), 1), round(float(fit.weights.sum()), 6)
     (True, 1.0)
@@ -72,7 +72,7 @@ def local_level(counts, exposure, *, inflation=None, steps_per_year: int = 4) ->
     Examples
     --------
     >>> import numpy as np
-    >>> from lacstats.projection.trend import local_level
+    >>> from lacstats.projection import local_level
     >>> counts = np.array([[40, 38, 30, 26, 22, 20, 16, 15.0]])  # a rate that fell
     >>> fit = local_level(counts, np.full((1, 8), 100.0))
     >>> tau, sigma = fit.posterior_mean()
@@ -112,7 +112,7 @@ def kalman_local_level(z, r, q, seen):
     Examples
     --------
     >>> import numpy as np
-    >>> from lacstats.projection.trend import kalman_local_level
+    >>> from lacstats.projection import kalman_local_level
     >>> z = np.array([[1.0, 1.2, 0.9]])
     >>> m, p, loglik = kalman_local_level(z, np.full((1, 1, 3), 0.5), np.array([[0.1]]), np.ones((1, 3), bool))
     >>> round(float(m[0, 0]), 4), round(float(p[0, 0]), 4)
@@ -144,7 +144,7 @@ def level_factors(fit: LocalLevel, draws: int, months: int, generator) -> np.nda
     Examples
     --------
     >>> import numpy as np
-    >>> from lacstats.projection.trend import level_factors, local_level
+    >>> from lacstats.projection import level_factors, local_level
     >>> fit = local_level(np.array([[40, 38, 30, 26, 22, 20, 16, 15.0]]), np.full((1, 8), 100.0))
     >>> factors = level_factors(fit, 2000, 12, np.random.default_rng(1))
     >>> factors.shape, bool(np.median(factors[:, 0, 0]) < 0.75)

@@ -2,7 +2,7 @@
 
 Dorset's "predictive model ... entries, exits, permanence" (Dorset County Council,
 "Looked After Children: Current Position, Predicting Future Numbers and Reducing Costs",
-2017), estimated from cleaned SSDA903 episodes (:mod:`lacstats.projection.flows`) and
+2017), estimated from cleaned SSDA903 episodes (:func:`~lacstats.projection.count_flows`) and
 simulated forward month by month with the rates themselves drawn from their posterior,
 so that the intervals carry the uncertainty of the estimates as well as the randomness
 of events.
@@ -17,7 +17,7 @@ Rates, by ``pooling``:
   rate (by placement type and destination) and every entry rate (by DfE age band, per
   child looked after on an average day of the window, or per child of ``population``) is
   shrunk towards the region's by a gamma-Poisson hierarchy across authorities
-  (:mod:`lacstats.projection.pooling`), so that an authority of 40 children borrows
+  (:func:`~lacstats.projection.gamma_poisson`), so that an authority of 40 children borrows
   strength from its neighbours while one of 2,000 keeps its own rates. Entrants' single
   years of age and types within a band are the authority's, with the region's worth
   :data:`PRIOR_ENTRANTS` entrants as prior.
@@ -34,9 +34,9 @@ import pandas as pd
 
 from lacstats import schema, ssda903
 from lacstats.errors import DataError
-from lacstats.projection.flows import AGE_BANDS, AGED_OUT, MAX_AGE, ROUTES, Flows, count_flows
-from lacstats.projection.pooling import posterior_draws
-from lacstats.projection.trend import level_factors, local_level
+from lacstats.projection._flows import AGE_BANDS, AGED_OUT, MAX_AGE, ROUTES, Flows, count_flows
+from lacstats.projection._pooling import posterior_draws
+from lacstats.projection._trend import level_factors, local_level
 from lacstats.results import Result, jsonable
 from lacstats.units import BUDGET_WEEKS_PER_YEAR
 
@@ -294,7 +294,7 @@ def stock_and_flow(
         its entrants' rate).
     drift:
         Let each authority's entry rate and rate of leaving care change from year to year
-        (:mod:`lacstats.projection.trend`): the level at the start is filtered from the
+        (:func:`~lacstats.projection.local_level`): the level at the start is filtered from the
         window's quarters, so a rate that fell for three years is not taken at its
         three-year average, and it walks on with the year-to-year change the region's
         history shows, with the quarters' over-dispersion. ``False``: the window's

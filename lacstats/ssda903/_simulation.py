@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lacstats.ssda903.codes import year_end, year_start
+from lacstats.ssda903._codes import year_end, year_start
 
 __all__ = [
     "EPISODE_COLUMNS",

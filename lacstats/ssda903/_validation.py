@@ -3,7 +3,7 @@
 Each check is a rule with a name (:data:`RULES`). A check never stops at the first bad
 cell: it returns the typed table and one problem per offending cell, so a return with
 dozens of coding errors is reported in one pass, the way an analyst sends it back to the
-data team. :mod:`lacstats.ssda903.reading` decides what to do with them (raise, report or
+data team. :func:`lacstats.ssda903.read` decides what to do with them (raise, report or
 leave the offending rows out).
 
 Problems are rows of a table with the columns of :data:`PROBLEM_COLUMNS`: the authority,
@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from lacstats.errors import MAX_ROWS_SHOWN
-from lacstats.ssda903.codes import (
+from lacstats.ssda903._codes import (
     NO_PROVIDER,
     ReturnError,
     TableSpec,
@@ -87,11 +87,13 @@ MAX_DISTANCE = 999.9
 
 
 def no_problems() -> pd.DataFrame:
-    """An empty problems table.
+    """An empty problems table. Columns: ``authority``, ``table``, ``file``, ``year`` and
+    ``row`` (whole numbers), ``column``, ``value``, ``rule`` and ``message``, as
+    :data:`PROBLEM_COLUMNS` lists them.
 
     Examples
     --------
-    >>> from lacstats.ssda903.validation import no_problems
+    >>> from lacstats.ssda903 import no_problems
     >>> no_problems().columns.tolist()
     ['authority', 'table', 'file', 'year', 'row', 'column', 'value', 'rule', 'message']
     """
@@ -191,7 +193,7 @@ def detect_date_format(texts: Sequence[pd.Series]) -> str | None:
     Examples
     --------
     >>> import pandas as pd
-    >>> from lacstats.ssda903.validation import detect_date_format
+    >>> from lacstats.ssda903 import detect_date_format
     >>> detect_date_format([pd.Series(["01/05/2019", "2019-06-01", "03/09/2019"])])
     'dd/mm/yyyy'
     >>> detect_date_format([pd.Series(["2019-05-01"])])
@@ -250,7 +252,7 @@ def check_table(
     --------
     >>> import pandas as pd
     >>> from lacstats import ssda903
-    >>> from lacstats.ssda903.validation import check_table
+    >>> from lacstats.ssda903 import check_table
     >>> cells = pd.DataFrame({"CHILD": ["101", "102"], "SEX": ["1", "3"], "DOB": ["01/06/2008", "31/02/2010"], "ETHNIC": ["WBRI", "AIND"]})
     >>> meta = pd.DataFrame({"authority": "Kent", "_table": "header", "_file": "2020-header.csv", "YEAR": 2020, "_row": [1, 2]})
     >>> typed, problems = check_table(cells, {}, ssda903.TABLES["header"], meta, "dd/mm/yyyy", ssda903.code_lists())
@@ -499,7 +501,7 @@ def header_rows(header: pd.DataFrame, rows: pd.DataFrame) -> np.ndarray:
     Examples
     --------
     >>> import pandas as pd
-    >>> from lacstats.ssda903.validation import header_rows
+    >>> from lacstats.ssda903._validation import header_rows
     >>> header = pd.DataFrame({"authority": "Kent", "CHILD": ["1", "1", "2"], "YEAR": [2019, 2021, 2021]})
     >>> rows = pd.DataFrame({"authority": "Kent", "CHILD": ["1", "1", "1", "2", "3"], "YEAR": [2018, 2020, 2022, 2019, 2020]})
     >>> header_rows(header, rows).tolist()
@@ -544,7 +546,7 @@ def check_consistency(
     Examples
     --------
     >>> import pandas as pd
-    >>> from lacstats.ssda903.validation import check_consistency
+    >>> from lacstats.ssda903 import check_consistency
     >>> def meta(frame):
     ...     return frame.assign(authority="Kent", YEAR=2020, _file="2020.csv", _row=range(1, len(frame) + 1))
     ...
@@ -648,7 +650,7 @@ def problem_error(problems: pd.DataFrame) -> ReturnError:
     Examples
     --------
     >>> import pandas as pd
-    >>> from lacstats.ssda903.validation import PROBLEM_COLUMNS, problem_error
+    >>> from lacstats.ssda903 import PROBLEM_COLUMNS, problem_error
     >>> problems = pd.DataFrame([["Kent", "episodes", "2020-episodes.csv", 2020, 4, "PLACE", "ZZ", "code", "not a PLACE code of 2019-20"]], columns=PROBLEM_COLUMNS)
     >>> error = problem_error(problems)
     >>> print(str(error).splitlines()[0])

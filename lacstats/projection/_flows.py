@@ -79,7 +79,7 @@ class Flows:
     --------
     >>> import pandas as pd
     >>> from lacstats import ssda903
-    >>> from lacstats.projection.flows import count_flows
+    >>> from lacstats.projection import count_flows
     >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
     >>> flows = count_flows(cleaned, pd.Timestamp("2021-04-01"), 1, "placement_type")
     >>> int(flows.window[0]), round(float(flows.mean_stock[0]), 1), int(flows.stock.sum())
@@ -117,7 +117,7 @@ def count_flows(
     --------
     >>> import pandas as pd
     >>> from lacstats import ssda903
-    >>> from lacstats.projection.flows import count_flows
+    >>> from lacstats.projection import count_flows
     >>> cleaned = ssda903.clean(ssda903.read(ssda903.fake903_path()))
     >>> flows = count_flows(cleaned, pd.Timestamp("2021-04-01"), 1, "placement_type")
     >>> flows.authorities, flows.exposure.shape == (1, len(flows.types))

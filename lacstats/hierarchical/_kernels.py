@@ -6,15 +6,15 @@ and numba took 30-46 s on a fresh machine. The models here have a fixed form, so
 densities are written once, for any data size and structure, in two functions:
 
 - :func:`collapsed_logp` for the gaussian and lognormal models fitted from per-group
-  sufficient statistics (``collapsed.py``): the marginal likelihood of the variance
+  sufficient statistics (``_collapsed.py``): the marginal likelihood of the variance
   parameters, with its gradient from the moments of the coefficients given them (Fisher's
   identity: the gradient of log p(y | theta) is the posterior mean of the gradient of log
   p(y, beta, w | theta), where w_g = L^-1 b_g is standard normal a priori);
-- :func:`full_logp` for the full likelihood of every family (``full.py``), the family's row
+- :func:`full_logp` for the full likelihood of every family (``_full.py``), the family's row
   density and its derivatives chosen by the codes of :data:`FAMILY_CODES`.
 
-Both take the unconstrained parameters in the order of the PyMC models of ``collapsed.py``
-and ``full.py``, with the same transforms (log for positive parameters; PyMC's packed
+Both take the unconstrained parameters in the order of the PyMC models of ``_collapsed.py``
+and ``_full.py``, with the same transforms (log for positive parameters; PyMC's packed
 Cholesky factor with a log diagonal for an LKJ covariance), so they equal those models'
 log densities up to a constant and their gradients exactly (tested). The data reach the
 compiled code as two flat arrays (floats and integers) whose header gives the sizes and
@@ -615,7 +615,7 @@ def _full_logp(x, grad, F, I):
 
 
 def collapsed_logp(x, grad, F, I):
-    """Log density and gradient (into ``grad``) of the collapsed model (``collapsed.py``,
+    """Log density and gradient (into ``grad``) of the collapsed model (``_collapsed.py``,
     the module docstring) at the unconstrained point ``x`` = [log sigma, the covariance's
     parameters]. With v = (-beta, 1), the augmented cross-products S_g = Z_g'[X y] and
     T = [X y]'[X y], everything is a product of small matrices.
@@ -623,15 +623,16 @@ def collapsed_logp(x, grad, F, I):
     Examples
     --------
     >>> import numpy as np
-    >>> from lacstats.hierarchical import collapsed, compiled, kernels
-    >>> d = compiled._example_design("gaussian")
-    >>> F, I, layout = compiled.collapsed_data(
-    ...     collapsed.statistics(d), np.array([0.16]), compiled._SCALES, q=1, correlated=False
+    >>> from lacstats import hierarchical
+    >>> from lacstats.hierarchical import _collapsed, _compiled
+    >>> d = _compiled._example_design("gaussian")
+    >>> F, I, layout = hierarchical.collapsed_data(
+    ...     _collapsed.statistics(d), np.array([0.16]), _compiled._SCALES, q=1, correlated=False
     ... )
     >>> grad = np.zeros(2)
-    >>> logp = kernels.collapsed_logp(np.array([-0.1, -1.0]), grad, F, I)
+    >>> logp = hierarchical.collapsed_logp(np.array([-0.1, -1.0]), grad, F, I)
     >>> h = 1e-6  # the gradient is the log density's
-    >>> up = kernels.collapsed_logp(np.array([-0.1 + h, -1.0]), np.zeros(2), F, I)
+    >>> up = hierarchical.collapsed_logp(np.array([-0.1 + h, -1.0]), np.zeros(2), F, I)
     >>> bool(abs((up - logp) / h - grad[0]) < 1e-4)
     True
     """
@@ -639,7 +640,7 @@ def collapsed_logp(x, grad, F, I):
 
 
 def full_logp(x, grad, F, I):
-    """Log density and gradient (into ``grad``) of the full-likelihood model of ``full.py``
+    """Log density and gradient (into ``grad``) of the full-likelihood model of ``_full.py``
     at the unconstrained point ``x`` (its parameters in the PyMC model's order: theta, mu,
     the covariance, tau_outer and the outer effects, c_centred, c_centred_z, c_z,
     sigma_obs, obs_z, the family's).
@@ -648,16 +649,17 @@ def full_logp(x, grad, F, I):
     --------
     >>> import numpy as np
     >>> from lacstats.families import POISSON
-    >>> from lacstats.hierarchical import compiled, kernels
-    >>> d = compiled._example_design("poisson")
-    >>> F, I, layout = compiled.full_data(
-    ...     d, POISSON, centred=np.ones(3, bool), scales=compiled._SCALES
+    >>> from lacstats import hierarchical
+    >>> from lacstats.hierarchical import _compiled
+    >>> d = _compiled._example_design("poisson")
+    >>> F, I, layout = hierarchical.full_data(
+    ...     d, POISSON, centred=np.ones(3, bool), scales=_compiled._SCALES
     ... )
     >>> x = np.array([1.5, -1.0, 1.4, 1.7, 1.6])  # mu, log tau, the groups' intercepts
     >>> grad = np.zeros(5)
-    >>> logp = kernels.full_logp(x, grad, F, I)
+    >>> logp = hierarchical.full_logp(x, grad, F, I)
     >>> h = 1e-6  # the gradient is the log density's
-    >>> up = kernels.full_logp(x + [h, 0, 0, 0, 0], np.zeros(5), F, I)
+    >>> up = hierarchical.full_logp(x + [h, 0, 0, 0, 0], np.zeros(5), F, I)
     >>> bool(abs((up - logp) / h - grad[0]) < 1e-3)
     True
     """
@@ -673,8 +675,8 @@ def pack(scalars: list[int], floats: list[np.ndarray], ints: list[np.ndarray]):
     Examples
     --------
     >>> import numpy as np
-    >>> from lacstats.hierarchical import kernels
-    >>> F, I = kernels.pack([7], [np.array([1.0, 2.0]), np.eye(2)], [np.array([4, 5])])
+    >>> from lacstats import hierarchical
+    >>> F, I = hierarchical.pack([7], [np.array([1.0, 2.0]), np.eye(2)], [np.array([4, 5])])
     >>> F.tolist()
     [1.0, 2.0, 1.0, 0.0, 0.0, 1.0]
     >>> I.tolist()  # 1 scalar (7); 2 float arrays at 0 (2) and 2 (4); 1 int array at 10 (2)
@@ -779,9 +781,9 @@ def callback(kind: str):
 
     Examples
     --------
-    >>> from lacstats.hierarchical import kernels
-    >>> full = kernels.callback("full")
-    >>> full is kernels.callback("full"), full.address > 0
+    >>> from lacstats import hierarchical
+    >>> full = hierarchical.callback("full")
+    >>> full is hierarchical.callback("full"), full.address > 0
     (True, True)
     """
     if kind not in _CALLBACKS:

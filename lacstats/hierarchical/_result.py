@@ -18,14 +18,15 @@ import pandas as pd
 import patsy
 
 from lacstats.errors import DataError
-from lacstats.hierarchical.design import Design
+from lacstats.hierarchical._design import Design
 from lacstats.results import Result
 
 if TYPE_CHECKING:
-    from lacstats.hierarchical.model import HierarchicalModel
+    from lacstats.hierarchical._model import HierarchicalModel
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
+#: The level of the central posterior intervals the results report unless asked otherwise.
 INTERVAL = 0.95
 #: Posterior variables the gate checks (internal reparameterisations are left out).
 GATED = (
@@ -70,6 +71,17 @@ class Diagnostics(Result):
 
     @property
     def passed(self) -> bool:
+        """Whether the fit passes the gate: R-hat <= 1.01, bulk and tail ESS >= 400 and no
+        divergences.
+
+        Examples
+        --------
+        >>> from lacstats.hierarchical import Diagnostics
+        >>> Diagnostics(rhat_max=1.003, ess_bulk_min=1450, ess_tail_min=1210, divergences=0, draws=1000, chains=4).passed
+        True
+        >>> Diagnostics(rhat_max=1.003, ess_bulk_min=390, ess_tail_min=1210, divergences=0, draws=1000, chains=4).passed
+        False
+        """
         return (
             self.rhat_max <= RHAT_MAX
             and self.ess_bulk_min >= ESS_MIN
@@ -78,6 +90,14 @@ class Diagnostics(Result):
         )
 
     def problems(self) -> list[str]:
+        """What fails the gate, one phrase each (empty when the fit passes).
+
+        Examples
+        --------
+        >>> from lacstats.hierarchical import Diagnostics
+        >>> Diagnostics(rhat_max=1.02, ess_bulk_min=1450, ess_tail_min=350, divergences=0, draws=1000, chains=4).problems()
+        ['R-hat 1.020 > 1.01', 'tail ESS 350 < 400']
+        """
         out = []
         if not self.rhat_max <= RHAT_MAX:
             out.append(f"R-hat {self.rhat_max:.3f} > {RHAT_MAX}")
@@ -90,7 +110,14 @@ class Diagnostics(Result):
         return out
 
     def advice(self) -> str:
-        """What to change when the gate fails."""
+        """What to change when the gate fails.
+
+        Examples
+        --------
+        >>> from lacstats.hierarchical import Diagnostics
+        >>> print(Diagnostics(rhat_max=1.003, ess_bulk_min=180, ess_tail_min=390, divergences=3, draws=200, chains=2).advice())
+        raise target_accept (e.g. HierarchicalModel(..., target_accept=0.99)); draw more (fit(..., draws=600))
+        """
         tips = []
         if self.divergences:
             tips.append("raise target_accept (e.g. HierarchicalModel(..., target_accept=0.99))")
@@ -163,34 +190,48 @@ def diagnostics(idata, chains: int, draws: int) -> Diagnostics:
     )
 
 
-def _interval(draws: np.ndarray, prob: float = INTERVAL) -> tuple[float, float]:
-    lo, hi = np.quantile(draws, [(1 - prob) / 2, 1 - (1 - prob) / 2])
+def _interval(draws: np.ndarray, level: float = INTERVAL) -> tuple[float, float]:
+    lo, hi = np.quantile(draws, [(1 - level) / 2, 1 - (1 - level) / 2])
     return float(lo), float(hi)
 
 
-def _row(term: str, draws: np.ndarray, prob: float = INTERVAL) -> dict[str, Any]:
-    lo, hi = _interval(draws, prob)
+def _row(term: str, draws: np.ndarray, level: float = INTERVAL) -> dict[str, Any]:
+    lo, hi = _interval(draws, level)
     return {
         "term": term,
         "mean": float(draws.mean()),
         "sd": float(draws.std(ddof=1)),
         "ci_low": lo,
         "ci_high": hi,
-        "prob": prob,
+        "level": level,
     }
 
 
-def _check_prob(prob: float) -> float:
-    if not 0 < prob < 1:
-        raise DataError(f"argument 'prob' must lie strictly between 0 and 1; got {prob!r}")
-    return float(prob)
+def _check_level(level: float, prob: float | None = None) -> float:
+    """``level``, or ``prob`` (its old name, still taken with a ``FutureWarning``),
+    checked to lie strictly between 0 and 1."""
+    if prob is not None:
+        warnings.warn(
+            "argument 'prob' is now 'level' (the interval's level, as elsewhere in lacstats)",
+            FutureWarning,
+            stacklevel=3,
+        )
+        level = prob
+    if not 0 < level < 1:
+        raise DataError(
+            f"argument 'level' must lie strictly between 0 and 1; got {level!r}", column="level"
+        )
+    return float(level)
 
 
 @dataclass(frozen=True)
 class PosteriorPredictiveCheck(Result):
     """Observed statistics of the (log) response beside their replicated distribution,
     with the posterior predictive p-value P(T(y_rep) >= T(y)); ``observed`` and
-    ``replicated`` (a few replicated data sets) are kept for plotting.
+    ``replicated`` (a few replicated data sets) are kept for plotting. ``table`` has one
+    row per statistic: ``statistic``, ``observed``, ``replicated_mean``, ``ci_low`` and
+    ``ci_high`` (the replicated statistic's central interval), ``level`` (its probability)
+    and ``ppp``.
 
     Examples
     --------
@@ -200,7 +241,7 @@ class PosteriorPredictiveCheck(Result):
     >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=1000, tune=500, chains=4, rng=1, progress=False)
     >>> check = fit.ppc(cases, n_draws=100, rng=1)
     >>> check.table.columns.tolist()
-    ['statistic', 'observed', 'replicated_mean', 'ci_low', 'ci_high', 'ppp']
+    ['statistic', 'observed', 'replicated_mean', 'ci_low', 'ci_high', 'level', 'ppp']
     >>> check.label
     'log weekly_cost'
     """
@@ -306,19 +347,44 @@ class HierarchicalResult(Result):
     def _coef_names(self) -> list[str]:
         return ["intercept", *self.model.varying]
 
-    def fixed_effects(self, prob: float = INTERVAL) -> pd.DataFrame:
-        """Fixed effects: ``term``, ``mean``, ``sd``, ``ci_low``, ``ci_high`` (central
-        interval) and ``prob`` (its probability)."""
-        prob = _check_prob(prob)
-        rows = [_row("Intercept", self._intercept(), prob)]
+    def fixed_effects(self, level: float = INTERVAL, *, prob: float | None = None) -> pd.DataFrame:
+        """Fixed effects, one row per coefficient. Columns: ``term``, ``mean``, ``sd``,
+        ``ci_low`` and ``ci_high`` (the central posterior interval) and ``level`` (its
+        probability; ``prob=`` is the old name of ``level``).
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=200, tune=200, chains=2, rng=1, check=False)
+        >>> fit.fixed_effects(level=0.9).columns.tolist()
+        ['term', 'mean', 'sd', 'ci_low', 'ci_high', 'level']
+        >>> fit.fixed_effects(level=0.9)[['term', 'level']]
+                 term  level
+        0   Intercept    0.9
+        1  risk_score    0.9
+        """
+        level = _check_level(level, prob)
+        rows = [_row("Intercept", self._intercept(), level)]
         betas = self._betas()
-        rows += [_row(name, betas[:, j], prob) for j, name in enumerate(self.design.names)]
+        rows += [_row(name, betas[:, j], level) for j, name in enumerate(self.design.names)]
         return pd.DataFrame(rows)
 
     def sd_draws(self) -> dict[str, np.ndarray]:
         """Posterior draws of the group SDs on the user's (link) scale: ``"{group}
         ({coef})"`` for the intercept and each varying slope and, when nested,
-        ``"{outer} (intercept)"``."""
+        ``"{outer} (intercept)"``.
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=200, tune=200, chains=2, rng=1, check=False)
+        >>> {name: draws.shape for name, draws in fit.sd_draws().items()}  # 2 chains x 200 draws
+        {'authority (intercept)': (400,)}
+        """
         out: dict[str, np.ndarray] = {}
         if self.model.outer_column:
             out[f"{self.model.outer_column} (intercept)"] = self._draws("tau_outer") * self._unit
@@ -330,11 +396,27 @@ class HierarchicalResult(Result):
             out["observation"] = self._draws("sigma_obs")
         return out
 
-    def variance_components(self, prob: float = INTERVAL) -> pd.DataFrame:
+    def variance_components(
+        self, level: float = INTERVAL, *, prob: float | None = None
+    ) -> pd.DataFrame:
         """Group SDs of the intercept (at x = 0) and of each varying slope (and of the outer
-        groups' intercepts when nested), their correlations, and the residual SD;
-        ``component`` is ``sd`` or ``corr``."""
-        prob = _check_prob(prob)
+        groups' intercepts when nested), their correlations, and the residual SD. Columns:
+        ``term``, ``mean``, ``sd``, ``ci_low``, ``ci_high``, ``level`` (as
+        :meth:`fixed_effects`) and ``component`` (``sd`` or ``corr``, or the family's own
+        such as ``shape``).
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=200, tune=200, chains=2, rng=1, check=False)
+        >>> fit.variance_components()[['term', 'component', 'level']]
+                            term component  level
+        0  authority (intercept)        sd   0.95
+        1               residual        sd   0.95
+        """
+        level = _check_level(level, prob)
         rows = []
         group = self.model.group_column
         if group:
@@ -345,66 +427,98 @@ class HierarchicalResult(Result):
                 outer_sd = self._draws("tau_outer") * self._unit
                 rows.append(
                     {
-                        **_row(f"{self.model.outer_column} (intercept)", outer_sd, prob),
+                        **_row(f"{self.model.outer_column} (intercept)", outer_sd, level),
                         "component": "sd",
                     }
                 )
             for k, name in enumerate(names):
-                rows.append({**_row(f"{group} ({name})", sds[:, k], prob), "component": "sd"})
+                rows.append({**_row(f"{group} ({name})", sds[:, k], level), "component": "sd"})
             for i in range(len(names)):
                 for k in range(i + 1, len(names)):
                     corr = cov[:, i, k] / (sds[:, i] * sds[:, k])
                     rows.append(
                         {
-                            **_row(f"{group} corr({names[i]}, {names[k]})", corr, prob),
+                            **_row(f"{group} corr({names[i]}, {names[k]})", corr, level),
                             "component": "corr",
                         }
                     )
         for term, values, component in self.model.family.components(self._draws, self._unit):
             rows.append({**_row(term, values), "component": component})
         if getattr(self.model, "observation_effects", False):
-            rows.append({**_row("observation", self._draws("sigma_obs"), prob), "component": "sd"})
+            rows.append(
+                {**_row("observation", self._draws("sigma_obs"), level), "component": "sd"}
+            )
         return pd.DataFrame(rows)
 
-    def outer_effects(self, prob: float = INTERVAL) -> pd.DataFrame:
+    def outer_effects(self, level: float = INTERVAL, *, prob: float | None = None) -> pd.DataFrame:
         """A nested model's outer groups (e.g. regions): each intercept's deviation from the
         fixed intercept, one row per outer group (``group``, ``mean``, ``sd``, ``ci_low``,
-        ``ci_high``, ``prob``, ``n`` rows of data)."""
-        prob = _check_prob(prob)
+        ``ci_high``, ``level``, ``n`` rows of data).
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> model = HierarchicalModel("weekly_cost ~ risk_score", group=("authority_type", "authority"))
+        >>> fit = model.fit(cases, draws=200, tune=200, chains=2, rng=1, check=False)
+        >>> fit.outer_effects()[['group', 'n']]
+             group    n
+        0   County  559
+        1  Unitary  694
+        """
+        level = _check_level(level, prob)
         if not self.model.outer_column:
             raise DataError("a model without nested groups has no outer effects", column="group")
         r = self._draws("r") * self._unit
         d = self.design
         rows_per = np.bincount(d.outer[d.groups], minlength=len(d.outer_levels))
         rows = []
-        for k, level in enumerate(d.outer_levels):
-            row = _row(str(level), r[:, k], prob)
+        for k, outer in enumerate(d.outer_levels):
+            row = _row(str(outer), r[:, k], level)
             row["group"] = row.pop("term")
             row["n"] = int(rows_per[k])
             rows.append(row)
-        return pd.DataFrame(rows)[["group", "mean", "sd", "ci_low", "ci_high", "prob", "n"]]
+        return pd.DataFrame(rows)[["group", "mean", "sd", "ci_low", "ci_high", "level", "n"]]
 
-    def group_effects(self, prob: float = INTERVAL) -> pd.DataFrame:
+    def group_effects(self, level: float = INTERVAL, *, prob: float | None = None) -> pd.DataFrame:
         """One row per group and varying coefficient (``term``): its deviation from the
         fixed effect (for the intercept: at x = 0; when nested, from the fixed intercept
         plus its outer group's effect), ``n`` rows of data, and ``shrinkage``:
         posterior variance of the deviation over the group variance (for normal models
-        with intercepts only exactly sigma^2 / (sigma^2 + n tau^2): 1 = fully pooled)."""
-        prob = _check_prob(prob)
+        with intercepts only exactly sigma^2 / (sigma^2 + n tau^2): 1 = fully pooled).
+        Columns: ``group``, ``term``, ``mean``, ``sd``, ``ci_low``, ``ci_high``, ``level``
+        (as :meth:`fixed_effects`), ``n`` and ``shrinkage``.
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=200, tune=200, chains=2, rng=1, check=False)
+        >>> effects = fit.group_effects()
+        >>> len(effects), effects.columns.tolist()
+        (19, ['group', 'term', 'mean', 'sd', 'ci_low', 'ci_high', 'level', 'n', 'shrinkage'])
+        >>> effects[['group', 'term', 'n']].head(2)
+                       group       term   n
+        0   Bracknell Forest  intercept  45
+        1  Brighton and Hove  intercept  73
+        """
+        level = _check_level(level, prob)
         if not self.model.group:
             raise DataError("a pooled model has no group effects", column="group")
         b = self._group_draws()
         var = np.mean(np.einsum("sii->si", self._covariance()), axis=0)
         rows = []
         for k, name in enumerate(self._coef_names):
-            for g, level in enumerate(self.design.levels):
-                row = _row(str(level), b[:, g, k], prob)
+            for g, name_g in enumerate(self.design.levels):
+                row = _row(str(name_g), b[:, g, k], level)
                 row["group"] = row.pop("term")
                 row["term"] = name
                 row["n"] = int(self.design.counts[g])
                 row["shrinkage"] = float(np.var(b[:, g, k]) / var[k]) if var[k] > 0 else 1.0
                 rows.append(row)
-        cols = ["group", "term", "mean", "sd", "ci_low", "ci_high", "prob", "n", "shrinkage"]
+        cols = ["group", "term", "mean", "sd", "ci_low", "ci_high", "level", "n", "shrinkage"]
         return pd.DataFrame(rows)[cols]
 
     # -- prediction ----------------------------------------------------------------------
@@ -443,7 +557,19 @@ class HierarchicalResult(Result):
         rate, times the exposure if ``new`` has it); ``kind="linear"``: posterior draws of
         the linear predictor (link scale, with the log exposure if ``new`` has it), shape
         (draws, rows); ``kind="response"``: posterior predictive draws, shape (draws,
-        rows)."""
+        rows).
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=200, tune=200, chains=2, rng=1, check=False)
+        >>> fit.predict(cases.head(3)).shape  # the posterior mean of each row
+        (3,)
+        >>> fit.predict(cases.head(3), kind="response", rng=1).shape  # draws x rows
+        (400, 3)
+        """
         eta = self._linear(new)
         if kind == "linear":
             return eta
@@ -470,11 +596,25 @@ class HierarchicalResult(Result):
         *,
         n_draws: int = 500,
         keep: int = 50,
+        level: float = INTERVAL,
         rng: int | np.random.Generator | None = None,
     ) -> PosteriorPredictiveCheck:
         """Posterior predictive checks of the mean, SD, 10th, 50th and 90th percentiles of
-        the (log) response; ``keep`` replicated data sets are kept for a figure
-        (``lacstats.plots`` or the analysis draws it)."""
+        the (log) response, each replicated statistic's central interval at ``level``;
+        ``keep`` replicated data sets are kept for a figure (``lacstats.plots`` or the
+        analysis draws it).
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=200, tune=200, chains=2, rng=1, check=False)
+        >>> check = fit.ppc(cases, n_draws=100, rng=1)
+        >>> check.table['statistic'].tolist()
+        ['mean of log weekly_cost', 'sd of log weekly_cost', 'p10 of log weekly_cost', 'median of log weekly_cost', 'p90 of log weekly_cost']
+        """
+        level = _check_level(level)
         gen = np.random.default_rng(rng)
         response = self.design.response
         rows = data.dropna(subset=[response])
@@ -495,7 +635,7 @@ class HierarchicalResult(Result):
         table = []
         for name, fn in statistics.items():
             obs, rep = float(fn(y)), fn(reps)
-            lo, hi = _interval(rep)
+            lo, hi = _interval(rep, level)
             table.append(
                 {
                     "statistic": f"{name} of {label}",
@@ -503,6 +643,7 @@ class HierarchicalResult(Result):
                     "replicated_mean": float(rep.mean()),
                     "ci_low": lo,
                     "ci_high": hi,
+                    "level": level,
                     "ppp": float(np.mean(rep >= obs)),
                 }
             )
@@ -512,7 +653,17 @@ class HierarchicalResult(Result):
     def log_likelihood(self) -> np.ndarray:
         """Pointwise log-likelihood of each row of the data at each posterior draw,
         (chains, draws, rows), on the response's own scale (lognormal: of y, with the
-        Jacobian -log y), given the group coefficients."""
+        Jacobian -log y), given the group coefficients.
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=200, tune=200, chains=2, rng=1, check=False)
+        >>> fit.log_likelihood().shape  # chains, draws, rows
+        (2, 200, 1253)
+        """
         d = self.design
         post = self.idata["posterior"]
         chains, draws = np.asarray(post["alpha"]).shape
@@ -538,6 +689,16 @@ class HierarchicalResult(Result):
         ArviZ's warning about large Pareto k is not raised but recorded: the result's
         ``high_pareto_k`` attribute counts observations with k above ArviZ's threshold
         (0.7 here), whose LOO contributions are unreliable (Vehtari et al. 2024, JMLR).
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> fit = HierarchicalModel("weekly_cost ~ risk_score").fit(cases, draws=200, tune=200, chains=2, rng=1, check=False)
+        >>> result = fit.loo()
+        >>> result.high_pareto_k  # observations whose LOO contribution is unreliable
+        0
         """
         import arviz as az
         import xarray as xr

@@ -17,8 +17,8 @@ import pandas as pd
 
 from lacstats.errors import DataError, whole_number_argument
 from lacstats.results import Result, jsonable
-from lacstats.ssda903.codes import year_end, year_ends, year_label, year_start
-from lacstats.ssda903.reading import LEDGER_COLUMNS, Return
+from lacstats.ssda903._codes import year_end, year_ends, year_label, year_start
+from lacstats.ssda903._reading import LEDGER_COLUMNS, Return
 
 __all__ = ["CONTINUES_PLACEMENT", "LEAVING_AGE", "Cleaned", "clean", "same_as"]
 

@@ -22,8 +22,8 @@ import pandas as pd
 from lacstats import cells
 from lacstats.results import Result, jsonable
 from lacstats.ssda903 import dfe
-from lacstats.ssda903.codes import CORE_TABLES, year_label
-from lacstats.ssda903.reading import Return, read
+from lacstats.ssda903._codes import CORE_TABLES, year_label
+from lacstats.ssda903._reading import Return, read
 
 __all__ = ["ValidationReport", "validate"]
 

@@ -253,7 +253,12 @@ def _settings() -> pd.DataFrame:
 
 
 def placement_settings() -> pd.DataFrame:
-    """The PLACE x PLACE_PROVIDER mapping (``*`` matches any provider), as packaged.
+    """The PLACE x PLACE_PROVIDER mapping, as packaged.
+
+    Columns: ``PLACE`` and ``PLACE_PROVIDER`` (the return's codes; ``*`` matches any
+    provider), ``placement_setting`` (lacstats' name, as ``foster_in_house``),
+    ``placement_type`` (Dorset's group, as ``Foster care``) and ``registered`` (whether
+    Ofsted regulates the setting; missing where that does not apply).
 
     Examples
     --------
@@ -327,7 +332,7 @@ def year_ends(years: pd.Series) -> pd.Series:
     Examples
     --------
     >>> import pandas as pd
-    >>> from lacstats.ssda903.codes import year_ends
+    >>> from lacstats.ssda903 import year_ends
     >>> year_ends(pd.Series([2019, 2025])).tolist()
     [Timestamp('2019-03-31 00:00:00'), Timestamp('2025-03-31 00:00:00')]
     """
@@ -368,6 +373,9 @@ def collection_year(text: str) -> tuple[int | None, str]:
     it is the first or the second year of the collection is the caller's convention.
     ``(None, "none")`` when the text names no year.
 
+    Examples
+    --------
+    >>> from lacstats.ssda903 import collection_year
     >>> collection_year("SSDA903_1920_episodes.csv")
     (2020, 'code')
     >>> collection_year("2021-22 header.csv")

@@ -34,8 +34,8 @@ import pandas as pd
 
 from lacstats import schema, ssda903
 from lacstats.errors import DataError
-from lacstats.projection.flows import AGE_BANDS, MAX_AGE
-from lacstats.projection.stock_flow import POOLING, REGION, stock_and_flow
+from lacstats.projection._flows import AGE_BANDS, MAX_AGE
+from lacstats.projection._stock_flow import POOLING, REGION, stock_and_flow
 from lacstats.results import Result, jsonable
 
 __all__ = [

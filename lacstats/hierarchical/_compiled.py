@@ -1,9 +1,9 @@
-"""nutpie models of the hand-written log densities of ``kernels.py``: compiled once per
+"""nutpie models of the hand-written log densities of ``_kernels.py``: compiled once per
 machine, for every data size and structure.
 
 :func:`collapsed_model` and :func:`full_model` pack a fit's data for
 :func:`kernels.collapsed_logp` and :func:`kernels.full_logp` and return a nutpie model
-whose callbacks are the kernels' C entry points (``kernels.callback``): numba compiles
+whose callbacks are the kernels' C entry points (``_kernels.callback``): numba compiles
 them the first time a machine fits a model of that kind (a few seconds) and reads them
 from its cache afterwards; a new data size, a new structure (more groups, other centred
 groups, slopes, nesting) or another family compiles nothing. The sampler is nutpie's; it
@@ -38,9 +38,9 @@ class Layout:
     --------
     >>> import numpy as np
     >>> from lacstats.families import POISSON
-    >>> from lacstats.hierarchical import compiled
+    >>> from lacstats import hierarchical
     >>> d = _example_design("poisson")
-    >>> _, _, layout = compiled.full_data(d, POISSON, centred=np.zeros(3, bool), scales=_SCALES)
+    >>> _, _, layout = hierarchical.full_data(d, POISSON, centred=np.zeros(3, bool), scales=_SCALES)
     >>> layout.n_dim  # mu, tau, 3 groups' effects
     5
     >>> layout.initial_point(1).round(2)  # PyMC's support point, jittered
@@ -69,16 +69,46 @@ class Layout:
 
     @property
     def n_cov(self) -> int:
+        """The unconstrained parameters of the varying coefficients' covariance: ``q`` SDs,
+        with their correlations when ``correlated``.
+
+        Examples
+        --------
+        >>> from lacstats.hierarchical import Layout
+        >>> Layout(kind="collapsed", n_dim=4, q=2, correlated=True).n_cov  # two SDs and one correlation
+        3
+        >>> Layout(kind="collapsed", n_dim=3, q=2, correlated=False).n_cov
+        2
+        """
         q = self.q
         return q * (q + 1) // 2 if self.correlated else q
 
     def initial_point(self, seed) -> np.ndarray:
-        """PyMC's support point, jittered by U(-1, 1) on the unconstrained scale."""
+        """PyMC's support point, jittered by U(-1, 1) on the unconstrained scale.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from lacstats.hierarchical import Layout
+        >>> layout = Layout(kind="collapsed", n_dim=2, q=1, correlated=False, start=np.zeros(2))
+        >>> layout.initial_point(1).round(2)
+        array([0.02, 0.9 ])
+        """
         gen = np.random.default_rng(seed)
         return self.start + gen.uniform(-1.0, 1.0, self.n_dim)
 
     def unpack(self, x: np.ndarray) -> dict[str, np.ndarray]:
-        """The named parameters of unconstrained draws ``x`` (..., n_dim)."""
+        """The named parameters of unconstrained draws ``x`` (..., n_dim).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from lacstats.hierarchical import Layout
+        >>> layout = Layout(kind="collapsed", n_dim=2, q=1, correlated=False)
+        >>> draws = layout.unpack(np.array([[0.0, np.log(0.5)]]))  # log sigma, log tau
+        >>> draws["sigma"], draws["L"]
+        (array([1.]), array([[[0.5]]]))
+        """
         if self.kind == "collapsed":
             return {
                 "sigma": np.exp(x[..., 0]),
@@ -141,7 +171,7 @@ class Layout:
 
 
 def _cov(u: np.ndarray, q: int, correlated: bool) -> np.ndarray:
-    """L (..., q, q) from its unconstrained parameters (``kernels._unpack_cov``)."""
+    """L (..., q, q) from its unconstrained parameters (``_kernels._unpack_cov``)."""
     L = np.zeros((*u.shape[:-1], q, q))
     if correlated:
         rows, cols = np.tril_indices(q)
@@ -164,15 +194,16 @@ def _cov_start(q: int, correlated: bool, rate: float) -> np.ndarray:
 
 # -- the models -------------------------------------------------------------------------------
 def collapsed_model(stats, lam: np.ndarray, scales: dict[str, float], q: int, correlated: bool):
-    """The nutpie model of the collapsed gaussian model (``collapsed.py``) and its layout.
+    """The nutpie model of the collapsed gaussian model (``_collapsed.py``) and its layout.
 
     Examples
     --------
     >>> import numpy as np, nutpie
-    >>> from lacstats.hierarchical import collapsed, compiled
+    >>> from lacstats import hierarchical
+    >>> from lacstats.hierarchical import _collapsed
     >>> d = _example_design("gaussian")
-    >>> stats, lam = collapsed.statistics(d), np.array([2.5**-2])
-    >>> fitted, layout = compiled.collapsed_model(stats, lam, _SCALES, q=1, correlated=False)
+    >>> stats, lam = _collapsed.statistics(d), np.array([2.5**-2])
+    >>> fitted, layout = hierarchical.collapsed_model(stats, lam, _SCALES, q=1, correlated=False)
     >>> trace = nutpie.sample(fitted, draws=200, tune=200, chains=1, seed=1, progress_bar=False)
     >>> sorted(layout.unpack(np.asarray(trace.posterior["x"])))  # sigma and tau
     ['L', 'sigma']
@@ -187,15 +218,17 @@ def collapsed_data(stats, lam: np.ndarray, scales: dict[str, float], q: int, cor
     Examples
     --------
     >>> import numpy as np
-    >>> from lacstats.hierarchical import collapsed, compiled, kernels
+    >>> from lacstats import hierarchical
+    >>> from lacstats.hierarchical import _collapsed
     >>> d = _example_design("gaussian")
-    >>> stats, lam = collapsed.statistics(d), np.array([2.5**-2])
-    >>> F, I, layout = compiled.collapsed_data(stats, lam, _SCALES, q=1, correlated=False)
+    >>> stats, lam = _collapsed.statistics(d), np.array([2.5**-2])
+    >>> F, I, layout = hierarchical.collapsed_data(stats, lam, _SCALES, q=1, correlated=False)
     >>> grad = np.zeros(layout.n_dim)  # log sigma, log tau
-    >>> float(kernels.collapsed_logp(layout.start, grad, F, I)) < 0, grad.shape
+    >>> float(hierarchical.collapsed_logp(layout.start, grad, F, I)) < 0, grad.shape
     (True, (2,))
     """
-    from lacstats.hierarchical import kernels  # compiles or loads numba's code: when needed
+    # compiles or loads numba's code: when needed
+    from lacstats.hierarchical import _kernels as kernels
 
     G, _, p = stats.szx.shape
     sd_rate, sigma_rate = 1.0 / scales["group_sd"], 1.0 / scales["sigma"]
@@ -212,16 +245,16 @@ def collapsed_data(stats, lam: np.ndarray, scales: dict[str, float], q: int, cor
 
 
 def full_model(d, family: Family, **options):
-    """The nutpie model of the full likelihood (``full.py``) and its layout; ``options``
+    """The nutpie model of the full likelihood (``_full.py``) and its layout; ``options``
     as :func:`full_data`.
 
     Examples
     --------
     >>> import numpy as np, nutpie
     >>> from lacstats.families import POISSON
-    >>> from lacstats.hierarchical import compiled
+    >>> from lacstats import hierarchical
     >>> d = _example_design("poisson")
-    >>> fitted, layout = compiled.full_model(d, POISSON, centred=np.ones(3, bool), scales=_SCALES)
+    >>> fitted, layout = hierarchical.full_model(d, POISSON, centred=np.ones(3, bool), scales=_SCALES)
     >>> trace = nutpie.sample(fitted, draws=200, tune=200, chains=1, seed=1, progress_bar=False)
     >>> layout.unpack(np.asarray(trace.posterior["x"]))["c"].shape  # chains, draws, groups, q
     (1, 200, 3, 1)
@@ -242,21 +275,22 @@ def full_data(
     observation_effects: bool = False,
 ):
     """The packed data (F, I) of :func:`kernels.full_logp` and the layout: ``centred``
-    says which groups are centred (``full.centred_groups``), the rest as ``full.build``.
+    says which groups are centred (``_full.centred_groups``), the rest as ``_full.build``.
 
     Examples
     --------
     >>> import numpy as np
     >>> from lacstats.families import POISSON
-    >>> from lacstats.hierarchical import compiled, kernels
+    >>> from lacstats import hierarchical
     >>> d = _example_design("poisson")
-    >>> F, I, layout = compiled.full_data(d, POISSON, centred=np.ones(3, bool), scales=_SCALES)
+    >>> F, I, layout = hierarchical.full_data(d, POISSON, centred=np.ones(3, bool), scales=_SCALES)
     >>> grad = np.zeros(layout.n_dim)
-    >>> bool(np.isfinite(kernels.full_logp(layout.start, grad, F, I))), grad.shape
+    >>> bool(np.isfinite(hierarchical.full_logp(layout.start, grad, F, I))), grad.shape
     (True, (5,))
     """
-    from lacstats.hierarchical import kernels  # compiles or loads numba's code: when needed
-    from lacstats.hierarchical.full import data_values
+    # compiles or loads numba's code: when needed
+    from lacstats.hierarchical import _kernels as kernels
+    from lacstats.hierarchical._full import data_values
 
     values = data_values(d, grouped)
     N = len(d.y)
@@ -341,21 +375,21 @@ def ready(kind: str) -> bool:
 
     Examples
     --------
-    >>> from lacstats.hierarchical import compiled, kernels
-    >>> _ = kernels.callback("full")
-    >>> compiled.ready("full")
+    >>> from lacstats import hierarchical
+    >>> _ = hierarchical.callback("full")
+    >>> hierarchical.ready("full")
     True
     """
     import sys
 
-    kernels = sys.modules.get("lacstats.hierarchical.kernels")
+    kernels = sys.modules.get("lacstats.hierarchical._kernels")
     return kernels is not None and kind in kernels._CALLBACKS
 
 
 def _nutpie_model(kind: str, F: np.ndarray, I: np.ndarray, layout: Layout):
     from nutpie.compile_pymc import CompiledPyMCModel
 
-    from lacstats.hierarchical import kernels
+    from lacstats.hierarchical import _kernels as kernels
 
     with _LOCK:
         logp, expand = kernels.callback(kind), kernels.callback("expand")

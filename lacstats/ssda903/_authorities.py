@@ -46,6 +46,9 @@ def resolve(labels: Iterable[str]) -> pd.DataFrame:
     ``la_code`` (ONS code, missing when unmatched), ``authority_type`` (``County`` or
     ``Unitary``, missing when unmatched) and ``matched``.
 
+    Examples
+    --------
+    >>> from lacstats.ssda903 import resolve
     >>> resolve(["E06000036", "brighton & hove"])[["authority", "la_code"]].values.tolist()
     [['Bracknell Forest', 'E06000036'], ['Brighton and Hove', 'E06000043']]
     """

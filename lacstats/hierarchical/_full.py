@@ -2,7 +2,7 @@
 on them): every group's coefficients sampled, hierarchically centred where the group's
 own data outweigh the prior and non-centred elsewhere.
 
-Model on the scaled data (``design.py``):
+Model on the scaled data (``_design.py``):
 
   eta_i = F_i beta_F + Z_i c[g_i] (+ log exposure),   c_g ~ MVN(mu, Sigma)
 
@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from lacstats.families import Family
-from lacstats.hierarchical.design import Design
+from lacstats.hierarchical._design import Design
 
 
 def pilot_variances(d: Design, family: Family) -> tuple[float, np.ndarray]:

@@ -141,8 +141,14 @@ def national_panel(years=range(2015, 2020)) -> pd.DataFrame:
     ``lac_total_revised / population_under_18 * 10,000`` rounds to the published rate for
     every authority and year.
 
-    The Dorset, Bournemouth and Poole reorganisation (1 April 2019) and the Isles of
-    Scilly: see :mod:`lacstats.datasets.panel`.
+    The Dorset, Bournemouth and Poole reorganisation took effect on 1 April 2019, the day
+    after the 2019 release's reference date, so every release here counts the old three
+    authorities and the panel keeps them as published (BCP and the new Dorset first appear
+    in the 2020 release, not packaged); nothing is re-apportioned. The Isles of Scilly
+    have no LA row in the 2015-2018 releases; the 2019 release gives their series for
+    2015-2019 (0 looked after each year) and population, used for ``lac_total`` and
+    ``population_under_18`` in every year (``published_in`` says which release a row's
+    counts come from); their other counts are missing before 2019.
 
     Examples
     --------

@@ -14,9 +14,9 @@ import pandas as pd
 from lacstats import costs, schema
 from lacstats.errors import DataError
 from lacstats.results import Result, jsonable
-from lacstats.ssda903.cleaning import CONTINUES_PLACEMENT, Cleaned, clean
-from lacstats.ssda903.codes import placement_settings, provider_groups
-from lacstats.ssda903.reading import Return, from_frames
+from lacstats.ssda903._cleaning import CONTINUES_PLACEMENT, Cleaned, clean
+from lacstats.ssda903._codes import placement_settings, provider_groups
+from lacstats.ssda903._reading import Return, from_frames
 from lacstats.units import DAYS_PER_MONTH
 
 __all__ = [
@@ -118,8 +118,15 @@ def child_values(cleaned: Cleaned, rows: pd.DataFrame, column: str) -> pd.Series
 
 
 def episode_attributes(cleaned: Cleaned) -> pd.DataFrame:
-    """Each cleaned episode with its placement setting and type, provider group, location
-    (``IN LA``, ``Out LA`` or ``Unknown``), age at start, need group and distance status.
+    """Each cleaned episode with its placement setting and type, provider group, location,
+    age at start and need group.
+
+    Columns: those of :attr:`Cleaned.episodes` (``child_key``, ``authority``, CHILD, DECOM,
+    DEC, PLACE, PLACE_PROVIDER, ``placement``, ``period`` and the rest), then
+    ``placement_setting``, ``placement_type`` and ``registered`` (from
+    :func:`placement_settings`), ``provider`` (Dorset's provider group, ``N/A`` when none),
+    ``location`` (``IN LA``, ``Out LA`` or ``Unknown``), ``age_at_start`` (completed years at
+    DECOM) and ``need_group`` (:func:`need_group`).
 
     Examples
     --------
@@ -302,7 +309,10 @@ def to_cases(
 ) -> pd.DataFrame:
     """Deprecated: use ``case_table(...).cases``, the one case-table function of
     :mod:`lacstats.ssda903` (it also says who was left out). Gives the same table, with a
-    ``FutureWarning``; to be removed in lacstats 1.0.
+    ``FutureWarning``; to be removed in lacstats 1.0. Columns: those of
+    :func:`case_table`'s ``cases`` (``case_id``, ``authority``, ``age``,
+    ``placement_setting``, ``need_group`` and the rest, with ``weekly_cost`` when
+    ``unit_costs`` is given).
 
     Examples
     --------

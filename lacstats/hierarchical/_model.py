@@ -13,9 +13,11 @@ import pandas as pd
 from lacstats import families, interrupts
 from lacstats.errors import ConvergenceError, DataError
 from lacstats.families import Family
-from lacstats.hierarchical import collapsed, compiled, full
-from lacstats.hierarchical.design import Design, build_design, split_group
-from lacstats.hierarchical.result import HierarchicalResult, diagnostics
+from lacstats.hierarchical import _collapsed as collapsed
+from lacstats.hierarchical import _compiled as compiled
+from lacstats.hierarchical import _full as full
+from lacstats.hierarchical._design import Design, build_design, split_group
+from lacstats.hierarchical._result import HierarchicalResult, diagnostics
 
 #: Default prior scales of the hierarchical models' parameters (override with ``priors=``).
 DEFAULT_PRIORS = {
@@ -53,15 +55,15 @@ class HierarchicalModel:
         sigma Exponential with mean 1 (rstanarm's weakly informative defaults, Gabry and
         Goodrich 2020), LKJ(1).
     fast_path : ``"auto"`` (default) fits gaussian and lognormal models from per-group
-        sufficient statistics with every coefficient integrated out (``collapsed.py``);
-        ``False`` samples the full likelihood (``full.py``).
+        sufficient statistics with every coefficient integrated out (``_collapsed.py``);
+        ``False`` samples the full likelihood (``_full.py``).
     sampler : ``"nutpie"`` (default): nutpie's NUTS on the hand-written log densities of
-        ``kernels.py``, which numba compiles once per machine for every data size, structure
+        ``_kernels.py``, which numba compiles once per machine for every data size, structure
         and family (a few seconds the first time, then read from numba's cache:
-        ``compiled.py``); ``"pymc"``: PyMC's own NUTS on the same model written in PyMC
-        (``collapsed.build``, ``full.build``), on PyTensor's C backend.
+        ``_compiled.py``); ``"pymc"``: PyMC's own NUTS on the same model written in PyMC
+        (``_collapsed.build``, ``_full.build``), on PyTensor's C backend.
     centred_threshold : for the full likelihood, ``"auto"`` centres a group when its own
-        data outweigh the prior (``full.centred_groups``); an integer centres groups with
+        data outweigh the prior (``_full.centred_groups``); an integer centres groups with
         at least that many rows.
     observation_effects : for ``binomial`` and ``poisson``, one normal effect per row on the
         link scale (an observation-level random effect) for variation beyond the family's
@@ -162,17 +164,42 @@ class HierarchicalModel:
 
     @property
     def nested(self) -> bool:
-        """True when groups are nested in outer groups (``group=(outer, inner)``)."""
+        """True when groups are nested in outer groups (``group=(outer, inner)``).
+
+        Examples
+        --------
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> HierarchicalModel("weekly_cost ~ 1", group=("authority_type", "authority")).nested
+        True
+        >>> HierarchicalModel("weekly_cost ~ 1", group="authority").nested
+        False
+        """
         return split_group(self.group)[0] is not None
 
     @property
     def group_column(self) -> str | None:
-        """The innermost grouping column (the groups of ``group_effects``)."""
+        """The innermost grouping column (the groups of ``group_effects``).
+
+        Examples
+        --------
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> HierarchicalModel("weekly_cost ~ 1", group=("authority_type", "authority")).group_column
+        'authority'
+        """
         return split_group(self.group)[1]
 
     @property
     def outer_column(self) -> str | None:
-        """The outer grouping column of a nested model (else ``None``)."""
+        """The outer grouping column of a nested model (else ``None``).
+
+        Examples
+        --------
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> HierarchicalModel("weekly_cost ~ 1", group=("authority_type", "authority")).outer_column
+        'authority_type'
+        >>> HierarchicalModel("weekly_cost ~ 1", group="authority").outer_column is None
+        True
+        """
         return split_group(self.group)[0]
 
     @property
@@ -180,7 +207,17 @@ class HierarchicalModel:
         return {**DEFAULT_PRIORS, **(self.priors or {})}
 
     def design(self, data: pd.DataFrame) -> Design:
-        """Validate ``data`` and build the scaled design (raises before any sampling)."""
+        """Validate ``data`` and build the scaled design (raises before any sampling).
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> design = HierarchicalModel("weekly_cost ~ risk_score").design(cases)
+        >>> design.names, len(design.levels), len(design.y)
+        (('risk_score',), 19, 1253)
+        """
         self._check_options()
         return build_design(
             self.formula,
@@ -211,14 +248,26 @@ class HierarchicalModel:
         tune: int = 1000,
         chains: int = 4,
         rng: int | np.random.Generator | None = None,
-        progress: bool = True,
+        progress: bool = False,
         check: bool = True,
         log_likelihood: bool = True,
     ) -> HierarchicalResult:
         """Sample the posterior and return a :class:`HierarchicalResult`; with ``check``,
         raise :class:`ConvergenceError` (saying what to change) if the fit fails the gate.
+        The sampler is quiet unless ``progress=True`` asks it to show its progress bar.
         ``log_likelihood`` is kept for compatibility: the pointwise log-likelihood is
-        computed on demand by ``result.loo()``."""
+        computed on demand by ``result.loo()``.
+
+        Examples
+        --------
+        >>> from lacstats import synthetic
+        >>> from lacstats.hierarchical import HierarchicalModel
+        >>> cases = synthetic.complex_lac(rng=2019)
+        >>> model = HierarchicalModel("weekly_cost ~ risk_score")
+        >>> fit = model.fit(cases, draws=1000, tune=500, chains=4, rng=1)  # quiet: progress=False
+        >>> fit.diagnostics.passed, fit.fixed_effects()['term'].tolist()
+        (True, ['Intercept', 'risk_score'])
+        """
         del log_likelihood
         start = time.perf_counter()
         d = self.design(data)

@@ -2,7 +2,7 @@
 with the year-to-year change the panel shows.
 
 Each authority's (or area's) log rate of children looked after per child of the
-population follows a local level (:mod:`lacstats.projection.trend`, one step a year):
+population follows a local level (:func:`~lacstats.projection.local_level`, one step a year):
 ``tau`` (a year's change) and ``sigma`` (a year's over-dispersion) shared by every unit of
 the panel and carried as a grid posterior, the level at the origin filtered from each
 unit's own years. ``drift="common"`` adds the change of the whole panel's rate per year
@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from lacstats.errors import DataError
-from lacstats.projection.trend import local_level
+from lacstats.projection._trend import local_level
 from lacstats.results import Result, jsonable
 
 __all__ = ["DRIFT", "RateForecast", "rate_forecast"]

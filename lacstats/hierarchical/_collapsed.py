@@ -1,7 +1,7 @@
 """Gaussian and lognormal models from per-group sufficient statistics, with every
 coefficient integrated out analytically.
 
-Model on the scaled data (``design.py``): y_g = X_g beta + Z_g b_g + e, b_g ~ N(0, Sigma),
+Model on the scaled data (``_design.py``): y_g = X_g beta + Z_g b_g + e, b_g ~ N(0, Sigma),
 e ~ N(0, sigma^2 I), beta ~ N(0, diag(1 / lambda)), where Z_g holds the intercept and the
 varying columns of X_g and Sigma = L L' (L = diag(tau) x the Cholesky factor of the
 correlation matrix, LKJ prior). Given theta = (sigma, tau, L) the data enter only through
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lacstats.hierarchical.design import Design
+from lacstats.hierarchical._design import Design
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def _small_cholesky(M):
 
 def build(q: int, correlated: bool, lkj_eta: float):
     """The PyMC model of log p(theta | y); every array is a ``pm.Data`` container, so one
-    compiled model serves any data with the same q (see ``model.py``)."""
+    compiled model serves any data with the same q (see ``_model.py``)."""
     import pymc as pm
     import pytensor.tensor as pt
 
