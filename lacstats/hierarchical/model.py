@@ -56,9 +56,9 @@ class HierarchicalModel:
         sufficient statistics with every coefficient integrated out (``collapsed.py``);
         ``False`` samples the full likelihood (``full.py``).
     sampler : ``"nutpie"`` (default): nutpie's NUTS on the hand-written log densities of
-        ``kernels.py``, which numba compiles once per machine for every data size, structure
-        and family (a few seconds the first time, then read from numba's cache:
-        ``compiled.py``); ``"pymc"``: PyMC's own NUTS on the same model written in PyMC
+        ``kernels.py``, compiled once per machine for every data size, structure and family
+        (by the C compiler in about a second the first time, or by numba in several where
+        there is none; then read from the cache: ``compiled.py``); ``"pymc"``: PyMC's own NUTS on the same model written in PyMC
         (``collapsed.build``, ``full.build``), on PyTensor's C backend.
     centred_threshold : for the full likelihood, ``"auto"`` centres a group when its own
         data outweigh the prior (``full.centred_groups``); an integer centres groups with
