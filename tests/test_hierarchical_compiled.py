@@ -1,7 +1,7 @@
 """The hand-written log densities (``lacstats.hierarchical._kernels``) against the same models
 written in PyMC (``collapsed.build``, ``full.build``), and their compiled code: once per
-machine, for any data size, read back from numba's cache by a later process with the same
-draws."""
+machine, for any data size, read back from the cache by a later process with the same
+draws; the C and numba versions of the kernels against each other."""
 
 from __future__ import annotations
 
@@ -256,7 +256,8 @@ draws = np.concatenate([
     np.ravel(fit.idata.posterior["tau"].values), np.ravel(other.idata.posterior["sigma"].values)
 ])
 print(json.dumps({
-    "hits": [kernels.callback(k)._cache_hits for k in ("full", "collapsed", "expand")],
+    "hits": [kernels.callback(k).from_cache for k in ("full", "collapsed", "expand")],
+    "backend": kernels.backend(),
     "collapsed": other.fast_path,
     "compile": fit.timings["compile"],
     "draws": hashlib.sha256(draws.tobytes()).hexdigest(),
@@ -285,9 +286,10 @@ def test_compiled_once_then_read_back_for_any_size_with_the_same_draws(tmp_path)
 
     first, second, other = run(60), run(60), run(48)
     assert first["collapsed"]  # both kernels ran
-    assert first["hits"] == [0, 0, 0]  # compiled and written
-    assert second["hits"] == [1, 1, 1]  # read back, not compiled
-    assert other["hits"] == [1, 1, 1]  # another size: nothing to compile
+    assert first["backend"] == "c"  # this machine has a C compiler
+    assert first["hits"] == [False] * 3  # compiled and written
+    assert second["hits"] == [True] * 3  # read back, not compiled
+    assert other["hits"] == [True] * 3  # another size: nothing to compile
     assert second["draws"] == first["draws"]
     assert other["draws"] != first["draws"]
 
@@ -305,3 +307,90 @@ def test_a_new_size_and_structure_reuse_the_compiled_code():
     np.testing.assert_array_equal(
         repeat.idata.posterior["alpha"].values, first.idata.posterior["alpha"].values
     )
+
+
+def _structures():
+    """STRUCTURES' values, the slow ones too."""
+    return [getattr(p, "values", p) for p in STRUCTURES]
+
+
+@pytest.mark.slow
+def test_the_c_and_numba_kernels_agree():
+    # the same functions twice (_kernels.c, and _kernels.py compiled by numba where no C
+    # compiler is found): the same operations in the same order, neither compiled with
+    # fast-math or contraction, so the same bits at random points of every structure (and
+    # so the same draws whichever compiled the kernels)
+    assert kernels.backend() == "c"
+    gen = np.random.default_rng(5)
+    for family, formula, group, options in _structures():
+        options = dict(options)
+        mix = options.pop("mix", 0)
+        model = HierarchicalModel(formula, group=group, family=family, **options)
+        d = model.design(DATA)
+        centred = np.arange(len(d.levels)) % 3 == 0 if mix else np.ones(len(d.levels), bool)
+        F, I, layout = compiled.full_data(
+            d,
+            model.family,
+            centred=centred,
+            scales=model._scales,
+            grouped=group is not None,
+            correlated=model.correlated,
+            outer_centred=d.outer is not None,
+            observation_effects=model.observation_effects,
+        )
+        for _ in range(3):
+            x = layout.start + gen.normal(0, 0.4, layout.n_dim)
+            ours, theirs = np.zeros(layout.n_dim), np.zeros(layout.n_dim)
+            value = kernels.full_logp(x, ours, F, I)
+            assert value == kernels._full_logp(x, theirs, F, I), family
+            np.testing.assert_array_equal(ours, theirs, err_msg=family)
+    for varying, correlated in [((), True), (("year",), False), (("year", "x"), True)]:
+        model = HierarchicalModel(
+            "yn ~ x + year",
+            group="authority",
+            family="gaussian",
+            varying=varying,
+            correlated=correlated,
+        )
+        d = model.design(DATA)
+        lam = np.full(1 + len(d.names), 2.5**-2.0)
+        F, I, layout = compiled.collapsed_data(
+            collapsed.statistics(d), lam, model._scales, d.q, correlated and d.q > 1
+        )
+        for _ in range(3):
+            x = layout.start + gen.normal(0, 0.4, layout.n_dim)
+            ours, theirs = np.zeros(layout.n_dim), np.zeros(layout.n_dim)
+            value = kernels.collapsed_logp(x, ours, F, I)
+            assert value == kernels._collapsed_logp(x, theirs, F, I)
+            np.testing.assert_array_equal(ours, theirs)
+
+
+def test_the_c_kernels_compile_once_into_the_cache_folder(tmp_path, monkeypatch):
+    # a new cache folder: compiled (in about a second) and written; then read back
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    library, reason, from_cache = kernels._load_c()
+    assert library is not None, reason
+    built = list((tmp_path / "lacstats-kernels").glob("kernels-*.so"))
+    assert len(built) == 1
+    assert not from_cache
+    again, _, from_cache = kernels._load_c()
+    assert again is not None
+    assert from_cache
+    assert list((tmp_path / "lacstats-kernels").iterdir()) == built  # no build folder left
+
+
+def test_without_a_c_compiler_the_numba_kernels_are_used(tmp_path, monkeypatch):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-compiler"))
+    library, reason, _ = kernels._load_c()
+    assert library is None
+    assert "no C compiler" in reason
+    # a compiler that answers but cannot compile: said, and nothing left in the cache
+    broken = tmp_path / "broken-cc"
+    broken.write_text('#!/bin/sh\n[ "$1" = --version ] && echo "broken 1.0" && exit 0\nexit 1\n')
+    broken.chmod(0o755)
+    monkeypatch.setenv("CC", str(broken))
+    library, reason, _ = kernels._load_c()
+    assert library is None
+    assert "the C compiler failed" in reason
+    assert not list((tmp_path / "lacstats-kernels").glob("*.so"))

@@ -381,6 +381,7 @@ def _plant(extract, year, children, *, start="2018-06-01", first_id=990000):
     }
 
 
+@pytest.mark.slow  # three back-tests of a five-year extract: CI runs it
 def test_backtest_does_not_see_returns_filed_after_the_origin():
     extract = ssda903.simulate_region(
         {"North": 60, "South": 40}, years=tuple(range(2017, 2022)), rng=8

@@ -439,6 +439,7 @@ def consortium_run(consortium):
     return code, out, said.getvalue()
 
 
+@pytest.mark.slow  # a whole run (reproduce --study): CI runs it
 def test_a_consortium_table_typed_as_analysts_type_it_runs_to_the_end(consortium, consortium_run):
     _, cases = consortium
     code, out, said = consortium_run
@@ -489,6 +490,7 @@ def test_a_consortium_table_typed_as_analysts_type_it_runs_to_the_end(consortium
         assert not set(cases["case_id"]) & set(file.read_text().replace("\n", ",").split(","))
 
 
+@pytest.mark.slow  # a whole run (reproduce --study): CI runs it
 def test_the_consortium_report_says_what_was_left_out(consortium_run, tmp_path, pdf_text):
     _, out, _ = consortium_run
     pdf = paper.build(out, tmp_path / "lancs.pdf")
@@ -535,6 +537,7 @@ def own_returns(tmp_path_factory):
     return path, out
 
 
+@pytest.mark.slow  # a whole run (reproduce --study): CI runs it
 def test_a_study_runs_on_its_own_ssda903_returns(own_returns):
     path, out = own_returns
     numbers = _numbers(out, "study_returns")
@@ -565,6 +568,7 @@ def test_a_study_runs_on_its_own_ssda903_returns(own_returns):
     assert "CHILD" not in (out / "study_returns" / "stock_and_flow.csv").read_text()
 
 
+@pytest.mark.slow  # a whole run (reproduce --study): CI runs it
 def test_the_report_and_packs_say_whose_returns(own_returns, tmp_path, pdf_text, capsys):
     path, out = own_returns
     text = " ".join(pdf_text(paper.build(out, tmp_path / "three.pdf")).split())
@@ -578,6 +582,7 @@ def test_the_report_and_packs_say_whose_returns(own_returns, tmp_path, pdf_text,
     assert "SSDA903: the study's own SSDA903 returns (extract)" in html
 
 
+@pytest.mark.slow  # a whole run (reproduce --study): CI runs it
 def test_without_its_own_returns_the_report_says_they_are_the_packaged_ones(north_west):
     # the North West study names no [ssda903]: its SSDA903 sections demonstrate fake903
     manifest = json.loads((north_west / "manifest.json").read_text())
@@ -604,6 +609,7 @@ def packaged_sample_files(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow  # a whole run (reproduce --study): CI runs it
 def test_the_packaged_sample_round_trips_through_every_format(packaged_sample_files, capsys):
     from lacstats import analysis, study
 

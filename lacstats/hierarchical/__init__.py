@@ -16,10 +16,10 @@ Two ways to the posterior, chosen by the family:
   where its data outweigh the prior and non-centred elsewhere.
 
 Both log densities and their gradients are written by hand once (``_kernels.py``, checked
-against the same models written in PyMC) and compiled by numba once per machine, for
-every data size, structure and family, and sampled by nutpie (``_compiled.py``; without
-fast-math flags, so the bits do not depend on whether the code was just compiled or read
-from numba's cache). Every fit reports R-hat, bulk and tail ESS and divergences and,
+against the same models written in PyMC), compiled once per machine (in C, about a
+second; by numba where there is no C compiler), for every data size, structure and
+family, and sampled by nutpie (``_compiled.py``; without fast-math flags, so the bits do
+not depend on whether the code was just compiled or read from the cache). Every fit reports R-hat, bulk and tail ESS and divergences and,
 with ``check=True``, refuses to return a fit that fails the gate (R-hat <= 1.01, bulk and
 tail ESS >= 400, no divergences), saying what to change.
 Numbers are reported on the user's scale (``_result.py``).
@@ -46,19 +46,29 @@ from lacstats.hierarchical._result import (
     diagnostics,
 )
 
-#: The names of ``_kernels.py``, imported when first asked for (numba compiles or loads
-#: their code then).
-_KERNELS = ("FAMILY_CODES", "callback", "collapsed_logp", "full_logp", "pack")
+#: The names of ``_kernels.py``, imported when first asked for (numba's functions are
+#: defined then; the kernels are compiled, or read from the cache, when first called).
+_KERNELS = (
+    "FAMILY_CODES",
+    "Callback",
+    "backend",
+    "callback",
+    "collapsed_logp",
+    "full_logp",
+    "pack",
+)
 
 __all__ = [
     "DEFAULT_PRIORS",
     "FAMILY_CODES",
     "INTERVAL",
+    "Callback",
     "Diagnostics",
     "HierarchicalModel",
     "HierarchicalResult",
     "Layout",
     "PosteriorPredictiveCheck",
+    "backend",
     "callback",
     "collapsed_data",
     "collapsed_logp",

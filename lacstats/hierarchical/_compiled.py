@@ -3,9 +3,9 @@ machine, for every data size and structure.
 
 :func:`collapsed_model` and :func:`full_model` pack a fit's data for
 :func:`kernels.collapsed_logp` and :func:`kernels.full_logp` and return a nutpie model
-whose callbacks are the kernels' C entry points (``_kernels.callback``): numba compiles
-them the first time a machine fits a model of that kind (a few seconds) and reads them
-from its cache afterwards; a new data size, a new structure (more groups, other centred
+whose callbacks are the kernels' C entry points (``_kernels.callback``): the machine's C
+compiler builds them the first time it fits a model (about a second; numba, in several
+seconds, where there is no C compiler) and they are read from the cache afterwards; a new data size, a new structure (more groups, other centred
 groups, slopes, nesting) or another family compiles nothing. The sampler is nutpie's; it
 stores the unconstrained draws, which :meth:`Layout.unpack` maps to the named parameters.
 The initial points are PyMC's (the support point of each parameter, jittered by a uniform
@@ -227,7 +227,7 @@ def collapsed_data(stats, lam: np.ndarray, scales: dict[str, float], q: int, cor
     >>> float(hierarchical.collapsed_logp(layout.start, grad, F, I)) < 0, grad.shape
     (True, (2,))
     """
-    # compiles or loads numba's code: when needed
+    # compiles or loads the kernels: when needed
     from lacstats.hierarchical import _kernels as kernels
 
     G, _, p = stats.szx.shape
@@ -288,7 +288,7 @@ def full_data(
     >>> bool(np.isfinite(hierarchical.full_logp(layout.start, grad, F, I))), grad.shape
     (True, (5,))
     """
-    # compiles or loads numba's code: when needed
+    # compiles or loads the kernels: when needed
     from lacstats.hierarchical import _kernels as kernels
     from lacstats.hierarchical._full import data_values
 
@@ -371,7 +371,7 @@ def full_data(
 
 def ready(kind: str) -> bool:
     """Whether this process has the callbacks of ``kind`` (``"collapsed"`` or ``"full"``)
-    ready, compiled or read from numba's cache.
+    ready, compiled or read from the cache.
 
     Examples
     --------

@@ -1,5 +1,5 @@
 """Hand-written log densities and gradients of the hierarchical models, compiled once per
-machine by numba (``cache=True``) and sampled by nutpie.
+machine and sampled by nutpie.
 
 PyMC builds a new graph for every model and data size, and compiling it through PyTensor
 and numba took 30-46 s on a fresh machine. The models here have a fixed form, so their log
@@ -21,16 +21,38 @@ compiled code as two flat arrays (floats and integers) whose header gives the si
 where each array starts (:func:`pack`), through one pointer: nothing is compiled per model
 or data size.
 
-The code is written for numba's compiler to do little: one-dimensional arrays indexed by
+Each function exists twice, line for line: in C (``_kernels.c``, beside this file) and in
+Python compiled by numba (below). Where the machine has a C compiler (``$CC``, else ``cc``,
+``gcc`` or ``clang``), the C code is compiled the first time it is needed, in about a
+second, into the cache folder (numba's: ``$NUMBA_CACHE_DIR``, else ``__pycache__`` beside
+this file, else the user's cache folder), under a name that hashes the source, the
+compiler's version and the flags, and read from there afterwards; without one (or with
+``LACSTATS_KERNELS=numba``), numba compiles its version, once per machine, in several
+seconds. :func:`backend` says which is in use. The tests check the two against each other
+and both against PyMC's models.
+
+The code is written for the compilers to do little: one-dimensional arrays indexed by
 hand, one scratch array per call, no NumPy function but ``np.empty`` (each NumPy function
-or array shape numba meets is another function to compile). Every function is compiled
-without fast-math flags, so the same seed gives the same bits whether the code was just
-compiled or read from numba's cache.
+or array shape numba meets is another function to compile). Neither is compiled with
+fast-math flags (C: ``-std=c11 -ffp-contract=off``, no ``-ffast-math``), so the same seed
+gives the same bits whether the code was just compiled or read from the cache.
 """
 
 from __future__ import annotations
 
+import ctypes
+import dataclasses
+import hashlib
 import math
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+from pathlib import Path
 
 import numba
 import numpy as np
@@ -38,7 +60,15 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-__all__ = ["FAMILY_CODES", "callback", "collapsed_logp", "full_logp", "pack"]
+__all__ = [
+    "FAMILY_CODES",
+    "Callback",
+    "backend",
+    "callback",
+    "collapsed_logp",
+    "full_logp",
+    "pack",
+]
 
 #: the row densities of :func:`full_logp`, by family name
 FAMILY_CODES = {
@@ -636,7 +666,11 @@ def collapsed_logp(x, grad, F, I):
     >>> bool(abs((up - logp) / h - grad[0]) < 1e-4)
     True
     """
-    return _collapsed_logp(x, grad, F, I)
+    c = _library()
+    if c is None:
+        return _collapsed_logp(x, grad, F, I)
+    x, F, I = _c_arrays(x, grad, F, I)
+    return c.lacstats_collapsed_logp(x.ctypes.data, grad.ctypes.data, F.ctypes.data, I.ctypes.data)
 
 
 def full_logp(x, grad, F, I):
@@ -663,7 +697,27 @@ def full_logp(x, grad, F, I):
     >>> bool(abs((up - logp) / h - grad[0]) < 1e-3)
     True
     """
-    return _full_logp(x, grad, F, I)
+    c = _library()
+    if c is None:
+        return _full_logp(x, grad, F, I)
+    x, F, I = _c_arrays(x, grad, F, I)
+    return c.lacstats_full_logp(
+        x.ctypes.data, grad.ctypes.data, grad.size, F.ctypes.data, I.ctypes.data
+    )
+
+
+def _c_arrays(x, grad, F, I):
+    """The arrays as the C functions read them (contiguous float64 / int64); ``grad`` is
+    written in place, so it must already be one."""
+    if not (grad.dtype == np.float64 and grad.flags.c_contiguous and grad.ndim == 1):
+        raise TypeError("grad must be a contiguous one-dimensional float64 array")
+    if x.shape != grad.shape:
+        raise ValueError(f"x has shape {x.shape}, grad {grad.shape}")
+    return (
+        np.ascontiguousarray(x, dtype=np.float64),
+        np.ascontiguousarray(F, dtype=np.float64),
+        np.ascontiguousarray(I, dtype=np.int64),
+    )
 
 
 # -- the packed data -----------------------------------------------------------------------
@@ -774,10 +828,43 @@ _ENTRIES = {
 _CALLBACKS: dict[str, object] = {}
 
 
-def callback(kind: str):
-    """The C callback of ``kind`` (``"collapsed"``, ``"full"`` or ``"expand"``), compiled on
-    first use in a process: read from numba's cache when an earlier process compiled it,
-    else compiled and written there.
+@dataclasses.dataclass(frozen=True)
+class Callback:
+    """A compiled entry point nutpie calls: its ``address``, the ``backend`` that compiled
+    it (``"c"`` or ``"numba"``) and whether it was read from the cache (``from_cache``)
+    rather than compiled by this process.
+
+    Examples
+    --------
+    >>> from lacstats import hierarchical
+    >>> entry = hierarchical.callback("collapsed")
+    >>> entry.backend == hierarchical.backend(), entry.address > 0
+    (True, True)
+    """
+
+    address: int
+    backend: str
+    from_cache: bool
+    owner: object = dataclasses.field(repr=False, compare=False, default=None)
+
+
+def backend() -> str:
+    """``"c"`` when the C kernels are in use (compiled, or read from the cache), else
+    ``"numba"`` (no C compiler found, it failed, or ``LACSTATS_KERNELS=numba``).
+
+    Examples
+    --------
+    >>> from lacstats import hierarchical
+    >>> hierarchical.backend() in {"c", "numba"}
+    True
+    """
+    return "c" if _library() is not None else "numba"
+
+
+def callback(kind: str) -> Callback:
+    """The C callback of ``kind`` (``"collapsed"``, ``"full"`` or ``"expand"``), ready on
+    first use in a process: read from the cache when an earlier process compiled it, else
+    compiled and written there (see the module's docstring for where and by what).
 
     Examples
     --------
@@ -786,7 +873,126 @@ def callback(kind: str):
     >>> full is hierarchical.callback("full"), full.address > 0
     (True, True)
     """
+    if kind not in _ENTRIES:
+        raise ValueError(f"kind must be one of {sorted(_ENTRIES)}, not {kind!r}")
     if kind not in _CALLBACKS:
-        function, signature = _ENTRIES[kind]
-        _CALLBACKS[kind] = numba.cfunc(signature, cache=True, nopython=True)(function)
+        c = _library()
+        if c is not None:
+            entry = getattr(c, f"lacstats_{kind}_entry")
+            address = ctypes.cast(entry, ctypes.c_void_p).value
+            _CALLBACKS[kind] = Callback(address, "c", _C_STATE["from_cache"], owner=c)
+        else:
+            function, signature = _ENTRIES[kind]
+            compiled = numba.cfunc(signature, cache=True, nopython=True)(function)
+            _CALLBACKS[kind] = Callback(
+                compiled.address, "numba", compiled._cache_hits > 0, owner=compiled
+            )
     return _CALLBACKS[kind]
+
+
+# -- the C kernels: compiled once per machine into the cache, then loaded ------------------
+_C_SOURCE = Path(__file__).with_name("_kernels.c")
+_C_FLAGS = ("-O2", "-std=c11", "-ffp-contract=off", "-fPIC", "-shared")
+_C_STATE: dict[str, object] = {}
+_C_LOCK = threading.Lock()
+
+
+def _library() -> ctypes.CDLL | None:
+    """The C kernels loaded in this process, compiled first if the cache has none; None
+    where they cannot be (the reason in ``_C_STATE["reason"]``)."""
+    if "library" in _C_STATE:
+        return _C_STATE["library"]
+    with _C_LOCK:
+        if "library" not in _C_STATE:
+            library, reason, from_cache = None, "LACSTATS_KERNELS=numba", False
+            if os.environ.get("LACSTATS_KERNELS", "").lower() != "numba":
+                library, reason, from_cache = _load_c()
+            _C_STATE.update(library=library, reason=reason, from_cache=from_cache)
+    return _C_STATE["library"]
+
+
+def _compiler() -> tuple[list[str], str] | None:
+    """The C compiler's command and its version line, or None."""
+    names = [os.environ["CC"]] if os.environ.get("CC") else ["cc", "gcc", "clang"]
+    for name in names:
+        command = shlex.split(name)
+        if not command or shutil.which(command[0]) is None:
+            continue
+        try:
+            out = subprocess.run(
+                [*command, "--version"], check=False, capture_output=True, text=True, timeout=30
+            )
+        except (OSError, subprocess.SubprocessError):
+            continue
+        if out.returncode == 0:
+            return command, (out.stdout.splitlines() or [""])[0]
+    return None
+
+
+def _cache_folder() -> Path:
+    """Where numba caches (its ``NUMBA_CACHE_DIR``, else ``__pycache__`` beside this file
+    when it can be written, else the user's cache folder)."""
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return Path(os.environ["NUMBA_CACHE_DIR"]) / "lacstats-kernels"
+    beside = _C_SOURCE.parent / "__pycache__"
+    try:
+        beside.mkdir(exist_ok=True)
+        if os.access(beside, os.W_OK):
+            return beside
+    except OSError:
+        pass
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "lacstats" / "kernels"
+
+
+def _load_c() -> tuple[ctypes.CDLL | None, str, bool]:
+    """The C kernels, compiled into the cache folder unless it has them: (the library or
+    None, why not, whether it was read from the cache)."""
+    if sys.platform == "win32":
+        return None, "the C kernels are built on POSIX systems only", False
+    compiler = _compiler()
+    if compiler is None:
+        return None, "no C compiler found ($CC, cc, gcc, clang)", False
+    command, version = compiler
+    source = _C_SOURCE.read_bytes()
+    tag = hashlib.sha256(
+        b"\0".join(
+            [
+                source,
+                version.encode(),
+                " ".join([*command, *_C_FLAGS]).encode(),
+                platform.machine().encode(),
+                sys.platform.encode(),
+            ]
+        )
+    ).hexdigest()[:20]
+    folder = _cache_folder()
+    target = folder / f"kernels-{tag}.so"
+    from_cache = target.is_file()
+    if not from_cache:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=folder, prefix=".build-") as build:
+                built = Path(build) / target.name
+                out = subprocess.run(
+                    [*command, *_C_FLAGS, "-o", str(built), str(_C_SOURCE), "-lm"],
+                    check=False,
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                )
+                if out.returncode != 0:
+                    return None, f"the C compiler failed: {out.stderr.strip()[:500]}", False
+                os.replace(built, target)  # whole, or not at all: others may be reading
+        except (OSError, subprocess.SubprocessError) as error:
+            return None, f"the C kernels could not be built in {folder}: {error}", False
+    try:
+        library = ctypes.CDLL(str(target))
+    except OSError as error:
+        return None, f"the C kernels could not be loaded from {target}: {error}", False
+    pointer = ctypes.c_void_p
+    for name, extra in (("collapsed", []), ("full", [ctypes.c_int64])):
+        function = getattr(library, f"lacstats_{name}_logp")
+        function.restype = ctypes.c_double
+        function.argtypes = [pointer, pointer, *extra, pointer, pointer]
+    return library, "", from_cache

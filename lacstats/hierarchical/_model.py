@@ -58,9 +58,9 @@ class HierarchicalModel:
         sufficient statistics with every coefficient integrated out (``_collapsed.py``);
         ``False`` samples the full likelihood (``_full.py``).
     sampler : ``"nutpie"`` (default): nutpie's NUTS on the hand-written log densities of
-        ``_kernels.py``, which numba compiles once per machine for every data size, structure
-        and family (a few seconds the first time, then read from numba's cache:
-        ``_compiled.py``); ``"pymc"``: PyMC's own NUTS on the same model written in PyMC
+        ``_kernels.py``, compiled once per machine for every data size, structure and family
+        (by the C compiler in about a second the first time, or by numba in several where
+        there is none; then read from the cache: ``_compiled.py``); ``"pymc"``: PyMC's own NUTS on the same model written in PyMC
         (``_collapsed.build``, ``_full.build``), on PyTensor's C backend.
     centred_threshold : for the full likelihood, ``"auto"`` centres a group when its own
         data outweigh the prior (``_full.centred_groups``); an integer centres groups with
