@@ -443,7 +443,7 @@ class HierarchicalResult(Result):
                         }
                     )
         for term, values, component in self.model.family.components(self._draws, self._unit):
-            rows.append({**_row(term, values), "component": component})
+            rows.append({**_row(term, values, level), "component": component})
         if getattr(self.model, "observation_effects", False):
             rows.append(
                 {**_row("observation", self._draws("sigma_obs"), level), "component": "sd"}
