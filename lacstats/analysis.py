@@ -1266,8 +1266,13 @@ class Context:
                 self.progress(f"[{self.name}] {part} reused from the cache ({key[:12]})")
                 self.cached[part] = {"status": "reused", "key": key}
                 return read(found.files)
-            store.root.mkdir(parents=True, exist_ok=True)
-        where = store.root if store is not None else None
+        where = None
+        if store is not None:
+            try:  # built beside the entries, so that keeping it is a rename away
+                store.root.mkdir(parents=True, exist_ok=True)
+                where = store.root
+            except OSError:
+                pass  # a cache folder that cannot be written: put() says why
         with tempfile.TemporaryDirectory(prefix=f".{self.name}.{part}.", dir=where) as scratch:
             build(Path(scratch))
             status = "computed (not kept: --no-cache)"

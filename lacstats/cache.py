@@ -174,7 +174,18 @@ def frame_to_json(frame: pd.DataFrame) -> str:
 
 
 def frame_from_json(text: str) -> pd.DataFrame:
-    """The frame :func:`frame_to_json` wrote, with its column types."""
+    """The frame :func:`frame_to_json` wrote into ``text``, every value and type as it was.
+
+    Columns: those of the frame written into ``text``, in its order, with their types.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import cache
+    >>> text = cache.frame_to_json(pd.DataFrame({"n": pd.array([1, None], dtype="Int64")}))
+    >>> cache.frame_from_json(text)["n"].tolist()
+    [1, <NA>]
+    """
     data = json.loads(text)
     out = pd.DataFrame(data["rows"], columns=data["columns"], dtype=object)
     if not len(out):
@@ -194,7 +205,24 @@ def frame_from_json(text: str) -> pd.DataFrame:
 @dataclass(frozen=True)
 class Entry:
     """An entry found in the cache: its folder, the folder of its files, its record and
-    its attachments (name -> text)."""
+    its attachments (name -> text).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from lacstats import cache
+    >>> with tempfile.TemporaryDirectory() as scratch:
+    ...     store = cache.Cache(Path(scratch))
+    ...     made = Path(scratch) / "made"
+    ...     made.mkdir()
+    ...     _ = (made / "numbers.json").write_text("{}")
+    ...     _ = store.put("demo", "k1", made, {"seed": 1}, {"row.json": "[]"})
+    ...     entry, _ = store.get("demo", "k1")
+    ...     sorted(entry.record["files"]), entry.attachments, entry.record["inputs"]
+    ...
+    (['files/numbers.json', 'row.json'], {'row.json': '[]'}, {'seed': 1})
+    """
 
     path: Path
     record: dict[str, Any]
@@ -212,6 +240,23 @@ def _hashes(root: Path) -> dict[str, str]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+#: A temporary folder older than this (seconds) was left by a run that was killed.
+STALE_SECONDS = 24 * 3600
+
+
+def _remove_stale(kind: Path) -> None:
+    """Remove the temporary folders that killed runs left beside the entries."""
+    import time
+
+    now = time.time()
+    for left in kind.glob(".*.tmp.*"):
+        try:
+            if now - left.stat().st_mtime > STALE_SECONDS:
+                shutil.rmtree(left, ignore_errors=True)
+        except OSError:
+            continue
 
 
 @dataclass(frozen=True)
@@ -302,6 +347,7 @@ class Cache:
         scratch: Path | None = None
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale(target.parent)
             scratch = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{key[:16]}.tmp."))
             shutil.copytree(files, scratch / _FILES)
             for name, text in attachments.items():

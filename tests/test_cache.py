@@ -415,3 +415,19 @@ def test_the_national_analysis_is_reused_and_its_fits_by_any_study(
     pd.testing.assert_frame_equal(
         positions.drop(columns="marked"), seed_positions.drop(columns="marked")
     )
+
+
+def test_what_a_killed_run_left_aside_is_removed_once_stale(tmp_path):
+    made = tmp_path / "made"
+    made.mkdir()
+    (made / "a.txt").write_text("a")
+    store = cache.Cache(tmp_path / "cache")
+    kind = tmp_path / "cache" / "demo"
+    old, recent = kind / ".0123.tmp.old", kind / ".4567.tmp.recent"
+    for left in (old, recent):
+        left.mkdir(parents=True)
+    stale = cache.STALE_SECONDS + 60
+    os.utime(old, (old.stat().st_atime - stale, old.stat().st_mtime - stale))
+    assert store.put("demo", cache.key({"n": 1}), made, {})[0]
+    assert not old.exists()
+    assert recent.exists()  # perhaps another run's, still being written
