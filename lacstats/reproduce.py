@@ -33,6 +33,13 @@ A run goes in four steps:
 
 A file may declare ``expected_seconds`` so that the longest start first, and
 ``on_demand=True`` to run only when named.
+
+**Computed once.** An analysis that reads no case data and declares the attributes of the
+study it reads (``study_reads``: the national analysis, sufficiency) is kept in the cache
+(:mod:`lacstats.cache`) under the key of its inputs (:func:`cache_inputs`) when it has
+finished, and copied from there, byte for byte, by any later run or study with the same
+key, before any analysis starts; its manifest says ``"cache": {"status": "reused" |
+"stored", "key": ...}``. ``cache=False`` (``--no-cache``) neither reads nor writes it.
 """
 
 from __future__ import annotations
@@ -557,7 +564,10 @@ def _reuse(
         except (OSError, ValueError, KeyError, TypeError) as err:
             say(f"[{name}] the cache's entry {key[:12]} is ignored: {err}; computed again")
             shutil.rmtree(work, ignore_errors=True)
+            store.discard(_ANALYSES, key)
             continue
+        # the whole analysis was reused: what the cache did for its parts is history
+        manifest.pop("computed_once", None)
         manifest["cache"] = {"status": "reused", "key": key}
         (work / "manifest.json").write_text(dumps(manifest), encoding="utf-8")
         row["seconds"] = round(time.perf_counter() - t0, 1)
