@@ -97,22 +97,41 @@ def source_hash() -> str:
     return digest.hexdigest()
 
 
+#: Packages whose versions every key holds beside the manifests' (the sampler's compiler
+#: and the sampler change draws; matplotlib changes figures' bytes).
+DEPENDENCIES = (*provenance.DEPENDENCIES, "nutpie", "numba", "platformdirs")
+
+
 def library() -> dict[str, Any]:
-    """What every key holds of the package: its version, :func:`source_hash` and the
-    SHA-256 of every packaged data file.
+    """What every key holds of the package and what it runs on: its version,
+    :func:`source_hash`, the SHA-256 of every packaged data file, the versions of Python
+    and of :data:`DEPENDENCIES`, and the machine's architecture.
 
     Examples
     --------
     >>> from lacstats import cache
     >>> sorted(cache.library())
-    ['lacstats', 'packaged_data', 'source']
+    ['dependencies', 'lacstats', 'machine', 'packaged_data', 'python', 'source']
     """
+    import platform
+    import sys
+    from importlib import metadata
+
     import lacstats
+
+    def version(name: str) -> str | None:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return None
 
     return {
         "lacstats": lacstats.__version__,
         "source": source_hash(),
         "packaged_data": provenance.packaged_data_hashes(),
+        "python": sys.version.split()[0],
+        "dependencies": {name: version(name) for name in DEPENDENCIES},
+        "machine": platform.machine(),
     }
 
 

@@ -184,6 +184,15 @@ def test_a_key_holds_what_the_analysis_depends_on_and_nothing_else(monkeypatch, 
     monkeypatch.setattr(cache.provenance, "packaged_data_hashes", lambda: changed)
     assert key() != base
     monkeypatch.undo()
+    # another version of a dependency that changes draws or figures' bytes
+    from importlib import metadata
+
+    real_version = metadata.version
+    monkeypatch.setattr(
+        metadata, "version", lambda name: "99.0" if name == "matplotlib" else real_version(name)
+    )
+    assert key() != base
+    monkeypatch.undo()
     assert key() == base
 
 
