@@ -897,6 +897,18 @@ def run_all(
     )
 
 
+#: The columns of a run's summary table, in order.
+_ROW_COLUMNS = (
+    "analysis",
+    "seconds",
+    "findings",
+    "matched",
+    "diagnostics",
+    "diagnostics_passed",
+    "not_run",
+)
+
+
 def _summary(
     out, results, names, started, checked, resumed, failures=None, cached=()
 ) -> RunSummary:
@@ -906,9 +918,14 @@ def _summary(
         if any(len(f) for f in found)
         else pd.DataFrame(columns=FINDINGS_COLUMNS)
     )
+    table = pd.DataFrame([results[n][2] for n in names])
+    if len(table):  # a row read back from JSON (resumed, reused) has its keys sorted
+        table = table[
+            [c for c in _ROW_COLUMNS if c in table] + [c for c in table if c not in _ROW_COLUMNS]
+        ]
     return RunSummary(
         out=out,
-        table=pd.DataFrame([results[n][2] for n in names]),
+        table=table,
         findings=all_findings.reindex(columns=FINDINGS_COLUMNS),
         seconds=time.perf_counter() - started,
         checked=checked,

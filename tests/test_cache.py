@@ -234,6 +234,7 @@ def test_a_second_run_reuses_what_the_first_computed(tmp_path):
         tmp_path / "b", seed=5, fast=True, only=["sufficiency", "savings"], progress=said.append
     )
     assert second.cached == ("sufficiency",)
+    assert list(second.table.columns) == list(first.table.columns)
     assert _manifest(tmp_path / "b", "sufficiency")["cache"] == {
         "status": "reused",
         "key": stored["key"],
