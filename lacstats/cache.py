@@ -67,6 +67,7 @@ def folder() -> Path:
     Examples
     --------
     >>> import os
+    >>> from pathlib import Path
     >>> from lacstats import cache
     >>> os.environ.get(cache.ENV) is None or cache.folder() == Path(os.environ[cache.ENV])
     True
