@@ -26,11 +26,14 @@ benchmark times the same ones).
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from lacstats import datasets, findings, plots
+from lacstats import cache, datasets, findings, plots
 from lacstats.analysis import Analysis, Context
 from lacstats.national import (
     CENTRE_YEAR,
@@ -66,6 +69,10 @@ ANALYSIS = Analysis(
     paper="optional",
     order=11,
     expected_seconds=70,  # on two cores; the longest analyses start first
+    # it marks the study's authorities (and names its region, or its title) and reads
+    # nothing else of the study: computed once for them (lacstats.cache); its four models
+    # read nothing of the study, and are computed once for any study (run: "fits")
+    study_reads=("authorities", "region", "title"),
 )
 EVIDENCE = ANALYSIS.evidence
 RULE = "recomputed_from_public_data"
@@ -84,16 +91,19 @@ PUBLISHED = {
 
 def run(ctx: Context) -> None:
     panel = national_panel()
-    # the study's authorities are marked (the South East's 19 for the seed study)
-    panel["south_east"] = panel["authority"].isin(ctx.study.authorities) | panel["region"].eq(
-        ctx.study.region
-    )
     common = sampling("residential", fast=ctx.fast)  # the draws of the models without more
     check = not ctx.fast
     ctx.options.update(
         {"rng": ctx.seed, "check": check, **common, "interval": PROB, "evidence": EVIDENCE}
     )
-    gen = np.random.default_rng(ctx.seed)
+    # the four models and their summaries do not depend on the study: computed once for
+    # the seed and options, kept in the cache and reused by any run or study (the study
+    # only marks its authorities below)
+    fits = ctx.computed_once("fits", lambda folder: _fit_all(ctx, panel, folder), _read_fits)
+    # the study's authorities are marked (the South East's 19 for the seed study)
+    panel["south_east"] = panel["authority"].isin(ctx.study.authorities) | panel["region"].eq(
+        ctx.study.region
+    )
     ctx.table("panel_summary", _panel_summary(panel))
     _published_checks(ctx, panel)
 
@@ -101,63 +111,36 @@ def run(ctx: Context) -> None:
     positions, summary, by_year = [], [], []
     # the study's authorities, as the figures' legends name them
     marked_label = ctx.study.region or ctx.study.title
-    for key, (response, trials, _years, label) in SHARES.items():
-        rows = share_rows(panel, key)
-        model = share_model(key)
-        ctx.progress(f"[{ctx.name}] sampling {key}")
-        options = sampling(key, fast=ctx.fast)
-        fit = model.fit(rows, rng=gen, progress=ctx.bars, check=check, **options)
-        table, extra, row, years = _summarise(
-            ctx, key, fit, rows, response, trials, label, special.expit
-        )
+    for key in (*SHARES, "rate"):
+        rows = rate_rows(panel) if key == "rate" else share_rows(panel, key)
+        table, extra, row, years = _mark(ctx, key, fits[key], rows)
         positions.append(table)
         summary.append(row)
         by_year.extend(years)
         numbers.update(extra)
+        national = extra[f"{key}_national_{LATEST}"][0]
+        if key == "rate":
+            shown = table
+            xlabel = f"looked after per 10,000 children, {LATEST} ({PROB:.0%} intervals)"
+        else:
+            shown = table.assign(
+                estimate=100 * table["estimate"],
+                ci_low=100 * table["ci_low"],
+                ci_high=100 * table["ci_high"],
+            )
+            national = 100 * national
+            label = SHARES[key][3]
+            xlabel = f"% {label}, {LATEST} (partial pooling, {PROB:.0%} intervals)"
         ctx.figure(
             f"caterpillar_{key}",
             plots.national_caterpillar(
-                table.assign(
-                    estimate=100 * table["estimate"],
-                    ci_low=100 * table["ci_low"],
-                    ci_high=100 * table["ci_high"],
-                ),
-                national=100 * extra[f"{key}_national_{LATEST}"][0],
-                xlabel=f"% {label}, {LATEST} (partial pooling, {PROB:.0%} intervals)",
+                shown,
+                national=national,
+                xlabel=xlabel,
                 marked_label=marked_label,
                 extremes=NAMED_EXTREMES,
             ),
         )
-
-    rates = rate_rows(panel)
-    model = rate_model()
-    ctx.progress(f"[{ctx.name}] sampling rate")
-    options = sampling("rate", fast=ctx.fast)
-    fit = model.fit(rates, rng=gen, progress=ctx.bars, check=check, **options)
-    table, extra, row, years = _summarise(
-        ctx,
-        "rate",
-        fit,
-        rates,
-        "lac_total_revised",
-        "population_under_18",
-        "looked after per 10,000 children",
-        lambda eta: 1e4 * np.exp(eta),
-    )
-    positions.append(table)
-    summary.append(row)
-    by_year.extend(years)
-    numbers.update(extra)
-    ctx.figure(
-        "caterpillar_rate",
-        plots.national_caterpillar(
-            table,
-            national=extra[f"rate_national_{LATEST}"][0],
-            xlabel=f"looked after per 10,000 children, {LATEST} ({PROB:.0%} intervals)",
-            marked_label=marked_label,
-            extremes=NAMED_EXTREMES,
-        ),
-    )
     ctx.table("national_positions", pd.concat(positions, ignore_index=True).round(5))
     # the paper's table by measure: each figure in the unit a reader uses
     ctx.table("national_summary", pd.DataFrame(summary).round(4))
@@ -178,6 +161,86 @@ def run(ctx: Context) -> None:
         draws=(common["draws"], "draws per chain (3,000 for far, 1,500 for rate)"),
         chains=(common["chains"], "chains"),
     )
+
+
+# -- the models, fitted once ----------------------------------------------------------------
+def _fit_all(ctx: Context, panel: pd.DataFrame, folder: Path) -> None:
+    """Fit the four models (one generator from the seed, in this order) and write what
+    the analysis reports of each into ``folder``: its tables and the positions of every
+    authority (:func:`lacstats.cache.frame_to_json`), its figures (``fits.json``). Nothing
+    here reads the study."""
+    gen = np.random.default_rng(ctx.seed)
+    check = not ctx.fast
+    kept: dict = {}
+    for key in (*SHARES, "rate"):
+        if key == "rate":
+            rows, model = rate_rows(panel), rate_model()
+            response, trials = "lac_total_revised", "population_under_18"
+            label, transform = "looked after per 10,000 children", _per_10000
+        else:
+            rows, model = share_rows(panel, key), share_model(key)
+            response, trials, _years, label = SHARES[key]
+            transform = special.expit
+        ctx.progress(f"[{ctx.name}] sampling {key}")
+        options = sampling(key, fast=ctx.fast)
+        fit = model.fit(rows, rng=gen, progress=ctx.bars, check=check, **options)
+        tables, positions, extra, row, years = _summarise(
+            key, fit, rows, response, trials, label, transform
+        )
+        for name, frame in {**tables, f"positions_{key}": positions}.items():
+            (folder / f"{name}.json").write_text(cache.frame_to_json(frame), encoding="utf-8")
+        kept[key] = {
+            "passed": bool(fit.diagnostics.passed),
+            "tables": list(tables),
+            "extra": extra,
+            "row": row,
+            "by_year": years,
+        }
+    text = json.dumps(kept, ensure_ascii=False, allow_nan=True, indent=1)
+    (folder / "fits.json").write_text(text + "\n", encoding="utf-8")
+
+
+def _read_fits(folder: Path) -> dict:
+    """What :func:`_fit_all` wrote: each model's diagnostics verdict, tables, positions,
+    figures, summary row and national level by year."""
+    kept = json.loads((folder / "fits.json").read_text(encoding="utf-8"))
+    for key, fit in kept.items():
+
+        def frame(name: str) -> pd.DataFrame:
+            return cache.frame_from_json((folder / f"{name}.json").read_text(encoding="utf-8"))
+
+        fit["tables"] = {name: frame(name) for name in fit["tables"]}
+        fit["positions"] = frame(f"positions_{key}")
+        fit["extra"] = {name: tuple(figure) for name, figure in fit["extra"].items()}
+    return kept
+
+
+def _per_10000(eta):
+    return 1e4 * np.exp(eta)
+
+
+def _mark(ctx: Context, key: str, fit: dict, rows: pd.DataFrame):
+    """A model's tables written, its positions with the study's authorities marked, and
+    the figures that count them."""
+    ctx.diagnostic(key, fit["passed"])
+    for name, frame in fit["tables"].items():
+        ctx.table(name, frame)
+    marks = rows.drop_duplicates("authority").set_index("authority")["south_east"]
+    table = fit["positions"].copy()
+    table.insert(2, "marked", table["authority"].map(marks).astype(bool))
+    se = table[table["marked"]]
+    row = {
+        **fit["row"],
+        "marked": int(table["marked"].sum()),
+        "marked_above": int(se["above_national"].sum()),
+        "marked_below": int(se["below_national"].sum()),
+    }
+    extra = {
+        **fit["extra"],
+        f"{key}_south_east_above": (int(se["above_national"].sum()), "authorities"),
+        f"{key}_south_east_below": (int(se["below_national"].sum()), "authorities"),
+    }
+    return table, extra, row, fit["by_year"]
 
 
 # -- the panel and the published totals ----------------------------------------------------
@@ -380,15 +443,18 @@ def _rate_checks(panel: pd.DataFrame) -> list[dict]:
 
 
 # -- model summaries --------------------------------------------------------------------------
-def _summarise(ctx, key, fit, rows, response, trials, label, transform):
-    """Positions of every authority in the latest year, variance shares, region effects."""
-    ctx.diagnostic(key, fit.diagnostics.passed)
-    ctx.table(f"diagnostics_{key}", fit.diagnostics.to_frame())
-    ctx.table(f"fixed_effects_{key}", fit.fixed_effects(PROB).round(5))
-    ctx.table(f"variance_components_{key}", fit.variance_components(PROB).round(5))
-    ctx.table(f"region_effects_{key}", fit.outer_effects(PROB).round(5))
+def _summarise(key, fit, rows, response, trials, label, transform):
+    """A model's tables, positions of every authority in the latest year (the study's
+    marks are added by :func:`_mark`), figures, summary row (the marked counts left for
+    :func:`_mark`, in their place) and national level by year."""
+    tables = {
+        f"diagnostics_{key}": fit.diagnostics.to_frame(),
+        f"fixed_effects_{key}": fit.fixed_effects(PROB).round(5),
+        f"variance_components_{key}": fit.variance_components(PROB).round(5),
+        f"region_effects_{key}": fit.outer_effects(PROB).round(5),
+    }
     t = LATEST - CENTRE_YEAR
-    areas = rows.drop_duplicates("authority")[["authority", "region", "south_east"]]
+    areas = rows.drop_duplicates("authority")[["authority", "region"]]
     areas = areas.sort_values("authority").reset_index(drop=True)
     new = areas.assign(year_c=t)
     eta = fit.predict(new, kind="linear")
@@ -412,7 +478,7 @@ def _summarise(ctx, key, fit, rows, response, trials, label, transform):
         observed=areas["authority"].map(observed * (1e4 if key == "rate" else 1)),
         above_national=np.quantile(diff, lo, axis=0) > 0,
         below_national=np.quantile(diff, hi, axis=0) < 0,
-    ).rename(columns={"south_east": "marked"})
+    )
     sds = fit.sd_draws()
     var_t = float(np.var(np.sort(rows["year_c"].unique())))  # the panel's years, equally
     components = {
@@ -436,8 +502,7 @@ def _summarise(ctx, key, fit, rows, response, trials, label, transform):
             for name, v in components.items()
         ]
     )
-    ctx.table(f"variance_shares_{key}", shares.round(5))
-    se = table[table["marked"]]
+    tables[f"variance_shares_{key}"] = shares.round(5)
     scale = 100 if key != "rate" else 1
     unit = "percent" if key != "rate" else "per 10,000 children"
     national_value = float(np.mean(transform(eta0)))
@@ -457,9 +522,10 @@ def _summarise(ctx, key, fit, rows, response, trials, label, transform):
         "change_high": float(np.quantile(change, hi)),
         "above": int(table["above_national"].sum()),
         "below": int(table["below_national"].sum()),
-        "marked": int(table["marked"].sum()),
-        "marked_above": int(se["above_national"].sum()),
-        "marked_below": int(se["below_national"].sum()),
+        # the study's marked authorities, counted by _mark
+        "marked": None,
+        "marked_above": None,
+        "marked_below": None,
         "share_region": float(100 * shares.set_index("component").loc["region", "share"]),
         "share_authority": float(100 * shares.set_index("component").loc["authority", "share"]),
         "rows_missing": int(fit.design.n_dropped),
@@ -482,8 +548,6 @@ def _summarise(ctx, key, fit, rows, response, trials, label, transform):
         f"{key}_rows_missing": (int(fit.design.n_dropped), "authority-years suppressed"),
         f"{key}_above": (int(table["above_national"].sum()), "authorities"),
         f"{key}_below": (int(table["below_national"].sum()), "authorities"),
-        f"{key}_south_east_above": (int(se["above_national"].sum()), "authorities"),
-        f"{key}_south_east_below": (int(se["below_national"].sum()), "authorities"),
     }
     for _, row in shares.iterrows():
         extra[f"{key}_share_{row['component']}"] = (round(100 * row["share"], 1), "percent")
@@ -510,7 +574,7 @@ def _summarise(ctx, key, fit, rows, response, trials, label, transform):
                 "authorities": int(known["authority"].nunique()),
             }
         )
-    return table, extra, summary_row, by_year
+    return tables, table, extra, summary_row, by_year
 
 
 # -- sufficiency by region ----------------------------------------------------------------------

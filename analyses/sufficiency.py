@@ -20,6 +20,8 @@ ANALYSIS = Analysis(
     obtained="recomputed_from_public_data",
     paper="required",
     order=7,
+    # public data only: computed once for the study's region and published figures
+    study_reads=("region", "published_figures"),
 )
 OFSTED_YEAR = 2019  # the 2018-19 fostering release
 BANES_YEARS = (2015, 2016, 2017, 2018)

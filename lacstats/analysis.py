@@ -53,6 +53,7 @@ for figures, :meth:`Context.text` for text files and :meth:`Context.findings` fo
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib.util
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -109,6 +110,8 @@ UNCLASSIFIED = "unclassified"
 #: The key of a whole analysis in ``not_run`` and ``left_out``.
 WHOLE = "analysis"
 _NAME = re.compile(r"[a-z][a-z0-9_]*")
+#: The fields of a study, which ``study_reads`` may name beside its methods.
+_FIELDS = frozenset(f.name for f in dataclasses.fields(Study))
 
 
 # ---------------------------------------------------------------------------- requirements
@@ -402,6 +405,12 @@ class Analysis:
     expected_seconds: float = 1.0
     #: run only when named (``--only``)
     on_demand: bool = False
+    #: the attributes of the study it reads (``("region", "published_figures")``), when
+    #: it reads nothing else of the study and neither the case table nor the returns:
+    #: its results are then computed once and kept in the cache (:mod:`lacstats.cache`)
+    #: under the key of its file, the code, the packaged data, the seed, the options and
+    #: these attributes' values; None: it is computed in every run
+    study_reads: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         where = f"analysis {self.name!r}"
@@ -425,6 +434,18 @@ class Analysis:
             )
         object.__setattr__(self, "reads", tuple(self.reads))
         object.__setattr__(self, "requires", tuple(self.requires))
+        if self.study_reads is not None:
+            object.__setattr__(self, "study_reads", tuple(self.study_reads))
+            if self.reads:
+                raise LacstatsError(
+                    f"{where}: declares study_reads (computed once, kept in the cache) but "
+                    f"reads {', '.join(self.reads)}, which differ from one study to another"
+                )
+            unknown = [n for n in self.study_reads if not hasattr(Study, n) and n not in _FIELDS]
+            if unknown:
+                raise LacstatsError(
+                    f"{where}: study_reads names {unknown}, which a study does not have"
+                )
         if self.figures is not None:
             object.__setattr__(self, "figures", tuple(self.figures))
 
@@ -432,6 +453,11 @@ class Analysis:
     def uses_cases(self) -> bool:
         """Whether it reads the run's case table."""
         return CASES in self.reads
+
+    @property
+    def computed_once(self) -> bool:
+        """Whether its results are kept in the cache and reused (``study_reads``)."""
+        return self.study_reads is not None
 
     @property
     def parts(self) -> tuple[str, ...]:
@@ -1005,6 +1031,13 @@ class Context:
     diagnostics: dict[str, bool] = field(default_factory=dict)
     #: parts that did not run, and why (written to numbers.json as ``not_run``)
     skipped: dict[str, str] = field(default_factory=dict)
+    #: where parts computed once are kept (:class:`lacstats.cache.Cache`); None: they are
+    #: computed in this run and kept nowhere (``--no-cache``, or a context made by hand)
+    cache: Any = None
+    #: SHA-256 of the analysis's file, part of the key of what it computes once
+    source: str = ""
+    #: what the cache did for each part computed once: ``{part: {"status", "key"}}``
+    cached: dict[str, dict[str, str]] = field(default_factory=dict)
     _numbers: dict[str, Any] = field(default_factory=dict)
     _findings: list[pd.DataFrame] = field(default_factory=list)
 
@@ -1172,6 +1205,82 @@ class Context:
                 path = self.folder / f"{name}.{ext}"
                 fig.savefig(path, dpi=150, bbox_inches="tight", metadata=_FIGURE_METADATA[ext])
                 self.outputs.append(path.name)
+
+    def computed_once(
+        self,
+        part: str,
+        build: Callable[[Path], None],
+        read: Callable[[Path], Any],
+        **inputs: Any,
+    ) -> Any:
+        """``read(folder)`` of the folder ``build(folder)`` fills: a part of the analysis
+        that depends only on the code, the packaged data, the seed, ``fast`` and
+        ``inputs`` (JSON values), never on the study's data. With a cache, a folder built
+        with the same key before is read instead, and a new one is kept; either way the
+        analysis reads its part from the files, so a reused part gives the same bytes as
+        a computed one. What happened is recorded in the manifest (``computed_once``).
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> from pathlib import Path
+        >>> from lacstats import cache
+        >>> from lacstats.analysis import Context
+        >>> def build(folder):
+        ...     _ = (folder / "answer.txt").write_text("42")
+        >>> def read(folder):
+        ...     return (folder / "answer.txt").read_text()
+        >>> with tempfile.TemporaryDirectory() as scratch:
+        ...     store = cache.Cache(Path(scratch) / "cache")
+        ...     for _ in range(2):
+        ...         ctx = Context(name="demo", folder=Path(scratch), cache=store)
+        ...         print(ctx.computed_once("answer", build, read), ctx.cached["answer"]["status"])
+        ...
+        42 stored
+        42 reused
+        """
+        import tempfile
+
+        from lacstats import cache
+
+        payload = {
+            "analysis": self.name,
+            "part": part,
+            "file": self.source,
+            "seed": self.seed,
+            "fast": self.fast,
+            "inputs": jsonable(inputs),
+            **cache.library(),
+        }
+        key = cache.key(payload)
+        store = self.cache
+        if store is not None:
+            found, problem = store.get("parts", key)
+            if problem:
+                self.progress(
+                    f"[{self.name}] the cache's entry for {part} ({key[:12]}) is ignored: "
+                    f"{problem}; computed again"
+                )
+                store.discard("parts", key)
+            if found is not None:
+                self.progress(f"[{self.name}] {part} reused from the cache ({key[:12]})")
+                self.cached[part] = {"status": "reused", "key": key}
+                return read(found.files)
+        where = None
+        if store is not None:
+            try:  # built beside the entries, so that keeping it is a rename away
+                store.root.mkdir(parents=True, exist_ok=True)
+                where = store.root
+            except OSError:
+                pass  # a cache folder that cannot be written: put() says why
+        with tempfile.TemporaryDirectory(prefix=f".{self.name}.{part}.", dir=where) as scratch:
+            build(Path(scratch))
+            status = "computed (not kept: --no-cache)"
+            if store is not None:
+                stored, why = store.put("parts", key, Path(scratch), payload)
+                status = "stored" if stored else f"computed (not kept: {why})"
+            self.cached[part] = {"status": status, "key": key}
+            return read(Path(scratch))
 
     def findings(self, frame: pd.DataFrame) -> None:
         """Add rows (:func:`lacstats.findings.row`) to ``findings.csv``."""

@@ -188,6 +188,7 @@ def _reproduce(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             study=chosen,
             resume=args.resume,
+            cache=not args.no_cache,
         )
     except AnalysisFailed as failed:
         if len(failed.summary.table):
@@ -854,6 +855,12 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="complete an unfinished run of --out (one that failed or was interrupted): "
         "run only the analyses it lacks, reusing those that finished (kept in OUT.partial)",
+    )
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="compute every analysis, even those computed once and kept in the cache "
+        "(national, sufficiency); the cache is neither read nor written",
     )
     p.set_defaults(func=_reproduce)
 

@@ -33,6 +33,13 @@ A run goes in four steps:
 
 A file may declare ``expected_seconds`` so that the longest start first, and
 ``on_demand=True`` to run only when named.
+
+**Computed once.** An analysis that reads no case data and declares the attributes of the
+study it reads (``study_reads``: the national analysis, sufficiency) is kept in the cache
+(:mod:`lacstats.cache`) under the key of its inputs (:func:`cache_inputs`) when it has
+finished, and copied from there, byte for byte, by any later run or study with the same
+key, before any analysis starts; its manifest says ``"cache": {"status": "reused" |
+"stored", "key": ...}``. ``cache=False`` (``--no-cache``) neither reads nor writes it.
 """
 
 from __future__ import annotations
@@ -53,7 +60,7 @@ from typing import Any
 
 import pandas as pd
 
-from lacstats import cells, interrupts, provenance
+from lacstats import cache, cells, interrupts, provenance
 from lacstats.analysis import (
     RETURNS,
     WHOLE,
@@ -71,7 +78,7 @@ from lacstats.analysis import analyses_folder as _default_folder
 from lacstats.errors import LacstatsError
 from lacstats.evidence import FINDINGS_COLUMNS as _COLUMNS
 from lacstats.outputs import MARKER, atomic_directory, check_output
-from lacstats.results import Result
+from lacstats.results import Result, jsonable
 from lacstats.study import Study
 
 __all__ = [
@@ -80,6 +87,7 @@ __all__ = [
     "Context",
     "RunSummary",
     "analysis_key",
+    "cache_inputs",
     "discover",
     "partial_folder",
     "run_all",
@@ -150,6 +158,8 @@ class RunSummary(Result):
     checked: RequirementsCheck | None = None
     #: analyses reused from an earlier, unfinished run (``resume``)
     resumed: tuple[str, ...] = ()
+    #: analyses computed once and reused from the cache (:mod:`lacstats.cache`)
+    cached: tuple[str, ...] = ()
     #: analyses that failed, with their errors (a run with failures raises
     #: :class:`AnalysisFailed`, which carries this summary)
     failed: dict[str, str] = field(default_factory=dict)
@@ -182,6 +192,8 @@ class RunSummary(Result):
         ]
         if self.resumed:
             lines.append(f"reused from the unfinished run: {', '.join(self.resumed)}")
+        if self.cached:
+            lines.append(f"reused from the cache: {', '.join(self.cached)}")
         return "\n".join(lines)
 
 
@@ -311,12 +323,7 @@ def partial_folder(out: str | os.PathLike[str]) -> Path:
 
 def _code_hash() -> str:
     """SHA-256 over the package's Python sources: results of other code are not reused."""
-    digest = hashlib.sha256()
-    root = Path(__file__).resolve().parent
-    for path in sorted(root.rglob("*.py")):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return cache.source_hash()
 
 
 def _run_inputs(study: Study, seed: int, fast: bool) -> dict[str, Any]:
@@ -361,6 +368,35 @@ def analysis_key(entry: AnalysisFile, common: dict[str, Any], study: Study) -> s
         "reads": reads,
     }
     return hashlib.sha256(dumps(payload).encode()).hexdigest()
+
+
+def _study_value(study: Study, name: str) -> Any:
+    value = getattr(study, name)
+    return jsonable(value() if callable(value) else value)
+
+
+def cache_inputs(entry: AnalysisFile, study: Study, seed: int, fast: bool) -> dict[str, Any]:
+    """What the cache key of an analysis computed once holds (``study_reads``): its file,
+    the package (version, sources, packaged data: :func:`lacstats.cache.library`), the
+    seed, ``fast`` and the values of the study's attributes it reads, nothing else of the
+    study (not its name, nor its case data, which it does not read).
+
+    Examples
+    --------
+    >>> from lacstats import analysis, reproduce, study
+    >>> entry = analysis.catalogue()["national"]
+    >>> inputs = reproduce.cache_inputs(entry, study.south_east(), seed=2019, fast=True)
+    >>> sorted(inputs["study"]), inputs["study"]["region"]
+    (['authorities', 'region', 'title'], 'South East')
+    """
+    return {
+        "analysis": entry.name,
+        "file": provenance.file_hash(entry.path),
+        **cache.library(),
+        "seed": seed,
+        "fast": fast,
+        "study": {name: _study_value(study, name) for name in entry.analysis.study_reads},
+    }
 
 
 def _returns_hash(study: Study) -> str | None:
@@ -489,6 +525,91 @@ def _open_partial(partial: Path) -> None:
         shutil.rmtree(entry, ignore_errors=True)
 
 
+# -------------------------------------------------------------------- computed once
+_ANALYSES = "analyses"  # the cache's kind of whole analyses
+
+
+def _cache_store() -> cache.Cache:
+    return cache.Cache.default()
+
+
+def _reuse(
+    store: cache.Cache,
+    partial: Path,
+    once: dict[str, dict[str, Any]],
+    keys: dict[str, str],
+    results: dict[str, tuple],
+    say: Callable[[str], None],
+) -> tuple[str, ...]:
+    """Copy the analyses of ``once`` whose key is in the cache into ``partial`` (as a
+    finished analysis is kept there), into ``results``; the names reused."""
+    reused = []
+    for name, inputs in once.items():
+        key = cache.key(inputs)
+        t0 = time.perf_counter()
+        found, problem = store.get(_ANALYSES, key)
+        if problem:
+            say(f"[{name}] the cache's entry {key[:12]} is ignored: {problem}; computed again")
+            store.discard(_ANALYSES, key)
+        if found is None:
+            continue
+        work = _work_folder(partial, name)
+        try:
+            manifest = json.loads(found.attachments["manifest.json"])
+            found_rows = _findings_from_json(found.attachments["findings.json"])
+            row = json.loads(found.attachments["row.json"])
+            if work.exists():
+                shutil.rmtree(work)
+            shutil.copytree(found.files, work)
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            say(f"[{name}] the cache's entry {key[:12]} is ignored: {err}; computed again")
+            shutil.rmtree(work, ignore_errors=True)
+            store.discard(_ANALYSES, key)
+            continue
+        # the whole analysis was reused: what the cache did for its parts is history
+        manifest.pop("computed_once", None)
+        manifest["cache"] = {"status": "reused", "key": key}
+        (work / "manifest.json").write_text(dumps(manifest), encoding="utf-8")
+        row["seconds"] = round(time.perf_counter() - t0, 1)
+        result = (manifest, found_rows, row)
+        _keep(partial, name, keys[name], result)
+        results[name] = result
+        reused.append(name)
+        say(f"[{name}] reused from the cache ({key[:12]}): {store.path(_ANALYSES, key)}")
+    return tuple(reused)
+
+
+def _store(
+    store: cache.Cache | None,
+    partial: Path,
+    name: str,
+    inputs: dict[str, Any],
+    result: tuple,
+    say: Callable[[str], None],
+) -> None:
+    """Record in a computed-once analysis's manifest what the cache did with it, and keep
+    a copy of its files in the cache (``store``; None: ``--no-cache``)."""
+    manifest, found, row = result
+    key = cache.key(inputs)
+    work = _work_folder(partial, name)
+    if store is None:
+        manifest["cache"] = {"status": "not read or written (--no-cache)", "key": key}
+    else:
+        manifest["cache"] = {"status": "stored", "key": key}
+        (work / "manifest.json").write_text(dumps(manifest), encoding="utf-8")
+        attached = {
+            "manifest.json": dumps(manifest),
+            "findings.json": _findings_to_json(found),
+            "row.json": dumps(row),
+        }
+        stored, why = store.put(_ANALYSES, key, work, inputs, attached)
+        if not stored:
+            manifest["cache"] = {"status": f"computed (not kept: {why})", "key": key}
+        else:
+            say(f"[{name}] kept in the cache ({key[:12]})")
+    (work / "manifest.json").write_text(dumps(manifest), encoding="utf-8")
+
+
 # ------------------------------------------------------------------------- one analysis
 def _run_one(
     entry: AnalysisFile,
@@ -502,6 +623,7 @@ def _run_one(
     data: CaseData | None,
     checked: RequirementsCheck | None,
     returns: Any = None,
+    store: cache.Cache | None = None,
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
     """Run one analysis into ``folder``: its manifest, its findings and its summary row.
 
@@ -525,6 +647,8 @@ def _run_one(
         ssda903=returns,
         progress=say,
         bars=bars,
+        cache=store,
+        source=provenance.file_hash(entry.path),
     )
     say(f"[{entry.name}] {entry.title}")
     t0 = time.perf_counter()
@@ -566,6 +690,8 @@ def _run_one(
     }
     if left_out:
         manifest["left_out"] = left_out
+    if ctx.cached:  # its parts computed once: reused, stored or computed
+        manifest["computed_once"] = ctx.cached
     (folder / "manifest.json").write_text(dumps(manifest), encoding="utf-8")
     found = pd.concat(ctx._findings) if ctx._findings else pd.DataFrame()
     row = {
@@ -603,6 +729,7 @@ def run_all(
     jobs: int | None = None,
     study: Study | None = None,
     resume: bool = False,
+    cache: bool = True,
 ) -> RunSummary:
     """Run the analyses into ``out`` and write the manifests and findings (see the module
     docstring for the steps).
@@ -616,6 +743,13 @@ def run_all(
     own. ``resume`` completes an unfinished run of ``out`` (:func:`partial_folder`),
     running only the analyses it lacks. A failed analysis raises :class:`AnalysisFailed`
     once the others have finished.
+
+    An analysis that declares ``study_reads`` (it reads public data and those attributes
+    of the study, never the case data) is computed once: its files are kept in the cache
+    (:mod:`lacstats.cache`) under :func:`cache_inputs`' key, and a later run or study with
+    the same key copies them, byte for byte; its manifest says ``"cache": {"status":
+    "reused" | "stored", "key": ...}``. ``cache=False`` (``--no-cache``) computes every
+    analysis and neither reads nor writes the cache.
 
     Examples
     --------
@@ -692,9 +826,31 @@ def run_all(
             + (f" ({', '.join(resumed)})" if resumed else "")
         )
     pending = {n: e for n, e in selected.items() if n not in results}
+    # analyses computed once (study_reads): copied from the cache when their key is there
+    once = {
+        name: cache_inputs(entry, study, seed, fast)
+        for name, entry in pending.items()
+        if entry.analysis.computed_once
+    }
+    store = _cache_store() if cache else None
+    cached = _reuse(store, partial, once, keys, results, say) if store is not None else ()
+    pending = {n: e for n, e in pending.items() if n not in results}
     failures: dict[str, str] = {}
     run = _Run(
-        partial, keys, seed, fast, say, bars, study, data, checked, returns, results, failures
+        partial,
+        keys,
+        seed,
+        fast,
+        say,
+        bars,
+        study,
+        data,
+        checked,
+        returns,
+        results,
+        failures,
+        store,
+        {name: inputs for name, inputs in once.items() if name not in cached},
     )
     try:
         from tqdm import tqdm
@@ -717,7 +873,7 @@ def run_all(
     order = list(found)
     done = [name for name in selected if name in results]
     if failures:
-        summary = _summary(out, results, done, started, checked, resumed, failures)
+        summary = _summary(out, results, done, started, checked, resumed, failures, cached)
         raise AnalysisFailed(failures, partial, summary)
     return _assemble(
         out,
@@ -737,23 +893,44 @@ def run_all(
             "jobs": jobs,
         },
         study,
+        cached,
     )
 
 
-def _summary(out, results, names, started, checked, resumed, failures=None) -> RunSummary:
+#: The columns of a run's summary table, in order.
+_ROW_COLUMNS = (
+    "analysis",
+    "seconds",
+    "findings",
+    "matched",
+    "diagnostics",
+    "diagnostics_passed",
+    "not_run",
+)
+
+
+def _summary(
+    out, results, names, started, checked, resumed, failures=None, cached=()
+) -> RunSummary:
     found = [results[n][1] for n in names]
     all_findings = (
         pd.concat(found, ignore_index=True)
         if any(len(f) for f in found)
         else pd.DataFrame(columns=FINDINGS_COLUMNS)
     )
+    table = pd.DataFrame([results[n][2] for n in names])
+    if len(table):  # a row read back from JSON (resumed, reused) has its keys sorted
+        table = table[
+            [c for c in _ROW_COLUMNS if c in table] + [c for c in table if c not in _ROW_COLUMNS]
+        ]
     return RunSummary(
         out=out,
-        table=pd.DataFrame([results[n][2] for n in names]),
+        table=table,
         findings=all_findings.reindex(columns=FINDINGS_COLUMNS),
         seconds=time.perf_counter() - started,
         checked=checked,
         resumed=resumed,
+        cached=tuple(cached),
         failed=dict(failures or {}),
     )
 
@@ -771,11 +948,12 @@ def _assemble(
     resumed,
     options,
     study,
+    cached=(),
 ) -> RunSummary:
     """Every selected analysis has finished: build the results folder from ``partial``
     and swap it into place, then remove ``partial``."""
     names = list(selected)
-    summary = _summary(out, results, names, started, checked, resumed)
+    summary = _summary(out, results, names, started, checked, resumed, cached=cached)
     with atomic_directory(out, inputs=inputs, merge=previous is not None) as staging:
         for name in names:
             shutil.copytree(partial / name, staging / name, copy_function=_link_or_copy)
@@ -807,6 +985,7 @@ def _assemble(
             "ssda903_returns": returns_record(study),
             "kept_from_previous_run": kept,
             "resumed_from_partial_run": list(resumed),
+            "reused_from_cache": list(cached),
             "fast_note": "MCMC and simulations shortened for a smoke test"
             if options["fast"]
             else None,
@@ -824,6 +1003,7 @@ def _assemble(
         seconds=total,
         checked=checked,
         resumed=resumed,
+        cached=tuple(cached),
     )
 
 
@@ -871,6 +1051,10 @@ class _Run:
     returns: Any
     results: dict[str, tuple]
     failures: dict[str, str]
+    #: the cache (None: --no-cache) and the analyses computed once that run here, with
+    #: the inputs of their keys
+    store: cache.Cache | None = None
+    once: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def here(self, entry: AnalysisFile) -> None:
         """Run ``entry`` in this process; keep it if it finishes, list it if it fails."""
@@ -886,6 +1070,7 @@ class _Run:
                 data=self.data,
                 checked=self.checked,
                 returns=self.returns,
+                store=self.store,
             )
         except Exception as err:  # noqa: BLE001 - listed as the analysis's failure
             interrupts.check()  # an interrupt raised as something else stops the run
@@ -894,6 +1079,8 @@ class _Run:
         self.kept(entry.name, result)
 
     def kept(self, name: str, result: tuple) -> None:
+        if name in self.once:
+            _store(self.store, self.partial, name, self.once[name], result, self.say)
         _keep(self.partial, name, self.keys[name], result)
         self.results[name] = result
 
@@ -948,6 +1135,7 @@ def _run_in_worker(
     data: CaseData | None,
     checked: RequirementsCheck | None,
     returns: Any = None,
+    store: cache.Cache | None = None,
 ):
     """:func:`_run_one` in a worker process, its progress messages relayed to the parent;
     the case table comes from the parent, read once."""
@@ -963,6 +1151,7 @@ def _run_in_worker(
             data=data,
             checked=checked,
             returns=returns,
+            store=store,
         )
     except Exception as err:  # noqa: BLE001 - passed to the parent, which lists it
         # the traceback as text: the parent lists it with the failure
@@ -1044,6 +1233,7 @@ def _run_parallel(run: _Run, pending: dict[str, AnalysisFile], workers: int, bar
                 run.data,
                 run.checked,
                 run.returns,
+                run.store,
             ): e
             for e in rest
         }

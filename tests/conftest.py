@@ -6,6 +6,34 @@ import pytest
 from lacstats import synthetic
 
 
+@pytest.fixture(scope="session", autouse=True)
+def session_cache(tmp_path_factory):
+    """The cache of analyses computed once (lacstats.cache) in a temporary folder, for the
+    session's shared fixtures (``seed_fast_run`` fills it): no test writes to the user's
+    cache folder. Its path."""
+    import os
+
+    from lacstats import cache
+
+    before = os.environ.get(cache.ENV)
+    folder = tmp_path_factory.mktemp("session-cache")
+    os.environ[cache.ENV] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop(cache.ENV, None)
+    else:
+        os.environ[cache.ENV] = before
+
+
+@pytest.fixture(autouse=True)
+def _cache_folder(tmp_path_factory, monkeypatch):
+    """Each test's own empty cache folder (lacstats.cache), so that what one test computes
+    once is not what another test reuses; ``os.environ[LACSTATS_CACHE_DIR]`` names it."""
+    from lacstats import cache
+
+    monkeypatch.setenv(cache.ENV, str(tmp_path_factory.mktemp("cache")))
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(20191024)
