@@ -7,12 +7,16 @@ the theme's assets ship with the theme. The tutorials are executed on every buil
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))
+# the tutorials run `reproduce`, whose analyses cache in the user's cache folder: a docs
+# build keeps its own beside its output, so building leaves nothing outside the checkout
+os.environ.setdefault("LACSTATS_CACHE_DIR", str(HERE / "_build" / "lacstats-cache"))
 
 import api_comments
 

@@ -81,8 +81,8 @@ def folder() -> Path:
 
 
 def source_hash() -> str:
-    """SHA-256 over the package's Python sources (names and contents): results of edited
-    code are never reused, whatever its version says.
+    """SHA-256 over the package's sources, Python and C (names and contents): results of
+    edited code are never reused, whatever its version says.
 
     Examples
     --------
@@ -92,7 +92,8 @@ def source_hash() -> str:
     """
     digest = hashlib.sha256()
     root = Path(__file__).resolve().parent
-    for path in sorted(root.rglob("*.py")):
+    sources = (p for p in root.rglob("*") if p.suffix in (".py", ".c") and p.is_file())
+    for path in sorted(sources):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()

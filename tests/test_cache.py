@@ -444,3 +444,18 @@ def test_what_a_killed_run_left_aside_is_removed_once_stale(tmp_path):
     assert store.put("demo", cache.key({"n": 1}), made, {})[0]
     assert not old.exists()
     assert recent.exists()  # perhaps another run's, still being written
+
+
+def test_the_source_hash_covers_the_c_kernels(tmp_path, monkeypatch):
+    # the hierarchical kernels are C as well as Python: an edit to either is new code
+    package = tmp_path / "lacstats"
+    (package / "hierarchical").mkdir(parents=True)
+    (package / "cache.py").write_text("")
+    (package / "hierarchical" / "_kernels.c").write_text("double f(void) { return 1.0; }\n")
+    monkeypatch.setattr(cache, "__file__", str(package / "cache.py"))
+    before = cache.source_hash()
+    (package / "hierarchical" / "_kernels.c").write_text("double f(void) { return 2.0; }\n")
+    edited = cache.source_hash()
+    assert edited != before
+    (package / "notes.txt").write_text("not a source")  # not code: the same key
+    assert cache.source_hash() == edited
