@@ -328,7 +328,7 @@ def _read_tabular(path: Path) -> list[tuple[str, pd.DataFrame]]:
     # DataErrors naming the file and line; cells come back as written (text from CSV,
     # values from a workbook) and are typed here
     out = []
-    for sheet in read_table(path, all_sheets=True):
+    for sheet in read_table(path, all_sheets=True, strings=True):
         name = path.name if sheet.kind == "csv" else f"{path.name}[{sheet.sheet}]"
         out.append((name, sheet.frame))
     return out
