@@ -151,7 +151,9 @@ class Return(Result):
 
     @property
     def authority_names(self) -> list[str]:
-        return sorted(set(self.header["authority"]) | set(self.episodes["authority"]))
+        return sorted(
+            set(self.header["authority"].unique()) | set(self.episodes["authority"].unique())
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """Rows read and problems found, by authority and year (the other tables' rows
@@ -975,22 +977,23 @@ def _date_year_columns(parts: list[_Part], how: str) -> None:
             offset = pd.Series(int(how == "start"), index=part.tokens.index)
             why = pd.Series(f"YEAR column, year_column='{how}'", index=part.tokens.index)
         else:
-            known = labels.map(offsets)
-            offset = known.fillna(common if common is not None else 0)
-            why = pd.Series(
-                np.where(
-                    known.notna(),
-                    "YEAR column, " + np.where(offset == 1, "start", "end") + " year (its dates)",
-                    "YEAR column, "
-                    + np.where(offset == 1, "start", "end")
-                    + (
-                        " year (as the other authorities' dates)"
-                        if common is not None
-                        else " year (no episodes to tell)"
-                    ),
-                ),
-                index=part.tokens.index,
-            )
+            # each authority label once: its offset and how it was found
+            codes, uniques = pd.factorize(labels.to_numpy(dtype=object))
+            offsets_of, whys = [], []
+            for label in uniques:
+                known = offsets.get(label)
+                value = known if known is not None else (common if common is not None else 0)
+                side = "start" if value == 1 else "end"
+                if known is not None:
+                    how_known = " year (its dates)"
+                elif common is not None:
+                    how_known = " year (as the other authorities' dates)"
+                else:
+                    how_known = " year (no episodes to tell)"
+                offsets_of.append(float(value))
+                whys.append(f"YEAR column, {side}{how_known}")
+            offset = pd.Series(np.array(offsets_of, dtype=float)[codes], index=part.tokens.index)
+            why = pd.Series(np.array(whys, dtype=object)[codes], index=part.tokens.index)
         part.years[rows] = (part.tokens + offset)[rows]
         part.dated_by[rows] = why[rows]
 

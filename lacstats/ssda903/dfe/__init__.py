@@ -223,7 +223,7 @@ def _problems(context: Context, found: list) -> pd.DataFrame:
         if pd.api.types.is_datetime64_any_dtype(values.dtype):
             written = _written(values.iloc[at]).to_numpy(dtype=object)
         else:
-            written = values.to_numpy(dtype=object)[at]
+            written = values.iloc[at].to_numpy(dtype=object)
         parts["value"].append(written)
         parts["rule"].append(np.full(n, code, dtype=object))
         parts["message"].append(np.full(n, message, dtype=object))

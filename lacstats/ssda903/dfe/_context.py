@@ -60,12 +60,36 @@ CODED = {
 def _upper(values: pd.Series) -> pd.Series:
     """Text in upper case as a categorical (each distinct value upper-cased once; equality
     and membership are then comparisons of small integer codes)."""
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
+    codes, uniques = pd.factorize(_factorizable(values), use_na_sentinel=True)
     upper = pd.Index([str(u).upper() for u in uniques], dtype=object)
     merged, categories = pd.factorize(upper)
     mapped = np.append(merged, -1)[codes] if len(uniques) else codes
     categorical = pd.Categorical.from_codes(mapped, categories=pd.Index(categories, dtype=object))
     return pd.Series(categorical, index=values.index)
+
+
+def _factorizable(values: pd.Series) -> Any:
+    """``values`` as :func:`pandas.factorize` takes them, giving the same codes and
+    distinct values as the column's Python objects would: Arrow-backed text as it is
+    (factorized by Arrow, no Python object per row), anything else as objects."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return values
+    return values.to_numpy(dtype=object)
+
+
+def _return_codes(who: pd.Series, year: np.ndarray) -> np.ndarray:
+    """The codes :func:`pandas.factorize` gives each row's ``authority|year`` (a missing
+    authority written as ``""``), found without writing that text for every row: each
+    distinct authority is written once and paired with the year as an integer."""
+    if not len(year):
+        return np.zeros(0, dtype=np.int64)
+    codes, uniques = pd.factorize(_factorizable(who), use_na_sentinel=True)
+    texts, _ = pd.factorize(pd.Index([*(str(u) for u in uniques), ""], dtype=object))
+    written = texts[codes]  # -1 (missing) picks the last: ""
+    low = int(year.min())
+    pairs = written.astype(np.int64) * (int(year.max()) - low + 1) + (year - low)
+    out, _ = pd.factorize(pairs)
+    return out
 
 
 class Context:
@@ -97,11 +121,11 @@ class Context:
             frames[name] = frame.reset_index(drop=True)
         # integer keys shared by every table: the return, and the child within it
         names = list(frames)
-        who = pd.concat([frames[n]["authority"].astype(object) for n in names], ignore_index=True)
+        who = pd.concat([frames[n]["authority"] for n in names], ignore_index=True)
         year = np.concatenate([frames[n]["YEAR"].to_numpy(dtype=np.int64) for n in names])
-        child = pd.concat([frames[n]["CHILD"].astype(object) for n in names], ignore_index=True)
-        ret, _ = pd.factorize(who.fillna("").astype(str) + "|" + year.astype(str))
-        kid, uniques = pd.factorize(child, use_na_sentinel=True)
+        child = pd.concat([frames[n]["CHILD"] for n in names], ignore_index=True)
+        ret = _return_codes(who, year)
+        kid, uniques = pd.factorize(_factorizable(child), use_na_sentinel=True)
         key = ret.astype(np.int64) * (len(uniques) + 1) + kid + 1
         key[kid < 0] = -1
         bounds = np.cumsum([0, *(len(frames[n]) for n in names)])
