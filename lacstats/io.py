@@ -78,7 +78,8 @@ class Sheet:
     """One table read from a file: its cells as written, and where each row came from.
 
     ``frame`` has one column per header cell (object dtype: text from CSV, cell values from
-    Excel, typed values from Parquet); ``rows`` gives the spreadsheet row (CSV line, Excel
+    Excel, typed values from Parquet; pandas' ``str`` dtype for CSV read with
+    ``read_table(..., strings=True)``); ``rows`` gives the spreadsheet row (CSV line, Excel
     row; 1 = the header) of each data row, or is empty for Parquet.
 
     Examples
@@ -391,6 +392,12 @@ def _read_plain_csv(label: str, text: str, strings: bool) -> Sheet | None:
     if len(lengths) and lengths.max() > csv.field_size_limit():
         return None  # the csv module raises on a field this long
     names = [f"c{i}" for i in range(len(header))]
+    # the rows Arrow reads are the lines after the header with something on them
+    lines = np.flatnonzero(lengths[1:] > 0) + 2
+    if not len(lines):  # a header and blank lines
+        empty = pa.array([], type=pa.large_string())
+        table = pa.table([empty] * len(names), names=names)
+        return _plain_sheet(label, header, table, lines, strings)
     try:
         table = pa_csv.read_csv(
             pa.py_buffer(data),
@@ -415,8 +422,6 @@ def _read_plain_csv(label: str, text: str, strings: bool) -> Sheet | None:
         )
     except pa.ArrowException:
         return None  # a ragged row, ...: the csv module's path names it
-    # the rows Arrow read are the lines after the header with something on them
-    lines = np.flatnonzero(lengths[1:] > 0) + 2
     if len(lines) != table.num_rows:  # pragma: no cover - Arrow skips only empty lines
         return None
     if table.num_rows:
@@ -428,13 +433,21 @@ def _read_plain_csv(label: str, text: str, strings: bool) -> Sheet | None:
         filled = pc.match_substring_regex(table.column(0), "[!-~]")
         maybe = np.flatnonzero(~filled.to_numpy(zero_copy_only=False))
         if len(maybe):
-            columns = [table.column(i).take(pa.array(maybe)).to_pylist() for i in range(len(names))]
+            columns = [
+                table.column(i).take(pa.array(maybe)).to_pylist() for i in range(len(names))
+            ]
             blank = [i for j, i in enumerate(maybe) if _blank_row([c[j] for c in columns])]
             if blank:
                 keep = np.ones(table.num_rows, dtype=bool)
                 keep[blank] = False
                 table = table.filter(pa.array(keep))
                 lines = lines[keep]
+    return _plain_sheet(label, header, table, lines, strings)
+
+
+def _plain_sheet(label: str, header: list[str], table, lines: np.ndarray, strings: bool) -> Sheet:
+    """The sheet of the cells Arrow read (strings or Python objects, as
+    :func:`_read_csv_text` gives them)."""
     if strings:
         frame = pd.DataFrame(
             {
