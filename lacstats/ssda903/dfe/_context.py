@@ -57,11 +57,15 @@ CODED = {
 }
 
 
+#: pandas' str dtype (Arrow-backed, NaN for missing), as text read from files is typed.
+TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
 def _upper(values: pd.Series) -> pd.Series:
     """Text in upper case as a categorical (each distinct value upper-cased once; equality
     and membership are then comparisons of small integer codes)."""
     codes, uniques = pd.factorize(_factorizable(values), use_na_sentinel=True)
-    upper = pd.Index([str(u).upper() for u in uniques], dtype=object)
+    upper = pd.Index([str(u).upper() for u in np.asarray(uniques, dtype=object)], dtype=object)
     merged, categories = pd.factorize(upper)
     mapped = np.append(merged, -1)[codes] if len(uniques) else codes
     categorical = pd.Categorical.from_codes(mapped, categories=pd.Index(categories, dtype=object))
@@ -141,8 +145,13 @@ class Context:
             for column in frame.columns:
                 if column in coded:
                     frame[column] = _upper(frame[column])
-                elif pd.api.types.is_string_dtype(frame[column].dtype) and column != "_file":
-                    # plain object arrays: many small operations are faster on them
+                elif (
+                    pd.api.types.is_string_dtype(frame[column].dtype)
+                    and column != "_file"
+                    and frame[column].dtype != TEXT
+                ):
+                    # text as pandas' str dtype (a column of Python strings is stored so
+                    # when set; a str column already is)
                     frame[column] = frame[column].to_numpy(dtype=object)
             frame["_ret"] = ret[bounds[i] : bounds[i + 1]]
             frame["_key"] = key[bounds[i] : bounds[i + 1]]
