@@ -111,8 +111,8 @@ class Context:
     ):
         self.present = set(present if present is not None else tables)
         self.la_codes = dict(la_codes or {})
-        self._key_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._lookup_cache: dict[tuple, np.ndarray] = {}
+        self._key_cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._lookup_cache: dict[tuple, tuple[pd.DataFrame, np.ndarray]] = {}
         self._pick_cache: dict[tuple, pd.Series] = {}
         self._bound_cache: dict[tuple, pd.Series] = {}
         frames = {}
@@ -197,45 +197,53 @@ class Context:
             self._bound_cache[memo] = found
         return found
 
-    def _keys(self, other: str) -> tuple[np.ndarray, np.ndarray]:
-        """The distinct child keys of table ``other`` (sorted) and the position of each
-        key's first row."""
+    def _keys(self, other: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The distinct child keys of table ``other`` (sorted), the position of each
+        key's first row and, for each row, its key's place among the distinct keys."""
         found = self._key_cache.get(other)
         if found is None:
             keys = self.t[other]["_key"].to_numpy()
-            unique, first = np.unique(keys, return_index=True)
-            found = (unique, first)
+            found = np.unique(keys, return_index=True, return_inverse=True)
             self._key_cache[other] = found
         return found
+
+    def _slots(self, frame: pd.DataFrame, other: str) -> np.ndarray:
+        """For each row of ``frame``, its child's place among the distinct keys of
+        ``other`` (-1 when the child has no row there, or no CHILD)."""
+        cache_key = (id(frame), len(frame), other)
+        found = self._lookup_cache.get(cache_key)
+        # the frame is kept with its slots: its id cannot be another frame's meanwhile
+        if found is None or found[0] is not frame:
+            unique = self._keys(other)[0]
+            keys = frame["_key"].to_numpy()
+            if len(unique):
+                at = np.minimum(np.searchsorted(unique, keys), len(unique) - 1)
+                slots = np.where((keys >= 0) & (unique[at] == keys), at, -1)
+            else:
+                slots = np.full(len(keys), -1, dtype=np.int64)
+            found = (frame, slots)
+            self._lookup_cache[cache_key] = found
+        return found[1]
 
     def _lookup(self, frame: pd.DataFrame, other: str) -> np.ndarray:
         """For each row of ``frame``, the position of its child's first row in ``other``
         (-1 when there is none)."""
-        cache_key = (id(frame), len(frame), other)
-        found = self._lookup_cache.get(cache_key)
-        if found is None:
-            unique, first = self._keys(other)
-            keys = frame["_key"].to_numpy()
-            at = np.searchsorted(unique, keys)
-            at = np.minimum(at, max(len(unique) - 1, 0))
-            hit = (len(unique) > 0) & (keys >= 0)
-            hit = hit & (unique[at] == keys) if len(unique) else np.zeros(len(keys), bool)
-            found = np.where(hit, first[at] if len(unique) else -1, -1)
-            self._lookup_cache[cache_key] = found
-        return found
+        slots = self._slots(frame, other)
+        first = self._keys(other)[1]
+        if not len(first):
+            return np.full(len(slots), -1, dtype=np.int64)
+        return np.where(slots >= 0, first[np.maximum(slots, 0)], -1)
 
     def has(self, frame: pd.DataFrame, other: str, where: Any = None) -> np.ndarray:
         """Whether each row's child (in the same return) has a row in table ``other``
         (restricted to the rows ``where``)."""
+        slots = self._slots(frame, other)
         if where is None:
-            return self._lookup(frame, other) >= 0
-        keys = self.t[other]["_key"].to_numpy()[np.asarray(where, dtype=bool)]
-        known = np.unique(keys)
-        mine = frame["_key"].to_numpy()
-        if not len(known):
-            return np.zeros(len(mine), dtype=bool)
-        at = np.minimum(np.searchsorted(known, mine), len(known) - 1)
-        return (known[at] == mine) & (mine >= 0)
+            return slots >= 0
+        unique, _, inverse = self._keys(other)
+        chosen = np.zeros(len(unique) + 1, dtype=bool)  # the last: no such child
+        chosen[inverse[np.asarray(where, dtype=bool)]] = True
+        return chosen[slots] & (frame["_key"].to_numpy() >= 0)
 
     def value(self, frame: pd.DataFrame, other: str, column: str) -> pd.Series:
         """For each row, ``column`` of the child's first row in table ``other`` of the same
