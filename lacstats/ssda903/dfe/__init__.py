@@ -208,12 +208,20 @@ def _problems(context: Context, found: list) -> pd.DataFrame:
     if not found:
         return no_problems()
     parts: dict[str, list[np.ndarray]] = {c: [] for c in PROBLEM_COLUMNS}
+    objects: dict[tuple[str, str], np.ndarray] = {}
+
+    def column_of(table: str, name: str) -> np.ndarray:
+        # each table's authorities and files as objects once, not once per rule
+        if (table, name) not in objects:
+            objects[table, name] = context.t[table][name].to_numpy(dtype=object)
+        return objects[table, name]
+
     for table, column, code, message, at in found:
         frame = context.t[table]
         n = len(at)
-        parts["authority"].append(frame["authority"].to_numpy(dtype=object)[at])
+        parts["authority"].append(column_of(table, "authority")[at])
         parts["table"].append(np.full(n, table, dtype=object))
-        files = frame["_file"].to_numpy(dtype=object)[at] if "_file" in frame else None
+        files = column_of(table, "_file")[at] if "_file" in frame else None
         parts["file"].append(files if files is not None else np.full(n, None, dtype=object))
         parts["year"].append(frame["YEAR"].to_numpy(dtype=np.int64)[at])
         rows = frame["_row"].to_numpy(dtype=np.int64)[at] if "_row" in frame else at + 1

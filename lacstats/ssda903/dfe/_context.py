@@ -250,9 +250,13 @@ class Context:
         return (missing when there is none)."""
         at = self._lookup(frame, other)
         source = self.t[other][column]
-        values = source.to_numpy()
-        if not len(values):
+        if not len(source):
             return pd.Series(np.full(len(frame), None), index=frame.index, dtype=source.dtype)
+        if isinstance(source.dtype, (pd.CategoricalDtype, pd.StringDtype)):
+            # taken as stored (codes, Arrow text): no Python object per row
+            taken = source.array.take(np.maximum(at, 0))
+            return pd.Series(taken, index=frame.index).where(at >= 0)
+        values = source.to_numpy()
         picked = pd.Series(values[np.maximum(at, 0)], index=frame.index, dtype=source.dtype)
         return picked.where(at >= 0)
 
@@ -343,6 +347,8 @@ class Context:
             codes = values.cat.codes.to_numpy()
             picked = np.where(exists, codes[where] if len(codes) else codes, -1)
             out = pd.Series(pd.Categorical.from_codes(picked, dtype=values.dtype), index=e.index)
+        elif isinstance(values.dtype, pd.StringDtype) and len(values):
+            out = pd.Series(values.array.take(where), index=e.index).where(exists)
         else:
             array = values.to_numpy()
             taken = array[where] if len(array) else array
