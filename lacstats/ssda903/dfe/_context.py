@@ -65,11 +65,23 @@ def _upper(values: pd.Series) -> pd.Series:
     """Text in upper case as a categorical (each distinct value upper-cased once; equality
     and membership are then comparisons of small integer codes)."""
     codes, uniques = pd.factorize(_factorizable(values), use_na_sentinel=True)
-    upper = pd.Index([str(u).upper() for u in np.asarray(uniques, dtype=object)], dtype=object)
-    merged, categories = pd.factorize(upper)
+    merged, categories = pd.factorize(_upper_text(uniques))
     mapped = np.append(merged, -1)[codes] if len(uniques) else codes
     categorical = pd.Categorical.from_codes(mapped, categories=pd.Index(categories, dtype=object))
     return pd.Series(categorical, index=values.index)
+
+
+def _upper_text(uniques: Any) -> Any:
+    """Distinct values in upper case, as Python's ``str.upper`` writes them: ASCII text
+    (codes, postcodes) by Arrow, anything else one value at a time."""
+    if isinstance(uniques.dtype, pd.StringDtype) and len(uniques):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        text = pa.array(uniques.array)
+        if pc.all(pc.string_is_ascii(text)).as_py():
+            return pd.Series(pd.array(pc.ascii_upper(text), dtype=str))
+    return pd.Index([str(u).upper() for u in np.asarray(uniques, dtype=object)], dtype=object)
 
 
 def _factorizable(values: pd.Series) -> Any:
