@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from lacstats.ssda903.dfe._context import Context
@@ -342,6 +343,17 @@ def _630(c: Context):
 def partial_date(text: pd.Series) -> pd.Series:
     """A date that may be partly unknown (``ZZ/06/2015``, ``ZZ/ZZ/2015``) as the latest
     day it can be; not a date (``NaT``) otherwise."""
+    # each distinct text once (a column holds few), then back on the rows
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    if not len(uniques):
+        return _partial_dates(text)
+    distinct = _partial_dates(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    return pd.Series(
+        distinct.array.take(codes, allow_fill=True), index=text.index, dtype=distinct.dtype
+    )
+
+
+def _partial_dates(text: pd.Series) -> pd.Series:
     parts = text.astype(object).str.upper().str.split("/", expand=True)
     if parts.shape[1] != 3:
         return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
