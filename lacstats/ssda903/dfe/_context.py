@@ -147,7 +147,7 @@ class Context:
         bounds = np.cumsum([0, *(len(frames[n]) for n in names)])
         self.t: dict[str, pd.DataFrame] = {}
         for i, name in enumerate(names):
-            frame = frames[name].copy()
+            frame = frames[name].copy(deep=False)  # copy-on-write: the caller's is untouched
             for kept in [c for c in frame.columns if c.endswith(UNCHECKED)]:
                 # a date lacstats' own rules left out (after the year): the DfE's see it
                 column = kept[1 : -len(UNCHECKED)]
