@@ -179,6 +179,7 @@ def run(
         {int(y) for frame in context.t.values() for y in frame["YEAR"].dropna().unique()}
     )
     found = []
+    year_of = {name: frame["YEAR"].to_numpy() for name, frame in context.t.items()}
     for code, all_versions in REGISTRY.items():
         if wanted is not None and code not in wanted:
             continue
@@ -193,8 +194,8 @@ def run(
             for table, values in flagged.items():
                 frame = context.t[table]
                 mask = as_mask(values, len(frame))
-                mask &= (frame["YEAR"] >= version.first).to_numpy()
-                mask &= (frame["YEAR"] <= version.last).to_numpy()
+                mask &= year_of[table] >= version.first
+                mask &= year_of[table] <= version.last
                 if not mask.any():
                     continue
                 column = next((f for f in version.fields if f in frame), "CHILD")
