@@ -402,7 +402,7 @@ def _read_plain_csv(label: str, text: str, strings: bool) -> Sheet | None:
         table = pa_csv.read_csv(
             pa.py_buffer(data),
             read_options=pa_csv.ReadOptions(
-                column_names=names, skip_rows=1, block_size=1 << 24, use_threads=True
+                column_names=names, skip_rows=1, block_size=1 << 20, use_threads=True
             ),
             parse_options=pa_csv.ParseOptions(
                 delimiter=",",
