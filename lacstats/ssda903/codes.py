@@ -338,8 +338,13 @@ def year_ends(years: pd.Series) -> pd.Series:
     if (codes < 0).any():
         frame = pd.DataFrame({"year": years, "month": 3, "day": 31})
         return pd.to_datetime(frame, errors="coerce").astype("datetime64[ns]")
-    frame = pd.DataFrame({"year": pd.array(uniques, dtype="Int64"), "month": 3, "day": 31})
-    ends = pd.to_datetime(frame, errors="coerce").astype("datetime64[ns]").to_numpy()
+    distinct = np.asarray(uniques, dtype=np.int64)
+    if len(distinct) and distinct.min() >= 1678 and distinct.max() <= 2262:
+        # within the range of nanosecond datetimes: 31 March written directly
+        ends = np.array([f"{y}-03-31" for y in distinct], dtype="datetime64[ns]")
+    else:
+        frame = pd.DataFrame({"year": pd.array(uniques, dtype="Int64"), "month": 3, "day": 31})
+        ends = pd.to_datetime(frame, errors="coerce").astype("datetime64[ns]").to_numpy()
     spread = np.append(ends, np.datetime64("NaT", "ns"))[codes]
     return pd.Series(spread, index=years.index, dtype="datetime64[ns]")
 
