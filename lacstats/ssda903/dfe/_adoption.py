@@ -115,7 +115,7 @@ def _334(c: Context):
     starts = e["RNE"].eq("S") & e["DECOM"].notna()
     latest = starts & (e["DECOM"] == c.per_child(e, e["DECOM"].where(starts), "max"))
     latest &= ~pd.Series(latest.to_numpy(), index=e.index).groupby(
-        e["_key"].to_numpy()
+        e["_key"].to_numpy(), sort=False
     ).cumsum().gt(1)
     interest = c.value(e, "ad1", "DATE_INT")
     too_early_child = latest & (interest < e["DECOM"])
@@ -146,7 +146,11 @@ def _first_or_last(c: Context, mask: pd.Series, how: str) -> pd.Series:
     e = c["episodes"]
     chosen = mask & e["DECOM"].notna()
     edge = chosen & (e["DECOM"] == c.per_child(e, e["DECOM"].where(chosen), how))
-    repeat = pd.Series(edge.to_numpy(), index=e.index).groupby(e["_key"].to_numpy()).cumsum()
+    repeat = (
+        pd.Series(edge.to_numpy(), index=e.index)
+        .groupby(e["_key"].to_numpy(), sort=False)
+        .cumsum()
+    )
     return edge & ~repeat.gt(1)
 
 

@@ -276,7 +276,7 @@ class Context:
         """``how`` ("any", "all", "sum", "max", "min", "count") of ``values`` over each
         child's rows of ``frame``, back on every row."""
         series = pd.Series(np.asarray(values), index=frame.index)
-        grouped = series.groupby(frame["_key"].to_numpy())
+        grouped = series.groupby(frame["_key"].to_numpy(), sort=False)
         if how == "any":
             return grouped.transform("max").astype(bool)
         if how == "all":
