@@ -369,6 +369,8 @@ def _read_plain_csv(label: str, text: str, strings: bool) -> Sheet | None:
         text = text.replace("\r\n", "\n")
     first = text.find("\n")
     line = text if first < 0 else text[:first]
+    if len(line) > csv.field_size_limit():
+        return None  # the csv module may raise on the header's cells first
     fields = line.split(",")
     if _blank_row(fields):
         return None

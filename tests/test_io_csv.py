@@ -62,6 +62,7 @@ BAD = {
     "quote after a quoted cell": HEADER + '101,"a"b,c\n',
     "only blank lines": "\n\n \n",
     "field over the csv module's limit": HEADER + "101," + "x" * 131_073 + ",b\n",
+    "header cell over the limit, duplicate header": "A,A," + "x" * 131_073 + "\n1,2,3\n",
 }
 
 
