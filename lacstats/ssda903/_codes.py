@@ -23,6 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from lacstats.datasets import data_path
@@ -336,8 +337,21 @@ def year_ends(years: pd.Series) -> pd.Series:
     >>> year_ends(pd.Series([2019, 2025])).tolist()
     [Timestamp('2019-03-31 00:00:00'), Timestamp('2025-03-31 00:00:00')]
     """
-    frame = pd.DataFrame({"year": years.astype("Int64"), "month": 3, "day": 31})
-    return pd.to_datetime(frame, errors="coerce").astype("datetime64[ns]")
+    years = years.astype("Int64")
+    # each distinct year once: a column of a large return holds few
+    codes, uniques = pd.factorize(years, use_na_sentinel=True)
+    if (codes < 0).any():
+        frame = pd.DataFrame({"year": years, "month": 3, "day": 31})
+        return pd.to_datetime(frame, errors="coerce").astype("datetime64[ns]")
+    distinct = np.asarray(uniques, dtype=np.int64)
+    if len(distinct) and distinct.min() >= 1678 and distinct.max() <= 2262:
+        # within the range of nanosecond datetimes: 31 March written directly
+        ends = np.array([f"{y}-03-31" for y in distinct], dtype="datetime64[ns]")
+    else:
+        frame = pd.DataFrame({"year": pd.array(uniques, dtype="Int64"), "month": 3, "day": 31})
+        ends = pd.to_datetime(frame, errors="coerce").astype("datetime64[ns]").to_numpy()
+    spread = np.append(ends, np.datetime64("NaT", "ns"))[codes]
+    return pd.Series(spread, index=years.index, dtype="datetime64[ns]")
 
 
 def year_start(year: int) -> pd.Timestamp:

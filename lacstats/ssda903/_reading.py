@@ -151,7 +151,9 @@ class Return(Result):
 
     @property
     def authority_names(self) -> list[str]:
-        return sorted(set(self.header["authority"]) | set(self.episodes["authority"]))
+        return sorted(
+            set(self.header["authority"].unique()) | set(self.episodes["authority"].unique())
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """Rows read and problems found, by authority and year (the other tables' rows
@@ -328,7 +330,7 @@ def _read_tabular(path: Path) -> list[tuple[str, pd.DataFrame]]:
     # DataErrors naming the file and line; cells come back as written (text from CSV,
     # values from a workbook) and are typed here
     out = []
-    for sheet in read_table(path, all_sheets=True):
+    for sheet in read_table(path, all_sheets=True, strings=True):
         name = path.name if sheet.kind == "csv" else f"{path.name}[{sheet.sheet}]"
         out.append((name, sheet.frame))
     return out
@@ -975,22 +977,23 @@ def _date_year_columns(parts: list[_Part], how: str) -> None:
             offset = pd.Series(int(how == "start"), index=part.tokens.index)
             why = pd.Series(f"YEAR column, year_column='{how}'", index=part.tokens.index)
         else:
-            known = labels.map(offsets)
-            offset = known.fillna(common if common is not None else 0)
-            why = pd.Series(
-                np.where(
-                    known.notna(),
-                    "YEAR column, " + np.where(offset == 1, "start", "end") + " year (its dates)",
-                    "YEAR column, "
-                    + np.where(offset == 1, "start", "end")
-                    + (
-                        " year (as the other authorities' dates)"
-                        if common is not None
-                        else " year (no episodes to tell)"
-                    ),
-                ),
-                index=part.tokens.index,
-            )
+            # each authority label once: its offset and how it was found
+            codes, uniques = pd.factorize(labels.to_numpy(dtype=object))
+            offsets_of, whys = [], []
+            for label in uniques:
+                known = offsets.get(label)
+                value = known if known is not None else (common if common is not None else 0)
+                side = "start" if value == 1 else "end"
+                if known is not None:
+                    how_known = " year (its dates)"
+                elif common is not None:
+                    how_known = " year (as the other authorities' dates)"
+                else:
+                    how_known = " year (no episodes to tell)"
+                offsets_of.append(float(value))
+                whys.append(f"YEAR column, {side}{how_known}")
+            offset = pd.Series(np.array(offsets_of, dtype=float)[codes], index=part.tokens.index)
+            why = pd.Series(np.array(whys, dtype=object)[codes], index=part.tokens.index)
         part.years[rows] = (part.tokens + offset)[rows]
         part.dated_by[rows] = why[rows]
 
@@ -1178,18 +1181,31 @@ def _drop(combined: dict[str, pd.DataFrame], problems: pd.DataFrame):
     located = problems.dropna(subset=["row"])
     header = combined["header"]
     bad_header = located[located["table"] == "header"][["file", "row"]]
-    rows = header.merge(
-        bad_header.rename(columns={"file": "_file", "row": "_row"}).drop_duplicates(),
-        on=["_file", "_row"],
-        how="left",
-        indicator=True,
-    )["_merge"].eq("both")
-    children = header.loc[rows.to_numpy(), ["authority", "CHILD"]].dropna().drop_duplicates()
+    rows = _located(header, bad_header.drop_duplicates())
+    children = header.loc[rows, ["authority", "CHILD"]].dropna().drop_duplicates()
     ledger = []
     out = {}
     for table, frame in combined.items():
         marked = located[located["table"] == table][["file", "row"]].drop_duplicates()
-        hit = (
+        hit = _located(frame, marked)
+        of_child = _of_children(frame, children)
+        drop = hit | of_child
+        left_out = frame.loc[drop]
+        for (who, when), count in left_out.groupby(["authority", "YEAR"]).size().items():
+            ledger.append(
+                (who, int(when), f"{table} rows left out for problems (errors='drop')", int(count))
+            )
+        out[table] = frame.loc[~drop].reset_index(drop=True)
+    return out, _ledger(ledger)
+
+
+def _located(frame: pd.DataFrame, marked: pd.DataFrame) -> np.ndarray:
+    """Whether each row of ``frame`` (its ``_file`` and ``_row``) is one of the rows
+    ``marked`` (``file`` and ``row``, distinct) names."""
+    if not len(frame) or not len(marked):
+        return np.zeros(len(frame), dtype=bool)
+    if frame["_file"].isna().any() or marked["file"].isna().any():
+        return (
             frame.merge(
                 marked.rename(columns={"file": "_file", "row": "_row"}),
                 on=["_file", "_row"],
@@ -1199,20 +1215,29 @@ def _drop(combined: dict[str, pd.DataFrame], problems: pd.DataFrame):
             .eq("both")
             .to_numpy()
         )
-        of_child = (
-            frame[["authority", "CHILD"]]
-            .merge(children, on=["authority", "CHILD"], how="left", indicator=True)["_merge"]
-            .eq("both")
-            .to_numpy()
-        )
-        drop = hit | of_child
-        left_out = frame.loc[drop]
-        for (who, when), count in left_out.groupby(["authority", "YEAR"]).size().items():
-            ledger.append(
-                (who, int(when), f"{table} rows left out for problems (errors='drop')", int(count))
-            )
-        out[table] = frame.loc[~drop].reset_index(drop=True)
-    return out, _ledger(ledger)
+    # each file as an integer, then (file, row) as one integer
+    codes, files = pd.factorize(frame["_file"])
+    number = {name: i for i, name in enumerate(np.asarray(files, dtype=object))}
+    at = np.array([number.get(name, -1) for name in marked["file"]], dtype=np.int64)
+    rows = marked["row"].to_numpy(dtype=np.int64)
+    width = int(max(frame["_row"].max(), rows.max())) + 1
+    known = (at * width + rows)[at >= 0]
+    return np.isin(codes.astype(np.int64) * width + frame["_row"].to_numpy(np.int64), known)
+
+
+def _of_children(frame: pd.DataFrame, children: pd.DataFrame) -> np.ndarray:
+    """Whether each row of ``frame`` is of one of ``children`` (``authority`` and
+    ``CHILD``, distinct and not missing)."""
+    out = np.zeros(len(frame), dtype=bool)
+    if not len(frame) or not len(children):
+        return out
+    # the rows whose CHILD is one of theirs, then the authority too
+    maybe = np.flatnonzero(frame["CHILD"].isin(children["CHILD"]).to_numpy(dtype=bool))
+    pairs = set(zip(children["authority"], children["CHILD"], strict=True))
+    who = frame["authority"].to_numpy(dtype=object)[maybe]
+    child = frame["CHILD"].to_numpy(dtype=object)[maybe]
+    out[maybe] = [pair in pairs for pair in zip(who, child, strict=True)]
+    return out
 
 
 def _empty(table: TableSpec) -> pd.DataFrame:

@@ -416,7 +416,10 @@ def _out_of_range(out: pd.DataFrame, table: TableSpec, meta: pd.DataFrame, fmt) 
         early = np.zeros(len(out), dtype=bool)
         if column == "DOB":
             early = (out[column] < earliest).fillna(False).to_numpy(dtype=bool)
-        written = out[column].dt.strftime("%Y-%m-%d").astype(object)
+        if not (late.any() or early.any()):
+            continue
+        # the dates and messages written for the flagged rows only
+        written = _formatted(out[column], late | early, "%Y-%m-%d")
         if late.any():
             found.append(
                 problems_at(
@@ -425,7 +428,7 @@ def _out_of_range(out: pd.DataFrame, table: TableSpec, meta: pd.DataFrame, fmt) 
                     column,
                     "date_out_of_range",
                     "after the end of the collection year, "
-                    + ends.dt.strftime("%d/%m/%Y").astype(object)
+                    + _formatted(ends, late, "%d/%m/%Y")
                     + "; the return is dated from its other rows",
                     written,
                 )
@@ -438,7 +441,7 @@ def _out_of_range(out: pd.DataFrame, table: TableSpec, meta: pd.DataFrame, fmt) 
                     column,
                     "date_out_of_range",
                     "before "
-                    + earliest.dt.strftime("%d/%m/%Y").astype(object)
+                    + _formatted(earliest, early, "%d/%m/%Y")
                     + f": the child would be over {OLDEST} at the start of the collection year",
                     written,
                 )
@@ -448,6 +451,14 @@ def _out_of_range(out: pd.DataFrame, table: TableSpec, meta: pd.DataFrame, fmt) 
             out[f"_{column}{UNCHECKED}"] = out[column]
             out.loc[late | early, column] = pd.NaT
     return found
+
+
+def _formatted(dates: pd.Series, rows: np.ndarray, fmt: str) -> pd.Series:
+    """``dates`` written with ``fmt`` (as ``Series.dt.strftime``, as objects) at ``rows``;
+    missing elsewhere (the rows a problem is not reported on)."""
+    out = np.full(len(dates), np.nan, dtype=object)
+    out[rows] = dates[rows].dt.strftime(fmt).astype(object).to_numpy()
+    return pd.Series(out, index=dates.index, dtype=object)
 
 
 #: The oldest a child of a return can be at the start of its collection year (a care

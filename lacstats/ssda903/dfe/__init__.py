@@ -185,6 +185,7 @@ def run(
         {int(y) for frame in context.t.values() for y in frame["YEAR"].dropna().unique()}
     )
     found = []
+    year_of = {name: frame["YEAR"].to_numpy() for name, frame in context.t.items()}
     for code, all_versions in REGISTRY.items():
         if wanted is not None and code not in wanted:
             continue
@@ -199,8 +200,8 @@ def run(
             for table, values in flagged.items():
                 frame = context.t[table]
                 mask = as_mask(values, len(frame))
-                mask &= (frame["YEAR"] >= version.first).to_numpy()
-                mask &= (frame["YEAR"] <= version.last).to_numpy()
+                mask &= year_of[table] >= version.first
+                mask &= year_of[table] <= version.last
                 if not mask.any():
                     continue
                 column = next((f for f in version.fields if f in frame), "CHILD")
@@ -214,12 +215,20 @@ def _problems(context: Context, found: list) -> pd.DataFrame:
     if not found:
         return no_problems()
     parts: dict[str, list[np.ndarray]] = {c: [] for c in PROBLEM_COLUMNS}
+    objects: dict[tuple[str, str], np.ndarray] = {}
+
+    def column_of(table: str, name: str) -> np.ndarray:
+        # each table's authorities and files as objects once, not once per rule
+        if (table, name) not in objects:
+            objects[table, name] = context.t[table][name].to_numpy(dtype=object)
+        return objects[table, name]
+
     for table, column, code, message, at in found:
         frame = context.t[table]
         n = len(at)
-        parts["authority"].append(frame["authority"].to_numpy(dtype=object)[at])
+        parts["authority"].append(column_of(table, "authority")[at])
         parts["table"].append(np.full(n, table, dtype=object))
-        files = frame["_file"].to_numpy(dtype=object)[at] if "_file" in frame else None
+        files = column_of(table, "_file")[at] if "_file" in frame else None
         parts["file"].append(files if files is not None else np.full(n, None, dtype=object))
         parts["year"].append(frame["YEAR"].to_numpy(dtype=np.int64)[at])
         rows = frame["_row"].to_numpy(dtype=np.int64)[at] if "_row" in frame else at + 1
@@ -229,7 +238,7 @@ def _problems(context: Context, found: list) -> pd.DataFrame:
         if pd.api.types.is_datetime64_any_dtype(values.dtype):
             written = _written(values.iloc[at]).to_numpy(dtype=object)
         else:
-            written = values.to_numpy(dtype=object)[at]
+            written = values.iloc[at].to_numpy(dtype=object)
         parts["value"].append(written)
         parts["rule"].append(np.full(n, code, dtype=object))
         parts["message"].append(np.full(n, message, dtype=object))

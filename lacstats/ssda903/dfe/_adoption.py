@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from lacstats.ssda903.dfe._context import Context
@@ -114,7 +115,7 @@ def _334(c: Context):
     starts = e["RNE"].eq("S") & e["DECOM"].notna()
     latest = starts & (e["DECOM"] == c.per_child(e, e["DECOM"].where(starts), "max"))
     latest &= ~pd.Series(latest.to_numpy(), index=e.index).groupby(
-        e["_key"].to_numpy()
+        e["_key"].to_numpy(), sort=False
     ).cumsum().gt(1)
     interest = c.value(e, "ad1", "DATE_INT")
     too_early_child = latest & (interest < e["DECOM"])
@@ -145,7 +146,11 @@ def _first_or_last(c: Context, mask: pd.Series, how: str) -> pd.Series:
     e = c["episodes"]
     chosen = mask & e["DECOM"].notna()
     edge = chosen & (e["DECOM"] == c.per_child(e, e["DECOM"].where(chosen), how))
-    repeat = pd.Series(edge.to_numpy(), index=e.index).groupby(e["_key"].to_numpy()).cumsum()
+    repeat = (
+        pd.Series(edge.to_numpy(), index=e.index)
+        .groupby(e["_key"].to_numpy(), sort=False)
+        .cumsum()
+    )
     return edge & ~repeat.gt(1)
 
 
@@ -342,6 +347,17 @@ def _630(c: Context):
 def partial_date(text: pd.Series) -> pd.Series:
     """A date that may be partly unknown (``ZZ/06/2015``, ``ZZ/ZZ/2015``) as the latest
     day it can be; not a date (``NaT``) otherwise."""
+    # each distinct text once (a column holds few), then back on the rows
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    if not len(uniques):
+        return _partial_dates(text)
+    distinct = _partial_dates(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    return pd.Series(
+        distinct.array.take(codes, allow_fill=True), index=text.index, dtype=distinct.dtype
+    )
+
+
+def _partial_dates(text: pd.Series) -> pd.Series:
     parts = text.astype(object).str.upper().str.split("/", expand=True)
     if parts.shape[1] != 3:
         return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")

@@ -229,7 +229,7 @@ for _table, (_absent_code, _dob_code) in LINKS.items():
 def _twice(table: str):
     def check(c: Context):
         frame = c[table]
-        counts = frame.groupby("_key")["_key"].transform("size")
+        counts = frame.groupby("_key", sort=False)["_key"].transform("size")
         return {table: (counts > 1) & frame["CHILD"].notna()}
 
     return check

@@ -57,15 +57,55 @@ CODED = {
 }
 
 
+#: pandas' str dtype (Arrow-backed, NaN for missing), as text read from files is typed.
+TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
 def _upper(values: pd.Series) -> pd.Series:
     """Text in upper case as a categorical (each distinct value upper-cased once; equality
     and membership are then comparisons of small integer codes)."""
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
-    upper = pd.Index([str(u).upper() for u in uniques], dtype=object)
-    merged, categories = pd.factorize(upper)
+    codes, uniques = pd.factorize(_factorizable(values), use_na_sentinel=True)
+    merged, categories = pd.factorize(_upper_text(uniques))
     mapped = np.append(merged, -1)[codes] if len(uniques) else codes
     categorical = pd.Categorical.from_codes(mapped, categories=pd.Index(categories, dtype=object))
     return pd.Series(categorical, index=values.index)
+
+
+def _upper_text(uniques: Any) -> Any:
+    """Distinct values in upper case, as Python's ``str.upper`` writes them: ASCII text
+    (codes, postcodes) by Arrow, anything else one value at a time."""
+    if isinstance(uniques.dtype, pd.StringDtype) and len(uniques):
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        text = pa.array(uniques.array)
+        if pc.all(pc.string_is_ascii(text)).as_py():
+            return pd.Series(pd.array(pc.ascii_upper(text), dtype=str))
+    return pd.Index([str(u).upper() for u in np.asarray(uniques, dtype=object)], dtype=object)
+
+
+def _factorizable(values: pd.Series) -> Any:
+    """``values`` as :func:`pandas.factorize` takes them, giving the same codes and
+    distinct values as the column's Python objects would: Arrow-backed text as it is
+    (factorized by Arrow, no Python object per row), anything else as objects."""
+    if isinstance(values.dtype, pd.StringDtype):
+        return values
+    return values.to_numpy(dtype=object)
+
+
+def _return_codes(who: pd.Series, year: np.ndarray) -> np.ndarray:
+    """The codes :func:`pandas.factorize` gives each row's ``authority|year`` (a missing
+    authority written as ``""``), found without writing that text for every row: each
+    distinct authority is written once and paired with the year as an integer."""
+    if not len(year):
+        return np.zeros(0, dtype=np.int64)
+    codes, uniques = pd.factorize(_factorizable(who), use_na_sentinel=True)
+    texts, _ = pd.factorize(pd.Index([*(str(u) for u in uniques), ""], dtype=object))
+    written = texts[codes]  # -1 (missing) picks the last: ""
+    low = int(year.min())
+    pairs = written.astype(np.int64) * (int(year.max()) - low + 1) + (year - low)
+    out, _ = pd.factorize(pairs)
+    return out
 
 
 class Context:
@@ -83,8 +123,8 @@ class Context:
     ):
         self.present = set(present if present is not None else tables)
         self.la_codes = dict(la_codes or {})
-        self._key_cache: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        self._lookup_cache: dict[tuple, np.ndarray] = {}
+        self._key_cache: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+        self._lookup_cache: dict[tuple, tuple[pd.DataFrame, np.ndarray]] = {}
         self._pick_cache: dict[tuple, pd.Series] = {}
         self._bound_cache: dict[tuple, pd.Series] = {}
         frames = {}
@@ -97,17 +137,17 @@ class Context:
             frames[name] = frame.reset_index(drop=True)
         # integer keys shared by every table: the return, and the child within it
         names = list(frames)
-        who = pd.concat([frames[n]["authority"].astype(object) for n in names], ignore_index=True)
+        who = pd.concat([frames[n]["authority"] for n in names], ignore_index=True)
         year = np.concatenate([frames[n]["YEAR"].to_numpy(dtype=np.int64) for n in names])
-        child = pd.concat([frames[n]["CHILD"].astype(object) for n in names], ignore_index=True)
-        ret, _ = pd.factorize(who.fillna("").astype(str) + "|" + year.astype(str))
-        kid, uniques = pd.factorize(child, use_na_sentinel=True)
+        child = pd.concat([frames[n]["CHILD"] for n in names], ignore_index=True)
+        ret = _return_codes(who, year)
+        kid, uniques = pd.factorize(_factorizable(child), use_na_sentinel=True)
         key = ret.astype(np.int64) * (len(uniques) + 1) + kid + 1
         key[kid < 0] = -1
         bounds = np.cumsum([0, *(len(frames[n]) for n in names)])
         self.t: dict[str, pd.DataFrame] = {}
         for i, name in enumerate(names):
-            frame = frames[name].copy()
+            frame = frames[name].copy(deep=False)  # copy-on-write: the caller's is untouched
             for kept in [c for c in frame.columns if c.endswith(UNCHECKED)]:
                 # a date lacstats' own rules left out (after the year): the DfE's see it
                 column = kept[1 : -len(UNCHECKED)]
@@ -117,8 +157,13 @@ class Context:
             for column in frame.columns:
                 if column in coded:
                     frame[column] = _upper(frame[column])
-                elif pd.api.types.is_string_dtype(frame[column].dtype) and column != "_file":
-                    # plain object arrays: many small operations are faster on them
+                elif (
+                    pd.api.types.is_string_dtype(frame[column].dtype)
+                    and column != "_file"
+                    and frame[column].dtype != TEXT
+                ):
+                    # text as pandas' str dtype (a column of Python strings is stored so
+                    # when set; a str column already is)
                     frame[column] = frame[column].to_numpy(dtype=object)
             frame["_ret"] = ret[bounds[i] : bounds[i + 1]]
             frame["_key"] = key[bounds[i] : bounds[i + 1]]
@@ -164,54 +209,66 @@ class Context:
             self._bound_cache[memo] = found
         return found
 
-    def _keys(self, other: str) -> tuple[np.ndarray, np.ndarray]:
-        """The distinct child keys of table ``other`` (sorted) and the position of each
-        key's first row."""
+    def _keys(self, other: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The distinct child keys of table ``other`` (sorted), the position of each
+        key's first row and, for each row, its key's place among the distinct keys."""
         found = self._key_cache.get(other)
         if found is None:
             keys = self.t[other]["_key"].to_numpy()
-            unique, first = np.unique(keys, return_index=True)
-            found = (unique, first)
+            found = np.unique(keys, return_index=True, return_inverse=True)
             self._key_cache[other] = found
         return found
+
+    def _slots(self, frame: pd.DataFrame, other: str) -> np.ndarray:
+        """For each row of ``frame``, its child's place among the distinct keys of
+        ``other`` (-1 when the child has no row there, or no CHILD)."""
+        cache_key = (id(frame), len(frame), other)
+        found = self._lookup_cache.get(cache_key)
+        # the frame is kept with its slots: its id cannot be another frame's meanwhile
+        if found is None or found[0] is not frame:
+            unique = self._keys(other)[0]
+            keys = frame["_key"].to_numpy()
+            if len(unique):
+                at = np.minimum(np.searchsorted(unique, keys), len(unique) - 1)
+                slots = np.where((keys >= 0) & (unique[at] == keys), at, -1)
+            else:
+                slots = np.full(len(keys), -1, dtype=np.int64)
+            found = (frame, slots)
+            self._lookup_cache[cache_key] = found
+        return found[1]
 
     def _lookup(self, frame: pd.DataFrame, other: str) -> np.ndarray:
         """For each row of ``frame``, the position of its child's first row in ``other``
         (-1 when there is none)."""
-        cache_key = (id(frame), len(frame), other)
-        found = self._lookup_cache.get(cache_key)
-        if found is None:
-            unique, first = self._keys(other)
-            keys = frame["_key"].to_numpy()
-            at = np.searchsorted(unique, keys)
-            at = np.minimum(at, max(len(unique) - 1, 0))
-            hit = (len(unique) > 0) & (keys >= 0)
-            hit = hit & (unique[at] == keys) if len(unique) else np.zeros(len(keys), bool)
-            found = np.where(hit, first[at] if len(unique) else -1, -1)
-            self._lookup_cache[cache_key] = found
-        return found
+        slots = self._slots(frame, other)
+        first = self._keys(other)[1]
+        if not len(first):
+            return np.full(len(slots), -1, dtype=np.int64)
+        return np.where(slots >= 0, first[np.maximum(slots, 0)], -1)
 
     def has(self, frame: pd.DataFrame, other: str, where: Any = None) -> np.ndarray:
         """Whether each row's child (in the same return) has a row in table ``other``
         (restricted to the rows ``where``)."""
+        slots = self._slots(frame, other)
         if where is None:
-            return self._lookup(frame, other) >= 0
-        keys = self.t[other]["_key"].to_numpy()[np.asarray(where, dtype=bool)]
-        known = np.unique(keys)
-        mine = frame["_key"].to_numpy()
-        if not len(known):
-            return np.zeros(len(mine), dtype=bool)
-        at = np.minimum(np.searchsorted(known, mine), len(known) - 1)
-        return (known[at] == mine) & (mine >= 0)
+            return slots >= 0
+        unique, _, inverse = self._keys(other)
+        chosen = np.zeros(len(unique) + 1, dtype=bool)  # the last: no such child
+        chosen[inverse[np.asarray(where, dtype=bool)]] = True
+        return chosen[slots] & (frame["_key"].to_numpy() >= 0)
 
     def value(self, frame: pd.DataFrame, other: str, column: str) -> pd.Series:
         """For each row, ``column`` of the child's first row in table ``other`` of the same
         return (missing when there is none)."""
         at = self._lookup(frame, other)
         source = self.t[other][column]
-        values = source.to_numpy()
-        if not len(values):
+        if not len(source):
             return pd.Series(np.full(len(frame), None), index=frame.index, dtype=source.dtype)
+        if isinstance(source.dtype, (pd.CategoricalDtype, pd.StringDtype)):
+            # taken as stored (codes, Arrow text): no Python object per row
+            taken = source.array.take(np.maximum(at, 0))
+            return pd.Series(taken, index=frame.index).where(at >= 0)
+        values = source.to_numpy()
         picked = pd.Series(values[np.maximum(at, 0)], index=frame.index, dtype=source.dtype)
         return picked.where(at >= 0)
 
@@ -219,7 +276,7 @@ class Context:
         """``how`` ("any", "all", "sum", "max", "min", "count") of ``values`` over each
         child's rows of ``frame``, back on every row."""
         series = pd.Series(np.asarray(values), index=frame.index)
-        grouped = series.groupby(frame["_key"].to_numpy())
+        grouped = series.groupby(frame["_key"].to_numpy(), sort=False)
         if how == "any":
             return grouped.transform("max").astype(bool)
         if how == "all":
@@ -302,6 +359,8 @@ class Context:
             codes = values.cat.codes.to_numpy()
             picked = np.where(exists, codes[where] if len(codes) else codes, -1)
             out = pd.Series(pd.Categorical.from_codes(picked, dtype=values.dtype), index=e.index)
+        elif isinstance(values.dtype, pd.StringDtype) and len(values):
+            out = pd.Series(values.array.take(where), index=e.index).where(exists)
         else:
             array = values.to_numpy()
             taken = array[where] if len(array) else array

@@ -199,7 +199,11 @@ def _spell_days(c: Context, status: str, longest: int, *, total: bool) -> dict:
     run = np.cumsum(new)
     frame = pd.DataFrame({"run": run, "start": start, "end": end})
     if total:
-        days = ((frame["end"] - frame["start"]).dt.days).groupby(frame["run"]).transform("sum")
+        days = (
+            ((frame["end"] - frame["start"]).dt.days)
+            .groupby(frame["run"], sort=False)
+            .transform("sum")
+        )
     else:
         grouped = frame.groupby("run")
         days = (grouped["end"].transform("max") - grouped["start"].transform("min")).dt.days
@@ -444,9 +448,9 @@ def _357(c: Context):
     e = c["episodes"]
     dated = e["DECOM"].notna()
     first = dated & (e["DECOM"] == c.per_child(e, e["DECOM"].where(dated), "min"))
-    first &= ~pd.Series(first.to_numpy(), index=e.index).groupby(e["_key"].to_numpy()).cumsum().gt(
-        1
-    )
+    first &= ~pd.Series(first.to_numpy(), index=e.index).groupby(
+        e["_key"].to_numpy(), sort=False
+    ).cumsum().gt(1)
     return {"episodes": first & (e["DECOM"] >= c.start(e)) & e["RNE"].ne("S")}
 
 
@@ -533,7 +537,7 @@ def _199(c: Context):
     dated = e["DECOM"].notna().to_numpy()[order]
     keys = e["_key"].to_numpy()[order]
     counted = np.where(dated, adopted, 0)
-    so_far = pd.Series(counted).groupby(keys).cumsum().to_numpy()
+    so_far = pd.Series(counted).groupby(keys, sort=False).cumsum().to_numpy()
     flag = dated & (so_far > 0) & ~((so_far == 1) & (adopted == 1))
     out = np.zeros(len(e), dtype=bool)
     out[order] = flag
@@ -758,7 +762,7 @@ def _written_in(c: Context, column: str) -> pd.Series:
     """Whether each episode's return writes ``column`` at all (a field the DfE derives
     from postcodes is absent from an authority's own files)."""
     e = c["episodes"]
-    written = e[column].notna().groupby(e["_ret"].to_numpy()).transform("max")
+    written = e[column].notna().groupby(e["_ret"].to_numpy(), sort=False).transform("max")
     return pd.Series(written.to_numpy(dtype=bool), index=e.index)
 
 

@@ -166,9 +166,9 @@ def _302(c: Context):
     e, h = c["episodes"], c["header"]
     dated = e["DECOM"].notna()
     first = dated & (e["DECOM"] == c.per_child(e, e["DECOM"].where(dated), "min"))
-    first &= ~pd.Series(first.to_numpy(), index=e.index).groupby(e["_key"].to_numpy()).cumsum().gt(
-        1
-    )
+    first &= ~pd.Series(first.to_numpy(), index=e.index).groupby(
+        e["_key"].to_numpy(), sort=False
+    ).cumsum().gt(1)
     early = first & (c.value(e, "header", "DOB") > e["DECOM"])
     return {"episodes": early, "header": c.has(h, "episodes", early)}
 
