@@ -55,8 +55,10 @@ def _pytest(session: nox.Session, *selection: str) -> None:
     if shutil.which("soffice") is None:
         session.log("soffice not found: the LibreOffice test of the workbooks will be skipped")
     # pyproject's testpaths are tests/ and lacstats/ with --doctest-modules: the
-    # docstrings' examples (>>>) run with the tests
-    session.run("pytest", *selection, *session.posargs)
+    # docstrings' examples (>>>) run with the tests; one worker per core (pytest-xdist),
+    # each test file on one worker so that its fixtures are built once (`-- -n 0` runs
+    # them in this process)
+    session.run("pytest", "-n", "auto", "--dist", "loadfile", *selection, *session.posargs)
 
 
 @nox.session(python=PYTHON)
