@@ -35,6 +35,7 @@ import pandas as pd
 from lacstats import schema, ssda903
 from lacstats.errors import DataError
 from lacstats.projection._flows import AGE_BANDS, MAX_AGE
+from lacstats.projection._rates import _forecast_score
 from lacstats.projection._stock_flow import POOLING, REGION, stock_and_flow
 from lacstats.results import Result, jsonable
 
@@ -111,7 +112,7 @@ class Backtest(Result):
         table = self.forecasts
         table = table[(table["authority"] != REGION) & (table["series"] == series)]
         rows = [
-            {"pooling": how, "month": int(month), **_score(group)}
+            {"pooling": how, "month": int(month), **_forecast_score(group)}
             for (how, month), group in table.groupby(["pooling", "month"], sort=False)
         ]
         return pd.DataFrame(rows)
@@ -558,27 +559,15 @@ def _forecast(counts, observed, dates, how, who, series, category) -> pd.DataFra
     )
 
 
-def _score(rows: pd.DataFrame) -> dict[str, float]:
-    y = rows["observed"]
-    positive = y > 0
-    error = (y - rows["median"]).abs()
-    return {
-        "forecasts": len(rows),
-        "coverage_50": float(((rows["q25"] <= y) & (y <= rows["q75"])).mean()),
-        "coverage_90": float(((rows["ci_low"] <= y) & (y <= rows["ci_high"])).mean()),
-        "mae": float(error.mean()),
-        "mape": float((error[positive] / y[positive]).mean()) if positive.any() else np.nan,
-        "mean_pit": float(rows["pit"].mean()),
-    }
-
-
 def _scores(table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (how, series, who), group in table.groupby(["pooling", "series", "authority"], sort=False):
-        rows.append({"pooling": how, "series": series, "authority": who, **_score(group)})
+        rows.append({"pooling": how, "series": series, "authority": who, **_forecast_score(group)})
     authorities = table[table["authority"] != REGION]
     for (how, series), group in authorities.groupby(["pooling", "series"], sort=False):
-        rows.append({"pooling": how, "series": series, "authority": OVERALL, **_score(group)})
+        rows.append(
+            {"pooling": how, "series": series, "authority": OVERALL, **_forecast_score(group)}
+        )
     return pd.DataFrame(rows)
 
 

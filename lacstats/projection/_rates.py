@@ -211,7 +211,13 @@ def _forecast(name, counts, pop, origin, horizons, drift, level, draws, generato
 
 
 def _score(rows: pd.DataFrame) -> dict[str, float]:
-    rows = rows[rows["observed"].notna()]
+    return _forecast_score(rows[rows["observed"].notna()])
+
+
+def _forecast_score(rows: pd.DataFrame) -> dict[str, float]:
+    """Coverage of the 50% and 90% intervals, absolute and relative error of the median and
+    mean PIT of forecast rows (``observed``, ``median``, ``q25``, ``q75``, ``ci_low``,
+    ``ci_high``, ``pit``): one scoring for the rate forecasts and the back-tests."""
     y = rows["observed"].astype(float)
     error = (y - rows["median"]).abs()
     positive = y > 0
