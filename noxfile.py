@@ -104,6 +104,8 @@ def docs(session: nox.Session) -> None:
     # a fresh build each time: stale pages of a renamed file never linger
     shutil.rmtree(out, ignore_errors=True)
     shutil.rmtree("docs/_build/tutorial-work", ignore_errors=True)
+    # the tutorials run side by side (-j auto): each on one BLAS thread, not one per core
+    session.env["OPENBLAS_NUM_THREADS"] = "1"
     session.run(
         "python",
         "-m",

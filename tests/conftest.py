@@ -7,6 +7,18 @@ from lacstats import synthetic
 
 
 @pytest.fixture(scope="session", autouse=True)
+def one_blas_thread():
+    """The linear algebra library on one thread, as ``lacstats reproduce`` runs each
+    analysis: the tests run on one pytest-xdist worker per core, and a BLAS thread per core
+    in each worker would only contend (OpenBLAS's waiting threads spin)."""
+    import scipy.linalg  # noqa: F401 - scipy's own OpenBLAS, limited only once loaded
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def session_cache(tmp_path_factory):
     """The cache of analyses computed once (lacstats.cache) in a temporary folder, for the
     session's shared fixtures (``seed_fast_run`` fills it): no test writes to the user's

@@ -996,3 +996,32 @@ def test_result_tables_are_written_with_safe_cells(tmp_path):
         "Kent,3.0",
         "-0.5,4.0",
     ]
+
+
+_THREADS = """
+from threadpoolctl import threadpool_info
+from lacstats.analysis import Analysis
+ANALYSIS = Analysis(name="threads_{n}", title="reports the linear algebra library's threads")
+def run(ctx):
+    blas = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    ctx.numbers(blas_libraries=(len(blas), "libraries"), blas_threads=(max(blas), "threads"))
+"""
+
+
+def test_analyses_run_their_linear_algebra_on_one_thread(tmp_path):
+    # results must not depend on the machine's number of cores, and analyses side by side
+    # must not each start a BLAS thread per core: in this process and in a worker
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    folder = tmp_path / "analyses"
+    folder.mkdir()
+    for n in (1, 2):
+        (folder / f"threads_{n}.py").write_text(_THREADS.format(n=n))
+    with threadpool_limits(limits=2, user_api="blas"):  # as on a machine of 2 cores or more
+        run_all(tmp_path / "out", folder=folder, seed=1, fast=True, jobs=2)
+        after = {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+    assert after == {2}  # the limit is lifted when the analysis ends
+    for n in (1, 2):
+        numbers = json.loads((tmp_path / "out" / f"threads_{n}" / "numbers.json").read_text())
+        assert numbers["blas_libraries"]["value"] == 2  # numpy's and scipy's OpenBLAS
+        assert numbers["blas_threads"]["value"] == 1
