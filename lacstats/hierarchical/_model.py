@@ -29,6 +29,10 @@ DEFAULT_PRIORS = {
 }
 
 
+#: nutpie's ways of adapting the mass matrix that ``HierarchicalModel(adaptation=)`` offers.
+ADAPTATIONS = ("diag", "low_rank")
+
+
 class HierarchicalModel:
     """A multilevel regression with group-varying intercepts and, for the terms named in
     ``varying``, group-varying slopes, correlated by default (LKJ prior).
@@ -62,6 +66,13 @@ class HierarchicalModel:
         (by the C compiler in about a second the first time, or by numba in several where
         there is none; then read from the cache: ``_compiled.py``); ``"pymc"``: PyMC's own NUTS on the same model written in PyMC
         (``_collapsed.build``, ``_full.build``), on PyTensor's C backend.
+    adaptation : how nutpie adapts its mass matrix during tuning: ``"diag"`` (default), a
+        diagonal matrix, as Stan and PyMC; ``"low_rank"``, nutpie's diagonal plus low-rank
+        correction fitted by minimising a Fisher divergence (Seyboldt, Carlson and Carpenter
+        2026), for posteriors whose
+        parameters are strongly correlated: on the far-from-home model (a rare outcome),
+        three to four times the effective draws of ``"diag"`` for the same number of draws,
+        at about 1.2 times the time per draw. Only for ``sampler="nutpie"``.
     centred_threshold : for the full likelihood, ``"auto"`` centres a group when its own
         data outweigh the prior (``_full.centred_groups``); an integer centres groups with
         at least that many rows.
@@ -107,6 +118,7 @@ class HierarchicalModel:
         exposure: str | None = None,
         priors: dict[str, float] | None = None,
         sampler: str = "nutpie",
+        adaptation: str = "diag",
         centred_threshold: int | str = "auto",
         fast_path: bool | str = "auto",
         target_accept: float = 0.9,
@@ -123,6 +135,7 @@ class HierarchicalModel:
         self.exposure = exposure
         self.priors = priors
         self.sampler = sampler
+        self.adaptation = adaptation
         self.centred_threshold = centred_threshold
         self.fast_path = fast_path
         self.target_accept = target_accept
@@ -141,6 +154,17 @@ class HierarchicalModel:
             raise DataError(
                 f"argument 'sampler' must be pymc or nutpie; got {self.sampler!r}",
                 column="sampler",
+            )
+        if self.adaptation not in ADAPTATIONS:
+            raise DataError(
+                f"argument 'adaptation' must be one of {', '.join(ADAPTATIONS)}; got "
+                f"{self.adaptation!r}",
+                column="adaptation",
+            )
+        if self.sampler == "pymc" and self.adaptation != "diag":
+            raise DataError(
+                f"adaptation={self.adaptation!r} is nutpie's: use sampler='nutpie'",
+                column="adaptation",
             )
         unknown = sorted(set(self.priors or {}) - set(DEFAULT_PRIORS))
         if unknown:
@@ -341,6 +365,7 @@ class HierarchicalModel:
                 "tune": tune,
                 "chains": chains,
                 "sampler": self.sampler,
+                "adaptation": self.adaptation,
                 "target_accept": self.target_accept,
                 "correlated": self.correlated,
                 "fast_path": collapse,
@@ -411,6 +436,7 @@ class HierarchicalModel:
                 cores=cores,
                 seed=seed,
                 target_accept=self.target_accept,
+                adaptation=self.adaptation,
                 progress_bar=progress,
                 save_warmup=False,
             )

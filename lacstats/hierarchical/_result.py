@@ -116,7 +116,7 @@ class Diagnostics(Result):
         --------
         >>> from lacstats.hierarchical import Diagnostics
         >>> print(Diagnostics(rhat_max=1.003, ess_bulk_min=180, ess_tail_min=390, divergences=3, draws=200, chains=2).advice())
-        raise target_accept (e.g. HierarchicalModel(..., target_accept=0.99)); draw more (fit(..., draws=600))
+        raise target_accept (e.g. HierarchicalModel(..., target_accept=0.99)); draw more (fit(..., draws=600)) or, where parameters are correlated, adapt a low-rank mass matrix (HierarchicalModel(..., adaptation='low_rank'))
         """
         tips = []
         if self.divergences:
@@ -125,6 +125,8 @@ class Diagnostics(Result):
             need = ESS_MIN / max(min(self.ess_bulk_min, self.ess_tail_min), 1.0)
             tips.append(
                 f"draw more (fit(..., draws={int(np.ceil(self.draws * need * 1.2 / 100) * 100)}))"
+                " or, where parameters are correlated, adapt a low-rank mass matrix"
+                " (HierarchicalModel(..., adaptation='low_rank'))"
             )
         if not self.rhat_max <= RHAT_MAX:
             tips.append("tune longer (fit(..., tune=2000)) or check the model's identification")
