@@ -44,6 +44,7 @@ key, before any analysis starts; its manifest says ``"cache": {"status": "reused
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
@@ -611,21 +612,33 @@ def _store(
 
 
 # ------------------------------------------------------------------------- one analysis
-def _one_blas_thread():
-    """The linear algebra library (OpenBLAS, MKL) on one thread while an analysis runs.
+def _threads(side_by_side: bool) -> contextlib.ExitStack:
+    """What an analysis may run in parallel inside itself.
 
-    Two reasons. Bytes: a product or a factorisation split over threads may sum in another
-    order, so a result could depend on the machine's number of cores (on this project's
-    2-core machine, the unpooled model's R-hat differed in its 7th digit). And speed: the
-    analyses already run side by side, one per core, and a library that starts a thread
-    per core in each of them (OpenBLAS's threads wait spinning) made a 12 s analysis take
-    55 s beside another.
+    The linear algebra library (OpenBLAS, MKL) runs on one thread, always. Two reasons.
+    Bytes: a product or a factorisation split over threads may sum in another order, so a
+    result could depend on the machine's number of cores (on this project's 2-core
+    machine, the unpooled model's R-hat differed in its 7th digit). And speed: a library
+    that starts a thread per core in each analysis run side by side (OpenBLAS's threads
+    wait spinning) made a 12 s analysis take 55 s beside another.
+
+    When analyses run ``side_by_side`` (``jobs`` > 1), joblib's parallel loops inside one
+    (the latent-class starts, the sensitivity sweeps) run in its process, one after
+    another, instead of starting worker processes of their own on cores the other
+    analyses fill: each such loop draws one random stream per task, so the bytes are the
+    same either way.
     """
     # a library is limited only if it is loaded: scipy's OpenBLAS is not numpy's
     import scipy.linalg  # noqa: F401
     from threadpoolctl import threadpool_limits
 
-    return threadpool_limits(limits=1, user_api="blas")
+    stack = contextlib.ExitStack()
+    stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
+    if side_by_side:
+        from joblib import parallel_config
+
+        stack.enter_context(parallel_config(backend="sequential"))
+    return stack
 
 
 def _run_one(
@@ -641,6 +654,7 @@ def _run_one(
     checked: RequirementsCheck | None,
     returns: Any = None,
     store: cache.Cache | None = None,
+    side_by_side: bool = False,
 ) -> tuple[dict[str, Any], pd.DataFrame, dict[str, Any]]:
     """Run one analysis into ``folder``: its manifest, its findings and its summary row.
 
@@ -675,7 +689,7 @@ def _run_one(
     else:
         module = entry.load()
         try:
-            with _one_blas_thread():
+            with _threads(side_by_side):
                 module.run(ctx)
         except AnalysisSkipped as skipped:
             ctx.not_run(WHOLE, str(skipped))
@@ -882,6 +896,7 @@ def run_all(
                 run.here(entry)
                 bar.update()
         else:
+            run.side_by_side = True
             _run_parallel(run, pending, workers, bar)
         bar.close()
     except BaseException:
@@ -1073,6 +1088,8 @@ class _Run:
     #: the inputs of their keys
     store: cache.Cache | None = None
     once: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: analyses run side by side (jobs > 1): see _threads
+    side_by_side: bool = False
 
     def here(self, entry: AnalysisFile) -> None:
         """Run ``entry`` in this process; keep it if it finishes, list it if it fails."""
@@ -1089,6 +1106,7 @@ class _Run:
                 checked=self.checked,
                 returns=self.returns,
                 store=self.store,
+                side_by_side=self.side_by_side,
             )
         except Exception as err:  # noqa: BLE001 - listed as the analysis's failure
             interrupts.check()  # an interrupt raised as something else stops the run
@@ -1170,6 +1188,7 @@ def _run_in_worker(
             checked=checked,
             returns=returns,
             store=store,
+            side_by_side=True,
         )
     except Exception as err:  # noqa: BLE001 - passed to the parent, which lists it
         # the traceback as text: the parent lists it with the failure
