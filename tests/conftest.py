@@ -1,9 +1,18 @@
 from __future__ import annotations
 
+import os
+import pickle
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from lacstats import synthetic
+
+try:
+    import fcntl
+except ImportError:  # not POSIX: each worker makes its own seed_fast_run
+    fcntl = None
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -23,12 +32,15 @@ def session_cache(tmp_path_factory):
     """The cache of analyses computed once (lacstats.cache) in a temporary folder, for the
     session's shared fixtures (``seed_fast_run`` fills it): no test writes to the user's
     cache folder. Its path."""
-    import os
-
     from lacstats import cache
 
     before = os.environ.get(cache.ENV)
-    folder = tmp_path_factory.mktemp("session-cache")
+    shared = _shared_folder(tmp_path_factory)
+    if shared is None:
+        folder = tmp_path_factory.mktemp("session-cache")
+    else:  # the workers share seed_fast_run, so they share the cache it fills
+        folder = shared / "session-cache"
+        folder.mkdir(exist_ok=True)
     os.environ[cache.ENV] = str(folder)
     yield folder
     if before is None:
@@ -63,15 +75,36 @@ def truth():
     return synthetic.calibrated_sample().truth
 
 
+def _shared_folder(tmp_path_factory) -> Path | None:
+    """The folder every pytest-xdist worker of this run shares (None: one process, or no
+    POSIX file locks to share it with)."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None or fcntl is None:
+        return None
+    return tmp_path_factory.getbasetemp().parent
+
+
 @pytest.fixture(scope="session")
 def seed_fast_run(tmp_path_factory):
     """One ``lacstats reproduce --fast`` of every analysis of the seed study, shared by the
     modules that read a complete results folder (test_reproduce, test_paper_compiled): made
-    once per session. A test that changes anything in it works on a copy."""
+    once per run of the tests, whichever pytest-xdist worker needs it first (the others
+    wait for it and read it; it takes minutes). A test that changes anything in it works
+    on a copy. The folder and the run's summary."""
     from lacstats.reproduce import run_all
 
-    out = tmp_path_factory.mktemp("fast") / "results"
-    return out, run_all(out, seed=2019, fast=True)
+    shared = _shared_folder(tmp_path_factory)
+    if shared is None:
+        out = tmp_path_factory.mktemp("fast") / "results"
+        return out, run_all(out, seed=2019, fast=True)
+    out = shared / "seed-fast-run" / "results"
+    summary = out.parent / "summary.pickle"  # written by this test run, read by it only
+    with open(shared / "seed-fast-run.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if summary.is_file():
+            return out, pickle.loads(summary.read_bytes())
+        made = run_all(out, seed=2019, fast=True)
+        summary.write_bytes(pickle.dumps(made))
+        return out, made
 
 
 @pytest.fixture
