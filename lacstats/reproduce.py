@@ -615,7 +615,8 @@ def _store(
 def _threads(side_by_side: bool) -> contextlib.ExitStack:
     """What an analysis may run in parallel inside itself.
 
-    The linear algebra library (OpenBLAS, MKL) runs on one thread, always. Two reasons.
+    The linear algebra library (OpenBLAS, MKL) and OpenMP (scikit-learn's k-means) run on
+    one thread, always. Two reasons.
     Bytes: a product or a factorisation split over threads may sum in another order, so a
     result could depend on the machine's number of cores (on this project's 2-core
     machine, the unpooled model's R-hat differed in its 7th digit). And speed: a library
@@ -628,12 +629,14 @@ def _threads(side_by_side: bool) -> contextlib.ExitStack:
     analyses fill: each such loop draws one random stream per task, so the bytes are the
     same either way.
     """
-    # a library is limited only if it is loaded: scipy's OpenBLAS is not numpy's
+    # a library is limited only if it is loaded: scipy's OpenBLAS is not numpy's, and
+    # scikit-learn brings its own OpenMP
     import scipy.linalg  # noqa: F401
+    import sklearn.cluster  # noqa: F401
     from threadpoolctl import threadpool_limits
 
     stack = contextlib.ExitStack()
-    stack.enter_context(threadpool_limits(limits=1, user_api="blas"))
+    stack.enter_context(threadpool_limits(limits=1))
     if side_by_side:
         from joblib import parallel_config
 

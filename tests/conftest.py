@@ -17,13 +17,14 @@ except ImportError:  # not POSIX: each worker makes its own seed_fast_run
 
 @pytest.fixture(scope="session", autouse=True)
 def one_blas_thread():
-    """The linear algebra library on one thread, as ``lacstats reproduce`` runs each
-    analysis: the tests run on one pytest-xdist worker per core, and a BLAS thread per core
+    """The linear algebra library and OpenMP on one thread, as ``lacstats reproduce`` runs
+    each analysis: the tests run on one pytest-xdist worker per core, and a thread per core
     in each worker would only contend (OpenBLAS's waiting threads spin)."""
     import scipy.linalg  # noqa: F401 - scipy's own OpenBLAS, limited only once loaded
+    import sklearn.cluster  # noqa: F401 - and scikit-learn's OpenMP
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=1, user_api="blas"):
+    with threadpool_limits(limits=1):
         yield
 
 

@@ -1005,9 +1005,11 @@ from lacstats.analysis import Analysis
 ANALYSIS = Analysis(name="threads_{n}", title="reports the threads it may use")
 def run(ctx):
     blas = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    openmp = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "openmp"]
     ctx.numbers(
         blas_libraries=(len(blas), "libraries"),
         blas_threads=(max(blas), "threads"),
+        openmp_threads=(max(openmp), "threads"),
         joblib_jobs=(joblib.effective_n_jobs(-1), "processes"),
     )
 """
@@ -1016,8 +1018,8 @@ def run(ctx):
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_analyses_run_their_linear_algebra_on_one_thread(tmp_path, jobs):
     # results must not depend on the machine's number of cores, and analyses side by side
-    # must not each start a BLAS thread per core, nor joblib processes of their own: in
-    # this process and in a worker
+    # must not each start a BLAS or OpenMP thread per core, nor joblib processes of their
+    # own: in this process and in a worker
     import joblib
     from threadpoolctl import threadpool_info, threadpool_limits
 
@@ -1025,15 +1027,16 @@ def test_analyses_run_their_linear_algebra_on_one_thread(tmp_path, jobs):
     folder.mkdir()
     for n in (1, 2):
         (folder / f"threads_{n}.py").write_text(_THREADS.format(n=n))
-    with threadpool_limits(limits=2, user_api="blas"):  # as on a machine of 2 cores or more
+    with threadpool_limits(limits=2):  # as on a machine of 2 cores or more
         run_all(tmp_path / "out", folder=folder, seed=1, fast=True, jobs=jobs)
-        after = {i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"}
+        after = {i["num_threads"] for i in threadpool_info()}
     assert after == {2}  # the limits are lifted when the analysis ends
     assert joblib.effective_n_jobs(-1) == joblib.cpu_count()
     for n in (1, 2):
         numbers = json.loads((tmp_path / "out" / f"threads_{n}" / "numbers.json").read_text())
         assert numbers["blas_libraries"]["value"] == 2  # numpy's and scipy's OpenBLAS
         assert numbers["blas_threads"]["value"] == 1
+        assert numbers["openmp_threads"]["value"] == 1
         # alone, an analysis's joblib loops may use every core; side by side, one
         expected = joblib.cpu_count() if jobs == 1 else 1
         assert numbers["joblib_jobs"]["value"] == expected
