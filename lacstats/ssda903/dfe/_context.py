@@ -64,6 +64,21 @@ TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 def _upper(values: pd.Series) -> pd.Series:
     """Text in upper case as a categorical (each distinct value upper-cased once; equality
     and membership are then comparisons of small integer codes)."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        text = pa.array(values.array)
+        if isinstance(text, pa.ChunkedArray):
+            text = text.combine_chunks()
+        if len(text) and pc.all(pc.string_is_ascii(text)).as_py():
+            # ASCII text (codes, postcodes) upper-cased and encoded by Arrow: the same
+            # categories, in order of first appearance, as the distinct values' below
+            encoded = pc.dictionary_encode(pc.ascii_upper(text))
+            codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+            categories = pd.Index(encoded.dictionary.to_pylist(), dtype=object)
+            categorical = pd.Categorical.from_codes(codes, categories=categories)
+            return pd.Series(categorical, index=values.index)
     codes, uniques = pd.factorize(_factorizable(values), use_na_sentinel=True)
     merged, categories = pd.factorize(_upper_text(uniques))
     mapped = np.append(merged, -1)[codes] if len(uniques) else codes
