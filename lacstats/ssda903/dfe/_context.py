@@ -123,6 +123,36 @@ def _return_codes(who: pd.Series, year: np.ndarray) -> np.ndarray:
     return out
 
 
+def _per_key(keys: np.ndarray, values: np.ndarray, how: str) -> np.ndarray | None:
+    """``how`` of ``values`` over the rows of each key, back on every row, as
+    :meth:`pandas.core.groupby.SeriesGroupBy.transform` gives it, by sorting once: for
+    dates (``min``, ``max``: missing skipped, a key with none is missing) and booleans
+    (``any``, ``all``); ``None`` for anything else."""
+    dates = values.dtype == np.dtype("datetime64[ns]") and how in ("min", "max")
+    if not (dates or (values.dtype == bool and how in ("any", "all"))) or not len(keys):
+        return None
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    counts = np.diff(np.r_[starts, len(keys)])
+    if dates:
+        numbers = values.view(np.int64)[order]
+        missing = np.iinfo(np.int64).min  # NaT
+        if how == "min":
+            numbers = np.where(numbers == missing, np.iinfo(np.int64).max, numbers)
+            found = np.minimum.reduceat(numbers, starts)
+            found[found == np.iinfo(np.int64).max] = missing
+        else:
+            found = np.maximum.reduceat(numbers, starts)
+        found = found.view("datetime64[ns]")
+    else:
+        reduce = np.logical_or if how == "any" else np.logical_and
+        found = reduce.reduceat(values[order], starts)
+    out = np.empty_like(found, shape=len(keys))
+    out[order] = np.repeat(found, counts)
+    return out
+
+
 class Context:
     """The tables of one or many returns, typed, with per-row keys and helpers.
 
@@ -290,7 +320,11 @@ class Context:
     def per_child(self, frame: pd.DataFrame, values: Any, how: str) -> pd.Series:
         """``how`` ("any", "all", "sum", "max", "min", "count") of ``values`` over each
         child's rows of ``frame``, back on every row."""
-        series = pd.Series(np.asarray(values), index=frame.index)
+        array = np.asarray(values)
+        fast = _per_key(frame["_key"].to_numpy(), array, how)
+        if fast is not None:
+            return pd.Series(fast, index=frame.index)
+        series = pd.Series(array, index=frame.index)
         grouped = series.groupby(frame["_key"].to_numpy(), sort=False)
         if how == "any":
             return grouped.transform("max").astype(bool)
@@ -413,7 +447,14 @@ class Context:
 
     def continuously(self, frame: pd.DataFrame) -> pd.Series:
         """Whether each row's child was looked after continuously for 12 months."""
-        return self.spread(frame, self.looked_after_continuously, fill=False).astype(bool)
+        per_key = self.looked_after_continuously  # by key, sorted (a groupby's)
+        known = per_key.index.to_numpy()
+        keys = frame["_key"].to_numpy()
+        if not len(known):
+            return pd.Series(np.zeros(len(keys), dtype=bool), index=frame.index)
+        at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+        found = (known[at] == keys) & per_key.to_numpy(dtype=bool)[at]
+        return pd.Series(found, index=frame.index)
 
 
 def add_years(dates: pd.Series, years: int) -> pd.Series:
