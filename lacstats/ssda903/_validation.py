@@ -219,12 +219,49 @@ def parse_dates(values: pd.Series, fmt: str | None) -> pd.Series:
     codes, uniques = _factorized(values)
     ok = uniques.str.fullmatch(_PATTERNS[fmt]).fillna(False).astype(bool)
     text = uniques.where(ok)
+    fast = _calendar_dates(text.to_numpy(dtype=object), fmt)
+    if fast is not None:
+        dates = _spread(codes, fast, np.datetime64("NaT", "ns"))
+        return pd.Series(dates, index=values.index, dtype="datetime64[ns]")
     if fmt == "yyyy-mm-dd":
         parsed = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
     else:
         parsed = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
     dates = _spread(codes, parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
     return pd.Series(dates, index=values.index, dtype="datetime64[ns]")
+
+
+def _calendar_dates(texts: np.ndarray, fmt: str) -> np.ndarray | None:
+    """Dates written in ``fmt`` (each text matching its pattern, or missing) as
+    ``datetime64[ns]``, from their digits: what ``pandas.to_datetime`` with the format
+    gives (an impossible day or month is NaT); ``None`` when a year falls outside
+    1678-2261 or a text is not ASCII, left to ``pandas.to_datetime``."""
+    written = [t for t in texts if isinstance(t, str)]
+    if not all(t.isascii() for t in written):
+        return None  # digits of other scripts: as pandas reads them
+    if fmt == "dd/mm/yyyy":
+        fields = [t.split("/") for t in written]
+        day = np.array([int(f[0]) for f in fields], dtype=np.int64)
+        month = np.array([int(f[1]) for f in fields], dtype=np.int64)
+        year = np.array([int(f[2]) for f in fields], dtype=np.int64)
+    else:
+        year = np.array([int(t[0:4]) for t in written], dtype=np.int64)
+        month = np.array([int(t[5:7]) for t in written], dtype=np.int64)
+        day = np.array([int(t[8:10]) for t in written], dtype=np.int64)
+    if len(year) and (year.min() < 1678 or year.max() > 2261):
+        return None
+    valid = (month >= 1) & (month <= 12) & (day >= 1)
+    months = (year - 1970) * 12 + np.clip(month, 1, 12) - 1
+    first = months.astype("datetime64[M]").astype("datetime64[D]")
+    length = ((months + 1).astype("datetime64[M]").astype("datetime64[D]") - first).astype(
+        np.int64
+    )
+    valid &= day <= length
+    found = (first + np.where(valid, day - 1, 0)).astype("datetime64[ns]")
+    found[~valid] = np.datetime64("NaT", "ns")
+    out = np.full(len(texts), np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
+    out[[isinstance(t, str) for t in texts]] = found
+    return out
 
 
 def _label(file: Any, year: Any) -> str:
