@@ -114,9 +114,7 @@ def _334(c: Context):
     e, a = c["episodes"], c["ad1"]
     starts = e["RNE"].eq("S") & e["DECOM"].notna()
     latest = starts & (e["DECOM"] == c.per_child(e, e["DECOM"].where(starts), "max"))
-    latest &= ~pd.Series(latest.to_numpy(), index=e.index).groupby(
-        e["_key"].to_numpy(), sort=False
-    ).cumsum().gt(1)
+    latest = c.first_of(e, latest)
     interest = c.value(e, "ad1", "DATE_INT")
     too_early_child = latest & (interest < e["DECOM"])
     began = pd.Series(e.loc[latest, "DECOM"].to_numpy(), index=e.loc[latest, "_key"].to_numpy())
@@ -146,12 +144,7 @@ def _first_or_last(c: Context, mask: pd.Series, how: str) -> pd.Series:
     e = c["episodes"]
     chosen = mask & e["DECOM"].notna()
     edge = chosen & (e["DECOM"] == c.per_child(e, e["DECOM"].where(chosen), how))
-    repeat = (
-        pd.Series(edge.to_numpy(), index=e.index)
-        .groupby(e["_key"].to_numpy(), sort=False)
-        .cumsum()
-    )
-    return edge & ~repeat.gt(1)
+    return c.first_of(e, edge)
 
 
 @rule(

@@ -332,6 +332,14 @@ class Context:
             return grouped.transform("min").astype(bool)
         return grouped.transform(how)
 
+    def first_of(self, frame: pd.DataFrame, flags: Any) -> pd.Series:
+        """Of the rows ``flags`` marks, each child's first (in row order)."""
+        marked = np.flatnonzero(np.asarray(flags, dtype=bool))
+        _, first = np.unique(frame["_key"].to_numpy()[marked], return_index=True)
+        out = np.zeros(len(frame), dtype=bool)
+        out[marked[first]] = True
+        return pd.Series(out, index=frame.index)
+
     def spread(self, frame: pd.DataFrame, per_key: pd.Series, fill: Any = np.nan) -> pd.Series:
         """Values indexed by ``_key`` back on the rows of ``frame``."""
         out = per_key.reindex(frame["_key"].to_numpy())

@@ -448,9 +448,7 @@ def _357(c: Context):
     e = c["episodes"]
     dated = e["DECOM"].notna()
     first = dated & (e["DECOM"] == c.per_child(e, e["DECOM"].where(dated), "min"))
-    first &= ~pd.Series(first.to_numpy(), index=e.index).groupby(
-        e["_key"].to_numpy(), sort=False
-    ).cumsum().gt(1)
+    first = c.first_of(e, first)
     return {"episodes": first & (e["DECOM"] >= c.start(e)) & e["RNE"].ne("S")}
 
 

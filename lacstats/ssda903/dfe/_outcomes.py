@@ -332,9 +332,7 @@ def _191(c: Context):
     blank = c.continuously(o) & o[present].isna().any(axis=1)
     dated = e["DECOM"].notna()
     first = dated & (e["DECOM"] == c.per_child(e, e["DECOM"].where(dated), "min"))
-    first &= ~pd.Series(first.to_numpy(), index=e.index).groupby(
-        e["_key"].to_numpy(), sort=False
-    ).cumsum().gt(1)
+    first = c.first_of(e, first)
     without = first & c.continuously(e) & ~c.has(e, "oc2")
     return {"oc2": blank, "episodes": without}
 
