@@ -172,6 +172,8 @@ class Context:
         self._lookup_cache: dict[tuple, tuple[pd.DataFrame, np.ndarray]] = {}
         self._pick_cache: dict[tuple, pd.Series] = {}
         self._bound_cache: dict[tuple, pd.Series] = {}
+        #: what several rules derive alike, derived once (by the rules' own keys)
+        self.memo: dict[Any, Any] = {}
         frames = {}
         for name in TABLES:
             frame = tables.get(name)

@@ -663,6 +663,13 @@ PLACEMENT = ("PLACE", "PL_POST", "URN", "PLACE_PROVIDER")
 
 
 def _same_placement(c: Context, *, blank_equal: bool) -> pd.Series:
+    memo = ("same_placement", blank_equal)
+    if memo not in c.memo:
+        c.memo[memo] = _same_placement_of(c, blank_equal=blank_equal)
+    return c.memo[memo]
+
+
+def _same_placement_of(c: Context, *, blank_equal: bool) -> pd.Series:
     e = c["episodes"]
     same = pd.Series(True, index=e.index)
     for column in PLACEMENT:

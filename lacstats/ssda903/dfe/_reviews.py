@@ -123,13 +123,15 @@ def _periods(c: Context) -> pd.DataFrame:
 def _outside_every_period(c: Context, outside) -> np.ndarray:
     """Missing rows for which ``outside(rows, periods)`` holds for every period of care of
     the child (False for a child with no episodes)."""
-    m = c["missing"].reset_index(drop=True)
-    periods = _periods(c)
-    pairs = (
-        m[["_key", "MIS_START", "MIS_END"]]
-        .assign(at=np.arange(len(m)))
-        .merge(periods, left_on="_key", right_on="key", how="inner")
-    )
+    if "missing_periods" not in c.memo:
+        m = c["missing"].reset_index(drop=True)
+        c.memo["missing_periods"] = (
+            m,
+            m[["_key", "MIS_START", "MIS_END"]]
+            .assign(at=np.arange(len(m)))
+            .merge(_periods(c), left_on="_key", right_on="key", how="inner"),
+        )
+    m, pairs = c.memo["missing_periods"]
     if pairs.empty:
         return np.zeros(len(m), dtype=bool)
     every = outside(pairs).groupby(pairs["at"].to_numpy()).min()
