@@ -153,6 +153,19 @@ def _per_key(keys: np.ndarray, values: np.ndarray, how: str) -> np.ndarray | Non
     return out
 
 
+def same_key_pairs(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of a row of ``left`` and a row of ``right`` with the same key (the rows
+    of an inner merge on the key), as positions: (left rows, right rows)."""
+    order = np.argsort(right, kind="stable")
+    ordered = right[order]
+    low = np.searchsorted(ordered, left, side="left")
+    counts = np.searchsorted(ordered, left, side="right") - low
+    at = np.repeat(np.arange(len(left)), counts)
+    # the positions low .. low + count - 1 of each left row, one after another
+    steps = np.arange(len(at)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return at, order[np.repeat(low, counts) + steps]
+
+
 class Context:
     """The tables of one or many returns, typed, with per-row keys and helpers.
 
