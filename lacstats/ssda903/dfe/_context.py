@@ -123,18 +123,26 @@ def _return_codes(who: pd.Series, year: np.ndarray) -> np.ndarray:
     return out
 
 
-def _per_key(keys: np.ndarray, values: np.ndarray, how: str) -> np.ndarray | None:
-    """``how`` of ``values`` over the rows of each key, back on every row, as
-    :meth:`pandas.core.groupby.SeriesGroupBy.transform` gives it, by sorting once: for
-    dates (``min``, ``max``: missing skipped, a key with none is missing) and booleans
-    (``any``, ``all``); ``None`` for anything else."""
-    dates = values.dtype == np.dtype("datetime64[ns]") and how in ("min", "max")
-    if not (dates or (values.dtype == bool and how in ("any", "all"))) or not len(keys):
-        return None
+def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows sorted by key, where each key's run starts, and its length."""
     order = np.argsort(keys, kind="stable")
     ordered = keys[order]
     starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-    counts = np.diff(np.r_[starts, len(keys)])
+    return order, starts, np.diff(np.r_[starts, len(keys)])
+
+
+def _per_key(
+    keys: np.ndarray, values: np.ndarray, how: str, groups: tuple | None = None
+) -> np.ndarray | None:
+    """``how`` of ``values`` over the rows of each key, back on every row, as
+    :meth:`pandas.core.groupby.SeriesGroupBy.transform` gives it, by sorting once
+    (``groups``: :func:`_groups` of ``keys``, when known): for dates (``min``, ``max``:
+    missing skipped, a key with none is missing) and booleans (``any``, ``all``);
+    ``None`` for anything else."""
+    dates = values.dtype == np.dtype("datetime64[ns]") and how in ("min", "max")
+    if not (dates or (values.dtype == bool and how in ("any", "all"))) or not len(keys):
+        return None
+    order, starts, counts = groups if groups is not None else _groups(keys)
     if dates:
         numbers = values.view(np.int64)[order]
         missing = np.iinfo(np.int64).min  # NaT
@@ -336,7 +344,11 @@ class Context:
         """``how`` ("any", "all", "sum", "max", "min", "count") of ``values`` over each
         child's rows of ``frame``, back on every row."""
         array = np.asarray(values)
-        fast = _per_key(frame["_key"].to_numpy(), array, how)
+        memo = ("groups", id(frame), len(frame))
+        if memo not in self.memo or self.memo[memo][0] is not frame:
+            # the frame is kept with its groups: its id cannot be another frame's meanwhile
+            self.memo[memo] = (frame, _groups(frame["_key"].to_numpy()))
+        fast = _per_key(frame["_key"].to_numpy(), array, how, self.memo[memo][1])
         if fast is not None:
             return pd.Series(fast, index=frame.index)
         series = pd.Series(array, index=frame.index)
