@@ -197,16 +197,11 @@ def _other_dob(table: str):
         ):
             return {table: _other_dob_paired(frame, h)}
         # a row is flagged when its date differs from that of any header row of the same
-        # key (both given): from the earliest or the latest of them
-        known = theirs.notna().to_numpy()
-        keys = h["_key"].to_numpy()[known]
-        dates = theirs.to_numpy()[known]
-        order = np.lexsort((dates, keys))
-        keys, dates = keys[order], dates[order]
-        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
-        unique = keys[starts]
-        low = dates[starts]
-        high = dates[np.r_[starts[1:] - 1, len(keys) - 1]] if len(keys) else dates
+        # key (both given): from the earliest or the latest of them (found once for the
+        # rules of every table)
+        if "header_dob" not in c.memo:
+            c.memo["header_dob"] = _dob_range(h["_key"].to_numpy(), theirs)
+        unique, low, high = c.memo["header_dob"]
         own = frame["_key"].to_numpy()
         at = np.minimum(np.searchsorted(unique, own), max(len(unique) - 1, 0))
         paired = (unique[at] == own) if len(unique) else np.zeros(len(own), dtype=bool)
@@ -215,6 +210,18 @@ def _other_dob(table: str):
         return {table: paired & mine.notna().to_numpy() & differs}
 
     return check
+
+
+def _dob_range(keys: np.ndarray, dob: pd.Series) -> tuple[np.ndarray, ...]:
+    """The distinct keys with a DOB (sorted), and each one's earliest and latest DOB."""
+    known = dob.notna().to_numpy()
+    keys = keys[known]
+    dates = dob.to_numpy()[known]
+    order = np.lexsort((dates, keys))
+    keys, dates = keys[order], dates[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
+    high = dates[np.r_[starts[1:] - 1, len(keys) - 1]] if len(keys) else dates
+    return keys[starts], dates[starts], high
 
 
 def _other_dob_paired(frame: pd.DataFrame, h: pd.DataFrame) -> np.ndarray:
