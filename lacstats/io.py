@@ -404,7 +404,12 @@ def _read_plain_csv(label: str, text: str, strings: bool) -> Sheet | None:
         table = pa_csv.read_csv(
             pa.py_buffer(data),
             read_options=pa_csv.ReadOptions(
-                column_names=names, skip_rows=1, block_size=1 << 20, use_threads=True
+                column_names=names,
+                skip_rows=1,
+                block_size=1 << 20,
+                # threads for a file of several blocks; a small file is read at once
+                # (starting Arrow's threads costs more than it saves there)
+                use_threads=len(data) > 4 << 20,
             ),
             parse_options=pa_csv.ParseOptions(
                 delimiter=",",

@@ -35,21 +35,11 @@ A collection year runs from 1 April to 31 March and is named by its end year; ho
 file was dated is in ``Return.files`` (see :class:`Return`).
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
 from lacstats.ssda903 import dfe
 from lacstats.ssda903._authorities import resolve
-from lacstats.ssda903._cases import (
-    DEFAULT_AUTHORITY,
-    DISTANCE_UNKNOWN,
-    CaseTable,
-    age_in_years,
-    case_table,
-    child_values,
-    episode_attributes,
-    episode_table,
-    need_group,
-    to_cases,
-)
-from lacstats.ssda903._cleaning import CONTINUES_PLACEMENT, LEAVING_AGE, Cleaned, clean, same_as
 from lacstats.ssda903._codes import (
     CORE_TABLES,
     NO_PROVIDER,
@@ -68,13 +58,6 @@ from lacstats.ssda903._codes import (
 )
 from lacstats.ssda903._reading import ERRORS, RULE_SETS, Return, from_frames, read
 from lacstats.ssda903._report import ValidationReport, validate
-from lacstats.ssda903._simulation import (
-    EPISODE_COLUMNS,
-    RETURN_COLUMNS,
-    simulate,
-    simulate_region,
-    write,
-)
 from lacstats.ssda903._validation import (
     DATE_FORMATS,
     PROBLEM_COLUMNS,
@@ -87,6 +70,71 @@ from lacstats.ssda903._validation import (
 )
 
 rule_table = dfe.rule_table
+
+#: The names of the modules that reading and validating do not need (cleaning, the case
+#: table, simulation), by module: imported when first used, so that reading and
+#: validating a return (``lacstats ssda903 validate``) starts without them.
+_LAZY = {
+    "_cases": (
+        "DEFAULT_AUTHORITY",
+        "DISTANCE_UNKNOWN",
+        "CaseTable",
+        "age_in_years",
+        "case_table",
+        "child_values",
+        "episode_attributes",
+        "episode_table",
+        "need_group",
+        "to_cases",
+    ),
+    "_cleaning": ("CONTINUES_PLACEMENT", "LEAVING_AGE", "Cleaned", "clean", "same_as"),
+    "_simulation": ("EPISODE_COLUMNS", "RETURN_COLUMNS", "simulate", "simulate_region", "write"),
+}
+_LAZY_NAMES = {name: module for module, names in _LAZY.items() for name in names}
+
+if TYPE_CHECKING:  # the names as type checkers and readers see them
+    from lacstats.ssda903._cases import (
+        DEFAULT_AUTHORITY,
+        DISTANCE_UNKNOWN,
+        CaseTable,
+        age_in_years,
+        case_table,
+        child_values,
+        episode_attributes,
+        episode_table,
+        need_group,
+        to_cases,
+    )
+    from lacstats.ssda903._cleaning import (
+        CONTINUES_PLACEMENT,
+        LEAVING_AGE,
+        Cleaned,
+        clean,
+        same_as,
+    )
+    from lacstats.ssda903._simulation import (
+        EPISODE_COLUMNS,
+        RETURN_COLUMNS,
+        simulate,
+        simulate_region,
+        write,
+    )
+
+
+def __getattr__(name: str):
+    if name in _LAZY:  # the module itself (``ssda903._cleaning.STEPS``)
+        return importlib.import_module(f"{__name__}.{name}")
+    module = _LAZY_NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY_NAMES})
+
 
 __all__ = [
     "CONTINUES_PLACEMENT",

@@ -438,10 +438,22 @@ def _cells(frame: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, pd.Series]]:
             text[column] = _numbers_as_text(values)
             continue
         text[column] = values.astype(str)
-    out = pd.DataFrame(text, index=frame.index)
-    for column in out.columns:
-        out[column] = out[column].str.strip().replace("", np.nan)
+    out = pd.DataFrame({c: _stripped(v) for c, v in text.items()}, index=frame.index)
     return out, stamps
+
+
+def _stripped(values: pd.Series) -> pd.Series:
+    """Text without surrounding white space, blank as missing (``.str.strip()`` then
+    ``.replace("", nan)``, in one pass of Arrow's for Arrow-backed text)."""
+    if not (isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow"):
+        return values.str.strip().replace("", np.nan)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    trimmed = pc.utf8_trim_whitespace(pa.array(values.array))
+    blank = pc.fill_null(pc.equal(trimmed, ""), False)
+    cleaned = pc.if_else(blank, pa.scalar(None, type=trimmed.type), trimmed)
+    return pd.Series(pd.array(cleaned, dtype=values.dtype), index=values.index)
 
 
 def _numbers_as_text(values: pd.Series) -> pd.Series:
@@ -787,10 +799,7 @@ def _assemble(
         checked["_file"] = part.source.label
         checked["_row"] = meta["_row"]
         typed[part.source.table].append(checked)
-        summary = meta.assign(dated_by=part.dated_by[ok]).groupby(
-            ["authority", "YEAR", "dated_by"], sort=True
-        )
-        for (who, when, how), rows in summary.size().items():
+        for (who, when, how), rows in _file_groups(meta, part.dated_by[ok]):
             files.append(
                 {
                     "file": part.source.label,
@@ -868,6 +877,21 @@ def _assemble(
         mode=errors,
         written=written,
     )
+
+
+def _file_groups(meta: pd.DataFrame, dated_by: pd.Series) -> list[tuple[tuple, int]]:
+    """The rows of a file by authority, year and how it was dated, sorted (the groups of
+    ``groupby([...]).size()``; a file of one return is one group, found without
+    grouping)."""
+    columns = [meta["authority"], meta["YEAR"], dated_by]
+    firsts = [c.iloc[0] for c in columns] if len(meta) else []
+    if firsts and all(
+        not pd.isna(first) and bool((c.to_numpy() == first).all())
+        for c, first in zip(columns, firsts, strict=True)
+    ):
+        return [(tuple(firsts), len(meta))]
+    summary = meta.assign(dated_by=dated_by).groupby(["authority", "YEAR", "dated_by"], sort=True)
+    return list(summary.size().items())
 
 
 def _written_columns(parts: list[_Part]) -> dict[str, tuple[str, ...]]:

@@ -14,6 +14,7 @@ value as written, rule and a message.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -81,6 +82,7 @@ _PATTERNS = {
     "dd/mm/yyyy": r"\d{1,2}/\d{1,2}/\d{4}",
     "yyyy-mm-dd": r"\d{4}-\d{2}-\d{2}(?:[ T]00:00(?::00(?:\.0+)?)?)?",
 }
+_COMPILED = {name: re.compile(pattern) for name, pattern in _PATTERNS.items()}
 #: The longest distance PL_DISTANCE may hold: 999.9 means the postcode is unknown or
 #: outside England.
 MAX_DISTANCE = 999.9
@@ -201,6 +203,16 @@ def detect_date_format(texts: Sequence[pd.Series]) -> str | None:
     """
     counts = dict.fromkeys(DATE_FORMATS, 0)
     for values in texts:
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        written = _ascii_texts(uniques)
+        if written is not None:
+            # ASCII text: each distinct text matched once, by Python's re (the same
+            # matches as pandas' for these patterns)
+            tally = np.bincount(codes[codes >= 0], minlength=len(written))
+            for name in DATE_FORMATS:
+                match = _COMPILED[name].fullmatch
+                counts[name] += int(tally[[match(t) is not None for t in written]].sum())
+            continue
         tally = values.value_counts()
         if tally.empty:
             continue
@@ -216,15 +228,69 @@ def parse_dates(values: pd.Series, fmt: str | None) -> pd.Series:
     """Text dates in format ``fmt`` as datetimes; anything else is NaT."""
     if fmt is None:
         return pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    written = _ascii_texts(distinct)
+    if written is not None:
+        match = _COMPILED[fmt].fullmatch
+        texts = np.array([t if match(t) is not None else None for t in written], dtype=object)
+        fast = _calendar_dates(texts, fmt)
+        if fast is not None:
+            dates = _spread(codes, fast, np.datetime64("NaT", "ns"))
+            return pd.Series(dates, index=values.index, dtype="datetime64[ns]")
     codes, uniques = _factorized(values)
     ok = uniques.str.fullmatch(_PATTERNS[fmt]).fillna(False).astype(bool)
     text = uniques.where(ok)
+    fast = _calendar_dates(text.to_numpy(dtype=object), fmt)
+    if fast is not None:
+        dates = _spread(codes, fast, np.datetime64("NaT", "ns"))
+        return pd.Series(dates, index=values.index, dtype="datetime64[ns]")
     if fmt == "yyyy-mm-dd":
         parsed = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
     else:
         parsed = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
     dates = _spread(codes, parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
     return pd.Series(dates, index=values.index, dtype="datetime64[ns]")
+
+
+def _ascii_texts(uniques: Any) -> list[str] | None:
+    """Distinct values as a list of ASCII texts; ``None`` when one is not."""
+    written = np.asarray(uniques, dtype=object).tolist()
+    if all(isinstance(t, str) and t.isascii() for t in written):
+        return written
+    return None
+
+
+def _calendar_dates(texts: np.ndarray, fmt: str) -> np.ndarray | None:
+    """Dates written in ``fmt`` (each text matching its pattern, or missing) as
+    ``datetime64[ns]``, from their digits: what ``pandas.to_datetime`` with the format
+    gives (an impossible day or month is NaT); ``None`` when a year falls outside
+    1678-2261 or a text is not ASCII, left to ``pandas.to_datetime``."""
+    written = [t for t in texts if isinstance(t, str)]
+    if not all(t.isascii() for t in written):
+        return None  # digits of other scripts: as pandas reads them
+    if fmt == "dd/mm/yyyy":
+        fields = [t.split("/") for t in written]
+        day = np.array([int(f[0]) for f in fields], dtype=np.int64)
+        month = np.array([int(f[1]) for f in fields], dtype=np.int64)
+        year = np.array([int(f[2]) for f in fields], dtype=np.int64)
+    else:
+        year = np.array([int(t[0:4]) for t in written], dtype=np.int64)
+        month = np.array([int(t[5:7]) for t in written], dtype=np.int64)
+        day = np.array([int(t[8:10]) for t in written], dtype=np.int64)
+    if len(year) and (year.min() < 1678 or year.max() > 2261):
+        return None
+    valid = (month >= 1) & (month <= 12) & (day >= 1)
+    months = (year - 1970) * 12 + np.clip(month, 1, 12) - 1
+    first = months.astype("datetime64[M]").astype("datetime64[D]")
+    length = ((months + 1).astype("datetime64[M]").astype("datetime64[D]") - first).astype(
+        np.int64
+    )
+    valid &= day <= length
+    found = (first + np.where(valid, day - 1, 0)).astype("datetime64[ns]")
+    found[~valid] = np.datetime64("NaT", "ns")
+    out = np.full(len(texts), np.datetime64("NaT", "ns"), dtype="datetime64[ns]")
+    out[[isinstance(t, str) for t in texts]] = found
+    return out
 
 
 def _label(file: Any, year: Any) -> str:

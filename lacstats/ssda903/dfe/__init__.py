@@ -21,9 +21,11 @@ that need Ofsted's lists of providers are not run (:data:`NOT_IMPLEMENTED`).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from lacstats.ssda903._codes import CORE_TABLES, TABLES
 from lacstats.ssda903._validation import PROBLEM_COLUMNS, RULES, no_problems
@@ -36,7 +38,7 @@ from lacstats.ssda903.dfe import (  # noqa: F401 - the rules register themselves
     _reviews,
     _social_workers,
 )
-from lacstats.ssda903.dfe._context import Context
+from lacstats.ssda903.dfe._context import TEXT, Context
 from lacstats.ssda903.dfe._registry import FIRST_YEAR, LAST_YEAR, REGISTRY, Rule, as_mask
 
 __all__ = [
@@ -211,38 +213,55 @@ def run(
 
 
 def _problems(context: Context, found: list) -> pd.DataFrame:
-    """The problems table of the flagged rows, built once from arrays."""
+    """The problems table of the flagged rows, built once from arrays: each table's
+    columns are taken once for all the rules that flag rows in it (dates written once per
+    column), not once per rule."""
     if not found:
         return no_problems()
-    parts: dict[str, list[np.ndarray]] = {c: [] for c in PROBLEM_COLUMNS}
-    objects: dict[tuple[str, str], np.ndarray] = {}
+    sizes = np.array([len(at) for *_, at in found], dtype=np.int64)
+    item = np.repeat(np.arange(len(found)), sizes)  # the entry of `found` of each problem
+    ends = np.cumsum(sizes)
+    total = int(ends[-1])
 
-    def column_of(table: str, name: str) -> np.ndarray:
-        # each table's authorities and files as objects once, not once per rule
-        if (table, name) not in objects:
-            objects[table, name] = context.t[table][name].to_numpy(dtype=object)
-        return objects[table, name]
+    def per_item(values: list[str]) -> Any:
+        # text, one value per entry: taken by Arrow (as pandas would store the objects)
+        return pd.array(pa.array(values, type=pa.large_string()).take(item), dtype=TEXT)
 
-    for table, column, code, message, at in found:
+    parts: dict[str, Any] = {
+        "table": per_item([f[0] for f in found]),
+        "column": per_item([f[1] for f in found]),
+        "rule": per_item([f[2] for f in found]),
+        "message": per_item([f[3] for f in found]),
+    }
+    # the flagged rows of each table (and of each table's column), gathered, taken once
+    # and put back where each rule's rows go
+    groups: dict[tuple[str, str | None], list[int]] = {}
+    for i, (table, column, *_) in enumerate(found):
+        groups.setdefault((table, None), []).append(i)
+        groups.setdefault((table, column), []).append(i)
+    authority = np.empty(total, dtype=object)
+    files = np.empty(total, dtype=object)
+    year = np.empty(total, dtype=np.int64)
+    row = np.empty(total, dtype=np.int64)
+    value = np.empty(total, dtype=object)
+    for (table, column), members in groups.items():
         frame = context.t[table]
-        n = len(at)
-        parts["authority"].append(column_of(table, "authority")[at])
-        parts["table"].append(np.full(n, table, dtype=object))
-        files = column_of(table, "_file")[at] if "_file" in frame else None
-        parts["file"].append(files if files is not None else np.full(n, None, dtype=object))
-        parts["year"].append(frame["YEAR"].to_numpy(dtype=np.int64)[at])
-        rows = frame["_row"].to_numpy(dtype=np.int64)[at] if "_row" in frame else at + 1
-        parts["row"].append(rows)
-        parts["column"].append(np.full(n, column, dtype=object))
-        values = frame[column]
-        if pd.api.types.is_datetime64_any_dtype(values.dtype):
-            written = _written(values.iloc[at]).to_numpy(dtype=object)
+        at = np.concatenate([found[i][4] for i in members])
+        to = np.concatenate([np.arange(ends[i] - sizes[i], ends[i]) for i in members])
+        if column is None:
+            authority[to] = frame["authority"].to_numpy(dtype=object)[at]
+            if "_file" in frame:
+                files[to] = frame["_file"].to_numpy(dtype=object)[at]
+            year[to] = frame["YEAR"].to_numpy(dtype=np.int64)[at]
+            row[to] = frame["_row"].to_numpy(dtype=np.int64)[at] if "_row" in frame else at + 1
         else:
-            written = values.iloc[at].to_numpy(dtype=object)
-        parts["value"].append(written)
-        parts["rule"].append(np.full(n, code, dtype=object))
-        parts["message"].append(np.full(n, message, dtype=object))
-    out = pd.DataFrame({c: np.concatenate(v) for c, v in parts.items()})
+            values = frame[column]
+            if pd.api.types.is_datetime64_any_dtype(values.dtype):
+                value[to] = _written(values.iloc[at]).to_numpy(dtype=object)
+            else:
+                value[to] = values.iloc[at].to_numpy(dtype=object)
+    parts.update(authority=authority, file=files, year=year, row=row, value=value)
+    out = pd.DataFrame({c: parts[c] for c in PROBLEM_COLUMNS})
     return out.astype({"year": "Int64", "row": "Int64"})
 
 

@@ -114,9 +114,7 @@ def _334(c: Context):
     e, a = c["episodes"], c["ad1"]
     starts = e["RNE"].eq("S") & e["DECOM"].notna()
     latest = starts & (e["DECOM"] == c.per_child(e, e["DECOM"].where(starts), "max"))
-    latest &= ~pd.Series(latest.to_numpy(), index=e.index).groupby(
-        e["_key"].to_numpy(), sort=False
-    ).cumsum().gt(1)
+    latest = c.first_of(e, latest)
     interest = c.value(e, "ad1", "DATE_INT")
     too_early_child = latest & (interest < e["DECOM"])
     began = pd.Series(e.loc[latest, "DECOM"].to_numpy(), index=e.loc[latest, "_key"].to_numpy())
@@ -146,12 +144,7 @@ def _first_or_last(c: Context, mask: pd.Series, how: str) -> pd.Series:
     e = c["episodes"]
     chosen = mask & e["DECOM"].notna()
     edge = chosen & (e["DECOM"] == c.per_child(e, e["DECOM"].where(chosen), how))
-    repeat = (
-        pd.Series(edge.to_numpy(), index=e.index)
-        .groupby(e["_key"].to_numpy(), sort=False)
-        .cumsum()
-    )
-    return edge & ~repeat.gt(1)
+    return c.first_of(e, edge)
 
 
 @rule(
@@ -358,6 +351,39 @@ def partial_date(text: pd.Series) -> pd.Series:
 
 
 def _partial_dates(text: pd.Series) -> pd.Series:
+    values = text.to_numpy(dtype=object)
+    if not len(values) or not all(isinstance(v, str) for v in values):
+        return _partial_dates_of_columns(text)
+    # distinct texts (few), split one by one: the same parts as the column-wise split
+    parts = [v.upper().split("/") for v in values]
+    if max(len(p) for p in parts) != 3:
+        return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    complete = np.array([len(p) == 3 for p in parts])
+    unknown_day = pd.Series([p[0] == "ZZ" for p in parts], index=text.index)
+    unknown_month = pd.Series([len(p) > 1 and p[1] == "ZZ" for p in parts], index=text.index)
+    joined = pd.Series(
+        [
+            "/".join(
+                (
+                    "01" if p[0] == "ZZ" else p[0],
+                    "01" if p[1] == "ZZ" else p[1],
+                    "2000" if p[2] == "ZZZZ" else p[2],
+                )
+            )
+            if len(p) == 3
+            else None
+            for p in parts
+        ],
+        index=text.index,
+        dtype=object,
+    )
+    when = pd.to_datetime(joined, format="%d/%m/%Y", errors="coerce")
+    when = when.where(~unknown_month, when + pd.DateOffset(years=1, days=-1))
+    when = when.where(~(unknown_day & ~unknown_month), when + pd.DateOffset(months=1, days=-1))
+    return when.where(complete)
+
+
+def _partial_dates_of_columns(text: pd.Series) -> pd.Series:
     parts = text.astype(object).str.upper().str.split("/", expand=True)
     if parts.shape[1] != 3:
         return pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")

@@ -190,23 +190,56 @@ def _absent(table: str):
 def _other_dob(table: str):
     def check(c: Context):
         frame, h = c[table], c["header"]
-        pairs = pd.DataFrame(
-            {
-                "_key": frame["_key"].to_numpy(),
-                "DOB": frame["DOB"].to_numpy(),
-                "at": np.arange(len(frame)),
-            }
-        ).merge(h[["_key", "DOB"]], on="_key", suffixes=("", "_header"))
-        differs = (
-            (pairs["DOB"] != pairs["DOB_header"])
-            & pairs["DOB"].notna()
-            & pairs["DOB_header"].notna()
-        )
-        out = np.zeros(len(frame), dtype=bool)
-        out[pairs.loc[differs, "at"].to_numpy()] = True
-        return {table: out}
+        mine, theirs = frame["DOB"], h["DOB"]
+        if not (
+            pd.api.types.is_datetime64_any_dtype(mine.dtype)
+            and pd.api.types.is_datetime64_any_dtype(theirs.dtype)
+        ):
+            return {table: _other_dob_paired(frame, h)}
+        # a row is flagged when its date differs from that of any header row of the same
+        # key (both given): from the earliest or the latest of them (found once for the
+        # rules of every table)
+        if "header_dob" not in c.memo:
+            c.memo["header_dob"] = _dob_range(h["_key"].to_numpy(), theirs)
+        unique, low, high = c.memo["header_dob"]
+        own = frame["_key"].to_numpy()
+        at = np.minimum(np.searchsorted(unique, own), max(len(unique) - 1, 0))
+        paired = (unique[at] == own) if len(unique) else np.zeros(len(own), dtype=bool)
+        date = mine.to_numpy()
+        differs = (date != low[at]) | (date != high[at]) if len(unique) else paired
+        return {table: paired & mine.notna().to_numpy() & differs}
 
     return check
+
+
+def _dob_range(keys: np.ndarray, dob: pd.Series) -> tuple[np.ndarray, ...]:
+    """The distinct keys with a DOB (sorted), and each one's earliest and latest DOB."""
+    known = dob.notna().to_numpy()
+    keys = keys[known]
+    dates = dob.to_numpy()[known]
+    order = np.lexsort((dates, keys))
+    keys, dates = keys[order], dates[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else keys
+    high = dates[np.r_[starts[1:] - 1, len(keys) - 1]] if len(keys) else dates
+    return keys[starts], dates[starts], high
+
+
+def _other_dob_paired(frame: pd.DataFrame, h: pd.DataFrame) -> np.ndarray:
+    """Rows whose DOB differs from that of a header row of the same key, by pairing them
+    (for dates that are not typed as dates)."""
+    pairs = pd.DataFrame(
+        {
+            "_key": frame["_key"].to_numpy(),
+            "DOB": frame["DOB"].to_numpy(),
+            "at": np.arange(len(frame)),
+        }
+    ).merge(h[["_key", "DOB"]], on="_key", suffixes=("", "_header"))
+    differs = (
+        (pairs["DOB"] != pairs["DOB_header"]) & pairs["DOB"].notna() & pairs["DOB_header"].notna()
+    )
+    out = np.zeros(len(frame), dtype=bool)
+    out[pairs.loc[differs, "at"].to_numpy()] = True
+    return out
 
 
 for _table, (_absent_code, _dob_code) in LINKS.items():

@@ -64,6 +64,21 @@ TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
 def _upper(values: pd.Series) -> pd.Series:
     """Text in upper case as a categorical (each distinct value upper-cased once; equality
     and membership are then comparisons of small integer codes)."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        text = pa.array(values.array)
+        if isinstance(text, pa.ChunkedArray):
+            text = text.combine_chunks()
+        if len(text) and pc.all(pc.string_is_ascii(text)).as_py():
+            # ASCII text (codes, postcodes) upper-cased and encoded by Arrow: the same
+            # categories, in order of first appearance, as the distinct values' below
+            encoded = pc.dictionary_encode(pc.ascii_upper(text))
+            codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+            categories = pd.Index(encoded.dictionary.to_pylist(), dtype=object)
+            categorical = pd.Categorical.from_codes(codes, categories=categories)
+            return pd.Series(categorical, index=values.index)
     codes, uniques = pd.factorize(_factorizable(values), use_na_sentinel=True)
     merged, categories = pd.factorize(_upper_text(uniques))
     mapped = np.append(merged, -1)[codes] if len(uniques) else codes
@@ -108,6 +123,57 @@ def _return_codes(who: pd.Series, year: np.ndarray) -> np.ndarray:
     return out
 
 
+def _groups(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The rows sorted by key, where each key's run starts, and its length."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    return order, starts, np.diff(np.r_[starts, len(keys)])
+
+
+def _per_key(
+    keys: np.ndarray, values: np.ndarray, how: str, groups: tuple | None = None
+) -> np.ndarray | None:
+    """``how`` of ``values`` over the rows of each key, back on every row, as
+    :meth:`pandas.core.groupby.SeriesGroupBy.transform` gives it, by sorting once
+    (``groups``: :func:`_groups` of ``keys``, when known): for dates (``min``, ``max``:
+    missing skipped, a key with none is missing) and booleans (``any``, ``all``);
+    ``None`` for anything else."""
+    dates = values.dtype == np.dtype("datetime64[ns]") and how in ("min", "max")
+    if not (dates or (values.dtype == bool and how in ("any", "all"))) or not len(keys):
+        return None
+    order, starts, counts = groups if groups is not None else _groups(keys)
+    if dates:
+        numbers = values.view(np.int64)[order]
+        missing = np.iinfo(np.int64).min  # NaT
+        if how == "min":
+            numbers = np.where(numbers == missing, np.iinfo(np.int64).max, numbers)
+            found = np.minimum.reduceat(numbers, starts)
+            found[found == np.iinfo(np.int64).max] = missing
+        else:
+            found = np.maximum.reduceat(numbers, starts)
+        found = found.view("datetime64[ns]")
+    else:
+        reduce = np.logical_or if how == "any" else np.logical_and
+        found = reduce.reduceat(values[order], starts)
+    out = np.empty_like(found, shape=len(keys))
+    out[order] = np.repeat(found, counts)
+    return out
+
+
+def same_key_pairs(left: np.ndarray, right: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every pair of a row of ``left`` and a row of ``right`` with the same key (the rows
+    of an inner merge on the key), as positions: (left rows, right rows)."""
+    order = np.argsort(right, kind="stable")
+    ordered = right[order]
+    low = np.searchsorted(ordered, left, side="left")
+    counts = np.searchsorted(ordered, left, side="right") - low
+    at = np.repeat(np.arange(len(left)), counts)
+    # the positions low .. low + count - 1 of each left row, one after another
+    steps = np.arange(len(at)) - np.repeat(np.cumsum(counts) - counts, counts)
+    return at, order[np.repeat(low, counts) + steps]
+
+
 class Context:
     """The tables of one or many returns, typed, with per-row keys and helpers.
 
@@ -127,6 +193,8 @@ class Context:
         self._lookup_cache: dict[tuple, tuple[pd.DataFrame, np.ndarray]] = {}
         self._pick_cache: dict[tuple, pd.Series] = {}
         self._bound_cache: dict[tuple, pd.Series] = {}
+        #: what several rules derive alike, derived once (by the rules' own keys)
+        self.memo: dict[Any, Any] = {}
         frames = {}
         for name in TABLES:
             frame = tables.get(name)
@@ -275,13 +343,29 @@ class Context:
     def per_child(self, frame: pd.DataFrame, values: Any, how: str) -> pd.Series:
         """``how`` ("any", "all", "sum", "max", "min", "count") of ``values`` over each
         child's rows of ``frame``, back on every row."""
-        series = pd.Series(np.asarray(values), index=frame.index)
+        array = np.asarray(values)
+        memo = ("groups", id(frame), len(frame))
+        if memo not in self.memo or self.memo[memo][0] is not frame:
+            # the frame is kept with its groups: its id cannot be another frame's meanwhile
+            self.memo[memo] = (frame, _groups(frame["_key"].to_numpy()))
+        fast = _per_key(frame["_key"].to_numpy(), array, how, self.memo[memo][1])
+        if fast is not None:
+            return pd.Series(fast, index=frame.index)
+        series = pd.Series(array, index=frame.index)
         grouped = series.groupby(frame["_key"].to_numpy(), sort=False)
         if how == "any":
             return grouped.transform("max").astype(bool)
         if how == "all":
             return grouped.transform("min").astype(bool)
         return grouped.transform(how)
+
+    def first_of(self, frame: pd.DataFrame, flags: Any) -> pd.Series:
+        """Of the rows ``flags`` marks, each child's first (in row order)."""
+        marked = np.flatnonzero(np.asarray(flags, dtype=bool))
+        _, first = np.unique(frame["_key"].to_numpy()[marked], return_index=True)
+        out = np.zeros(len(frame), dtype=bool)
+        out[marked[first]] = True
+        return pd.Series(out, index=frame.index)
 
     def spread(self, frame: pd.DataFrame, per_key: pd.Series, fill: Any = np.nan) -> pd.Series:
         """Values indexed by ``_key`` back on the rows of ``frame``."""
@@ -398,7 +482,14 @@ class Context:
 
     def continuously(self, frame: pd.DataFrame) -> pd.Series:
         """Whether each row's child was looked after continuously for 12 months."""
-        return self.spread(frame, self.looked_after_continuously, fill=False).astype(bool)
+        per_key = self.looked_after_continuously  # by key, sorted (a groupby's)
+        known = per_key.index.to_numpy()
+        keys = frame["_key"].to_numpy()
+        if not len(known):
+            return pd.Series(np.zeros(len(keys), dtype=bool), index=frame.index)
+        at = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+        found = (known[at] == keys) & per_key.to_numpy(dtype=bool)[at]
+        return pd.Series(found, index=frame.index)
 
 
 def add_years(dates: pd.Series, years: int) -> pd.Series:

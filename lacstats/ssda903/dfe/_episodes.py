@@ -448,9 +448,7 @@ def _357(c: Context):
     e = c["episodes"]
     dated = e["DECOM"].notna()
     first = dated & (e["DECOM"] == c.per_child(e, e["DECOM"].where(dated), "min"))
-    first &= ~pd.Series(first.to_numpy(), index=e.index).groupby(
-        e["_key"].to_numpy(), sort=False
-    ).cumsum().gt(1)
+    first = c.first_of(e, first)
     return {"episodes": first & (e["DECOM"] >= c.start(e)) & e["RNE"].ne("S")}
 
 
@@ -665,6 +663,13 @@ PLACEMENT = ("PLACE", "PL_POST", "URN", "PLACE_PROVIDER")
 
 
 def _same_placement(c: Context, *, blank_equal: bool) -> pd.Series:
+    memo = ("same_placement", blank_equal)
+    if memo not in c.memo:
+        c.memo[memo] = _same_placement_of(c, blank_equal=blank_equal)
+    return c.memo[memo]
+
+
+def _same_placement_of(c: Context, *, blank_equal: bool) -> pd.Series:
     e = c["episodes"]
     same = pd.Series(True, index=e.index)
     for column in PLACEMENT:

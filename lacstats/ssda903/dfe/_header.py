@@ -166,9 +166,7 @@ def _302(c: Context):
     e, h = c["episodes"], c["header"]
     dated = e["DECOM"].notna()
     first = dated & (e["DECOM"] == c.per_child(e, e["DECOM"].where(dated), "min"))
-    first &= ~pd.Series(first.to_numpy(), index=e.index).groupby(
-        e["_key"].to_numpy(), sort=False
-    ).cumsum().gt(1)
+    first = c.first_of(e, first)
     early = first & (c.value(e, "header", "DOB") > e["DECOM"])
     return {"episodes": early, "header": c.has(h, "episodes", early)}
 

@@ -3,6 +3,7 @@ OC3 (care leavers)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from lacstats.ssda903.dfe._context import Context
@@ -21,7 +22,21 @@ TWELVE_MONTHS = (
 
 
 def _any(frame: pd.DataFrame, columns) -> pd.Series:
-    return frame[list(columns)].notna().any(axis=1)
+    """Whether any of ``columns`` is filled in each row."""
+    out = np.zeros(len(frame), dtype=bool)
+    for column in columns:
+        out |= frame[column].notna().to_numpy()
+    return pd.Series(out, index=frame.index)
+
+
+def _filled_not_in(values: pd.Series, allowed: list[str]) -> np.ndarray:
+    """Whether each cell is filled with a value whose text is not in ``allowed``
+    (a categorical's categories checked once)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        listed = pd.Index(values.cat.categories.astype(str)).isin(allowed)
+        codes = values.cat.codes.to_numpy()
+        return (codes >= 0) & ~np.append(listed, True)[codes]
+    return (values.notna() & ~values.astype(str).isin(allowed)).to_numpy()
 
 
 @rule(
@@ -279,8 +294,10 @@ def _180(c: Context):
 )
 def _181(c: Context):
     o = c["oc2"]
-    items = o[list(TWELVE_MONTHS)]
-    return {"oc2": (items.notna() & ~items.astype(str).isin(["0", "1"])).any(axis=1)}
+    out = np.zeros(len(o), dtype=bool)
+    for column in TWELVE_MONTHS:
+        out |= _filled_not_in(o[column], ["0", "1"])
+    return {"oc2": pd.Series(out, index=o.index)}
 
 
 @rule(
@@ -332,9 +349,7 @@ def _191(c: Context):
     blank = c.continuously(o) & o[present].isna().any(axis=1)
     dated = e["DECOM"].notna()
     first = dated & (e["DECOM"] == c.per_child(e, e["DECOM"].where(dated), "min"))
-    first &= ~pd.Series(first.to_numpy(), index=e.index).groupby(
-        e["_key"].to_numpy(), sort=False
-    ).cumsum().gt(1)
+    first = c.first_of(e, first)
     without = first & c.continuously(e) & ~c.has(e, "oc2")
     return {"oc2": blank, "episodes": without}
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from lacstats.ssda903.dfe._context import Context
+from lacstats.ssda903.dfe._context import Context, same_key_pairs
 from lacstats.ssda903.dfe._registry import rule
 
 
@@ -123,18 +123,25 @@ def _periods(c: Context) -> pd.DataFrame:
 def _outside_every_period(c: Context, outside) -> np.ndarray:
     """Missing rows for which ``outside(rows, periods)`` holds for every period of care of
     the child (False for a child with no episodes)."""
-    m = c["missing"].reset_index(drop=True)
-    periods = _periods(c)
-    pairs = (
-        m[["_key", "MIS_START", "MIS_END"]]
-        .assign(at=np.arange(len(m)))
-        .merge(periods, left_on="_key", right_on="key", how="inner")
-    )
-    if pairs.empty:
-        return np.zeros(len(m), dtype=bool)
-    every = outside(pairs).groupby(pairs["at"].to_numpy()).min()
+    m = c["missing"]
+    if "missing_periods" not in c.memo:
+        # each missing row with each period of care of the same child
+        periods = _periods(c)
+        at, of = same_key_pairs(m["_key"].to_numpy(), periods["key"].to_numpy())
+        c.memo["missing_periods"] = pd.DataFrame(
+            {
+                "MIS_START": m["MIS_START"].to_numpy()[at],
+                "MIS_END": m["MIS_END"].to_numpy()[at],
+                "at": at,
+                "start": periods["start"].to_numpy()[of],
+                "end": periods["end"].to_numpy()[of],
+            }
+        )
+    pairs = c.memo["missing_periods"]
+    at = pairs["at"].to_numpy()
     out = np.zeros(len(m), dtype=bool)
-    out[every.index.to_numpy()] = every.to_numpy(dtype=bool)
+    out[at] = True  # a child with periods of care ...
+    out[at[~np.asarray(outside(pairs), dtype=bool)]] = False  # ... outside every one
     return out
 
 
@@ -178,7 +185,27 @@ def _578(c: Context):
     needs=("episodes", "missing"),
 )
 def _581(c: Context):
-    m, e = c["missing"].reset_index(drop=True), c["episodes"]
+    m, e = c["missing"], c["episodes"]
+    start, decom, dec = (
+        m["MIS_START"].to_numpy(),
+        e["DECOM"].to_numpy(),
+        e["DEC"].to_numpy(),
+    )
+    if not (start.dtype.kind == decom.dtype.kind == dec.dtype.kind == "M"):
+        return {"missing": _581_merged(m, e)}
+    # each missing row with each episode of the same child: flagged when the child has
+    # episodes and none holds the start
+    at, of = same_key_pairs(m["_key"].to_numpy(), e["_key"].to_numpy())
+    inside = (start[at] >= decom[of]) & ((start[at] <= dec[of]) | np.isnat(dec[of]))
+    paired = np.zeros(len(m), dtype=bool)
+    paired[at] = True
+    held = np.zeros(len(m), dtype=bool)
+    held[at[inside]] = True
+    return {"missing": paired & ~held}
+
+
+def _581_merged(m: pd.DataFrame, e: pd.DataFrame) -> np.ndarray:
+    m = m.reset_index(drop=True)
     pairs = (
         m[["_key", "MIS_START"]]
         .assign(at=np.arange(len(m)))
@@ -190,7 +217,7 @@ def _581(c: Context):
     anywhere = inside.groupby(pairs["at"].to_numpy()).max()
     out = np.zeros(len(m), dtype=bool)
     out[anywhere.index.to_numpy()] = ~anywhere.to_numpy(dtype=bool)
-    return {"missing": out}
+    return out
 
 
 @rule(
