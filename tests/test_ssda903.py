@@ -245,6 +245,9 @@ def test_errors_name_table_file_row_column_and_value(tmp_path):
     [
         ("1,3,01/06/2005,WBRI,,,\n", None, "SEX", "'3' is not a SEX code"),
         ("1,1,,WBRI,,,\n", None, "DOB", "blank, but the specification requires a value"),
+        # a year no datetime holds (pandas: 1678-2261): a bad date, not an overflow
+        ("1,1,27/03/2999,WBRI,,,\n", None, "DOB", "not a date in the format dd/mm/yyyy"),
+        (None, "1,01/05/2018,S,C2,N1,U4,PR1,01/01/1066,E13,,,,,,\n", "DEC", "not a date in"),
         ("1,1,01/06/2005,XXXX,,,\n", None, "ETHNIC", "not a ETHNIC code"),
         (None, "1,01/05/2018,S,Z9,N1,U4,PR1,,,,,,,,\n", "LS", "'Z9' is not a LS code"),
         (None, "1,01/05/2018,S,C2,N9,U4,PR1,,,,,,,,\n", "CIN", "'N9' is not a CIN code"),

@@ -248,6 +248,9 @@ def parse_dates(values: pd.Series, fmt: str | None) -> pd.Series:
         parsed = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
     else:
         parsed = pd.to_datetime(text, format="%d/%m/%Y", errors="coerce")
+    # a year outside 1678-2261 (a slip such as 2999) is no date the return can hold: NaT,
+    # reported as a bad date, not an overflow converting to nanoseconds
+    parsed = parsed.where((parsed >= pd.Timestamp.min) & (parsed <= pd.Timestamp.max))
     dates = _spread(codes, parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
     return pd.Series(dates, index=values.index, dtype="datetime64[ns]")
 
