@@ -217,15 +217,27 @@ def _month_dates(start: pd.Timestamp, n: int) -> list[str]:
     return [str((start + pd.DateOffset(months=m)).date()) for m in range(n)]
 
 
-def _quantiles(counts: np.ndarray, tail: float, dates: list[str]) -> pd.DataFrame:
+def _quantiles(counts: np.ndarray, tail: float, dates: list[str], **keys) -> pd.DataFrame:
+    """The mean, central interval and median of simulated counts, one row per series and
+    month: ``counts`` is (draws, months, series), and ``keys`` name each series in
+    columns of their own (one value per series), before ``month``."""
+    series, months = counts.shape[2], counts.shape[1]
+
+    def by_row(values: np.ndarray) -> np.ndarray:  # (months, series) -> series by series
+        return values.T.ravel()
+
     return pd.DataFrame(
         {
-            "month": np.arange(counts.shape[1]),
-            "date": dates,
-            "mean": counts.mean(axis=0),
-            "ci_low": np.quantile(counts, tail, axis=0),
-            "median": np.median(counts, axis=0),
-            "ci_high": np.quantile(counts, 1 - tail, axis=0),
+            **{
+                name: np.repeat(np.array(values, dtype=object), months)
+                for name, values in keys.items()
+            },
+            "month": np.tile(np.arange(months), series),
+            "date": np.tile(np.array(dates, dtype=object), series),
+            "mean": by_row(counts.mean(axis=0)),
+            "ci_low": by_row(np.quantile(counts, tail, axis=0)),
+            "median": by_row(np.median(counts, axis=0)),
+            "ci_high": by_row(np.quantile(counts, 1 - tail, axis=0)),
             "level": round(1 - 2 * tail, 10),
         }
     )
@@ -239,14 +251,16 @@ def _pooled_small(counts: np.ndarray, threshold: int, tail: float, result) -> pd
         small.append(others.pop(0))
     label = f"Other (fewer than {threshold} at the start)"
     dates = _month_dates(result.start, counts.shape[1])
-    series = [(t, counts[:, :, i]) for i, t in enumerate(result.types) if i not in small]
+    kept = [i for i in range(len(result.types)) if i not in small]
+    names = [result.types[i] for i in kept]
+    series = [counts[:, :, kept]]
     if small:
-        series.append((label, counts[:, :, small].sum(axis=2)))
-    series.append(("All", counts.sum(axis=2)))
-    return pd.concat(
-        [_quantiles(c, tail, dates).assign(placement_type=t) for t, c in series],
-        ignore_index=True,
-    )
+        names.append(label)
+        series.append(counts[:, :, small].sum(axis=2, keepdims=True))
+    names.append("All")
+    series.append(counts.sum(axis=2, keepdims=True))
+    out = _quantiles(np.concatenate(series, axis=2), tail, dates, placement_type=names)
+    return out[[*out.columns[1:], "placement_type"]]
 
 
 def stock_and_flow(
@@ -772,51 +786,42 @@ def _simulate(
     return history, exits, aged
 
 
+def _with_region(counts: np.ndarray, labels: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Counts (draws, months, authorities, ...) with, for several authorities, their sum
+    as one more authority, ``REGION``; and the authorities' labels."""
+    if counts.shape[2] == 1:
+        return counts, labels
+    return np.concatenate([counts, counts.sum(axis=2, keepdims=True)], axis=2), [*labels, REGION]
+
+
+def _by_authority(counts, labels, categories, tail, dates, name) -> pd.DataFrame:
+    """The quantile table of counts (draws, months, authorities, categories): one series
+    per authority (and the region) and category, labelled ``authority`` and ``name``."""
+    draws, months, n, k = counts.shape
+    return _quantiles(
+        counts.reshape(draws, months, n * k),
+        tail,
+        dates,
+        authority=np.repeat(labels, k),
+        **{name: np.tile(np.array(categories, dtype=object), n)},
+    )
+
+
 def _age_table(flows: Flows, aged, tail, months) -> pd.DataFrame:
     dates = _month_dates(flows.start, months + 1)
-    series = [(a or REGION, aged[:, :, i]) for i, a in enumerate(flows.authorities)]
-    if len(flows.authorities) > 1:
-        series.append((REGION, aged.sum(axis=2)))
-    frames = [
-        _quantiles(counts[:, :, b], tail, dates).assign(authority=label, age_band=band)
-        for label, counts in series
-        for b, (band, _, _) in enumerate(AGE_BANDS)
-    ]
-    out = pd.concat(frames, ignore_index=True)
-    first = ["authority", "age_band"]
-    return out[[*first, *[c for c in out.columns if c not in first]]]
+    labels = [a or REGION for a in flows.authorities]
+    counts, labels = _with_region(aged, labels)
+    bands = [band for band, _, _ in AGE_BANDS]
+    return _by_authority(counts, labels, bands, tail, dates, "age_band")
 
 
 def _tables(flows: Flows, history, exits, tail, months):
     dates = _month_dates(flows.start, months + 1)
-    several = len(flows.authorities) > 1
-    series = [(a or REGION, history[:, :, i]) for i, a in enumerate(flows.authorities)]
-    routes = [(a or REGION, exits[:, :, i]) for i, a in enumerate(flows.authorities)]
-    if several:
-        series.append((REGION, history.sum(axis=2)))
-        routes.append((REGION, exits.sum(axis=2)))
-    frames = []
-    for label, counts in series:
-        for t, name in enumerate(flows.types):
-            frames.append(
-                _quantiles(counts[:, :, t], tail, dates).assign(
-                    authority=label, placement_type=name
-                )
-            )
-        frames.append(
-            _quantiles(counts.sum(axis=2), tail, dates).assign(
-                authority=label, placement_type="All"
-            )
-        )
-    exit_frames = [
-        _quantiles(counts[:, :, j], tail, dates).assign(authority=label, route=route)
-        for label, counts in routes
-        for j, route in enumerate((*ROUTES, AGED_OUT))
-    ]
-    stock = pd.concat(frames, ignore_index=True)
-    out = pd.concat(exit_frames, ignore_index=True)
-    first = ["authority", "placement_type"]
+    labels = [a or REGION for a in flows.authorities]
+    stock = np.concatenate([history, history.sum(axis=3, keepdims=True)], axis=3)
+    stock, stock_labels = _with_region(stock, labels)
+    exits, exit_labels = _with_region(exits, labels)
     return (
-        stock[[*first, *[c for c in stock.columns if c not in first]]],
-        out[["authority", "route", *[c for c in out.columns if c not in ("authority", "route")]]],
+        _by_authority(stock, stock_labels, [*flows.types, "All"], tail, dates, "placement_type"),
+        _by_authority(exits, exit_labels, [*ROUTES, AGED_OUT], tail, dates, "route"),
     )
