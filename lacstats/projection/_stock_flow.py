@@ -675,6 +675,14 @@ def _categorical(flat: np.ndarray, width: int, row: np.ndarray, u: np.ndarray) -
     return np.searchsorted(flat, u + 2.0 * row, side="right") - row * width
 
 
+def _categorical_row(weights: np.ndarray, row: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """For each draw ``u`` in [0, 1), the category it falls in among the cumulative
+    ``weights`` of its own row: what :func:`_categorical` finds with every row laid end to
+    end (this one as row ``row``), by the same comparisons, from the rows drawn alone."""
+    shifted = _cumulative(weights) + 2.0 * row[:, None]
+    return (shifted <= (u + 2.0 * row)[:, None]).sum(axis=1)
+
+
 def _group_sizes(flows: Flows) -> np.ndarray:
     """Each authority's distribution of the sizes of groups entering together (authorities
     x sizes): its own groups with the region's worth :data:`PRIOR_ENTRANTS` groups as
@@ -715,47 +723,46 @@ def _simulate(
     authorities, routes + aged out), month by month. ``factors``: the entry and leaving
     rates' levels month by month (draws, authorities, months), or None; ``sizes``: the
     distribution of the sizes of groups entering together (authorities x sizes)."""
-    draws, n, k, n_out = leaving.shape
+    draws, n, k = leaving.shape[:3]
     mix = _flat(composition)
     cells = composition.shape[2]
     stock = stock0.copy()
+    cell_counts = stock.reshape(-1)  # a view: the same counts cell by cell
     history = np.zeros((draws, months + 1, n, k), dtype=np.int64)
     history[:, 0] = stock.sum(axis=2)
-    band_of = np.zeros(stock.shape[2], dtype=np.int64)
-    for b, (_, lo, hi) in enumerate(AGE_BANDS):
-        band_of[lo : hi + 1] = b
     aged = np.zeros((draws, months + 1, n, len(AGE_BANDS)), dtype=np.int64)
 
     def by_band(current):
-        out = np.zeros((draws, n, len(AGE_BANDS)), dtype=np.int64)
-        np.add.at(out, (slice(None), slice(None), band_of), current.sum(axis=3))
-        return out
+        by_age = current.sum(axis=3)
+        return np.stack([by_age[:, :, lo : hi + 1].sum(axis=2) for _, lo, hi in AGE_BANDS], axis=2)
 
     aged[:, 0] = by_band(stock)
     exits = np.zeros((draws, months + 1, n, len(ROUTES) + 1), dtype=np.int64)
     bands = composition.shape[1]
     group_mix = _flat(_cumulative(sizes))
     mean_size = (sizes * np.arange(1, sizes.shape[1] + 1)).sum(axis=1)
+    rates = leaving
     leave = -np.expm1(-leaving.sum(axis=3))
-    destination = _flat(_cumulative(leaving))
     for month in range(1, months + 1):
         if factors is not None:
             rates = leaving.copy()
             rates[..., k:] *= factors[1][:, :, month - 1, None, None]
             leave = -np.expm1(-rates.sum(axis=3))
-            destination = _flat(_cumulative(rates))
-        # moves and exits: who leaves each cell, then where to
-        left = generator.binomial(stock, leave[:, :, None, :])
-        stock -= left
-        d, a, g, i = np.nonzero(left)
-        each = np.repeat(np.arange(len(d)), left[d, a, g, i])
-        d, a, g, i = d[each], a[each], g[each], i[each]
-        to = _categorical(destination, n_out, (d * n + a) * k + i, generator.random(len(d)))
+        # moves and exits: who leaves each cell, then where to (an empty cell draws no
+        # random number, so the occupied cells alone are drawn, in the same order)
+        occupied = np.flatnonzero(stock)
+        d, a, g, i = np.unravel_index(occupied, stock.shape)
+        left = generator.binomial(cell_counts[occupied], leave[d, a, i])
+        cell_counts[occupied] -= left
+        d, a, g, i = (np.repeat(v, left) for v in (d, a, g, i))
+        to = _categorical_row(rates[d, a, i], (d * n + a) * k + i, generator.random(len(d)))
         moved = to < k
         np.add.at(stock, (d[moved], a[moved], g[moved], to[moved]), 1)
         np.add.at(exits[:, month], (d[~moved], a[~moved], to[~moved] - k), 1)
         # ageing: a twelfth of each year's group a month; 18-year-olds leave
-        older = generator.binomial(stock, 1 / 12)
+        occupied = np.flatnonzero(stock)
+        older = np.zeros_like(stock)
+        older.reshape(-1)[occupied] = generator.binomial(cell_counts[occupied], 1 / 12)
         stock -= older
         exits[:, month, :, -1] += older[:, :, -1].sum(axis=2)
         stock[:, :, 1:] += older[:, :, :-1]
