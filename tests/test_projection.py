@@ -635,3 +635,15 @@ def test_entries_scale_to_a_population_by_age_and_sex():
     )
     with pytest.raises(DataError, match="lacks column 'age'"):
         projection.stock_and_flow(cleaned, population=base.drop(columns="age"), **kwargs)
+
+
+def test_empty_cells_draw_no_random_numbers():
+    # the simulation draws the binomials of the occupied cells only: the same numbers, and
+    # the same stream after, as drawing every cell (numpy returns 0 for n = 0 unseen)
+    n = np.array([0, 3, 0, 5, 0, 0, 2, 40])
+    p = np.linspace(0.1, 0.8, len(n))
+    every, occupied = np.random.default_rng(3), np.random.default_rng(3)
+    drawn = every.binomial(n, p)
+    assert drawn[n == 0].sum() == 0
+    assert drawn[n > 0].tolist() == occupied.binomial(n[n > 0], p[n > 0]).tolist()
+    assert every.random() == occupied.random()
