@@ -37,7 +37,7 @@ import pandas as pd
 from lacstats import schema, ssda903
 from lacstats.errors import DataError
 from lacstats.projection._flows import AGE_BANDS, MAX_AGE
-from lacstats.projection._rates import _forecast_score
+from lacstats.projection._rates import _forecast_score, _forecast_scores
 from lacstats.projection._stock_flow import POOLING, REGION, stock_and_flow
 from lacstats.results import Result, jsonable
 
@@ -693,14 +693,16 @@ def _forecast(counts, observed, dates, keys, **labels) -> pd.DataFrame:
 
 
 def _scores(table: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for (how, series, who), group in table.groupby(["pooling", "series", "authority"], sort=False):
-        rows.append({"pooling": how, "series": series, "authority": who, **_forecast_score(group)})
-    authorities = table[table["authority"] != REGION]
-    for (how, series), group in authorities.groupby(["pooling", "series"], sort=False):
-        rows.append(
-            {"pooling": how, "series": series, "authority": OVERALL, **_forecast_score(group)}
-        )
+    by_authority = _forecast_scores(table, ["pooling", "series", "authority"])
+    overall = _forecast_scores(table[table["authority"] != REGION], ["pooling", "series"])
+    rows = [
+        {"pooling": how, "series": series, "authority": who, **score}
+        for (how, series, who), score in by_authority
+    ]
+    rows += [
+        {"pooling": how, "series": series, "authority": OVERALL, **score}
+        for (how, series), score in overall
+    ]
     return pd.DataFrame(rows)
 
 
