@@ -3,12 +3,15 @@ rate-times-population interval against Garwood's exact Poisson limits, growth to
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from lacstats import projection, ssda903
 from lacstats.errors import DataError
+from lacstats.projection import _backtest
 
 
 def _one_type_return(tmp_path):
@@ -355,6 +358,38 @@ def test_backtest_of_the_packaged_returns():
         projection.backtest(data)
 
 
+def test_backtests_of_the_same_returns_clean_them_once_and_see_their_changes():
+    data = ssda903.read(ssda903.fake903_path())
+    kwargs = {"origin": "2021-04-01", "horizon_months": 6, "draws": 50, "pooling": "none"}
+    one_year = projection.backtest(data, history_years=1, rng=1, **kwargs)
+    shared = _backtest._KNOWN[id(data)]
+    three_years = projection.backtest(data, history_years=3, rng=1, **kwargs)
+    assert _backtest._KNOWN[id(data)] is shared  # the same cleanings, not new ones
+    # what the cleanings already made serves as well as cleaning afresh
+    _backtest._KNOWN.clear()
+    fresh = projection.backtest(data, history_years=3, rng=1, **kwargs)
+    pd.testing.assert_frame_equal(fresh.forecasts, three_years.forecasts, check_exact=True)
+    # other options are not served what was made for the first ones
+    assert shared.cleaned_to(data, 2021, ("L",)).continues != ssda903.CONTINUES_PLACEMENT
+    settings = projection.backtest(
+        data, history_years=1, types="placement_setting", rng=1, **kwargs
+    )
+    assert set(settings.forecasts["series"]) == {"total", "placement_setting", "age_band"}
+    # returns changed in place are cleaned again: the 2021-22 return's episodes moved to
+    # a later year change what is observed on the dates it covers
+    data.episodes.loc[data.episodes["YEAR"] == 2022, "YEAR"] = 2099
+    changed = projection.backtest(data, history_years=1, rng=1, **kwargs)
+    assert not changed.forecasts["observed"].equals(one_year.forecasts["observed"])
+    _backtest._KNOWN.clear()
+    fresh = projection.backtest(data, history_years=1, rng=1, **kwargs)
+    pd.testing.assert_frame_equal(fresh.forecasts, changed.forecasts, check_exact=True)
+    # nothing is kept of returns no longer used
+    key = id(data)
+    del data
+    gc.collect()
+    assert key not in _backtest._KNOWN
+
+
 def _plant(extract, year, children, *, start="2018-06-01", first_id=990000):
     """``children`` new children in ``year``'s return, in care since ``start`` and still
     there at its end: episodes a late return reports from before the origin."""
@@ -600,3 +635,15 @@ def test_entries_scale_to_a_population_by_age_and_sex():
     )
     with pytest.raises(DataError, match="lacks column 'age'"):
         projection.stock_and_flow(cleaned, population=base.drop(columns="age"), **kwargs)
+
+
+def test_empty_cells_draw_no_random_numbers():
+    # the simulation draws the binomials of the occupied cells only: the same numbers, and
+    # the same stream after, as drawing every cell (numpy returns 0 for n = 0 unseen)
+    n = np.array([0, 3, 0, 5, 0, 0, 2, 40])
+    p = np.linspace(0.1, 0.8, len(n))
+    every, occupied = np.random.default_rng(3), np.random.default_rng(3)
+    drawn = every.binomial(n, p)
+    assert drawn[n == 0].sum() == 0
+    assert drawn[n > 0].tolist() == occupied.binomial(n[n > 0], p[n > 0]).tolist()
+    assert every.random() == occupied.random()

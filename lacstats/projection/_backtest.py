@@ -24,7 +24,9 @@ across authorities are scored side by side on the same data.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import itertools
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +37,7 @@ import pandas as pd
 from lacstats import schema, ssda903
 from lacstats.errors import DataError
 from lacstats.projection._flows import AGE_BANDS, MAX_AGE
-from lacstats.projection._rates import _forecast_score
+from lacstats.projection._rates import _forecast_score, _forecast_scores
 from lacstats.projection._stock_flow import POOLING, REGION, stock_and_flow
 from lacstats.results import Result, jsonable
 
@@ -272,17 +274,47 @@ def observed_stock(
 
 
 def _counts(cleaned, episodes: pd.DataFrame, dates, by: str | None) -> pd.DataFrame:
+    """Distinct children with an episode open on each date (DECOM on or before it, DEC
+    after it or missing), by authority and ``by``, every date at once."""
+    dates = list(dates)
     keys = ["authority"] if by is None else ["authority", by]
-    counts = {}
-    for date in dates:
-        open_ = (episodes["DECOM"] <= date) & (episodes["DEC"].isna() | (episodes["DEC"] > date))
-        rows = episodes.loc[open_.to_numpy()]
+    when = pd.DatetimeIndex(dates)
+    decom, dec = episodes["DECOM"].to_numpy(), episodes["DEC"].to_numpy()
+    on = when.to_numpy()[None, :]
+    row, day = np.nonzero((decom[:, None] <= on) & (np.isnat(dec)[:, None] | (dec[:, None] > on)))
+    authority, authorities = pd.factorize(episodes["authority"])
+    if by is None:
+        group, levels = authority[row], [authorities]
+    else:
         if by == "age_band":
-            dob = ssda903.child_values(cleaned, rows, "DOB")
-            age = ssda903.age_in_years(dob, pd.Series(date, index=rows.index))
-            rows = rows.assign(age_band=_band_labels(age))
-        counts[date] = rows.groupby(keys)["child_key"].nunique()
-    table = pd.DataFrame(counts, columns=list(dates)).fillna(0).astype(int)
+            dob = ssda903.child_values(cleaned, episodes, "DOB")
+            category = _band_codes(dob.iloc[row], when[day])
+            categories = pd.Index(np.array([label for label, _, _ in AGE_BANDS], dtype=object))
+        else:
+            codes, categories = pd.factorize(episodes[by])
+            category = codes[row]
+        group = np.where(category >= 0, authority[row] * len(categories) + category, -1)
+        levels = [authorities, categories]
+    child = pd.factorize(episodes["child_key"])[0][row]
+    kept = (group >= 0) & (child >= 0)  # groupby and nunique leave missing values out
+    group, day, child = group[kept], day[kept], child[kept]
+    # each child once in each group on each date
+    n_groups, n_dates, n_children = (
+        np.prod([len(v) for v in levels]),
+        len(dates),
+        child.max(initial=0) + 1,
+    )
+    cells = np.unique((group * n_dates + day) * n_children + child) // n_children
+    matrix = np.bincount(cells, minlength=n_groups * n_dates).reshape(n_groups, n_dates)
+    present = np.flatnonzero(matrix.any(axis=1))
+    if by is None:
+        index = pd.Index(authorities[present], name="authority")
+    else:
+        width = len(levels[1])
+        index = pd.MultiIndex.from_arrays(
+            [levels[0][present // width], levels[1][present % width]], names=keys
+        )
+    table = pd.DataFrame(matrix[present], index=index, columns=dates)
     if by is None:
         return table.reindex(sorted(set(cleaned.authorities["authority"]))).fillna(0).astype(int)
     if by == "age_band":
@@ -291,12 +323,21 @@ def _counts(cleaned, episodes: pd.DataFrame, dates, by: str | None) -> pd.DataFr
     return table.sort_index()
 
 
-def _band_labels(age: pd.Series) -> np.ndarray:
-    years = np.clip(age.fillna(0).to_numpy(dtype=np.int64), 0, MAX_AGE - 1)
-    labels = np.empty(MAX_AGE, dtype=object)
-    for label, lo, hi in AGE_BANDS:
-        labels[lo : hi + 1] = label
-    return labels[years]
+def _band_codes(dob: pd.Series, when: pd.DatetimeIndex) -> np.ndarray:
+    """The DfE age band (its place in :data:`AGE_BANDS`) of a child born on ``dob`` on the
+    date ``when``, element by element: age in completed years, 0 when ``dob`` is
+    missing."""
+    missing = dob.isna().to_numpy()
+    born = pd.DatetimeIndex(dob.fillna(when[0]) if len(when) else dob)
+    before_birthday = (when.month < born.month) | (
+        (when.month == born.month) & (when.day < born.day)
+    )
+    age = np.asarray(when.year - born.year) - np.asarray(before_birthday)
+    age = np.where(missing, 0, np.clip(age, 0, MAX_AGE - 1))
+    bands = np.empty(MAX_AGE, dtype=np.int64)
+    for b, (_, lo, hi) in enumerate(AGE_BANDS):
+        bands[lo : hi + 1] = b
+    return bands[age]
 
 
 def backtest(
@@ -375,12 +416,10 @@ def backtest(
     if not wanted:
         raise DataError("origins is empty", column="origins")
     parsed = [_origin(data, o, horizon_months) for o in wanted]
-    cleanings: dict[int, ssda903.Cleaned] = {}
+    known_at = _known(data)
 
     def cleaned_to(year: int) -> ssda903.Cleaned:
-        if year not in cleanings:
-            cleanings[year] = ssda903.clean(returns_up_to(data, year), continues=continues)
-        return cleanings[year]
+        return known_at.cleaned_to(data, year, continues)
 
     filed = set(zip(data.files["authority"], data.files["year"].astype(int), strict=True))
     streams = np.random.default_rng(rng).spawn(len(parsed))
@@ -392,7 +431,7 @@ def backtest(
         for start, _ in parsed
     }
     every = sorted({c for census in dates.values() for c in census})
-    truth = _truth(cleaned_to, every, [_collection_year(c) for c in every], types)
+    truth = known_at.truth(data, every, types, continues)
     frames, not_scored = [], set()
     for (start, year), stream in zip(parsed, streams, strict=True):
         census = dates[start]
@@ -420,10 +459,8 @@ def backtest(
                 revision=revised,
                 rng=substream,
             )
-            for frame in _forecasts(result, truth, census, scored, how, types):
-                frames.append(frame.assign(origin=str(start.date())))
+            frames.append(_forecasts(result, truth, census, scored, how, types, start))
     table = pd.concat(frames, ignore_index=True)
-    table = table[["origin", *[c for c in table.columns if c != "origin"]]]
     return Backtest(
         forecasts=table,
         scores=_scores(table),
@@ -476,9 +513,75 @@ def _origin(data: ssda903.Return, value: Any, horizon: int) -> tuple[pd.Timestam
     return start, year
 
 
-def _truth(cleaned_to, census, years, types) -> dict[str, pd.DataFrame]:
+class _Known:
+    """The returns as known at each collection year, cleaned once, and the counts the
+    returns covering a set of dates report: what the back-tests of the same returns
+    share (see :func:`_known`)."""
+
+    def __init__(self, digest: str) -> None:
+        self.digest = digest
+        self._cleaned: dict[tuple, ssda903.Cleaned] = {}
+        self._truth: dict[tuple, dict[str, pd.DataFrame]] = {}
+
+    def cleaned_to(self, data: ssda903.Return, year: int, continues) -> ssda903.Cleaned:
+        key = (year, tuple(continues))
+        if key not in self._cleaned:
+            self._cleaned[key] = ssda903.clean(returns_up_to(data, year), continues=continues)
+        return self._cleaned[key]
+
+    def truth(self, data, census, types: str, continues) -> dict[str, pd.DataFrame]:
+        """Observed counts (authority, category) x census date, each date from the return
+        covering it (cleaned with the returns up to its year)."""
+        key = (tuple(census), types, tuple(continues))
+        if key not in self._truth:
+            self._truth[key] = _truth(
+                lambda year: self.cleaned_to(data, year, continues), census, types
+            )
+        return self._truth[key]
+
+
+#: The cleanings of the returns back-tested, by the returns' id while they live: a
+#: back-test of returns already tested (another model, another history) cleans nothing
+#: again. Each entry is checked against a digest of the returns' tables, so that
+#: returns changed in place are cleaned anew.
+_KNOWN: dict[int, _Known] = {}
+
+
+def _known(data: ssda903.Return) -> _Known:
+    """The shared cleanings of ``data`` (new ones if its tables changed)."""
+    digest = _digest(data)
+    entry = _KNOWN.get(id(data))
+    if entry is not None and entry.digest == digest:
+        return entry
+    if id(data) not in _KNOWN:
+        weakref.finalize(data, _KNOWN.pop, id(data), None)
+    _KNOWN[id(data)] = _Known(digest)
+    return _KNOWN[id(data)]
+
+
+def _digest(data: ssda903.Return) -> str:
+    """A digest of every field of the returns: each table's columns, types and rows."""
+    digest = hashlib.blake2b(digest_size=16)
+    for item in dataclasses.fields(data):
+        value = getattr(data, item.name)
+        parts = sorted(value.items()) if isinstance(value, dict) else [(item.name, value)]
+        for name, part in parts:
+            if isinstance(part, pd.DataFrame):
+                digest.update(repr((name, list(part.columns), list(part.dtypes))).encode())
+                try:
+                    rows = pd.util.hash_pandas_object(part, index=True)
+                except TypeError:  # cells that cannot be hashed (lists): by their text
+                    rows = pd.util.hash_pandas_object(part.astype(str), index=True)
+                digest.update(rows.to_numpy().tobytes())
+            else:
+                digest.update(repr((name, part)).encode())
+    return digest.hexdigest()
+
+
+def _truth(cleaned_to, census, types) -> dict[str, pd.DataFrame]:
     """Observed counts (authority, category) x census date, each date from the return
     covering it (cleaned with the returns up to its year)."""
+    years = [_collection_year(c) for c in census]
     out: dict[str, list[pd.DataFrame]] = {"total": [], types: [], "age_band": []}
     for year in sorted(set(years)):
         dates = sorted({c for c, y in zip(census, years, strict=True) if y == year})
@@ -490,12 +593,33 @@ def _truth(cleaned_to, census, years, types) -> dict[str, pd.DataFrame]:
     return {k: pd.concat(v, axis=1).fillna(0).astype(int) for k, v in out.items()}
 
 
-def _forecasts(result, truth, census, scored, how, types) -> list[pd.DataFrame]:
+class _Observed:
+    """One table of the observed counts on the census dates, by row key: an authority,
+    or (authority, category)."""
+
+    def __init__(self, table: pd.DataFrame, census) -> None:
+        self.values = table.reindex(columns=census, fill_value=0).to_numpy(dtype=np.int64)
+        self.rows = {key: i for i, key in enumerate(table.index)}
+        self.categories: dict[str, set] = {}
+        if table.index.nlevels == 2:
+            for authority, category in table.index:
+                self.categories.setdefault(authority, set()).add(category)
+
+    def sum(self, keys) -> np.ndarray:
+        """The counts of the rows ``keys`` added up (zero for a key with no row)."""
+        out = np.zeros(self.values.shape[1], dtype=np.int64)
+        for key in keys:
+            if key in self.rows:
+                out = out + self.values[self.rows[key]]
+        return out
+
+
+def _forecasts(result, truth, census, scored, how, types, origin) -> pd.DataFrame:
     """Forecast rows of each scored authority and, with several, of their sum: the total,
     each placement type and each DfE age band."""
     names = [a for a in result.authorities if a in scored]
     index = [result.authorities.index(a) for a in names]
-    dates = [str(c.date()) for c in census]
+    observed = {name: _Observed(table, census) for name, table in truth.items()}
     series = (
         (types, list(result.types), result.by_authority[:, 1:]),
         ("age_band", [band for band, _, _ in AGE_BANDS], result.by_age[:, 1:]),
@@ -503,71 +627,82 @@ def _forecasts(result, truth, census, scored, how, types) -> list[pd.DataFrame]:
     who = [(a, [i]) for a, i in zip(names, index, strict=True)]
     if len(names) > 1:
         who.append((REGION, index))
-    frames = []
+    counts, seen, keys = [], [], []
     for label, columns in who:
         members = names if label == REGION else [label]
-        counts = result.by_authority[:, 1:, columns].sum(axis=2)
-        observed = sum(_row(truth["total"], a, census) for a in members)
-        frames.append(_forecast(counts.sum(axis=2), observed, dates, how, label, "total", TOTAL))
+        counts.append(result.by_authority[:, 1:, columns].sum(axis=(2, 3)))
+        seen.append(observed["total"].sum(members))
+        keys.append((label, "total", TOTAL))
         for name, labels, drawn in series:
-            table = truth[name]
-            seen = {
-                c
-                for a in members
-                if a in table.index.get_level_values(0)
-                for c in table.loc[a].index
-            }
-            for category in [*labels, *sorted(seen - set(labels))]:
+            table = observed[name]
+            summed = drawn[:, :, columns].sum(axis=2)
+            extra = set().union(*(table.categories.get(a, set()) for a in members))
+            for category in [*labels, *sorted(extra - set(labels))]:
                 if category in labels:
-                    values = drawn[:, :, columns, labels.index(category)].sum(axis=2)
+                    counts.append(summed[:, :, labels.index(category)])
                 else:
-                    values = np.zeros(drawn.shape[:2])
-                observed = sum(_row(table, (a, category), census) for a in members)
-                frames.append(_forecast(values, observed, dates, how, label, name, category))
-    return frames
+                    counts.append(np.zeros(summed.shape[:2], dtype=np.int64))
+                seen.append(table.sum([(a, category) for a in members]))
+                keys.append((label, name, category))
+    return _forecast(
+        np.stack(counts, axis=2),
+        np.stack(seen, axis=1),
+        [str(c.date()) for c in census],
+        keys,
+        how=how,
+        origin=str(origin.date()),
+    )
 
 
-def _row(table: pd.DataFrame, key, census) -> np.ndarray:
-    if key in table.index:
-        return table.loc[key].reindex(census).fillna(0).to_numpy(dtype=np.int64)
-    return np.zeros(len(census), dtype=np.int64)
-
-
-def _forecast(counts, observed, dates, how, who, series, category) -> pd.DataFrame:
-    below = (counts < observed[None, :]).mean(axis=0)
-    at_most = (counts <= observed[None, :]).mean(axis=0)
+def _forecast(counts, observed, dates, keys, **labels) -> pd.DataFrame:
+    """The forecast rows of simulated counts (draws, months, series) beside the observed
+    (months, series): one row per series and month, the series named by ``keys``
+    (authority, series, category), ``labels`` the same in every row."""
+    months, n = observed.shape
+    below = (counts < observed[None]).mean(axis=0)
+    at_most = (counts <= observed[None]).mean(axis=0)
     tail = (1 - LEVEL) / 2
     q = np.quantile(counts, [tail, 0.25, 0.5, 0.75, 1 - tail], axis=0)
+
+    def by_row(values: np.ndarray) -> np.ndarray:  # (months, series) -> series by series
+        return values.T.ravel()
+
+    authority, series, category = (
+        np.repeat(np.array(v, dtype=object), months) for v in zip(*keys, strict=True)
+    )
     return pd.DataFrame(
         {
-            "pooling": how,
-            "authority": who,
+            "origin": labels["origin"],
+            "pooling": labels["how"],
+            "authority": authority,
             "series": series,
             "category": category,
-            "month": np.arange(1, counts.shape[1] + 1),
-            "date": dates,
-            "observed": observed,
-            "mean": counts.mean(axis=0),
-            "median": q[2],
-            "q25": q[1],
-            "q75": q[3],
-            "ci_low": q[0],
-            "ci_high": q[4],
+            "month": np.tile(np.arange(1, months + 1), n),
+            "date": np.tile(np.array(dates, dtype=object), n),
+            "observed": by_row(observed),
+            "mean": by_row(counts.mean(axis=0)),
+            "median": by_row(q[2]),
+            "q25": by_row(q[1]),
+            "q75": by_row(q[3]),
+            "ci_low": by_row(q[0]),
+            "ci_high": by_row(q[4]),
             "level": LEVEL,
-            "pit": (below + at_most) / 2,
+            "pit": by_row((below + at_most) / 2),
         }
     )
 
 
 def _scores(table: pd.DataFrame) -> pd.DataFrame:
-    rows = []
-    for (how, series, who), group in table.groupby(["pooling", "series", "authority"], sort=False):
-        rows.append({"pooling": how, "series": series, "authority": who, **_forecast_score(group)})
-    authorities = table[table["authority"] != REGION]
-    for (how, series), group in authorities.groupby(["pooling", "series"], sort=False):
-        rows.append(
-            {"pooling": how, "series": series, "authority": OVERALL, **_forecast_score(group)}
-        )
+    by_authority = _forecast_scores(table, ["pooling", "series", "authority"])
+    overall = _forecast_scores(table[table["authority"] != REGION], ["pooling", "series"])
+    rows = [
+        {"pooling": how, "series": series, "authority": who, **score}
+        for (how, series, who), score in by_authority
+    ]
+    rows += [
+        {"pooling": how, "series": series, "authority": OVERALL, **score}
+        for (how, series), score in overall
+    ]
     return pd.DataFrame(rows)
 
 

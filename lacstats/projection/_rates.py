@@ -218,17 +218,52 @@ def _forecast_score(rows: pd.DataFrame) -> dict[str, float]:
     """Coverage of the 50% and 90% intervals, absolute and relative error of the median and
     mean PIT of forecast rows (``observed``, ``median``, ``q25``, ``q75``, ``ci_low``,
     ``ci_high``, ``pit``): one scoring for the rate forecasts and the back-tests."""
-    y = rows["observed"].astype(float)
-    error = (y - rows["median"]).abs()
+    return _score_of(_score_columns(rows))
+
+
+def _forecast_scores(table: pd.DataFrame, keys: list[str]) -> list[tuple[tuple, dict]]:
+    """:func:`_forecast_score` of each group of ``table``'s rows by ``keys`` (in the order
+    the groups first appear, as ``groupby(keys, sort=False)``), from the columns taken
+    once."""
+    codes, labels = pd.MultiIndex.from_frame(table[keys]).factorize()
+    order = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[order])) + 1
+    columns = _score_columns(table)
+    return [
+        (labels[i], _score_of({name: values[rows] for name, values in columns.items()}))
+        for i, rows in enumerate(np.split(order, bounds))
+    ]
+
+
+def _score_columns(rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    columns = {"observed": rows["observed"].astype(float).to_numpy()}
+    for name in ("median", "q25", "q75", "ci_low", "ci_high", "pit"):
+        columns[name] = rows[name].to_numpy(dtype=float)
+    return columns
+
+
+def _score_of(columns: dict[str, np.ndarray]) -> dict[str, float]:
+    y = columns["observed"]
+    error = np.abs(y - columns["median"])
     positive = y > 0
     return {
-        "forecasts": len(rows),
-        "coverage_50": float(((rows["q25"] <= y) & (y <= rows["q75"])).mean()),
-        "coverage_90": float(((rows["ci_low"] <= y) & (y <= rows["ci_high"])).mean()),
-        "mae": float(error.mean()),
-        "mape": float((error[positive] / y[positive]).mean()) if positive.any() else np.nan,
-        "mean_pit": float(rows["pit"].mean()),
+        "forecasts": len(y),
+        "coverage_50": float(np.mean((columns["q25"] <= y) & (y <= columns["q75"]))),
+        "coverage_90": float(np.mean((columns["ci_low"] <= y) & (y <= columns["ci_high"]))),
+        "mae": _mean(error),
+        "mape": _mean(error[positive] / y[positive]) if positive.any() else np.nan,
+        "mean_pit": _mean(columns["pit"]),
     }
+
+
+def _mean(values: np.ndarray) -> float:
+    """The mean of the values that are not missing, summed as pandas sums them (the
+    missing ones as zeros in place), so that the same bits come out."""
+    missing = np.isnan(values)
+    if not missing.any():
+        return float(values.sum() / len(values))
+    count = len(values) - missing.sum()
+    return float(np.where(missing, 0.0, values).sum() / count) if count else np.nan
 
 
 def _scores(table: pd.DataFrame) -> pd.DataFrame:

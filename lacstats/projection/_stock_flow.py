@@ -217,15 +217,27 @@ def _month_dates(start: pd.Timestamp, n: int) -> list[str]:
     return [str((start + pd.DateOffset(months=m)).date()) for m in range(n)]
 
 
-def _quantiles(counts: np.ndarray, tail: float, dates: list[str]) -> pd.DataFrame:
+def _quantiles(counts: np.ndarray, tail: float, dates: list[str], **keys) -> pd.DataFrame:
+    """The mean, central interval and median of simulated counts, one row per series and
+    month: ``counts`` is (draws, months, series), and ``keys`` name each series in
+    columns of their own (one value per series), before ``month``."""
+    series, months = counts.shape[2], counts.shape[1]
+
+    def by_row(values: np.ndarray) -> np.ndarray:  # (months, series) -> series by series
+        return values.T.ravel()
+
     return pd.DataFrame(
         {
-            "month": np.arange(counts.shape[1]),
-            "date": dates,
-            "mean": counts.mean(axis=0),
-            "ci_low": np.quantile(counts, tail, axis=0),
-            "median": np.median(counts, axis=0),
-            "ci_high": np.quantile(counts, 1 - tail, axis=0),
+            **{
+                name: np.repeat(np.array(values, dtype=object), months)
+                for name, values in keys.items()
+            },
+            "month": np.tile(np.arange(months), series),
+            "date": np.tile(np.array(dates, dtype=object), series),
+            "mean": by_row(counts.mean(axis=0)),
+            "ci_low": by_row(np.quantile(counts, tail, axis=0)),
+            "median": by_row(np.median(counts, axis=0)),
+            "ci_high": by_row(np.quantile(counts, 1 - tail, axis=0)),
             "level": round(1 - 2 * tail, 10),
         }
     )
@@ -239,14 +251,16 @@ def _pooled_small(counts: np.ndarray, threshold: int, tail: float, result) -> pd
         small.append(others.pop(0))
     label = f"Other (fewer than {threshold} at the start)"
     dates = _month_dates(result.start, counts.shape[1])
-    series = [(t, counts[:, :, i]) for i, t in enumerate(result.types) if i not in small]
+    kept = [i for i in range(len(result.types)) if i not in small]
+    names = [result.types[i] for i in kept]
+    series = [counts[:, :, kept]]
     if small:
-        series.append((label, counts[:, :, small].sum(axis=2)))
-    series.append(("All", counts.sum(axis=2)))
-    return pd.concat(
-        [_quantiles(c, tail, dates).assign(placement_type=t) for t, c in series],
-        ignore_index=True,
-    )
+        names.append(label)
+        series.append(counts[:, :, small].sum(axis=2, keepdims=True))
+    names.append("All")
+    series.append(counts.sum(axis=2, keepdims=True))
+    out = _quantiles(np.concatenate(series, axis=2), tail, dates, placement_type=names)
+    return out[[*out.columns[1:], "placement_type"]]
 
 
 def stock_and_flow(
@@ -661,6 +675,14 @@ def _categorical(flat: np.ndarray, width: int, row: np.ndarray, u: np.ndarray) -
     return np.searchsorted(flat, u + 2.0 * row, side="right") - row * width
 
 
+def _categorical_row(weights: np.ndarray, row: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """For each draw ``u`` in [0, 1), the category it falls in among the cumulative
+    ``weights`` of its own row: what :func:`_categorical` finds with every row laid end to
+    end (this one as row ``row``), by the same comparisons, from the rows drawn alone."""
+    shifted = _cumulative(weights) + 2.0 * row[:, None]
+    return (shifted <= (u + 2.0 * row)[:, None]).sum(axis=1)
+
+
 def _group_sizes(flows: Flows) -> np.ndarray:
     """Each authority's distribution of the sizes of groups entering together (authorities
     x sizes): its own groups with the region's worth :data:`PRIOR_ENTRANTS` groups as
@@ -701,47 +723,46 @@ def _simulate(
     authorities, routes + aged out), month by month. ``factors``: the entry and leaving
     rates' levels month by month (draws, authorities, months), or None; ``sizes``: the
     distribution of the sizes of groups entering together (authorities x sizes)."""
-    draws, n, k, n_out = leaving.shape
+    draws, n, k = leaving.shape[:3]
     mix = _flat(composition)
     cells = composition.shape[2]
     stock = stock0.copy()
+    cell_counts = stock.reshape(-1)  # a view: the same counts cell by cell
     history = np.zeros((draws, months + 1, n, k), dtype=np.int64)
     history[:, 0] = stock.sum(axis=2)
-    band_of = np.zeros(stock.shape[2], dtype=np.int64)
-    for b, (_, lo, hi) in enumerate(AGE_BANDS):
-        band_of[lo : hi + 1] = b
     aged = np.zeros((draws, months + 1, n, len(AGE_BANDS)), dtype=np.int64)
 
     def by_band(current):
-        out = np.zeros((draws, n, len(AGE_BANDS)), dtype=np.int64)
-        np.add.at(out, (slice(None), slice(None), band_of), current.sum(axis=3))
-        return out
+        by_age = current.sum(axis=3)
+        return np.stack([by_age[:, :, lo : hi + 1].sum(axis=2) for _, lo, hi in AGE_BANDS], axis=2)
 
     aged[:, 0] = by_band(stock)
     exits = np.zeros((draws, months + 1, n, len(ROUTES) + 1), dtype=np.int64)
     bands = composition.shape[1]
     group_mix = _flat(_cumulative(sizes))
     mean_size = (sizes * np.arange(1, sizes.shape[1] + 1)).sum(axis=1)
+    rates = leaving
     leave = -np.expm1(-leaving.sum(axis=3))
-    destination = _flat(_cumulative(leaving))
     for month in range(1, months + 1):
         if factors is not None:
             rates = leaving.copy()
             rates[..., k:] *= factors[1][:, :, month - 1, None, None]
             leave = -np.expm1(-rates.sum(axis=3))
-            destination = _flat(_cumulative(rates))
-        # moves and exits: who leaves each cell, then where to
-        left = generator.binomial(stock, leave[:, :, None, :])
-        stock -= left
-        d, a, g, i = np.nonzero(left)
-        each = np.repeat(np.arange(len(d)), left[d, a, g, i])
-        d, a, g, i = d[each], a[each], g[each], i[each]
-        to = _categorical(destination, n_out, (d * n + a) * k + i, generator.random(len(d)))
+        # moves and exits: who leaves each cell, then where to (an empty cell draws no
+        # random number, so the occupied cells alone are drawn, in the same order)
+        occupied = np.flatnonzero(stock)
+        d, a, g, i = np.unravel_index(occupied, stock.shape)
+        left = generator.binomial(cell_counts[occupied], leave[d, a, i])
+        cell_counts[occupied] -= left
+        d, a, g, i = (np.repeat(v, left) for v in (d, a, g, i))
+        to = _categorical_row(rates[d, a, i], (d * n + a) * k + i, generator.random(len(d)))
         moved = to < k
         np.add.at(stock, (d[moved], a[moved], g[moved], to[moved]), 1)
         np.add.at(exits[:, month], (d[~moved], a[~moved], to[~moved] - k), 1)
         # ageing: a twelfth of each year's group a month; 18-year-olds leave
-        older = generator.binomial(stock, 1 / 12)
+        occupied = np.flatnonzero(stock)
+        older = np.zeros_like(stock)
+        older.reshape(-1)[occupied] = generator.binomial(cell_counts[occupied], 1 / 12)
         stock -= older
         exits[:, month, :, -1] += older[:, :, -1].sum(axis=2)
         stock[:, :, 1:] += older[:, :, :-1]
@@ -772,51 +793,42 @@ def _simulate(
     return history, exits, aged
 
 
+def _with_region(counts: np.ndarray, labels: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Counts (draws, months, authorities, ...) with, for several authorities, their sum
+    as one more authority, ``REGION``; and the authorities' labels."""
+    if counts.shape[2] == 1:
+        return counts, labels
+    return np.concatenate([counts, counts.sum(axis=2, keepdims=True)], axis=2), [*labels, REGION]
+
+
+def _by_authority(counts, labels, categories, tail, dates, name) -> pd.DataFrame:
+    """The quantile table of counts (draws, months, authorities, categories): one series
+    per authority (and the region) and category, labelled ``authority`` and ``name``."""
+    draws, months, n, k = counts.shape
+    return _quantiles(
+        counts.reshape(draws, months, n * k),
+        tail,
+        dates,
+        authority=np.repeat(labels, k),
+        **{name: np.tile(np.array(categories, dtype=object), n)},
+    )
+
+
 def _age_table(flows: Flows, aged, tail, months) -> pd.DataFrame:
     dates = _month_dates(flows.start, months + 1)
-    series = [(a or REGION, aged[:, :, i]) for i, a in enumerate(flows.authorities)]
-    if len(flows.authorities) > 1:
-        series.append((REGION, aged.sum(axis=2)))
-    frames = [
-        _quantiles(counts[:, :, b], tail, dates).assign(authority=label, age_band=band)
-        for label, counts in series
-        for b, (band, _, _) in enumerate(AGE_BANDS)
-    ]
-    out = pd.concat(frames, ignore_index=True)
-    first = ["authority", "age_band"]
-    return out[[*first, *[c for c in out.columns if c not in first]]]
+    labels = [a or REGION for a in flows.authorities]
+    counts, labels = _with_region(aged, labels)
+    bands = [band for band, _, _ in AGE_BANDS]
+    return _by_authority(counts, labels, bands, tail, dates, "age_band")
 
 
 def _tables(flows: Flows, history, exits, tail, months):
     dates = _month_dates(flows.start, months + 1)
-    several = len(flows.authorities) > 1
-    series = [(a or REGION, history[:, :, i]) for i, a in enumerate(flows.authorities)]
-    routes = [(a or REGION, exits[:, :, i]) for i, a in enumerate(flows.authorities)]
-    if several:
-        series.append((REGION, history.sum(axis=2)))
-        routes.append((REGION, exits.sum(axis=2)))
-    frames = []
-    for label, counts in series:
-        for t, name in enumerate(flows.types):
-            frames.append(
-                _quantiles(counts[:, :, t], tail, dates).assign(
-                    authority=label, placement_type=name
-                )
-            )
-        frames.append(
-            _quantiles(counts.sum(axis=2), tail, dates).assign(
-                authority=label, placement_type="All"
-            )
-        )
-    exit_frames = [
-        _quantiles(counts[:, :, j], tail, dates).assign(authority=label, route=route)
-        for label, counts in routes
-        for j, route in enumerate((*ROUTES, AGED_OUT))
-    ]
-    stock = pd.concat(frames, ignore_index=True)
-    out = pd.concat(exit_frames, ignore_index=True)
-    first = ["authority", "placement_type"]
+    labels = [a or REGION for a in flows.authorities]
+    stock = np.concatenate([history, history.sum(axis=3, keepdims=True)], axis=3)
+    stock, stock_labels = _with_region(stock, labels)
+    exits, exit_labels = _with_region(exits, labels)
     return (
-        stock[[*first, *[c for c in stock.columns if c not in first]]],
-        out[["authority", "route", *[c for c in out.columns if c not in ("authority", "route")]]],
+        _by_authority(stock, stock_labels, [*flows.types, "All"], tail, dates, "placement_type"),
+        _by_authority(exits, exit_labels, [*ROUTES, AGED_OUT], tail, dates, "route"),
     )

@@ -400,23 +400,49 @@ def simulate_region(
         stay = mean_stay_years[name] if isinstance(mean_stay_years, Mapping) else mean_stay_years
         moves = move_every_days[name] if isinstance(move_every_days, Mapping) else move_every_days
         header, spells = _children_and_episodes(generator, years, size, stay, moves, 100000)
-        extra = None
-        if tables == "all":
-            extra = generator.spawn(1)[0]  # the core tables' draws are left as they were
-            header, spells = _as_full(header, spells, extra)
-        else:
-            spells = _consistent(header, spells)
+        if tables == "core":
+            core = _core_returns(header, _consistent(header, spells), years, name)
+            for table, frame in core.items():
+                parts.setdefault(table, []).append(frame)
+            continue
+        extra = generator.spawn(1)[0]  # the core tables' draws are left as they were
+        header, spells = _as_full(header, spells, extra)
         for year in years:
             live = _one_year(spells, year)
             kids = _sexes(header[header["CHILD"].isin(live["CHILD"])], year)
-            found = (
-                _full_return(kids, live, year, extra)
-                if extra is not None
-                else {"header": kids, "episodes": live}
-            )
-            for table, frame in found.items():
+            for table, frame in _full_return(kids, live, year, extra).items():
                 parts.setdefault(table, []).append(frame.assign(LA=name, YEAR=year))
     return {table: pd.concat(frames, ignore_index=True) for table, frames in parts.items()}
+
+
+def _core_returns(header, episodes, years, authority: str) -> dict[str, pd.DataFrame]:
+    """The header and episodes of each year's return of ``authority`` (as
+    :func:`_one_year` and :func:`_sexes` make them), one year after another, with ``LA``
+    and ``YEAR``: every year at once."""
+    episodes = episodes.sort_values(["CHILD", "DECOM"], kind="stable")
+    starts, ends = episodes["DECOM"].to_numpy(), episodes["DEC"].to_numpy()
+    rows, kids = [], []
+    for year in years:
+        y0, y1 = np.datetime64(year_start(year)), np.datetime64(year_end(year))
+        rows.append(np.flatnonzero((starts <= y1) & (ends >= y0)))
+        kids.append(np.flatnonzero(header["CHILD"].isin(episodes["CHILD"].iloc[rows[-1]])))
+    live = episodes.iloc[np.concatenate(rows)].reset_index(drop=True)
+    counts = [len(r) for r in rows]
+    year = np.repeat(years, counts)
+    closed = live["DEC"].to_numpy() <= np.repeat(
+        [np.datetime64(year_end(y)) for y in years], counts
+    )
+    live["DEC"] = live["DEC"].where(closed)
+    live["REC"] = live["REC"].where(closed)
+    children = header.iloc[np.concatenate(kids)].reset_index(drop=True)
+    child_year = np.repeat(years, [len(k) for k in kids])
+    if (child_year >= 2025).any():
+        sexes = children["SEX"].map({"1": "M", "2": "F"})
+        children["SEX"] = children["SEX"].where(child_year < 2025, sexes)
+    return {
+        "header": children.assign(LA=authority, YEAR=child_year),
+        "episodes": live.assign(LA=authority, YEAR=year),
+    }
 
 
 def _sexes(header: pd.DataFrame, year: int) -> pd.DataFrame:
