@@ -26,6 +26,7 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import NotFittedError as SklearnNotFitted
 from sklearn.mixture import GaussianMixture
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from lacstats import schema
 from lacstats.errors import DataError, NotFittedError, frame_argument
@@ -369,7 +370,12 @@ class NeedProfiles(ClusterMixin, BaseEstimator):
             proba = model.predict_proba(Z)
             params = k * 2 * d + (k - 1)
             return _Fit(k, proba.argmax(axis=1), proba, float(model.score(Z) * n), params, model)
-        model = KMeans(k, n_init=n_init, random_state=self._seed(gen)).fit(Z)
+        # one OpenMP thread: on a table this size threads save nothing, spin idle on a busy
+        # machine (reproduce fills every core: the analysis's k-means fits and bootstrap took
+        # 17 s of CPU instead of 0.7 s beside other work) and make the last bits of the
+        # centres depend on the number of cores
+        with threadpool_limits(1, user_api="openmp"):
+            model = KMeans(k, n_init=n_init, random_state=self._seed(gen)).fit(Z)
         labels = model.labels_
         variance = max(model.inertia_ / (n * d), 1e-12)
         sizes = np.bincount(labels, minlength=k)
