@@ -125,11 +125,18 @@ def _logsumexp_rows(a: np.ndarray) -> np.ndarray:
             cols = np.ascontiguousarray(a.T)
             top = cols.max(axis=0)
             is_top = cols == top
-            m = is_top.sum(axis=0, dtype=a.dtype)
-            rest = np.exp(np.where(is_top, -np.inf, cols) - top)
+            count = np.count_nonzero(is_top, axis=0)
+            rest = cols - top
+            rest[is_top] = -np.inf
+            np.exp(rest, out=rest)
             s = rest[0].copy()
             for j in range(1, k):
                 s += rest[j]
+            if count.max() == 1:  # one maximum in every row: s / 1 and + log(1) change nothing
+                out = np.log1p(s)
+                out += top
+                return _finite_or_scipy(out, top, a)
+            m = count.astype(a.dtype)
         else:
             top = np.max(a, axis=1)
             is_top = a == top[:, np.newaxis]
@@ -138,11 +145,16 @@ def _logsumexp_rows(a: np.ndarray) -> np.ndarray:
             s = np.sum(rest, axis=1, dtype=rest.dtype)
         s = np.where(s == 0, s, s / m)
         out = np.log1p(s) + np.log(m) + top
-    if not np.isfinite(out).all() or not top.all():
-        from scipy.special import logsumexp
+    return _finite_or_scipy(out, top, a)
 
-        return logsumexp(a, axis=1)
-    return out
+
+def _finite_or_scipy(out: np.ndarray, top: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``out``, or SciPy's logsumexp of ``a`` when a row is not finite or has maximum 0."""
+    if np.isfinite(out).all() and top.all():
+        return out
+    from scipy.special import logsumexp
+
+    return logsumexp(a, axis=1)
 
 
 @functools.cache
