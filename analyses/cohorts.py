@@ -119,8 +119,13 @@ def _profiles(ctx, cases: pd.DataFrame, flags: pd.DataFrame, evidence: str) -> N
     n_init, n_boot = (3, 5) if ctx.fast else (5, 30)
     ctx.options.update({"lca_n_init": n_init, "stability_n_boot": n_boot, "k_range": [1, 6]})
     rng = np.random.default_rng(ctx.seed)
+    # one process, alone too: a pool of workers (each importing StepMix) made the analysis
+    # slower even with both cores to itself (reproduce --jobs 1 --only cohorts: 20.4 s wall,
+    # 22.6 s CPU with n_jobs=-1; 18.7 s, 18.4 s with one process), and side by side reproduce
+    # runs joblib loops in the analysis's process anyway; the fits are the same whatever
+    # n_jobs (one random stream per fit)
     lca = profiles.NeedProfiles(
-        method="lca", k_range=(1, 6), n_init=n_init, rng=rng, n_jobs=-1
+        method="lca", k_range=(1, 6), n_init=n_init, rng=rng, n_jobs=1
     ).fit(cases)
     km = profiles.NeedProfiles(method="kmeans", k_range=(1, 8), n_init=20, rng=rng).fit(cases)
     for label, model in (("lca", lca), ("kmeans", km)):

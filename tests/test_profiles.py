@@ -132,3 +132,55 @@ def test_scikit_learn_contract_and_no_training_data_kept(rng):
     assert kept == []  # the training matrix is not stored
     with pytest.raises(DataError, match="the 80 cases the model was fitted to, got 79"):
         model.stability(X[:-1], n_boot=2, rng=1)
+
+
+def test_logsumexp_rows_is_scipys_bit_for_bit(rng):
+    from scipy.special import logsumexp
+
+    for k in (1, 2, 3, 6, 7, 8, 11):
+        a = np.log(rng.dirichlet(np.ones(k), size=400)) * rng.uniform(0.5, 40, (400, 1))
+        a[:40] = np.round(a[:40])  # ties for the maximum
+        a[40:60, 0] = a[40:60, -1]
+        assert np.array_equal(profiles._logsumexp_rows(a), logsumexp(a, axis=1)), k
+    odd = np.array([[-np.inf, -np.inf], [0.0, -0.0], [np.inf, 1.0], [-3.0, np.nan]])
+    assert np.array_equal(profiles._logsumexp_rows(odd), logsumexp(odd, axis=1), equal_nan=True)
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_lean_stepmix_fits_are_stepmixs_bit_for_bit(binary, carcinoma, cases):
+    import warnings
+
+    from stepmix import StepMix
+
+    if binary:
+        data = carcinoma[list("ABCDEFG")].to_numpy(float) - 1
+        measurement, params = "binary", None
+    else:
+        model = profiles.NeedProfiles(method="lca")
+        model.binary_ = False
+        data, params = model._codes(model._matrix(cases.head(400)))
+        measurement = "categorical"
+    for k in (1, 3):
+        fits = []
+        for cls in (StepMix, profiles._stepmix()):
+            fit = cls(
+                n_components=k,
+                measurement=measurement,
+                measurement_params=params,
+                n_init=2,
+                random_state=7,
+                progress_bar=0,
+                max_iter=300,
+                abs_tol=1e-8,
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fits.append(fit.fit(data))
+        plain, lean = fits
+        assert lean.n_iter_ == plain.n_iter_
+        assert lean.n_iter_ > (1 if k > 1 else 0)
+        assert lean.lower_bound_buffer_ == plain.lower_bound_buffer_
+        assert np.array_equal(lean.weights_, plain.weights_)
+        assert np.array_equal(lean._mm.parameters["pis"], plain._mm.parameters["pis"])
+        assert np.array_equal(lean.predict_proba(data), plain.predict_proba(data))
+        assert lean.score(data) == plain.score(data)
