@@ -42,7 +42,7 @@ ANALYSIS = Analysis(
     figures=("posterior_predictive", "authority_effects", "authority_effects_recovery"),
     paper="required",
     order=4,
-    expected_seconds=45,  # on two cores; the longest analyses start first
+    expected_seconds=25,  # on two cores; the longest analyses start first
 )
 COST = "weekly_cost ~ risk_score + C(placement_setting)"
 

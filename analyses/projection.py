@@ -25,7 +25,7 @@ ANALYSIS = Analysis(
     figures=("fan_chart", "backtest_pit", "pooling_check_pit"),
     paper="required",
     order=10,
-    expected_seconds=45,  # on two cores; the longest analyses start first
+    expected_seconds=20,  # on two cores; the longest analyses start first
 )
 MONTHS = 36
 #: The day after the 2019-20 return: three full years of history behind it in fake903.
