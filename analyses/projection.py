@@ -340,7 +340,7 @@ def _national(ctx) -> None:
     table["kind"] = np.where(table["series"] == "lac_total", "total", "placement type")
     rows = []
     for (kind, horizon), group in table.groupby(["kind", "horizon"], sort=True):
-        rows.append({"kind": kind, "horizon_years": int(horizon), **_rate_score(group)})
+        rows.append({"kind": kind, "horizon_years": int(horizon), **_cells(group)})
     scores = pd.DataFrame(rows)
     ctx.table("national_rate_forecast_scores", scores.round(4))
     figures = {}
@@ -363,27 +363,7 @@ def _national(ctx) -> None:
 
 
 def _cells(rows: pd.DataFrame) -> dict:
-    y = rows["observed"].astype(float)
-    error = (y - rows["median"]).abs()
-    positive = y > 0
-    return {
-        "forecasts": len(rows),
-        "coverage_90": float(((rows["ci_low"] <= y) & (y <= rows["ci_high"])).mean()),
-        "coverage_50": float(((rows["q25"] <= y) & (y <= rows["q75"])).mean()),
-        "mape": float((error[positive] / y[positive]).mean()),
-        "mean_pit": float(rows["pit"].mean()),
-    }
-
-
-def _rate_score(rows: pd.DataFrame) -> dict:
-    rows = rows[rows["observed"].notna()]
-    y = rows["observed"].astype(float)
-    error = (y - rows["median"]).abs()
-    positive = y > 0
-    return {
-        "forecasts": len(rows),
-        "coverage_90": float(((rows["ci_low"] <= y) & (y <= rows["ci_high"])).mean()),
-        "coverage_50": float(((rows["q25"] <= y) & (y <= rows["q75"])).mean()),
-        "mape": float((error[positive] / y[positive]).mean()),
-        "mean_pit": float(rows["pit"].mean()),
-    }
+    """The package's scores of forecast rows (projection.forecast_score), in the columns
+    and order of this analysis's tables."""
+    score = projection.forecast_score(rows)
+    return {k: score[k] for k in ("forecasts", "coverage_90", "coverage_50", "mape", "mean_pit")}

@@ -34,7 +34,7 @@ from lacstats.projection._flows import (
     count_flows,
 )
 from lacstats.projection._pooling import MAX_SHAPE, GammaPoisson, gamma_poisson, posterior_draws
-from lacstats.projection._rates import DRIFT, RateForecast, rate_forecast
+from lacstats.projection._rates import DRIFT, RateForecast, forecast_score, rate_forecast
 from lacstats.projection._simple import growth_to_cap, mix_cost, rate_projection
 from lacstats.projection._simulation import simulate_drifting_region
 from lacstats.projection._stock_flow import (
@@ -75,6 +75,7 @@ __all__ = [
     "RateForecast",
     "backtest",
     "count_flows",
+    "forecast_score",
     "gamma_poisson",
     "growth_to_cap",
     "kalman_local_level",

@@ -26,7 +26,7 @@ from lacstats.errors import DataError
 from lacstats.projection._trend import local_level
 from lacstats.results import Result, jsonable
 
-__all__ = ["DRIFT", "RateForecast", "rate_forecast"]
+__all__ = ["DRIFT", "RateForecast", "forecast_score", "rate_forecast"]
 
 #: The choices of :func:`rate_forecast`'s ``drift``: the whole panel's common change per
 #: year added to each unit's random walk, or none.
@@ -211,6 +211,25 @@ def _forecast(name, counts, pop, origin, horizons, drift, level, draws, generato
 
 
 def _score(rows: pd.DataFrame) -> dict[str, float]:
+    return _forecast_score(rows[rows["observed"].notna()])
+
+
+def forecast_score(rows: pd.DataFrame) -> dict[str, float]:
+    """The scores of forecast rows, as :func:`rate_forecast` and :func:`backtest` score
+    theirs: ``forecasts`` (rows scored), ``coverage_50`` and ``coverage_90`` (shares of
+    observed counts inside ``q25``-``q75`` and ``ci_low``-``ci_high``), ``mae`` (mean
+    absolute error of the ``median``), ``mape`` (the same relative to counts above zero)
+    and ``mean_pit``. ``rows`` need those columns, ``observed`` and ``pit``; rows without
+    an observed count are left out.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from lacstats import projection
+    >>> rows = pd.DataFrame({"observed": [10, 20, None], "median": [12, 20, 5], "q25": [11, 18, 4], "q75": [13, 22, 6], "ci_low": [9, 15, 2], "ci_high": [15, 25, 8], "pit": [0.2, 0.5, 0.5]})
+    >>> projection.forecast_score(rows)
+    {'forecasts': 2, 'coverage_50': 0.5, 'coverage_90': 1.0, 'mae': 1.0, 'mape': 0.1, 'mean_pit': 0.35}
+    """
     return _forecast_score(rows[rows["observed"].notna()])
 
 
