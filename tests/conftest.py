@@ -16,15 +16,13 @@ except ImportError:  # not POSIX: each worker makes its own seed_fast_run
 
 
 @pytest.fixture(scope="session", autouse=True)
-def one_blas_thread():
+def one_thread():
     """The linear algebra library and OpenMP on one thread, as ``lacstats reproduce`` runs
-    each analysis: the tests run on one pytest-xdist worker per core, and a thread per core
-    in each worker would only contend (OpenBLAS's waiting threads spin)."""
-    import scipy.linalg  # noqa: F401 - scipy's own OpenBLAS, limited only once loaded
-    import sklearn.cluster  # noqa: F401 - and scikit-learn's OpenMP
-    from threadpoolctl import threadpool_limits
+    each analysis (the same limits): the tests run on one pytest-xdist worker per core, and
+    a thread per core in each worker would only contend (OpenBLAS's waiting threads spin)."""
+    from lacstats.reproduce import _threads
 
-    with threadpool_limits(limits=1):
+    with _threads(side_by_side=False):
         yield
 
 

@@ -625,3 +625,24 @@ def test_to_cases_is_deprecated_for_case_table(fake):
     with pytest.warns(FutureWarning, match=r"use ssda903.case_table\(\.\.\.\)\.cases"):
         old = ssda903.to_cases(fake, census_date="2020-03-31")
     assert old.equals(ssda903.case_table(fake, census_date="2020-03-31").cases)
+
+
+def test_reading_a_return_leaves_cleaning_cases_and_simulation_unimported():
+    # ssda903 imports cleaning, the case table and the simulator on first use (the names
+    # listed by module in _LAZY, which must be each module's __all__), so that reading
+    # and validating a return starts without them
+    import importlib
+    import subprocess
+    import sys
+
+    for module, names in ssda903._LAZY.items():
+        assert set(names) == set(importlib.import_module(f"lacstats.ssda903.{module}").__all__)
+    lazy = [f"lacstats.ssda903.{module}" for module in ssda903._LAZY]
+    code = (
+        "import sys; from lacstats import ssda903; "
+        "ssda903.read(ssda903.fake903_path(), errors='report'); "
+        f"print([m for m in {lazy!r} if m in sys.modules])"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
+    assert ssda903.clean is importlib.import_module("lacstats.ssda903._cleaning").clean
